@@ -1,0 +1,43 @@
+import { RaylaunchError } from '../common/errors.js';
+import { ConfigError, type LocatedProblem } from '../config/problems.js';
+
+/** `file:line:col: severity: path: message`, then the hint and any code frame, indented. */
+export function renderProblem(p: LocatedProblem): string {
+  const where = `${p.file}:${p.line}:${p.column}`;
+  const lines = [`${where}: ${p.severity}: ${p.path ? `${p.path}: ` : ''}${p.message}`];
+  if (p.frame) lines.push(...p.frame.split('\n').map((l) => `    ${l}`));
+  if (p.hint) lines.push(`    hint: ${p.hint}`);
+  return lines.join('\n');
+}
+
+/** What a user sees for an error: message and hint; a stack only when asked for. */
+export function renderError(err: unknown, debug: boolean): string {
+  const out: string[] = [];
+  if (err instanceof ConfigError) {
+    out.push(...err.problems.map(renderProblem));
+    out.push(`error: ${err.message}`);
+  } else if (err instanceof RaylaunchError) {
+    out.push(`error: ${err.message}`);
+  } else {
+    const message = err instanceof Error ? err.message : String(err);
+    out.push(`error: ${message}`);
+  }
+  const hint = err instanceof RaylaunchError ? err.hint : undefined;
+  if (hint) out.push(`hint: ${hint}`);
+  if (debug && err instanceof Error && err.stack) out.push(err.stack);
+  return `${out.join('\n')}\n`;
+}
+
+/** The --json form of an error: a stable shape (see schemas/output/*.schema.json). */
+export function errorJson(err: unknown): { ok: false; error: { code: string; message: string; hint?: string; problems?: readonly LocatedProblem[] } } {
+  if (err instanceof RaylaunchError) {
+    return {
+      ok: false,
+      error: {
+        code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}),
+        ...(err instanceof ConfigError ? { problems: err.problems } : {}),
+      },
+    };
+  }
+  return { ok: false, error: { code: 'internal', message: err instanceof Error ? err.message : String(err) } };
+}

@@ -1,0 +1,154 @@
+import type { ErrorObject } from 'ajv';
+import { closest } from '../common/suggest.js';
+import type { Problem, YamlPath } from './problems.js';
+
+/** Every key name the schemas know, with where it belongs: for "x is a key of y" hints on misplaced keys. */
+export type KeyIndex = ReadonlyMap<string, readonly string[]>;
+
+/** Turns ajv's errors into problems worded for a person, with did-you-mean suggestions. */
+export function schemaProblems(
+  errors: readonly ErrorObject[], data: unknown, prefix: YamlPath, handled: ReadonlySet<string>, index: KeyIndex,
+): Problem[] {
+  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.schemaPath));
+  const out: Problem[] = [];
+  for (const e of errors) {
+    if (e.keyword === 'if') continue;
+    if ([...anyOfPaths].some((p) => e.schemaPath !== p && e.schemaPath.startsWith(`${p}/`))) continue;
+    const path = [...prefix, ...pointerToPath(e.instancePath, data)];
+    const p = describe(e, path, index);
+    if (!p) continue;
+    if (e.keyword === 'additionalProperties' && handled.has(JSON.stringify(p.path))) continue;
+    out.push(p);
+  }
+  return out;
+}
+
+function pointerToPath(pointer: string, data: unknown): YamlPath {
+  if (pointer === '') return [];
+  const out: (string | number)[] = [];
+  let cur: unknown = data;
+  for (const raw of pointer.slice(1).split('/')) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(cur)) {
+      out.push(Number(seg));
+      cur = cur[Number(seg)];
+    } else {
+      out.push(seg);
+      cur = typeof cur === 'object' && cur !== null ? (cur as Record<string, unknown>)[seg] : undefined;
+    }
+  }
+  return out;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  object: 'a mapping', array: 'a list', string: 'a string', integer: 'a whole number', number: 'a number',
+  boolean: 'true or false', null: 'null',
+};
+
+function typeWord(t: unknown): string {
+  const list = Array.isArray(t) ? t : String(t).split(',');
+  return list.map((x) => TYPE_WORDS[String(x)] ?? String(x)).join(' or ');
+}
+
+/** How a value reads in a message: its kind and, for scalars, the value itself. */
+export function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing (an empty value)';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v)}`;
+  if (typeof v === 'number') return Number.isInteger(v) ? `${v}` : `the fraction ${v}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+const PATTERN_MESSAGES: Record<string, string> = {
+  cluster_name: 'may use only letters, digits, "-" and "_", and must start with a letter or digit',
+  region: 'is not a region name (aws: like us-west-2; gcp: like us-west1)',
+  availability_zone: 'is not a zone list (aws: like us-west-2a,us-west-2b; gcp: one zone like us-west1-a)',
+  ssh_ingress_cidr: 'must be an address range such as 203.0.113.4/32',
+};
+
+function describe(e: ErrorObject, path: YamlPath, index: KeyIndex): Problem | undefined {
+  const data = e.data;
+  const last = path[path.length - 1];
+  const base = { severity: 'error' as const, path };
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      return { ...base, path: [...path, key], at: 'key', message: `unknown key "${key}"`, ...hintFor(key, allowed, index) };
+    }
+    case 'required': {
+      const key = (e.params as { missingProperty: string }).missingProperty;
+      const hint = REQUIRED_HINTS[key];
+      return { ...base, at: 'key', message: `missing required key "${key}"`, ...(hint ? { hint } : {}) };
+    }
+    case 'type': {
+      const want = (e.params as { type: unknown }).type;
+      return { ...base, message: `expected ${typeWord(want)}, got ${describeValue(data)}`, ...typeHint(want, data) };
+    }
+    case 'anyOf': {
+      const types = ((e.schema as { type?: string }[] | undefined) ?? []).map((s) => s.type).filter(Boolean);
+      return { ...base, message: `expected ${typeWord(types)}, got ${describeValue(data)}` };
+    }
+    case 'enum':
+    case 'const': {
+      const allowed = e.keyword === 'enum' ? (e.params as { allowedValues: unknown[] }).allowedValues : [(e.params as { allowedValue: unknown }).allowedValue];
+      const guess = typeof data === 'string' ? closest(data, allowed.map(String)) : undefined;
+      return {
+        ...base, message: `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}; got ${describeValue(data)}`,
+        ...(guess ? { hint: `did you mean "${guess}"?` } : {}),
+      };
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const { comparison, limit } = e.params as { comparison: string; limit: number };
+      return { ...base, message: `must be ${comparison} ${limit}, got ${describeValue(data)}` };
+    }
+    case 'minLength':
+      return { ...base, message: 'must not be empty' };
+    case 'maxLength':
+      return { ...base, message: `must be at most ${(e.params as { limit: number }).limit} characters, got ${String(data).length}` };
+    case 'pattern':
+      return { ...base, message: `${describeValue(data)} ${PATTERN_MESSAGES[String(last)] ?? `does not match ${(e.params as { pattern: string }).pattern}`}` };
+    default:
+      return { ...base, message: e.message ?? `failed ${e.keyword}` };
+  }
+}
+
+const REQUIRED_HINTS: Record<string, string> = {
+  provider: 'add `provider: {type: process}` to run the cluster as processes on this machine (or use local, aws, gcp)',
+  type: 'one of process, local, aws, gcp',
+  resources: 'give the resources a node of this type offers, e.g. resources: {CPU: 2}',
+  region: 'e.g. region: us-west-2 (aws) or region: us-west1 (gcp)',
+  availability_zone: 'e.g. availability_zone: us-west1-a',
+  head_ip: 'the hostname or address of the head host',
+  worker_ips: 'the worker hosts, e.g. worker_ips: [10.0.0.2, 10.0.0.3] (an empty list for a head-only cluster)',
+  credentials: 'the OAuth token or the service-account JSON',
+};
+
+function typeHint(want: unknown, data: unknown): { hint?: string } {
+  const wants = Array.isArray(want) ? want.map(String) : [String(want)];
+  const numeric = wants.includes('number') || wants.includes('integer');
+  if (numeric && typeof data === 'string' && /^[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+$/.test(data.trim())) {
+    return { hint: `YAML 1.1 (as PyYAML reads it) takes ${data} as a string: write the number out, or as 1.0e+9 with a dot and a sign` };
+  }
+  if (numeric && typeof data === 'string' && /^[-+]?[0-9.]+$/.test(data.trim())) {
+    return { hint: 'remove the quotes around the number' };
+  }
+  if (wants.includes('integer') && typeof data === 'number') return { hint: 'use a whole number' };
+  if (data === null || data === undefined) return { hint: 'the key has no value: give it one, or remove the key' };
+  if (wants.includes('array') && typeof data === 'string') return { hint: `write a list: [${JSON.stringify(data)}] or one "- item" per line` };
+  if (wants.includes('boolean') && typeof data === 'string') return { hint: 'write true or false without quotes' };
+  return {};
+}
+
+function hintFor(key: string, allowed: readonly string[], index: KeyIndex): { hint?: string } {
+  const guess = closest(key, allowed);
+  if (guess) return { hint: `did you mean "${guess}"?` };
+  const homes = index.get(key);
+  if (homes && homes.length > 0) return { hint: `"${key}" is a key of ${homes.join(' or ')}` };
+  if (allowed.length > 0 && allowed.length <= 12) return { hint: `allowed here: ${allowed.join(', ')}` };
+  return {};
+}
