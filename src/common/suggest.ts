@@ -15,7 +15,7 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate a typo most likely meant, or undefined when none is close. Case and `-`/`_` differences count
- * as near-misses, since YAML keys are often written in another case convention.
+ * as near-misses, since YAML keys are often written in another case convention; so does a truncated name.
  */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   const norm = (s: string) => s.toLowerCase().replace(/[-_.\s]/g, '');
@@ -23,7 +23,11 @@ export function closest(word: string, candidates: readonly string[]): string | u
   let bestScore = Infinity;
   for (const c of candidates) {
     if (c === word) continue;
-    const score = norm(c) === norm(word) ? 0 : editDistance(word.toLowerCase(), c.toLowerCase());
+    const [a, b] = [norm(word), norm(c)];
+    const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+    // A truncated name ("ray.head" for "ray.head.default") is as likely a slip as a typo.
+    const prefix = short.length >= 3 && long.startsWith(short) && short.length * 2 >= long.length;
+    const score = a === b ? 0 : prefix ? 1 : editDistance(word.toLowerCase(), c.toLowerCase());
     if (score < bestScore) {
       best = c;
       bestScore = score;

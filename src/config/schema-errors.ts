@@ -131,8 +131,11 @@ const REQUIRED_HINTS: Record<string, string> = {
 function typeHint(want: unknown, data: unknown): { hint?: string } {
   const wants = Array.isArray(want) ? want.map(String) : [String(want)];
   const numeric = wants.includes('number') || wants.includes('integer');
-  if (numeric && typeof data === 'string' && /^[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+$/.test(data.trim())) {
-    return { hint: `YAML 1.1 (as PyYAML reads it) takes ${data} as a string: write the number out, or as 1.0e+9 with a dot and a sign` };
+  const exp = typeof data === 'string' ? /^([-+]?[0-9][0-9_]*)(?:\.([0-9_]*))?[eE]([-+]?)([0-9]+)$/.exec(data.trim()) : null;
+  if (numeric && exp) {
+    const n = Number(data);
+    const spelled = `${exp[1]}.${exp[2] || '0'}e${exp[3] || '+'}${exp[4]}`;
+    return { hint: `YAML 1.1 (as PyYAML reads it) takes ${String(data)} as a string: write ${Number.isSafeInteger(n) ? `${n} or ` : ''}${spelled}` };
   }
   if (numeric && typeof data === 'string' && /^[-+]?[0-9.]+$/.test(data.trim())) {
     return { hint: 'remove the quotes around the number' };
