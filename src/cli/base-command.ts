@@ -24,7 +24,7 @@ export abstract class BaseCommand extends Command {
     } else if (err instanceof Errors.CLIError && err.oclif?.exit === 2) {
       // oclif's own parse errors (missing argument, unknown flag): a usage mistake.
       code = 2;
-      shown = new UsageError(err.message.replace(/^Error: /, '').replace(/\n?See more help with --help$/, ''), { hint: `see raylaunch ${this.id ?? ''} --help`.replace('  ', ' ') });
+      shown = new UsageError(err.message.replace(/^Error: /, '').replace(/\n?See more help with --help$/, ''), { hint: this.id ? `see raylaunch ${this.id} --help` : 'see raylaunch --help' });
     } else {
       code = 1;
       if (!this.debugRequested) shown = new InternalError(err);

@@ -60,11 +60,16 @@ export function describeValue(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-const PATTERN_MESSAGES: Record<string, string> = {
-  cluster_name: 'may use only letters, digits, "-" and "_", and must start with a letter or digit',
-  region: 'is not a region name (aws: like us-west-2; gcp: like us-west1)',
-  availability_zone: 'is not a zone list (aws: like us-west-2a,us-west-2b; gcp: one zone like us-west1-a)',
-  ssh_ingress_cidr: 'must be an address range such as 203.0.113.4/32',
+/** Per key: what a pattern mismatch means, and an example of a good value. */
+const PATTERN_MESSAGES: Record<string, [string, string]> = {
+  cluster_name: ['may use only letters, digits, ".", "-" and "_", and must start with a letter or digit', 'e.g. cluster_name: my-cluster'],
+  region: ['is not a region name', 'aws: like us-west-2; gcp: like us-west1'],
+  availability_zone: ['is not a zone list', 'aws: like us-west-2a,us-west-2b; gcp: one zone like us-west1-a'],
+  ssh_ingress_cidr: ['is not an address range', 'e.g. 203.0.113.4/32'],
+};
+
+const BOUND_HINTS: Record<string, (limit: number) => string> = {
+  '>=': (l) => `use ${l} or more`, '>': (l) => `use a value above ${l}`, '<=': (l) => `use ${l} or less`, '<': (l) => `use a value below ${l}`,
 };
 
 function describe(e: ErrorObject, path: YamlPath, index: KeyIndex): Problem | undefined {
@@ -80,15 +85,15 @@ function describe(e: ErrorObject, path: YamlPath, index: KeyIndex): Problem | un
     case 'required': {
       const key = (e.params as { missingProperty: string }).missingProperty;
       const hint = REQUIRED_HINTS[key];
-      return { ...base, at: 'key', message: `missing required key "${key}"`, ...(hint ? { hint } : {}) };
+      return { ...base, at: 'key', message: `missing required key "${key}"`, hint: hint ?? `add ${key}: to ${path.length > 0 ? 'this mapping' : 'the top level'}` };
     }
     case 'type': {
       const want = (e.params as { type: unknown }).type;
-      return { ...base, message: `expected ${typeWord(want)}, got ${describeValue(data)}`, ...typeHint(want, data) };
+      return { ...base, message: `expected ${typeWord(want)}, got ${describeValue(data)}`, hint: typeHint(want, data) };
     }
     case 'anyOf': {
       const types = ((e.schema as { type?: string }[] | undefined) ?? []).map((s) => s.type).filter(Boolean);
-      return { ...base, message: `expected ${typeWord(types)}, got ${describeValue(data)}` };
+      return { ...base, message: `expected ${typeWord(types)}, got ${describeValue(data)}`, hint: typeHint(types, data) };
     }
     case 'enum':
     case 'const': {
@@ -96,7 +101,7 @@ function describe(e: ErrorObject, path: YamlPath, index: KeyIndex): Problem | un
       const guess = typeof data === 'string' ? closest(data, allowed.map(String)) : undefined;
       return {
         ...base, message: `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}; got ${describeValue(data)}`,
-        ...(guess ? { hint: `did you mean "${guess}"?` } : {}),
+        hint: guess ? `did you mean "${guess}"?` : `use one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
       };
     }
     case 'minimum':
@@ -104,16 +109,19 @@ function describe(e: ErrorObject, path: YamlPath, index: KeyIndex): Problem | un
     case 'exclusiveMinimum':
     case 'exclusiveMaximum': {
       const { comparison, limit } = e.params as { comparison: string; limit: number };
-      return { ...base, message: `must be ${comparison} ${limit}, got ${describeValue(data)}` };
+      return { ...base, message: `must be ${comparison} ${limit}, got ${describeValue(data)}`, hint: BOUND_HINTS[comparison]?.(limit) ?? 'use a value in range' };
     }
     case 'minLength':
-      return { ...base, message: 'must not be empty' };
+      return { ...base, message: 'must not be empty', hint: 'give a value, or remove the key' };
     case 'maxLength':
-      return { ...base, message: `must be at most ${(e.params as { limit: number }).limit} characters, got ${String(data).length}` };
+      return { ...base, message: `must be at most ${(e.params as { limit: number }).limit} characters, got ${String(data).length}`, hint: 'use a shorter value' };
     case 'pattern':
-      return { ...base, message: `${describeValue(data)} ${PATTERN_MESSAGES[String(last)] ?? `does not match ${(e.params as { pattern: string }).pattern}`}` };
+      return {
+        ...base, message: `${describeValue(data)} ${PATTERN_MESSAGES[String(last)]?.[0] ?? `does not match ${(e.params as { pattern: string }).pattern}`}`,
+        hint: PATTERN_MESSAGES[String(last)]?.[1] ?? 'see the key\'s description in schemas/cluster.schema.json',
+      };
     default:
-      return { ...base, message: e.message ?? `failed ${e.keyword}` };
+      return { ...base, message: e.message ?? `failed ${e.keyword}`, hint: 'see schemas/cluster.schema.json' };
   }
 }
 
@@ -128,23 +136,25 @@ const REQUIRED_HINTS: Record<string, string> = {
   credentials: 'the OAuth token or the service-account JSON',
 };
 
-function typeHint(want: unknown, data: unknown): { hint?: string } {
+function typeHint(want: unknown, data: unknown): string {
   const wants = Array.isArray(want) ? want.map(String) : [String(want)];
   const numeric = wants.includes('number') || wants.includes('integer');
   const exp = typeof data === 'string' ? /^([-+]?[0-9][0-9_]*)(?:\.([0-9_]*))?[eE]([-+]?)([0-9]+)$/.exec(data.trim()) : null;
   if (numeric && exp) {
     const n = Number(data);
     const spelled = `${exp[1]}.${exp[2] || '0'}e${exp[3] || '+'}${exp[4]}`;
-    return { hint: `YAML 1.1 (as PyYAML reads it) takes ${String(data)} as a string: write ${Number.isSafeInteger(n) ? `${n} or ` : ''}${spelled}` };
+    return `YAML 1.1 (as PyYAML reads it) takes ${String(data)} as a string: write ${Number.isSafeInteger(n) ? `${n} or ` : ''}${spelled}`;
   }
   if (numeric && typeof data === 'string' && /^[-+]?[0-9.]+$/.test(data.trim())) {
-    return { hint: 'remove the quotes around the number' };
+    return 'remove the quotes around the number';
   }
-  if (wants.includes('integer') && typeof data === 'number') return { hint: 'use a whole number' };
-  if (data === null || data === undefined) return { hint: 'the key has no value: give it one, or remove the key' };
-  if (wants.includes('array') && typeof data === 'string') return { hint: `write a list: [${JSON.stringify(data)}] or one "- item" per line` };
-  if (wants.includes('boolean') && typeof data === 'string') return { hint: 'write true or false without quotes' };
-  return {};
+  if (wants.includes('integer') && typeof data === 'number') return 'use a whole number';
+  if (data === null || data === undefined) return 'the key has no value: give it one, or remove the key';
+  if (wants.includes('array') && typeof data === 'string') return `write a list: [${JSON.stringify(data)}] or one "- item" per line`;
+  if (wants.includes('boolean') && typeof data === 'string') return 'write true or false without quotes';
+  if (wants.includes('object') && Array.isArray(data)) return 'write key: value pairs here, not a list of "- " items';
+  if (wants.includes('array') && typeof data === 'object') return 'write a list of "- " items here, not key: value pairs';
+  return `write ${typeWord(want)} here`;
 }
 
 function hintFor(key: string, allowed: readonly string[], index: KeyIndex): { hint?: string } {
@@ -153,5 +163,5 @@ function hintFor(key: string, allowed: readonly string[], index: KeyIndex): { hi
   const homes = index.get(key);
   if (homes && homes.length > 0) return { hint: `"${key}" is a key of ${homes.join(' or ')}` };
   if (allowed.length > 0 && allowed.length <= 12) return { hint: `allowed here: ${allowed.join(', ')}` };
-  return {};
+  return { hint: 'remove it, or see the keys allowed here in schemas/cluster.schema.json' };
 }

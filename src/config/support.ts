@@ -38,7 +38,7 @@ const CLOUDS: readonly ProviderType[] = ['aws', 'gcp'];
 const ALL: readonly ProviderType[] = PROVIDER_TYPES;
 
 const warn = (message: string, hint?: string): Verdict => ({ severity: 'warning', message, ...(hint ? { hint } : {}) });
-const fail = (message: string, hint?: string): Verdict => ({ severity: 'error', message, ...(hint ? { hint } : {}) });
+const fail = (message: string, hint: string): Verdict => ({ severity: 'error', message, hint });
 
 const isEmptyObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
 const nonEmptyString = (v: unknown) => typeof v === 'string' && v.trim() !== '';
@@ -69,6 +69,9 @@ function startCommandsVerdict(role: 'head service' | 'agent') {
 }
 
 const ignoredFor = (why: string, hint?: string) => () => warn(`ignored: ${why}`, hint);
+
+// Keys that make a GCP node_config a TPU VM rather than a Compute Engine instance.
+const TPU_KEYS = ['acceleratorType', 'acceleratorConfig', 'runtimeVersion', 'schedulingConfig', 'networkConfig'];
 
 const PROVIDER_TYPE_NOTE = 'process (embedded default), local, aws, gcp; Ray\'s other types are an error until supported';
 const RAY_ONLY_TYPES = [
@@ -248,7 +251,12 @@ export const KEY_RULES: readonly KeyRule[] = [
   })),
 
   // node types
-  { key: 'available_node_types.<type>.node_config', status: SUPPORTED, note: 'required for aws and gcp; checked against the provider\'s launch parameters' },
+  {
+    key: 'available_node_types.<type>.node_config', status: SUPPORTED, note: 'required for aws and gcp; checked against the provider\'s launch parameters (GCP TPU nodes are an error until supported)',
+    check: (v, ctx) => (ctx.providerType === 'gcp' && typeof v === 'object' && v !== null
+      ? TPU_KEYS.filter((k) => k in v).map((k) => ({ ...fail('TPU nodes are not supported yet', 'use GPU or CPU machine types (machineType, guestAccelerators)'), subPath: [k] }))
+      : undefined),
+  },
   { key: 'available_node_types.<type>.resources', status: SUPPORTED, note: 'non-negative numbers (fractions allowed)' },
   { key: 'available_node_types.<type>.min_workers', status: SUPPORTED, note: 'default 0' },
   { key: 'available_node_types.<type>.max_workers', status: SUPPORTED, note: 'default: global `max_workers` (0 for the head type)' },
@@ -305,8 +313,9 @@ export function scanKeys(raw: Record<string, unknown>): ScanResult {
       verdicts.push(warn(`ignored: applies to ${rule.providers.join(' and ')} only, not to ${providerType}`));
     }
     for (const { subPath, ...verdict } of verdicts) {
-      handled.add(JSON.stringify(path));
-      problems.push(subPath ? { ...verdict, path: [...path, ...subPath] } : { ...verdict, path, at: 'key' });
+      const at = subPath ? [...path, ...subPath] : path;
+      handled.add(JSON.stringify(at));
+      problems.push(subPath ? { ...verdict, path: at, at: 'key' } : { ...verdict, path, at: 'key' });
     }
   };
   const applyMap = (prefix: string, path: YamlPath, value: unknown): void => {

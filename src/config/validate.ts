@@ -105,8 +105,8 @@ function keyIndex(): KeyIndex {
  */
 export function checkSemantics(c: ClusterConfig, raw: Raw): Problem[] {
   const out: Problem[] = [];
-  const err = (path: YamlPath, message: string, hint?: string, at?: 'key') =>
-    out.push({ severity: 'error', path, message, ...(hint ? { hint } : {}), ...(at ? { at } : {}) });
+  const err = (path: YamlPath, message: string, hint: string, at?: 'key') =>
+    out.push({ severity: 'error', path, message, hint, ...(at ? { at } : {}) });
   const types = Object.keys(c.available_node_types);
   const typeList = types.map((t) => `"${t}"`).join(', ');
 
@@ -117,7 +117,7 @@ export function checkSemantics(c: ClusterConfig, raw: Raw): Problem[] {
         `add head_node_type: ${types[0] ?? '<type>'}`, 'key');
     } else {
       err(['head_node_type'], `head_node_type "${c.head_node_type}" is not one of the node types in available_node_types (${typeList})`,
-        guess ? `did you mean "${guess}"?` : undefined);
+        guess ? `did you mean "${guess}"?` : `name one of the node types, or add "${c.head_node_type}" to available_node_types`);
     }
   }
 
@@ -138,8 +138,10 @@ export function checkSemantics(c: ClusterConfig, raw: Raw): Problem[] {
 
   if (c.provider.type === 'local') out.push(...localPool(c, raw));
   if (c.provider.type === 'gcp') {
-    if (typeof c.cluster_name === 'string' && c.cluster_name !== c.cluster_name.toLowerCase()) {
-      err(['cluster_name'], `GCP needs lowercase names, got "${c.cluster_name}"`, `use "${c.cluster_name.toLowerCase()}"`);
+    if (typeof c.cluster_name === 'string' && !/^[a-z0-9_-]+$/.test(c.cluster_name)) {
+      // It becomes a GCP label value and part of instance names.
+      err(['cluster_name'], `GCP needs lowercase letters, digits, "-" and "_" only, got "${c.cluster_name}"`,
+        `use "${c.cluster_name.toLowerCase().replace(/[^a-z0-9_-]/g, '-')}"`);
     }
     if (!c.provider.project_id) {
       out.push({
@@ -147,7 +149,8 @@ export function checkSemantics(c: ClusterConfig, raw: Raw): Problem[] {
         hint: 'set provider.project_id to your GCP project id',
       });
     } else if (typeof c.provider.project_id === 'string' && !/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(c.provider.project_id)) {
-      err(['provider', 'project_id'], `"${c.provider.project_id}" is not a GCP project id (6–30 lowercase letters, digits and hyphens)`);
+      err(['provider', 'project_id'], `"${c.provider.project_id}" is not a GCP project id (6–30 lowercase letters, digits and hyphens)`,
+        'copy the project id (not its name or number) from the Cloud console');
     }
   }
   if (c.provider.type === 'aws' && typeof c.provider.availability_zone === 'string' && typeof c.provider.region === 'string') {
@@ -179,7 +182,7 @@ function localPool(c: ClusterConfig, raw: Raw): Problem[] {
   const pool = Array.isArray(c.provider.worker_ips) ? c.provider.worker_ips.map(String) : [];
   const seen = new Set<string>();
   pool.forEach((ip, i) => {
-    if (seen.has(ip)) out.push({ severity: 'error', path: ['provider', 'worker_ips', i], message: `host "${ip}" is listed twice in worker_ips` });
+    if (seen.has(ip)) out.push({ severity: 'error', path: ['provider', 'worker_ips', i], message: `host "${ip}" is listed twice in worker_ips`, hint: 'remove the second entry' });
     seen.add(ip);
     if (c.provider.type === 'local' && ip === c.provider.head_ip) {
       out.push({ severity: 'error', path: ['provider', 'worker_ips', i], message: `host "${ip}" is the head (provider.head_ip) and cannot also be a worker`, hint: 'remove it from worker_ips' });

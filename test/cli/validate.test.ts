@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, it } from 'mocha';
@@ -74,11 +75,32 @@ describe('raylaunch validate (the built CLI)', () => {
     assert.match(r.stdout, /gpu_spot\s+0\s+4\s+CPU 8, GPU 1, accelerator_type:T4 1\s+[0-9a-f]{16}/);
   });
 
-  it('--json redacts secrets and reports the resolved config', async () => {
-    const r = await runCli(['validate', '/dev/stdin'].slice(0, 1).concat(join(INVALID, '..', 'valid', 'gcp.yaml'), '--json'));
-    const parsed = JSON.parse(r.stdout) as { config: { head_start_ray_commands: string[]; provider: { cache_stopped_nodes: boolean } } };
-    assert.deepEqual(parsed.config.head_start_ray_commands, []);
-    assert.equal(parsed.config.provider.cache_stopped_nodes, false);
+  it('--json reports the resolved config with secrets redacted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'raylaunch-validate-'));
+    try {
+      const file = join(dir, 'secret.yaml');
+      writeFileSync(file, [
+        'provider:',
+        '  type: aws',
+        '  region: us-west-2',
+        '  aws_credentials: {aws_access_key_id: AKIAEXAMPLEKEY, aws_secret_access_key: very-secret-value}',
+        'metadata: {deploy_token: tok-123}',
+        'setup_commands: [echo a]',
+        'head_start_ray_commands: [ray stop, echo up]',
+        '',
+      ].join('\n'));
+      const r = await runCli(['validate', file, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout + r.stderr, /very-secret-value|AKIAEXAMPLEKEY|tok-123/);
+      const parsed = JSON.parse(r.stdout) as { config: { provider: Record<string, unknown>; head_setup_commands: string[]; head_start_ray_commands: string[] } };
+      assertShape(parsed);
+      assert.equal(parsed.config.provider.aws_credentials, '<redacted>');
+      assert.equal(parsed.config.provider.cache_stopped_nodes, true);
+      assert.deepEqual(parsed.config.head_setup_commands, ['echo a']);
+      assert.deepEqual(parsed.config.head_start_ray_commands, ['echo up']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--json on an invalid config prints the problems in the error shape and exits 1', async () => {

@@ -161,7 +161,7 @@ const ERROR_CASES: { name: string; yaml: string; errors: string[]; hints?: (stri
   {
     name: 'gcp cluster names must be lowercase',
     yaml: 'cluster_name: Demo\nprovider: {type: gcp, region: us-west1, availability_zone: us-west1-a, project_id: my-proj-1}\n',
-    errors: ['1:15 cluster_name: GCP needs lowercase names, got "Demo"'],
+    errors: ['1:15 cluster_name: GCP needs lowercase letters, digits, "-" and "_" only, got "Demo"'],
   },
   {
     name: 'aws zones must lie in the region',
@@ -171,7 +171,7 @@ const ERROR_CASES: { name: string; yaml: string; errors: string[]; hints?: (stri
   {
     name: 'a cluster_name with spaces',
     yaml: `cluster_name: my cluster\n${PROC}`,
-    errors: ['1:15 cluster_name: the string "my cluster" may use only letters, digits, "-" and "_", and must start with a letter or digit'],
+    errors: ['1:15 cluster_name: the string "my cluster" may use only letters, digits, ".", "-" and "_", and must start with a letter or digit'],
   },
   {
     name: 'an unknown raylaunch setting suggests the right one',
@@ -184,6 +184,11 @@ const ERROR_CASES: { name: string; yaml: string; errors: string[]; hints?: (stri
     yaml: `${PROC}max_workers:\n`,
     errors: ['2:13 max_workers: expected a whole number, got nothing (an empty value)'],
     hints: ['the key has no value: give it one, or remove the key'],
+  },
+  {
+    name: 'a GCP TPU node is an error until supported',
+    yaml: 'provider: {type: gcp, region: us-central2, availability_zone: us-central2-b, project_id: my-proj-1}\navailable_node_types:\n  tpu: {resources: {TPU: 4}, node_config: {acceleratorType: v4-16, runtimeVersion: tpu-vm-v4-base}}\nhead_node_type: tpu\n',
+    errors: ['3:44 available_node_types.tpu.node_config.acceleratorType: TPU nodes are not supported yet', '3:68 available_node_types.tpu.node_config.runtimeVersion: TPU nodes are not supported yet'],
   },
   {
     name: 'every problem is reported at once',
@@ -202,6 +207,7 @@ describe('config validation', () => {
       const errors = await errorsOf(c.yaml);
       assert.deepEqual(errors.map(brief), c.errors);
       if (c.hints) assert.deepEqual(errors.map((e) => e.hint), c.hints);
+      for (const e of errors) assert.ok(e.hint, `every error says what to do: ${brief(e)}`);
     });
   }
 
