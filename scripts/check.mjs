@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 const steps = [
   { name: 'typecheck', cmd: 'npx', args: ['tsc', '--noEmit', '-p', '.'] },
   { name: 'lint', cmd: 'npx', args: ['eslint', '--max-warnings=0', '.'] },
-  { name: 'mocha', cmd: 'npx', args: ['mocha', ...process.argv.slice(2)], counts: true },
+  { name: 'mocha', cmd: 'npx', args: ['mocha', ...(process.argv.length > 2 ? process.argv.slice(2) : ['test/**/*.test.ts'])], counts: true },
 ];
 
 function run(step) {

@@ -3,6 +3,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { LocatedProblem } from '../config/problems.js';
 import { redact } from '../config/redact.js';
 import type { ClusterConfig, Resources } from '../config/types.js';
+import { table } from './format.js';
 import { renderProblem } from './render.js';
 
 /** What `raylaunch validate` returns; `--json` prints it as is (schemas/output/validate.schema.json). */
@@ -50,11 +51,6 @@ const fmtResources = (r: Resources) => {
   const parts = Object.entries(r).map(([k, v]) => `${k} ${v}`);
   return parts.length > 0 ? parts.join(', ') : '(detected on the node)';
 };
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
-}
 
 /** The human form: a short summary on stdout; warnings go to stderr separately. */
 export function formatValidate(r: ValidateResult): string {

@@ -1,3 +1,14 @@
 // The package root is the job API of ../shared/API.md and nothing else: every worker process imports it, so
-// it must stay free of CLI, SDK and schema code. The API arrives with the runtime.
-export {};
+// it must stay free of CLI, SDK and schema code.
+export {
+  availableResources, clusterResources, get, getRuntimeContext, init, main, nodes, put, remote, shutdown, wait,
+} from './api.js';
+export {
+  ActorDiedError, ActorNameTakenError, ActorNotFoundError, GetTimeoutError, ObjectLostError, RaylaunchRuntimeError,
+  SerializationError, TaskCancelledError, TaskError, WorkerCrashedError,
+} from './errors.js';
+export { ObjectRef } from './object-ref.js';
+export type {
+  ActorClass, ActorHandle, ActorHandleOf, ActorMethod, ActorOptions, GetOptions, NodeInfo, PlacementGroup, RegisterOptions,
+  RemoteArgs, RemoteFunction, ResourceDict, Resolved, Strategy, TaskOptions,
+} from './types.js';

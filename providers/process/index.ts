@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ProviderConfigError } from '../errors.js';
+import type { CloudNode, LaunchRequest, NodeKind, NodeProvider } from '../provider.js';
+import { findOwned, isLive, listProcs, readStat, type ProcStat } from './proc.js';
+import { ensureDir, fsError, listRecords, logPath, logsDir, nodesDir, readRecord, removeRecord, writeRecord, type NodeRecord } from './records.js';
+import { spawnNode } from './spawn.js';
+import { terminateTree } from './terminate.js';
+import type { ProcessNodeCommand, ProcessProviderOptions } from './types.js';
+
+export type { ProcessNodeCommand, ProcessProviderOptions } from './types.js';
+
+/** The tag every node of a cluster carries; `down` and the autoscaler select a cluster's nodes by it. */
+export const CLUSTER_NAME_TAG = 'raylaunch-cluster-name';
+
+const DEFAULT_GRACE_MS = 5000;
+
+/** Makes `head-<6 hex>` or `<type>-<6 hex>`: readable in `ps` and log names, and safe as a file name. */
+function newNodeId(kind: NodeKind, nodeType: string): string {
+  const prefix = kind === 'head' ? 'head' : nodeType.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'worker';
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
+function validateRequest(req: LaunchRequest): void {
+  if (!Number.isSafeInteger(req.count) || req.count < 0) throw new ProviderConfigError(`launch count must be a whole number ≥ 0, got ${req.count}`);
+  if (req.requestId === '') throw new ProviderConfigError('launch needs a requestId', { hint: 'Retries are matched by requestId.' });
+  if (req.nodeType === '') throw new ProviderConfigError('launch needs a nodeType');
+}
+
+/**
+ * The embedded provider: each node is a process tree on this machine, started detached and remembered by a
+ * record holding its pid and start time, so a recycled pid is never mistaken for a node. Linux only (/proc).
+ */
+export class ProcessProvider implements NodeProvider {
+  private readonly opts: ProcessProviderOptions;
+  private readonly graceMs: number;
+  /** Launches run one at a time, so two concurrent retries of a request cannot both see it short. */
+  private launches: Promise<void> = Promise.resolve();
+
+  constructor(opts: ProcessProviderOptions) {
+    if (!existsSync('/proc/self/stat')) {
+      throw new ProviderConfigError('the process provider needs Linux /proc', { hint: 'Run local clusters on Linux, or use a cloud provider.' });
+    }
+    const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
+    if (!Number.isFinite(graceMs) || graceMs < 0) throw new ProviderConfigError(`graceMs must be ≥ 0, got ${graceMs}`);
+    this.opts = opts;
+    this.graceMs = graceMs;
+  }
+
+  /** Running nodes, plus 'stopping' ones whose leader died while other processes of its tree live on. */
+  async listNodes(): Promise<CloudNode[]> {
+    const records = await listRecords(this.opts.stateDir);
+    let snapshot: Promise<ProcStat[]> | undefined;
+    const procs = (): Promise<ProcStat[]> => (snapshot ??= listProcs()); // one /proc scan, and only if needed
+    const nodes = await Promise.all(records.map(async (rec) => {
+      const leader = await readStat(rec.pid);
+      if (leader?.startTime === rec.startTime && isLive(leader)) return this.toNode(rec, 'running');
+      if ((await findOwned(rec.pid, rec.startTime, await procs())).procs.length > 0) return this.toNode(rec, 'stopping');
+      await removeRecord(this.opts.stateDir, rec.id);
+      return undefined;
+    }));
+    return nodes.filter((n): n is CloudNode => n !== undefined).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Starts the nodes of the request that are not running yet. */
+  async launch(req: LaunchRequest): Promise<void> {
+    validateRequest(req);
+    const run = this.launches.then(async () => {
+      const running = (await this.listNodes()).filter((n) => n.requestId === req.requestId && n.status === 'running').length;
+      for (let i = running; i < req.count; i++) await this.launchOne(req);
+    });
+    this.launches = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops the nodes' process trees in parallel; unknown and already-gone ids are fine. */
+  async terminate(ids: string[]): Promise<void> {
+    const results = await Promise.allSettled([...new Set(ids)].map((id) => this.terminateOne(id)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private toNode(rec: NodeRecord, status: CloudNode['status']): CloudNode {
+    const { id, nodeType, kind, requestId } = rec;
+    return { id, nodeType, kind, status, internalIp: '127.0.0.1', requestId, tags: { ...rec.tags, [CLUSTER_NAME_TAG]: this.opts.clusterName } };
+  }
+
+  private command(kind: NodeKind, nodeType: string): ProcessNodeCommand {
+    try {
+      return this.opts.command(kind, nodeType);
+    } catch (e) {
+      throw new ProviderConfigError(`no command for ${kind} node type ${nodeType}: ${String(e)}`, { cause: e });
+    }
+  }
+
+  private async launchOne(req: LaunchRequest): Promise<void> {
+    const { stateDir, clusterName } = this.opts;
+    await ensureDir(nodesDir(stateDir));
+    await ensureDir(logsDir(stateDir));
+    let id = newNodeId(req.kind, req.nodeType);
+    while ((await readRecord(stateDir, id)) !== undefined || existsSync(logPath(stateDir, id))) id = newNodeId(req.kind, req.nodeType);
+    const cmd = this.command(req.kind, req.nodeType);
+    const { pid, startTime } = await spawnNode(cmd, [...cmd.args, '--cluster', clusterName, '--node', id], logPath(stateDir, id), id);
+    const tags = { ...req.tags, [CLUSTER_NAME_TAG]: clusterName };
+    const rec: NodeRecord = { id, nodeType: req.nodeType, kind: req.kind, requestId: req.requestId, pid, startTime, launchedAt: new Date().toISOString(), tags };
+    try {
+      await writeRecord(stateDir, rec);
+    } catch (e) {
+      // A node nobody remembers could never be found by `down`: take it back down now.
+      await terminateTree(id, pid, startTime, 0).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async terminateOne(id: string): Promise<void> {
+    const rec = await readRecord(this.opts.stateDir, id);
+    if (rec === undefined) return;
+    await terminateTree(id, rec.pid, rec.startTime, this.graceMs);
+    await removeRecord(this.opts.stateDir, id);
+  }
+}
+
+/** For `down`: moves <stateDir>/logs to <stateDir>/logs-last-run (replacing an older one), so the last run's logs survive. No-op when there are none. */
+export async function moveLogsAside(stateDir: string): Promise<void> {
+  const logs = logsDir(stateDir);
+  const last = join(stateDir, 'logs-last-run');
+  let entries: string[];
+  try {
+    entries = await readdir(logs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw fsError('list', logs, e);
+  }
+  if (entries.length === 0) return; // an empty run must not wipe the previous run's logs
+  try {
+    await rm(last, { recursive: true, force: true });
+    await rename(logs, last);
+  } catch (e) {
+    throw fsError('move', `${logs} to ${last}`, e);
+  }
+}

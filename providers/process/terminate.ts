@@ -1,0 +1,50 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TransientProviderError } from '../errors.js';
+import { findOwned, type Owned } from './proc.js';
+
+/** How often terminate() looks whether the tree is gone. */
+const POLL_MS = 50;
+/** After SIGKILL only uninterruptible sleep (D state) delays an exit; give that a moment, no more. */
+const KILL_WAIT_MS = 2000;
+
+function send(target: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(target, signal);
+  } catch {
+    // ESRCH: it exited meanwhile. EPERM: not ours to signal after all; the final check reports what remains.
+  }
+}
+
+function signalTree(pid: number, owned: Owned, signal: NodeJS.Signals): void {
+  // The group signal also reaches members forked since the scan; it is only safe while the leader is verified.
+  if (owned.leaderAlive) send(-pid, signal);
+  for (const p of owned.procs) if (!(owned.leaderAlive && p.pgid === pid)) send(p.pid, signal);
+}
+
+async function waitGone(pid: number, startTime: number, ms: number): Promise<Owned> {
+  const deadline = Date.now() + ms;
+  let owned: Owned;
+  do {
+    await sleep(Math.max(0, Math.min(POLL_MS, deadline - Date.now())));
+    owned = await findOwned(pid, startTime);
+  } while (owned.procs.length > 0 && Date.now() < deadline);
+  return owned;
+}
+
+/**
+ * Stops the process tree of the node started as (pid, startTime): SIGTERM, up to graceMs to exit, then SIGKILL.
+ * Only processes findOwned() vouches for are signalled, never anything found by name.
+ */
+export async function terminateTree(id: string, pid: number, startTime: number, graceMs: number): Promise<void> {
+  let owned = await findOwned(pid, startTime);
+  if (owned.procs.length === 0) return;
+  signalTree(pid, owned, 'SIGTERM');
+  owned = await waitGone(pid, startTime, graceMs);
+  if (owned.procs.length === 0) return;
+  signalTree(pid, owned, 'SIGKILL');
+  owned = await waitGone(pid, startTime, KILL_WAIT_MS);
+  if (owned.procs.length > 0) {
+    const pids = owned.procs.map((p) => p.pid).join(', ');
+    throw new TransientProviderError(`node ${id}: processes ${pids} survived SIGKILL`, { hint: 'Run `down` again in a moment.' });
+  }
+}

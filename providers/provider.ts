@@ -1,0 +1,47 @@
+/**
+ * The narrow seam between raylaunch and wherever nodes come from. Three calls, each idempotent and eventually
+ * consistent; optional features get their own interfaces rather than new required methods.
+ */
+
+/** Which part of the cluster a node plays. */
+export type NodeKind = 'head' | 'worker';
+
+/** A node as its provider sees it. */
+export interface CloudNode {
+  /** The provider's id for the node (instance id, host, process node id). */
+  id: string;
+  /** The key of available_node_types the node was launched as. */
+  nodeType: string;
+  kind: NodeKind;
+  /** Stopped nodes are listed too, so nothing can hide from `down`. */
+  status: 'pending' | 'running' | 'stopping' | 'stopped';
+  /** Address other nodes of the cluster reach it at. */
+  internalIp?: string;
+  /** Address this machine reaches it at, when it differs. */
+  externalIp?: string;
+  /** The launch request that created it, for idempotent retries. */
+  requestId?: string;
+  /** Provider tags or labels, including raylaunch's own (cluster name, launch hash). */
+  tags: Record<string, string>;
+}
+
+/** One batch of identical nodes to create. */
+export interface LaunchRequest {
+  /** Retrying a request with the same id creates only what is missing. */
+  requestId: string;
+  nodeType: string;
+  kind: NodeKind;
+  count: number;
+  /** Tags to put on every node of the batch (the provider adds the cluster's own). */
+  tags?: Record<string, string>;
+}
+
+/** Where nodes come from: a cloud, a host pool, or processes on this machine. */
+export interface NodeProvider {
+  /** This cluster's non-terminated nodes (stopped ones included, marked so). */
+  listNodes(): Promise<CloudNode[]>;
+  /** Creates the nodes of a request that do not exist yet; one provider call per batch where the API allows. */
+  launch(req: LaunchRequest): Promise<void>;
+  /** Terminates nodes; ids already gone are fine. */
+  terminate(ids: string[]): Promise<void>;
+}

@@ -1,0 +1,20 @@
+import { Flags } from '@oclif/core';
+import type { LoadedConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import { clusterFromFlagOrLast, isConfigArg } from '../launcher/cluster-state.js';
+import { renderProblem } from './render.js';
+
+export const clusterFlag = Flags.string({ char: 'c', description: 'Cluster name (instead of CONFIG). Default: the cluster of the most recent `up`.', helpValue: 'NAME' });
+
+/** Which cluster a command means: CONFIG (a .yaml first positional), -c NAME, or the most recent `up`. */
+export async function resolveCluster(first: string | undefined, flag: string | undefined): Promise<{ name: string; loaded?: LoadedConfig }> {
+  if (isConfigArg(first)) {
+    const loaded = await loadConfig(first, { missingFiles: 'warning' });
+    return { name: loaded.config.cluster_name, loaded };
+  }
+  return { name: clusterFromFlagOrLast(flag) };
+}
+
+export function printWarnings(loaded: LoadedConfig | undefined): void {
+  for (const w of loaded?.warnings ?? []) process.stderr.write(`${renderProblem(w)}\n`);
+}

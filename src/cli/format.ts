@@ -1,0 +1,58 @@
+import { formatResources } from '../common/resources.js';
+import type { DownResult } from '../launcher/down.js';
+import type { UpResult } from '../launcher/up.js';
+import type { ClusterStatus } from '../protocol/messages.js';
+
+/** Columns padded to their widest cell; the last column is not padded. */
+export function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+}
+
+function usage(total: Readonly<Record<string, number>>, available: Readonly<Record<string, number>>): string {
+  const keys = Object.keys(total).filter((k) => (total[k] ?? 0) > 0);
+  if (keys.length === 0) return '-';
+  const round = (n: number) => Math.round(n * 1000) / 1000;
+  return keys.map((k) => `${k} ${round((total[k] ?? 0) - (available[k] ?? 0))}/${round(total[k] ?? 0)}`).join(', ');
+}
+
+export function formatStatus(s: ClusterStatus): string {
+  const lines = [`cluster ${s.clusterName}  head ${s.headAddress}  runtime ${s.runtimeVersion}`, ''];
+  lines.push(...table([
+    ['NODE', 'TYPE', 'KIND', 'STATE', 'USED/TOTAL'],
+    ...s.nodes.map((n) => [n.nodeId, n.nodeType, n.kind, n.state, usage(n.total, n.available)]),
+  ]));
+  lines.push('', `tasks: ${s.tasks.pending} pending, ${s.tasks.running} running, ${s.tasks.finished} finished, ${s.tasks.failed} failed`);
+  const pending = s.demands.filter((d) => !d.infeasible);
+  const infeasible = s.demands.filter((d) => d.infeasible);
+  if (pending.length > 0) lines.push(`pending demands (waiting for room): ${pending.map((d) => `${formatResources(d.resources)} x${d.count}`).join(', ')}`);
+  if (infeasible.length > 0) lines.push(`infeasible (no node type offers this): ${infeasible.map((d) => `${formatResources(d.resources)} x${d.count}`).join(', ')}`);
+  if (s.jobs.length > 0) {
+    lines.push('', ...table([
+      ['JOB', 'STATE', 'EXIT', 'NAME'],
+      ...s.jobs.map((j) => [j.jobId, j.state, j.exitCode === null ? '' : String(j.exitCode), j.name]),
+    ]));
+  }
+  return lines.join('\n');
+}
+
+export function formatUp(r: UpResult, configArg: string | undefined): string {
+  const ref = configArg ?? `-c ${r.cluster_name}`;
+  const workers = r.nodes.filter((n) => n.kind === 'worker').length;
+  return [
+    `cluster ${r.cluster_name} is ${r.unchanged ? 'already ' : ''}up (${r.provider} provider)`,
+    `  head       ${r.head_node_id} at ${r.head_address}`,
+    `  nodes      ${r.nodes.length} (the head and ${workers} ${workers === 1 ? 'worker' : 'workers'})`,
+    `  state      ${r.state_dir}`,
+    '',
+    'next:',
+    `  raylaunch submit ${ref} job.ts      run a job (its output streams here)`,
+    `  raylaunch status ${ref}             nodes, resources, tasks and jobs`,
+    `  raylaunch down ${ref}               stop every node`,
+  ].join('\n');
+}
+
+export function formatDown(r: DownResult): string {
+  if (!r.existed) return `cluster ${r.cluster_name} is not running; nothing to do`;
+  return `cluster ${r.cluster_name} is down (${r.terminated.length} ${r.terminated.length === 1 ? 'node' : 'nodes'} stopped)${r.logs ? `; logs of the last run: ${r.logs}` : ''}`;
+}

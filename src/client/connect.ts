@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Message } from '../protocol/messages.js';
+import { context } from './context.js';
+import { RaylaunchRuntimeError } from './errors.js';
+import { Runtime } from './runtime.js';
+import type { Transport } from './transport.js';
+
+export interface ConnectOptions { address?: string; token?: string; namespace?: string }
+
+function tokenFromEnv(): string | undefined {
+  if (process.env.RAYLAUNCH_TOKEN) return process.env.RAYLAUNCH_TOKEN;
+  const file = process.env.RAYLAUNCH_TOKEN_FILE;
+  return file ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+/** Connects this process as a driver (once); the head gives it a job unless RAYLAUNCH_JOB_ID names one. */
+export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime> {
+  if (context.runtime) return context.runtime;
+  if (context.worker) throw new RaylaunchRuntimeError('init() is for drivers; worker processes are connected already');
+  context.connecting ??= (async () => {
+    const address = opts.address ?? process.env.RAYLAUNCH_ADDRESS;
+    const token = opts.token ?? tokenFromEnv();
+    if (!address || !token) {
+      throw new RaylaunchRuntimeError('no cluster to connect to: run the job with `raylaunch submit job.ts`, or set RAYLAUNCH_ADDRESS and RAYLAUNCH_TOKEN');
+    }
+    const { wsTransport } = await import('./ws-transport.js'); // only drivers load ws
+    const transport = await wsTransport(address, token);
+    const clientId = Runtime.newClientId('driver');
+    const jobId = process.env.RAYLAUNCH_JOB_ID;
+    const welcome = await handshake(transport, { type: 'hello', role: 'driver', clientId, ...(jobId ? { jobId } : ownModule()) });
+    const rt = new Runtime(transport, { role: 'driver', clientId, jobId: welcome.jobId ?? '', nodeId: welcome.headNodeId, inlineLimit: welcome.inlineLimit });
+    context.runtime = rt;
+    return rt;
+  })();
+  try {
+    return await context.connecting;
+  } catch (e) {
+    context.connecting = undefined;
+    throw e;
+  }
+}
+
+/**
+ * A driver started by hand (`node job.mjs` with RAYLAUNCH_ADDRESS set) brings its own bundled module, so that
+ * worker processes can load the same remote functions.
+ */
+function ownModule(): { bundle?: Uint8Array; name?: string } {
+  const file = process.argv[1];
+  if (!file || !/\.m?js$/.test(file)) return {};
+  try {
+    return { bundle: readFileSync(file), name: basename(file) };
+  } catch {
+    return {};
+  }
+}
+
+/** Sends hello and waits for the head's welcome (or its refusal). */
+export function handshake(transport: Transport, hello: Extract<Message, { type: 'hello' }>): Promise<Extract<Message, { type: 'welcome' }>> {
+  return new Promise((resolve, reject) => {
+    transport.onMessages((msgs) => {
+      for (const m of msgs) {
+        if (m.type === 'welcome') resolve(m);
+        else if (m.type === 'fatal') reject(new RaylaunchRuntimeError(m.message));
+      }
+    });
+    transport.onClose((reason) => reject(new RaylaunchRuntimeError(`the cluster closed the connection: ${reason}`)));
+    transport.send([hello]);
+  });
+}

@@ -1,0 +1,110 @@
+import { deserialize, serialize } from 'node:v8';
+import { SerializationError } from './errors.js';
+import { ObjectRef } from './object-ref.js';
+
+/**
+ * Values travel with node:v8 serialization (structured clone: Map, Set, Date, BigInt, typed arrays survive;
+ * class instances arrive as plain objects). ObjectRefs are encoded explicitly wherever they appear, and values
+ * that cannot travel (functions, symbols) are reported with their path before v8 sees them.
+ */
+const REF_KEY = '\u0000raylaunch.ref';
+const REF_KEY_BYTES = Buffer.from(REF_KEY, 'latin1');
+
+export interface Encoded {
+  bytes: Uint8Array;
+  /** Ids of every ref inside the value, at any depth. */
+  refs: string[];
+}
+
+const isPlainContainer = (v: object) => !ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer) && !(v instanceof Date) && !(v instanceof RegExp);
+
+/** Replaces refs with markers (copying only what changes) and rejects what cannot be cloned. */
+function encodeRefs(value: unknown, path: string, refs: string[], seen: Set<object>): unknown {
+  if (value instanceof ObjectRef) {
+    refs.push(value.id);
+    return { [REF_KEY]: value.id };
+  }
+  if (typeof value === 'function') throw new SerializationError(`${path} is a function, which cannot be sent between processes`);
+  if (typeof value === 'symbol') throw new SerializationError(`${path} is a symbol, which cannot be sent between processes`);
+  if (typeof value !== 'object' || value === null || !isPlainContainer(value)) return value;
+  if (seen.has(value)) return value; // cycles are fine for v8; walk each object once
+  seen.add(value);
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((v, i) => {
+      const e = encodeRefs(v, `${path}[${i}]`, refs, seen);
+      if (e !== v) (out ??= value.slice())[i] = e;
+    });
+    return out ?? value;
+  }
+  if (value instanceof Map) {
+    let changed = false;
+    const entries = [...value].map(([k, v]) => {
+      const ek = encodeRefs(k, `${path}.<map key>`, refs, seen);
+      const ev = encodeRefs(v, `${path}.get(${typeof k === 'string' ? JSON.stringify(k) : '…'})`, refs, seen);
+      if (ek !== k || ev !== v) changed = true;
+      return [ek, ev] as const;
+    });
+    return changed ? new Map(entries) : value;
+  }
+  if (value instanceof Set) {
+    let changed = false;
+    const items = [...value].map((v) => {
+      const e = encodeRefs(v, `${path}.<set item>`, refs, seen);
+      if (e !== v) changed = true;
+      return e;
+    });
+    return changed ? new Set(items) : value;
+  }
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[k];
+    const e = encodeRefs(v, `${path}.${k}`, refs, seen);
+    if (e !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = e;
+  }
+  return out ?? value;
+}
+
+/** Encodes one value; `what` names it in errors ("argument 2", "the return value of add"). */
+export function encodeValue(value: unknown, what: string): Encoded {
+  const refs: string[] = [];
+  const prepared = encodeRefs(value, what, refs, new Set());
+  try {
+    return { bytes: serialize(prepared), refs };
+  } catch (e) {
+    throw new SerializationError(`${what} cannot be sent between processes: ${(e as Error).message}`);
+  }
+}
+
+function decodeRefs(value: unknown, seen: Set<object>): unknown {
+  if (typeof value !== 'object' || value === null || !isPlainContainer(value) || seen.has(value)) return value;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = decodeRefs(value[i], seen);
+    return value;
+  }
+  if (value instanceof Map) {
+    const entries = [...value].map(([k, v]) => [decodeRefs(k, seen), decodeRefs(v, seen)] as const);
+    value.clear();
+    for (const [k, v] of entries) value.set(k, v);
+    return value;
+  }
+  if (value instanceof Set) {
+    const items = [...value].map((v) => decodeRefs(v, seen));
+    value.clear();
+    for (const v of items) value.add(v);
+    return value;
+  }
+  const rec = value as Record<string, unknown>;
+  const id = rec[REF_KEY];
+  if (typeof id === 'string' && Object.keys(rec).length === 1) return ObjectRef.of(id);
+  for (const k of Object.keys(rec)) rec[k] = decodeRefs(rec[k], seen);
+  return rec;
+}
+
+/** Decodes a value; refs inside come back as ObjectRef instances. */
+export function decodeValue(bytes: Uint8Array): unknown {
+  const value: unknown = deserialize(bytes);
+  // Most values hold no refs: skip the walk unless the marker occurs in the bytes at all.
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(REF_KEY_BYTES) ? decodeRefs(value, new Set()) : value;
+}

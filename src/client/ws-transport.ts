@@ -1,0 +1,47 @@
+import { WebSocket } from 'ws';
+import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { type Message, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protocol/messages.js';
+import { RaylaunchRuntimeError } from './errors.js';
+import type { Transport } from './transport.js';
+
+/** Connects to a head's control plane with the cluster token; refusals come back as errors that say why. */
+export async function wsTransport(address: string, token: string): Promise<Transport> {
+  const url = address.startsWith('ws://') ? address : `ws://${address}`;
+  const ws = new WebSocket(url, {
+    headers: { authorization: `Bearer ${token}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) },
+    perMessageDeflate: false,
+    maxPayload: 256 * 1024 * 1024,
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('end', () => {
+        ws.terminate();
+        reject(new RaylaunchRuntimeError(res.statusCode === 401
+          ? `the cluster at ${address} refused the token (HTTP 401): use the token of this cluster (RAYLAUNCH_TOKEN or ~/.raylaunch/clusters/<name>/token)`
+          : `the cluster at ${address} refused the connection (HTTP ${res.statusCode}): ${body.trim()}`));
+      });
+    });
+    ws.once('error', (e) => reject(new RaylaunchRuntimeError(`cannot reach the cluster at ${address}: ${e.message}`)));
+  });
+  const closeHandlers: ((reason: string) => void)[] = [];
+  ws.on('close', (code, reason) => closeHandlers.forEach((h) => h(reason.toString() || `connection closed (${code})`)));
+  ws.on('error', () => { /* 'close' follows and reports it */ });
+  return {
+    send: (messages) => { if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(messages)); },
+    onMessages: (handler) => {
+      ws.removeAllListeners('message');
+      ws.on('message', (data: Buffer) => handler(decodeFrame(data)));
+    },
+    onClose: (handler) => { closeHandlers.push(handler); },
+    close: () => new Promise<void>((resolve) => {
+      if (ws.readyState === WebSocket.CLOSED) return resolve();
+      ws.once('close', () => resolve());
+      ws.close();
+    }),
+  };
+}
+
+export type { Message };

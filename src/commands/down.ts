@@ -1,0 +1,31 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { clusterFlag, printWarnings, resolveCluster } from '../cli/cluster-arg.js';
+import { formatDown } from '../cli/format.js';
+import { down, type DownResult } from '../launcher/down.js';
+
+export default class Down extends BaseCommand {
+  static override summary = 'Stop every node of a cluster.';
+  static override description = `Terminates the head and every worker (each node's whole process group; never by name), keeps \
+the last run's logs, and forgets the cluster's token. A cluster that does not exist is fine (exit 0), and a \
+cluster whose head crashed is cleaned up from the provider's records.`;
+  static override examples = [
+    { description: 'Stop the example cluster.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml' },
+    { description: 'Stop the cluster of the most recent up.', command: '<%= config.bin %> <%= command.id %>' },
+  ];
+  static override args = { config: Args.string({ description: 'Cluster config YAML (or use -c NAME).', required: false }) };
+  static override flags = {
+    cluster: clusterFlag,
+    yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation (down never asks for the process provider).' }),
+  };
+  static override enableJsonFlag = true;
+
+  async run(): Promise<DownResult> {
+    const { args, flags } = await this.parse(Down);
+    const target = await resolveCluster(args.config, flags.cluster);
+    printWarnings(target.loaded);
+    const result = await down(target.name);
+    if (!this.jsonEnabled()) this.log(formatDown(result));
+    return result;
+  }
+}

@@ -1,0 +1,33 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { clusterFlag, resolveCluster } from '../cli/cluster-arg.js';
+import { formatStatus } from '../cli/format.js';
+import { Session } from '../launcher/session.js';
+import type { ClusterStatus } from '../protocol/messages.js';
+
+export default class Status extends BaseCommand {
+  static override summary = 'Show a cluster\'s nodes, resources, pending work and jobs.';
+  static override description = `Asks the cluster's head for its nodes (type, state, resources used/total), the tasks it holds, \
+pending demands (work waiting for room: what the autoscaler reacts to), infeasible requests (that no node type \
+offers) and jobs.`;
+  static override examples = [
+    { description: 'Status of the example cluster.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml' },
+    { description: 'As JSON (schemas/output/status.schema.json).', command: '<%= config.bin %> <%= command.id %> -c demo --json' },
+  ];
+  static override args = { config: Args.string({ description: 'Cluster config YAML (or use -c NAME).', required: false }) };
+  static override flags = { cluster: clusterFlag };
+  static override enableJsonFlag = true;
+
+  async run(): Promise<ClusterStatus> {
+    const { args, flags } = await this.parse(Status);
+    const { name } = await resolveCluster(args.config, flags.cluster);
+    const session = await Session.open(name);
+    try {
+      const status = await session.status();
+      if (!this.jsonEnabled()) this.log(formatStatus(status));
+      return status;
+    } finally {
+      await session.close();
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import { Args, Flags } from '@oclif/core';
+import { createInterface } from 'node:readline/promises';
+import { BaseCommand } from '../cli/base-command.js';
+import { printWarnings } from '../cli/cluster-arg.js';
+import { formatUp } from '../cli/format.js';
+import { UsageError } from '../common/errors.js';
+import { loadConfig } from '../config/load.js';
+import { up, type UpResult } from '../launcher/up.js';
+
+export default class Up extends BaseCommand {
+  static override summary = 'Start a cluster from a config (or find it already running).';
+  static override description = `Validates CONFIG, starts the head through the config's provider, and waits until it answers and \
+every node type's min_workers have registered (or one of them failed, saying which step). Prints the cluster's \
+address and what to run next. Running it again with the same config does nothing; with a changed config the \
+cluster is restarted.`;
+  static override examples = [
+    { description: 'Start the example cluster on this machine.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml -y' },
+  ];
+  static override args = { config: Args.string({ description: 'Path of the cluster config YAML.', required: true }) };
+  static override flags = {
+    yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation.' }),
+    'no-wait-workers': Flags.boolean({ description: 'Return once the head is up, without waiting for min_workers.' }),
+  };
+  static override enableJsonFlag = true;
+
+  async run(): Promise<UpResult> {
+    const { args, flags } = await this.parse(Up);
+    const loaded = await loadConfig(args.config, { missingFiles: 'error' });
+    printWarnings(loaded);
+    const c = loaded.config;
+    if (!flags.yes && process.stdin.isTTY && process.stdout.isTTY && !this.jsonEnabled()) {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      const answer = await rl.question(`Start cluster ${c.cluster_name} (${c.provider.type} provider, head ${c.head_node_type})? [Y/n] `);
+      rl.close();
+      if (/^n/i.test(answer.trim())) throw new UsageError('cancelled; nothing was started');
+    }
+    const result = await up(c, {
+      waitForWorkers: !flags['no-wait-workers'],
+      progress: (line) => { if (!this.jsonEnabled()) process.stderr.write(`${line}\n`); },
+    });
+    if (!this.jsonEnabled()) this.log(formatUp(result, args.config));
+    return result;
+  }
+}

@@ -1,0 +1,143 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { Batcher } from '../common/batcher.js';
+import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { type Message, PROTOCOL_HEADER, PROTOCOL_VERSION, type Role } from '../protocol/messages.js';
+
+/** One connection to the head: a node's agent, a driver or a CLI (or the head's own agent, in process). */
+export interface Peer {
+  readonly id: number;
+  role: Role | undefined;
+  clientId: string | undefined;
+  nodeId: string | undefined;
+  send(m: Message): void;
+  close(reason: string): void;
+}
+
+export interface PeerHandlers {
+  onMessages(peer: Peer, msgs: Message[]): void;
+  onClose(peer: Peer): void;
+}
+
+export interface ControlPlaneOptions extends PeerHandlers {
+  host: string;
+  port: number;
+  token: string;
+  /** What GET /health answers (no secrets). */
+  health(): Record<string, unknown>;
+}
+
+let peerSeq = 0;
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Whether an Authorization header carries the cluster token; compares digests in constant time. */
+export function tokenMatches(header: string | undefined, expected: Buffer): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? '');
+  return m?.[1] !== undefined && timingSafeEqual(digest(m[1]), expected);
+}
+
+/** Why a peer of another protocol version is refused, naming the side to upgrade. */
+export function versionRefusal(header: string | string[] | undefined): string | undefined {
+  const theirs = Number(Array.isArray(header) ? header[0] : header);
+  if (theirs === PROTOCOL_VERSION) return undefined;
+  if (!Number.isInteger(theirs)) return `the client did not say which raylaunch protocol it speaks (this cluster speaks ${PROTOCOL_VERSION}): upgrade the client`;
+  return theirs < PROTOCOL_VERSION
+    ? `the client speaks raylaunch protocol ${theirs}, this cluster ${PROTOCOL_VERSION}: upgrade the client (the raylaunch CLI, or the raylaunch package the job uses)`
+    : `the client speaks raylaunch protocol ${theirs}, this cluster ${PROTOCOL_VERSION}: upgrade the cluster (raylaunch down, then raylaunch up with the newer raylaunch)`;
+}
+
+function refuse(socket: Duplex, code: number, text: string): void {
+  const body = `${text}\n`;
+  socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy();
+}
+
+/**
+ * The head's one listening port: WebSocket for the cluster's own traffic and plain HTTP (health). A connection
+ * without the cluster token is refused with 401 during the upgrade, before any message is read.
+ */
+export class ControlPlane {
+  private readonly server: Server;
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
+  private readonly expected: Buffer;
+
+  constructor(private readonly o: ControlPlaneOptions) {
+    this.expected = digest(o.token);
+    this.server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === '/health') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(o.health()));
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found\n');
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!tokenMatches(req.headers.authorization, this.expected)) return refuse(socket, 401, 'a valid cluster token is required');
+      const refusal = versionRefusal(req.headers[PROTOCOL_HEADER]);
+      if (refusal) return refuse(socket, 426, refusal);
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    });
+  }
+
+  private accept(ws: WebSocket): void {
+    const out = new Batcher<Message>((msgs) => ws.send(encodeFrame(msgs)));
+    const peer: Peer = {
+      id: peerSeq++, role: undefined, clientId: undefined, nodeId: undefined,
+      send: (m) => { if (ws.readyState === ws.OPEN) out.push(m); },
+      close: (reason) => { out.flushNow(); ws.close(1008, reason.slice(0, 120)); },
+    };
+    ws.on('message', (data: Buffer) => {
+      let msgs: Message[];
+      try {
+        msgs = decodeFrame(data);
+      } catch (e) {
+        return peer.close((e as Error).message);
+      }
+      this.o.onMessages(peer, msgs);
+    });
+    ws.on('close', () => this.o.onClose(peer));
+    ws.on('error', () => ws.terminate());
+  }
+
+  /** Starts listening; resolves to the port (useful with port 0). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.o.port, this.o.host, () => {
+        const addr = this.server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : this.o.port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const ws of this.wss.clients) ws.terminate();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** An in-process connection (the head's own agent): the same messages, without a socket. */
+export function loopback(handlers: PeerHandlers): { peer: Peer; link: import('../client/transport.js').Transport } {
+  let toAgent: ((msgs: Message[]) => void) | undefined;
+  const closeHandlers: ((reason: string) => void)[] = [];
+  const toAgentBatch = new Batcher<Message>((msgs) => toAgent?.(msgs));
+  const peer: Peer = {
+    id: peerSeq++, role: undefined, clientId: undefined, nodeId: undefined,
+    send: (m) => toAgentBatch.push(m),
+    close: (reason) => closeHandlers.forEach((h) => h(reason)),
+  };
+  const toHead = new Batcher<Message>((msgs) => handlers.onMessages(peer, msgs));
+  return {
+    peer,
+    link: {
+      send: (msgs) => { for (const m of msgs) toHead.push(m); },
+      onMessages: (h) => { toAgent = h; },
+      onClose: (h) => { closeHandlers.push(h); },
+      close: async () => handlers.onClose(peer),
+    },
+  };
+}

@@ -1,0 +1,220 @@
+import type { Clock } from '../common/clock.js';
+import { type Fixed, toFixed } from '../common/resources.js';
+import type { ClusterConfig } from '../config/types.js';
+import { RUNTIME_VERSION } from '../config/hash.js';
+import type { ClusterStatus, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
+import type { ObjectStore } from '../worker/object-store.js';
+import type { Peer } from './control-plane.js';
+import type { JobManager, JobSink } from './jobs/job-manager.js';
+import { NodeTable } from './nodes.js';
+import { ObjectDirectory } from './objects.js';
+import { TaskManager } from './tasks.js';
+
+export interface HeadOptions {
+  clusterName: string;
+  headNodeId: string;
+  address: string;
+  config: ClusterConfig;
+  clock: Clock;
+  /** The head node's own object store (held by its in-process agent). */
+  localStore: ObjectStore;
+}
+
+/**
+ * The head's routing: every message from every peer lands here and goes to the node table, the object
+ * directory, the task manager or the job manager; replies go back by client id.
+ */
+export class Head {
+  readonly nodes = new NodeTable();
+  readonly objects: ObjectDirectory;
+  readonly tasks: TaskManager;
+  jobs!: JobManager;
+  private readonly routes = new Map<string, Peer>();
+  private readonly nodePeers = new Map<string, Peer>();
+  private readonly followers = new Map<Peer, JobSink[]>();
+  private readonly relays = new Map<number, { client: string; reqId: number }>();
+  private readonly nodeTypes: { name: string; resources: Fixed }[];
+  private relaySeq = 0;
+  relayedBytes = 0;
+
+  constructor(private readonly o: HeadOptions) {
+    this.objects = new ObjectDirectory((client, id, value) => this.toClient(client, { type: 'object', client, id, value }));
+    this.nodeTypes = Object.entries(o.config.available_node_types).map(([name, t]) => ({ name, resources: toFixed(t.resources) }));
+    this.tasks = new TaskManager({
+      objects: this.objects,
+      nodes: this.nodes,
+      runOn: (nodeId, m) => this.nodePeers.get(nodeId)?.send(m),
+      warn: (client, message) => this.toClient(client, { type: 'warning', client, message }),
+      nodeTypes: () => this.nodeTypes,
+    });
+  }
+
+  private toClient(client: string, m: Message): void {
+    this.routes.get(client)?.send(m);
+  }
+
+  handle(peer: Peer, msgs: readonly Message[]): void {
+    for (const m of msgs) {
+      if (!peer.role && m.type !== 'hello') {
+        peer.close('the first message must be hello');
+        return;
+      }
+      this.dispatch(peer, m);
+    }
+  }
+
+  private welcome(peer: Peer, jobId?: string): void {
+    peer.send({
+      type: 'welcome', clusterName: this.o.clusterName, headNodeId: this.o.headNodeId, inlineLimit: this.o.config.raylaunch.inline_object_limit,
+      heartbeatTimeoutMs: this.o.config.raylaunch.heartbeat_timeout_s * 1000, ...(jobId ? { jobId } : {}),
+    });
+  }
+
+  private hello(peer: Peer, m: MessageOf<'hello'>): void {
+    if (peer.role === 'agent' && m.role === 'worker') {
+      this.routes.set(m.clientId, peer); // a worker process behind this agent
+      return;
+    }
+    peer.role = m.role;
+    peer.clientId = m.clientId;
+    if (m.role === 'agent') {
+      peer.nodeId = m.nodeId;
+      return this.welcome(peer);
+    }
+    if (m.role === 'driver') {
+      const jobId = this.jobs.attachDriver({ clientId: m.clientId, ...(m.jobId ? { jobId: m.jobId } : {}), ...(m.bundle ? { bundle: m.bundle } : {}), ...(m.name ? { name: m.name } : {}) });
+      if (!jobId) {
+        peer.send({ type: 'fatal', message: `job ${m.jobId ?? ''} is not running on this cluster` });
+        return peer.close('unknown job');
+      }
+      this.routes.set(m.clientId, peer);
+      return this.welcome(peer, jobId);
+    }
+    this.routes.set(m.clientId, peer);
+    this.welcome(peer);
+  }
+
+  private dispatch(peer: Peer, m: Message): void {
+    const now = this.o.clock.now();
+    switch (m.type) {
+      case 'hello': return this.hello(peer, m);
+      case 'node.register':
+        this.nodes.register(m, now);
+        this.nodePeers.set(m.nodeId, peer);
+        peer.nodeId = m.nodeId;
+        return this.tasks.schedule();
+      case 'heartbeat': return this.nodes.heartbeat(m.nodeId, now);
+      case 'submit':
+        this.tasks.submit(m.task);
+        return this.objects.subscribe(m.task.owner, m.task.returnId);
+      case 'task.done': return this.tasks.done(m.taskId, m.attempt, m.value);
+      case 'task.crashed': return this.tasks.crashed(m.taskId, m.attempt, m.reason, m.pid);
+      case 'task.blocked': return this.tasks.blocked(m.taskId);
+      case 'task.unblocked': return this.tasks.unblocked(m.taskId);
+      case 'put': return this.objects.set(m.id, this.keepLarge(m.id, m.value, m.jobId), m.jobId);
+      case 'fetch':
+        for (const id of m.ids) this.objects.subscribe(m.client, id);
+        return;
+      case 'object.pull': return this.pull(m);
+      case 'object.data': {
+        const relay = this.relays.get(m.reqId);
+        this.relays.delete(m.reqId);
+        if (!relay) return;
+        this.relayedBytes += m.data?.byteLength ?? 0;
+        return this.toClient(relay.client, { ...m, reqId: relay.reqId, client: relay.client });
+      }
+      case 'log':
+        for (const driver of this.jobs.driversOf(m.jobId)) this.toClient(driver, m);
+        return;
+      case 'job.submit': {
+        const jobId = this.jobs.submit(m);
+        return peer.send({ type: 'job.accepted', reqId: m.reqId, jobId });
+      }
+      case 'job.follow': {
+        const sink: JobSink = {
+          output: (stream, text) => peer.send({ type: 'job.output', jobId: m.jobId, stream, text }),
+          exit: (state, exitCode) => peer.send({ type: 'job.exit', jobId: m.jobId, state, exitCode }),
+        };
+        this.followers.set(peer, [...(this.followers.get(peer) ?? []), sink]);
+        if (!this.jobs.follow(m.jobId, sink)) peer.send({ type: 'job.exit', jobId: m.jobId, state: 'FAILED', exitCode: null });
+        return;
+      }
+      case 'job.stop': return this.jobs.stop(m.jobId);
+      case 'job.bundle.get': return peer.send({ type: 'job.bundle', reqId: m.reqId, jobId: m.jobId, bundle: this.jobs.bundle(m.jobId) });
+      case 'query': return peer.send({ type: 'query.reply', reqId: m.reqId, client: m.client, status: this.status() });
+      default:
+        return;
+    }
+  }
+
+  /** A driver's large put stays on the head node (drivers run there), like a task's large result on its node. */
+  private keepLarge(id: string, value: ObjectValue, jobId: string): ObjectValue {
+    if (value.kind !== 'inline' || value.data.byteLength <= this.o.config.raylaunch.inline_object_limit) return value;
+    this.o.localStore.put(id, value.data, jobId);
+    return { kind: 'stored', nodeId: this.o.headNodeId, size: value.data.byteLength };
+  }
+
+  private pull(m: MessageOf<'object.pull'>): void {
+    if (m.nodeId === this.o.headNodeId) {
+      return this.toClient(m.client, { type: 'object.data', reqId: m.reqId, client: m.client, id: m.id, data: this.o.localStore.get(m.id) ?? null });
+    }
+    const holder = this.nodePeers.get(m.nodeId);
+    if (!holder || this.nodes.get(m.nodeId)?.state !== 'ALIVE') {
+      return this.toClient(m.client, { type: 'object.data', reqId: m.reqId, client: m.client, id: m.id, data: null });
+    }
+    const relayId = this.relaySeq++;
+    this.relays.set(relayId, { client: m.client, reqId: m.reqId });
+    holder.send({ ...m, reqId: relayId });
+  }
+
+  closed(peer: Peer): void {
+    for (const sink of this.followers.get(peer) ?? []) this.jobs.unfollow(sink);
+    this.followers.delete(peer);
+    for (const [client, p] of this.routes) {
+      if (p !== peer) continue;
+      this.routes.delete(client);
+      this.objects.unsubscribeAll(client);
+    }
+    if (peer.role === 'driver' && peer.clientId) this.jobs.driverDisconnected(peer.clientId);
+    if (peer.role === 'agent' && peer.nodeId && this.nodePeers.get(peer.nodeId) === peer) {
+      this.nodePeers.delete(peer.nodeId);
+      this.nodeLost(peer.nodeId);
+    }
+  }
+
+  private nodeLost(nodeId: string): void {
+    if (this.nodes.markDead(nodeId, this.o.clock.now())) this.tasks.nodeDied(nodeId);
+  }
+
+  /** Marks nodes dead whose heartbeats stopped; forgets long-dead ones. */
+  checkLiveness(): void {
+    const now = this.o.clock.now();
+    for (const n of this.nodes.silentSince(now - this.o.config.raylaunch.heartbeat_timeout_s * 1000)) {
+      if (n.nodeId === this.o.headNodeId) continue;
+      this.nodeLost(n.nodeId);
+      this.nodePeers.get(n.nodeId)?.close('heartbeats stopped');
+    }
+    this.nodes.prune(now, 10 * 60_000);
+  }
+
+  /** A job ended: its work is cancelled, its objects freed, and every node told. */
+  jobEnded(jobId: string): void {
+    this.tasks.cancelJob(jobId);
+    this.objects.dropJob(jobId);
+    this.o.localStore.dropJob(jobId);
+    for (const p of new Set(this.nodePeers.values())) p.send({ type: 'job.ended', jobId });
+  }
+
+  status(): ClusterStatus {
+    return {
+      clusterName: this.o.clusterName,
+      headAddress: this.o.address,
+      runtimeVersion: RUNTIME_VERSION,
+      nodes: this.nodes.all().map((n) => this.nodes.view(n)),
+      demands: this.tasks.demands(),
+      jobs: this.jobs.list(),
+      tasks: this.tasks.counts(),
+      relayedBytes: this.relayedBytes,
+    };
+  }
+}

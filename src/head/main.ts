@@ -1,0 +1,81 @@
+/**
+ * The head service: control plane, GCS, scheduler, job manager, the head node's own agent, and the keeper of
+ * min_workers, in one process. Started by a provider with `--cluster <name> --node <id>`.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { createProvider } from '../../providers/index.js';
+import { systemClock } from '../common/clock.js';
+import { headFile, type HeadInfo, nodeDir, readNodeStart } from '../common/node-args.js';
+import { packageRoot, runtimeEntry } from '../common/package-root.js';
+import { Agent } from '../worker/agent.js';
+import { ObjectStore } from '../worker/object-store.js';
+import { ControlPlane, loopback } from './control-plane.js';
+import { Head } from './head.js';
+import { JobManager } from './jobs/job-manager.js';
+import { MinWorkersKeeper } from './keeper.js';
+
+const start = readNodeStart(process.argv);
+const { config } = start;
+const host = '127.0.0.1'; // the process provider's nodes all live on this machine
+const store = new ObjectStore();
+const dir = nodeDir(start.stateDir, start.node);
+
+// The head needs the port the control plane got; messages before it exists cannot arrive (nobody knows the port).
+const ref: { head?: Head } = {};
+const plane = new ControlPlane({
+  host, port: config.raylaunch.control_plane_port, token: start.token,
+  onMessages: (peer, msgs) => ref.head?.handle(peer, msgs),
+  onClose: (peer) => ref.head?.closed(peer),
+  health: () => ({ ok: true, cluster: config.cluster_name }),
+});
+const port = await plane.listen();
+const address = `${host}:${port}`;
+const h = new Head({ clusterName: config.cluster_name, headNodeId: start.node, address, config, clock: systemClock, localStore: store });
+h.jobs = new JobManager({
+  jobsDir: `${dir}/jobs`, runtimeRoot: packageRoot(), headAddress: address, token: start.token, clock: systemClock,
+  onEnded: (jobId) => h.jobEnded(jobId),
+});
+ref.head = h;
+
+// The head is a node too: its agent runs in this process and talks to the head without a socket.
+const { link } = loopback({ onMessages: (peer, msgs) => h.handle(peer, msgs), onClose: (peer) => h.closed(peer) });
+const headType = config.available_node_types[config.head_node_type];
+const agent = new Agent(link, {
+  nodeId: start.node, nodeType: config.head_node_type, kind: 'head', resources: headType?.resources ?? {}, address: host, nodeDir: dir,
+  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store,
+});
+link.send([{ type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node }]);
+agent.start();
+
+const liveness = setInterval(() => h.checkLiveness(), 250);
+const provider = await createProvider(config, {
+  clusterName: config.cluster_name, stateDir: start.stateDir,
+  nodeEnv: {
+    RAYLAUNCH_STATE_DIR: start.stateDir, RAYLAUNCH_TOKEN_FILE: process.env.RAYLAUNCH_TOKEN_FILE ?? '', RAYLAUNCH_HEAD_ADDRESS: address,
+  },
+  entry: (kind) => runtimeEntry(kind === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
+});
+const keeper = new MinWorkersKeeper(provider, config);
+void keeper.tick();
+const keeping = setInterval(() => void keeper.tick(), config.raylaunch.autoscaler_interval_s * 1000);
+
+const info: HeadInfo = { nodeId: start.node, address, pid: process.pid, startedAt: Date.now() };
+const file = headFile(start.stateDir);
+writeFileSync(`${file}.tmp`, JSON.stringify(info), { mode: 0o600 });
+renameSync(`${file}.tmp`, file);
+process.stdout.write(`raylaunch head ${start.node} of cluster ${config.cluster_name} listening on ${address}\n`);
+
+let stopping = false;
+function shutdown(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write(`raylaunch head stopping (${signal})\n`);
+  clearInterval(liveness);
+  clearInterval(keeping);
+  h.jobs.stopAll();
+  agent.stop();
+  void plane.close().finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,0 +1,81 @@
+import { type Fixed, fromFixed, subtract, add, toFixed, type ResourceDict } from '../common/resources.js';
+import type { NodeView } from '../protocol/messages.js';
+
+export interface NodeRecord {
+  nodeId: string;
+  nodeType: string;
+  kind: 'head' | 'worker';
+  address: string;
+  pid: number;
+  state: 'ALIVE' | 'DRAINING' | 'DEAD';
+  total: Fixed;
+  available: Fixed;
+  lastHeartbeat: number;
+  diedAt: number | undefined;
+}
+
+/** The GCS node table: every node that registered, its resources as the scheduler counts them, and liveness. */
+export class NodeTable {
+  private readonly nodes = new Map<string, NodeRecord>();
+
+  register(r: { nodeId: string; nodeType: string; kind: 'head' | 'worker'; address: string; pid: number; resources: ResourceDict }, now: number): NodeRecord {
+    const total = toFixed(r.resources);
+    const rec: NodeRecord = { ...r, state: 'ALIVE', total, available: total, lastHeartbeat: now, diedAt: undefined };
+    this.nodes.set(r.nodeId, rec);
+    return rec;
+  }
+
+  get(nodeId: string): NodeRecord | undefined {
+    return this.nodes.get(nodeId);
+  }
+
+  alive(): NodeRecord[] {
+    return [...this.nodes.values()].filter((n) => n.state === 'ALIVE');
+  }
+
+  all(): NodeRecord[] {
+    return [...this.nodes.values()];
+  }
+
+  heartbeat(nodeId: string, now: number): void {
+    const n = this.nodes.get(nodeId);
+    if (n && n.state !== 'DEAD') n.lastHeartbeat = now;
+  }
+
+  /** Marks a node dead; returns false when it already was. */
+  markDead(nodeId: string, now: number): boolean {
+    const n = this.nodes.get(nodeId);
+    if (!n || n.state === 'DEAD') return false;
+    n.state = 'DEAD';
+    n.diedAt = now;
+    n.available = {};
+    return true;
+  }
+
+  /** Nodes whose last heartbeat is older than the timeout. */
+  silentSince(cutoff: number): NodeRecord[] {
+    return this.alive().filter((n) => n.lastHeartbeat < cutoff);
+  }
+
+  acquire(nodeId: string, need: Fixed): void {
+    const n = this.nodes.get(nodeId);
+    if (n && n.state !== 'DEAD') n.available = subtract(n.available, need);
+  }
+
+  release(nodeId: string, need: Fixed): void {
+    const n = this.nodes.get(nodeId);
+    if (n && n.state !== 'DEAD') n.available = add(n.available, need);
+  }
+
+  /** Forgets nodes dead for longer than `keepMs` (nodes() reports recently dead ones only). */
+  prune(now: number, keepMs: number): void {
+    for (const [id, n] of this.nodes) if (n.state === 'DEAD' && n.diedAt !== undefined && now - n.diedAt > keepMs) this.nodes.delete(id);
+  }
+
+  view(n: NodeRecord): NodeView {
+    return {
+      nodeId: n.nodeId, nodeType: n.nodeType, kind: n.kind, address: n.address, state: n.state, pid: n.pid,
+      total: fromFixed(n.total), available: fromFixed(n.available), lastHeartbeat: n.lastHeartbeat,
+    };
+  }
+}

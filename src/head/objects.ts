@@ -1,0 +1,75 @@
+import type { ObjectValue } from '../protocol/messages.js';
+
+interface Entry {
+  value: ObjectValue | undefined;
+  jobId: string;
+  subscribers: Set<string>;
+  callbacks: (() => void)[];
+}
+
+/**
+ * Where every object is: its inline value, the node that stores it, or its error; and who is waiting for it.
+ * Values and errors are pushed to subscribed clients as soon as they are known.
+ */
+export class ObjectDirectory {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly push: (client: string, id: string, value: ObjectValue) => void) {}
+
+  private entry(id: string, jobId = ''): Entry {
+    let e = this.entries.get(id);
+    if (!e) {
+      e = { value: undefined, jobId, subscribers: new Set(), callbacks: [] };
+      this.entries.set(id, e);
+    }
+    if (!e.jobId) e.jobId = jobId;
+    return e;
+  }
+
+  /** Records an object's value (first writer wins: a retried task cannot change a value already seen). */
+  set(id: string, value: ObjectValue, jobId: string): void {
+    const e = this.entry(id, jobId);
+    if (e.value) return;
+    e.value = value;
+    for (const client of e.subscribers) this.push(client, id, value);
+    e.subscribers.clear();
+    const callbacks = e.callbacks;
+    e.callbacks = [];
+    for (const cb of callbacks) cb();
+  }
+
+  /** Expects an object of this job (a task's return), so it is freed with the job even if never set. */
+  expect(id: string, jobId: string): void {
+    this.entry(id, jobId);
+  }
+
+  get(id: string): ObjectValue | undefined {
+    return this.entries.get(id)?.value;
+  }
+
+  subscribe(client: string, id: string): void {
+    const e = this.entry(id);
+    if (e.value) this.push(client, id, e.value);
+    else e.subscribers.add(client);
+  }
+
+  whenSet(id: string, cb: () => void): void {
+    const e = this.entry(id);
+    if (e.value) cb();
+    else e.callbacks.push(cb);
+  }
+
+  /** Forgets a client's subscriptions (it disconnected). */
+  unsubscribeAll(client: string): void {
+    for (const e of this.entries.values()) e.subscribers.delete(client);
+  }
+
+  /** Frees a finished job's objects; returns the nodes that store some of them. */
+  dropJob(jobId: string): void {
+    for (const [id, e] of this.entries) if (e.jobId === jobId) this.entries.delete(id);
+  }
+
+  get count(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,34 @@
+import { type Fixed, fits } from '../common/resources.js';
+
+export interface Candidate {
+  nodeId: string;
+  total: Fixed;
+  available: Fixed;
+}
+
+/**
+ * Where a request goes: among the nodes it fits on now, the one left least loaded (by the scarcest of the
+ * requested resources), so independent work spreads over the cluster; ties keep node order. Pure.
+ */
+export function pickNode(nodes: readonly Candidate[], need: Fixed): string | undefined {
+  let best: string | undefined;
+  let bestLoad = Infinity;
+  for (const n of nodes) {
+    if (!fits(n.available, need)) continue;
+    let load = 0;
+    for (const k in need) {
+      const total = n.total[k] ?? 0;
+      if (total > 0) load = Math.max(load, 1 - ((n.available[k] ?? 0) - (need[k] ?? 0)) / total);
+    }
+    if (load < bestLoad) {
+      best = n.nodeId;
+      bestLoad = load;
+    }
+  }
+  return best;
+}
+
+/** Whether a request could ever run on a node of one of these shapes (else it is infeasible). */
+export function feasibleOn(shapes: readonly Fixed[], need: Fixed): boolean {
+  return shapes.some((s) => fits(s, need));
+}

@@ -1,0 +1,253 @@
+import { type Fixed, formatResources, fromFixed, shapeKey } from '../common/resources.js';
+import type { DemandView, ErrorInfo, MessageOf, ObjectValue, TaskSpec } from '../protocol/messages.js';
+import type { NodeTable } from './nodes.js';
+import type { ObjectDirectory } from './objects.js';
+import { feasibleOn, pickNode } from './scheduler.js';
+
+export interface TaskHost {
+  objects: ObjectDirectory;
+  nodes: NodeTable;
+  runOn(nodeId: string, m: MessageOf<'task.run'>): void;
+  warn(client: string, message: string): void;
+  /** The node types of the config: what could ever run here. */
+  nodeTypes(): { name: string; resources: Fixed }[];
+}
+
+type State = 'waiting' | 'queued' | 'running';
+
+interface TaskRecord {
+  spec: TaskSpec;
+  state: State;
+  attempt: number;
+  nodeId: string | undefined;
+  blocked: boolean;
+  missing: number;
+  failures: number;
+}
+
+/** FIFO with O(1) shift. */
+class Queue<T> {
+  private items: T[] = [];
+  private start = 0;
+  push(x: T): void { this.items.push(x); }
+  shift(): T | undefined {
+    if (this.start >= this.items.length) return undefined;
+    const x = this.items[this.start++];
+    if (this.start > 1024 && this.start * 2 > this.items.length) {
+      this.items = this.items.slice(this.start);
+      this.start = 0;
+    }
+    return x;
+  }
+  peek(): T | undefined { return this.items[this.start]; }
+  get length(): number { return this.items.length - this.start; }
+  filterInPlace(keep: (x: T) => boolean): void {
+    this.items = this.items.slice(this.start).filter(keep);
+    this.start = 0;
+  }
+}
+
+const cpuOnly = (need: Fixed): Fixed => (need.CPU ? { CPU: need.CPU } : {});
+const withoutCpu = (need: Fixed): Fixed => Object.fromEntries(Object.entries(need).filter(([k]) => k !== 'CPU'));
+
+/**
+ * Every task from submission to result: waits for its dependencies, queues by resource shape, is placed on a
+ * node with room, and is retried when its worker process or node dies. Work that fits no node now waits as a
+ * pending demand; work no node type could ever run is reported to its driver as infeasible.
+ */
+export class TaskManager {
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly queues = new Map<string, { need: Fixed; queue: Queue<TaskRecord> }>();
+  private readonly warned = new Set<string>();
+  private scheduled = false;
+  finished = 0;
+  failed = 0;
+
+  constructor(private readonly host: TaskHost) {}
+
+  submit(spec: TaskSpec): void {
+    if (this.tasks.has(spec.taskId)) return;
+    const rec: TaskRecord = { spec, state: 'waiting', attempt: 0, nodeId: undefined, blocked: false, missing: 0, failures: 0 };
+    this.tasks.set(spec.taskId, rec);
+    this.host.objects.expect(spec.returnId, spec.jobId);
+    const deps = [...new Set(spec.deps)];
+    rec.missing = deps.length;
+    for (const dep of deps) {
+      this.host.objects.whenSet(dep, () => {
+        rec.missing -= 1;
+        if (rec.missing === 0 && rec.state === 'waiting' && this.tasks.get(spec.taskId) === rec) this.depsReady(rec);
+      });
+    }
+    if (deps.length === 0) this.depsReady(rec);
+  }
+
+  private depsReady(rec: TaskRecord): void {
+    for (const dep of rec.spec.deps) {
+      const v = this.host.objects.get(dep);
+      // A failed argument fails the task with the same error, without running it.
+      if (v?.kind === 'error') return this.finish(rec, v);
+    }
+    this.enqueue(rec);
+  }
+
+  private enqueue(rec: TaskRecord): void {
+    rec.state = 'queued';
+    rec.nodeId = undefined;
+    const key = shapeKey(rec.spec.resources);
+    let q = this.queues.get(key);
+    if (!q) {
+      q = { need: rec.spec.resources, queue: new Queue() };
+      this.queues.set(key, q);
+    }
+    q.queue.push(rec);
+    this.checkFeasible(rec);
+    this.schedule();
+  }
+
+  private checkFeasible(rec: TaskRecord): void {
+    const { spec } = rec;
+    const types = this.host.nodeTypes();
+    const shapes = [...types.map((t) => t.resources), ...this.host.nodes.alive().map((n) => n.total)];
+    if (feasibleOn(shapes, spec.resources)) return;
+    const key = `${spec.jobId}|${shapeKey(spec.resources)}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.host.warn(spec.owner, `task ${spec.name} needs ${formatResources(fromFixed(spec.resources))}, which no node type of this cluster offers `
+      + `(${types.map((t) => `${t.name} ${formatResources(fromFixed(t.resources))}`).join(', ')}); it waits until the cluster can run it`);
+  }
+
+  /** Places queued work on the next turn of the event loop (many submissions, one pass). */
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.placeAll();
+    });
+  }
+
+  private placeAll(): void {
+    const nodes = this.host.nodes.alive();
+    for (const [key, q] of this.queues) {
+      while (q.queue.length > 0) {
+        const nodeId = pickNode(nodes, q.need);
+        if (!nodeId) break;
+        const rec = q.queue.shift() as TaskRecord;
+        if (rec.state !== 'queued' || this.tasks.get(rec.spec.taskId) !== rec) continue;
+        this.dispatch(rec, nodeId);
+      }
+      if (q.queue.length === 0) this.queues.delete(key);
+    }
+  }
+
+  private dispatch(rec: TaskRecord, nodeId: string): void {
+    this.host.nodes.acquire(nodeId, rec.spec.resources);
+    rec.state = 'running';
+    rec.nodeId = nodeId;
+    rec.attempt += 1;
+    const deps: Record<string, ObjectValue> = {};
+    for (const dep of rec.spec.deps) {
+      const v = this.host.objects.get(dep);
+      if (v) deps[dep] = v;
+    }
+    this.host.runOn(nodeId, { type: 'task.run', task: rec.spec, attempt: rec.attempt, deps });
+  }
+
+  private running(taskId: string, attempt: number): TaskRecord | undefined {
+    const rec = this.tasks.get(taskId);
+    return rec && rec.state === 'running' && rec.attempt === attempt ? rec : undefined;
+  }
+
+  private releaseOf(rec: TaskRecord): void {
+    if (rec.nodeId) this.host.nodes.release(rec.nodeId, rec.blocked ? withoutCpu(rec.spec.resources) : rec.spec.resources);
+    rec.blocked = false;
+    this.schedule();
+  }
+
+  done(taskId: string, attempt: number, value: ObjectValue): void {
+    const rec = this.running(taskId, attempt);
+    if (!rec) return;
+    this.releaseOf(rec);
+    if (value.kind === 'error' && value.error.kind === 'task' && rec.spec.retryExceptions && rec.failures < rec.spec.maxRetries) {
+      rec.failures += 1;
+      return this.enqueue(rec);
+    }
+    this.finish(rec, value);
+  }
+
+  /** Its worker process died (or its node did): retry within maxRetries, then fail with WorkerCrashedError. */
+  crashed(taskId: string, attempt: number, reason: string, pid: number): void {
+    const rec = this.running(taskId, attempt);
+    if (!rec) return;
+    const nodeId = rec.nodeId ?? '';
+    if (this.host.nodes.get(nodeId)?.state !== 'DEAD') this.releaseOf(rec);
+    if (rec.failures < rec.spec.maxRetries) {
+      rec.failures += 1;
+      return this.enqueue(rec);
+    }
+    this.finish(rec, { kind: 'error', error: this.errorInfo(rec, 'crashed', 'WorkerCrashedError',
+      `task ${rec.spec.name} failed ${rec.failures + 1} ${rec.failures === 0 ? 'time' : 'times'}: its worker process ${reason}`, nodeId, pid) });
+  }
+
+  blocked(taskId: string): void {
+    const rec = this.tasks.get(taskId);
+    if (!rec || rec.state !== 'running' || rec.blocked || !rec.nodeId) return;
+    rec.blocked = true;
+    this.host.nodes.release(rec.nodeId, cpuOnly(rec.spec.resources));
+    this.schedule();
+  }
+
+  unblocked(taskId: string): void {
+    const rec = this.tasks.get(taskId);
+    if (!rec || rec.state !== 'running' || !rec.blocked || !rec.nodeId) return;
+    rec.blocked = false;
+    this.host.nodes.acquire(rec.nodeId, cpuOnly(rec.spec.resources));
+  }
+
+  /** A node died: its running tasks are retried elsewhere. */
+  nodeDied(nodeId: string): void {
+    for (const rec of [...this.tasks.values()]) {
+      if (rec.state === 'running' && rec.nodeId === nodeId) this.crashed(rec.spec.taskId, rec.attempt, 'was lost with its node', 0);
+    }
+  }
+
+  /** A job ended: its unfinished tasks end with an error, and their resources come back. */
+  cancelJob(jobId: string): void {
+    for (const rec of [...this.tasks.values()]) {
+      if (rec.spec.jobId !== jobId) continue;
+      if (rec.state === 'running') this.releaseOf(rec);
+      this.tasks.delete(rec.spec.taskId);
+    }
+    for (const q of this.queues.values()) q.queue.filterInPlace((r) => r.spec.jobId !== jobId);
+  }
+
+  private finish(rec: TaskRecord, value: ObjectValue): void {
+    this.tasks.delete(rec.spec.taskId);
+    if (value.kind === 'error') this.failed += 1;
+    else this.finished += 1;
+    this.host.objects.set(rec.spec.returnId, value, rec.spec.jobId);
+  }
+
+  private errorInfo(rec: TaskRecord, kind: ErrorInfo['kind'], name: string, message: string, nodeId: string, pid: number): ErrorInfo {
+    return { kind, name, message, stack: '', taskName: rec.spec.name, nodeId, pid };
+  }
+
+  demands(): DemandView[] {
+    const shapes = this.host.nodeTypes().map((t) => t.resources);
+    const out: DemandView[] = [];
+    for (const q of this.queues.values()) {
+      if (q.queue.length > 0) out.push({ resources: fromFixed(q.need), count: q.queue.length, infeasible: !feasibleOn(shapes, q.need) });
+    }
+    return out;
+  }
+
+  counts(): { pending: number; running: number; finished: number; failed: number } {
+    let pending = 0;
+    let running = 0;
+    for (const r of this.tasks.values()) {
+      if (r.state === 'running') running += 1;
+      else pending += 1;
+    }
+    return { pending, running, finished: this.finished, failed: this.failed };
+  }
+}

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { headFile, type HeadInfo } from '../common/node-args.js';
+import { clusterDir, raylaunchHome } from '../common/paths.js';
+import type { ClusterConfig } from '../config/types.js';
+import { ClusterNotFoundError } from './errors.js';
+
+/** ~/.raylaunch/clusters/<name>/, created 0700 (it holds the token). */
+export function ensureClusterDir(name: string): string {
+  const dir = clusterDir(name);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+export const tokenPath = (dir: string) => join(dir, 'token');
+
+/** The cluster's token: 256 random bits, stored 0600, made once per cluster. Never printed or put in argv. */
+export function ensureToken(dir: string): string {
+  const file = tokenPath(dir);
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return readFileSync(file, 'utf8').trim();
+}
+
+export function readToken(dir: string): string | undefined {
+  try {
+    return readFileSync(tokenPath(dir), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export function writePrivate(file: string, content: string): void {
+  writeFileSync(`${file}.tmp`, content, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+export const configPath = (dir: string) => join(dir, 'config.json');
+
+export function readClusterConfig(dir: string): ClusterConfig | undefined {
+  try {
+    return JSON.parse(readFileSync(configPath(dir), 'utf8')) as ClusterConfig;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readHeadInfo(dir: string): HeadInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(headFile(dir), 'utf8')) as HeadInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+const lastFile = () => join(raylaunchHome(), 'last-cluster');
+
+export function rememberCluster(name: string): void {
+  mkdirSync(raylaunchHome(), { recursive: true, mode: 0o700 });
+  writePrivate(lastFile(), `${name}\n`);
+}
+
+export function lastCluster(): string | undefined {
+  try {
+    return readFileSync(lastFile(), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Which cluster a command means: the CONFIG's cluster_name, `-c NAME`, or the most recent `up`. oclif cannot
+ * put an optional positional before a required one, so the first positional is CONFIG only if it is YAML.
+ */
+export function isConfigArg(arg: string | undefined): arg is string {
+  return arg !== undefined && /\.ya?ml$/i.test(arg);
+}
+
+export function clusterFromFlagOrLast(flag: string | undefined): string {
+  const name = flag ?? lastCluster();
+  if (!name) {
+    throw new ClusterNotFoundError('no cluster given and none started from this machine yet', {
+      hint: 'pass the cluster config (raylaunch status cluster.yaml) or its name (-c NAME), or start one with raylaunch up',
+    });
+  }
+  return name;
+}

@@ -1,0 +1,47 @@
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { moveLogsAside } from '../../providers/process/index.js';
+import { headFile } from '../common/node-args.js';
+import { clusterDir } from '../common/paths.js';
+import { configPath, readClusterConfig, tokenPath } from './cluster-state.js';
+import { cliProvider } from './nodes.js';
+
+export interface DownResult {
+  cluster_name: string;
+  existed: boolean;
+  terminated: string[];
+  logs: string | null;
+}
+
+/**
+ * Terminates every node of a cluster (head last is not needed: the provider ends each process group), keeps
+ * the last run's logs, and forgets the token. Idempotent: a cluster that does not exist is fine, and one whose
+ * head crashed is cleaned up from the provider's own records.
+ */
+const hasNodeRecords = (dir: string) => existsSync(join(dir, 'nodes')) && readdirSync(join(dir, 'nodes')).length > 0;
+
+export async function down(clusterName: string): Promise<DownResult> {
+  const dir = clusterDir(clusterName);
+  if (!existsSync(dir)) return { cluster_name: clusterName, existed: false, terminated: [], logs: null };
+  const config = readClusterConfig(dir);
+  if (!config && !hasNodeRecords(dir)) return { cluster_name: clusterName, existed: false, terminated: [], logs: null };
+  const terminated: string[] = [];
+  if (config) {
+    const provider = await cliProvider(config, dir);
+    for (let round = 0; round < 3; round++) {
+      const ids = (await provider.listNodes()).map((n) => n.id);
+      if (ids.length === 0) break;
+      await provider.terminate(ids);
+      terminated.push(...ids.filter((id) => !terminated.includes(id)));
+    }
+  }
+  await moveLogsAside(dir);
+  const nodeData = join(dir, 'node-data');
+  const lastNodeData = join(dir, 'node-data-last-run');
+  if (existsSync(nodeData)) {
+    rmSync(lastNodeData, { recursive: true, force: true });
+    renameSync(nodeData, lastNodeData);
+  }
+  for (const f of [headFile(dir), configPath(dir), tokenPath(dir)]) rmSync(f, { force: true });
+  return { cluster_name: clusterName, existed: true, terminated, logs: join(dir, 'logs-last-run') };
+}

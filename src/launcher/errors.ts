@@ -1,0 +1,29 @@
+import { RaylaunchError } from '../common/errors.js';
+
+/** No cluster by that name is running (or none was ever started here). Exit 1. */
+export class ClusterNotFoundError extends RaylaunchError {
+  override readonly name = 'ClusterNotFoundError';
+  readonly code = 'cluster_not_found';
+  readonly exitCode = 1;
+}
+
+/** The head did not come up, or nodes did not register in time; the message says which step and why. */
+export class ClusterStartError extends RaylaunchError {
+  override readonly name = 'ClusterStartError';
+  readonly code = 'cluster_start_failed';
+  readonly exitCode = 1;
+}
+
+/** The job file cannot be bundled (syntax error, missing import, native addon). Exit 1. */
+export class JobBundleError extends RaylaunchError {
+  override readonly name = 'JobBundleError';
+  readonly code = 'job_bundle_failed';
+  readonly exitCode = 1;
+}
+
+/** The head cannot be reached or refused us. Exit 1. */
+export class HeadConnectionError extends RaylaunchError {
+  override readonly name = 'HeadConnectionError';
+  readonly code = 'head_unreachable';
+  readonly exitCode = 1;
+}

@@ -1,0 +1,97 @@
+import { handshake } from '../client/connect.js';
+import { RaylaunchRuntimeError } from '../client/errors.js';
+import type { Transport } from '../client/transport.js';
+import { wsTransport } from '../client/ws-transport.js';
+import { clusterDir } from '../common/paths.js';
+import type { ClusterStatus, JobState, Message } from '../protocol/messages.js';
+import { readHeadInfo, readToken } from './cluster-state.js';
+import { ClusterNotFoundError, HeadConnectionError } from './errors.js';
+
+type Waiter = (m: Message) => boolean;
+
+/** The CLI's connection to a head: status queries and jobs. */
+export class Session {
+  private waiters: Waiter[] = [];
+  private reqSeq = 0;
+  private closeReason: string | undefined;
+
+  private constructor(private readonly transport: Transport, readonly clientId: string, readonly address: string) {
+    transport.onMessages((msgs) => {
+      for (const m of msgs) this.waiters = this.waiters.filter((w) => !w(m));
+    });
+    transport.onClose((reason) => {
+      this.closeReason = reason;
+      const ws = this.waiters;
+      this.waiters = [];
+      for (const w of ws) w({ type: 'fatal', message: reason });
+    });
+  }
+
+  static async open(clusterName: string): Promise<Session> {
+    const dir = clusterDir(clusterName);
+    const head = readHeadInfo(dir);
+    const token = readToken(dir);
+    if (!head || !token) {
+      throw new ClusterNotFoundError(`cluster ${clusterName} is not running`, { hint: 'start it with raylaunch up <config.yaml>' });
+    }
+    let transport: Transport;
+    try {
+      transport = await wsTransport(head.address, token);
+    } catch (e) {
+      throw new HeadConnectionError(`cannot reach the head of cluster ${clusterName} at ${head.address}: ${(e as Error).message.replace(/^.*?: /, '')}`, {
+        hint: `if the cluster crashed, clean up with raylaunch down -c ${clusterName} and start it again`, cause: e,
+      });
+    }
+    const clientId = `cli-${process.pid}-${Date.now().toString(36)}`;
+    await handshake(transport, { type: 'hello', role: 'cli', clientId });
+    return new Session(transport, clientId, head.address);
+  }
+
+  private until<T>(pick: (m: Message) => T | undefined): Promise<T> {
+    return new Promise((resolve, reject) => {
+      if (this.closeReason) return reject(new RaylaunchRuntimeError(`the head closed the connection: ${this.closeReason}`));
+      this.waiters.push((m) => {
+        if (m.type === 'fatal') {
+          reject(new HeadConnectionError(`the head closed the connection: ${m.message}`));
+          return true;
+        }
+        const v = pick(m);
+        if (v === undefined) return false;
+        resolve(v);
+        return true;
+      });
+    });
+  }
+
+  async status(): Promise<ClusterStatus> {
+    const reqId = this.reqSeq++;
+    const reply = this.until((m) => (m.type === 'query.reply' && m.reqId === reqId ? m.status : undefined));
+    this.transport.send([{ type: 'query', reqId, client: this.clientId }]);
+    return reply;
+  }
+
+  async submitJob(req: { name: string; bundle: Uint8Array; args: string[]; env: Record<string, string> }): Promise<string> {
+    const reqId = this.reqSeq++;
+    const reply = this.until((m) => (m.type === 'job.accepted' && m.reqId === reqId ? m.jobId : undefined));
+    this.transport.send([{ type: 'job.submit', reqId, ...req }]);
+    return reply;
+  }
+
+  /** Streams a job's output to `out` until it exits; resolves to its final state and exit code. */
+  async follow(jobId: string, out: (stream: 'stdout' | 'stderr', text: string) => void): Promise<{ state: JobState; exitCode: number | null }> {
+    const done = this.until((m) => {
+      if (m.type === 'job.output' && m.jobId === jobId) out(m.stream, m.text);
+      return m.type === 'job.exit' && m.jobId === jobId ? { state: m.state, exitCode: m.exitCode } : undefined;
+    });
+    this.transport.send([{ type: 'job.follow', jobId }]);
+    return done;
+  }
+
+  stopJob(jobId: string): void {
+    this.transport.send([{ type: 'job.stop', jobId }]);
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}

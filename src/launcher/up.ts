@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { headFile } from '../common/node-args.js';
+import { canonicalJson } from '../config/hash.js';
+import type { ClusterConfig } from '../config/types.js';
+import type { ClusterStatus } from '../protocol/messages.js';
+import { configPath, ensureClusterDir, ensureToken, readClusterConfig, readHeadInfo, rememberCluster, writePrivate } from './cluster-state.js';
+import { down } from './down.js';
+import { ClusterStartError } from './errors.js';
+import { cliProvider } from './nodes.js';
+import { Session } from './session.js';
+
+export interface UpOptions {
+  waitForWorkers: boolean;
+  /** Progress lines for a person (stderr); the result is returned. */
+  progress(line: string): void;
+}
+
+export interface UpResult {
+  cluster_name: string;
+  provider: string;
+  head_address: string;
+  head_node_id: string;
+  /** true when the cluster was already running with this config and nothing was started. */
+  unchanged: boolean;
+  nodes: { node_id: string; node_type: string; kind: 'head' | 'worker'; state: string; resources: Record<string, number> }[];
+  state_dir: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts a cluster (or finds it running): the head through the provider, then waits until it answers and every
+ * node type's min_workers have registered. A running cluster with a different config is restarted.
+ */
+export async function up(config: ClusterConfig, o: UpOptions): Promise<UpResult> {
+  const name = config.cluster_name;
+  const dir = ensureClusterDir(name);
+  const provider = await cliProvider(config, dir);
+  const running = (await provider.listNodes()).filter((n) => n.kind === 'head' && n.status === 'running');
+  const previous = readClusterConfig(dir);
+  let unchanged = false;
+  if (running.length > 0 && previous && canonicalJson(previous) === canonicalJson(config)) {
+    o.progress(`cluster ${name} is already up with this config`);
+    unchanged = true;
+  } else {
+    if (running.length > 0 || existsSync(headFile(dir))) {
+      o.progress(running.length > 0 ? `cluster ${name} is running with another config: restarting it` : `cleaning up after the previous run of ${name}`);
+      await down(name);
+      ensureClusterDir(name);
+    }
+    ensureToken(dir);
+    writePrivate(configPath(dir), JSON.stringify(config, null, 2));
+    o.progress(`starting the head of cluster ${name} (${config.head_node_type})`);
+    await provider.launch({ requestId: `head-${randomBytes(4).toString('hex')}`, nodeType: config.head_node_type, kind: 'head', count: 1 });
+    await waitForHead(dir, async () => (await provider.listNodes()).find((n) => n.kind === 'head'));
+  }
+  rememberCluster(name);
+  const session = await Session.open(name);
+  try {
+    let status = await session.status();
+    if (o.waitForWorkers) status = await waitForWorkers(session, config, dir, o);
+    const head = status.nodes.find((n) => n.kind === 'head');
+    return {
+      cluster_name: name, provider: config.provider.type, head_address: session.address, head_node_id: head?.nodeId ?? '', unchanged,
+      nodes: status.nodes.filter((n) => n.state !== 'DEAD').map((n) => ({ node_id: n.nodeId, node_type: n.nodeType, kind: n.kind, state: n.state, resources: n.total })),
+      state_dir: dir,
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+async function waitForHead(dir: string, findHead: () => Promise<{ id: string } | undefined>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let headId: string | undefined;
+  for (;;) {
+    const head = await findHead();
+    headId ??= head?.id;
+    if (head && readHeadInfo(dir)?.nodeId === head.id) return;
+    const log = join(dir, 'logs', `${headId ?? 'head'}.log`);
+    if (!head) throw new ClusterStartError(`the head exited while starting${logTail(log)}`, { hint: `its full log is ${log}` });
+    if (Date.now() > deadline) {
+      throw new ClusterStartError('the head did not start listening within 30 s', { hint: `see its log ${log}; clean up with raylaunch down` });
+    }
+    await sleep(30);
+  }
+}
+
+/** The last lines of a log, indented, for an error message. */
+function logTail(file: string, lines = 20): string {
+  try {
+    const tail = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines);
+    return tail.length > 0 ? `; the end of its log:\n${tail.map((l) => `    ${l}`).join('\n')}` : '';
+  } catch {
+    return '';
+  }
+}
+
+async function waitForWorkers(session: Session, config: ClusterConfig, dir: string, o: UpOptions): Promise<ClusterStatus> {
+  const want = Object.entries(config.available_node_types).map(([type, t]) => ({ type, count: Math.min(t.min_workers, t.max_workers) })).filter((w) => w.count > 0);
+  const total = want.reduce((n, w) => n + w.count, 0);
+  if (total > 0) o.progress(`waiting for ${total} min_workers ${total === 1 ? 'node' : 'nodes'} to register`);
+  const deadline = Date.now() + config.raylaunch.node_start_timeout_s * 1000;
+  for (;;) {
+    const status = await session.status();
+    const missing = want.filter((w) => status.nodes.filter((n) => n.nodeType === w.type && n.kind === 'worker' && n.state === 'ALIVE').length < w.count);
+    if (missing.length === 0) return status;
+    if (Date.now() > deadline) {
+      throw new ClusterStartError(`min_workers nodes did not register within node_start_timeout_s (${config.raylaunch.node_start_timeout_s} s): missing ${missing.map((m) => m.type).join(', ')}`, {
+        hint: `see the node logs in ${join(dir, 'logs')}`,
+      });
+    }
+    await sleep(50);
+  }
+}
+

@@ -1,0 +1,204 @@
+import { fork } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Batcher } from '../common/batcher.js';
+import type { ResourceDict } from '../common/resources.js';
+import type { Transport } from '../client/transport.js';
+import type { Message, MessageOf, ObjectValue } from '../protocol/messages.js';
+import { ObjectStore } from './object-store.js';
+import { type WorkerProc, WorkerPool } from './pool.js';
+
+export interface AgentOptions {
+  nodeId: string;
+  nodeType: string;
+  kind: 'head' | 'worker';
+  resources: ResourceDict;
+  address: string;
+  /** The node's own folder: job bundles, worker logs. */
+  nodeDir: string;
+  /** The raylaunch package the job bundles import (`node_modules/raylaunch` points here). */
+  runtimeRoot: string;
+  inlineLimit: number;
+  heartbeatMs: number;
+  /** The node's object store; the head passes its own so it can serve its drivers' large puts. */
+  store?: ObjectStore;
+}
+
+const WORKER_ENTRY = fileURLToPath(new URL('./worker-process.js', import.meta.url));
+
+/**
+ * The node side of the cluster: registers the node's resources, heartbeats, runs tasks in worker processes and
+ * keeps the node's objects. Worker processes reach the head through it (one connection per node).
+ */
+export class Agent {
+  readonly store: ObjectStore;
+  private readonly pool: WorkerPool;
+  private readonly toHead: Batcher<Message>;
+  private readonly bundleRequests = new Map<number, (bundle: Uint8Array | null) => void>();
+  private readonly bundles = new Map<string, Promise<string>>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private reqSeq = 0;
+  private workerSeq = 0;
+
+  constructor(private readonly link: Transport, private readonly o: AgentOptions) {
+    this.store = o.store ?? new ObjectStore();
+    this.toHead = new Batcher((msgs) => link.send(msgs));
+    const cpus = o.resources.CPU ?? 0;
+    this.pool = new WorkerPool({
+      spawn: (jobId) => this.spawnWorker(jobId),
+      maxBusy: Math.max(4, Math.ceil(cpus) * 2),
+      onCrash: (run, pid, reason) => this.toHead.push({ type: 'task.crashed', taskId: run.task.taskId, attempt: run.attempt, pid, reason }),
+    });
+    link.onMessages((msgs) => { for (const m of msgs) this.fromHead(m); });
+  }
+
+  start(): void {
+    const { nodeId, nodeType, kind, address, resources } = this.o;
+    this.toHead.push({ type: 'node.register', nodeId, nodeType, kind, address, resources, pid: process.pid });
+    this.heartbeat = setInterval(() => this.toHead.push({ type: 'heartbeat', nodeId }), this.o.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  stop(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.pool.killAll();
+  }
+
+  private fromHead(m: Message): void {
+    switch (m.type) {
+      case 'task.run':
+        void this.ensureBundle(m.task.jobId).then(() => this.pool.run(m), (e: Error) => this.toHead.push({
+          type: 'task.crashed', taskId: m.task.taskId, attempt: m.attempt, pid: 0, reason: `the job's code could not be fetched: ${e.message}`,
+        }));
+        return;
+      case 'object.pull':
+        // The head relays one of our objects to a client elsewhere.
+        this.toHead.push({ type: 'object.data', reqId: m.reqId, client: m.client, id: m.id, data: this.store.get(m.id) ?? null });
+        return;
+      case 'job.bundle': {
+        const resolve = this.bundleRequests.get(m.reqId);
+        this.bundleRequests.delete(m.reqId);
+        resolve?.(m.bundle);
+        return;
+      }
+      case 'job.ended':
+        this.pool.endJob(m.jobId);
+        this.store.dropJob(m.jobId);
+        this.bundles.delete(m.jobId);
+        return;
+      case 'object':
+      case 'object.data':
+      case 'query.reply':
+      case 'warning':
+        this.toWorker(m.client, m);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private toWorker(clientId: string, m: Message): void {
+    const p = this.pool.find(clientId);
+    if (p?.child.connected) p.child.send([m]);
+  }
+
+  /** Large values stay here and only their location travels; small ones go inline. */
+  private keep(id: string, value: ObjectValue, jobId: string): ObjectValue {
+    if (value.kind !== 'inline' || value.data.byteLength <= this.o.inlineLimit) return value;
+    this.store.put(id, value.data, jobId);
+    return { kind: 'stored', nodeId: this.o.nodeId, size: value.data.byteLength };
+  }
+
+  private fromWorker(p: WorkerProc, m: Message): void {
+    switch (m.type) {
+      case 'hello':
+        this.pool.markReady(p);
+        this.toHead.push(m); // lets the head route this client's replies through us
+        return;
+      case 'task.done': {
+        const run = p.running;
+        this.pool.finished(p);
+        if (!run || run.task.taskId !== m.taskId) return;
+        this.toHead.push({ ...m, value: this.keep(run.task.returnId, m.value, run.task.jobId) });
+        return;
+      }
+      case 'put':
+        this.toHead.push({ ...m, value: this.keep(m.id, m.value, m.jobId) });
+        return;
+      case 'object.pull': {
+        const local = this.store.get(m.id);
+        if (local) p.child.send([{ type: 'object.data', reqId: m.reqId, client: m.client, id: m.id, data: local }] satisfies Message[]);
+        else this.toHead.push(m);
+        return;
+      }
+      case 'task.blocked':
+      case 'task.unblocked':
+        this.pool.setBlocked(p, m.type === 'task.blocked');
+        this.toHead.push(m);
+        return;
+      default:
+        this.toHead.push(m);
+    }
+  }
+
+  /** The job's bundle on this node's disk, with `node_modules/raylaunch` beside it (ESM ignores NODE_PATH). */
+  private ensureBundle(jobId: string): Promise<string> {
+    let p = this.bundles.get(jobId);
+    if (!p) {
+      p = (async () => {
+        const dir = join(this.o.nodeDir, 'jobs', jobId);
+        const file = join(dir, 'job.mjs');
+        if (!existsSync(file)) {
+          const reqId = this.reqSeq++;
+          const bundle = await new Promise<Uint8Array | null>((resolve) => {
+            this.bundleRequests.set(reqId, resolve);
+            this.toHead.push({ type: 'job.bundle.get', reqId, jobId });
+          });
+          if (!bundle) throw new Error(`job ${jobId} is unknown to the head`);
+          writeJobDir(dir, bundle, this.o.runtimeRoot);
+        }
+        return file;
+      })();
+      this.bundles.set(jobId, p);
+      p.catch(() => this.bundles.delete(jobId));
+    }
+    return p;
+  }
+
+  private async spawnWorker(jobId: string): Promise<WorkerProc> {
+    const bundle = await this.ensureBundle(jobId);
+    const clientId = `${this.o.nodeId}.w${this.workerSeq++}`;
+    const logDir = join(this.o.nodeDir, 'logs');
+    mkdirSync(logDir, { recursive: true, mode: 0o700 });
+    const log = openSync(join(logDir, `worker-${jobId}.log`), 'a', 0o600);
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RAYLAUNCH_')) env[k] = v; // never the token
+    const child = fork(WORKER_ENTRY, [], {
+      env: {
+        ...env, RAYLAUNCH_WORKER: '1', RAYLAUNCH_CLIENT_ID: clientId, RAYLAUNCH_JOB_ID: jobId, RAYLAUNCH_NODE_ID: this.o.nodeId,
+        RAYLAUNCH_BUNDLE: bundle, RAYLAUNCH_INLINE_LIMIT: String(this.o.inlineLimit),
+      },
+      execArgv: ['--enable-source-maps'],
+      serialization: 'advanced',
+      stdio: ['ignore', log, log, 'ipc'],
+    });
+    const p: WorkerProc = { clientId, jobId, child, ready: false, running: undefined, blocked: false };
+    child.on('message', (msgs: Message[]) => { for (const m of msgs) this.fromWorker(p, m); });
+    return p;
+  }
+
+  get stats(): { processes: number; busy: number; queued: number; objects: number; bytes: number } {
+    return { ...this.pool.stats, ...this.store.size };
+  }
+}
+
+/** Writes a job's bundle and the link that makes `import 'raylaunch'` resolve to this node's runtime. */
+export function writeJobDir(dir: string, bundle: Uint8Array, runtimeRoot: string): void {
+  mkdirSync(join(dir, 'node_modules'), { recursive: true, mode: 0o700 });
+  const link = join(dir, 'node_modules', 'raylaunch');
+  if (!existsSync(link)) symlinkSync(runtimeRoot, link, 'dir');
+  writeFileSync(join(dir, 'job.mjs'), bundle, { mode: 0o600 });
+}
+
+export type { MessageOf };

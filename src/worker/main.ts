@@ -1,0 +1,70 @@
+/**
+ * A worker node's agent process: connects to the head with the cluster token, registers the node's
+ * resources and runs its tasks. It exits by itself when the head has been gone longer than the heartbeat
+ * timeout. Started by a provider with `--cluster <name> --node <id>`.
+ */
+import { wsTransport } from '../client/ws-transport.js';
+import { handshake } from '../client/connect.js';
+import { nodeDir, readNodeStart } from '../common/node-args.js';
+import { packageRoot } from '../common/package-root.js';
+import { Agent } from './agent.js';
+
+const start = readNodeStart(process.argv);
+const { config } = start;
+const nodeType = process.env.RAYLAUNCH_NODE_TYPE ?? '';
+const headAddress = process.env.RAYLAUNCH_HEAD_ADDRESS ?? '';
+const type = config.available_node_types[nodeType];
+if (!type || !headAddress) {
+  process.stderr.write(`raylaunch agent: node type "${nodeType}" or head address missing\n`);
+  process.exit(2);
+}
+const heartbeatTimeoutMs = config.raylaunch.heartbeat_timeout_s * 1000;
+const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s}\n`);
+
+let agent: Agent | undefined;
+
+async function connect(): Promise<void> {
+  const link = await wsTransport(headAddress, start.token);
+  await handshake(link, { type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node });
+  const a = new Agent(link, {
+    nodeId: start.node, nodeType, kind: 'worker', resources: type?.resources ?? {}, address: '127.0.0.1',
+    nodeDir: nodeDir(start.stateDir, start.node), runtimeRoot: packageRoot(),
+    inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: Math.min(1000, heartbeatTimeoutMs / 5),
+  });
+  agent = a;
+  link.onClose((reason) => {
+    log(`lost the head: ${reason}`);
+    a.stop();
+    agent = undefined;
+    void reconnect();
+  });
+  a.start();
+  log(`node ${start.node} (${nodeType}) registered with the head at ${headAddress}`);
+}
+
+/** Tries to reach the head again until the heartbeat timeout has passed, then exits. */
+async function reconnect(): Promise<void> {
+  const deadline = Date.now() + heartbeatTimeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      await connect();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  log('the head is gone; exiting');
+  process.exit(0);
+}
+
+process.on('SIGTERM', () => {
+  agent?.stop();
+  process.exit(0);
+});
+
+try {
+  await connect();
+} catch (e) {
+  log(`cannot reach the head at ${headAddress}: ${(e as Error).message}`);
+  await reconnect();
+}

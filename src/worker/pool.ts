@@ -1,0 +1,150 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Message, MessageOf } from '../protocol/messages.js';
+
+/** One worker process of a job, as the pool sees it. */
+export interface WorkerProc {
+  clientId: string;
+  jobId: string;
+  child: ChildProcess;
+  ready: boolean;
+  running: MessageOf<'task.run'> | undefined;
+  blocked: boolean;
+}
+
+export interface PoolOptions {
+  /** Starts a worker process for a job (its bundle is on disk by then). */
+  spawn(jobId: string): Promise<WorkerProc>;
+  /** Process limit; blocked workers do not count, so nested work can always make progress. */
+  maxBusy: number;
+  /** A task's worker process died under it. */
+  onCrash(run: MessageOf<'task.run'>, pid: number, reason: string): void;
+}
+
+/**
+ * Worker processes per job, one task at a time each. The head decides how many tasks a node runs (by its
+ * resources); the pool only bounds processes and reuses idle ones.
+ */
+export class WorkerPool {
+  private readonly procs = new Set<WorkerProc>();
+  private readonly queue: MessageOf<'task.run'>[] = [];
+  private starting = 0;
+
+  constructor(private readonly opts: PoolOptions) {}
+
+  run(m: MessageOf<'task.run'>): void {
+    this.queue.push(m);
+    this.dispatch();
+  }
+
+  private busy(): number {
+    let n = this.starting;
+    for (const p of this.procs) if (p.running && !p.blocked) n += 1;
+    return n;
+  }
+
+  private dispatch(): void {
+    for (let i = 0; i < this.queue.length;) {
+      const m = this.queue[i] as MessageOf<'task.run'>;
+      const idle = [...this.procs].find((p) => p.ready && !p.running && p.jobId === m.task.jobId);
+      if (idle) {
+        this.queue.splice(i, 1);
+        this.assign(idle, m);
+        continue;
+      }
+      const startingForJob = this.startingJobs.get(m.task.jobId) ?? 0;
+      const waitingForJob = this.queue.slice(0, i + 1).filter((q) => q.task.jobId === m.task.jobId).length;
+      if (this.busy() < this.opts.maxBusy && startingForJob < waitingForJob) {
+        this.start(m.task.jobId);
+      }
+      i += 1;
+    }
+  }
+
+  private readonly startingJobs = new Map<string, number>();
+
+  private start(jobId: string): void {
+    this.starting += 1;
+    this.startingJobs.set(jobId, (this.startingJobs.get(jobId) ?? 0) + 1);
+    this.opts.spawn(jobId).then((p) => {
+      this.procs.add(p);
+      p.child.once('exit', (code, signal) => this.exited(p, code === null ? `killed by ${signal ?? 'a signal'}` : `exited with code ${code}`));
+    }, () => {
+      this.doneStarting(jobId);
+      this.failQueued(jobId, 'the worker process could not be started');
+    });
+  }
+
+  private doneStarting(jobId: string): void {
+    this.starting -= 1;
+    this.startingJobs.set(jobId, (this.startingJobs.get(jobId) ?? 1) - 1);
+  }
+
+  /** Called by the agent when a worker process says hello (it has loaded the job's bundle). */
+  markReady(p: WorkerProc): void {
+    if (p.ready) return;
+    p.ready = true;
+    this.doneStarting(p.jobId);
+    this.dispatch();
+  }
+
+  private assign(p: WorkerProc, m: MessageOf<'task.run'>): void {
+    p.running = m;
+    p.blocked = false;
+    p.child.send([m] satisfies Message[]);
+  }
+
+  /** A task finished on this process: it is free for the next. */
+  finished(p: WorkerProc): void {
+    p.running = undefined;
+    p.blocked = false;
+    this.dispatch();
+  }
+
+  setBlocked(p: WorkerProc, blocked: boolean): void {
+    p.blocked = blocked;
+    if (blocked) this.dispatch();
+  }
+
+  private exited(p: WorkerProc, reason: string): void {
+    this.procs.delete(p);
+    if (!p.ready) {
+      // It died while loading the job: fail what waits for it rather than start processes in a loop.
+      this.doneStarting(p.jobId);
+      this.failQueued(p.jobId, `the worker process ${reason} while starting`);
+    }
+    if (p.running) this.opts.onCrash(p.running, p.child.pid ?? 0, reason);
+    p.running = undefined;
+    this.dispatch();
+  }
+
+  private failQueued(jobId: string, reason: string): void {
+    const failed = this.queue.filter((m) => m.task.jobId === jobId);
+    for (const m of failed) this.opts.onCrash(m, 0, reason);
+    this.queue.splice(0, this.queue.length, ...this.queue.filter((m) => m.task.jobId !== jobId));
+  }
+
+  find(clientId: string): WorkerProc | undefined {
+    for (const p of this.procs) if (p.clientId === clientId) return p;
+    return undefined;
+  }
+
+  /** A job ended: its queued tasks are dropped and its processes stopped. */
+  endJob(jobId: string): void {
+    this.queue.splice(0, this.queue.length, ...this.queue.filter((m) => m.task.jobId !== jobId));
+    for (const p of this.procs) {
+      if (p.jobId === jobId) {
+        p.running = undefined;
+        p.child.kill('SIGKILL');
+      }
+    }
+  }
+
+  /** Stops every worker process (the agent is exiting). */
+  killAll(): void {
+    for (const p of this.procs) p.child.kill('SIGKILL');
+  }
+
+  get stats(): { processes: number; busy: number; queued: number } {
+    return { processes: this.procs.size, busy: this.busy(), queued: this.queue.length };
+  }
+}
