@@ -3,6 +3,9 @@
  * consistent; optional features get their own interfaces rather than new required methods.
  */
 
+/** The tag (label) every provider puts on its nodes, naming their cluster; listing filters on it. */
+export const CLUSTER_NAME_TAG = 'raylaunch-cluster-name';
+
 /** Which part of the cluster a node plays. */
 export type NodeKind = 'head' | 'worker';
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProviderConfigError } from '../errors.js';
-import type { CloudNode, LaunchRequest, NodeKind, NodeProvider } from '../provider.js';
+import { CLUSTER_NAME_TAG, type CloudNode, type LaunchRequest, type NodeKind, type NodeProvider } from '../provider.js';
 import { findOwned, isLive, listProcs, readStat, type ProcStat } from './proc.js';
 import { ensureDir, fsError, listRecords, logPath, logsDir, nodesDir, readRecord, removeRecord, writeRecord, type NodeRecord } from './records.js';
 import { spawnNode } from './spawn.js';
@@ -12,8 +12,6 @@ import type { ProcessNodeCommand, ProcessProviderOptions } from './types.js';
 
 export type { ProcessNodeCommand, ProcessProviderOptions } from './types.js';
 
-/** The tag every node of a cluster carries; `down` and the autoscaler select a cluster's nodes by it. */
-export const CLUSTER_NAME_TAG = 'raylaunch-cluster-name';
 
 const DEFAULT_GRACE_MS = 5000;
 

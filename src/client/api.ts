@@ -16,6 +16,19 @@ function remoteFunction<F extends AnyFn>(key: string, name: string, opts: TaskOp
   };
 }
 
+/**
+ * The function object itself gets .remote/.options/.key too: inside `remote(function fib(n) { … fib.remote(…) })`
+ * the name `fib` is bound to the function, not to what remote() returned, and recursion should just work.
+ */
+function attach<F extends AnyFn>(fn: F, rf: RemoteFunction<F>): RemoteFunction<F> {
+  Object.defineProperties(fn, {
+    key: { value: rf.key, configurable: true },
+    remote: { value: rf.remote, configurable: true },
+    options: { value: rf.options, configurable: true },
+  });
+  return rf;
+}
+
 /** Registers a function (a task) or a class (an actor) at the job module's top level. */
 export function remote<C extends AnyCtor>(cls: C, opts?: ActorOptions & RegisterOptions): ActorClass<C>;
 export function remote<F extends AnyFn>(fn: F, opts?: TaskOptions & RegisterOptions): RemoteFunction<F>;
@@ -28,7 +41,7 @@ export function remote(target: AnyFn | AnyCtor, opts: (TaskOptions & ActorOption
     throw new RaylaunchRuntimeError(`remote(class ${target.name}): actors are not available in this version of raylaunch`);
   }
   register(key, target as (...a: unknown[]) => unknown);
-  return remoteFunction(key, target.name || key, options);
+  return attach(target as AnyFn, remoteFunction(key, target.name || key, options));
 }
 
 function describe(v: unknown): string {

@@ -5,6 +5,7 @@ import { RUNTIME_VERSION } from '../config/hash.js';
 import type { ClusterStatus, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
 import type { ObjectStore } from '../worker/object-store.js';
 import type { Peer } from './control-plane.js';
+import type { GcsStore } from './gcs/store.js';
 import type { JobManager, JobSink } from './jobs/job-manager.js';
 import { NodeTable } from './nodes.js';
 import { ObjectDirectory } from './objects.js';
@@ -18,6 +19,8 @@ export interface HeadOptions {
   clock: Clock;
   /** The head node's own object store (held by its in-process agent). */
   localStore: ObjectStore;
+  /** Where the GCS tables live. */
+  store: GcsStore;
 }
 
 /**
@@ -25,7 +28,7 @@ export interface HeadOptions {
  * directory, the task manager or the job manager; replies go back by client id.
  */
 export class Head {
-  readonly nodes = new NodeTable();
+  readonly nodes: NodeTable;
   readonly objects: ObjectDirectory;
   readonly tasks: TaskManager;
   jobs!: JobManager;
@@ -38,6 +41,7 @@ export class Head {
   relayedBytes = 0;
 
   constructor(private readonly o: HeadOptions) {
+    this.nodes = new NodeTable(o.store);
     this.objects = new ObjectDirectory((client, id, value) => this.toClient(client, { type: 'object', client, id, value }));
     this.nodeTypes = Object.entries(o.config.available_node_types).map(([name, t]) => ({ name, resources: toFixed(t.resources) }));
     this.tasks = new TaskManager({

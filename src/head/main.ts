@@ -10,6 +10,7 @@ import { packageRoot, runtimeEntry } from '../common/package-root.js';
 import { Agent } from '../worker/agent.js';
 import { ObjectStore } from '../worker/object-store.js';
 import { ControlPlane, loopback } from './control-plane.js';
+import { MemoryStore } from './gcs/store.js';
 import { Head } from './head.js';
 import { JobManager } from './jobs/job-manager.js';
 import { MinWorkersKeeper } from './keeper.js';
@@ -30,9 +31,10 @@ const plane = new ControlPlane({
 });
 const port = await plane.listen();
 const address = `${host}:${port}`;
-const h = new Head({ clusterName: config.cluster_name, headNodeId: start.node, address, config, clock: systemClock, localStore: store });
+const gcs = new MemoryStore();
+const h = new Head({ clusterName: config.cluster_name, headNodeId: start.node, address, config, clock: systemClock, localStore: store, store: gcs });
 h.jobs = new JobManager({
-  jobsDir: `${dir}/jobs`, runtimeRoot: packageRoot(), headAddress: address, token: start.token, clock: systemClock,
+  jobsDir: `${dir}/jobs`, runtimeRoot: packageRoot(), headAddress: address, token: start.token, clock: systemClock, store: gcs,
   onEnded: (jobId) => h.jobEnded(jobId),
 });
 ref.head = h;

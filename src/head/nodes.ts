@@ -1,5 +1,6 @@
 import { type Fixed, fromFixed, subtract, add, toFixed, type ResourceDict } from '../common/resources.js';
 import type { NodeView } from '../protocol/messages.js';
+import type { GcsStore, Table } from './gcs/store.js';
 
 export interface NodeRecord {
   nodeId: string;
@@ -16,7 +17,11 @@ export interface NodeRecord {
 
 /** The GCS node table: every node that registered, its resources as the scheduler counts them, and liveness. */
 export class NodeTable {
-  private readonly nodes = new Map<string, NodeRecord>();
+  private readonly nodes: Table<NodeRecord>;
+
+  constructor(store: GcsStore) {
+    this.nodes = store.table<NodeRecord>('nodes');
+  }
 
   register(r: { nodeId: string; nodeType: string; kind: 'head' | 'worker'; address: string; pid: number; resources: ResourceDict }, now: number): NodeRecord {
     const total = toFixed(r.resources);
@@ -30,16 +35,19 @@ export class NodeTable {
   }
 
   alive(): NodeRecord[] {
-    return [...this.nodes.values()].filter((n) => n.state === 'ALIVE');
+    return this.nodes.values().filter((n) => n.state === 'ALIVE');
   }
 
   all(): NodeRecord[] {
-    return [...this.nodes.values()];
+    return this.nodes.values();
   }
 
   heartbeat(nodeId: string, now: number): void {
     const n = this.nodes.get(nodeId);
-    if (n && n.state !== 'DEAD') n.lastHeartbeat = now;
+    if (n && n.state !== 'DEAD') {
+      n.lastHeartbeat = now;
+      this.nodes.set(nodeId, n); // write-through, for stores that persist
+    }
   }
 
   /** Marks a node dead; returns false when it already was. */
@@ -49,6 +57,7 @@ export class NodeTable {
     n.state = 'DEAD';
     n.diedAt = now;
     n.available = {};
+    this.nodes.set(nodeId, n);
     return true;
   }
 
@@ -59,17 +68,23 @@ export class NodeTable {
 
   acquire(nodeId: string, need: Fixed): void {
     const n = this.nodes.get(nodeId);
-    if (n && n.state !== 'DEAD') n.available = subtract(n.available, need);
+    if (n && n.state !== 'DEAD') {
+      n.available = subtract(n.available, need);
+      this.nodes.set(nodeId, n);
+    }
   }
 
   release(nodeId: string, need: Fixed): void {
     const n = this.nodes.get(nodeId);
-    if (n && n.state !== 'DEAD') n.available = add(n.available, need);
+    if (n && n.state !== 'DEAD') {
+      n.available = add(n.available, need);
+      this.nodes.set(nodeId, n);
+    }
   }
 
   /** Forgets nodes dead for longer than `keepMs` (nodes() reports recently dead ones only). */
   prune(now: number, keepMs: number): void {
-    for (const [id, n] of this.nodes) if (n.state === 'DEAD' && n.diedAt !== undefined && now - n.diedAt > keepMs) this.nodes.delete(id);
+    for (const n of this.nodes.values()) if (n.state === 'DEAD' && n.diedAt !== undefined && now - n.diedAt > keepMs) this.nodes.delete(n.nodeId);
   }
 
   view(n: NodeRecord): NodeView {

@@ -1,5 +1,6 @@
 import { build, type Message as EsbuildMessage, type Plugin } from 'esbuild';
 import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { JobBundleError } from './errors.js';
 
 // ESM has no require/__filename/__dirname; bundled CommonJS dependencies expect them.
@@ -35,7 +36,8 @@ export async function bundleJob(entry: string): Promise<Uint8Array> {
   if (!existsSync(entry)) throw new JobBundleError(`job file ${entry} does not exist`, { hint: 'check the path of the job file' });
   try {
     const result = await build({
-      entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', keepNames: true,
+      // outfile beside the entry: source-map paths come out relative to the job's folder (stacks say job.ts:12).
+      entryPoints: [entry], outfile: join(dirname(resolve(entry)), 'job.mjs'), bundle: true, platform: 'node', format: 'esm', target: 'node20', keepNames: true,
       sourcemap: 'inline', external: ['raylaunch', 'raylaunch/*'], banner: { js: BANNER }, write: false, logLevel: 'silent',
       plugins: [noNativeAddons],
     });

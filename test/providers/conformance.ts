@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, it } from 'mocha';
-import type { CloudNode, LaunchRequest, NodeProvider } from '../../providers/provider.js';
+import { CLUSTER_NAME_TAG, type CloudNode, type LaunchRequest, type NodeProvider } from '../../providers/provider.js';
 
 /**
  * The behaviour every NodeProvider must show, whatever it runs on. Providers are eventually consistent, so every
@@ -25,7 +25,7 @@ export interface ConformanceOptions {
 }
 
 /** The tag that marks a node's cluster; the conformance suite only knows it by name. */
-const CLUSTER_TAG = 'raylaunch-cluster-name';
+const CLUSTER_TAG = CLUSTER_NAME_TAG;
 
 interface Ctx {
   /** A fresh target, cleaned up after the test. */

@@ -4,6 +4,7 @@ import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import type { JobState, JobView } from '../../protocol/messages.js';
+import type { GcsStore, Table } from '../gcs/store.js';
 import { writeJobDir } from '../../worker/agent.js';
 
 export interface JobSink {
@@ -31,6 +32,7 @@ export interface JobManagerOptions {
   headAddress: string;
   token: string;
   clock: Clock;
+  store: GcsStore;
   /** A job ended (its driver exited or disconnected): cancel its work, free its objects. */
   onEnded(jobId: string): void;
 }
@@ -44,8 +46,12 @@ const STOP_GRACE_MS = 3000;
  */
 export class JobManager {
   private readonly jobs = new Map<string, Job>();
+  /** Job views, as the GCS job table keeps them (live handles stay in `jobs`). */
+  private readonly table: Table<JobView>;
 
-  constructor(private readonly o: JobManagerOptions) {}
+  constructor(private readonly o: JobManagerOptions) {
+    this.table = o.store.table<JobView>('jobs');
+  }
 
   private create(name: string, interactive: boolean): Job {
     const jobId = `job-${randomBytes(4).toString('hex')}`;
@@ -55,6 +61,7 @@ export class JobManager {
       log: undefined, followers: new Set(), stopping: false,
     };
     this.jobs.set(jobId, job);
+    this.table.set(jobId, job.view);
     return job;
   }
 
@@ -71,6 +78,7 @@ export class JobManager {
     });
     job.driver = child;
     job.view.state = 'RUNNING';
+    this.table.set(job.view.jobId, job.view);
     child.stdout.on('data', (d: Buffer) => this.append(job, 'stdout', d.toString()));
     child.stderr.on('data', (d: Buffer) => this.append(job, 'stderr', d.toString()));
     child.on('error', (e) => this.append(job, 'stderr', `raylaunch: the driver could not be started: ${e.message}\n`));
@@ -95,6 +103,7 @@ export class JobManager {
     job.view.state = state;
     job.view.exitCode = exitCode;
     job.view.endedAt = this.o.clock.now();
+    this.table.set(job.view.jobId, job.view);
     job.log?.end();
     for (const f of job.followers) f.exit(state, exitCode);
     job.followers.clear();
@@ -108,7 +117,10 @@ export class JobManager {
     if (!job || job.view.endedAt !== null) return undefined;
     if (!jobId && req.bundle) writeJobDir(job.dir, req.bundle, this.o.runtimeRoot);
     job.drivers.add(clientId);
-    if (job.interactive) job.view.state = 'RUNNING';
+    if (job.interactive) {
+      job.view.state = 'RUNNING';
+      this.table.set(job.view.jobId, job.view);
+    }
     return job.view.jobId;
   }
 
@@ -168,6 +180,6 @@ export class JobManager {
   }
 
   list(): JobView[] {
-    return [...this.jobs.values()].map((j) => ({ ...j.view }));
+    return this.table.values().map((v) => ({ ...v }));
   }
 }

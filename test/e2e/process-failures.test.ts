@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import { TestCluster } from '../helpers/cluster.js';
+
+interface NodeRecord { id: string; kind: string; pid: number }
+
+function records(c: TestCluster): NodeRecord[] {
+  const dir = join(c.home, 'clusters', c.name, 'nodes');
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as NodeRecord);
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('node failures on the process provider (end to end)', function () {
+  this.timeout(60_000);
+  const name = `fail${process.pid}`;
+  const cluster = new TestCluster(name, TestCluster.processConfig(name, { workers: 2, extra: 'raylaunch: {heartbeat_timeout_s: 1}' }));
+
+  before(async () => { await cluster.start(); });
+  after(async () => { await cluster.stop(); });
+
+  it('a killed worker node is replaced to keep min_workers', async () => {
+    const victim = records(cluster).find((r) => r.kind === 'worker');
+    assert.ok(victim);
+    process.kill(victim.pid, 'SIGKILL');
+    const status = await until('a replacement worker', 20_000, async () => {
+      const r = await cluster.cli(['status', '-c', name, '--json']);
+      const s = JSON.parse(r.stdout) as { nodes: { nodeId: string; kind: string; state: string }[] };
+      const workers = s.nodes.filter((n) => n.kind === 'worker');
+      return workers.filter((n) => n.state === 'ALIVE').length === 2 && workers.some((n) => n.nodeId === victim.id && n.state === 'DEAD') ? s : undefined;
+    });
+    assert.ok(status.nodes.some((n) => n.nodeId !== victim.id && n.kind === 'worker' && n.state === 'ALIVE'));
+  });
+
+  it('agents exit by themselves once the head is gone past the heartbeat timeout, and down cleans up', async () => {
+    const head = records(cluster).find((r) => r.kind === 'head');
+    const agents = records(cluster).filter((r) => r.kind === 'worker').map((r) => r.pid);
+    assert.ok(head && agents.length === 2);
+    process.kill(head.pid, 'SIGKILL');
+    await until('the agents to exit', 10_000, () => (agents.every((pid) => !alive(pid)) ? true : undefined));
+    const down = await cluster.cli(['down', '-c', name]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(cluster.processes(), []);
+  });
+});

@@ -1,0 +1,92 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CliResult, runCli } from '../cli/run-cli.js';
+
+/**
+ * A real cluster on the process provider in a throwaway RAYLAUNCH_HOME, driven through the built CLI the way a
+ * user would. `stop()` runs `down` and checks that none of its processes are left.
+ */
+export class TestCluster {
+  readonly home: string;
+  readonly dir: string;
+  readonly configFile: string;
+
+  constructor(readonly name: string, yaml: string) {
+    this.dir = mkdtempSync(join(tmpdir(), `raylaunch-e2e-${name}-`));
+    this.home = join(this.dir, 'home');
+    this.configFile = join(this.dir, 'cluster.yaml');
+    writeFileSync(this.configFile, yaml);
+  }
+
+  static processConfig(name: string, o: { headCpus?: number; workers?: number; workerCpus?: number; extra?: string } = {}): string {
+    return [
+      `cluster_name: ${name}`,
+      'provider: {type: process}',
+      `max_workers: ${Math.max(o.workers ?? 2, 1)}`,
+      'available_node_types:',
+      `  head: {resources: {CPU: ${o.headCpus ?? 1}}}`,
+      `  worker: {resources: {CPU: ${o.workerCpus ?? 2}}, min_workers: ${o.workers ?? 2}}`,
+      'head_node_type: head',
+      o.extra ?? '',
+      '',
+    ].join('\n');
+  }
+
+  cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+    return runCli(args, { env: { RAYLAUNCH_HOME: this.home }, timeoutMs });
+  }
+
+  async start(): Promise<CliResult> {
+    const r = await this.cli(['up', this.configFile, '-y']);
+    if (r.code !== 0) throw new Error(`up failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+    return r;
+  }
+
+  /** Writes a job file (and any sibling files) into a folder of its own, outside the repository. */
+  writeJob(files: Record<string, string>): string {
+    const jobDir = mkdtempSync(join(this.dir, 'job-'));
+    for (const [name, content] of Object.entries(files)) {
+      const file = join(jobDir, name);
+      rmSync(file, { force: true });
+      writeFileSync(file, content);
+    }
+    return jobDir;
+  }
+
+  submit(jobFile: string, extra: string[] = []): Promise<CliResult> {
+    return this.cli(['submit', this.configFile, jobFile, ...extra]);
+  }
+
+  headInfo(): { address: string; pid: number } {
+    return JSON.parse(readFileSync(join(this.home, 'clusters', this.name, 'head.json'), 'utf8')) as { address: string; pid: number };
+  }
+
+  token(): string {
+    return readFileSync(join(this.home, 'clusters', this.name, 'token'), 'utf8').trim();
+  }
+
+  /**
+   * PIDs of every process of this cluster (head, agents, worker processes, drivers): those whose command line or
+   * environment names this cluster's state folder. Read only: tests never kill by this list.
+   */
+  processes(): number[] {
+    const marker = join(this.home, 'clusters', this.name);
+    return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker) || readFileSync(`/proc/${pid}/environ`, 'utf8').includes(marker);
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.cli(['down', '-c', this.name]);
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}
+

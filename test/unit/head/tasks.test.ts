@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'mocha';
+import { toFixed } from '../../../src/common/resources.js';
+import { MemoryStore } from '../../../src/head/gcs/store.js';
+import { NodeTable } from '../../../src/head/nodes.js';
+import { ObjectDirectory } from '../../../src/head/objects.js';
+import { TaskManager } from '../../../src/head/tasks.js';
+import type { MessageOf, ObjectValue, TaskSpec } from '../../../src/protocol/messages.js';
+
+const tick = () => new Promise((r) => setImmediate(r));
+const inline = (n: number): ObjectValue => ({ kind: 'inline', data: new Uint8Array([n]) });
+
+function spec(id: string, o: Partial<TaskSpec> = {}): TaskSpec {
+  return {
+    taskId: id, jobId: 'job-1', owner: 'driver', fn: 'f', name: id, args: [], deps: [], returnId: `${id}.r`,
+    resources: toFixed({ CPU: 1 }), maxRetries: 3, retryExceptions: false, ...o,
+  };
+}
+
+describe('task lifecycle (TaskManager)', () => {
+  let nodes: NodeTable;
+  let objects: ObjectDirectory;
+  let tasks: TaskManager;
+  let runs: { nodeId: string; m: MessageOf<'task.run'> }[];
+  let warnings: string[];
+  let pushed: { client: string; id: string; value: ObjectValue }[];
+
+  beforeEach(() => {
+    nodes = new NodeTable(new MemoryStore());
+    pushed = [];
+    objects = new ObjectDirectory((client, id, value) => pushed.push({ client, id, value }));
+    runs = [];
+    warnings = [];
+    tasks = new TaskManager({
+      objects, nodes, runOn: (nodeId, m) => runs.push({ nodeId, m }), warn: (_c, msg) => warnings.push(msg),
+      nodeTypes: () => [{ name: 'worker', resources: toFixed({ CPU: 2 }) }],
+    });
+  });
+
+  const addNode = (id: string, cpu: number) => nodes.register({ nodeId: id, nodeType: 'worker', kind: 'worker', address: '', pid: 1, resources: { CPU: cpu } }, 0);
+
+  it('runs a task on a node with room and publishes its result', async () => {
+    addNode('n1', 2);
+    tasks.submit(spec('t1'));
+    objects.subscribe('driver', 't1.r');
+    await tick();
+    assert.equal(runs.length, 1);
+    assert.deepEqual(nodes.get('n1')?.available, toFixed({ CPU: 1 }));
+    tasks.done('t1', 1, inline(7));
+    assert.deepEqual(pushed.map((p) => p.id), ['t1.r']);
+    assert.deepEqual(nodes.get('n1')?.available, toFixed({ CPU: 2 }));
+  });
+
+  it('waits for its top-level ref arguments, then runs with their values', async () => {
+    addNode('n1', 2);
+    tasks.submit(spec('t2', { deps: ['x'] }));
+    await tick();
+    assert.equal(runs.length, 0);
+    objects.set('x', inline(1), 'job-1');
+    await tick();
+    assert.deepEqual(Object.keys(runs[0]?.m.deps ?? {}), ['x']);
+  });
+
+  it('fails without running when an argument failed, with the same error', async () => {
+    addNode('n1', 2);
+    const err: ObjectValue = { kind: 'error', error: { kind: 'task', name: 'Error', message: 'boom', stack: '', taskName: 'up', nodeId: 'n1', pid: 1 } };
+    objects.set('bad', err, 'job-1');
+    tasks.submit(spec('t3', { deps: ['bad'] }));
+    await tick();
+    assert.equal(runs.length, 0);
+    assert.deepEqual(objects.get('t3.r'), err);
+  });
+
+  it('queues what fits no node now as a pending demand, and places it when room appears', async () => {
+    addNode('n1', 1);
+    tasks.submit(spec('a'));
+    tasks.submit(spec('b'));
+    await tick();
+    assert.equal(runs.length, 1);
+    assert.deepEqual(tasks.demands(), [{ resources: { CPU: 1 }, count: 1, infeasible: false }]);
+    tasks.done('a', 1, inline(1));
+    await tick();
+    assert.equal(runs.length, 2);
+  });
+
+  it('warns the owner once when no node type could ever run the request', async () => {
+    addNode('n1', 2);
+    tasks.submit(spec('g1', { resources: toFixed({ CPU: 1, GPU: 1 }) }));
+    tasks.submit(spec('g2', { resources: toFixed({ CPU: 1, GPU: 1 }) }));
+    await tick();
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /needs \{CPU: 1, GPU: 1\}, which no node type of this cluster offers \(worker \{CPU: 2\}\)/);
+    assert.deepEqual(tasks.demands(), [{ resources: { CPU: 1, GPU: 1 }, count: 2, infeasible: true }]);
+  });
+
+  it('retries a crashed task up to maxRetries, then fails it with WorkerCrashedError', async () => {
+    addNode('n1', 2);
+    tasks.submit(spec('c', { maxRetries: 1 }));
+    await tick();
+    tasks.crashed('c', 1, 'exited with code 1', 42);
+    await tick();
+    assert.equal(runs.length, 2);
+    assert.equal(runs[1]?.m.attempt, 2);
+    tasks.crashed('c', 2, 'exited with code 1', 43);
+    const v = objects.get('c.r');
+    assert.equal(v?.kind === 'error' && v.error.kind, 'crashed');
+    assert.deepEqual(nodes.get('n1')?.available, toFixed({ CPU: 2 }));
+  });
+
+  it('retries user exceptions only with retryExceptions', async () => {
+    addNode('n1', 2);
+    const fail: ObjectValue = { kind: 'error', error: { kind: 'task', name: 'Error', message: 'x', stack: '', taskName: 'r', nodeId: 'n1', pid: 1 } };
+    tasks.submit(spec('r', { retryExceptions: true, maxRetries: 1 }));
+    tasks.submit(spec('s'));
+    await tick();
+    tasks.done('r', 1, fail);
+    tasks.done('s', 1, fail);
+    await tick();
+    assert.deepEqual(runs.map((r) => r.m.task.taskId), ['r', 's', 'r']);
+    assert.deepEqual(objects.get('s.r'), fail);
+  });
+
+  it('ignores a result from an attempt that is no longer current', async () => {
+    addNode('n1', 2);
+    tasks.submit(spec('old'));
+    await tick();
+    tasks.crashed('old', 1, 'x', 1);
+    await tick();
+    tasks.done('old', 1, inline(1));
+    assert.equal(objects.get('old.r'), undefined);
+    tasks.done('old', 2, inline(2));
+    assert.deepEqual(objects.get('old.r'), inline(2));
+  });
+
+  it('lends a blocked task\'s CPU back to its node until it resumes', async () => {
+    addNode('n1', 1);
+    tasks.submit(spec('outer'));
+    await tick();
+    tasks.blocked('outer');
+    tasks.submit(spec('inner'));
+    await tick();
+    assert.deepEqual(runs.map((r) => r.m.task.taskId), ['outer', 'inner']);
+    tasks.done('inner', 1, inline(1));
+    tasks.unblocked('outer');
+    tasks.done('outer', 1, inline(2));
+    assert.deepEqual(nodes.get('n1')?.available, toFixed({ CPU: 1 }));
+  });
+
+  it('retries the running tasks of a dead node on another node', async () => {
+    addNode('n1', 1);
+    tasks.submit(spec('t'));
+    await tick();
+    addNode('n2', 1);
+    nodes.markDead('n1', 1);
+    tasks.nodeDied('n1');
+    await tick();
+    assert.deepEqual(runs.map((r) => r.nodeId), ['n1', 'n2']);
+  });
+
+  it('a job that ends drops its queued tasks and frees its resources', async () => {
+    addNode('n1', 1);
+    tasks.submit(spec('run'));
+    tasks.submit(spec('queued'));
+    await tick();
+    tasks.cancelJob('job-1');
+    await tick();
+    assert.equal(runs.length, 1);
+    assert.deepEqual(tasks.counts(), { pending: 0, running: 0, finished: 0, failed: 0 });
+    assert.deepEqual(nodes.get('n1')?.available, toFixed({ CPU: 1 }));
+  });
+});
