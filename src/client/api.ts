@@ -69,7 +69,7 @@ export function put<T>(value: T): ObjectRef<T> {
 /** Splits refs into ready and pending (both in input order) once `numReturns` are ready or the timeout passes. */
 export async function wait<T>(refs: readonly ObjectRef<T>[], opts: { numReturns?: number; timeoutMs?: number; fetchLocal?: boolean } = {}): Promise<[ready: ObjectRef<T>[], pending: ObjectRef<T>[]]> {
   const rt = requireRuntime('wait()');
-  const numReturns = opts.numReturns ?? 1;
+  const numReturns = opts.numReturns ?? Math.min(1, refs.length);
   if (!Number.isInteger(numReturns) || numReturns < 0 || numReturns > refs.length) {
     throw new RangeError(`wait(): numReturns must be a whole number from 0 to ${refs.length} (the number of refs), got ${numReturns}`);
   }

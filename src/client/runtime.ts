@@ -246,23 +246,25 @@ export class Runtime {
   async wait(ids: readonly string[], numReturns: number, timeoutMs: number | undefined): Promise<Set<string>> {
     for (const id of ids) this.requestFetch(id);
     const ready = () => new Set(ids.filter((id) => this.isReady(id)));
-    if (ready().size >= numReturns) return ready();
+    const waiting = [...new Set(ids)].filter((id) => !this.isReady(id));
+    let readyCount = new Set(ids).size - waiting.length;
+    if (readyCount >= numReturns) return ready();
     return new Promise<Set<string>>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       let settled = false;
-      const check = () => {
+      const settle = () => {
         if (settled) return;
-        const r = ready();
-        if (r.size >= numReturns || this.closedReason) {
-          settled = true;
-          if (timer) clearTimeout(timer);
-          resolve(r);
-        }
+        settled = true;
+        if (timer) clearTimeout(timer);
+        resolve(ready());
       };
-      for (const id of ids) if (!this.isReady(id)) this.entry(id).waiters.push(check);
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => { settled = true; resolve(ready()); }, timeoutMs);
+      for (const id of waiting) {
+        this.entry(id).waiters.push(() => {
+          readyCount += 1;
+          if (readyCount >= numReturns || this.closedReason) settle();
+        });
       }
+      if (timeoutMs !== undefined) timer = setTimeout(settle, timeoutMs);
     });
   }
 

@@ -47,10 +47,13 @@ Arguments after -- go to the job (main() receives them). Ctrl-C (SIGINT) or SIGT
       if (!this.jsonEnabled()) this.log(`${jobId}\n(see it with: raylaunch status -c ${target.name})`);
       return { cluster_name: target.name, job_id: jobId, state: 'SUBMITTED', exit_code: null };
     }
+    let interrupted = false;
     const stop = () => {
+      interrupted = true;
       process.stderr.write(`\nraylaunch: stopping job ${jobId}\n`);
       session.stopJob(jobId);
-      setTimeout(() => process.exit(130), 200);
+      // The head reports the job STOPPED within its grace period; don't hang if it cannot.
+      setTimeout(() => process.exit(130), 5000).unref();
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -61,6 +64,10 @@ Arguments after -- go to the job (main() receives them). Ctrl-C (SIGINT) or SIGT
     process.off('SIGTERM', stop);
     await session.close();
     const result: SubmitResult = { cluster_name: target.name, job_id: jobId, state, exit_code: exitCode };
+    if (interrupted) {
+      if (this.jsonEnabled()) this.logJson(result);
+      return this.exit(130);
+    }
     if (state !== 'SUCCEEDED') {
       if (this.jsonEnabled()) this.logJson(result); // the exit below skips oclif's own printing of the result
       return this.exit(exitCode && exitCode > 0 ? exitCode : 1);

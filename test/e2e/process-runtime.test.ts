@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
+import { spawn } from 'node:child_process';
 import { WebSocket } from 'ws';
+import { REPO } from '../cli/run-cli.js';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import { TestCluster } from '../helpers/cluster.js';
 
@@ -203,8 +205,11 @@ describe('the runtime on the process provider (end to end)', function () {
 
   before(async () => { await cluster.start(); });
   after(async () => {
-    await cluster.stop();
+    const down = await cluster.cli(['down', '-c', cluster.name]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.ok(existsSync(join(cluster.home, 'clusters', cluster.name, 'logs-last-run')), 'the last run\'s logs are kept');
     assert.deepEqual(cluster.processes(), [], 'down leaves no process of the cluster');
+    await cluster.stop();
   });
 
   for (const [name, job] of Object.entries(JOBS)) {
@@ -247,6 +252,29 @@ describe('the runtime on the process provider (end to end)', function () {
       assert.match(result.body, body);
     });
   }
+
+  it('SIGTERM to submit stops the job and exits 130', async () => {
+    const dir = cluster.writeJob({ 'job.ts': "import { main } from 'raylaunch';\nmain(async () => { console.log('started'); await new Promise((r) => setTimeout(r, 60_000)); });\n" });
+    const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), 'submit', '-c', cluster.name, join(dir, 'job.ts')], {
+      env: { ...process.env, RAYLAUNCH_HOME: cluster.home }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const deadline = Date.now() + 20_000;
+    while (!out.includes('started') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, /started/);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 130);
+    const status = JSON.parse((await cluster.cli(['status', '-c', cluster.name, '--json'])).stdout) as { jobs: { name: string; state: string }[] };
+    const deadline2 = Date.now() + 10_000;
+    let jobs = status.jobs;
+    while (!jobs.some((j) => j.state === 'STOPPED') && Date.now() < deadline2) {
+      await new Promise((r) => setTimeout(r, 100));
+      jobs = (JSON.parse((await cluster.cli(['status', '-c', cluster.name, '--json'])).stdout) as typeof status).jobs;
+    }
+    assert.ok(jobs.some((j) => j.state === 'STOPPED'), JSON.stringify(jobs));
+  });
 
   it('status shows the nodes and the finished jobs', async () => {
     const r = await cluster.cli(['status', cluster.configFile]);
