@@ -1,10 +1,16 @@
 
 import { connectDriver, type ConnectOptions } from './connect.js';
 import { context, requireRuntime } from './context.js';
-import { RaylaunchRuntimeError, TaskError } from './errors.js';
+import type { ActorRef, Strategy } from '../protocol/messages.js';
+import { handleRef, makeHandle, methodsOf } from './actor-handle.js';
+import { ActorNotFoundError, TaskError } from './errors.js';
 import { ObjectRef } from './object-ref.js';
 import { closeRegistry, register } from './registry.js';
-import type { AnyCtor, AnyFn, ActorClass, ActorOptions, GetOptions, NodeInfo, RegisterOptions, RemoteFunction, Resolved, TaskOptions } from './types.js';
+import { setHandleReviver } from './serialize.js';
+import type {
+  ActorClass, ActorHandle, ActorHandleOf, ActorOptions, AnyCtor, AnyFn, GetOptions, NodeInfo, PlacementGroup, RegisterOptions, RemoteFunction,
+  ResourceDict, Resolved, TaskOptions,
+} from './types.js';
 
 const isClass = (f: unknown) => typeof f === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(f));
 
@@ -37,11 +43,80 @@ export function remote(target: AnyFn | AnyCtor, opts: (TaskOptions & ActorOption
   const { key: givenKey, ...options } = opts;
   const key = givenKey ?? target.name;
   if (!key) throw new TypeError('remote() needs a named function or class, or remote(fn, { key: \'…\' })');
-  if (isClass(target)) {
-    throw new RaylaunchRuntimeError(`remote(class ${target.name}): actors are not available in this version of raylaunch`);
-  }
   register(key, target as (...a: unknown[]) => unknown);
+  if (isClass(target)) return actorClass({ key, name: target.name || key, methods: methodsOf(target as AnyCtor) }, options);
   return attach(target as AnyFn, remoteFunction(key, target.name || key, options));
+}
+
+function actorClass<C extends AnyCtor>(cls: { key: string; name: string; methods: string[] }, opts: ActorOptions): ActorClass<C> {
+  return {
+    key: cls.key,
+    remote: (...args) => {
+      const rt = requireRuntime(`${cls.name}.remote()`);
+      return handleFor(rt.createActor(cls, args, { ...opts, ...(opts.placementGroup ? { placementGroup: opts.placementGroup } : {}) })) as ReturnType<ActorClass<C>['remote']>;
+    },
+    options: (o) => actorClass<C>(cls, { ...opts, ...o }),
+  };
+}
+
+/** A handle bound to this process's runtime (handles that arrive in arguments get one too). */
+function handleFor(ref: ActorRef): Record<string, unknown> {
+  return makeHandle(ref, (r, method, args) => requireRuntime(`${method}.remote()`).callActor(r, method, args));
+}
+setHandleReviver(handleFor);
+
+/** The handle of a named actor; ActorNotFoundError when no live actor has that name. */
+export async function getActor<T = any>(name: string, opts: { namespace?: string } = {}): Promise<ActorHandle<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const rt = requireRuntime('getActor()');
+  const namespace = opts.namespace ?? rt.identity.namespace;
+  const ref = await rt.lookupActor(name, namespace);
+  if (!ref) throw new ActorNotFoundError(`no live actor named "${name}" in namespace "${namespace}"`);
+  return handleFor(ref) as ActorHandle<T>;
+}
+
+/** Ends an actor (its worker process is killed); with noRestart: false it may restart within maxRestarts. */
+export async function kill(actor: ActorHandleOf<unknown>, opts: { noRestart?: boolean } = {}): Promise<void> {
+  const ref = handleRef(actor);
+  if (!ref) throw new TypeError(`kill() takes an actor handle, got ${describe(actor)}`);
+  requireRuntime('kill()').killActor(ref.actorId, opts.noRestart ?? true);
+}
+
+/**
+ * Cancels the task (or queued actor call) that makes `ref`: a queued one is removed; a running one is stopped
+ * only with `force` (its worker process is killed). get() then rejects with TaskCancelledError. `recursive`
+ * (the default) also cancels the tasks it submitted.
+ */
+export async function cancel(ref: ObjectRef<unknown>, opts: { force?: boolean; recursive?: boolean } = {}): Promise<void> {
+  if (!(ref instanceof ObjectRef)) throw new TypeError(`cancel() takes an ObjectRef, got ${describe(ref)}`);
+  requireRuntime('cancel()').cancel(ref.id, opts.force ?? false, opts.recursive ?? true);
+}
+
+const STRATEGIES: readonly Strategy[] = ['PACK', 'SPREAD', 'STRICT_PACK', 'STRICT_SPREAD'];
+
+/** Reserves bundles of resources atomically (PACK by default); ready() resolves once they are reserved. */
+export function placementGroup(bundles: readonly ResourceDict[], opts: { strategy?: Strategy; name?: string } = {}): PlacementGroup {
+  const rt = requireRuntime('placementGroup()');
+  const strategy = opts.strategy ?? 'PACK';
+  if (!STRATEGIES.includes(strategy)) throw new TypeError(`placementGroup(): strategy must be one of ${STRATEGIES.join(', ')}, got ${String(strategy)}`);
+  if (!Array.isArray(bundles) || bundles.length === 0) throw new TypeError('placementGroup() needs at least one bundle, e.g. [{ CPU: 1 }]');
+  bundles.forEach((b, i) => {
+    for (const [k, v] of Object.entries(b)) {
+      if (typeof v !== 'number' || !(v >= 0)) throw new TypeError(`placementGroup(): bundle ${i} asks for ${k}: ${String(v)}; amounts are non-negative numbers`);
+    }
+  });
+  const id = rt.createPlacementGroup([...bundles], strategy, opts.name);
+  return { id, strategy, ready: (o) => rt.placementGroupReady(id, o?.timeoutMs) };
+}
+
+/** Frees a placement group's reserved resources. */
+export async function removePlacementGroup(pg: PlacementGroup): Promise<void> {
+  requireRuntime('removePlacementGroup()').removePlacementGroup(pg.id);
+}
+
+/** Asks the autoscaler to keep this much capacity; persistent until the next call (an empty call clears it). */
+export async function requestResources(req: { numCpus?: number; bundles?: readonly ResourceDict[] }): Promise<void> {
+  const bundles: ResourceDict[] = [...Array.from({ length: Math.max(0, Math.ceil(req.numCpus ?? 0)) }, () => ({ CPU: 1 })), ...(req.bundles ?? [])];
+  requireRuntime('requestResources()').requestResources(bundles);
 }
 
 function describe(v: unknown): string {
@@ -126,7 +201,8 @@ export async function availableResources(): Promise<Record<string, number>> {
 /** Who is running this code: the job, the node, and the task when inside one. */
 export function getRuntimeContext(): { jobId: string; nodeId: string; taskId?: string; actorId?: string } {
   const rt = requireRuntime('getRuntimeContext()');
-  return { jobId: rt.identity.jobId, nodeId: rt.identity.nodeId, ...(rt.currentTaskId ? { taskId: rt.currentTaskId } : {}) };
+  const taskId = rt.currentTaskId;
+  return { jobId: rt.identity.jobId, nodeId: rt.identity.nodeId, ...(taskId ? { taskId } : {}), ...(rt.actorId ? { actorId: rt.actorId } : {}) };
 }
 
 /** Runs fn only in a driver: connects, runs, disconnects; a rejection prints the (remote) stack and exits 1. */

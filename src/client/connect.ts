@@ -28,8 +28,16 @@ export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime>
     const transport = await wsTransport(address, token);
     const clientId = Runtime.newClientId('driver');
     const jobId = process.env.RAYLAUNCH_JOB_ID;
-    const welcome = await handshake(transport, { type: 'hello', role: 'driver', clientId, ...(jobId ? { jobId } : ownModule()) });
-    const rt = new Runtime(transport, { role: 'driver', clientId, jobId: welcome.jobId ?? '', nodeId: welcome.headNodeId, inlineLimit: welcome.inlineLimit });
+    const namespace = opts.namespace ?? process.env.RAYLAUNCH_NAMESPACE;
+    const welcome = await handshake(transport, { type: 'hello', role: 'driver', clientId, ...(jobId ? { jobId } : ownModule()), ...(namespace ? { namespace } : {}) });
+    const rt = new Runtime(transport, {
+      role: 'driver', clientId, jobId: welcome.jobId ?? '', nodeId: welcome.headNodeId, inlineLimit: welcome.inlineLimit,
+      namespace: welcome.namespace ?? namespace ?? welcome.jobId ?? '',
+    });
+    const { ObjectFetcher } = await import('../worker/object-fetcher.js');
+    const fetcher = new ObjectFetcher({ token });
+    rt.fetchDirect = (addr, id) => fetcher.fetch(addr, id);
+    rt.onClosed = () => fetcher.close();
     context.runtime = rt;
     return rt;
   })();

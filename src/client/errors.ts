@@ -43,5 +43,9 @@ export function errorFromInfo(info: ErrorInfo): RaylaunchRuntimeError {
     case 'job-ended': return new TaskCancelledError(info.message);
     case 'lost': return new ObjectLostError(info.message);
     case 'serialization': return new SerializationError(info.message);
+    case 'actor-died': return new ActorDiedError(info.message);
+    case 'name-taken': return new ActorNameTakenError(info.message);
+    case 'not-found': return new ActorNotFoundError(info.message);
+    case 'placement': return new RaylaunchRuntimeError(info.message);
   }
 }

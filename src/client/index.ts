@@ -1,7 +1,8 @@
 // The package root is the job API of ../shared/API.md and nothing else: every worker process imports it, so
 // it must stay free of CLI, SDK and schema code.
 export {
-  availableResources, clusterResources, get, getRuntimeContext, init, main, nodes, put, remote, shutdown, wait,
+  availableResources, cancel, clusterResources, get, getActor, getRuntimeContext, init, kill, main, nodes, placementGroup, put, remote,
+  removePlacementGroup, requestResources, shutdown, wait,
 } from './api.js';
 export {
   ActorDiedError, ActorNameTakenError, ActorNotFoundError, GetTimeoutError, ObjectLostError, RaylaunchRuntimeError,

@@ -1,8 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { Batcher } from '../common/batcher.js';
 import { type ResourceDict, requestOf, toFixed } from '../common/resources.js';
-import type { ClusterStatus, Message, MessageOf, ObjectValue, TaskArg } from '../protocol/messages.js';
-import { errorFromInfo, GetTimeoutError, RaylaunchRuntimeError } from './errors.js';
+import type { ActorRef, ClusterStatus, Message, MessageOf, ObjectValue, Strategy, TaskArg } from '../protocol/messages.js';
+import { errorFromInfo, GetTimeoutError, ObjectLostError, RaylaunchRuntimeError } from './errors.js';
 import { ObjectRef } from './object-ref.js';
 import { decodeValue, encodeValue } from './serialize.js';
 import type { Transport } from './transport.js';
@@ -13,12 +14,25 @@ export interface Identity {
   jobId: string;
   nodeId: string;
   inlineLimit: number;
+  /** Where named actors live unless one is given. */
+  namespace: string;
 }
+
+/** Which task or actor call is running: per async context, since an actor may run several calls at once. */
+export const callContext = new AsyncLocalStorage<{ taskId: string; actorId?: string; label?: string }>();
 
 export interface TaskCallOptions {
   numCpus?: number; numGpus?: number; memory?: number; resources?: ResourceDict;
   maxRetries?: number; retryExceptions?: boolean;
+  placementGroup?: { id: string }; bundleIndex?: number;
 }
+
+export interface ActorCreateOptions extends TaskCallOptions {
+  name?: string; namespace?: string; lifetime?: 'job' | 'detached';
+  maxRestarts?: number; maxTaskRetries?: number; maxConcurrency?: number;
+}
+
+interface PgState { state: string; message?: string; waiters: (() => void)[] }
 
 interface Entry {
   value?: ObjectValue;
@@ -33,15 +47,29 @@ export class Runtime {
   private readonly objects = new Map<string, Entry>();
   private readonly pulls = new Map<number, Pending<Uint8Array>>();
   private readonly queries = new Map<number, Pending<ClusterStatus>>();
+  private readonly lookups = new Map<number, Pending<ActorRef | null>>();
+  private readonly groups = new Map<string, PgState>();
   private readonly outbox: Batcher<Message>;
   private fetchQueue: string[] = [];
   private seq = 0;
   private reqSeq = 0;
   private closedReason: string | undefined;
-  /** The task this worker process is running (one at a time), for context and CPU release while blocked. */
-  currentTaskId: string | undefined;
+  /** The task this worker process runs (outside an async context: tasks run one at a time per process). */
+  private taskId: string | undefined;
+  /** The actor this process hosts, if any. */
+  actorId: string | undefined;
+
+  get currentTaskId(): string | undefined {
+    return callContext.getStore()?.taskId ?? this.taskId;
+  }
+
+  set currentTaskId(id: string | undefined) {
+    this.taskId = id;
+  }
   /** Messages that are not for the job API (a worker process's task.run) go here. */
   onOther: ((m: Message) => void) | undefined;
+  /** Drivers fetch large objects straight from the node that holds them; worker processes ask their agent. */
+  fetchDirect: ((address: string, id: string, size: number) => Promise<Uint8Array | undefined>) | undefined;
 
   constructor(readonly transport: Transport, readonly identity: Identity) {
     this.outbox = new Batcher((msgs) => this.transport.send(msgs));
@@ -86,13 +114,29 @@ export class Runtime {
         this.pulls.delete(m.reqId);
         if (!p) return;
         if (m.data) p.resolve(m.data);
-        else p.reject(new RaylaunchRuntimeError(`object ${m.id} is no longer available`));
+        else p.reject(new ObjectLostError(`object ${m.id} is lost: the node that held it is gone`));
         return;
       }
       case 'query.reply': {
         const p = this.queries.get(m.reqId);
         this.queries.delete(m.reqId);
         p?.resolve(m.status);
+        return;
+      }
+      case 'actor.found': {
+        const p = this.lookups.get(m.reqId);
+        this.lookups.delete(m.reqId);
+        p?.resolve(m.actor);
+        return;
+      }
+      case 'pg.state': {
+        const g = this.groups.get(m.pgId) ?? { state: 'PENDING', waiters: [] };
+        g.state = m.state;
+        if (m.message) g.message = m.message;
+        this.groups.set(m.pgId, g);
+        const w = g.waiters;
+        g.waiters = [];
+        for (const f of w) f();
         return;
       }
       case 'warning':
@@ -126,8 +170,11 @@ export class Runtime {
     const err = new RaylaunchRuntimeError(`lost the connection to the cluster: ${reason}`);
     for (const p of this.pulls.values()) p.reject(err);
     for (const p of this.queries.values()) p.reject(err);
+    for (const p of this.lookups.values()) p.reject(err);
     this.pulls.clear();
     this.queries.clear();
+    this.lookups.clear();
+    for (const g of this.groups.values()) g.waiters.splice(0).forEach((f) => f());
     for (const e of this.objects.values()) {
       const w = e.waiters;
       e.waiters = [];
@@ -135,32 +182,114 @@ export class Runtime {
     }
   }
 
-  /** Submits one task; its result is pushed back here when it finishes. */
-  submitTask(fn: { key: string; name: string }, args: readonly unknown[], opts: TaskCallOptions): ObjectRef<unknown> {
-    const taskId = this.newId('t');
+  /** Encodes call arguments: top-level refs become dependencies; large values travel once, as objects. */
+  private encodeArgs(args: readonly unknown[], what: string): { args: TaskArg[]; deps: string[] } {
     const deps: string[] = [];
     const encoded: TaskArg[] = args.map((a, i) => {
       if (a instanceof ObjectRef) {
         deps.push(a.id);
         return { ref: a.id };
       }
-      const { bytes } = encodeValue(a, `argument ${i + 1} of ${fn.name}()`);
+      const { bytes } = encodeValue(a, `argument ${i + 1} of ${what}`);
       if (bytes.byteLength <= this.identity.inlineLimit) return { value: bytes };
-      // Large arguments travel once, as objects of their own, not inside every message that mentions the task.
       const ref = this.putEncoded(bytes);
       deps.push(ref.id);
       return { ref: ref.id };
     });
-    const returnId = `${taskId}.r`;
+    return { args: encoded, deps };
+  }
+
+  private expectResult(returnId: string): ObjectRef<unknown> {
     this.entry(returnId).fetched = true; // the owner gets the result pushed without asking
+    return ObjectRef.of(returnId);
+  }
+
+  /** Submits one task; its result is pushed back here when it finishes. */
+  submitTask(fn: { key: string; name: string }, args: readonly unknown[], opts: TaskCallOptions): ObjectRef<unknown> {
+    const taskId = this.newId('t');
+    const { args: encoded, deps } = this.encodeArgs(args, `${fn.name}()`);
+    const returnId = `${taskId}.r`;
+    const parent = this.currentTaskId;
     this.send({
       type: 'submit',
       task: {
         taskId, jobId: this.identity.jobId, owner: this.identity.clientId, fn: fn.key, name: fn.name, args: encoded, deps,
         returnId, resources: toFixed(requestOf(opts, 1)), maxRetries: opts.maxRetries ?? 3, retryExceptions: opts.retryExceptions ?? false,
+        ...(parent ? { parent } : {}), ...placementOf(opts),
       },
     });
-    return ObjectRef.of(returnId);
+    return this.expectResult(returnId);
+  }
+
+  /** Starts an actor (asynchronously: the handle is usable at once, calls queue until it runs). */
+  createActor(cls: { key: string; name: string; methods: string[] }, args: readonly unknown[], o: ActorCreateOptions): ActorRef {
+    const actorId = this.newId('a');
+    const { args: ctorArgs, deps } = this.encodeArgs(args, `the constructor of ${cls.name}`);
+    const hold = requestOf({ ...o, numCpus: o.numCpus ?? 0 }, 0);
+    const place = o.numCpus === undefined ? { ...hold, CPU: 1 } : hold; // 1 CPU to place, held only if asked for
+    this.send({
+      type: 'actor.create',
+      actor: {
+        actorId, jobId: this.identity.jobId, owner: this.identity.clientId, cls: cls.key, name: cls.name, methods: cls.methods,
+        ctorArgs, deps, place: toFixed(place), hold: toFixed(hold), maxRestarts: o.maxRestarts ?? 0, maxTaskRetries: o.maxTaskRetries ?? 0,
+        maxConcurrency: Math.max(1, o.maxConcurrency ?? 1), namespace: o.namespace ?? this.identity.namespace, lifetime: o.lifetime ?? 'job',
+        ...(o.name !== undefined ? { actorName: o.name } : {}), ...placementOf(o),
+      },
+    });
+    return { actorId, cls: cls.key, methods: cls.methods };
+  }
+
+  callActor(ref: ActorRef, method: string, args: readonly unknown[]): ObjectRef<unknown> {
+    const callId = this.newId('c');
+    const { args: encoded, deps } = this.encodeArgs(args, `${method}()`);
+    const returnId = `${callId}.r`;
+    this.send({ type: 'actor.call', call: { callId, actorId: ref.actorId, jobId: this.identity.jobId, owner: this.identity.clientId, method, args: encoded, deps, returnId } });
+    return this.expectResult(returnId);
+  }
+
+  killActor(actorId: string, noRestart: boolean): void {
+    this.send({ type: 'actor.kill', actorId, noRestart });
+  }
+
+  lookupActor(name: string, namespace: string): Promise<ActorRef | null> {
+    const reqId = this.reqSeq++;
+    const p = new Promise<ActorRef | null>((resolve, reject) => this.lookups.set(reqId, { resolve, reject }));
+    this.send({ type: 'actor.lookup', reqId, client: this.identity.clientId, name, namespace });
+    return p;
+  }
+
+  cancel(id: string, force: boolean, recursive: boolean): void {
+    this.send({ type: 'cancel', id, force, recursive });
+  }
+
+  createPlacementGroup(bundles: ResourceDict[], strategy: Strategy, name: string | undefined): string {
+    const pgId = this.newId('pg');
+    this.groups.set(pgId, { state: 'PENDING', waiters: [] });
+    this.send({ type: 'pg.create', pg: { pgId, jobId: this.identity.jobId, owner: this.identity.clientId, strategy, bundles: bundles.map((b) => toFixed(b)), ...(name ? { name } : {}) } });
+    return pgId;
+  }
+
+  /** Resolves once the group is reserved; rejects when it can never be, or was removed, or at the timeout. */
+  async placementGroupReady(pgId: string, timeoutMs: number | undefined): Promise<void> {
+    const g = this.groups.get(pgId) ?? { state: 'PENDING', waiters: [] };
+    this.groups.set(pgId, g);
+    const settled = () => g.state !== 'PENDING' || this.closedReason !== undefined;
+    if (!settled()) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = timeoutMs === undefined ? undefined : setTimeout(() => reject(new GetTimeoutError(`placement group ${pgId} was not ready within ${timeoutMs} ms`)), timeoutMs);
+        g.waiters.push(() => { if (timer) clearTimeout(timer); resolve(); });
+      });
+    }
+    if (g.state === 'CREATED') return;
+    throw new RaylaunchRuntimeError(g.message ?? (this.closedReason ? `lost the connection to the cluster: ${this.closedReason}` : `placement group ${pgId} is ${g.state}`));
+  }
+
+  removePlacementGroup(pgId: string): void {
+    this.send({ type: 'pg.remove', pgId });
+  }
+
+  requestResources(bundles: ResourceDict[]): void {
+    this.send({ type: 'resources.request', jobId: this.identity.jobId, bundles });
   }
 
   put(value: unknown): ObjectRef<unknown> {
@@ -218,10 +347,19 @@ export class Runtime {
   private async bytesOf(id: string, value: ObjectValue): Promise<Uint8Array> {
     if (value.kind === 'inline') return value.data;
     if (value.kind === 'error') throw errorFromInfo(value.error);
+    const lost = () => new ObjectLostError(`object ${id} is lost: node ${value.nodeId}, which held it, is gone`);
+    if (this.fetchDirect) {
+      try {
+        const data = await this.fetchDirect(value.address, id, value.size);
+        if (data) return data;
+      } catch {
+        // The node cannot be reached from here: let the head try (it relays, or knows the node is dead).
+      }
+    }
     const reqId = this.reqSeq++;
     const data = new Promise<Uint8Array>((resolve, reject) => this.pulls.set(reqId, { resolve, reject }));
-    this.send({ type: 'object.pull', reqId, client: this.identity.clientId, id, nodeId: value.nodeId });
-    return data;
+    this.send({ type: 'object.pull', reqId, client: this.identity.clientId, id, nodeId: value.nodeId, address: value.address });
+    return data.catch((e: unknown) => { throw e instanceof RaylaunchRuntimeError && !(e instanceof GetTimeoutError) ? lost() : e; });
   }
 
   async getOne(id: string, deadline: number | undefined): Promise<unknown> {
@@ -275,10 +413,18 @@ export class Runtime {
     return p;
   }
 
+  /** Runs when the runtime closes (drivers close their object connections). */
+  onClosed: (() => Promise<void>) | undefined;
+
   async close(): Promise<void> {
     this.outbox.flushNow();
     await this.transport.close();
+    await this.onClosed?.();
   }
+}
+
+function placementOf(o: TaskCallOptions): { placement?: { pgId: string; bundleIndex: number } } {
+  return o.placementGroup ? { placement: { pgId: o.placementGroup.id, bundleIndex: o.bundleIndex ?? -1 } } : {};
 }
 
 function prefixLines(prefix: string, text: string): string {

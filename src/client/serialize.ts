@@ -1,4 +1,6 @@
 import { deserialize, serialize } from 'node:v8';
+import type { ActorRef } from '../protocol/messages.js';
+import { handleRef } from './actor-handle.js';
 import { SerializationError } from './errors.js';
 import { ObjectRef } from './object-ref.js';
 
@@ -8,7 +10,16 @@ import { ObjectRef } from './object-ref.js';
  * that cannot travel (functions, symbols) are reported with their path before v8 sees them.
  */
 const REF_KEY = '\u0000raylaunch.ref';
+const HANDLE_KEY = '\u0000raylaunch.actor';
 const REF_KEY_BYTES = Buffer.from(REF_KEY, 'latin1');
+const HANDLE_KEY_BYTES = Buffer.from(HANDLE_KEY, 'latin1');
+
+let reviveHandle: ((ref: ActorRef) => unknown) | undefined;
+
+/** How decoded actor handles get their methods (set by the API module, which knows the runtime). */
+export function setHandleReviver(fn: (ref: ActorRef) => unknown): void {
+  reviveHandle = fn;
+}
 
 export interface Encoded {
   bytes: Uint8Array;
@@ -27,6 +38,8 @@ function encodeRefs(value: unknown, path: string, refs: string[], seen: Set<obje
   if (typeof value === 'function') throw new SerializationError(`${path} is a function, which cannot be sent between processes`);
   if (typeof value === 'symbol') throw new SerializationError(`${path} is a symbol, which cannot be sent between processes`);
   if (typeof value !== 'object' || value === null || !isPlainContainer(value)) return value;
+  const actor = handleRef(value);
+  if (actor) return { [HANDLE_KEY]: actor };
   if (seen.has(value)) return value; // cycles are fine for v8; walk each object once
   seen.add(value);
   if (Array.isArray(value)) {
@@ -98,6 +111,8 @@ function decodeRefs(value: unknown, seen: Set<object>): unknown {
   const rec = value as Record<string, unknown>;
   const id = rec[REF_KEY];
   if (typeof id === 'string' && Object.keys(rec).length === 1) return ObjectRef.of(id);
+  const actor = rec[HANDLE_KEY] as ActorRef | undefined;
+  if (actor && Object.keys(rec).length === 1) return reviveHandle ? reviveHandle(actor) : rec;
   for (const k of Object.keys(rec)) rec[k] = decodeRefs(rec[k], seen);
   return rec;
 }
@@ -106,5 +121,6 @@ function decodeRefs(value: unknown, seen: Set<object>): unknown {
 export function decodeValue(bytes: Uint8Array): unknown {
   const value: unknown = deserialize(bytes);
   // Most values hold no refs: skip the walk unless the marker occurs in the bytes at all.
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(REF_KEY_BYTES) ? decodeRefs(value, new Set()) : value;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buf.includes(REF_KEY_BYTES) || buf.includes(HANDLE_KEY_BYTES) ? decodeRefs(value, new Set()) : value;
 }

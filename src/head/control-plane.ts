@@ -1,10 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Batcher } from '../common/batcher.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
-import { type Message, PROTOCOL_HEADER, PROTOCOL_VERSION, type Role } from '../protocol/messages.js';
+import { type Message, PROTOCOL_HEADER, type Role } from '../protocol/messages.js';
+import { refuse, tokenMatches, versionRefusal } from '../common/admission.js';
 
 /** One connection to the head: a node's agent, a driver or a CLI (or the head's own agent, in process). */
 export interface Peer {
@@ -31,30 +32,6 @@ export interface ControlPlaneOptions extends PeerHandlers {
 
 let peerSeq = 0;
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Whether an Authorization header carries the cluster token; compares digests in constant time. */
-export function tokenMatches(header: string | undefined, expected: Buffer): boolean {
-  const m = /^Bearer (.+)$/.exec(header ?? '');
-  return m?.[1] !== undefined && timingSafeEqual(digest(m[1]), expected);
-}
-
-/** Why a peer of another protocol version is refused, naming the side to upgrade. */
-export function versionRefusal(header: string | string[] | undefined): string | undefined {
-  const theirs = Number(Array.isArray(header) ? header[0] : header);
-  if (theirs === PROTOCOL_VERSION) return undefined;
-  if (!Number.isInteger(theirs)) return `the client did not say which raylaunch protocol it speaks (this cluster speaks ${PROTOCOL_VERSION}): upgrade the client`;
-  return theirs < PROTOCOL_VERSION
-    ? `the client speaks raylaunch protocol ${theirs}, this cluster ${PROTOCOL_VERSION}: upgrade the client (the raylaunch CLI, or the raylaunch package the job uses)`
-    : `the client speaks raylaunch protocol ${theirs}, this cluster ${PROTOCOL_VERSION}: upgrade the cluster (raylaunch down, then raylaunch up with the newer raylaunch)`;
-}
-
-function refuse(socket: Duplex, code: number, text: string): void {
-  const body = `${text}\n`;
-  socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  socket.destroy();
-}
-
 /**
  * The head's one listening port: WebSocket for the cluster's own traffic and plain HTTP (health). A connection
  * without the cluster token is refused with 401 during the upgrade, before any message is read.
@@ -65,7 +42,7 @@ export class ControlPlane {
   private readonly expected: Buffer;
 
   constructor(private readonly o: ControlPlaneOptions) {
-    this.expected = digest(o.token);
+    this.expected = createHash('sha256').update(o.token).digest();
     this.server = createServer((req, res) => {
       if (req.method === 'GET' && req.url === '/health') {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -141,3 +118,4 @@ export function loopback(handlers: PeerHandlers): { peer: Peer; link: import('..
     },
   };
 }
+

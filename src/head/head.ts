@@ -1,14 +1,18 @@
 import type { Clock } from '../common/clock.js';
-import { type Fixed, toFixed } from '../common/resources.js';
+import { type Fixed, fromFixed, toFixed } from '../common/resources.js';
 import type { ClusterConfig } from '../config/types.js';
 import { RUNTIME_VERSION } from '../config/hash.js';
-import type { ClusterStatus, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
+import type { ClusterStatus, ErrorInfo, FailureView, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
 import type { ObjectStore } from '../worker/object-store.js';
 import type { Peer } from './control-plane.js';
 import type { GcsStore } from './gcs/store.js';
 import type { JobManager, JobSink } from './jobs/job-manager.js';
 import { NodeTable } from './nodes.js';
 import { ObjectDirectory } from './objects.js';
+import { ActorManager } from './actors.js';
+import { PlacementGroups } from './placement-groups.js';
+import { type Candidate, feasibleOn } from './scheduler.js';
+import type { Slots } from './slots.js';
 import { TaskManager } from './tasks.js';
 
 export interface HeadOptions {
@@ -21,6 +25,8 @@ export interface HeadOptions {
   localStore: ObjectStore;
   /** Where the GCS tables live. */
   store: GcsStore;
+  /** host:port of the head node's object server. */
+  objectAddress(): string;
 }
 
 /**
@@ -31,7 +37,11 @@ export class Head {
   readonly nodes: NodeTable;
   readonly objects: ObjectDirectory;
   readonly tasks: TaskManager;
+  readonly actors: ActorManager;
+  readonly groups: PlacementGroups;
   jobs!: JobManager;
+  private readonly failures: FailureView[] = [];
+  private requested: Readonly<Record<string, number>>[] = [];
   private readonly routes = new Map<string, Peer>();
   private readonly nodePeers = new Map<string, Peer>();
   private readonly followers = new Map<Peer, JobSink[]>();
@@ -44,13 +54,64 @@ export class Head {
     this.nodes = new NodeTable(o.store);
     this.objects = new ObjectDirectory((client, id, value) => this.toClient(client, { type: 'object', client, id, value }));
     this.nodeTypes = Object.entries(o.config.available_node_types).map(([name, t]) => ({ name, resources: toFixed(t.resources) }));
+    const failed = (f: { kind: ErrorInfo['kind']; what: string; message: string; nodeId: string }) => this.recordFailure(f);
+    const freed = () => this.resourcesChanged();
+    this.groups = new PlacementGroups({
+      nodes: this.nodes,
+      notify: (client, pgId, state, message) => this.toClient(client, { type: 'pg.state', client, pgId, state, ...(message ? { message } : {}) }),
+      limits: () => ({ shapes: this.nodeTypes.map((t) => t.resources), maxNodes: o.config.max_workers + 1 }),
+      resourcesFreed: freed,
+    });
+    const slots = this.slots();
     this.tasks = new TaskManager({
       objects: this.objects,
       nodes: this.nodes,
+      slots,
       runOn: (nodeId, m) => this.nodePeers.get(nodeId)?.send(m),
+      kill: (nodeId, taskId) => this.nodePeers.get(nodeId)?.send({ type: 'task.cancel', taskId }),
       warn: (client, message) => this.toClient(client, { type: 'warning', client, message }),
+      failed,
+      freed,
       nodeTypes: () => this.nodeTypes,
     });
+    this.actors = new ActorManager({
+      objects: this.objects, slots, send: (nodeId, m) => this.nodePeers.get(nodeId)?.send(m), failed, resourcesFreed: freed,
+    });
+  }
+
+  /** Nodes and placement-group bundles, as places to put work. */
+  private slots(): Slots {
+    const copy = (c: Candidate): Candidate => ({ nodeId: c.nodeId, total: c.total, available: c.available });
+    return {
+      candidates: (placement) => (placement
+        ? this.groups.candidates(placement.pgId, placement.bundleIndex)
+        : this.nodes.alive().map(copy)),
+      acquire: (slot, need) => (slot.includes('#') ? this.groups.acquire(slot, need) : this.nodes.acquire(slot, need)),
+      release: (slot, need) => (slot.includes('#') ? this.groups.release(slot, need) : this.nodes.release(slot, need)),
+      nodeOf: (slot) => (slot.includes('#') ? this.groups.nodeOf(slot) : this.nodes.get(slot)?.state === 'ALIVE' ? slot : undefined),
+    };
+  }
+
+  private placing = false;
+
+  /**
+   * Free resources changed: waiting groups, actors and tasks may fit now, in that order (reservations first).
+   * One pass per turn of the event loop, however many tasks ended in it.
+   */
+  private resourcesChanged(): void {
+    if (this.placing) return;
+    this.placing = true;
+    setImmediate(() => {
+      this.placing = false;
+      this.groups.place();
+      this.actors.place();
+      this.tasks.schedule();
+    });
+  }
+
+  private recordFailure(f: { kind: ErrorInfo['kind']; what: string; message: string; nodeId: string }): void {
+    this.failures.push({ at: this.o.clock.now(), ...f, message: f.message.split('\n')[0] ?? '' });
+    if (this.failures.length > 50) this.failures.shift();
   }
 
   private toClient(client: string, m: Message): void {
@@ -67,10 +128,10 @@ export class Head {
     }
   }
 
-  private welcome(peer: Peer, jobId?: string): void {
+  private welcome(peer: Peer, jobId?: string, namespace?: string): void {
     peer.send({
       type: 'welcome', clusterName: this.o.clusterName, headNodeId: this.o.headNodeId, inlineLimit: this.o.config.raylaunch.inline_object_limit,
-      heartbeatTimeoutMs: this.o.config.raylaunch.heartbeat_timeout_s * 1000, ...(jobId ? { jobId } : {}),
+      heartbeatTimeoutMs: this.o.config.raylaunch.heartbeat_timeout_s * 1000, ...(jobId ? { jobId } : {}), ...(namespace ? { namespace } : {}),
     });
   }
 
@@ -86,13 +147,16 @@ export class Head {
       return this.welcome(peer);
     }
     if (m.role === 'driver') {
-      const jobId = this.jobs.attachDriver({ clientId: m.clientId, ...(m.jobId ? { jobId: m.jobId } : {}), ...(m.bundle ? { bundle: m.bundle } : {}), ...(m.name ? { name: m.name } : {}) });
-      if (!jobId) {
+      const job = this.jobs.attachDriver({
+        clientId: m.clientId, ...(m.jobId ? { jobId: m.jobId } : {}), ...(m.bundle ? { bundle: m.bundle } : {}), ...(m.name ? { name: m.name } : {}),
+        ...(m.namespace ? { namespace: m.namespace } : {}),
+      });
+      if (!job) {
         peer.send({ type: 'fatal', message: `job ${m.jobId ?? ''} is not running on this cluster` });
         return peer.close('unknown job');
       }
       this.routes.set(m.clientId, peer);
-      return this.welcome(peer, jobId);
+      return this.welcome(peer, job.jobId, job.namespace);
     }
     this.routes.set(m.clientId, peer);
     this.welcome(peer);
@@ -106,7 +170,7 @@ export class Head {
         this.nodes.register(m, now);
         this.nodePeers.set(m.nodeId, peer);
         peer.nodeId = m.nodeId;
-        return this.tasks.schedule();
+        return this.resourcesChanged();
       case 'heartbeat': return this.nodes.heartbeat(m.nodeId, now);
       case 'submit':
         this.tasks.submit(m.task);
@@ -115,6 +179,25 @@ export class Head {
       case 'task.crashed': return this.tasks.crashed(m.taskId, m.attempt, m.reason, m.pid);
       case 'task.blocked': return this.tasks.blocked(m.taskId);
       case 'task.unblocked': return this.tasks.unblocked(m.taskId);
+      case 'cancel':
+        if (!this.tasks.cancel(m.id, m.force, m.recursive)) this.actors.cancel(m.id);
+        return;
+      case 'actor.create': return this.actors.create(m.actor);
+      case 'actor.ready': return this.actors.ready(m.actorId, m.attempt);
+      case 'actor.failed': return this.actors.startFailed(m.actorId, m.attempt, m.error);
+      case 'actor.died': return this.actors.died(m.actorId, m.attempt, m.reason);
+      case 'actor.call':
+        this.actors.call(m.call);
+        return this.objects.subscribe(m.call.owner, m.call.returnId);
+      case 'actor.done': return this.actors.done(m.callId, m.actorId, m.attempt, m.value);
+      case 'actor.kill': return this.actors.kill(m.actorId, m.noRestart);
+      case 'actor.lookup': return this.toClient(m.client, { type: 'actor.found', reqId: m.reqId, client: m.client, actor: this.actors.lookup(m.name, m.namespace) });
+      case 'pg.create': return this.groups.create(m.pg);
+      case 'pg.remove': return this.groups.remove(m.pgId);
+      case 'resources.request':
+        this.requested = m.bundles;
+        this.o.store.kv.set('request_resources', new TextEncoder().encode(JSON.stringify(m.bundles)));
+        return;
       case 'put': return this.objects.set(m.id, this.keepLarge(m.id, m.value, m.jobId), m.jobId);
       case 'fetch':
         for (const id of m.ids) this.objects.subscribe(m.client, id);
@@ -144,7 +227,7 @@ export class Head {
         return;
       }
       case 'job.stop': return this.jobs.stop(m.jobId);
-      case 'job.bundle.get': return peer.send({ type: 'job.bundle', reqId: m.reqId, jobId: m.jobId, bundle: this.jobs.bundle(m.jobId) });
+      case 'job.bundle.get': return peer.send({ type: 'job.bundle', reqId: m.reqId, jobId: m.jobId, bundle: this.jobs.bundle(m.jobId), namespace: this.jobs.namespaceOf(m.jobId) });
       case 'query': return peer.send({ type: 'query.reply', reqId: m.reqId, client: m.client, status: this.status() });
       default:
         return;
@@ -155,7 +238,7 @@ export class Head {
   private keepLarge(id: string, value: ObjectValue, jobId: string): ObjectValue {
     if (value.kind !== 'inline' || value.data.byteLength <= this.o.config.raylaunch.inline_object_limit) return value;
     this.o.localStore.put(id, value.data, jobId);
-    return { kind: 'stored', nodeId: this.o.headNodeId, size: value.data.byteLength };
+    return { kind: 'stored', nodeId: this.o.headNodeId, size: value.data.byteLength, address: this.o.objectAddress() };
   }
 
   private pull(m: MessageOf<'object.pull'>): void {
@@ -187,7 +270,14 @@ export class Head {
   }
 
   private nodeLost(nodeId: string): void {
-    if (this.nodes.markDead(nodeId, this.o.clock.now())) this.tasks.nodeDied(nodeId);
+    if (!this.nodes.markDead(nodeId, this.o.clock.now())) return;
+    const node = this.nodes.get(nodeId);
+    this.recordFailure({ kind: 'lost', what: `node ${nodeId}`, message: `node ${nodeId} (${node?.nodeType ?? '?'}) died`, nodeId });
+    this.objects.markLost(nodeId);
+    this.groups.nodeDied(nodeId);
+    this.actors.nodeDied(nodeId);
+    this.tasks.nodeDied(nodeId);
+    this.resourcesChanged();
   }
 
   /** Marks nodes dead whose heartbeats stopped; forgets long-dead ones. */
@@ -203,10 +293,25 @@ export class Head {
 
   /** A job ended: its work is cancelled, its objects freed, and every node told. */
   jobEnded(jobId: string): void {
+    this.actors.jobEnded(jobId);
+    this.groups.jobEnded(jobId);
     this.tasks.cancelJob(jobId);
     this.objects.dropJob(jobId);
     this.o.localStore.dropJob(jobId);
     for (const p of new Set(this.nodePeers.values())) p.send({ type: 'job.ended', jobId });
+  }
+
+  private actorDemands(): ClusterStatus['demands'] {
+    const byShape = new Map<string, { resources: Record<string, number>; count: number }>();
+    for (const shape of this.actors.pendingShapes()) {
+      const resources = fromFixed(shape);
+      const key = JSON.stringify(resources);
+      const d = byShape.get(key) ?? { resources, count: 0 };
+      d.count += 1;
+      byShape.set(key, d);
+    }
+    const shapes = this.nodeTypes.map((t) => t.resources);
+    return [...byShape.values()].map((d) => ({ ...d, infeasible: !feasibleOn(shapes, toFixed(d.resources)), source: 'actor' as const }));
   }
 
   status(): ClusterStatus {
@@ -215,9 +320,13 @@ export class Head {
       headAddress: this.o.address,
       runtimeVersion: RUNTIME_VERSION,
       nodes: this.nodes.all().map((n) => this.nodes.view(n)),
-      demands: this.tasks.demands(),
+      demands: [...this.tasks.demands(), ...this.actorDemands(), ...this.groups.demands()],
       jobs: this.jobs.list(),
       tasks: this.tasks.counts(),
+      actors: this.actors.views(),
+      placementGroups: this.groups.views(),
+      requestedResources: this.requested,
+      failures: [...this.failures],
       relayedBytes: this.relayedBytes,
     };
   }

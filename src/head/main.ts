@@ -32,7 +32,11 @@ const plane = new ControlPlane({
 const port = await plane.listen();
 const address = `${host}:${port}`;
 const gcs = new MemoryStore();
-const h = new Head({ clusterName: config.cluster_name, headNodeId: start.node, address, config, clock: systemClock, localStore: store, store: gcs });
+const h = new Head({
+  clusterName: config.cluster_name, headNodeId: start.node, address, config, clock: systemClock, localStore: store, store: gcs,
+  objectAddress: () => agentRef.agent?.objectAddress ?? '',
+});
+const agentRef: { agent?: Agent } = {};
 h.jobs = new JobManager({
   jobsDir: `${dir}/jobs`, runtimeRoot: packageRoot(), headAddress: address, token: start.token, clock: systemClock, store: gcs,
   onEnded: (jobId) => h.jobEnded(jobId),
@@ -44,10 +48,11 @@ const { link } = loopback({ onMessages: (peer, msgs) => h.handle(peer, msgs), on
 const headType = config.available_node_types[config.head_node_type];
 const agent = new Agent(link, {
   nodeId: start.node, nodeType: config.head_node_type, kind: 'head', resources: headType?.resources ?? {}, address: host, nodeDir: dir,
-  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store,
+  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: start.token,
 });
+agentRef.agent = agent;
 link.send([{ type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node }]);
-agent.start();
+await agent.start();
 
 const liveness = setInterval(() => h.checkLiveness(), 250);
 const provider = await createProvider(config, {

@@ -64,7 +64,18 @@ export class ObjectDirectory {
     for (const e of this.entries.values()) e.subscribers.delete(client);
   }
 
-  /** Frees a finished job's objects; returns the nodes that store some of them. */
+  /**
+   * A node died: objects stored only there are lost. Their value becomes an ObjectLostError for whoever asks
+   * next (raylaunch does not rebuild lost objects by re-running the tasks that made them).
+   */
+  markLost(nodeId: string): void {
+    for (const [id, e] of this.entries) {
+      if (e.value?.kind !== 'stored' || e.value.nodeId !== nodeId) continue;
+      e.value = { kind: 'error', error: { kind: 'lost', name: 'ObjectLostError', message: `object ${id} was stored only on node ${nodeId}, which died`, stack: '', taskName: '', nodeId, pid: 0 } };
+    }
+  }
+
+  /** Frees a finished job's objects. */
   dropJob(jobId: string): void {
     for (const [id, e] of this.entries) if (e.jobId === jobId) this.entries.delete(id);
   }

@@ -1,5 +1,6 @@
 import { type Fixed, formatResources, fromFixed, shapeKey } from '../common/resources.js';
 import type { DemandView, ErrorInfo, MessageOf, ObjectValue, TaskSpec } from '../protocol/messages.js';
+import type { Slots } from './slots.js';
 import type { NodeTable } from './nodes.js';
 import type { ObjectDirectory } from './objects.js';
 import { feasibleOn, pickNode } from './scheduler.js';
@@ -7,8 +8,14 @@ import { feasibleOn, pickNode } from './scheduler.js';
 export interface TaskHost {
   objects: ObjectDirectory;
   nodes: NodeTable;
+  slots: Slots;
   runOn(nodeId: string, m: MessageOf<'task.run'>): void;
+  /** Stops a running task by killing its worker process (cancel with force). */
+  kill(nodeId: string, taskId: string): void;
   warn(client: string, message: string): void;
+  failed(f: { kind: ErrorInfo['kind']; what: string; message: string; nodeId: string }): void;
+  /** Resources came back (a task ended or blocked): actors and placement groups waiting for room may fit now. */
+  freed(): void;
   /** The node types of the config: what could ever run here. */
   nodeTypes(): { name: string; resources: Fixed }[];
 }
@@ -19,6 +26,8 @@ interface TaskRecord {
   spec: TaskSpec;
   state: State;
   attempt: number;
+  /** Where it runs: a node, or a placement-group bundle on `nodeId`. */
+  slot: string | undefined;
   nodeId: string | undefined;
   blocked: boolean;
   missing: number;
@@ -59,6 +68,8 @@ export class TaskManager {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly queues = new Map<string, { need: Fixed; queue: Queue<TaskRecord> }>();
   private readonly warned = new Set<string>();
+  private readonly byReturn = new Map<string, string>();
+  private readonly children = new Map<string, Set<string>>();
   private scheduled = false;
   finished = 0;
   failed = 0;
@@ -67,8 +78,14 @@ export class TaskManager {
 
   submit(spec: TaskSpec): void {
     if (this.tasks.has(spec.taskId)) return;
-    const rec: TaskRecord = { spec, state: 'waiting', attempt: 0, nodeId: undefined, blocked: false, missing: 0, failures: 0 };
+    const rec: TaskRecord = { spec, state: 'waiting', attempt: 0, slot: undefined, nodeId: undefined, blocked: false, missing: 0, failures: 0 };
     this.tasks.set(spec.taskId, rec);
+    this.byReturn.set(spec.returnId, spec.taskId);
+    if (spec.parent) {
+      const kids = this.children.get(spec.parent) ?? new Set();
+      kids.add(spec.taskId);
+      this.children.set(spec.parent, kids);
+    }
     this.host.objects.expect(spec.returnId, spec.jobId);
     const deps = [...new Set(spec.deps)];
     rec.missing = deps.length;
@@ -81,26 +98,33 @@ export class TaskManager {
     if (deps.length === 0) this.depsReady(rec);
   }
 
-  private depsReady(rec: TaskRecord): void {
+  /** A failed (or lost) argument fails the task with the same error, without running it. */
+  private failedDep(rec: TaskRecord): ObjectValue | undefined {
     for (const dep of rec.spec.deps) {
       const v = this.host.objects.get(dep);
-      // A failed argument fails the task with the same error, without running it.
-      if (v?.kind === 'error') return this.finish(rec, v);
+      if (v?.kind === 'error') return v;
     }
+    return undefined;
+  }
+
+  private depsReady(rec: TaskRecord): void {
+    const failed = this.failedDep(rec);
+    if (failed) return this.finish(rec, failed);
     this.enqueue(rec);
   }
 
   private enqueue(rec: TaskRecord): void {
     rec.state = 'queued';
     rec.nodeId = undefined;
-    const key = shapeKey(rec.spec.resources);
+    rec.slot = undefined;
+    const key = rec.spec.placement ? `${rec.spec.placement.pgId}#${rec.spec.placement.bundleIndex}|${shapeKey(rec.spec.resources)}` : shapeKey(rec.spec.resources);
     let q = this.queues.get(key);
     if (!q) {
       q = { need: rec.spec.resources, queue: new Queue() };
       this.queues.set(key, q);
     }
     q.queue.push(rec);
-    this.checkFeasible(rec);
+    if (!rec.spec.placement) this.checkFeasible(rec);
     this.schedule();
   }
 
@@ -127,22 +151,43 @@ export class TaskManager {
   }
 
   private placeAll(): void {
-    const nodes = this.host.nodes.alive();
     for (const [key, q] of this.queues) {
-      while (q.queue.length > 0) {
-        const nodeId = pickNode(nodes, q.need);
-        if (!nodeId) break;
-        const rec = q.queue.shift() as TaskRecord;
-        if (rec.state !== 'queued' || this.tasks.get(rec.spec.taskId) !== rec) continue;
-        this.dispatch(rec, nodeId);
+      // Skip what was cancelled while queued, so it does not hold the queue's place.
+      while (q.queue.length > 0 && this.stale(q.queue.peek() as TaskRecord)) q.queue.shift();
+      const first = q.queue.peek();
+      if (first) {
+        const candidates = this.host.slots.candidates(first.spec.placement);
+        while (q.queue.length > 0) {
+          const slot = pickNode(candidates, q.need);
+          const nodeId = slot === undefined ? undefined : this.host.slots.nodeOf(slot);
+          if (slot === undefined || nodeId === undefined) break;
+          const rec = q.queue.shift() as TaskRecord;
+          if (this.stale(rec)) continue;
+          this.dispatch(rec, slot, nodeId);
+          const c = candidates.find((x) => x.nodeId === slot);
+          if (c) c.available = this.slotAvailable(c.available, q.need);
+        }
       }
       if (q.queue.length === 0) this.queues.delete(key);
     }
   }
 
-  private dispatch(rec: TaskRecord, nodeId: string): void {
-    this.host.nodes.acquire(nodeId, rec.spec.resources);
+  private stale(rec: TaskRecord): boolean {
+    return rec.state !== 'queued' || this.tasks.get(rec.spec.taskId) !== rec;
+  }
+
+  private slotAvailable(avail: Fixed, need: Fixed): Fixed {
+    const out: Record<string, number> = { ...avail };
+    for (const k in need) out[k] = (out[k] ?? 0) - (need[k] ?? 0);
+    return out;
+  }
+
+  private dispatch(rec: TaskRecord, slot: string, nodeId: string): void {
+    const failed = this.failedDep(rec); // an argument may have been lost since it was ready
+    if (failed) return this.finish(rec, failed);
+    this.host.slots.acquire(slot, rec.spec.resources);
     rec.state = 'running';
+    rec.slot = slot;
     rec.nodeId = nodeId;
     rec.attempt += 1;
     const deps: Record<string, ObjectValue> = {};
@@ -159,9 +204,9 @@ export class TaskManager {
   }
 
   private releaseOf(rec: TaskRecord): void {
-    if (rec.nodeId) this.host.nodes.release(rec.nodeId, rec.blocked ? withoutCpu(rec.spec.resources) : rec.spec.resources);
+    if (rec.slot !== undefined) this.host.slots.release(rec.slot, rec.blocked ? withoutCpu(rec.spec.resources) : rec.spec.resources);
     rec.blocked = false;
-    this.schedule();
+    this.host.freed();
   }
 
   done(taskId: string, attempt: number, value: ObjectValue): void {
@@ -180,7 +225,7 @@ export class TaskManager {
     const rec = this.running(taskId, attempt);
     if (!rec) return;
     const nodeId = rec.nodeId ?? '';
-    if (this.host.nodes.get(nodeId)?.state !== 'DEAD') this.releaseOf(rec);
+    this.releaseOf(rec); // nothing to give back when its node died (no slot)
     if (rec.failures < rec.spec.maxRetries) {
       rec.failures += 1;
       return this.enqueue(rec);
@@ -191,24 +236,50 @@ export class TaskManager {
 
   blocked(taskId: string): void {
     const rec = this.tasks.get(taskId);
-    if (!rec || rec.state !== 'running' || rec.blocked || !rec.nodeId) return;
+    if (!rec || rec.state !== 'running' || rec.blocked || rec.slot === undefined) return;
     rec.blocked = true;
-    this.host.nodes.release(rec.nodeId, cpuOnly(rec.spec.resources));
-    this.schedule();
+    this.host.slots.release(rec.slot, cpuOnly(rec.spec.resources));
+    this.host.freed();
   }
 
   unblocked(taskId: string): void {
     const rec = this.tasks.get(taskId);
-    if (!rec || rec.state !== 'running' || !rec.blocked || !rec.nodeId) return;
+    if (!rec || rec.state !== 'running' || !rec.blocked || rec.slot === undefined) return;
     rec.blocked = false;
-    this.host.nodes.acquire(rec.nodeId, cpuOnly(rec.spec.resources));
+    this.host.slots.acquire(rec.slot, cpuOnly(rec.spec.resources));
   }
 
   /** A node died: its running tasks are retried elsewhere. */
   nodeDied(nodeId: string): void {
     for (const rec of [...this.tasks.values()]) {
-      if (rec.state === 'running' && rec.nodeId === nodeId) this.crashed(rec.spec.taskId, rec.attempt, 'was lost with its node', 0);
+      if (rec.state === 'running' && rec.nodeId === nodeId) {
+        rec.slot = undefined; // its resources went with the node
+        this.crashed(rec.spec.taskId, rec.attempt, 'was lost with its node', 0);
+      }
     }
+  }
+
+  /**
+   * cancel(ref): a queued task is removed; a running one is stopped only with `force` (its worker process is
+   * killed). Either way get() rejects with TaskCancelledError. `recursive` also cancels the tasks it submitted.
+   */
+  cancel(returnId: string, force: boolean, recursive: boolean): boolean {
+    const taskId = this.byReturn.get(returnId);
+    const rec = taskId ? this.tasks.get(taskId) : undefined;
+    if (!taskId) return false;
+    const kids = recursive ? [...(this.children.get(taskId) ?? [])] : [];
+    if (rec) {
+      if (rec.state === 'running') {
+        this.releaseOf(rec);
+        if (force && rec.nodeId) this.host.kill(rec.nodeId, rec.spec.taskId);
+      }
+      this.finish(rec, { kind: 'error', error: this.errorInfo(rec, 'cancelled', 'TaskCancelledError', `task ${rec.spec.name} was cancelled`, rec.nodeId ?? '', 0) });
+    }
+    for (const child of kids) {
+      const c = this.tasks.get(child);
+      if (c) this.cancel(c.spec.returnId, force, true);
+    }
+    return true;
   }
 
   /** A job ended: its unfinished tasks end with an error, and their resources come back. */
@@ -216,15 +287,26 @@ export class TaskManager {
     for (const rec of [...this.tasks.values()]) {
       if (rec.spec.jobId !== jobId) continue;
       if (rec.state === 'running') this.releaseOf(rec);
-      this.tasks.delete(rec.spec.taskId);
+      this.forget(rec);
     }
     for (const q of this.queues.values()) q.queue.filterInPlace((r) => r.spec.jobId !== jobId);
   }
 
-  private finish(rec: TaskRecord, value: ObjectValue): void {
+  private forget(rec: TaskRecord): void {
     this.tasks.delete(rec.spec.taskId);
-    if (value.kind === 'error') this.failed += 1;
-    else this.finished += 1;
+    this.byReturn.delete(rec.spec.returnId);
+    this.children.delete(rec.spec.taskId);
+    if (rec.spec.parent) this.children.get(rec.spec.parent)?.delete(rec.spec.taskId);
+  }
+
+  private finish(rec: TaskRecord, value: ObjectValue): void {
+    this.forget(rec);
+    if (value.kind === 'error') {
+      this.failed += 1;
+      this.host.failed({ kind: value.error.kind, what: rec.spec.name, message: value.error.message, nodeId: value.error.nodeId || (rec.nodeId ?? '') });
+    } else {
+      this.finished += 1;
+    }
     this.host.objects.set(rec.spec.returnId, value, rec.spec.jobId);
   }
 
@@ -236,7 +318,9 @@ export class TaskManager {
     const shapes = this.host.nodeTypes().map((t) => t.resources);
     const out: DemandView[] = [];
     for (const q of this.queues.values()) {
-      if (q.queue.length > 0) out.push({ resources: fromFixed(q.need), count: q.queue.length, infeasible: !feasibleOn(shapes, q.need) });
+      const first = q.queue.peek();
+      // Work inside a placement group waits for its bundles, not for new nodes.
+      if (first && !first.spec.placement) out.push({ resources: fromFixed(q.need), count: q.queue.length, infeasible: !feasibleOn(shapes, q.need), source: 'task' });
     }
     return out;
   }

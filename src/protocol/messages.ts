@@ -13,7 +13,7 @@ export type Role = 'agent' | 'driver' | 'cli' | 'worker';
 
 /** Why a remote call failed, as every process reports it. */
 export interface ErrorInfo {
-  kind: 'task' | 'crashed' | 'cancelled' | 'lost' | 'serialization' | 'job-ended';
+  kind: 'task' | 'crashed' | 'cancelled' | 'lost' | 'serialization' | 'job-ended' | 'actor-died' | 'name-taken' | 'not-found' | 'placement';
   /** The remote error's class name (TaskError: the user's error). */
   name: string;
   message: string;
@@ -26,7 +26,7 @@ export interface ErrorInfo {
 /** Where an object's bytes are: inline in the message, in a node's object store, or an error in its place. */
 export type ObjectValue =
   | { kind: 'inline'; data: Uint8Array }
-  | { kind: 'stored'; nodeId: string; size: number }
+  | { kind: 'stored'; nodeId: string; size: number; /** host:port of the node's object server */ address: string }
   | { kind: 'error'; error: ErrorInfo };
 
 export type TaskArg = { ref: string } | { value: Uint8Array };
@@ -50,6 +50,60 @@ export interface TaskSpec {
   resources: Fixed;
   maxRetries: number;
   retryExceptions: boolean;
+  /** The task that submitted this one, for recursive cancel. */
+  parent?: string;
+  /** Run inside a placement group's bundle (bundleIndex -1: any of its bundles). */
+  placement?: { pgId: string; bundleIndex: number };
+}
+
+/** An actor as created: its class, constructor arguments and options. */
+export interface ActorSpec {
+  actorId: string;
+  jobId: string;
+  owner: string;
+  /** Registration key of the class, and its display name. */
+  cls: string;
+  name: string;
+  methods: string[];
+  ctorArgs: TaskArg[];
+  deps: string[];
+  /** What a node must have free to take the actor, and what it holds while it lives (fixed point). */
+  place: Fixed;
+  hold: Fixed;
+  maxRestarts: number;
+  maxTaskRetries: number;
+  maxConcurrency: number;
+  /** A named actor: unique among live actors of its namespace. */
+  actorName?: string;
+  namespace: string;
+  lifetime: 'job' | 'detached';
+  placement?: { pgId: string; bundleIndex: number };
+}
+
+/** One method call on an actor. Calls from one caller run in the order they were made. */
+export interface ActorCall {
+  callId: string;
+  actorId: string;
+  jobId: string;
+  owner: string;
+  method: string;
+  args: TaskArg[];
+  deps: string[];
+  returnId: string;
+}
+
+/** What a handle needs: enough to call the actor from any process. */
+export interface ActorRef { actorId: string; cls: string; methods: string[] }
+
+export type Strategy = 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD';
+
+export interface PlacementGroupSpec {
+  pgId: string;
+  jobId: string;
+  owner: string;
+  name?: string;
+  strategy: Strategy;
+  bundles: Fixed[];
 }
 
 export interface NodeView {
@@ -68,6 +122,38 @@ export interface DemandView {
   resources: ResourceDict;
   count: number;
   infeasible: boolean;
+  /** What asks: queued tasks, actors waiting for a node, or the bundles of a placement group waiting to be reserved. */
+  source: 'task' | 'actor' | 'placement_group';
+  /** For placement groups: their strategy (the autoscaler needs it). */
+  strategy?: Strategy;
+}
+
+/** A recent failure, for `status`: nothing is lost silently. */
+export interface FailureView {
+  at: number;
+  kind: ErrorInfo['kind'];
+  what: string;
+  message: string;
+  nodeId: string;
+}
+
+export interface ActorView {
+  actorId: string;
+  cls: string;
+  name: string | null;
+  namespace: string;
+  jobId: string;
+  state: 'PENDING' | 'ALIVE' | 'RESTARTING' | 'DEAD';
+  nodeId: string | null;
+  restarts: number;
+}
+
+export interface PlacementGroupView {
+  pgId: string;
+  name: string | null;
+  strategy: Strategy;
+  state: 'PENDING' | 'CREATED' | 'RESCHEDULING' | 'INFEASIBLE' | 'REMOVED';
+  bundles: { resources: ResourceDict; nodeId: string | null }[];
 }
 
 export type JobState = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'STOPPED';
@@ -89,17 +175,22 @@ export interface ClusterStatus {
   demands: DemandView[];
   jobs: JobView[];
   tasks: { pending: number; running: number; finished: number; failed: number };
+  actors: ActorView[];
+  placementGroups: PlacementGroupView[];
+  /** What request_resources() last asked for (the autoscaler keeps that much capacity). */
+  requestedResources: ResourceDict[];
+  failures: FailureView[];
   /** Object bytes the head has passed between processes (it should stay off the data path). */
   relayedBytes: number;
 }
 
 export type Message =
   // session
-  | { type: 'hello'; role: Role; clientId: string; jobId?: string; nodeId?: string; /** a driver started by hand: its own module, for worker processes to load */ bundle?: Uint8Array; name?: string }
-  | { type: 'welcome'; clusterName: string; headNodeId: string; jobId?: string; inlineLimit: number; heartbeatTimeoutMs: number }
+  | { type: 'hello'; role: Role; clientId: string; jobId?: string; nodeId?: string; /** a driver started by hand: its own module, for worker processes to load */ bundle?: Uint8Array; name?: string; namespace?: string }
+  | { type: 'welcome'; clusterName: string; headNodeId: string; jobId?: string; namespace?: string; inlineLimit: number; heartbeatTimeoutMs: number }
   | { type: 'fatal'; message: string }
   // nodes
-  | { type: 'node.register'; nodeId: string; nodeType: string; kind: 'head' | 'worker'; address: string; resources: ResourceDict; pid: number }
+  | { type: 'node.register'; nodeId: string; nodeType: string; kind: 'head' | 'worker'; address: string; objectAddress: string; resources: ResourceDict; pid: number }
   | { type: 'heartbeat'; nodeId: string }
   // tasks
   | { type: 'submit'; task: TaskSpec }
@@ -113,7 +204,7 @@ export type Message =
   | { type: 'put'; id: string; owner: string; jobId: string; value: ObjectValue }
   | { type: 'fetch'; client: string; ids: string[] }
   | { type: 'object'; client: string; id: string; value: ObjectValue }
-  | { type: 'object.pull'; reqId: number; client: string; id: string; nodeId: string }
+  | { type: 'object.pull'; reqId: number; client: string; id: string; nodeId: string; address: string }
   | { type: 'object.data'; reqId: number; client: string; id: string; data: Uint8Array | null }
   // output of tasks, for the driver and the job's log
   | { type: 'log'; jobId: string; source: string; nodeId: string; pid: number; stream: 'stdout' | 'stderr'; text: string }
@@ -125,8 +216,29 @@ export type Message =
   | { type: 'job.exit'; jobId: string; state: JobState; exitCode: number | null }
   | { type: 'job.stop'; jobId: string }
   | { type: 'job.bundle.get'; reqId: number; jobId: string }
-  | { type: 'job.bundle'; reqId: number; jobId: string; bundle: Uint8Array | null }
+  | { type: 'job.bundle'; reqId: number; jobId: string; bundle: Uint8Array | null; namespace: string }
   | { type: 'job.ended'; jobId: string }
+  // actors
+  | { type: 'actor.create'; actor: ActorSpec }
+  | { type: 'actor.start'; actor: ActorSpec; attempt: number; deps: Record<string, ObjectValue> }
+  | { type: 'actor.ready'; actorId: string; attempt: number }
+  | { type: 'actor.failed'; actorId: string; attempt: number; error: ErrorInfo }
+  | { type: 'actor.died'; actorId: string; attempt: number; reason: string }
+  | { type: 'actor.call'; call: ActorCall }
+  | { type: 'actor.run'; call: ActorCall; attempt: number; deps: Record<string, ObjectValue> }
+  | { type: 'actor.done'; callId: string; actorId: string; attempt: number; value: ObjectValue }
+  | { type: 'actor.kill'; actorId: string; noRestart: boolean }
+  | { type: 'actor.stop'; actorId: string }
+  | { type: 'actor.lookup'; reqId: number; client: string; name: string; namespace: string }
+  | { type: 'actor.found'; reqId: number; client: string; actor: ActorRef | null }
+  // cancel
+  | { type: 'cancel'; id: string; force: boolean; recursive: boolean }
+  | { type: 'task.cancel'; taskId: string }
+  // placement groups and requested capacity
+  | { type: 'pg.create'; pg: PlacementGroupSpec }
+  | { type: 'pg.remove'; pgId: string }
+  | { type: 'pg.state'; client: string; pgId: string; state: PlacementGroupView['state']; message?: string }
+  | { type: 'resources.request'; jobId: string; bundles: ResourceDict[] }
   // queries
   | { type: 'query'; reqId: number; client: string }
   | { type: 'query.reply'; reqId: number; client: string; status: ClusterStatus };

@@ -6,6 +6,8 @@ import { Batcher } from '../common/batcher.js';
 import type { ResourceDict } from '../common/resources.js';
 import type { Transport } from '../client/transport.js';
 import type { Message, MessageOf, ObjectValue } from '../protocol/messages.js';
+import { ObjectFetcher } from './object-fetcher.js';
+import { ObjectServer } from './object-server.js';
 import { ObjectStore } from './object-store.js';
 import { type WorkerProc, WorkerPool } from './pool.js';
 
@@ -21,6 +23,8 @@ export interface AgentOptions {
   runtimeRoot: string;
   inlineLimit: number;
   heartbeatMs: number;
+  /** The cluster token: the node's object server admits only holders of it, and fetches present it. */
+  token: string;
   /** The node's object store; the head passes its own so it can serve its drivers' large puts. */
   store?: ObjectStore;
 }
@@ -37,12 +41,21 @@ export class Agent {
   private readonly toHead: Batcher<Message>;
   private readonly bundleRequests = new Map<number, (bundle: Uint8Array | null) => void>();
   private readonly bundles = new Map<string, Promise<string>>();
+  private readonly namespaces = new Map<string, string>();
+  /** Actors hosted here: one worker process each, started by the head's actor.start. */
+  private readonly actors = new Map<string, { proc: WorkerProc | undefined; start: MessageOf<'actor.start'>; pending: Message[] }>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly server: ObjectServer;
+  private readonly fetcher: ObjectFetcher;
+  /** host:port of this node's object server, once it listens. */
+  objectAddress = '';
   private reqSeq = 0;
   private workerSeq = 0;
 
   constructor(private readonly link: Transport, private readonly o: AgentOptions) {
     this.store = o.store ?? new ObjectStore();
+    this.server = new ObjectServer({ host: o.address, port: 0, token: o.token, store: this.store });
+    this.fetcher = new ObjectFetcher({ token: o.token });
     this.toHead = new Batcher((msgs) => link.send(msgs));
     const cpus = o.resources.CPU ?? 0;
     this.pool = new WorkerPool({
@@ -53,9 +66,11 @@ export class Agent {
     link.onMessages((msgs) => { for (const m of msgs) this.fromHead(m); });
   }
 
-  start(): void {
+  /** Starts the object server, then registers the node (its objects are reachable before anyone learns of them). */
+  async start(): Promise<void> {
     const { nodeId, nodeType, kind, address, resources } = this.o;
-    this.toHead.push({ type: 'node.register', nodeId, nodeType, kind, address, resources, pid: process.pid });
+    this.objectAddress = `${address}:${await this.server.listen()}`;
+    this.toHead.push({ type: 'node.register', nodeId, nodeType, kind, address, objectAddress: this.objectAddress, resources, pid: process.pid });
     this.heartbeat = setInterval(() => this.toHead.push({ type: 'heartbeat', nodeId }), this.o.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -63,6 +78,9 @@ export class Agent {
   stop(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.pool.killAll();
+    for (const a of this.actors.values()) a.proc?.child.kill('SIGKILL');
+    void this.server.close();
+    void this.fetcher.close();
   }
 
   private fromHead(m: Message): void {
@@ -72,6 +90,22 @@ export class Agent {
           type: 'task.crashed', taskId: m.task.taskId, attempt: m.attempt, pid: 0, reason: `the job's code could not be fetched: ${e.message}`,
         }));
         return;
+      case 'actor.start': return void this.startActor(m);
+      case 'actor.run': {
+        const a = this.actors.get(m.call.actorId);
+        if (!a) return;
+        if (a.proc?.ready) a.proc.child.send([m] satisfies Message[]);
+        else a.pending.push(m);
+        return;
+      }
+      case 'actor.stop': {
+        const a = this.actors.get(m.actorId);
+        a?.proc?.child.kill('SIGKILL');
+        return;
+      }
+      case 'task.cancel':
+        this.pool.kill(m.taskId);
+        return;
       case 'object.pull':
         // The head relays one of our objects to a client elsewhere.
         this.toHead.push({ type: 'object.data', reqId: m.reqId, client: m.client, id: m.id, data: this.store.get(m.id) ?? null });
@@ -79,6 +113,7 @@ export class Agent {
       case 'job.bundle': {
         const resolve = this.bundleRequests.get(m.reqId);
         this.bundleRequests.delete(m.reqId);
+        this.namespaces.set(m.jobId, m.namespace);
         resolve?.(m.bundle);
         return;
       }
@@ -99,23 +134,54 @@ export class Agent {
   }
 
   private toWorker(clientId: string, m: Message): void {
-    const p = this.pool.find(clientId);
+    const p = this.pool.find(clientId) ?? [...this.actors.values()].find((a) => a.proc?.clientId === clientId)?.proc;
     if (p?.child.connected) p.child.send([m]);
+  }
+
+  private async startActor(m: MessageOf<'actor.start'>): Promise<void> {
+    const { actorId, jobId } = m.actor;
+    const record = { proc: undefined as WorkerProc | undefined, start: m, pending: [] as Message[] };
+    this.actors.set(actorId, record);
+    const died = (reason: string) => {
+      if (this.actors.get(actorId) === record) this.actors.delete(actorId);
+      this.toHead.push({ type: 'actor.died', actorId, attempt: m.attempt, reason });
+    };
+    try {
+      const p = await this.spawnWorker(jobId, { RAYLAUNCH_ACTOR_ID: actorId });
+      record.proc = p;
+      p.child.once('exit', (code, signal) => died(code === null ? `was killed by ${signal ?? 'a signal'}` : `exited with code ${code}`));
+    } catch (e) {
+      died(`could not be started: ${(e as Error).message}`);
+    }
+  }
+
+  private actorOf(p: WorkerProc): { start: MessageOf<'actor.start'>; pending: Message[] } | undefined {
+    for (const a of this.actors.values()) if (a.proc === p) return a;
+    return undefined;
   }
 
   /** Large values stay here and only their location travels; small ones go inline. */
   private keep(id: string, value: ObjectValue, jobId: string): ObjectValue {
     if (value.kind !== 'inline' || value.data.byteLength <= this.o.inlineLimit) return value;
     this.store.put(id, value.data, jobId);
-    return { kind: 'stored', nodeId: this.o.nodeId, size: value.data.byteLength };
+    return { kind: 'stored', nodeId: this.o.nodeId, size: value.data.byteLength, address: this.objectAddress };
   }
 
   private fromWorker(p: WorkerProc, m: Message): void {
     switch (m.type) {
-      case 'hello':
-        this.pool.markReady(p);
+      case 'hello': {
         this.toHead.push(m); // lets the head route this client's replies through us
+        const actor = this.actorOf(p);
+        if (!actor) return this.pool.markReady(p);
+        p.ready = true;
+        p.child.send([actor.start, ...actor.pending.splice(0)] satisfies Message[]);
         return;
+      }
+      case 'actor.done': {
+        const actor = this.actorOf(p);
+        this.toHead.push({ ...m, value: this.keep(`${m.callId}.r`, m.value, actor?.start.actor.jobId ?? '') });
+        return;
+      }
       case 'task.done': {
         const run = p.running;
         this.pool.finished(p);
@@ -126,12 +192,11 @@ export class Agent {
       case 'put':
         this.toHead.push({ ...m, value: this.keep(m.id, m.value, m.jobId) });
         return;
-      case 'object.pull': {
-        const local = this.store.get(m.id);
-        if (local) p.child.send([{ type: 'object.data', reqId: m.reqId, client: m.client, id: m.id, data: local }] satisfies Message[]);
-        else this.toHead.push(m);
+      case 'object.pull':
+        void this.pull(m).then((data) => {
+          if (data !== 'relay') p.child.send([{ type: 'object.data', reqId: m.reqId, client: m.client, id: m.id, data }] satisfies Message[]);
+        });
         return;
-      }
       case 'task.blocked':
       case 'task.unblocked':
         this.pool.setBlocked(p, m.type === 'task.blocked');
@@ -139,6 +204,24 @@ export class Agent {
         return;
       default:
         this.toHead.push(m);
+    }
+  }
+
+  /**
+   * An object for a worker process here: from this node's store, else straight from the node that holds it
+   * (kept here afterwards, so the node fetches it once). Only if that node cannot be reached is the head asked
+   * to relay it.
+   */
+  private async pull(m: MessageOf<'object.pull'>): Promise<Uint8Array | null | 'relay'> {
+    const local = this.store.get(m.id);
+    if (local) return local;
+    try {
+      const data = await this.fetcher.fetch(m.address, m.id);
+      if (data) this.store.put(m.id, data, '');
+      return data ?? null;
+    } catch {
+      this.toHead.push(m);
+      return 'relay';
     }
   }
 
@@ -166,7 +249,7 @@ export class Agent {
     return p;
   }
 
-  private async spawnWorker(jobId: string): Promise<WorkerProc> {
+  private async spawnWorker(jobId: string, extraEnv: Record<string, string> = {}): Promise<WorkerProc> {
     const bundle = await this.ensureBundle(jobId);
     const clientId = `${this.o.nodeId}.w${this.workerSeq++}`;
     const logDir = join(this.o.nodeDir, 'logs');
@@ -177,7 +260,8 @@ export class Agent {
     const child = fork(WORKER_ENTRY, [], {
       env: {
         ...env, RAYLAUNCH_WORKER: '1', RAYLAUNCH_CLIENT_ID: clientId, RAYLAUNCH_JOB_ID: jobId, RAYLAUNCH_NODE_ID: this.o.nodeId,
-        RAYLAUNCH_BUNDLE: bundle, RAYLAUNCH_INLINE_LIMIT: String(this.o.inlineLimit),
+        RAYLAUNCH_BUNDLE: bundle, RAYLAUNCH_INLINE_LIMIT: String(this.o.inlineLimit), RAYLAUNCH_NAMESPACE: this.namespaces.get(jobId) ?? jobId,
+        ...extraEnv,
       },
       execArgv: ['--enable-source-maps'],
       serialization: 'advanced',

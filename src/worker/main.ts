@@ -29,7 +29,7 @@ async function connect(): Promise<void> {
   const a = new Agent(link, {
     nodeId: start.node, nodeType, kind: 'worker', resources: type?.resources ?? {}, address: '127.0.0.1',
     nodeDir: nodeDir(start.stateDir, start.node), runtimeRoot: packageRoot(),
-    inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: Math.min(1000, heartbeatTimeoutMs / 5),
+    inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: Math.min(1000, heartbeatTimeoutMs / 5), token: start.token,
   });
   agent = a;
   link.onClose((reason) => {
@@ -38,7 +38,7 @@ async function connect(): Promise<void> {
     agent = undefined;
     void reconnect();
   });
-  a.start();
+  await a.start();
   log(`node ${start.node} (${nodeType}) registered with the head at ${headAddress}`);
 }
 

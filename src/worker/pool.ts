@@ -139,6 +139,11 @@ export class WorkerPool {
     }
   }
 
+  /** cancel(force): kills the process running this task; its crash report is ignored by the head. */
+  kill(taskId: string): void {
+    for (const p of this.procs) if (p.running?.task.taskId === taskId) p.child.kill('SIGKILL');
+  }
+
   /** Stops every worker process (the agent is exiting). */
   killAll(): void {
     for (const p of this.procs) p.child.kill('SIGKILL');

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { context } from '../client/context.js';
 import { SerializationError } from '../client/errors.js';
 import { lookup, closeRegistry } from '../client/registry.js';
-import { Runtime } from '../client/runtime.js';
+import { callContext, Runtime } from '../client/runtime.js';
 import { decodeValue, encodeValue } from '../client/serialize.js';
 import { ipcTransport } from '../client/transport.js';
 import type { ErrorInfo, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
@@ -21,18 +21,19 @@ const identity = {
   role: 'worker' as const, clientId: env('RAYLAUNCH_CLIENT_ID'), jobId: env('RAYLAUNCH_JOB_ID'), nodeId: env('RAYLAUNCH_NODE_ID'),
   inlineLimit: Number(env('RAYLAUNCH_INLINE_LIMIT')),
 };
-const rt = new Runtime(ipcTransport(), identity);
+const rt = new Runtime(ipcTransport(), { ...identity, namespace: process.env.RAYLAUNCH_NAMESPACE ?? identity.jobId });
 // Without its agent a worker process has nothing to do.
 process.on('disconnect', () => process.exit(0));
 context.runtime = rt;
 let taskName = 'worker';
+const label = () => callContext.getStore()?.label ?? taskName;
 
 // Task output goes to the driver (prefixed there) and the job's log, in order with the task's result.
 for (const stream of ['stdout', 'stderr'] as const) {
   const target = process[stream];
   target.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | (() => void), cb?: () => void) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(typeof encoding === 'string' ? encoding : 'utf8');
-    rt.send({ type: 'log', jobId: identity.jobId, source: taskName, nodeId: identity.nodeId, pid: process.pid, stream, text });
+    rt.send({ type: 'log', jobId: identity.jobId, source: label(), nodeId: identity.nodeId, pid: process.pid, stream, text });
     const done = typeof encoding === 'function' ? encoding : cb;
     done?.();
     return true;
@@ -63,31 +64,95 @@ async function argValue(arg: MessageOf<'task.run'>['task']['args'][number], deps
   return rt.getOne(arg.ref, undefined);
 }
 
+function registered(key: string, what: string): (...args: unknown[]) => unknown {
+  if (loadError) throw new Error(`the job module failed to load in a worker process: ${loadError.stack ?? loadError.message}`);
+  const fn = lookup(key);
+  if (!fn) throw new Error(`no remote ${what} is registered under "${key}" in this job's module`);
+  return fn;
+}
+
+/** Runs user code and turns its outcome (value, exception, or a value that cannot travel) into an ObjectValue. */
+async function outcome(name: string, body: () => Promise<unknown>): Promise<ObjectValue> {
+  let result: unknown;
+  try {
+    result = await body();
+  } catch (e) {
+    return { kind: 'error', error: errorInfo(e, 'task', name) };
+  }
+  try {
+    return { kind: 'inline', data: encodeValue(result, `the return value of ${name}()`).bytes };
+  } catch (e) {
+    return { kind: 'error', error: errorInfo(e, e instanceof SerializationError ? 'serialization' : 'task', name) };
+  }
+}
+
 async function run(m: MessageOf<'task.run'>): Promise<void> {
   const { task } = m;
   taskName = task.name;
   rt.currentTaskId = task.taskId;
-  let value: ObjectValue;
-  try {
-    if (loadError) throw new Error(`the job module failed to load in a worker process: ${loadError.stack ?? loadError.message}`);
-    const fn = lookup(task.fn);
-    if (!fn) throw new Error(`no remote function is registered under "${task.fn}" in this job's module`);
+  const value = await callContext.run({ taskId: task.taskId, label: task.name }, () => outcome(task.name, async () => {
+    const fn = registered(task.fn, 'function');
     const args = await Promise.all(task.args.map((a) => argValue(a, m.deps)));
-    const result = await fn(...args);
-    try {
-      value = { kind: 'inline', data: encodeValue(result, `the return value of ${task.name}()`).bytes };
-    } catch (e) {
-      value = { kind: 'error', error: errorInfo(e, e instanceof SerializationError ? 'serialization' : 'task', task.name) };
-    }
-  } catch (e) {
-    value = { kind: 'error', error: errorInfo(e, 'task', task.name) };
-  }
+    return fn(...args);
+  }));
   rt.currentTaskId = undefined;
   taskName = 'worker';
   rt.send({ type: 'task.done', taskId: task.taskId, attempt: m.attempt, value, pid: process.pid });
 }
 
+// --- actor mode: this process hosts one actor ---
+let instance: Record<string, unknown> | undefined;
+let actorName = '';
+let maxConcurrency = 1;
+let running = 0;
+const calls: MessageOf<'actor.run'>[] = [];
+
+async function startActor(m: MessageOf<'actor.start'>): Promise<void> {
+  const { actor } = m;
+  rt.actorId = actor.actorId;
+  actorName = actor.name;
+  taskName = actor.name;
+  maxConcurrency = actor.maxConcurrency;
+  try {
+    const cls = registered(actor.cls, 'class') as unknown as new (...args: unknown[]) => Record<string, unknown>;
+    const args = await Promise.all(actor.ctorArgs.map((a) => argValue(a, m.deps)));
+    instance = callContext.run({ taskId: `${actor.actorId}.init`, actorId: actor.actorId, label: actor.name }, () => new cls(...args));
+    rt.send({ type: 'actor.ready', actorId: actor.actorId, attempt: m.attempt });
+  } catch (e) {
+    rt.send({ type: 'actor.failed', actorId: actor.actorId, attempt: m.attempt, error: errorInfo(e, 'task', actor.name) });
+  }
+}
+
+/** Calls run in arrival order (the head delivers each caller's calls in order); up to maxConcurrency at once. */
+function pumpCalls(): void {
+  while (running < maxConcurrency && calls.length > 0) {
+    const m = calls.shift() as MessageOf<'actor.run'>;
+    running += 1;
+    void runCall(m).finally(() => {
+      running -= 1;
+      pumpCalls();
+    });
+  }
+}
+
+async function runCall(m: MessageOf<'actor.run'>): Promise<void> {
+  const { call } = m;
+  const name = `${actorName}.${call.method}`;
+  const value = await callContext.run({ taskId: call.callId, actorId: call.actorId, label: name }, () => outcome(name, async () => {
+    const method = instance?.[call.method];
+    if (typeof method !== 'function') throw new TypeError(`${actorName} has no method ${call.method}`);
+    const args = await Promise.all(call.args.map((a) => argValue(a, m.deps)));
+    return (method as (...a: unknown[]) => unknown).apply(instance, args);
+  }));
+  rt.send({ type: 'actor.done', callId: call.callId, actorId: call.actorId, attempt: m.attempt, value });
+}
+
 rt.onOther = (m: Message) => {
   if (m.type === 'task.run') void run(m);
+  else if (m.type === 'actor.start') void startActor(m);
+  else if (m.type === 'actor.run') {
+    calls.push(m);
+    pumpCalls();
+  }
 };
 rt.send({ type: 'hello', role: 'worker', clientId: identity.clientId, jobId: identity.jobId, nodeId: identity.nodeId });

@@ -14,6 +14,8 @@ export interface JobSink {
 
 interface Job {
   view: JobView;
+  /** Where its named actors live unless they say otherwise (the driver's init({ namespace }), else the job id). */
+  namespace: string;
   dir: string;
   driver: ChildProcess | undefined;
   drivers: Set<string>;
@@ -56,6 +58,7 @@ export class JobManager {
   private create(name: string, interactive: boolean): Job {
     const jobId = `job-${randomBytes(4).toString('hex')}`;
     const job: Job = {
+      namespace: jobId,
       view: { jobId, name, state: 'PENDING', exitCode: null, startedAt: this.o.clock.now(), endedAt: null },
       dir: join(this.o.jobsDir, jobId), driver: undefined, drivers: new Set(), interactive, output: [], outputBytes: 0,
       log: undefined, followers: new Set(), stopping: false,
@@ -111,17 +114,18 @@ export class JobManager {
   }
 
   /** A driver connected: to its submitted job, or (started by hand) to a new job of its own. */
-  attachDriver(req: { jobId?: string; clientId: string; bundle?: Uint8Array; name?: string }): string | undefined {
+  attachDriver(req: { jobId?: string; clientId: string; bundle?: Uint8Array; name?: string; namespace?: string }): { jobId: string; namespace: string } | undefined {
     const { jobId, clientId } = req;
     const job = jobId ? this.jobs.get(jobId) : this.create(req.name ?? 'interactive driver', true);
     if (!job || job.view.endedAt !== null) return undefined;
+    if (req.namespace) job.namespace = req.namespace;
     if (!jobId && req.bundle) writeJobDir(job.dir, req.bundle, this.o.runtimeRoot);
     job.drivers.add(clientId);
     if (job.interactive) {
       job.view.state = 'RUNNING';
       this.table.set(job.view.jobId, job.view);
     }
-    return job.view.jobId;
+    return { jobId: job.view.jobId, namespace: job.namespace };
   }
 
   driverDisconnected(clientId: string): void {
@@ -172,6 +176,10 @@ export class JobManager {
     } catch {
       return null;
     }
+  }
+
+  namespaceOf(jobId: string): string {
+    return this.jobs.get(jobId)?.namespace ?? jobId;
   }
 
   isRunning(jobId: string): boolean {

@@ -4,6 +4,7 @@ import { toFixed } from '../../../src/common/resources.js';
 import { MemoryStore } from '../../../src/head/gcs/store.js';
 import { NodeTable } from '../../../src/head/nodes.js';
 import { ObjectDirectory } from '../../../src/head/objects.js';
+import type { Slots } from '../../../src/head/slots.js';
 import { TaskManager } from '../../../src/head/tasks.js';
 import type { MessageOf, ObjectValue, TaskSpec } from '../../../src/protocol/messages.js';
 
@@ -24,6 +25,7 @@ describe('task lifecycle (TaskManager)', () => {
   let runs: { nodeId: string; m: MessageOf<'task.run'> }[];
   let warnings: string[];
   let pushed: { client: string; id: string; value: ObjectValue }[];
+  let killed: string[];
 
   beforeEach(() => {
     nodes = new NodeTable(new MemoryStore());
@@ -31,8 +33,16 @@ describe('task lifecycle (TaskManager)', () => {
     objects = new ObjectDirectory((client, id, value) => pushed.push({ client, id, value }));
     runs = [];
     warnings = [];
+    const slots: Slots = {
+      candidates: () => nodes.alive().map((n) => ({ nodeId: n.nodeId, total: n.total, available: n.available })),
+      acquire: (slot, need) => nodes.acquire(slot, need),
+      release: (slot, need) => nodes.release(slot, need),
+      nodeOf: (slot) => (nodes.get(slot)?.state === 'ALIVE' ? slot : undefined),
+    };
+    killed = [];
     tasks = new TaskManager({
-      objects, nodes, runOn: (nodeId, m) => runs.push({ nodeId, m }), warn: (_c, msg) => warnings.push(msg),
+      objects, nodes, slots, runOn: (nodeId, m) => runs.push({ nodeId, m }), warn: (_c, msg) => warnings.push(msg),
+      kill: (nodeId, taskId) => killed.push(`${nodeId}/${taskId}`), failed: () => undefined, freed: () => tasks.schedule(),
       nodeTypes: () => [{ name: 'worker', resources: toFixed({ CPU: 2 }) }],
     });
   });
@@ -77,7 +87,7 @@ describe('task lifecycle (TaskManager)', () => {
     tasks.submit(spec('b'));
     await tick();
     assert.equal(runs.length, 1);
-    assert.deepEqual(tasks.demands(), [{ resources: { CPU: 1 }, count: 1, infeasible: false }]);
+    assert.deepEqual(tasks.demands(), [{ resources: { CPU: 1 }, count: 1, infeasible: false, source: 'task' }]);
     tasks.done('a', 1, inline(1));
     await tick();
     assert.equal(runs.length, 2);
@@ -90,7 +100,7 @@ describe('task lifecycle (TaskManager)', () => {
     await tick();
     assert.equal(warnings.length, 1);
     assert.match(warnings[0] ?? '', /needs \{CPU: 1, GPU: 1\}, which no node type of this cluster offers \(worker \{CPU: 2\}\)/);
-    assert.deepEqual(tasks.demands(), [{ resources: { CPU: 1, GPU: 1 }, count: 2, infeasible: true }]);
+    assert.deepEqual(tasks.demands(), [{ resources: { CPU: 1, GPU: 1 }, count: 2, infeasible: true, source: 'task' }]);
   });
 
   it('retries a crashed task up to maxRetries, then fails it with WorkerCrashedError', async () => {
@@ -155,6 +165,54 @@ describe('task lifecycle (TaskManager)', () => {
     tasks.nodeDied('n1');
     await tick();
     assert.deepEqual(runs.map((r) => r.nodeId), ['n1', 'n2']);
+  });
+
+  const cancelled = (id: string) => {
+    const v = objects.get(id);
+    return v?.kind === 'error' && v.error.kind === 'cancelled';
+  };
+
+  it('cancel removes a queued task, and get() would see TaskCancelledError', async () => {
+    addNode('n1', 1);
+    tasks.submit(spec('busy'));
+    tasks.submit(spec('queued'));
+    await tick();
+    assert.equal(tasks.cancel('queued.r', false, true), true);
+    tasks.done('busy', 1, inline(1));
+    await tick();
+    assert.deepEqual(runs.map((r) => r.m.task.taskId), ['busy']);
+    assert.ok(cancelled('queued.r'));
+  });
+
+  it('cancel with force kills the worker process of a running task and frees its resources', async () => {
+    addNode('n1', 1);
+    tasks.submit(spec('long'));
+    await tick();
+    tasks.cancel('long.r', true, true);
+    assert.deepEqual(killed, ['n1/long']);
+    assert.ok(cancelled('long.r'));
+    tasks.crashed('long', 1, 'killed by SIGKILL', 9); // the kill's crash report changes nothing
+    assert.ok(cancelled('long.r'));
+    assert.deepEqual(nodes.get('n1')?.available, toFixed({ CPU: 1 }));
+  });
+
+  it('cancel without force leaves a running task running (its result is dropped)', async () => {
+    addNode('n1', 1);
+    tasks.submit(spec('long'));
+    await tick();
+    tasks.cancel('long.r', false, true);
+    assert.deepEqual(killed, []);
+    assert.ok(cancelled('long.r'));
+  });
+
+  it('a recursive cancel reaches the tasks a task submitted', async () => {
+    addNode('n1', 4);
+    tasks.submit(spec('parent'));
+    tasks.submit(spec('child', { parent: 'parent' }));
+    tasks.submit(spec('grandchild', { parent: 'child', deps: ['never'] }));
+    await tick();
+    tasks.cancel('parent.r', true, true);
+    assert.ok(cancelled('parent.r') && cancelled('child.r') && cancelled('grandchild.r'));
   });
 
   it('a job that ends drops its queued tasks and frees its resources', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'mocha';
-import { tokenMatches, versionRefusal } from '../../../src/head/control-plane.js';
+import { tokenMatches, versionRefusal } from '../../../src/common/admission.js';
 import { PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
 
 describe('control-plane admission', () => {

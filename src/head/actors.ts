@@ -1,0 +1,316 @@
+import type { Fixed } from '../common/resources.js';
+import type { ActorCall, ActorRef, ActorSpec, ActorView, ErrorInfo, Message, ObjectValue } from '../protocol/messages.js';
+import type { ObjectDirectory } from './objects.js';
+import { pickNode } from './scheduler.js';
+import type { Slots } from './slots.js';
+
+export interface ActorHost {
+  objects: ObjectDirectory;
+  slots: Slots;
+  send(nodeId: string, m: Message): void;
+  failed(f: { kind: ErrorInfo['kind']; what: string; message: string; nodeId: string }): void;
+  /** Placement may have changed (an actor left a node): queued tasks may fit now. */
+  resourcesFreed(): void;
+}
+
+// STOPPING: killed, its process not yet gone; calls made after the kill wait for the restart (or fail with it).
+type State = 'DEPS' | 'PENDING' | 'STARTING' | 'ALIVE' | 'STOPPING' | 'DEAD';
+
+interface CallRecord { call: ActorCall; missing: number; retries: number; attempt: number }
+
+interface Actor {
+  spec: ActorSpec;
+  state: State;
+  missing: number;
+  slot: string | undefined;
+  nodeId: string | undefined;
+  /** Bumped at every (re)start; messages of an older incarnation are ignored. */
+  attempt: number;
+  restarts: number;
+  killed: boolean;
+  cause: ErrorInfo | undefined;
+  /** Per caller, calls not yet delivered, in the order they were made. */
+  queues: Map<string, CallRecord[]>;
+  inflight: Map<string, CallRecord>;
+  /** Order of delivery, to redeliver retried calls in the same order. */
+  delivered: string[];
+}
+
+const nsKey = (namespace: string, name: string) => `${namespace}\u0000${name}`;
+
+/**
+ * Every actor from creation to death: placed on a node (1 CPU to place, `numCpus` held), started in a worker
+ * process of its own, its calls delivered per caller in submission order, restarted after its process or node
+ * dies (up to maxRestarts), its in-flight calls retried (maxTaskRetries) or failed with ActorDiedError.
+ */
+export class ActorManager {
+  private readonly actors = new Map<string, Actor>();
+  private readonly names = new Map<string, string>();
+  private readonly callIndex = new Map<string, string>(); // returnId → actorId, for cancel
+
+  constructor(private readonly host: ActorHost) {}
+
+  private error(a: Actor, kind: ErrorInfo['kind'], name: string, message: string): ErrorInfo {
+    return { kind, name, message, stack: '', taskName: a.spec.name, nodeId: a.nodeId ?? '', pid: 0 };
+  }
+
+  create(spec: ActorSpec): void {
+    if (this.actors.has(spec.actorId)) return;
+    const a: Actor = {
+      spec, state: 'DEPS', missing: 0, slot: undefined, nodeId: undefined, attempt: 0, restarts: 0, killed: false, cause: undefined,
+      queues: new Map(), inflight: new Map(), delivered: [],
+    };
+    this.actors.set(spec.actorId, a);
+    if (spec.actorName !== undefined) {
+      const key = nsKey(spec.namespace, spec.actorName);
+      const holder = this.names.get(key);
+      if (holder && this.actors.get(holder)?.state !== 'DEAD') {
+        return this.die(a, this.error(a, 'name-taken', 'ActorNameTakenError',
+          `an actor named "${spec.actorName}" already exists in namespace "${spec.namespace}"`));
+      }
+      this.names.set(key, spec.actorId);
+    }
+    const deps = [...new Set(spec.deps)];
+    a.missing = deps.length;
+    for (const dep of deps) {
+      this.host.objects.whenSet(dep, () => {
+        a.missing -= 1;
+        if (a.missing === 0 && a.state === 'DEPS') this.depsReady(a);
+      });
+    }
+    if (deps.length === 0) this.depsReady(a);
+  }
+
+  private depsReady(a: Actor): void {
+    for (const dep of a.spec.deps) {
+      const v = this.host.objects.get(dep);
+      if (v?.kind === 'error') {
+        return this.die(a, this.error(a, 'actor-died', 'ActorDiedError', `actor ${a.spec.name} could not be created: its argument failed: ${v.error.message}`));
+      }
+    }
+    a.state = 'PENDING';
+    this.place();
+  }
+
+  /** Places every actor waiting for a node. Called when resources change. */
+  place(): void {
+    for (const a of this.actors.values()) {
+      if (a.state !== 'PENDING') continue;
+      const slot = pickNode(this.host.slots.candidates(a.spec.placement), a.spec.place);
+      const nodeId = slot === undefined ? undefined : this.host.slots.nodeOf(slot);
+      if (slot === undefined || nodeId === undefined) continue;
+      this.host.slots.acquire(slot, a.spec.hold);
+      a.slot = slot;
+      a.nodeId = nodeId;
+      a.state = 'STARTING';
+      a.attempt += 1;
+      const deps: Record<string, ObjectValue> = {};
+      for (const dep of a.spec.deps) {
+        const v = this.host.objects.get(dep);
+        if (v) deps[dep] = v;
+      }
+      this.host.send(nodeId, { type: 'actor.start', actor: a.spec, attempt: a.attempt, deps });
+    }
+  }
+
+  ready(actorId: string, attempt: number): void {
+    const a = this.actors.get(actorId);
+    if (!a || a.attempt !== attempt || a.state !== 'STARTING') return;
+    a.state = 'ALIVE';
+    // Retried calls go first, in their original order.
+    for (const callId of a.delivered) {
+      const rec = a.inflight.get(callId);
+      if (rec) this.deliver(a, rec);
+    }
+    this.pump(a);
+  }
+
+  /** The constructor threw: the actor is dead, and every call says why. */
+  startFailed(actorId: string, attempt: number, error: ErrorInfo): void {
+    const a = this.actors.get(actorId);
+    if (!a || a.attempt !== attempt) return;
+    this.releaseSlot(a);
+    this.die(a, { ...error, kind: 'actor-died', name: 'ActorDiedError', message: `actor ${a.spec.name} failed in its constructor: ${error.name}: ${error.message}\n${error.stack}` });
+  }
+
+  call(call: ActorCall): void {
+    const a = this.actors.get(call.actorId);
+    this.callIndex.set(call.returnId, call.actorId);
+    if (!a) {
+      return this.host.objects.set(call.returnId, { kind: 'error', error: { kind: 'actor-died', name: 'ActorDiedError', message: `actor ${call.actorId} does not exist`, stack: '', taskName: call.method, nodeId: '', pid: 0 } }, call.jobId);
+    }
+    if (a.state === 'DEAD') return this.failCall(a, call);
+    this.host.objects.expect(call.returnId, call.jobId);
+    const rec: CallRecord = { call, missing: 0, retries: 0, attempt: 0 };
+    const q = a.queues.get(call.owner) ?? [];
+    q.push(rec);
+    a.queues.set(call.owner, q);
+    const deps = [...new Set(call.deps)];
+    rec.missing = deps.length;
+    for (const dep of deps) {
+      this.host.objects.whenSet(dep, () => {
+        rec.missing -= 1;
+        if (rec.missing === 0) this.pump(a);
+      });
+    }
+    this.pump(a);
+  }
+
+  /** Delivers, per caller, the calls at the front of the queue whose arguments are ready: order is kept. */
+  private pump(a: Actor): void {
+    if (a.state !== 'ALIVE') return;
+    for (const q of a.queues.values()) {
+      while (q.length > 0 && (q[0] as CallRecord).missing === 0) {
+        const rec = q.shift() as CallRecord;
+        const failedDep = rec.call.deps.map((d) => this.host.objects.get(d)).find((v) => v?.kind === 'error');
+        if (failedDep?.kind === 'error') {
+          this.host.objects.set(rec.call.returnId, failedDep, rec.call.jobId);
+          continue;
+        }
+        a.inflight.set(rec.call.callId, rec);
+        a.delivered.push(rec.call.callId);
+        this.deliver(a, rec);
+      }
+    }
+  }
+
+  private deliver(a: Actor, rec: CallRecord): void {
+    if (!a.nodeId) return;
+    rec.attempt = a.attempt;
+    const deps: Record<string, ObjectValue> = {};
+    for (const dep of rec.call.deps) {
+      const v = this.host.objects.get(dep);
+      if (v) deps[dep] = v;
+    }
+    this.host.send(a.nodeId, { type: 'actor.run', call: rec.call, attempt: a.attempt, deps });
+  }
+
+  done(callId: string, actorId: string, attempt: number, value: ObjectValue): void {
+    const a = this.actors.get(actorId);
+    const rec = a?.inflight.get(callId);
+    if (!a || !rec || rec.attempt !== attempt) return;
+    a.inflight.delete(callId);
+    if (a.delivered[0] === callId) a.delivered.shift();
+    else a.delivered = a.delivered.filter((c) => c !== callId);
+    if (value.kind === 'error') this.host.failed({ kind: value.error.kind, what: `${a.spec.name}.${rec.call.method}`, message: value.error.message, nodeId: a.nodeId ?? '' });
+    this.host.objects.set(rec.call.returnId, value, rec.call.jobId);
+  }
+
+  /** Its worker process (or node) died: restart within maxRestarts, retry in-flight calls within maxTaskRetries. */
+  died(actorId: string, attempt: number, reason: string): void {
+    const a = this.actors.get(actorId);
+    if (!a || a.attempt !== attempt || a.state === 'DEAD') return;
+    this.releaseSlot(a);
+    const message = `actor ${a.spec.name} died: its worker process ${reason}`;
+    for (const callId of [...a.delivered]) {
+      const rec = a.inflight.get(callId);
+      if (!rec) continue;
+      if (rec.retries < a.spec.maxTaskRetries && !a.killed) {
+        rec.retries += 1;
+        continue;
+      }
+      a.inflight.delete(callId);
+      this.failCall(a, rec.call, message);
+    }
+    a.delivered = a.delivered.filter((c) => a.inflight.has(c));
+    const restartsLeft = a.spec.maxRestarts < 0 || a.restarts < a.spec.maxRestarts;
+    if (a.killed || !restartsLeft) return this.die(a, this.error(a, 'actor-died', 'ActorDiedError', a.killed ? `actor ${a.spec.name} was killed` : message));
+    a.restarts += 1;
+    this.host.failed({ kind: 'actor-died', what: a.spec.name, message: `${message}; restarting (${a.restarts}/${a.spec.maxRestarts < 0 ? '∞' : a.spec.maxRestarts})`, nodeId: a.nodeId ?? '' });
+    a.state = 'PENDING';
+    a.nodeId = undefined;
+    this.place();
+  }
+
+  nodeDied(nodeId: string): void {
+    for (const a of this.actors.values()) {
+      if (a.nodeId === nodeId && (a.state === 'STARTING' || a.state === 'ALIVE' || a.state === 'STOPPING')) {
+        a.slot = undefined; // its resources went with the node
+        this.died(a.spec.actorId, a.attempt, 'was lost with its node');
+      }
+    }
+  }
+
+  kill(actorId: string, noRestart: boolean): void {
+    const a = this.actors.get(actorId);
+    if (!a || a.state === 'DEAD') return;
+    if (noRestart) a.killed = true;
+    if ((a.state === 'STARTING' || a.state === 'ALIVE') && a.nodeId) {
+      a.state = 'STOPPING';
+      this.host.send(a.nodeId, { type: 'actor.stop', actorId });
+    } else if (noRestart && a.state !== 'STOPPING') {
+      this.die(a, this.error(a, 'actor-died', 'ActorDiedError', `actor ${a.spec.name} was killed`));
+    }
+  }
+
+  /** A job ended: its actors die, except detached ones. */
+  jobEnded(jobId: string): void {
+    for (const a of this.actors.values()) if (a.spec.jobId === jobId && a.spec.lifetime === 'job') this.kill(a.spec.actorId, true);
+  }
+
+  /** Cancels a call not yet delivered; returns whether the id was an actor call. */
+  cancel(returnId: string): boolean {
+    const actorId = this.callIndex.get(returnId);
+    const a = actorId ? this.actors.get(actorId) : undefined;
+    if (!a) return false;
+    for (const q of a.queues.values()) {
+      const i = q.findIndex((r) => r.call.returnId === returnId);
+      if (i < 0) continue;
+      const [rec] = q.splice(i, 1);
+      if (rec) this.host.objects.set(returnId, { kind: 'error', error: { ...this.error(a, 'cancelled', 'TaskCancelledError', `call ${a.spec.name}.${rec.call.method} was cancelled`), taskName: `${a.spec.name}.${rec.call.method}` } }, rec.call.jobId);
+      this.pump(a);
+    }
+    return true;
+  }
+
+  lookup(name: string, namespace: string): ActorRef | null {
+    const id = this.names.get(nsKey(namespace, name));
+    const a = id ? this.actors.get(id) : undefined;
+    if (!a || a.state === 'DEAD') return null;
+    return { actorId: a.spec.actorId, cls: a.spec.cls, methods: a.spec.methods };
+  }
+
+  private releaseSlot(a: Actor): void {
+    if (a.slot !== undefined) this.host.slots.release(a.slot, a.spec.hold);
+    a.slot = undefined;
+    this.host.resourcesFreed();
+  }
+
+  private failCall(a: Actor, call: ActorCall, message?: string): void {
+    const cause = a.cause ?? this.error(a, 'actor-died', 'ActorDiedError', message ?? `actor ${a.spec.name} is dead`);
+    const error = message && !a.cause ? this.error(a, 'actor-died', 'ActorDiedError', message) : cause;
+    this.host.objects.set(call.returnId, { kind: 'error', error: { ...error, taskName: `${a.spec.name}.${call.method}` } }, call.jobId);
+  }
+
+  private die(a: Actor, cause: ErrorInfo): void {
+    a.state = 'DEAD';
+    a.cause = cause;
+    if (cause.kind !== 'name-taken') this.host.failed({ kind: cause.kind, what: a.spec.name, message: cause.message, nodeId: a.nodeId ?? '' });
+    for (const q of a.queues.values()) for (const rec of q) this.failCall(a, rec.call);
+    a.queues.clear();
+    for (const rec of a.inflight.values()) this.failCall(a, rec.call);
+    a.inflight.clear();
+    a.delivered = [];
+    if (a.spec.actorName !== undefined && this.names.get(nsKey(a.spec.namespace, a.spec.actorName)) === a.spec.actorId) {
+      this.names.delete(nsKey(a.spec.namespace, a.spec.actorName));
+    }
+  }
+
+  /** Placement demands of actors waiting for a node. */
+  pendingShapes(): Fixed[] {
+    return [...this.actors.values()].filter((a) => a.state === 'PENDING' && !a.spec.placement).map((a) => a.spec.place);
+  }
+
+  views(): ActorView[] {
+    return [...this.actors.values()].map((a) => ({
+      actorId: a.spec.actorId, cls: a.spec.name, name: a.spec.actorName ?? null, namespace: a.spec.namespace, jobId: a.spec.jobId,
+      state: a.state === 'DEAD' ? 'DEAD' : a.state === 'ALIVE' ? 'ALIVE' : a.restarts > 0 || a.state === 'STOPPING' ? 'RESTARTING' : 'PENDING',
+      nodeId: a.nodeId ?? null, restarts: a.restarts,
+    }));
+  }
+
+  /** Forgets dead actors of ended jobs (their views and names are no longer useful). */
+  prune(isJobRunning: (jobId: string) => boolean): void {
+    for (const [id, a] of this.actors) if (a.state === 'DEAD' && !isJobRunning(a.spec.jobId)) this.actors.delete(id);
+  }
+}

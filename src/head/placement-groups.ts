@@ -1,0 +1,162 @@
+import { type Fixed, fits, fromFixed, subtract, add } from '../common/resources.js';
+import type { DemandView, PlacementGroupSpec, PlacementGroupView } from '../protocol/messages.js';
+import type { NodeTable } from './nodes.js';
+import { planPlacement, placementFeasible } from './placement.js';
+import type { Candidate } from './scheduler.js';
+
+interface Bundle { index: number; resources: Fixed; nodeId: string | undefined; available: Fixed }
+
+interface Group {
+  spec: PlacementGroupSpec;
+  state: PlacementGroupView['state'];
+  bundles: Bundle[];
+}
+
+export interface PlacementHost {
+  nodes: NodeTable;
+  /** Tell the group's owner how it went (ready() waits for this). */
+  notify(client: string, pgId: string, state: PlacementGroupView['state'], message?: string): void;
+  /** Shapes every node type could offer, and how many nodes the cluster may have, for infeasibility. */
+  limits(): { shapes: Fixed[]; maxNodes: number };
+  resourcesFreed(): void;
+}
+
+/**
+ * Placement groups: bundles reserved atomically on nodes with PACK, SPREAD, STRICT_PACK or STRICT_SPREAD; the
+ * reserved resources leave the nodes' free pool and become slots that only work placed in the group uses. A
+ * group that cannot be reserved now waits (a pending demand); one that can never fit is infeasible. Bundles on
+ * a node that dies are reserved again elsewhere, keeping the group's strategy.
+ */
+export class PlacementGroups {
+  private readonly groups = new Map<string, Group>();
+
+  constructor(private readonly host: PlacementHost) {}
+
+  create(spec: PlacementGroupSpec): void {
+    if (this.groups.has(spec.pgId)) return;
+    const g: Group = { spec, state: 'PENDING', bundles: spec.bundles.map((resources, index) => ({ index, resources, nodeId: undefined, available: resources })) };
+    this.groups.set(spec.pgId, g);
+    const { shapes, maxNodes } = this.host.limits();
+    if (!placementFeasible(shapes, spec.bundles, spec.strategy, maxNodes)) {
+      g.state = 'INFEASIBLE';
+      this.host.notify(spec.owner, spec.pgId, 'INFEASIBLE', `placement group ${spec.name ?? spec.pgId} (${spec.strategy}, ${spec.bundles.length} bundles) can never fit this cluster's node types`);
+      return;
+    }
+    this.place();
+  }
+
+  /** Tries to reserve every waiting group (all of its missing bundles, or none). */
+  place(): void {
+    for (const g of this.groups.values()) {
+      if (g.state !== 'PENDING' && g.state !== 'RESCHEDULING') continue;
+      const fixed = new Map<number, string>();
+      for (const b of g.bundles) if (b.nodeId !== undefined) fixed.set(b.index, b.nodeId);
+      const nodes = this.host.nodes.alive().map((n) => ({ nodeId: n.nodeId, available: n.available }));
+      const plan = planPlacement(nodes, g.spec.bundles, g.spec.strategy, fixed);
+      if (!plan) continue;
+      for (const b of g.bundles) {
+        if (b.nodeId !== undefined) continue;
+        const nodeId = plan[b.index];
+        if (nodeId === undefined) continue;
+        this.host.nodes.acquire(nodeId, b.resources);
+        b.nodeId = nodeId;
+        b.available = b.resources;
+      }
+      const was = g.state;
+      g.state = 'CREATED';
+      if (was === 'PENDING') this.host.notify(g.spec.owner, g.spec.pgId, 'CREATED');
+    }
+  }
+
+  remove(pgId: string): void {
+    const g = this.groups.get(pgId);
+    if (!g || g.state === 'REMOVED') return;
+    for (const b of g.bundles) {
+      // Give back what the bundle reserved, less what work inside it still holds (that comes back as it ends).
+      if (b.nodeId !== undefined) this.host.nodes.release(b.nodeId, b.available);
+      b.nodeId = undefined;
+    }
+    const was = g.state;
+    g.state = 'REMOVED';
+    if (was === 'PENDING') this.host.notify(g.spec.owner, pgId, 'REMOVED', 'the placement group was removed before it was ready');
+    this.host.resourcesFreed();
+  }
+
+  nodeDied(nodeId: string): void {
+    for (const g of this.groups.values()) {
+      if (g.state !== 'CREATED') continue;
+      let lost = false;
+      for (const b of g.bundles) {
+        if (b.nodeId !== nodeId) continue;
+        b.nodeId = undefined;
+        b.available = b.resources;
+        lost = true;
+      }
+      if (lost) g.state = 'RESCHEDULING';
+    }
+    this.place();
+  }
+
+  jobEnded(jobId: string): void {
+    for (const g of this.groups.values()) if (g.spec.jobId === jobId) this.remove(g.spec.pgId);
+  }
+
+  // --- bundles as slots ---
+
+  candidates(pgId: string, bundleIndex: number): Candidate[] {
+    const g = this.groups.get(pgId);
+    if (!g || g.state !== 'CREATED') return [];
+    return g.bundles
+      .filter((b) => b.nodeId !== undefined && (bundleIndex < 0 || b.index === bundleIndex))
+      .map((b) => ({ nodeId: `${pgId}#${b.index}`, total: b.resources, available: b.available }));
+  }
+
+  private bundle(slot: string): Bundle | undefined {
+    const i = slot.lastIndexOf('#');
+    return this.groups.get(slot.slice(0, i))?.bundles[Number(slot.slice(i + 1))];
+  }
+
+  acquire(slot: string, need: Fixed): void {
+    const b = this.bundle(slot);
+    if (b) b.available = subtract(b.available, need);
+  }
+
+  release(slot: string, need: Fixed): void {
+    const b = this.bundle(slot);
+    if (!b) return;
+    const g = this.groups.get(slot.slice(0, slot.lastIndexOf('#')));
+    // Work that ends after its group was removed gives its share back to the node itself.
+    if (g?.state === 'REMOVED') return;
+    b.available = add(b.available, need);
+  }
+
+  nodeOf(slot: string): string | undefined {
+    return this.bundle(slot)?.nodeId;
+  }
+
+  /** Whether a request could ever fit one bundle of the group. */
+  fitsBundle(pgId: string, bundleIndex: number, need: Fixed): boolean {
+    const g = this.groups.get(pgId);
+    return !!g && g.bundles.some((b) => (bundleIndex < 0 || b.index === bundleIndex) && fits(b.resources, need));
+  }
+
+  demands(): DemandView[] {
+    const out: DemandView[] = [];
+    const { shapes, maxNodes } = this.host.limits();
+    for (const g of this.groups.values()) {
+      if (g.state !== 'PENDING' && g.state !== 'RESCHEDULING') continue;
+      for (const b of g.bundles) {
+        if (b.nodeId !== undefined) continue;
+        out.push({ resources: fromFixed(b.resources), count: 1, infeasible: !placementFeasible(shapes, g.spec.bundles, g.spec.strategy, maxNodes), source: 'placement_group', strategy: g.spec.strategy });
+      }
+    }
+    return out;
+  }
+
+  views(): PlacementGroupView[] {
+    return [...this.groups.values()].filter((g) => g.state !== 'REMOVED').map((g) => ({
+      pgId: g.spec.pgId, name: g.spec.name ?? null, strategy: g.spec.strategy, state: g.state,
+      bundles: g.bundles.map((b) => ({ resources: fromFixed(b.resources), nodeId: b.nodeId ?? null })),
+    }));
+  }
+}

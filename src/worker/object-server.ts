@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { deserialize, serialize } from 'node:v8';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { refuse, tokenMatches, versionRefusal } from '../common/admission.js';
+import { PROTOCOL_HEADER } from '../protocol/messages.js';
+
+/** The most bytes one chunk carries: a node never sends more in one message, whatever a fetcher asks for. */
+export const CHUNK_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * The largest WebSocket message either side accepts. A chunk is its header plus at most CHUNK_LIMIT bytes, so
+ * twice the limit leaves ample room while still refusing a peer that tries to make us buffer without bound.
+ */
+export const OBJECT_MAX_PAYLOAD = 2 * CHUNK_LIMIT;
+
+/** A fetcher asks for `length` bytes of object `id` from `offset` (the server answers at most CHUNK_LIMIT). */
+export interface ChunkGet {
+  type: 'chunk.get';
+  reqId: number;
+  id: string;
+  offset: number;
+  length: number;
+}
+
+/**
+ * The answer to a chunk.get: the object's size and where these bytes go. The bytes themselves follow the header
+ * raw in the same WebSocket message (see encodeObjectFrame), so they are never v8-serialized or copied.
+ */
+export interface ChunkHeader {
+  type: 'chunk';
+  reqId: number;
+  id: string;
+  offset: number;
+  total: number;
+}
+
+/** The node does not hold the object (never made here, or already dropped with its job). */
+export interface ChunkMissing {
+  type: 'chunk.missing';
+  reqId: number;
+  id: string;
+}
+
+/** Every header on an object-transfer connection; kept out of src/protocol because only nodes speak it. */
+export type ObjectMessage = ChunkGet | ChunkHeader | ChunkMissing;
+
+/**
+ * The head of a frame: a 4-byte little-endian header length, then the v8-serialized header. A chunk's raw payload
+ * follows in the same WebSocket message but is sent as its own fragment, so the stored bytes are written as they
+ * are instead of being concatenated onto (or v8-serialized into) the header.
+ */
+export function encodeObjectFrame(header: ObjectMessage): Buffer {
+  const body = serialize(header);
+  const frame = Buffer.allocUnsafe(4 + body.byteLength);
+  frame.writeUInt32LE(body.byteLength, 0);
+  body.copy(frame, 4);
+  return frame;
+}
+
+/**
+ * Splits a received message (one buffer, or the fragments ws hands over with binaryType 'fragments') into its
+ * header and payload pieces. The payload stays as views of the received buffers so the reader copies it once,
+ * straight into its destination.
+ */
+export function decodeObjectFrame(message: Buffer | readonly Buffer[]): { header: ObjectMessage; payload: Buffer[] } {
+  let parts = Array.isArray(message) ? (message as readonly Buffer[]) : [message as Buffer];
+  let first = parts[0];
+  if (first === undefined || first.byteLength < 4) {
+    first = Buffer.concat(parts as Buffer[]);
+    parts = [first];
+  }
+  if (first.byteLength < 4) throw new Error('malformed object frame: shorter than its header length');
+  const headerEnd = 4 + first.readUInt32LE(0);
+  if (first.byteLength < headerEnd) {
+    // The header straddles fragments only if a peer fragments differently from ours: rare, so copy then.
+    first = Buffer.concat(parts as Buffer[]);
+    parts = [first];
+    if (first.byteLength < headerEnd) throw new Error('malformed object frame: truncated header');
+  }
+  const value: unknown = deserialize(first.subarray(4, headerEnd));
+  if (!isObjectMessage(value)) throw new Error('malformed object frame: unknown header');
+  const payload: Buffer[] = [];
+  if (first.byteLength > headerEnd) payload.push(first.subarray(headerEnd));
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i];
+    if (p !== undefined && p.byteLength > 0) payload.push(p);
+  }
+  return { header: value, payload };
+}
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+function isObjectMessage(v: unknown): v is ObjectMessage {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  if (!isCount(m.reqId) || typeof m.id !== 'string') return false;
+  switch (m.type) {
+    case 'chunk.get': return isCount(m.offset) && isCount(m.length);
+    case 'chunk': return isCount(m.offset) && isCount(m.total);
+    case 'chunk.missing': return true;
+    default: return false;
+  }
+}
+
+/** What an ObjectServer needs to listen and serve: where, the cluster token, and the node's objects. */
+export interface ObjectServerOptions {
+  host: string;
+  /** 0 picks any free port; listen() resolves to the one chosen. */
+  port: number;
+  token: string;
+  store: { get(id: string): Uint8Array | undefined };
+}
+
+
+/**
+ * Serves a node's stored objects to other nodes and drivers directly, in chunks of at most CHUNK_LIMIT, so large
+ * objects never pass through the head. Admission is the control plane's: the cluster token (401 without it,
+ * before any message is read) and the same protocol version (426 otherwise).
+ */
+export class ObjectServer {
+  private readonly server: Server;
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: OBJECT_MAX_PAYLOAD });
+  private readonly expected: Buffer;
+  private served = 0;
+  private requests = 0;
+  private largest = 0;
+
+  constructor(private readonly o: ObjectServerOptions) {
+    this.expected = createHash('sha256').update(o.token).digest();
+    this.server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === '/health') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: true }));
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found\n');
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!tokenMatches(req.headers.authorization, this.expected)) return refuse(socket, 401, 'a valid cluster token is required');
+      const refusal = versionRefusal(req.headers[PROTOCOL_HEADER]);
+      if (refusal) return refuse(socket, 426, refusal);
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    });
+  }
+
+  /** Payload bytes sent so far, over all connections (headers not counted). */
+  get bytesServed(): number {
+    return this.served;
+  }
+
+  /** chunk.get requests answered so far (missing objects included): with largestChunk, how transfers were split. */
+  get requestsServed(): number {
+    return this.requests;
+  }
+
+  /** The most payload bytes sent in one chunk so far; never above CHUNK_LIMIT. */
+  get largestChunk(): number {
+    return this.largest;
+  }
+
+  /** Open fetcher connections. */
+  get connections(): number {
+    return this.wss.clients.size;
+  }
+
+  private accept(ws: WebSocket): void {
+    ws.on('message', (data: Buffer) => {
+      let header: ObjectMessage;
+      try {
+        header = decodeObjectFrame(data).header;
+      } catch (e) {
+        return ws.close(1008, (e as Error).message.slice(0, 120));
+      }
+      if (header.type !== 'chunk.get') return ws.close(1008, `unexpected ${header.type} from a fetcher`);
+      this.serve(ws, header);
+    });
+    ws.on('error', () => ws.terminate());
+  }
+
+  private serve(ws: WebSocket, req: ChunkGet): void {
+    if (ws.readyState !== ws.OPEN) return;
+    this.requests++;
+    const data = this.o.store.get(req.id);
+    if (data === undefined) {
+      ws.send(encodeObjectFrame({ type: 'chunk.missing', reqId: req.reqId, id: req.id }));
+      return;
+    }
+    const total = data.byteLength;
+    const offset = Math.min(req.offset, total);
+    const end = Math.min(total, offset + Math.min(req.length, CHUNK_LIMIT));
+    // A view, not a copy: the stored bytes go to the socket as they are.
+    const slice = data.subarray(offset, end);
+    this.served += slice.byteLength;
+    this.largest = Math.max(this.largest, slice.byteLength);
+    const header = encodeObjectFrame({ type: 'chunk', reqId: req.reqId, id: req.id, offset, total });
+    // Two fragments of one message: the payload is written from the store's memory instead of being
+    // concatenated onto the header, and the fetcher receives header and payload as separate buffers.
+    ws.send(header, { binary: true, fin: false });
+    ws.send(slice, { binary: true, fin: true });
+  }
+
+  /** Starts listening; resolves to the port (useful with port 0). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.o.port, this.o.host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : this.o.port);
+      });
+    });
+  }
+
+  /** Stops listening and drops every connection; fetches in progress against this node fail. */
+  close(): Promise<void> {
+    for (const ws of this.wss.clients) ws.terminate();
+    return new Promise((resolve) => {
+      if (!this.server.listening) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}

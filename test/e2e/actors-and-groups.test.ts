@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import { TestCluster } from '../helpers/cluster.js';
+
+/** Each job asserts inside and prints its verdict; the test checks exit code and output. */
+const JOBS: Record<string, { job: string; stdout: RegExp[] }> = {
+  'calls from one caller run in submission order, even when an earlier call\'s argument is ready later': {
+    stdout: [/^order: 1,2,3,4,5$/m],
+    job: `
+import { get, main, remote } from 'raylaunch';
+export const later = remote(async function later(v: number, ms: number) { await new Promise((r) => setTimeout(r, ms)); return v; });
+export const Log = remote(class Log {
+  seen: number[] = [];
+  add(v: number) { this.seen.push(v); return this.seen.length; }
+  all() { return this.seen; }
+});
+main(async () => {
+  const log = Log.remote();
+  log.add.remote(later.remote(1, 800));
+  log.add.remote(2);
+  log.add.remote(later.remote(3, 300));
+  log.add.remote(4);
+  log.add.remote(5);
+  console.log('order: ' + (await get(log.all.remote())).join(','));
+});
+`,
+  },
+  'an async method finishes before the next starts; maxConcurrency > 1 lets calls overlap': {
+    stdout: [/^serial: max in flight 1$/m, /^concurrent: max in flight 3$/m],
+    job: `
+import { get, main, remote } from 'raylaunch';
+export const Gate = remote(class Gate {
+  now = 0; max = 0;
+  async work(ms: number) { this.now++; this.max = Math.max(this.max, this.now); await new Promise((r) => setTimeout(r, ms)); this.now--; return this.max; }
+  peak() { return this.max; }
+});
+main(async () => {
+  const serial = Gate.remote();
+  await get([1, 2, 3].map(() => serial.work.remote(100)));
+  console.log('serial: max in flight ' + (await get(serial.peak.remote())));
+  const wide = Gate.options({ maxConcurrency: 3 }).remote();
+  await get([1, 2, 3].map(() => wide.work.remote(300)));
+  console.log('concurrent: max in flight ' + (await get(wide.peak.remote())));
+});
+`,
+  },
+  'named actors: lookup by name, ActorNameTakenError on a clash, ActorNotFoundError on a miss': {
+    stdout: [/^shared: 15$/m, /^clash: ActorNameTakenError$/m, /^missing: ActorNotFoundError$/m, /^other namespace: ActorNotFoundError 7$/m],
+    job: `
+import { ActorNameTakenError, ActorNotFoundError, get, getActor, main, remote } from 'raylaunch';
+export const Counter = remote(class Counter {
+  n: number; constructor(start = 0) { this.n = start; }
+  incr(by = 1) { return (this.n += by); }
+});
+main(async () => {
+  Counter.options({ name: 'shared' }).remote(10);
+  const same = await getActor<typeof Counter>('shared');
+  console.log('shared: ' + (await get(same.incr.remote(5))));
+  const dup = Counter.options({ name: 'shared' }).remote(0);
+  try { await get(dup.incr.remote()); } catch (e) { console.log('clash: ' + (e instanceof ActorNameTakenError ? e.name : String(e))); }
+  try { await getActor('nobody'); } catch (e) { console.log('missing: ' + (e instanceof ActorNotFoundError ? e.name : String(e))); }
+  const elsewhere = Counter.options({ name: 'shared', namespace: 'team-b' }).remote(6);
+  let missName = '';
+  try { await getActor('shared', { namespace: 'team-c' }); } catch (e) { missName = (e as Error).name; }
+  console.log('other namespace: ' + missName + ' ' + (await get((await getActor<typeof Counter>('shared', { namespace: 'team-b' })).incr.remote())));
+  void elsewhere;
+});
+`,
+  },
+  'handles can be passed to tasks and to other actors, and used there': {
+    stdout: [/^total: 6$/m, /^via actor: 10$/m],
+    job: `
+import { get, main, remote, type ActorHandle } from 'raylaunch';
+export const Counter = remote(class Counter {
+  n = 0;
+  incr(by: number) { return (this.n += by); }
+  value() { return this.n; }
+});
+export const bump = remote(async function bump(c: ActorHandle<typeof Counter>, by: number) { return get(c.incr.remote(by)); });
+export const Relay = remote(class Relay {
+  async forward(c: ActorHandle<typeof Counter>, by: number) { return get(c.incr.remote(by)); }
+});
+main(async () => {
+  const c = Counter.remote();
+  await get([bump.remote(c, 1), bump.remote(c, 2), bump.remote(c, 3)]);
+  console.log('total: ' + (await get(c.value.remote())));
+  const r = Relay.remote();
+  console.log('via actor: ' + (await get(r.forward.remote(c, 4))));
+});
+`,
+  },
+  'cancel removes a queued task or (with force) stops a running one; kill ends an actor': {
+    stdout: [/^queued: TaskCancelledError$/m, /^running: TaskCancelledError$/m, /^killed: ActorDiedError$/m, /^restarted: 1$/m],
+    job: `
+import { ActorDiedError, cancel, get, kill, main, remote, TaskCancelledError } from 'raylaunch';
+export const sleepy = remote(async function sleepy(ms: number) { await new Promise((r) => setTimeout(r, ms)); return 'woke'; });
+export const Box = remote(class Box { n = 0; incr() { return ++this.n; } });
+const name = (e: unknown) => (e instanceof TaskCancelledError || e instanceof ActorDiedError ? (e as Error).name : String(e));
+main(async () => {
+  const blockers = Array.from({ length: 8 }, () => sleepy.remote(1500)); // fill every CPU
+  const queued = sleepy.remote(10);
+  await cancel(queued);
+  try { await get(queued); } catch (e) { console.log('queued: ' + name(e)); }
+  const running = blockers[0]!;
+  await new Promise((r) => setTimeout(r, 300));
+  await cancel(running, { force: true });
+  try { await get(running, { timeoutMs: 5000 }); } catch (e) { console.log('running: ' + name(e)); }
+  const b = Box.remote();
+  await get(b.incr.remote());
+  await kill(b);
+  try { await get(b.incr.remote()); } catch (e) { console.log('killed: ' + name(e)); }
+  const again = Box.options({ maxRestarts: 1 }).remote();
+  await get(again.incr.remote());
+  await kill(again, { noRestart: false });
+  console.log('restarted: ' + (await get(again.incr.remote())));
+});
+`,
+  },
+  'each placement strategy puts its bundles where it says, and work runs inside them': {
+    stdout: [/^PACK: 1 node$/m, /^STRICT_PACK: 1 node$/m, /^SPREAD: 2 nodes$/m, /^STRICT_SPREAD: 3 nodes$/m, /^in bundle: true$/m, /^infeasible: rejected$/m, /^freed: true$/m],
+    job: `
+import { availableResources, get, getRuntimeContext, main, placementGroup, remote, removePlacementGroup, type PlacementGroup } from 'raylaunch';
+export const where = remote(function where() { return getRuntimeContext().nodeId; });
+async function nodesOf(pg: PlacementGroup, n: number) {
+  return new Set(await get(Array.from({ length: n }, (_, i) => where.options({ placementGroup: pg, bundleIndex: i, numCpus: 0.5 }).remote())));
+}
+main(async () => {
+  const before = (await availableResources()).CPU;
+  for (const [strategy, bundles] of [['PACK', 2], ['STRICT_PACK', 2], ['SPREAD', 2], ['STRICT_SPREAD', 3]] as const) {
+    const pg = placementGroup(Array.from({ length: bundles }, () => ({ CPU: 1 })), { strategy });
+    await pg.ready({ timeoutMs: 10000 });
+    console.log(strategy + ': ' + (await nodesOf(pg, bundles)).size + ' node' + ((await nodesOf(pg, bundles)).size === 1 ? '' : 's'));
+    await removePlacementGroup(pg);
+  }
+  const pg = placementGroup([{ CPU: 2 }], { strategy: 'STRICT_PACK' });
+  await pg.ready({ timeoutMs: 10000 });
+  const reserved = (await availableResources()).CPU;
+  const inside = await get(where.options({ placementGroup: pg, bundleIndex: 0, numCpus: 2 }).remote());
+  console.log('in bundle: ' + (typeof inside === 'string' && reserved === (before ?? 0) - 2));
+  await removePlacementGroup(pg);
+  try { await placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' }).ready({ timeoutMs: 5000 }); console.log('infeasible: ready'); }
+  catch (e) { console.log('infeasible: ' + (/can never fit/.test((e as Error).message) ? 'rejected' : (e as Error).message)); }
+  await new Promise((r) => setTimeout(r, 200));
+  console.log('freed: ' + ((await availableResources()).CPU === before));
+});
+`,
+  },
+};
+
+describe('actors, cancel and placement groups on the process provider (end to end)', function () {
+  this.timeout(120_000);
+  const name = `act${process.pid}`;
+  const cluster = new TestCluster(name, TestCluster.processConfig(name));
+
+  before(async () => { await cluster.start(); });
+  after(async () => { await cluster.stop(); });
+
+  for (const [title, job] of Object.entries(JOBS)) {
+    it(title, async () => {
+      const dir = cluster.writeJob({ 'job.ts': job.job });
+      const r = await cluster.submit(join(dir, 'job.ts'));
+      assert.equal(r.code, 0, `exit code\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+      for (const re of job.stdout) assert.match(r.stdout, re);
+    });
+  }
+});
+
+describe('node loss and node-to-node objects (end to end)', function () {
+  this.timeout(120_000);
+  const name = `node${process.pid}`;
+  // The head offers no CPU, so every task and actor runs on the two workers.
+  const cluster = new TestCluster(name, TestCluster.processConfig(name, { headCpus: 0, workers: 2, workerCpus: 2 }));
+
+  before(async () => { await cluster.start(); });
+  after(async () => { await cluster.stop(); });
+
+  it('a killed worker node: its tasks are retried elsewhere within 5 s and its actor restarts with fresh state', async () => {
+    const dir = cluster.writeJob({
+      'job.ts': `
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { get, getRuntimeContext, main, remote } from 'raylaunch';
+export const Counter = remote(class Counter {
+  n = 0;
+  incr() { return ++this.n; }
+  node() { return getRuntimeContext().nodeId; }
+  killMyNode() { process.kill(process.ppid, 'SIGKILL'); return 'unreachable'; }
+}, { maxRestarts: 1 });
+export const work = remote(async function work(marker: string) {
+  const node = getRuntimeContext().nodeId;
+  const first = existsSync(marker) ? readFileSync(marker, 'utf8') : undefined;
+  if (!first) writeFileSync(marker, node);
+  await new Promise((r) => setTimeout(r, 1000));
+  return first === undefined ? 'first try on ' + node : 'retried (first try on ' + first + ')';
+});
+main(async () => {
+  const c = Counter.remote();
+  for (let i = 0; i < 5; i++) await get(c.incr.remote());
+  const doomed = await get(c.node.remote());
+  const tasks = [0, 1, 2, 3].map((i) => work.remote(process.cwd() + '/marker-' + i));
+  await new Promise((r) => setTimeout(r, 300));
+  c.killMyNode.remote();
+  const t0 = Date.now();
+  const results = await get(tasks, { timeoutMs: 5000 });
+  const retried = results.filter((r) => r.startsWith('retried (first try on ' + doomed + ')')).length;
+  console.log('tasks done in under 5 s: ' + (Date.now() - t0 < 5000) + '; retried from the dead node: ' + retried);
+  console.log('actor after restart: ' + (await get(c.incr.remote(), { timeoutMs: 5000 })) + ' on a new node: ' + ((await get(c.node.remote())) !== doomed));
+});
+`,
+    });
+    const r = await cluster.submit(join(dir, 'job.ts'));
+    assert.equal(r.code, 0, `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    assert.match(r.stdout, /^tasks done in under 5 s: true; retried from the dead node: 2$/m);
+    assert.match(r.stdout, /^actor after restart: 1 on a new node: true$/m);
+    const status = JSON.parse((await cluster.cli(['status', '-c', name, '--json'])).stdout) as { failures: { what: string; message: string }[] };
+    assert.ok(status.failures.some((f) => /died/.test(f.message)), 'status shows the failure');
+  });
+
+  it('a 100 MB object moves between two workers directly; the head relays under 1 MB', async () => {
+    const before = JSON.parse((await cluster.cli(['status', '-c', name, '--json'])).stdout) as { relayedBytes: number };
+    const dir = cluster.writeJob({
+      'job.ts': `
+import { get, getRuntimeContext, main, placementGroup, remote } from 'raylaunch';
+export const make = remote(function make() { return { node: getRuntimeContext().nodeId, data: new Float64Array(12_500_000).fill(1.5) }; });
+export const use = remote(function use(x: { node: string; data: Float64Array }) {
+  let sum = 0;
+  for (let i = 0; i < x.data.length; i += 1000) sum += x.data[i]!;
+  return { from: x.node, at: getRuntimeContext().nodeId, bytes: x.data.byteLength, sum };
+});
+main(async () => {
+  const pg = placementGroup([{ CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
+  await pg.ready({ timeoutMs: 10000 });
+  const made = make.options({ placementGroup: pg, bundleIndex: 0 }).remote();
+  const t0 = performance.now();
+  const r = await get(use.options({ placementGroup: pg, bundleIndex: 1 }).remote(made));
+  const ms = performance.now() - t0;
+  console.log('moved ' + r.bytes + ' bytes between different nodes: ' + (r.from !== r.at) + '; checksum ' + r.sum);
+  console.log('make+transfer+use: ' + ms.toFixed(0) + ' ms (' + (r.bytes / 1e6 / (ms / 1000)).toFixed(0) + ' MB/s upper bound)');
+});
+`,
+    });
+    const r = await cluster.submit(join(dir, 'job.ts'));
+    assert.equal(r.code, 0, `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    assert.match(r.stdout, /^moved 100000000 bytes between different nodes: true; checksum 18750$/m);
+    const after = JSON.parse((await cluster.cli(['status', '-c', name, '--json'])).stdout) as { relayedBytes: number };
+    assert.ok(after.relayedBytes - before.relayedBytes < 1_000_000, `the head relayed ${after.relayedBytes - before.relayedBytes} bytes`);
+    console.log(`      ${r.stdout.trim().split('\n').pop() ?? ''}`);
+  });
+});
