@@ -25,8 +25,26 @@ export function formatStatus(s: ClusterStatus): string {
   lines.push('', `tasks: ${s.tasks.pending} pending, ${s.tasks.running} running, ${s.tasks.finished} finished, ${s.tasks.failed} failed`);
   const pending = s.demands.filter((d) => !d.infeasible);
   const infeasible = s.demands.filter((d) => d.infeasible);
-  if (pending.length > 0) lines.push(`pending demands (waiting for room): ${pending.map((d) => `${formatResources(d.resources)} x${d.count}`).join(', ')}`);
+  if (pending.length > 0) lines.push(`pending demands (waiting for room): ${pending.map((d) => `${formatResources(d.resources)} x${d.count}${d.source === 'task' ? '' : ` (${d.source.replace('_', ' ')})`}`).join(', ')}`);
   if (infeasible.length > 0) lines.push(`infeasible (no node type offers this): ${infeasible.map((d) => `${formatResources(d.resources)} x${d.count}`).join(', ')}`);
+  const actors = s.actors.filter((a) => a.state !== 'DEAD');
+  if (actors.length > 0) {
+    lines.push('', ...table([
+      ['ACTOR', 'CLASS', 'NAME', 'STATE', 'NODE', 'RESTARTS'],
+      ...actors.map((a) => [a.actorId, a.cls, a.name ?? '', a.state, a.nodeId ?? '', String(a.restarts)]),
+    ]));
+  }
+  if (s.placementGroups.length > 0) {
+    lines.push('', ...table([
+      ['PLACEMENT GROUP', 'STRATEGY', 'STATE', 'BUNDLES'],
+      ...s.placementGroups.map((g) => [g.name ?? g.pgId, g.strategy, g.state, g.bundles.map((b) => `${formatResources(b.resources)}@${b.nodeId ?? '-'}`).join(' ')]),
+    ]));
+  }
+  if (s.requestedResources.length > 0) lines.push('', `requested resources: ${s.requestedResources.map((r) => formatResources(r)).join(', ')}`);
+  if (s.failures.length > 0) {
+    lines.push('', `recent failures (${s.tasks.failed} tasks failed in all):`);
+    for (const f of s.failures.slice(-10)) lines.push(`  ${new Date(f.at).toISOString().slice(11, 19)}  ${f.kind.padEnd(10)} ${f.what}: ${f.message}`);
+  }
   if (s.jobs.length > 0) {
     lines.push('', ...table([
       ['JOB', 'STATE', 'EXIT', 'NAME'],

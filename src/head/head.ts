@@ -1,5 +1,5 @@
 import type { Clock } from '../common/clock.js';
-import { type Fixed, fromFixed, toFixed } from '../common/resources.js';
+import { type Fixed, formatResources, fromFixed, toFixed } from '../common/resources.js';
 import type { ClusterConfig } from '../config/types.js';
 import { RUNTIME_VERSION } from '../config/hash.js';
 import type { ClusterStatus, ErrorInfo, FailureView, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
@@ -172,9 +172,12 @@ export class Head {
         peer.nodeId = m.nodeId;
         return this.resourcesChanged();
       case 'heartbeat': return this.nodes.heartbeat(m.nodeId, now);
-      case 'submit':
-        this.tasks.submit(m.task);
+      case 'submit': {
+        const misfit = this.placementMisfit(m.task.placement, m.task.resources, m.task.name);
+        if (misfit) this.objects.set(m.task.returnId, misfit, m.task.jobId);
+        else this.tasks.submit(m.task);
         return this.objects.subscribe(m.task.owner, m.task.returnId);
+      }
       case 'task.done': return this.tasks.done(m.taskId, m.attempt, m.value);
       case 'task.crashed': return this.tasks.crashed(m.taskId, m.attempt, m.reason, m.pid);
       case 'task.blocked': return this.tasks.blocked(m.taskId);
@@ -182,7 +185,14 @@ export class Head {
       case 'cancel':
         if (!this.tasks.cancel(m.id, m.force, m.recursive)) this.actors.cancel(m.id);
         return;
-      case 'actor.create': return this.actors.create(m.actor);
+      case 'actor.create': {
+        const misfit = this.placementMisfit(m.actor.placement, m.actor.place, m.actor.name);
+        if (misfit?.kind === 'error') {
+          this.recordFailure({ kind: 'placement', what: m.actor.name, message: misfit.error.message, nodeId: '' });
+          return this.toClient(m.actor.owner, { type: 'warning', client: m.actor.owner, message: misfit.error.message });
+        }
+        return this.actors.create(m.actor);
+      }
       case 'actor.ready': return this.actors.ready(m.actorId, m.attempt);
       case 'actor.failed': return this.actors.startFailed(m.actorId, m.attempt, m.error);
       case 'actor.died': return this.actors.died(m.actorId, m.attempt, m.reason);
@@ -232,6 +242,19 @@ export class Head {
       default:
         return;
     }
+  }
+
+  /** Work asked to run in a placement group none of whose bundles could ever hold it fails now, not never. */
+  private placementMisfit(placement: { pgId: string; bundleIndex: number } | undefined, need: Fixed, name: string): ObjectValue | undefined {
+    if (!placement || this.groups.fitsBundle(placement.pgId, placement.bundleIndex, need)) return undefined;
+    const where = placement.bundleIndex < 0 ? 'any bundle' : `bundle ${placement.bundleIndex}`;
+    return {
+      kind: 'error',
+      error: {
+        kind: 'placement', name: 'RaylaunchRuntimeError', stack: '', taskName: name, nodeId: '', pid: 0,
+        message: `${name} needs ${formatResources(fromFixed(need))}, more than ${where} of placement group ${placement.pgId} holds (or the group does not exist)`,
+      },
+    };
   }
 
   /** A driver's large put stays on the head node (drivers run there), like a task's large result on its node. */

@@ -42,6 +42,7 @@ export class Agent {
   private readonly bundleRequests = new Map<number, (bundle: Uint8Array | null) => void>();
   private readonly bundles = new Map<string, Promise<string>>();
   private readonly namespaces = new Map<string, string>();
+  private readonly callJobs = new Map<string, string>();
   /** Actors hosted here: one worker process each, started by the head's actor.start. */
   private readonly actors = new Map<string, { proc: WorkerProc | undefined; start: MessageOf<'actor.start'>; pending: Message[] }>();
   private heartbeat: NodeJS.Timeout | undefined;
@@ -94,6 +95,7 @@ export class Agent {
       case 'actor.run': {
         const a = this.actors.get(m.call.actorId);
         if (!a) return;
+        this.callJobs.set(m.call.callId, m.call.jobId);
         if (a.proc?.ready) a.proc.child.send([m] satisfies Message[]);
         else a.pending.push(m);
         return;
@@ -178,8 +180,10 @@ export class Agent {
         return;
       }
       case 'actor.done': {
-        const actor = this.actorOf(p);
-        this.toHead.push({ ...m, value: this.keep(`${m.callId}.r`, m.value, actor?.start.actor.jobId ?? '') });
+        // The result belongs to the caller's job (a detached actor outlives the job that made it).
+        const jobId = this.callJobs.get(m.callId) ?? this.actorOf(p)?.start.actor.jobId ?? '';
+        this.callJobs.delete(m.callId);
+        this.toHead.push({ ...m, value: this.keep(`${m.callId}.r`, m.value, jobId) });
         return;
       }
       case 'task.done': {

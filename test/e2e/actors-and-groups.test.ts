@@ -156,6 +156,32 @@ describe('actors, cancel and placement groups on the process provider (end to en
   before(async () => { await cluster.start(); });
   after(async () => { await cluster.stop(); });
 
+  it('a detached actor outlives its job; a job-scoped one dies with it', async () => {
+    const first = cluster.writeJob({ 'job.ts': `
+import { get, main, remote } from 'raylaunch';
+export const Store = remote(class Store { v = ''; set(v: string) { this.v = v; return v; } read() { return this.v; } });
+main(async () => {
+  const keep = Store.options({ name: 'keeper', namespace: 'svc', lifetime: 'detached' }).remote();
+  const temp = Store.options({ name: 'temp', namespace: 'svc' }).remote();
+  await get([keep.set.remote('kept across jobs'), temp.set.remote('gone')]);
+});
+` });
+    const second = cluster.writeJob({ 'job.ts': `
+import { get, getActor, kill, main } from 'raylaunch';
+main(async () => {
+  const keep = await getActor('keeper', { namespace: 'svc' });
+  console.log('detached: ' + (await get(keep.read.remote())));
+  try { await getActor('temp', { namespace: 'svc' }); console.log('temp: found'); } catch (e) { console.log('temp: ' + (e as Error).name); }
+  await kill(keep);
+});
+` });
+    assert.equal((await cluster.submit(join(first, 'job.ts'))).code, 0);
+    const r = await cluster.submit(join(second, 'job.ts'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^detached: kept across jobs$/m);
+    assert.match(r.stdout, /^temp: ActorNotFoundError$/m);
+  });
+
   for (const [title, job] of Object.entries(JOBS)) {
     it(title, async () => {
       const dir = cluster.writeJob({ 'job.ts': job.job });

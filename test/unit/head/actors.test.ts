@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'mocha';
+import { toFixed } from '../../../src/common/resources.js';
+import { ActorManager } from '../../../src/head/actors.js';
+import { MemoryStore } from '../../../src/head/gcs/store.js';
+import { NodeTable } from '../../../src/head/nodes.js';
+import { ObjectDirectory } from '../../../src/head/objects.js';
+import type { Slots } from '../../../src/head/slots.js';
+import type { ActorCall, ActorSpec, Message, ObjectValue } from '../../../src/protocol/messages.js';
+
+const inline = (n: number): ObjectValue => ({ kind: 'inline', data: new Uint8Array([n]) });
+
+function actor(id: string, o: Partial<ActorSpec> = {}): ActorSpec {
+  return {
+    actorId: id, jobId: 'job', owner: 'driver', cls: 'C', name: 'C', methods: ['m'], ctorArgs: [], deps: [],
+    place: toFixed({ CPU: 1 }), hold: toFixed({}), maxRestarts: 0, maxTaskRetries: 0, maxConcurrency: 1, namespace: 'ns', lifetime: 'job', ...o,
+  };
+}
+
+const call = (actorId: string, n: number, o: Partial<ActorCall> = {}): ActorCall => ({
+  callId: `c${n}`, actorId, jobId: 'job', owner: 'driver', method: 'm', args: [], deps: [], returnId: `c${n}.r`, ...o,
+});
+
+describe('actor lifecycle (ActorManager)', () => {
+  let nodes: NodeTable;
+  let objects: ObjectDirectory;
+  let actors: ActorManager;
+  let sent: { nodeId: string; m: Message }[];
+
+  beforeEach(() => {
+    nodes = new NodeTable(new MemoryStore());
+    objects = new ObjectDirectory(() => undefined);
+    sent = [];
+    const slots: Slots = {
+      candidates: () => nodes.alive().map((n) => ({ nodeId: n.nodeId, total: n.total, available: n.available })),
+      acquire: (s, need) => nodes.acquire(s, need), release: (s, need) => nodes.release(s, need),
+      nodeOf: (s) => (nodes.get(s)?.state === 'ALIVE' ? s : undefined),
+    };
+    actors = new ActorManager({ objects, slots, send: (nodeId, m) => sent.push({ nodeId, m }), failed: () => undefined, resourcesFreed: () => actors.place() });
+  });
+
+  const addNode = (id: string, cpu: number) => nodes.register({ nodeId: id, nodeType: 'w', kind: 'worker', address: '', pid: 1, resources: { CPU: cpu } }, 0);
+  const runs = () => sent.filter((s) => s.m.type === 'actor.run').map((s) => (s.m.type === 'actor.run' ? s.m.call.callId : ''));
+  const errorKind = (id: string) => { const v = objects.get(id); return v?.kind === 'error' ? v.error.kind : v?.kind; };
+
+  it('needs 1 CPU free to be placed but holds none unless asked', () => {
+    addNode('n1', 1);
+    actors.create(actor('a'));
+    assert.equal(sent[0]?.m.type, 'actor.start');
+    assert.deepEqual(nodes.get('n1')?.available, toFixed({ CPU: 1 }));
+    actors.create(actor('b', { place: toFixed({ CPU: 1 }), hold: toFixed({ CPU: 1 }) }));
+    assert.equal(nodes.get('n1')?.available.CPU ?? 0, 0);
+  });
+
+  it('delivers one caller\'s calls in order, holding later calls behind an earlier call\'s argument', () => {
+    addNode('n1', 1);
+    actors.create(actor('a'));
+    actors.ready('a', 1);
+    actors.call(call('a', 1, { deps: ['slow'] }));
+    actors.call(call('a', 2));
+    assert.deepEqual(runs(), []);
+    objects.set('slow', inline(1), 'job');
+    assert.deepEqual(runs(), ['c1', 'c2']);
+  });
+
+  it('another caller is not held up by the first one\'s pending argument', () => {
+    addNode('n1', 1);
+    actors.create(actor('a'));
+    actors.ready('a', 1);
+    actors.call(call('a', 1, { deps: ['slow'] }));
+    actors.call(call('a', 2, { owner: 'other' }));
+    assert.deepEqual(runs(), ['c2']);
+  });
+
+  it('restarts within maxRestarts; calls in flight fail with ActorDiedError', () => {
+    addNode('n1', 1);
+    actors.create(actor('a', { maxRestarts: 1 }));
+    actors.ready('a', 1);
+    actors.call(call('a', 1));
+    actors.died('a', 1, 'exited with code 1');
+    assert.equal(errorKind('c1.r'), 'actor-died');
+    assert.equal(sent.filter((s) => s.m.type === 'actor.start').length, 2);
+    actors.ready('a', 2);
+    actors.call(call('a', 2));
+    actors.died('a', 2, 'exited with code 1');
+    assert.equal(errorKind('c2.r'), 'actor-died');
+    actors.call(call('a', 3));
+    assert.equal(errorKind('c3.r'), 'actor-died', 'no restarts left: dead');
+  });
+
+  it('with maxTaskRetries, calls in flight are delivered again after the restart, in order', () => {
+    addNode('n1', 1);
+    actors.create(actor('a', { maxRestarts: 1, maxTaskRetries: 1 }));
+    actors.ready('a', 1);
+    actors.call(call('a', 1));
+    actors.call(call('a', 2));
+    actors.died('a', 1, 'was killed');
+    actors.call(call('a', 3));
+    actors.ready('a', 2);
+    assert.deepEqual(runs(), ['c1', 'c2', 'c1', 'c2', 'c3']);
+    actors.done('c1', 'a', 1, inline(9)); // a reply from the dead incarnation is ignored
+    assert.equal(objects.get('c1.r'), undefined);
+    actors.done('c1', 'a', 2, inline(1));
+    assert.deepEqual(objects.get('c1.r'), inline(1));
+  });
+
+  it('a name is unique among live actors of a namespace, and free again once its actor died', () => {
+    addNode('n1', 4);
+    actors.create(actor('a', { actorName: 'x' }));
+    actors.create(actor('b', { actorName: 'x' }));
+    actors.call(call('b', 1));
+    assert.equal(errorKind('c1.r'), 'name-taken');
+    actors.create(actor('c', { actorName: 'x', namespace: 'other' }));
+    assert.equal(actors.lookup('x', 'other')?.actorId, 'c');
+    actors.kill('a', true);
+    actors.died('a', 1, 'was killed');
+    assert.equal(actors.lookup('x', 'ns'), null);
+    actors.create(actor('d', { actorName: 'x' }));
+    assert.equal(actors.lookup('x', 'ns')?.actorId, 'd');
+  });
+
+  it('a killed actor does not restart; calls after the kill fail', () => {
+    addNode('n1', 1);
+    actors.create(actor('a', { maxRestarts: 5 }));
+    actors.ready('a', 1);
+    actors.kill('a', true);
+    actors.call(call('a', 1));
+    actors.died('a', 1, 'was killed by SIGKILL');
+    assert.equal(errorKind('c1.r'), 'actor-died');
+    assert.equal(sent.filter((s) => s.m.type === 'actor.start').length, 1);
+  });
+
+  it('an actor on a node that dies restarts on another node', () => {
+    addNode('n1', 1);
+    actors.create(actor('a', { maxRestarts: 1 }));
+    addNode('n2', 1);
+    nodes.markDead('n1', 1);
+    actors.nodeDied('n1');
+    const starts = sent.filter((s) => s.m.type === 'actor.start').map((s) => s.nodeId);
+    assert.deepEqual(starts, ['n1', 'n2']);
+  });
+
+  it('a job that ends kills its actors but not detached ones', () => {
+    addNode('n1', 4);
+    actors.create(actor('a'));
+    actors.create(actor('d', { lifetime: 'detached' }));
+    actors.ready('a', 1);
+    actors.ready('d', 1);
+    actors.jobEnded('job');
+    assert.deepEqual(sent.filter((s) => s.m.type === 'actor.stop').map((s) => (s.m.type === 'actor.stop' ? s.m.actorId : '')), ['a']);
+  });
+});

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'mocha';
+import { toFixed } from '../../../src/common/resources.js';
+import { MemoryStore } from '../../../src/head/gcs/store.js';
+import { NodeTable } from '../../../src/head/nodes.js';
+import { PlacementGroups } from '../../../src/head/placement-groups.js';
+import type { PlacementGroupSpec, Strategy } from '../../../src/protocol/messages.js';
+
+const spec = (pgId: string, strategy: Strategy, cpus: number[]): PlacementGroupSpec => ({
+  pgId, jobId: 'job', owner: 'driver', strategy, bundles: cpus.map((c) => toFixed({ CPU: c })),
+});
+
+describe('placement groups (PlacementGroups)', () => {
+  let nodes: NodeTable;
+  let groups: PlacementGroups;
+  let notes: string[];
+
+  beforeEach(() => {
+    nodes = new NodeTable(new MemoryStore());
+    notes = [];
+    groups = new PlacementGroups({
+      nodes, notify: (_c, pgId, state) => notes.push(`${pgId}:${state}`),
+      limits: () => ({ shapes: [toFixed({ CPU: 2 })], maxNodes: 3 }), resourcesFreed: () => undefined,
+    });
+  });
+  const addNode = (id: string, cpu: number) => nodes.register({ nodeId: id, nodeType: 'w', kind: 'worker', address: '', pid: 1, resources: { CPU: cpu } }, 0);
+  const where = (pgId: string) => groups.views().find((g) => g.pgId === pgId)?.bundles.map((b) => b.nodeId);
+
+  it('reserves all bundles at once and takes them out of the nodes\' free resources', () => {
+    addNode('a', 2);
+    addNode('b', 2);
+    groups.create(spec('g', 'STRICT_SPREAD', [1, 1]));
+    assert.deepEqual(notes, ['g:CREATED']);
+    assert.deepEqual(where('g'), ['a', 'b']);
+    assert.deepEqual(nodes.get('a')?.available, toFixed({ CPU: 1 }));
+  });
+
+  it('waits (a pending demand of every bundle) until it can be reserved whole', () => {
+    addNode('a', 2);
+    groups.create(spec('g', 'STRICT_SPREAD', [1, 1]));
+    assert.deepEqual(notes, []);
+    assert.equal(groups.demands().length, 2);
+    assert.deepEqual(nodes.get('a')?.available, toFixed({ CPU: 2 }), 'nothing is held while waiting');
+    addNode('b', 2);
+    groups.place();
+    assert.deepEqual(notes, ['g:CREATED']);
+  });
+
+  it('a group that can never fit is infeasible at once', () => {
+    addNode('a', 2);
+    groups.create(spec('big', 'STRICT_PACK', [2, 2]));
+    groups.create(spec('wide', 'STRICT_SPREAD', [1, 1, 1, 1]));
+    assert.deepEqual(notes, ['big:INFEASIBLE', 'wide:INFEASIBLE']);
+  });
+
+  it('work inside a bundle uses the bundle\'s resources, not the node\'s', () => {
+    addNode('a', 2);
+    groups.create(spec('g', 'PACK', [1]));
+    const [slot] = groups.candidates('g', 0);
+    assert.ok(slot);
+    groups.acquire(slot.nodeId, toFixed({ CPU: 1 }));
+    assert.equal(groups.candidates('g', 0)[0]?.available.CPU ?? 0, 0);
+    assert.deepEqual(nodes.get('a')?.available, toFixed({ CPU: 1 }));
+    assert.equal(groups.nodeOf(slot.nodeId), 'a');
+  });
+
+  it('removing a group gives its free resources back to the nodes', () => {
+    addNode('a', 2);
+    groups.create(spec('g', 'PACK', [1, 1]));
+    groups.remove('g');
+    assert.deepEqual(nodes.get('a')?.available, toFixed({ CPU: 2 }));
+    assert.deepEqual(groups.views(), []);
+  });
+
+  it('bundles on a node that died are reserved again elsewhere, keeping STRICT_SPREAD', () => {
+    addNode('a', 2);
+    addNode('b', 2);
+    groups.create(spec('g', 'STRICT_SPREAD', [1, 1]));
+    addNode('c', 2);
+    nodes.markDead('a', 1);
+    groups.nodeDied('a');
+    assert.deepEqual(where('g'), ['c', 'b']);
+    assert.equal(groups.views()[0]?.state, 'CREATED');
+  });
+});
