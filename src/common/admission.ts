@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { PROTOCOL_VERSION } from '../protocol/messages.js';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protocol/messages.js';
 
 /**
  * Admission to raylaunch's listeners (the head's control plane, every node's object server): the cluster token
@@ -32,3 +33,33 @@ export function refuse(socket: Duplex, code: number, text: string): void {
   socket.destroy();
 }
 
+
+export interface GuardedServer {
+  server: Server;
+  wss: WebSocketServer;
+}
+
+/**
+ * An HTTP server (GET /health answers `health()`) whose WebSocket upgrades are admitted only with the cluster
+ * token and this protocol version; admitted sockets go to `accept`.
+ */
+export function guardedServer(o: { token: string; maxPayload: number; health(): Record<string, unknown>; accept(ws: WebSocket): void }): GuardedServer {
+  const expected = digest(o.token);
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: o.maxPayload });
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(o.health()));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found\n');
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!tokenMatches(req.headers.authorization, expected)) return refuse(socket, 401, 'a valid cluster token is required');
+    const refusal = versionRefusal(req.headers[PROTOCOL_HEADER]);
+    if (refusal) return refuse(socket, 426, refusal);
+    wss.handleUpgrade(req, socket, head, (ws) => o.accept(ws));
+  });
+  return { server, wss };
+}

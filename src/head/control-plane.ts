@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { Server } from 'node:http';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { Batcher } from '../common/batcher.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
-import { type Message, PROTOCOL_HEADER, type Role } from '../protocol/messages.js';
-import { refuse, tokenMatches, versionRefusal } from '../common/admission.js';
+import type { Message, Role } from '../protocol/messages.js';
+import { guardedServer } from '../common/admission.js';
 
 /** One connection to the head: a node's agent, a driver or a CLI (or the head's own agent, in process). */
 export interface Peer {
@@ -38,26 +36,10 @@ let peerSeq = 0;
  */
 export class ControlPlane {
   private readonly server: Server;
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
-  private readonly expected: Buffer;
+  private readonly wss: WebSocketServer;
 
   constructor(private readonly o: ControlPlaneOptions) {
-    this.expected = createHash('sha256').update(o.token).digest();
-    this.server = createServer((req, res) => {
-      if (req.method === 'GET' && req.url === '/health') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(o.health()));
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found\n');
-    });
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!tokenMatches(req.headers.authorization, this.expected)) return refuse(socket, 401, 'a valid cluster token is required');
-      const refusal = versionRefusal(req.headers[PROTOCOL_HEADER]);
-      if (refusal) return refuse(socket, 426, refusal);
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
-    });
+    ({ server: this.server, wss: this.wss } = guardedServer({ token: o.token, maxPayload: 256 * 1024 * 1024, health: o.health, accept: (ws) => this.accept(ws) }));
   }
 
   private accept(ws: WebSocket): void {

@@ -1,10 +1,7 @@
-import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Server } from 'node:http';
 import { deserialize, serialize } from 'node:v8';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { refuse, tokenMatches, versionRefusal } from '../common/admission.js';
-import { PROTOCOL_HEADER } from '../protocol/messages.js';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { guardedServer } from '../common/admission.js';
 
 /** The most bytes one chunk carries: a node never sends more in one message, whatever a fetcher asks for. */
 export const CHUNK_LIMIT = 8 * 1024 * 1024;
@@ -121,29 +118,13 @@ export interface ObjectServerOptions {
  */
 export class ObjectServer {
   private readonly server: Server;
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: OBJECT_MAX_PAYLOAD });
-  private readonly expected: Buffer;
+  private readonly wss: WebSocketServer;
   private served = 0;
   private requests = 0;
   private largest = 0;
 
   constructor(private readonly o: ObjectServerOptions) {
-    this.expected = createHash('sha256').update(o.token).digest();
-    this.server = createServer((req, res) => {
-      if (req.method === 'GET' && req.url === '/health') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ ok: true }));
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found\n');
-    });
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!tokenMatches(req.headers.authorization, this.expected)) return refuse(socket, 401, 'a valid cluster token is required');
-      const refusal = versionRefusal(req.headers[PROTOCOL_HEADER]);
-      if (refusal) return refuse(socket, 426, refusal);
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
-    });
+    ({ server: this.server, wss: this.wss } = guardedServer({ token: o.token, maxPayload: OBJECT_MAX_PAYLOAD, health: () => ({ ok: true }), accept: (ws) => this.accept(ws) }));
   }
 
   /** Payload bytes sent so far, over all connections (headers not counted). */
