@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import type { LoadedConfig } from '../config/load.js';
 import { loadConfig } from '../config/load.js';
 import { clusterFromFlagOrLast, isConfigArg } from '../launcher/cluster-state.js';
+import { UsageError } from '../common/errors.js';
 import { renderProblem } from './render.js';
 
 export const clusterFlag = Flags.string({ char: 'c', description: 'Cluster name (instead of CONFIG). Default: the cluster of the most recent `up`.', helpValue: 'NAME' });
@@ -17,4 +18,16 @@ export async function resolveCluster(first: string | undefined, flag: string | u
 
 export function printWarnings(loaded: LoadedConfig | undefined): void {
   for (const w of loaded?.warnings ?? []) process.stderr.write(`${renderProblem(w)}\n`);
+}
+
+/** `[CONFIG] ARG…`: the first positional is the cluster config only if it is YAML. */
+export function splitConfig(argv: readonly string[]): { configArg: string | undefined; rest: string[] } {
+  return isConfigArg(argv[0]) ? { configArg: argv[0], rest: argv.slice(1) } : { configArg: undefined, rest: [...argv] };
+}
+
+/** The job id of a `job …` command, or a usage error saying where it goes. */
+export function jobIdArg(rest: readonly string[], command: string): string {
+  const id = rest[0];
+  if (!id) throw new UsageError('missing the job id', { hint: `raylaunch job ${command} [CONFIG] JOB_ID (raylaunch job list shows them)` });
+  return id;
 }

@@ -1,7 +1,7 @@
 import { formatResources } from '../common/resources.js';
 import type { DownResult } from '../launcher/down.js';
 import type { UpResult } from '../launcher/up.js';
-import type { ClusterStatus } from '../protocol/messages.js';
+import type { ClusterStatus, JobView } from '../protocol/messages.js';
 
 /** Columns padded to their widest cell; the last column is not padded. */
 export function table(rows: string[][]): string[] {
@@ -45,12 +45,7 @@ export function formatStatus(s: ClusterStatus): string {
     lines.push('', `recent failures (${s.tasks.failed} tasks failed in all):`);
     for (const f of s.failures.slice(-10)) lines.push(`  ${new Date(f.at).toISOString().slice(11, 19)}  ${f.kind.padEnd(10)} ${f.what}: ${f.message}`);
   }
-  if (s.jobs.length > 0) {
-    lines.push('', ...table([
-      ['JOB', 'STATE', 'EXIT', 'NAME'],
-      ...s.jobs.map((j) => [j.jobId, j.state, j.exitCode === null ? '' : String(j.exitCode), j.name]),
-    ]));
-  }
+  if (s.jobs.length > 0) lines.push('', formatJobs(s.jobs));
   return lines.join('\n');
 }
 
@@ -73,4 +68,13 @@ export function formatUp(r: UpResult, configArg: string | undefined): string {
 export function formatDown(r: DownResult): string {
   if (!r.existed) return `cluster ${r.cluster_name} is not running; nothing to do`;
   return `cluster ${r.cluster_name} is down (${r.terminated.length} ${r.terminated.length === 1 ? 'node' : 'nodes'} stopped)${r.logs ? `; logs of the last run: ${r.logs}` : ''}`;
+}
+
+export function formatJobs(jobs: readonly JobView[]): string {
+  if (jobs.length === 0) return 'no jobs yet';
+  const time = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
+  return table([
+    ['JOB', 'STATE', 'EXIT', 'NAME', 'STARTED', 'ENDED'],
+    ...jobs.map((j) => [j.jobId, j.state, j.exitCode === null ? '' : String(j.exitCode), j.name, time(j.startedAt), time(j.endedAt)]),
+  ]).join('\n');
 }

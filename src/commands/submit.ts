@@ -1,23 +1,40 @@
 import { Args, Flags } from '@oclif/core';
 import { basename } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { BaseCommand } from '../cli/base-command.js';
 import { clusterFlag, printWarnings, resolveCluster } from '../cli/cluster-arg.js';
 import { UsageError } from '../common/errors.js';
 import { bundleJob } from '../launcher/bundle.js';
 import { isConfigArg } from '../launcher/cluster-state.js';
+import { DEFAULT_UPLOAD_LIMIT_MB, packWorkingDir } from '../launcher/working-dir.js';
 import { Session } from '../launcher/session.js';
 import type { JobState } from '../protocol/messages.js';
 
 export interface SubmitResult { cluster_name: string; job_id: string; state: JobState | 'SUBMITTED'; exit_code: number | null }
 
+/** `--env K=V` flags as a map; a malformed one is a usage error. */
+export function parseEnv(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const p of pairs) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(p);
+    if (!m?.[1]) throw new UsageError(`--env ${p} is not NAME=VALUE`, { hint: 'e.g. --env LOG_LEVEL=debug (repeat --env for more)' });
+    if (m[1].startsWith('RAYLAUNCH_')) throw new UsageError(`--env ${m[1]}: RAYLAUNCH_ variables are raylaunch's own`, { hint: 'use another name' });
+    env[m[1]] = m[2] ?? '';
+  }
+  return env;
+}
+
 export default class Submit extends BaseCommand {
   static override summary = 'Run a TypeScript job on a cluster.';
   static override description = `Bundles JOB (a .ts or .js file and everything it imports, with esbuild), sends it to the \
 cluster's head, which starts its driver, and streams the driver's output here; exits with the job's exit code. \
-Arguments after -- go to the job (main() receives them). Ctrl-C (SIGINT) or SIGTERM stops the job and exits 130.`;
+Arguments after -- go to the job (main() receives them). --working-dir uploads a folder (honouring .gitignore) \
+that the driver and its worker processes run in; --env sets variables for them. On a terminal, Ctrl-C asks \
+whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops the job and exits 130.`;
   static override examples = [
     { description: 'Run the example job on the example cluster.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml examples/hello.ts' },
     { description: 'Pass arguments to the job.', command: '<%= config.bin %> <%= command.id %> job.ts -- --rounds 3' },
+    { description: 'Run in an uploaded folder with a variable set.', command: '<%= config.bin %> <%= command.id %> job.ts --working-dir ./data --env MODE=fast' },
   ];
   static override strict = false;
   static override args = {
@@ -26,7 +43,10 @@ Arguments after -- go to the job (main() receives them). Ctrl-C (SIGINT) or SIGT
   };
   static override flags = {
     cluster: clusterFlag,
-    'no-wait': Flags.boolean({ description: 'Print the job id and return without streaming its output.' }),
+    'no-wait': Flags.boolean({ description: 'Print the job id (and how to follow it) and return without streaming its output.' }),
+    'working-dir': Flags.string({ description: 'Upload this folder (honouring .gitignore) as the working directory of the driver and its worker processes.', helpValue: 'DIR' }),
+    env: Flags.string({ description: 'Set an environment variable for the driver and its worker processes (repeatable).', helpValue: 'K=V', multiple: true }),
+    'max-upload-mb': Flags.integer({ description: 'Largest --working-dir upload, in MB.', default: DEFAULT_UPLOAD_LIMIT_MB, min: 1 }),
   };
   static override enableJsonFlag = true;
 
@@ -39,21 +59,39 @@ Arguments after -- go to the job (main() receives them). Ctrl-C (SIGINT) or SIGT
     if (!jobFile) throw new UsageError('missing the job file', { hint: 'raylaunch submit [CONFIG] job.ts [-- args…]' });
     const target = await resolveCluster(configArg, flags.cluster);
     printWarnings(target.loaded);
+    const env = parseEnv(flags.env ?? []);
+    const workingDir = flags['working-dir'] ? packWorkingDir(flags['working-dir'], flags['max-upload-mb']).packed : undefined;
     const bundle = await bundleJob(jobFile);
     const session = await Session.open(target.name);
-    const jobId = await session.submitJob({ name: basename(jobFile), bundle, args: jobArgs, env: {} });
+    const jobId = await session.submitJob({ name: basename(jobFile), bundle, args: jobArgs, env, ...(workingDir ? { workingDir } : {}) });
+    const followHint = `raylaunch job logs -c ${target.name} ${jobId} --follow`;
     if (flags['no-wait']) {
       await session.close();
-      if (!this.jsonEnabled()) this.log(`${jobId}\n(see it with: raylaunch status -c ${target.name})`);
+      if (!this.jsonEnabled()) this.log(`${jobId}\nfollow it: ${followHint}`);
       return { cluster_name: target.name, job_id: jobId, state: 'SUBMITTED', exit_code: null };
     }
     let interrupted = false;
-    const stop = () => {
+    let asking = false;
+    const stopJob = () => {
       interrupted = true;
       process.stderr.write(`\nraylaunch: stopping job ${jobId}\n`);
       session.stopJob(jobId);
       // The head reports the job STOPPED within its grace period; don't hang if it cannot.
       setTimeout(() => process.exit(130), 5000).unref();
+    };
+    // On a terminal, Ctrl-C asks: stop the job, or leave it running and detach. Without one, it stops the job.
+    const stop = () => {
+      if (!process.stdin.isTTY || asking) return stopJob();
+      asking = true;
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      rl.question(`\nStop job ${jobId}? [y] stop it / [N] detach and leave it running: `).then((answer) => {
+        rl.close();
+        asking = false;
+        if (/^y/i.test(answer.trim())) return stopJob();
+        process.stderr.write(`detached; the job keeps running. follow it: ${followHint}\n`);
+        process.exit(0);
+      }, () => stopJob());
+      process.once('SIGINT', stopJob); // a second Ctrl-C while asking stops it
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -231,13 +231,14 @@ export class Head {
         const sink: JobSink = {
           output: (stream, text) => peer.send({ type: 'job.output', jobId: m.jobId, stream, text }),
           exit: (state, exitCode) => peer.send({ type: 'job.exit', jobId: m.jobId, state, exitCode }),
+          snapshotEnd: (state) => peer.send({ type: 'job.snapshot.end', jobId: m.jobId, state }),
         };
         this.followers.set(peer, [...(this.followers.get(peer) ?? []), sink]);
-        if (!this.jobs.follow(m.jobId, sink)) peer.send({ type: 'job.exit', jobId: m.jobId, state: 'FAILED', exitCode: null });
+        if (!this.jobs.follow(m.jobId, sink, m.follow ?? true)) peer.send({ type: 'job.missing', jobId: m.jobId });
         return;
       }
       case 'job.stop': return this.jobs.stop(m.jobId);
-      case 'job.bundle.get': return peer.send({ type: 'job.bundle', reqId: m.reqId, jobId: m.jobId, bundle: this.jobs.bundle(m.jobId), namespace: this.jobs.namespaceOf(m.jobId) });
+      case 'job.bundle.get': return peer.send({ type: 'job.bundle', reqId: m.reqId, jobId: m.jobId, bundle: this.jobs.bundle(m.jobId), ...this.jobs.files(m.jobId) });
       case 'query': return peer.send({ type: 'query.reply', reqId: m.reqId, client: m.client, status: this.status() });
       default:
         return;

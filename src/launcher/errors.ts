@@ -27,3 +27,10 @@ export class HeadConnectionError extends RaylaunchError {
   readonly code = 'head_unreachable';
   readonly exitCode = 1;
 }
+
+/** No job by that id on the cluster. Exit 1. */
+export class JobNotFoundError extends RaylaunchError {
+  override readonly name = 'JobNotFoundError';
+  readonly code = 'job_not_found';
+  readonly exitCode = 1;
+}

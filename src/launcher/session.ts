@@ -5,7 +5,7 @@ import { wsTransport } from '../client/ws-transport.js';
 import { clusterDir } from '../common/paths.js';
 import type { ClusterStatus, JobState, Message } from '../protocol/messages.js';
 import { readHeadInfo, readToken } from './cluster-state.js';
-import { ClusterNotFoundError, HeadConnectionError } from './errors.js';
+import { ClusterNotFoundError, HeadConnectionError, JobNotFoundError } from './errors.js';
 
 type Waiter = (m: Message) => boolean;
 
@@ -70,21 +70,28 @@ export class Session {
     return reply;
   }
 
-  async submitJob(req: { name: string; bundle: Uint8Array; args: string[]; env: Record<string, string> }): Promise<string> {
+  async submitJob(req: { name: string; bundle: Uint8Array; args: string[]; env: Record<string, string>; workingDir?: Uint8Array }): Promise<string> {
     const reqId = this.reqSeq++;
     const reply = this.until((m) => (m.type === 'job.accepted' && m.reqId === reqId ? m.jobId : undefined));
     this.transport.send([{ type: 'job.submit', reqId, ...req }]);
     return reply;
   }
 
-  /** Streams a job's output to `out` until it exits; resolves to its final state and exit code. */
-  async follow(jobId: string, out: (stream: 'stdout' | 'stderr', text: string) => void): Promise<{ state: JobState; exitCode: number | null }> {
-    const done = this.until((m) => {
+  /**
+   * Streams a job's output to `out`: until it exits (follow), or only what it printed so far. Resolves to its
+   * state, and its exit code once it has one.
+   */
+  async follow(jobId: string, out: (stream: 'stdout' | 'stderr', text: string) => void, follow = true): Promise<{ state: JobState; exitCode: number | null }> {
+    const done = this.until<{ state: JobState; exitCode: number | null } | Error>((m) => {
       if (m.type === 'job.output' && m.jobId === jobId) out(m.stream, m.text);
+      if (m.type === 'job.missing' && m.jobId === jobId) return new JobNotFoundError(`no job ${jobId} on this cluster`, { hint: 'list the jobs with raylaunch job list' });
+      if (m.type === 'job.snapshot.end' && m.jobId === jobId) return { state: m.state, exitCode: null };
       return m.type === 'job.exit' && m.jobId === jobId ? { state: m.state, exitCode: m.exitCode } : undefined;
     });
-    this.transport.send([{ type: 'job.follow', jobId }]);
-    return done;
+    this.transport.send([{ type: 'job.follow', jobId, follow }]);
+    const r = await done;
+    if (r instanceof Error) throw r;
+    return r;
   }
 
   stopJob(jobId: string): void {

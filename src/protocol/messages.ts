@@ -209,14 +209,16 @@ export type Message =
   // output of tasks, for the driver and the job's log
   | { type: 'log'; jobId: string; source: string; nodeId: string; pid: number; stream: 'stdout' | 'stderr'; text: string }
   // jobs
-  | { type: 'job.submit'; reqId: number; name: string; bundle: Uint8Array; args: string[]; env: Record<string, string> }
+  | { type: 'job.submit'; reqId: number; name: string; bundle: Uint8Array; args: string[]; env: Record<string, string>; /** a packed folder (src/common/pack.ts): the working directory of the driver and its worker processes */ workingDir?: Uint8Array }
   | { type: 'job.accepted'; reqId: number; jobId: string }
-  | { type: 'job.follow'; jobId: string }
+  | { type: 'job.follow'; jobId: string; /** false: the output so far, then job.snapshot.end */ follow?: boolean }
+  | { type: 'job.snapshot.end'; jobId: string; state: JobState }
+  | { type: 'job.missing'; jobId: string }
   | { type: 'job.output'; jobId: string; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'job.exit'; jobId: string; state: JobState; exitCode: number | null }
   | { type: 'job.stop'; jobId: string }
   | { type: 'job.bundle.get'; reqId: number; jobId: string }
-  | { type: 'job.bundle'; reqId: number; jobId: string; bundle: Uint8Array | null; namespace: string }
+  | { type: 'job.bundle'; reqId: number; jobId: string; bundle: Uint8Array | null; namespace: string; env: Record<string, string>; workingDir?: Uint8Array }
   | { type: 'job.ended'; jobId: string }
   // actors
   | { type: 'actor.create'; actor: ActorSpec }

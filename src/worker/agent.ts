@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, openSync, symlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Batcher } from '../common/batcher.js';
+import { unpack } from '../common/pack.js';
 import type { ResourceDict } from '../common/resources.js';
 import type { Transport } from '../client/transport.js';
 import type { Message, MessageOf, ObjectValue } from '../protocol/messages.js';
@@ -39,9 +40,8 @@ export class Agent {
   readonly store: ObjectStore;
   private readonly pool: WorkerPool;
   private readonly toHead: Batcher<Message>;
-  private readonly bundleRequests = new Map<number, (bundle: Uint8Array | null) => void>();
-  private readonly bundles = new Map<string, Promise<string>>();
-  private readonly namespaces = new Map<string, string>();
+  private readonly bundleRequests = new Map<number, (reply: MessageOf<'job.bundle'>) => void>();
+  private readonly jobs = new Map<string, Promise<JobFiles>>();
   private readonly callJobs = new Map<string, string>();
   /** Actors hosted here: one worker process each, started by the head's actor.start. */
   private readonly actors = new Map<string, { proc: WorkerProc | undefined; start: MessageOf<'actor.start'>; pending: Message[] }>();
@@ -87,7 +87,7 @@ export class Agent {
   private fromHead(m: Message): void {
     switch (m.type) {
       case 'task.run':
-        void this.ensureBundle(m.task.jobId).then(() => this.pool.run(m), (e: Error) => this.toHead.push({
+        void this.ensureJob(m.task.jobId).then(() => this.pool.run(m), (e: Error) => this.toHead.push({
           type: 'task.crashed', taskId: m.task.taskId, attempt: m.attempt, pid: 0, reason: `the job's code could not be fetched: ${e.message}`,
         }));
         return;
@@ -115,14 +115,13 @@ export class Agent {
       case 'job.bundle': {
         const resolve = this.bundleRequests.get(m.reqId);
         this.bundleRequests.delete(m.reqId);
-        this.namespaces.set(m.jobId, m.namespace);
-        resolve?.(m.bundle);
+        resolve?.(m);
         return;
       }
       case 'job.ended':
         this.pool.endJob(m.jobId);
         this.store.dropJob(m.jobId);
-        this.bundles.delete(m.jobId);
+        this.jobs.delete(m.jobId);
         return;
       case 'object':
       case 'object.data':
@@ -229,32 +228,35 @@ export class Agent {
     }
   }
 
-  /** The job's bundle on this node's disk, with `node_modules/raylaunch` beside it (ESM ignores NODE_PATH). */
-  private ensureBundle(jobId: string): Promise<string> {
-    let p = this.bundles.get(jobId);
+  /**
+   * A job's code, working directory and environment on this node's disk, fetched from the head once per job
+   * (`node_modules/raylaunch` beside the bundle: ESM ignores NODE_PATH).
+   */
+  private ensureJob(jobId: string): Promise<JobFiles> {
+    let p = this.jobs.get(jobId);
     if (!p) {
       p = (async () => {
         const dir = join(this.o.nodeDir, 'jobs', jobId);
-        const file = join(dir, 'job.mjs');
-        if (!existsSync(file)) {
-          const reqId = this.reqSeq++;
-          const bundle = await new Promise<Uint8Array | null>((resolve) => {
-            this.bundleRequests.set(reqId, resolve);
-            this.toHead.push({ type: 'job.bundle.get', reqId, jobId });
-          });
-          if (!bundle) throw new Error(`job ${jobId} is unknown to the head`);
-          writeJobDir(dir, bundle, this.o.runtimeRoot);
-        }
-        return file;
+        const bundle = join(dir, 'job.mjs');
+        const reqId = this.reqSeq++;
+        const reply = await new Promise<MessageOf<'job.bundle'>>((resolve) => {
+          this.bundleRequests.set(reqId, resolve);
+          this.toHead.push({ type: 'job.bundle.get', reqId, jobId });
+        });
+        if (!reply.bundle) throw new Error(`job ${jobId} is unknown to the head`);
+        if (!existsSync(bundle)) writeJobDir(dir, reply.bundle, this.o.runtimeRoot);
+        const cwd = reply.workingDir ? join(dir, 'working_dir') : dir;
+        if (reply.workingDir && !existsSync(cwd)) unpack(reply.workingDir, cwd);
+        return { bundle, cwd, env: reply.env, namespace: reply.namespace };
       })();
-      this.bundles.set(jobId, p);
-      p.catch(() => this.bundles.delete(jobId));
+      this.jobs.set(jobId, p);
+      p.catch(() => this.jobs.delete(jobId));
     }
     return p;
   }
 
   private async spawnWorker(jobId: string, extraEnv: Record<string, string> = {}): Promise<WorkerProc> {
-    const bundle = await this.ensureBundle(jobId);
+    const job = await this.ensureJob(jobId);
     const clientId = `${this.o.nodeId}.w${this.workerSeq++}`;
     const logDir = join(this.o.nodeDir, 'logs');
     mkdirSync(logDir, { recursive: true, mode: 0o700 });
@@ -262,9 +264,10 @@ export class Agent {
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RAYLAUNCH_')) env[k] = v; // never the token
     const child = fork(WORKER_ENTRY, [], {
+      cwd: job.cwd,
       env: {
-        ...env, RAYLAUNCH_WORKER: '1', RAYLAUNCH_CLIENT_ID: clientId, RAYLAUNCH_JOB_ID: jobId, RAYLAUNCH_NODE_ID: this.o.nodeId,
-        RAYLAUNCH_BUNDLE: bundle, RAYLAUNCH_INLINE_LIMIT: String(this.o.inlineLimit), RAYLAUNCH_NAMESPACE: this.namespaces.get(jobId) ?? jobId,
+        ...env, ...job.env, RAYLAUNCH_WORKER: '1', RAYLAUNCH_CLIENT_ID: clientId, RAYLAUNCH_JOB_ID: jobId, RAYLAUNCH_NODE_ID: this.o.nodeId,
+        RAYLAUNCH_BUNDLE: job.bundle, RAYLAUNCH_INLINE_LIMIT: String(this.o.inlineLimit), RAYLAUNCH_NAMESPACE: job.namespace,
         ...extraEnv,
       },
       execArgv: ['--enable-source-maps'],
@@ -288,5 +291,7 @@ export function writeJobDir(dir: string, bundle: Uint8Array, runtimeRoot: string
   if (!existsSync(link)) symlinkSync(runtimeRoot, link, 'dir');
   writeFileSync(join(dir, 'job.mjs'), bundle, { mode: 0o600 });
 }
+
+interface JobFiles { bundle: string; cwd: string; env: Record<string, string>; namespace: string }
 
 export type { MessageOf };

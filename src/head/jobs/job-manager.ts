@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { unpack } from '../../common/pack.js';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import type { JobState, JobView } from '../../protocol/messages.js';
@@ -10,10 +11,21 @@ import { writeJobDir } from '../../worker/agent.js';
 export interface JobSink {
   output(stream: 'stdout' | 'stderr', text: string): void;
   exit(state: JobState, exitCode: number | null): void;
+  /** A snapshot (not following) of a running job is complete. */
+  snapshotEnd?(state: JobState): void;
+}
+
+/** User variables for a job; raylaunch's own stay raylaunch's. */
+function userEnv(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('RAYLAUNCH_')));
 }
 
 interface Job {
   view: JobView;
+  /** --env K=V of the submission, for the driver and every worker process of the job. */
+  env: Record<string, string>;
+  /** The packed --working-dir, if any (on disk in the job's folder). */
+  hasWorkingDir: boolean;
   /** Where its named actors live unless they say otherwise (the driver's init({ namespace }), else the job id). */
   namespace: string;
   dir: string;
@@ -22,6 +34,8 @@ interface Job {
   interactive: boolean;
   output: { stream: 'stdout' | 'stderr'; text: string }[];
   outputBytes: number;
+  /** Characters of output no longer kept in memory (the log file has them). */
+  dropped: number;
   log: WriteStream | undefined;
   followers: Set<JobSink>;
   stopping: boolean;
@@ -58,9 +72,10 @@ export class JobManager {
   private create(name: string, interactive: boolean): Job {
     const jobId = `job-${randomBytes(4).toString('hex')}`;
     const job: Job = {
+      env: {}, hasWorkingDir: false,
       namespace: jobId,
       view: { jobId, name, state: 'PENDING', exitCode: null, startedAt: this.o.clock.now(), endedAt: null },
-      dir: join(this.o.jobsDir, jobId), driver: undefined, drivers: new Set(), interactive, output: [], outputBytes: 0,
+      dir: join(this.o.jobsDir, jobId), driver: undefined, drivers: new Set(), interactive, output: [], outputBytes: 0, dropped: 0,
       log: undefined, followers: new Set(), stopping: false,
     };
     this.jobs.set(jobId, job);
@@ -68,15 +83,23 @@ export class JobManager {
     return job;
   }
 
-  submit(req: { name: string; bundle: Uint8Array; args: string[]; env: Record<string, string> }): string {
+  submit(req: { name: string; bundle: Uint8Array; args: string[]; env: Record<string, string>; workingDir?: Uint8Array }): string {
     const job = this.create(req.name, false);
     writeJobDir(job.dir, req.bundle, this.o.runtimeRoot);
+    job.env = userEnv(req.env);
+    let cwd = job.dir;
+    if (req.workingDir) {
+      writeFileSync(join(job.dir, 'working_dir.pack'), req.workingDir, { mode: 0o600 });
+      cwd = join(job.dir, 'working_dir');
+      unpack(req.workingDir, cwd);
+      job.hasWorkingDir = true;
+    }
     job.log = createWriteStream(join(job.dir, 'driver.log'), { flags: 'a', mode: 0o600 });
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RAYLAUNCH_')) env[k] = v;
     const child = spawn(process.execPath, ['--enable-source-maps', join(job.dir, 'job.mjs'), ...req.args], {
-      cwd: job.dir,
-      env: { ...env, ...req.env, RAYLAUNCH_ADDRESS: this.o.headAddress, RAYLAUNCH_TOKEN: this.o.token, RAYLAUNCH_JOB_ID: job.view.jobId },
+      cwd,
+      env: { ...env, ...job.env, RAYLAUNCH_ADDRESS: this.o.headAddress, RAYLAUNCH_TOKEN: this.o.token, RAYLAUNCH_JOB_ID: job.view.jobId },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     job.driver = child;
@@ -97,7 +120,11 @@ export class JobManager {
     job.log?.write(text);
     job.output.push({ stream, text });
     job.outputBytes += text.length;
-    while (job.outputBytes > OUTPUT_KEPT && job.output.length > 1) job.outputBytes -= job.output.shift()?.text.length ?? 0;
+    while (job.outputBytes > OUTPUT_KEPT && job.output.length > 1) {
+      const gone = job.output.shift()?.text.length ?? 0;
+      job.outputBytes -= gone;
+      job.dropped += gone;
+    }
     for (const f of job.followers) f.output(stream, text);
   }
 
@@ -139,14 +166,31 @@ export class JobManager {
     return [...(this.jobs.get(jobId)?.drivers ?? [])];
   }
 
-  /** Sends a job's output so far, then as it comes, then its exit. */
-  follow(jobId: string, sink: JobSink): boolean {
+  /** Sends a job's output so far, then (when following) as it comes, then its exit. */
+  follow(jobId: string, sink: JobSink, follow = true): boolean {
     const job = this.jobs.get(jobId);
     if (!job) return false;
+    if (job.dropped > 0) sink.output('stderr', `raylaunch: the first ${job.dropped} characters of this job's output are only in ${join(job.dir, 'driver.log')}\n`);
     for (const o of job.output) sink.output(o.stream, o.text);
     if (job.view.endedAt !== null) sink.exit(job.view.state, job.view.exitCode);
-    else job.followers.add(sink);
+    else if (follow) job.followers.add(sink);
+    else sink.snapshotEnd?.(job.view.state);
     return true;
+  }
+
+  /** What worker processes of a job need besides its code: env, working directory, namespace. */
+  files(jobId: string): { env: Record<string, string>; workingDir?: Uint8Array; namespace: string } {
+    const job = this.jobs.get(jobId);
+    if (!job) return { env: {}, namespace: jobId };
+    let workingDir: Uint8Array | undefined;
+    if (job.hasWorkingDir) {
+      try {
+        workingDir = readFileSync(join(job.dir, 'working_dir.pack'));
+      } catch {
+        workingDir = undefined;
+      }
+    }
+    return { env: job.env, namespace: job.namespace, ...(workingDir ? { workingDir } : {}) };
   }
 
   unfollow(sink: JobSink): void {

@@ -1,0 +1,28 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { clusterFlag, resolveCluster } from '../../cli/cluster-arg.js';
+import { formatJobs } from '../../cli/format.js';
+import { Session } from '../../launcher/session.js';
+import type { JobView } from '../../protocol/messages.js';
+
+export default class JobList extends BaseCommand {
+  static override summary = 'List a cluster\'s jobs.';
+  static override description = 'Every job the cluster\'s head knows: id, state (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED), exit code, name, start time.';
+  static override examples = ['<%= config.bin %> job list example-configs/process.yaml', '<%= config.bin %> job list -c demo --json'];
+  static override args = { config: Args.string({ description: 'Cluster config YAML (or use -c NAME).', required: false }) };
+  static override flags = { cluster: clusterFlag };
+  static override enableJsonFlag = true;
+
+  async run(): Promise<{ cluster_name: string; jobs: JobView[] }> {
+    const { args, flags } = await this.parse(JobList);
+    const { name } = await resolveCluster(args.config, flags.cluster);
+    const session = await Session.open(name);
+    try {
+      const { jobs } = await session.status();
+      if (!this.jsonEnabled()) this.log(formatJobs(jobs));
+      return { cluster_name: name, jobs };
+    } finally {
+      await session.close();
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import { BaseCommand } from '../../cli/base-command.js';
+import { clusterFlag, jobIdArg, resolveCluster, splitConfig } from '../../cli/cluster-arg.js';
+import { JobNotFoundError } from '../../launcher/errors.js';
+import { Session } from '../../launcher/session.js';
+import type { JobState } from '../../protocol/messages.js';
+
+export default class JobStop extends BaseCommand {
+  static override summary = 'Stop a running job.';
+  static override description = `Stops JOB_ID's driver (SIGTERM, then SIGKILL after a grace period); its queued tasks are \
+cancelled, its actors (but detached ones) killed and its objects freed. Stopping a job that already ended is fine.`;
+  static override usage = 'job stop [CONFIG] JOB_ID [--json] [-c NAME]';
+  static override examples = ['<%= config.bin %> job stop job-1a2b3c4d'];
+  static override strict = false;
+  static override flags = { cluster: clusterFlag };
+  static override enableJsonFlag = true;
+
+  async run(): Promise<{ job_id: string; state: JobState }> {
+    const { argv, flags } = await this.parse(JobStop);
+    const { configArg, rest } = splitConfig(argv as string[]);
+    const jobId = jobIdArg(rest, 'stop');
+    const { name } = await resolveCluster(configArg, flags.cluster);
+    const session = await Session.open(name);
+    try {
+      const find = async () => (await session.status()).jobs.find((j) => j.jobId === jobId);
+      const job = await find();
+      if (!job) throw new JobNotFoundError(`no job ${jobId} on cluster ${name}`, { hint: 'list the jobs with raylaunch job list' });
+      if (job.endedAt === null) session.stopJob(jobId);
+      const deadline = Date.now() + 10_000;
+      let now = job;
+      while (now.endedAt === null && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        now = (await find()) ?? now;
+      }
+      if (!this.jsonEnabled()) this.log(`${jobId} ${now.state}`);
+      return { job_id: jobId, state: now.state };
+    } finally {
+      await session.close();
+    }
+  }
+}

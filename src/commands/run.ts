@@ -1,0 +1,33 @@
+import { BaseCommand } from '../cli/base-command.js';
+import { clusterFlag, resolveCluster, splitConfig } from '../cli/cluster-arg.js';
+import { UsageError } from '../common/errors.js';
+import { bundleJob } from '../launcher/bundle.js';
+import { headShell, runDriver } from '../launcher/shell.js';
+
+export default class Run extends BaseCommand {
+  static override summary = 'Run a job\'s driver here, by hand, against a cluster.';
+  static override description = `Bundles JOB like submit does and starts its driver in this terminal (the seed's second way to \
+run a job): it joins the cluster named by RAYLAUNCH_ADDRESS and RAYLAUNCH_TOKEN (set in an attach shell), or else \
+the cluster given by CONFIG or -c NAME. Output goes straight to this terminal; the exit code is the job's.`;
+  static override usage = 'run [CONFIG] JOB [-- ARGS…] [-c NAME]';
+  static override examples = [
+    { description: 'Inside raylaunch attach.', command: '<%= config.bin %> <%= command.id %> job.ts' },
+    { description: 'From anywhere on the cluster\'s machine.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml job.ts -- 3' },
+  ];
+  static override strict = false;
+  static override flags = { cluster: clusterFlag };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Run);
+    const { configArg, rest } = splitConfig(argv as string[]);
+    const [jobFile, ...jobArgs] = rest;
+    if (!jobFile) throw new UsageError('missing the job file', { hint: 'raylaunch run [CONFIG] job.ts [-- args…]' });
+    let env: NodeJS.ProcessEnv = process.env;
+    if (configArg || flags.cluster || !process.env.RAYLAUNCH_ADDRESS) {
+      const { name } = await resolveCluster(configArg, flags.cluster);
+      env = headShell(name).env;
+    }
+    const bundle = await bundleJob(jobFile);
+    this.exit(await runDriver(bundle, jobArgs, env));
+  }
+}
