@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { Batcher } from '../common/batcher.js';
 import { type ResourceDict, requestOf, toFixed } from '../common/resources.js';
 import type { ActorRef, ClusterStatus, Message, MessageOf, ObjectValue, Strategy, TaskArg } from '../protocol/messages.js';
@@ -113,7 +114,15 @@ export class Runtime {
         const p = this.pulls.get(m.reqId);
         this.pulls.delete(m.reqId);
         if (!p) return;
-        if (m.data) p.resolve(m.data);
+        if (m.file) {
+          try {
+            p.resolve(readFileSync(m.file));
+          } catch (e) {
+            p.reject(e as Error);
+          } finally {
+            rmSync(m.file, { force: true });
+          }
+        } else if (m.data) p.resolve(m.data);
         else p.reject(new ObjectLostError(`object ${m.id} is lost: the node that held it is gone`));
         return;
       }

@@ -85,11 +85,24 @@ export class Head {
     return {
       candidates: (placement) => (placement
         ? this.groups.candidates(placement.pgId, placement.bundleIndex)
-        : this.nodes.alive().map(copy)),
+        : this.nodes.alive().map((n) => this.withPrefetch(copy(n)))),
       acquire: (slot, need) => (slot.includes('#') ? this.groups.acquire(slot, need) : this.nodes.acquire(slot, need)),
       release: (slot, need) => (slot.includes('#') ? this.groups.release(slot, need) : this.nodes.release(slot, need)),
       nodeOf: (slot) => (slot.includes('#') ? this.groups.nodeOf(slot) : this.nodes.get(slot)?.state === 'ALIVE' ? slot : undefined),
     };
+  }
+
+  /**
+   * A node may be sent up to one node's worth of tasks beyond its free resources: its agent starts them as its
+   * own resources free up, so the next task is already there when one ends (the head's round trip no longer
+   * sits between two tasks; Ray's worker leases do the same). Not on nodes holding placement-group
+   * reservations, which must stay free for the group's work.
+   */
+  private withPrefetch(c: Candidate): Candidate {
+    if (this.groups.reservesOn(c.nodeId)) return c;
+    const available: Record<string, number> = { ...c.available };
+    for (const [k, v] of Object.entries(c.total)) available[k] = (available[k] ?? 0) + v;
+    return { ...c, available };
   }
 
   private placing = false;
@@ -101,12 +114,17 @@ export class Head {
   private resourcesChanged(): void {
     if (this.placing) return;
     this.placing = true;
-    setImmediate(() => {
+    this.tasks.schedule();
+    setImmediate(() => this.placeNow());
+  }
+
+  private placeNow(): void {
+    if (this.placing) {
       this.placing = false;
       this.groups.place();
       this.actors.place();
-      this.tasks.schedule();
-    });
+    }
+    this.tasks.placeNow();
   }
 
   private recordFailure(f: { kind: ErrorInfo['kind']; what: string; message: string; nodeId: string }): void {
@@ -126,6 +144,8 @@ export class Head {
       }
       this.dispatch(peer, m);
     }
+    // One placement pass per frame, right away: a frame of finished tasks makes room for the next ones.
+    this.placeNow();
   }
 
   private welcome(peer: Peer, jobId?: string, namespace?: string): void {

@@ -90,7 +90,9 @@ export class NodeTable {
   view(n: NodeRecord): NodeView {
     return {
       nodeId: n.nodeId, nodeType: n.nodeType, kind: n.kind, address: n.address, state: n.state, pid: n.pid,
-      total: fromFixed(n.total), available: fromFixed(n.available), lastHeartbeat: n.lastHeartbeat,
+      // Tasks sent ahead to a busy node count against it; what is free is never below zero.
+      total: fromFixed(n.total), available: fromFixed(Object.fromEntries(Object.entries(n.available).map(([k, v]) => [k, Math.max(0, v)]))),
+      lastHeartbeat: n.lastHeartbeat,
     };
   }
 }

@@ -101,6 +101,12 @@ export class PlacementGroups {
     for (const g of this.groups.values()) if (g.spec.jobId === jobId) this.remove(g.spec.pgId);
   }
 
+  /** Whether some live group holds a bundle on this node. */
+  reservesOn(nodeId: string): boolean {
+    for (const g of this.groups.values()) if (g.state !== 'REMOVED' && g.bundles.some((b) => b.nodeId === nodeId)) return true;
+    return false;
+  }
+
   // --- bundles as slots ---
 
   candidates(pgId: string, bundleIndex: number): Candidate[] {

@@ -140,14 +140,18 @@ export class TaskManager {
       + `(${types.map((t) => `${t.name} ${formatResources(fromFixed(t.resources))}`).join(', ')}); it waits until the cluster can run it`);
   }
 
-  /** Places queued work on the next turn of the event loop (many submissions, one pass). */
+  /** Places queued work on the next turn of the event loop (many submissions, one pass), or sooner via placeNow. */
   schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.placeAll();
-    });
+    setImmediate(() => this.placeNow());
+  }
+
+  /** Runs a pass that schedule() asked for, now: the head calls this once it has handled a whole frame. */
+  placeNow(): void {
+    if (!this.scheduled) return;
+    this.scheduled = false;
+    this.placeAll();
   }
 
   private placeAll(): void {

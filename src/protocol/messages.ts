@@ -205,7 +205,7 @@ export type Message =
   | { type: 'fetch'; client: string; ids: string[] }
   | { type: 'object'; client: string; id: string; value: ObjectValue }
   | { type: 'object.pull'; reqId: number; client: string; id: string; nodeId: string; address: string }
-  | { type: 'object.data'; reqId: number; client: string; id: string; data: Uint8Array | null }
+  | { type: 'object.data'; reqId: number; client: string; id: string; data: Uint8Array | null; /** large data handed to a local worker process as a file in shared memory (it deletes it) */ file?: string }
   // output of tasks, for the driver and the job's log
   | { type: 'log'; jobId: string; source: string; nodeId: string; pid: number; stream: 'stdout' | 'stderr'; text: string }
   // jobs

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { add, type Fixed, fits, subtract } from '../common/resources.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
 
 /** One worker process of a job, as the pool sees it. */
@@ -16,6 +17,8 @@ export interface PoolOptions {
   spawn(jobId: string): Promise<WorkerProc>;
   /** Process limit; blocked workers do not count, so nested work can always make progress. */
   maxBusy: number;
+  /** The node's resources: tasks start only while they fit (the head may send some ahead). */
+  total: Fixed;
   /** A task's worker process died under it. */
   onCrash(run: MessageOf<'task.run'>, pid: number, reason: string): void;
 }
@@ -28,8 +31,12 @@ export class WorkerPool {
   private readonly procs = new Set<WorkerProc>();
   private readonly queue: MessageOf<'task.run'>[] = [];
   private starting = 0;
+  /** What running (not blocked) tasks hold of the node's resources, as the agent counts them. */
+  private free: Fixed;
 
-  constructor(private readonly opts: PoolOptions) {}
+  constructor(private readonly opts: PoolOptions) {
+    this.free = opts.total;
+  }
 
   run(m: MessageOf<'task.run'>): void {
     this.queue.push(m);
@@ -45,7 +52,12 @@ export class WorkerPool {
   private dispatch(): void {
     for (let i = 0; i < this.queue.length;) {
       const m = this.queue[i] as MessageOf<'task.run'>;
-      const idle = [...this.procs].find((p) => p.ready && !p.running && p.jobId === m.task.jobId);
+      // Placement-group work was placed in reserved resources by the head; the rest waits for room here.
+      if (!m.task.placement && !fits(this.free, m.task.resources)) {
+        i += 1;
+        continue;
+      }
+      const idle = this.idleFor(m.task.jobId);
       if (idle) {
         this.queue.splice(i, 1);
         this.assign(idle, m);
@@ -87,26 +99,47 @@ export class WorkerPool {
     this.dispatch();
   }
 
+  private idleFor(jobId: string): WorkerProc | undefined {
+    for (const p of this.procs) if (p.ready && !p.running && p.jobId === jobId) return p;
+    return undefined;
+  }
+
   private assign(p: WorkerProc, m: MessageOf<'task.run'>): void {
     p.running = m;
     p.blocked = false;
+    this.free = subtract(this.free, m.task.resources);
     p.child.send([m] satisfies Message[]);
+  }
+
+  /** What a process's task holds now: all of its request, or (while blocked in get) all but its CPU. */
+  private held(p: WorkerProc): Fixed {
+    const need = p.running?.task.resources ?? {};
+    return p.blocked ? Object.fromEntries(Object.entries(need).filter(([k]) => k !== 'CPU')) : need;
+  }
+
+  private releaseOf(p: WorkerProc): void {
+    if (p.running) this.free = add(this.free, this.held(p));
   }
 
   /** A task finished on this process: it is free for the next. */
   finished(p: WorkerProc): void {
+    this.releaseOf(p);
     p.running = undefined;
     p.blocked = false;
     this.dispatch();
   }
 
   setBlocked(p: WorkerProc, blocked: boolean): void {
+    if (!p.running || p.blocked === blocked) return;
+    const cpu: Fixed = p.running.task.resources.CPU ? { CPU: p.running.task.resources.CPU } : {};
+    this.free = blocked ? add(this.free, cpu) : subtract(this.free, cpu);
     p.blocked = blocked;
     if (blocked) this.dispatch();
   }
 
   private exited(p: WorkerProc, reason: string): void {
     this.procs.delete(p);
+    this.releaseOf(p);
     if (!p.ready) {
       // It died while loading the job: fail what waits for it rather than start processes in a loop.
       this.doneStarting(p.jobId);
@@ -133,6 +166,7 @@ export class WorkerPool {
     this.queue.splice(0, this.queue.length, ...this.queue.filter((m) => m.task.jobId !== jobId));
     for (const p of this.procs) {
       if (p.jobId === jobId) {
+        this.releaseOf(p);
         p.running = undefined;
         p.child.kill('SIGKILL');
       }
