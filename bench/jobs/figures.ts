@@ -20,9 +20,10 @@ main(async () => {
   const pids = new Set<number>();
   const out: Record<string, number> = {};
 
+  // Steady state: 30 rounds of 1000 in flight (about 4 s), as Ray's microbenchmarks run for seconds.
   out.tasks_async = await timed(async () => {
-    for (let b = 0; b < 10; b++) for (const pid of await get(Array.from({ length: 1000 }, () => noop.remote()))) pids.add(pid);
-    return 10_000;
+    for (let b = 0; b < 30; b++) for (const pid of await get(Array.from({ length: 1000 }, () => noop.remote()))) pids.add(pid);
+    return 30_000;
   });
   out.worker_pids = pids.size;
   out.tasks_sync = await timed(async () => {
@@ -37,8 +38,8 @@ main(async () => {
     return 1000;
   });
   out.actor_async = await timed(async () => {
-    for (let b = 0; b < 10; b++) await get(Array.from({ length: 1000 }, () => echo.ping.remote()));
-    return 10_000;
+    for (let b = 0; b < 30; b++) await get(Array.from({ length: 1000 }, () => echo.ping.remote()));
+    return 30_000;
   });
 
   let refs: ObjectRef<number>[] = [];
@@ -59,13 +60,13 @@ main(async () => {
   const pg = placementGroup([{ CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
   await pg.ready({ timeoutMs: 30_000 });
   const samples: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     const big = makeBig.options({ placementGroup: pg, bundleIndex: 0 }).remote();
     await wait([big], { timeoutMs: 60_000 });
     const t0 = performance.now();
     await get(touch.options({ placementGroup: pg, bundleIndex: 1 }).remote(big));
     samples.push(100 / ((performance.now() - t0) / 1000));
   }
-  out.mb_per_s_100mb = Math.round(samples.sort((a, b) => a - b)[1] ?? 0);
+  out.mb_per_s_100mb = Math.round(samples.sort((a, b) => a - b)[2] ?? 0);
   console.log(`BENCH ${JSON.stringify(out)}`);
 });
