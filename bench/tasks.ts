@@ -19,7 +19,8 @@ process.env.RAYLAUNCH_HOME = home;
 const env = { ...process.env, RAYLAUNCH_HOME: home };
 const configFile = join(home, 'bench.yaml');
 writeFileSync(configFile, [
-  `cluster_name: ${NAME}`, 'provider: {type: process}', 'max_workers: 5', 'available_node_types:',
+  // A fixed-size cluster (max_workers reached): the head may send tasks ahead to busy nodes.
+  `cluster_name: ${NAME}`, 'provider: {type: process}', 'max_workers: 2', 'available_node_types:',
   '  head: {resources: {CPU: 0}}', '  worker: {resources: {CPU: 2}, min_workers: 2, max_workers: 2}',
   '  spare: {resources: {CPU: 1}, min_workers: 0, max_workers: 3}', 'head_node_type: head', '',
 ].join('\n'));

@@ -1,7 +1,7 @@
 import { formatResources } from '../common/resources.js';
 import type { DownResult } from '../launcher/down.js';
 import type { UpResult } from '../launcher/up.js';
-import type { ClusterStatus, JobView } from '../protocol/messages.js';
+import type { AutoscalerEvent, ClusterStatus, JobView } from '../protocol/messages.js';
 
 /** Columns padded to their widest cell; the last column is not padded. */
 export function table(rows: string[][]): string[] {
@@ -45,6 +45,15 @@ export function formatStatus(s: ClusterStatus): string {
     lines.push('', `recent failures (${s.tasks.failed} tasks failed in all):`);
     for (const f of s.failures.slice(-10)) lines.push(`  ${new Date(f.at).toISOString().slice(11, 19)}  ${f.kind.padEnd(10)} ${f.what}: ${f.message}`);
   }
+  const a = s.autoscaler;
+  if (a) {
+    lines.push('', 'autoscaler:');
+    if (a.stopped) lines.push(`  launching stopped: ${a.stopped}`);
+    for (const p of a.pending) lines.push(`  pending ${formatResources(p.resources)} x${p.count}: ${p.why}`);
+    for (const n of a.nodes) lines.push(`  ${n.nodeId}: ${n.why}`);
+    for (const e of a.events.slice(-8)) lines.push(`  ${formatEvent(e)}`);
+    if (a.events.length === 0 && a.pending.length === 0) lines.push('  nothing to do');
+  }
   if (s.jobs.length > 0) lines.push('', formatJobs(s.jobs));
   return lines.join('\n');
 }
@@ -77,4 +86,8 @@ export function formatJobs(jobs: readonly JobView[]): string {
     ['JOB', 'STATE', 'EXIT', 'NAME', 'STARTED', 'ENDED'],
     ...jobs.map((j) => [j.jobId, j.state, j.exitCode === null ? '' : String(j.exitCode), j.name, time(j.startedAt), time(j.endedAt)]),
   ]).join('\n');
+}
+
+export function formatEvent(e: AutoscalerEvent): string {
+  return `${new Date(e.at).toISOString().slice(11, 19)}  ${e.kind.padEnd(9)} ${e.message}`;
 }

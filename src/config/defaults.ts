@@ -136,6 +136,8 @@ export function applyDefaults(raw: Raw): ClusterConfig {
     autoscaler_interval_s: num(rl.autoscaler_interval_s, 1),
     node_start_timeout_s: num(rl.node_start_timeout_s, 300),
     inline_object_limit: count(rl.inline_object_limit, 100 * 1024),
+    demand_batch_ms: count(rl.demand_batch_ms, 300),
+    max_concurrent_launches: count(rl.max_concurrent_launches, 10),
     ...(typeof rl.ssh_ingress_cidr === 'string' ? { ssh_ingress_cidr: rl.ssh_ingress_cidr } : {}),
   };
 

@@ -283,6 +283,8 @@ export const KEY_RULES: readonly KeyRule[] = [
   { key: 'raylaunch.autoscaler_interval_s', status: SUPPORTED, note: 'default 1' },
   { key: 'raylaunch.node_start_timeout_s', status: SUPPORTED, note: 'default 300' },
   { key: 'raylaunch.inline_object_limit', status: SUPPORTED, note: 'bytes; default 102400' },
+  { key: 'raylaunch.demand_batch_ms', status: SUPPORTED, note: 'a demand pending this long is acted on; default 300' },
+  { key: 'raylaunch.max_concurrent_launches', status: SUPPORTED, note: 'most nodes launching at once; default 10' },
   { key: 'raylaunch.ssh_ingress_cidr', status: SUPPORTED, note: 'aws/gcp: source range allowed to reach SSH; default this machine\'s address /32' },
 ];
 

@@ -93,6 +93,8 @@ export interface RaylaunchSettings {
   autoscaler_interval_s: number;
   node_start_timeout_s: number;
   inline_object_limit: number;
+  demand_batch_ms: number;
+  max_concurrent_launches: number;
   ssh_ingress_cidr?: string;
 }
 

@@ -296,6 +296,13 @@ export class ActorManager {
     }
   }
 
+  /** Nodes hosting a live actor (an actor pins its node). */
+  nodesInUse(): Set<string> {
+    const out = new Set<string>();
+    for (const a of this.actors.values()) if (a.nodeId && a.state !== 'DEAD') out.add(a.nodeId);
+    return out;
+  }
+
   /** Placement demands of actors waiting for a node. */
   pendingShapes(): Fixed[] {
     return [...this.actors.values()].filter((a) => a.state === 'PENDING' && !a.spec.placement).map((a) => a.spec.place);

@@ -1,13 +1,14 @@
 import type { Clock } from '../common/clock.js';
-import { type Fixed, formatResources, fromFixed, toFixed } from '../common/resources.js';
+import { type Fixed, fits, formatResources, fromFixed, toFixed } from '../common/resources.js';
 import type { ClusterConfig } from '../config/types.js';
 import { RUNTIME_VERSION } from '../config/hash.js';
-import type { ClusterStatus, ErrorInfo, FailureView, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
+import type { AutoscalerView, ClusterStatus, ErrorInfo, FailureView, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
+import type { ClusterFacts } from './autoscaler/loop.js';
 import type { ObjectStore } from '../worker/object-store.js';
 import type { Peer } from './control-plane.js';
 import type { GcsStore } from './gcs/store.js';
 import type { JobManager, JobSink } from './jobs/job-manager.js';
-import { NodeTable } from './nodes.js';
+import { type NodeRecord, NodeTable } from './nodes.js';
 import { ObjectDirectory } from './objects.js';
 import { ActorManager } from './actors.js';
 import { PlacementGroups } from './placement-groups.js';
@@ -40,6 +41,8 @@ export class Head {
   readonly actors: ActorManager;
   readonly groups: PlacementGroups;
   jobs!: JobManager;
+  /** The autoscaler, once main has started it. */
+  autoscaler: { view(): AutoscalerView; nudge(): void } | undefined;
   private readonly failures: FailureView[] = [];
   private requested: Readonly<Record<string, number>>[] = [];
   private readonly routes = new Map<string, Peer>();
@@ -83,9 +86,11 @@ export class Head {
   private slots(): Slots {
     const copy = (c: Candidate): Candidate => ({ nodeId: c.nodeId, total: c.total, available: c.available });
     return {
-      candidates: (placement) => (placement
-        ? this.groups.candidates(placement.pgId, placement.bundleIndex)
-        : this.nodes.alive().map((n) => this.withPrefetch(copy(n)))),
+      candidates: (placement, need) => {
+        if (placement) return this.groups.candidates(placement.pgId, placement.bundleIndex);
+        const canGrow = need !== undefined && this.canGrowFor(need);
+        return this.nodes.alive().map((n) => this.withPrefetch(copy(n), canGrow));
+      },
       acquire: (slot, need) => (slot.includes('#') ? this.groups.acquire(slot, need) : this.nodes.acquire(slot, need)),
       release: (slot, need) => (slot.includes('#') ? this.groups.release(slot, need) : this.nodes.release(slot, need)),
       nodeOf: (slot) => (slot.includes('#') ? this.groups.nodeOf(slot) : this.nodes.get(slot)?.state === 'ALIVE' ? slot : undefined),
@@ -95,14 +100,26 @@ export class Head {
   /**
    * A node may be sent up to one node's worth of tasks beyond its free resources: its agent starts them as its
    * own resources free up, so the next task is already there when one ends (the head's round trip no longer
-   * sits between two tasks; Ray's worker leases do the same). Not on nodes holding placement-group
-   * reservations, which must stay free for the group's work.
+   * sits between two tasks; Ray's worker leases do the same). Only when the cluster cannot grow for the
+   * request (else the work must wait where the autoscaler sees it and new nodes can take it), and not on nodes
+   * holding placement-group reservations, which must stay free for the group's work.
    */
-  private withPrefetch(c: Candidate): Candidate {
-    if (this.groups.reservesOn(c.nodeId)) return c;
+  private withPrefetch(c: Candidate, canGrow: boolean): Candidate {
+    if (canGrow || this.groups.reservesOn(c.nodeId)) return c;
     const available: Record<string, number> = { ...c.available };
     for (const [k, v] of Object.entries(c.total)) available[k] = (available[k] ?? 0) + v;
     return { ...c, available };
+  }
+
+  /** Whether the autoscaler could add a node for this request (a type that fits it is below its max). */
+  private canGrowFor(need: Fixed): boolean {
+    const c = this.o.config;
+    const workers = this.nodes.alive().filter((n) => n.kind === 'worker');
+    if (workers.length >= c.max_workers) return false;
+    return this.nodeTypes.some((t) => {
+      const spec = c.available_node_types[t.name];
+      return spec !== undefined && spec.max_workers > workers.filter((w) => w.nodeType === t.name).length && fits(t.resources, need);
+    });
   }
 
   private placing = false;
@@ -193,6 +210,7 @@ export class Head {
         return this.resourcesChanged();
       case 'heartbeat': return this.nodes.heartbeat(m.nodeId, now);
       case 'submit': {
+        this.autoscaler?.nudge();
         const misfit = this.placementMisfit(m.task.placement, m.task.resources, m.task.name);
         if (misfit) this.objects.set(m.task.returnId, misfit, m.task.jobId);
         else this.tasks.submit(m.task);
@@ -206,6 +224,7 @@ export class Head {
         if (!this.tasks.cancel(m.id, m.force, m.recursive)) this.actors.cancel(m.id);
         return;
       case 'actor.create': {
+        this.autoscaler?.nudge();
         const misfit = this.placementMisfit(m.actor.placement, m.actor.place, m.actor.name);
         if (misfit?.kind === 'error') {
           this.recordFailure({ kind: 'placement', what: m.actor.name, message: misfit.error.message, nodeId: '' });
@@ -222,9 +241,12 @@ export class Head {
       case 'actor.done': return this.actors.done(m.callId, m.actorId, m.attempt, m.value);
       case 'actor.kill': return this.actors.kill(m.actorId, m.noRestart);
       case 'actor.lookup': return this.toClient(m.client, { type: 'actor.found', reqId: m.reqId, client: m.client, actor: this.actors.lookup(m.name, m.namespace) });
-      case 'pg.create': return this.groups.create(m.pg);
+      case 'pg.create':
+        this.autoscaler?.nudge();
+        return this.groups.create(m.pg);
       case 'pg.remove': return this.groups.remove(m.pgId);
       case 'resources.request':
+        this.autoscaler?.nudge();
         this.requested = m.bundles;
         this.o.store.kv.set('request_resources', new TextEncoder().encode(JSON.stringify(m.bundles)));
         return;
@@ -314,9 +336,10 @@ export class Head {
   }
 
   private nodeLost(nodeId: string): void {
-    if (!this.nodes.markDead(nodeId, this.o.clock.now())) return;
     const node = this.nodes.get(nodeId);
-    this.recordFailure({ kind: 'lost', what: `node ${nodeId}`, message: `node ${nodeId} (${node?.nodeType ?? '?'}) died`, nodeId });
+    const expected = node?.state === 'DRAINING'; // the autoscaler terminated it: not a failure
+    if (!this.nodes.markDead(nodeId, this.o.clock.now())) return;
+    if (!expected) this.recordFailure({ kind: 'lost', what: `node ${nodeId}`, message: `node ${nodeId} (${node?.nodeType ?? '?'}) died`, nodeId });
     this.objects.markLost(nodeId);
     this.groups.nodeDied(nodeId);
     this.actors.nodeDied(nodeId);
@@ -324,9 +347,11 @@ export class Head {
     this.resourcesChanged();
   }
 
-  /** Marks nodes dead whose heartbeats stopped; forgets long-dead ones. */
+  /** Marks nodes dead whose heartbeats stopped; forgets long-dead ones; notes which nodes are in use. */
   checkLiveness(): void {
     const now = this.o.clock.now();
+    const inUse = new Set(this.autoscalerFacts().nodes.filter((n) => n.busy).map((n) => n.nodeId));
+    this.nodes.touch(now, (n) => inUse.has(n.nodeId));
     for (const n of this.nodes.silentSince(now - this.o.config.raylaunch.heartbeat_timeout_s * 1000)) {
       if (n.nodeId === this.o.headNodeId) continue;
       this.nodeLost(n.nodeId);
@@ -358,6 +383,32 @@ export class Head {
     return [...byShape.values()].map((d) => ({ ...d, infeasible: !feasibleOn(shapes, toFixed(d.resources)), source: 'actor' as const }));
   }
 
+  /** What the autoscaler gathers each tick. */
+  autoscalerFacts(): ClusterFacts {
+    const actors = this.actors.nodesInUse();
+    const holders = this.objects.holders();
+    const busy = (n: NodeRecord) => (Object.entries(n.total).some(([k, v]) => (n.available[k] ?? 0) < v) ? 'running work'
+      : actors.has(n.nodeId) ? 'hosts an actor' : holders.has(n.nodeId) ? 'holds objects a job may still need' : undefined);
+    return {
+      nodes: this.nodes.all().map((n) => {
+        const why = busy(n);
+        return {
+          nodeId: n.nodeId, nodeType: n.nodeType, kind: n.kind, alive: n.state !== 'DEAD', total: fromFixed(n.total),
+          available: fromFixed(Object.fromEntries(Object.entries(n.available).map(([k, v]) => [k, Math.max(0, v)]))),
+          lastUsedAt: n.lastUsedAt, registeredAt: n.registeredAt, ...(why ? { busy: why } : {}),
+        };
+      }),
+      demands: [...this.tasks.demands(), ...this.actorDemands()].filter((d) => d.source !== 'placement_group').map((d) => ({ resources: d.resources, count: d.count })),
+      placementGroups: this.groups.pending(),
+      requested: this.requested.map((r) => ({ resources: { ...r }, count: 1 })),
+    };
+  }
+
+  /** The autoscaler chose this node for termination: no new work goes there. */
+  drain(nodeId: string): void {
+    this.nodes.markDraining(nodeId);
+  }
+
   status(): ClusterStatus {
     return {
       clusterName: this.o.clusterName,
@@ -371,6 +422,7 @@ export class Head {
       placementGroups: this.groups.views(),
       requestedResources: this.requested,
       failures: [...this.failures],
+      autoscaler: this.autoscaler?.view() ?? null,
       relayedBytes: this.relayedBytes,
     };
   }

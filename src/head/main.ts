@@ -13,7 +13,8 @@ import { ControlPlane, loopback } from './control-plane.js';
 import { MemoryStore } from './gcs/store.js';
 import { Head } from './head.js';
 import { JobManager } from './jobs/job-manager.js';
-import { MinWorkersKeeper } from './keeper.js';
+import { Autoscaler } from './autoscaler/loop.js';
+import { launchHash } from '../config/hash.js';
 
 const start = readNodeStart(process.argv);
 const { config } = start;
@@ -62,9 +63,11 @@ const provider = await createProvider(config, {
   },
   entry: (kind) => runtimeEntry(kind === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
 });
-const keeper = new MinWorkersKeeper(provider, config);
-void keeper.tick();
-const keeping = setInterval(() => void keeper.tick(), config.raylaunch.autoscaler_interval_s * 1000);
+const autoscaler = new Autoscaler({
+  provider, config, clock: systemClock, facts: () => h.autoscalerFacts(), drain: (id) => h.drain(id), launchHash: (t) => launchHash(config, t),
+});
+h.autoscaler = autoscaler;
+autoscaler.start();
 
 const info: HeadInfo = { nodeId: start.node, address, pid: process.pid, startedAt: Date.now() };
 const file = headFile(start.stateDir);
@@ -78,7 +81,7 @@ function shutdown(signal: string): void {
   stopping = true;
   process.stdout.write(`raylaunch head stopping (${signal})\n`);
   clearInterval(liveness);
-  clearInterval(keeping);
+  autoscaler.stop();
   h.jobs.stopAll();
   agent.stop();
   void plane.close().finally(() => process.exit(0));

@@ -13,6 +13,9 @@ export interface NodeRecord {
   available: Fixed;
   lastHeartbeat: number;
   diedAt: number | undefined;
+  registeredAt: number;
+  /** Last time it had work, an actor or objects someone may still need (idle time counts from here). */
+  lastUsedAt: number;
 }
 
 /** The GCS node table: every node that registered, its resources as the scheduler counts them, and liveness. */
@@ -25,7 +28,7 @@ export class NodeTable {
 
   register(r: { nodeId: string; nodeType: string; kind: 'head' | 'worker'; address: string; pid: number; resources: ResourceDict }, now: number): NodeRecord {
     const total = toFixed(r.resources);
-    const rec: NodeRecord = { ...r, state: 'ALIVE', total, available: total, lastHeartbeat: now, diedAt: undefined };
+    const rec: NodeRecord = { ...r, state: 'ALIVE', total, available: total, lastHeartbeat: now, diedAt: undefined, registeredAt: now, lastUsedAt: now };
     this.nodes.set(r.nodeId, rec);
     return rec;
   }
@@ -50,6 +53,20 @@ export class NodeTable {
     }
   }
 
+  /** No new work goes to a draining node (it is about to be terminated); running work finishes. */
+  markDraining(nodeId: string): void {
+    const n = this.nodes.get(nodeId);
+    if (n?.state === 'ALIVE') {
+      n.state = 'DRAINING';
+      this.nodes.set(nodeId, n);
+    }
+  }
+
+  /** Records which nodes are in use now (their idle time restarts). */
+  touch(now: number, inUse: (n: NodeRecord) => boolean): void {
+    for (const n of this.nodes.values()) if (n.state !== 'DEAD' && inUse(n)) n.lastUsedAt = now;
+  }
+
   /** Marks a node dead; returns false when it already was. */
   markDead(nodeId: string, now: number): boolean {
     const n = this.nodes.get(nodeId);
@@ -63,7 +80,7 @@ export class NodeTable {
 
   /** Nodes whose last heartbeat is older than the timeout. */
   silentSince(cutoff: number): NodeRecord[] {
-    return this.alive().filter((n) => n.lastHeartbeat < cutoff);
+    return this.nodes.values().filter((n) => n.state !== 'DEAD' && n.lastHeartbeat < cutoff);
   }
 
   acquire(nodeId: string, need: Fixed): void {

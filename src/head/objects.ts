@@ -75,6 +75,13 @@ export class ObjectDirectory {
     }
   }
 
+  /** Nodes that store objects of running jobs (they are not idle: someone may still need those objects). */
+  holders(): Set<string> {
+    const out = new Set<string>();
+    for (const e of this.entries.values()) if (e.value?.kind === 'stored') out.add(e.value.nodeId);
+    return out;
+  }
+
   /** Frees a finished job's objects. */
   dropJob(jobId: string): void {
     for (const [id, e] of this.entries) if (e.jobId === jobId) this.entries.delete(id);

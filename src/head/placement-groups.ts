@@ -159,6 +159,14 @@ export class PlacementGroups {
     return out;
   }
 
+  /** Groups waiting to be reserved, with the bundles still missing: the autoscaler's input. */
+  pending(): { id: string; strategy: PlacementGroupSpec['strategy']; bundles: { resources: Record<string, number>; count: number }[] }[] {
+    return [...this.groups.values()].filter((g) => g.state === 'PENDING' || g.state === 'RESCHEDULING').map((g) => ({
+      id: g.spec.pgId, strategy: g.spec.strategy,
+      bundles: g.bundles.filter((b) => b.nodeId === undefined).map((b) => ({ resources: fromFixed(b.resources), count: 1 })),
+    }));
+  }
+
   views(): PlacementGroupView[] {
     return [...this.groups.values()].filter((g) => g.state !== 'REMOVED').map((g) => ({
       pgId: g.spec.pgId, name: g.spec.name ?? null, strategy: g.spec.strategy, state: g.state,

@@ -7,7 +7,7 @@ import type { Candidate } from './scheduler.js';
  */
 export interface Slots {
   /** Slots a request may use: the live nodes, or the bundles of its placement group. */
-  candidates(placement: { pgId: string; bundleIndex: number } | undefined): Candidate[];
+  candidates(placement: { pgId: string; bundleIndex: number } | undefined, need?: Fixed): Candidate[];
   acquire(slot: string, need: Fixed): void;
   release(slot: string, need: Fixed): void;
   /** The node a slot is on (undefined: the slot is gone). */

@@ -160,7 +160,7 @@ export class TaskManager {
       while (q.queue.length > 0 && this.stale(q.queue.peek() as TaskRecord)) q.queue.shift();
       const first = q.queue.peek();
       if (first) {
-        const candidates = this.host.slots.candidates(first.spec.placement);
+        const candidates = this.host.slots.candidates(first.spec.placement, q.need);
         while (q.queue.length > 0) {
           const slot = pickNode(candidates, q.need);
           const nodeId = slot === undefined ? undefined : this.host.slots.nodeOf(slot);

@@ -167,6 +167,20 @@ export interface JobView {
   endedAt: number | null;
 }
 
+/** One decision of the autoscaler, with its reason. */
+export interface AutoscalerEvent { at: number; seq: number; kind: 'launch' | 'terminate' | 'backoff' | 'error'; message: string }
+
+export interface AutoscalerView {
+  events: AutoscalerEvent[];
+  /** Demands no launch will answer now, and why. */
+  pending: { resources: ResourceDict; count: number; why: string }[];
+  /** Every live worker: busy, or why it is still there while idle. */
+  nodes: { nodeId: string; why: string }[];
+  /** Set when launching stopped (an auth or config error the user must fix). */
+  stopped?: string;
+  errors: number;
+}
+
 export interface ClusterStatus {
   clusterName: string;
   headAddress: string;
@@ -180,6 +194,7 @@ export interface ClusterStatus {
   /** What request_resources() last asked for (the autoscaler keeps that much capacity). */
   requestedResources: ResourceDict[];
   failures: FailureView[];
+  autoscaler: AutoscalerView | null;
   /** Object bytes the head has passed between processes (it should stay off the data path). */
   relayedBytes: number;
 }

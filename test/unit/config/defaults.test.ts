@@ -69,6 +69,7 @@ describe('config defaults (Ray\'s prepare_config semantics)', () => {
     const { config: c } = await valid('provider: {type: process}\nraylaunch: {heartbeat_timeout_s: 2}\n');
     assert.deepEqual(c.raylaunch, {
       control_plane_port: 0, heartbeat_timeout_s: 2, autoscaler_interval_s: 1, node_start_timeout_s: 300, inline_object_limit: 102400,
+      demand_batch_ms: 300, max_concurrent_launches: 10,
     });
   });
 });

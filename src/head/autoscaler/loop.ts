@@ -1,0 +1,249 @@
+import { CapacityError, ProviderAuthError, ProviderConfigError } from '../../../providers/errors.js';
+import type { NodeProvider } from '../../../providers/provider.js';
+import type { Clock } from '../../common/clock.js';
+import { formatResources } from '../../common/resources.js';
+import type { ClusterConfig } from '../../config/types.js';
+import type { AutoscalerEvent, AutoscalerView } from '../../protocol/messages.js';
+import { type Instance, transition } from './instance-state.js';
+import { type Demand, plan, type PlanNode, type PlanOutput } from './plan.js';
+import { reconcile } from './reconcile.js';
+import { shapeId } from './resources.js';
+
+/** What the head knows, gathered once per tick. */
+export interface ClusterFacts {
+  /** Registered nodes: resources, liveness and last use. */
+  nodes: {
+    nodeId: string; nodeType: string; kind: 'head' | 'worker'; alive: boolean; total: Record<string, number>; available: Record<string, number>;
+    lastUsedAt: number; registeredAt: number;
+    /** What keeps it from being idle now, if anything: running work, an actor, objects a job may need. */
+    busy?: string;
+  }[];
+  demands: Demand[];
+  placementGroups: { id: string; strategy: 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD'; bundles: Demand[] }[];
+  requested: Demand[];
+}
+
+export interface AutoscalerDeps {
+  provider: NodeProvider;
+  config: ClusterConfig;
+  clock: Clock;
+  facts(): ClusterFacts;
+  /** No new work goes to a node about to be terminated. */
+  drain(nodeId: string): void;
+  launchHash(nodeType: string): string;
+}
+
+const BACKOFF_BASE_MS = 10_000;
+const BACKOFF_MAX_MS = 5 * 60_000;
+export const LAUNCH_HASH_TAG = 'raylaunch-launch-hash';
+
+/**
+ * The autoscaler loop, the only part of the autoscaler with I/O: gather (GCS and listNodes), decide (reconcile,
+ * plan), act (launch, terminate), every decision kept as an event with its reason. Ticks every
+ * autoscaler_interval_s and also soon after new demand (once it has been pending demand_batch_ms).
+ */
+export class Autoscaler {
+  private instances: Instance[] = [];
+  private readonly backoff = new Map<string, { until: number; failures: number }>();
+  private readonly pendingSince = new Map<string, number>();
+  private seq = 0;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private nudged: NodeJS.Timeout | undefined;
+  readonly events: AutoscalerEvent[] = [];
+  private stopped: string | undefined;
+  private errors = 0;
+  private lastPlan: PlanOutput | undefined;
+  private lastFacts: ClusterFacts | undefined;
+
+  constructor(private readonly d: AutoscalerDeps) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.d.config.raylaunch.autoscaler_interval_s * 1000);
+    void this.tick();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.nudged) clearTimeout(this.nudged);
+  }
+
+  /** New demand appeared: look again as soon as it has waited demand_batch_ms (not at the next full tick). */
+  nudge(): void {
+    if (this.nudged) return;
+    this.settled(this.d.facts().demands, this.d.clock.now()); // the batching clock starts when demand appears
+    this.nudged = setTimeout(() => {
+      this.nudged = undefined;
+      void this.tick();
+    }, this.d.config.raylaunch.demand_batch_ms + 5);
+  }
+
+  private event(kind: AutoscalerEvent['kind'], message: string): void {
+    this.events.push({ at: this.d.clock.now(), seq: this.seq++, kind, message });
+    if (this.events.length > 200) this.events.shift();
+  }
+
+  /** Only demands pending for demand_batch_ms count: a burst that the cluster absorbs never launches anything. */
+  private settled(demands: Demand[], now: number): Demand[] {
+    const seen = new Set<string>();
+    const out: Demand[] = [];
+    for (const d of demands) {
+      const id = shapeId(d.resources);
+      seen.add(id);
+      const since = this.pendingSince.get(id) ?? now;
+      this.pendingSince.set(id, since);
+      if (now - since >= this.d.config.raylaunch.demand_batch_ms) out.push(d);
+    }
+    for (const id of [...this.pendingSince.keys()]) if (!seen.has(id)) this.pendingSince.delete(id);
+    return out;
+  }
+
+  async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.once();
+    } catch (e) {
+      this.errors += 1;
+      this.event('error', `tick failed (${this.errors} so far): ${(e as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async once(): Promise<void> {
+    const c = this.d.config;
+    const now = this.d.clock.now();
+    // Gather.
+    const cloud = await this.d.provider.listNodes();
+    const facts = this.d.facts();
+    this.lastFacts = facts;
+    const registered = new Set(facts.nodes.filter((n) => n.alive).map((n) => n.nodeId));
+    const dead = new Set(facts.nodes.filter((n) => !n.alive).map((n) => n.nodeId));
+    // Decide.
+    const rec = reconcile({ instances: this.instances, cloud, registered, dead, now, startTimeoutMs: c.raylaunch.node_start_timeout_s * 1000 });
+    this.instances = rec.instances;
+    const facts1 = new Map(facts.nodes.map((n) => [n.nodeId, n]));
+    const nodes: PlanNode[] = cloud.filter((n) => n.status !== 'stopped' && !rec.neverRegistered.includes(n.id) && !this.isLeaving(n.id)).map((n) => {
+      const f = facts1.get(n.id);
+      const live = f?.alive ? f : undefined;
+      return {
+        id: n.id, nodeType: n.nodeType, kind: n.kind, ...(live ? { total: live.total, available: live.available, lastUsedAt: live.lastUsedAt, registeredAt: live.registeredAt } : {}),
+        ...(n.tags[LAUNCH_HASH_TAG] ? { launchHash: n.tags[LAUNCH_HASH_TAG] } : {}),
+      };
+    });
+    const launching: Record<string, number> = {};
+    for (const i of this.instances) if (i.state === 'requested' || i.state === 'queued') launching[i.nodeType] = (launching[i.nodeType] ?? 0) + 1;
+    const types = Object.entries(c.available_node_types);
+    const out = plan({
+      nodeTypes: types.map(([name, t]) => ({ name, resources: t.resources, minWorkers: t.min_workers, maxWorkers: t.max_workers })),
+      headNodeType: c.head_node_type, maxWorkers: c.max_workers, upscalingSpeed: c.upscaling_speed, nodes, launching,
+      demands: this.settled(facts.demands, now),
+      placementGroups: facts.placementGroups,
+      requestedBundles: facts.requested,
+      backoffUntil: Object.fromEntries([...this.backoff].map(([t, b]) => [t, b.until])),
+      idleTimeoutMs: Object.fromEntries(types.map(([name, t]) => [name, (t.idle_timeout_s ?? c.idle_timeout_minutes * 60) * 1000])),
+      currentLaunchHash: Object.fromEntries(types.map(([name]) => [name, this.d.launchHash(name)])),
+      now, mode: 'improved',
+    });
+    this.lastPlan = out;
+    // Act.
+    const gone = [...rec.neverRegistered.map((id) => ({ id, reason: 'never_registered' as const })), ...out.terminate];
+    if (gone.length > 0) await this.terminate(gone, facts, now);
+    if (this.stopped) return;
+    const inFlight = this.instances.filter((i) => i.state === 'requested' || i.state === 'allocated' || i.state === 'setting-up').length;
+    let budget = c.raylaunch.max_concurrent_launches - inFlight;
+    for (const [nodeType, wanted] of Object.entries(out.launch)) {
+      const count = Math.min(wanted, budget);
+      if (count <= 0) continue;
+      budget -= count;
+      await this.launch(nodeType, count, facts, now);
+    }
+  }
+
+  private isLeaving(id: string): boolean {
+    return this.instances.some((i) => i.nodeId === id && (i.state === 'draining' || i.state === 'terminating' || i.state === 'terminated'));
+  }
+
+  private async terminate(gone: { id: string; reason: string }[], facts: ClusterFacts, now: number): Promise<void> {
+    const idleFor = (id: string) => {
+      const f = facts.nodes.find((n) => n.nodeId === id);
+      return f ? ` ${Math.round((now - f.lastUsedAt) / 1000)} s` : '';
+    };
+    for (const g of gone) {
+      this.d.drain(g.id);
+      this.instances = this.instances.map((i) => (i.nodeId === g.id && (i.state === 'running' || i.state === 'allocated')
+        ? transition(i.state === 'running' ? transition(i, 'draining', now, g.reason) : i, 'terminating', now, g.reason) : i));
+      this.event('terminate', `terminate ${g.id}: ${g.reason === 'idle' ? `idle${idleFor(g.id)}` : g.reason.replace(/_/g, ' ')}`);
+    }
+    await this.d.provider.terminate(gone.map((g) => g.id));
+  }
+
+  private async launch(nodeType: string, count: number, facts: ClusterFacts, now: number): Promise<void> {
+    const requestId = `as-${nodeType.replace(/[^\w-]/g, '-')}-${now.toString(36)}-${this.seq}`;
+    const fresh: Instance[] = Array.from({ length: count }, (_, k) => ({
+      id: `${requestId}#${k}`, nodeType, requestId, nodeId: undefined, state: 'requested', since: now,
+      history: [{ state: 'requested', at: now, reason: 'launch sent' }],
+    }));
+    this.event('launch', `launch ${count} × ${nodeType} for ${this.why(facts)}`);
+    try {
+      await this.d.provider.launch({ requestId, nodeType, kind: 'worker', count, tags: { [LAUNCH_HASH_TAG]: this.d.launchHash(nodeType) } });
+      this.backoff.delete(nodeType);
+      // Learn the new nodes' ids now: one that dies before the next tick is then known to be gone (else its
+      // request would count as launching until the start timeout, and nothing would replace it).
+      const listed = (await this.d.provider.listNodes()).filter((n) => n.requestId === requestId);
+      this.instances.push(...fresh.map((i, k) => {
+        const node = listed[k];
+        return node ? { ...transition(i, 'allocated', now, 'the provider lists it'), id: node.id, nodeId: node.id } : i;
+      }));
+    } catch (e) {
+      this.instances.push(...fresh.map((i) => transition(transition(i, 'allocation-failed', now, (e as Error).message), 'terminated', now, 'recorded')));
+      if (e instanceof CapacityError) {
+        const failures = (this.backoff.get(nodeType)?.failures ?? 0) + 1;
+        const wait = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1) * (e.reason === 'quota' ? 4 : 1));
+        this.backoff.set(nodeType, { until: now + wait, failures });
+        this.event('backoff', `${nodeType}: ${e.message}; not launched again for ${Math.round(wait / 1000)} s (other types that fit are tried)`);
+      } else if (e instanceof ProviderAuthError || e instanceof ProviderConfigError) {
+        this.stopped = `${e.message}${e.hint ? ` (${e.hint})` : ''}`;
+        this.event('error', `launching stopped: ${this.stopped}`);
+      } else {
+        this.event('error', `launch of ${count} × ${nodeType} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** The demands a launch answers, for its event: "12 pending {GPU: 1}". */
+  private why(facts: ClusterFacts): string {
+    const parts = [
+      ...facts.demands.slice(0, 3).map((d) => `${d.count} pending ${formatResources(d.resources)}`),
+      ...(facts.placementGroups.length > 0 ? [`${facts.placementGroups.length} placement group(s)`] : []),
+      ...(facts.requested.length > 0 ? ['request_resources'] : []),
+    ];
+    return parts.length > 0 ? parts.join(', ') : 'min_workers';
+  }
+
+  /** For status: recent events, why demands are pending and why idle nodes stay. */
+  view(): AutoscalerView {
+    const c = this.d.config;
+    const facts = this.lastFacts;
+    const now = this.d.clock.now();
+    const pending = (this.lastPlan?.unfulfilled ?? []).map((d) => {
+      const infeasible = this.lastPlan?.infeasible.some((x) => shapeId(x.resources) === shapeId(d.resources));
+      const backedOff = [...this.backoff].filter(([, b]) => b.until > now).map(([t]) => t);
+      const why = infeasible ? 'no node type offers it'
+        : backedOff.length > 0 ? `node types backed off after capacity errors: ${backedOff.join(', ')}`
+          : 'the cluster is at max_workers (or each fitting type at its max_workers)';
+      return { resources: d.resources, count: d.count, why };
+    });
+    const kept = (facts?.nodes ?? []).filter((n) => n.alive && n.kind === 'worker').map((n) => {
+      const t = c.available_node_types[n.nodeType];
+      const idleMs = now - n.lastUsedAt;
+      const timeout = ((t?.idle_timeout_s ?? c.idle_timeout_minutes * 60) * 1000);
+      const same = facts?.nodes.filter((x) => x.alive && x.kind === 'worker' && x.nodeType === n.nodeType).length ?? 0;
+      const why = n.busy ? `busy: ${n.busy}` : same <= (t?.min_workers ?? 0) ? `idle ${Math.round(idleMs / 1000)} s, kept for min_workers (${t?.min_workers ?? 0})`
+        : `idle ${Math.round(idleMs / 1000)} s of ${Math.round(timeout / 1000)} s`;
+      return { nodeId: n.nodeId, why };
+    });
+    return { events: this.events.slice(-50), pending, nodes: kept, ...(this.stopped ? { stopped: this.stopped } : {}), errors: this.errors };
+  }
+}

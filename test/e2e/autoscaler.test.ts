@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'mocha';
+import { TestCluster } from '../helpers/cluster.js';
+
+interface Status {
+  nodes: { nodeId: string; kind: string; state: string }[];
+  autoscaler: { events: { kind: string; message: string }[]; nodes: { nodeId: string; why: string }[] } | null;
+}
+
+const CONFIG = (name: string) => [
+  `cluster_name: ${name}`, 'provider: {type: process}', 'max_workers: 4', 'available_node_types:',
+  '  head: {resources: {CPU: 0}}', '  worker: {resources: {CPU: 1}, min_workers: 0, max_workers: 4, idle_timeout_s: 2}',
+  'head_node_type: head', '',
+].join('\n');
+
+describe('the autoscaler on the process provider (end to end)', function () {
+  this.timeout(90_000);
+  let cluster: TestCluster;
+  let n = 0;
+
+  beforeEach(async () => {
+    const name = `auto${process.pid}x${n++}`;
+    cluster = new TestCluster(name, CONFIG(name));
+    await cluster.start();
+  });
+  afterEach(async () => { await cluster.stop(); });
+
+  const status = async (): Promise<Status> => JSON.parse((await cluster.cli(['status', '-c', cluster.name, '--json'])).stdout) as Status;
+  const liveWorkers = (s: Status) => s.nodes.filter((x) => x.kind === 'worker' && x.state === 'ALIVE');
+  async function until(what: string, ms: number, probe: (s: Status) => boolean): Promise<Status> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const s = await status();
+      if (probe(s)) return s;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s.autoscaler)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const job = (body: string) => join(cluster.writeJob({ 'job.ts': `import { get, getRuntimeContext, main, placementGroup, remote, requestResources } from 'raylaunch';\n${body}` }), 'job.ts');
+
+  it('from zero workers, one-CPU tasks of 3 s finish within 3 + 5 s; the workers go after the idle timeout, with the reason', async () => {
+    assert.equal(liveWorkers(await status()).length, 0);
+    const r = await cluster.submit(job(`
+export const work = remote(async function work() { await new Promise((r) => setTimeout(r, 3000)); return getRuntimeContext().nodeId; });
+main(async () => {
+  const t0 = Date.now();
+  const nodes = await get([1, 2, 3].map(() => work.remote()));
+  console.log('elapsed ' + (Date.now() - t0) + ' ms on ' + new Set(nodes).size + ' nodes');
+});
+`));
+    assert.equal(r.code, 0, r.stderr);
+    const m = /^elapsed (\d+) ms on (\d+) nodes$/m.exec(r.stdout);
+    assert.ok(m && Number(m[1]) < 8000, r.stdout);
+    const s = await until('the idle workers to be terminated', 20_000, (x) => liveWorkers(x).length === 0);
+    const events = s.autoscaler?.events.map((e) => e.message) ?? [];
+    assert.ok(events.some((e) => /^launch \d × worker for \d pending \{CPU: 1\}$/.test(e)), events.join('\n'));
+    assert.ok(events.filter((e) => /^terminate worker-\w+: idle \d+ s$/.test(e)).length >= 1, events.join('\n'));
+    const monitor = await cluster.cli(['monitor', '-c', cluster.name, '--exit-after', '1']);
+    assert.match(monitor.stdout, /terminate worker-\w+: idle \d+ s/);
+  });
+
+  it('an actor pins its node: it is kept past the idle timeout, and status says it is busy', async () => {
+    const r = await cluster.cli(['submit', '-c', cluster.name, '--no-wait', job(`
+export const Holder = remote(class Holder { where() { return getRuntimeContext().nodeId; } });
+main(async () => {
+  const h = Holder.remote();
+  console.log('actor on ' + (await get(h.where.remote())));
+  await new Promise((r) => setTimeout(r, 60_000));
+});
+`)]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = await until('a worker for the actor', 20_000, (x) => liveWorkers(x).length === 1);
+    const node = liveWorkers(s)[0]?.nodeId;
+    await new Promise((res) => setTimeout(res, 4000)); // twice the idle timeout
+    const later = await status();
+    assert.ok(liveWorkers(later).some((x) => x.nodeId === node), 'the actor\'s node is still there');
+    assert.equal(later.autoscaler?.nodes.find((x) => x.nodeId === node)?.why, 'busy: hosts an actor');
+  });
+
+  it('a STRICT_SPREAD group of 3 gets 3 nodes in one launch', async () => {
+    const r = await cluster.submit(job(`
+export const where = remote(function where() { return getRuntimeContext().nodeId; });
+main(async () => {
+  const pg = placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
+  await pg.ready({ timeoutMs: 20000 });
+  const nodes = await get([0, 1, 2].map((i) => where.options({ placementGroup: pg, bundleIndex: i }).remote()));
+  console.log('bundles on ' + new Set(nodes).size + ' nodes');
+});
+`));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^bundles on 3 nodes$/m);
+    const events = (await status()).autoscaler?.events.map((e) => e.message) ?? [];
+    assert.ok(events.some((e) => /^launch 3 × worker for 1 placement group\(s\)$/.test(e)), events.join('\n'));
+  });
+
+  it('requestResources scales the cluster up with no task, and back down when cleared', async () => {
+    const r = await cluster.submit(job(`
+main(async () => { await requestResources({ numCpus: 2 }); });
+`));
+    assert.equal(r.code, 0, r.stderr);
+    await until('two workers for the request', 20_000, (x) => liveWorkers(x).length === 2);
+    await new Promise((res) => setTimeout(res, 3000)); // past the idle timeout: requested capacity is kept
+    assert.equal(liveWorkers(await status()).length, 2);
+    await cluster.submit(job('main(async () => { await requestResources({}); });\n'));
+    await until('the workers to go once the request is cleared', 20_000, (x) => liveWorkers(x).length === 0);
+  });
+});

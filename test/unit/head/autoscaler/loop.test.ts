@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'mocha';
+import { FakeProvider } from '../../../../providers/fake/index.js';
+import { Autoscaler, type ClusterFacts } from '../../../../src/head/autoscaler/loop.js';
+import { applyDefaults } from '../../../../src/config/defaults.js';
+
+const config = (o: { min?: number; max?: number; idleS?: number } = {}) => applyDefaults({
+  provider: { type: 'process' }, max_workers: o.max ?? 4,
+  available_node_types: {
+    head: { resources: { CPU: 0 } },
+    small: { resources: { CPU: 1 }, min_workers: o.min ?? 0, max_workers: o.max ?? 4, ...(o.idleS !== undefined ? { idle_timeout_s: o.idleS } : {}) },
+    big: { resources: { CPU: 4 }, max_workers: 2 },
+  },
+  head_node_type: 'head',
+  raylaunch: { demand_batch_ms: 300 },
+});
+
+describe('the autoscaler loop (fake provider, fake clock)', () => {
+  let now: number;
+  let provider: FakeProvider;
+  let facts: ClusterFacts;
+  let drained: string[];
+  const make = (c = config()) => new Autoscaler({
+    provider, config: c, clock: { now: () => now }, facts: () => facts, drain: (id) => drained.push(id), launchHash: () => 'h',
+  });
+  /** The provider's nodes register with the head (as their agents would). */
+  const register = () => {
+    for (const n of workers()) {
+      provider.start(n.id);
+      if (!facts.nodes.some((f) => f.nodeId === n.id)) {
+        const cpu = n.nodeType === 'big' ? 4 : 1;
+        facts.nodes.push({ nodeId: n.id, nodeType: n.nodeType, kind: 'worker', alive: true, total: { CPU: cpu }, available: { CPU: cpu }, lastUsedAt: now, registeredAt: now });
+      }
+    }
+  };
+
+  beforeEach(() => {
+    now = 1_000_000;
+    provider = new FakeProvider();
+    drained = [];
+    facts = { nodes: [{ nodeId: 'head', nodeType: 'head', kind: 'head', alive: true, total: {}, available: {}, lastUsedAt: now, registeredAt: now }], demands: [], placementGroups: [], requested: [] };
+    provider.nodes.set('head', { id: 'head', nodeType: 'head', kind: 'head', status: 'running', tags: {} });
+  });
+  const workers = () => [...provider.nodes.values()].filter((n) => n.kind === 'worker');
+
+  it('keeps min_workers, and replaces a node that dies', async () => {
+    const a = make(config({ min: 2 }));
+    await a.tick();
+    assert.equal(workers().length, 2);
+    register();
+    now += 1000;
+    await a.tick();
+    const victim = workers()[0]?.id as string;
+    provider.nodes.delete(victim);
+    (facts.nodes.find((n) => n.nodeId === victim) as { alive: boolean }).alive = false;
+    now += 1000;
+    await a.tick();
+    assert.equal(workers().length, 2, provider.calls.join('\n'));
+  });
+
+  it('a demand pending less than demand_batch_ms launches nothing; then the best-scoring type is launched', async () => {
+    const a = make();
+    facts.demands = [{ resources: { CPU: 1 }, count: 3 }];
+    await a.tick();
+    assert.equal(workers().length, 0);
+    now += 350;
+    await a.tick();
+    // Ray's utilization score prefers one {CPU: 4} node (3/4 used) to three {CPU: 1} nodes.
+    assert.deepEqual(workers().map((n) => n.nodeType), ['big']);
+    assert.match(a.events.at(-1)?.message ?? '', /^launch 1 × big for 3 pending \{CPU: 1\}$/);
+  });
+
+  it('a capacity error backs the type off and the next tick falls back to another type that fits', async () => {
+    const a = make();
+    facts.demands = [{ resources: { CPU: 1 }, count: 1 }];
+    provider.failNext('launch', 'capacity', 'small');
+    await a.tick();
+    now += 400;
+    await a.tick();
+    assert.equal(workers().length, 0);
+    assert.equal(a.events.at(-1)?.kind, 'backoff');
+    now += 1000;
+    await a.tick();
+    assert.deepEqual(workers().map((n) => n.nodeType), ['big']);
+  });
+
+  it('an auth error stops launching and status says why', async () => {
+    const a = make();
+    facts.demands = [{ resources: { CPU: 1 }, count: 1 }];
+    provider.failNext('launch', 'auth');
+    await a.tick();
+    now += 400;
+    await a.tick();
+    now += 1000;
+    await a.tick();
+    assert.equal(workers().length, 0);
+    assert.match(a.view().stopped ?? '', /credentials rejected/);
+  });
+
+  it('an idle worker past its idle_timeout_s is drained and terminated, with the reason', async () => {
+    const a = make(config({ idleS: 5 }));
+    facts.demands = [{ resources: { CPU: 1 }, count: 1 }];
+    await a.tick();
+    now += 400;
+    await a.tick();
+    register();
+    facts.demands = [];
+    now += 6000;
+    await a.tick();
+    assert.equal(workers().length, 0);
+    assert.equal(drained.length, 1);
+    assert.match(a.events.at(-1)?.message ?? '', /^terminate small-0: idle 6 s$/);
+  });
+
+  it('a failing list call is counted and never fatal', async () => {
+    const a = make();
+    provider.failNext('list', 'transient');
+    await a.tick();
+    assert.equal(a.view().errors, 1);
+    await a.tick();
+    assert.equal(a.view().errors, 1);
+  });
+});
