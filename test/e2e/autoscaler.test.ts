@@ -39,7 +39,7 @@ describe('the autoscaler on the process provider (end to end)', function () {
   }
   const job = (body: string) => join(cluster.writeJob({ 'job.ts': `import { get, getRuntimeContext, main, placementGroup, remote, requestResources } from 'raylaunch';\n${body}` }), 'job.ts');
 
-  it('from zero workers, one-CPU tasks of 3 s finish within 3 + 5 s; the workers go after the idle timeout, with the reason', async () => {
+  it('from zero workers, three one-CPU tasks get three new nodes; the workers go after the idle timeout, with the reason', async () => {
     assert.equal(liveWorkers(await status()).length, 0);
     const r = await cluster.submit(job(`
 export const work = remote(async function work() { await new Promise((r) => setTimeout(r, 3000)); return getRuntimeContext().nodeId; });
@@ -51,7 +51,7 @@ main(async () => {
 `));
     assert.equal(r.code, 0, r.stderr);
     const m = /^elapsed (\d+) ms on (\d+) nodes$/m.exec(r.stdout);
-    assert.ok(m && Number(m[1]) < 8000, r.stdout);
+    assert.equal(m?.[2], '3', r.stdout); // how fast: bench/scale-latency.ts (timings are not asserted in tests)
     const s = await until('the idle workers to be terminated', 20_000, (x) => liveWorkers(x).length === 0);
     const events = s.autoscaler?.events.map((e) => e.message) ?? [];
     assert.ok(events.some((e) => /^launch \d × worker for \d pending \{CPU: 1\}$/.test(e)), events.join('\n'));

@@ -138,3 +138,22 @@ export function planInput(r: Rng): PlanInput {
     requestedBundles: r.chance(0.5) ? [] : demandList(r, 5, decimal), backoffUntil, idleTimeoutMs, currentLaunchHash, now, mode: 'ray',
   };
 }
+
+/**
+ * A plan() input aimed at Python dict order vs JS key order: integer-like type names ("10", "2", "9" are hoisted by
+ * JS objects) next to ordinary ones, several unconnected workers of each (so request_resources lists capacities
+ * per type in order of first appearance) and sometimes a STRICT_SPREAD group (new nodes in order of first pick).
+ */
+export function orderInput(r: Rng): PlanInput {
+  const names = [...r.sample(['cpu', 'b', 'Z'], r.int(1, 2)), ...r.sample(['10', '2', '9'], r.int(1, 2))];
+  const nodeTypes = names.map((name): NodeTypeSpec => ({ name, resources: r.chance(0.7) ? { CPU: r.int(1, 6) } : { CPU: r.int(1, 6), GPU: r.int(0, 2) }, minWorkers: 0, maxWorkers: r.int(1, 4) }));
+  const nodes: PlanNode[] = Array.from({ length: r.int(3, 10) }, (_, j) => ({ id: `n${j}`, nodeType: r.pick(names), kind: 'worker', launchHash: 'h' }));
+  const one = (): Res => (r.chance(0.8) ? { CPU: r.int(1, 4) } : { CPU: r.int(0, 2), GPU: 1 });
+  return {
+    nodeTypes, headNodeType: null, maxWorkers: 50, upscalingSpeed: 1, nodes, launching: {},
+    demands: Array.from({ length: r.int(0, 6) }, () => ({ resources: one(), count: r.int(1, 2) })),
+    placementGroups: r.chance(0.5) ? [] : [{ id: 's', strategy: 'STRICT_SPREAD', bundles: Array.from({ length: r.int(2, 4) }, () => ({ resources: one(), count: 1 })) }],
+    requestedBundles: Array.from({ length: r.int(2, 6) }, () => ({ resources: one(), count: r.int(1, 4) })),
+    backoffUntil: {}, idleTimeoutMs: {}, currentLaunchHash: Object.fromEntries(names.map((n) => [n, 'h'])), now: 0, mode: 'ray',
+  };
+}

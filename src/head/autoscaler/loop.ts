@@ -46,10 +46,15 @@ export class Autoscaler {
   private instances: Instance[] = [];
   private readonly backoff = new Map<string, { until: number; failures: number }>();
   private readonly pendingSince = new Map<string, number>();
+  /** Demand shapes a nudge saw that no tick has looked at yet (with a 0 ms window they are due at once). */
+  private readonly unseen = new Set<string>();
   private seq = 0;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private nudged: NodeJS.Timeout | undefined;
+  private nudgePending = false;
+  private again = false;
+  private stopping = false;
   readonly events: AutoscalerEvent[] = [];
   private stopped: string | undefined;
   private errors = 0;
@@ -64,18 +69,40 @@ export class Autoscaler {
   }
 
   stop(): void {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     if (this.nudged) clearTimeout(this.nudged);
   }
 
-  /** New demand appeared: look again as soon as it has waited demand_batch_ms (not at the next full tick). */
+  /**
+   * New demand may have appeared: look again as soon as it has waited demand_batch_ms, not at the next full tick.
+   * The demand is read on the next turn of the event loop, after the message that nudged has been applied.
+   */
   nudge(): void {
-    if (this.nudged) return;
-    this.settled(this.d.facts().demands, this.d.clock.now()); // the batching clock starts when demand appears
+    if (this.nudged || this.nudgePending) return;
+    this.nudgePending = true;
+    setImmediate(() => {
+      this.nudgePending = false;
+      this.settled(this.d.facts().demands, this.d.clock.now(), true); // the batching clock starts when demand appears
+      this.armForBatch();
+    });
+  }
+
+  /** A tick for when the earliest demand still inside its batch window comes out of it. */
+  private armForBatch(): void {
+    if (this.nudged || this.stopping) return;
+    const now = this.d.clock.now();
+    const batch = this.d.config.raylaunch.demand_batch_ms;
+    const due: number[] = [];
+    for (const [id, since] of this.pendingSince) {
+      const left = since + batch - now;
+      if (left > 0 || this.unseen.has(id)) due.push(Math.max(0, left)); // the rest a tick has already acted on
+    }
+    if (due.length === 0) return;
     this.nudged = setTimeout(() => {
       this.nudged = undefined;
       void this.tick();
-    }, this.d.config.raylaunch.demand_batch_ms + 5);
+    }, Math.min(...due) + 5);
   }
 
   private event(kind: AutoscalerEvent['kind'], message: string): void {
@@ -84,13 +111,15 @@ export class Autoscaler {
   }
 
   /** Only demands pending for demand_batch_ms count: a burst that the cluster absorbs never launches anything. */
-  private settled(demands: Demand[], now: number): Demand[] {
+  private settled(demands: Demand[], now: number, byNudge = false): Demand[] {
+    if (!byNudge) this.unseen.clear();
     const seen = new Set<string>();
     const out: Demand[] = [];
     for (const d of demands) {
       const id = shapeId(d.resources);
       seen.add(id);
       const since = this.pendingSince.get(id) ?? now;
+      if (byNudge && !this.pendingSince.has(id)) this.unseen.add(id);
       this.pendingSince.set(id, since);
       if (now - since >= this.d.config.raylaunch.demand_batch_ms) out.push(d);
     }
@@ -99,7 +128,10 @@ export class Autoscaler {
   }
 
   async tick(): Promise<void> {
-    if (this.running) return;
+    if (this.running) {
+      this.again = true; // a nudge came due mid-tick: look once more right after
+      return;
+    }
     this.running = true;
     try {
       await this.once();
@@ -108,6 +140,11 @@ export class Autoscaler {
       this.event('error', `tick failed (${this.errors} so far): ${(e as Error).message}`);
     } finally {
       this.running = false;
+    }
+    this.armForBatch();
+    if (this.again && !this.stopping) {
+      this.again = false;
+      await this.tick();
     }
   }
 

@@ -123,14 +123,19 @@ const copies = (r: Res, n: number): Res[] => Array.from({ length: n }, () => ({ 
  */
 export function addMinWorkerNodes(types: NodeTypeSpec[], nodeResources: Res[], counts: Record<string, number>, headType: string | null,
   maxWorkers: number, requested: Demand[]): { nodeResources: Res[]; counts: Record<string, number>; added: Record<string, number> } {
-  return minWorkerNodes(types, types, nodeResources, counts, headType, maxWorkers, requested);
+  const r = minWorkerNodes(types, types, nodeResources, new Map(Object.entries(counts)), headType, maxWorkers, requested);
+  return { ...r, counts: Object.fromEntries(r.counts) };
 }
 
-/** addMinWorkerNodes, with the types request_resources may add (capacity backoff) apart from those min_workers fills. */
-function minWorkerNodes(types: NodeTypeSpec[], requestTypes: NodeTypeSpec[], nodeResources: Res[], counts: Record<string, number>, headType: string | null,
-  maxWorkers: number, requested: Demand[]): { nodeResources: Res[]; counts: Record<string, number>; added: Record<string, number> } {
+/**
+ * addMinWorkerNodes, with the types request_resources may add (capacity backoff) apart from those min_workers fills.
+ * Counts stay a Map in first-appearance order: the capacities are first-fitted in that order, as Python's dict
+ * keeps it, where a plain object would move integer-like type names ("2", "10") to the front.
+ */
+function minWorkerNodes(types: NodeTypeSpec[], requestTypes: NodeTypeSpec[], nodeResources: Res[], counts: Map<string, number>, headType: string | null,
+  maxWorkers: number, requested: Demand[]): { nodeResources: Res[]; counts: Map<string, number>; added: Record<string, number> } {
   const out = nodeResources.map((r) => ({ ...r }));
-  const c = new Map(Object.entries(counts));
+  const c = new Map(counts);
   const added = new Map<string, number>();
   for (const t of types) {
     const target = Math.min(t.minWorkers, t.maxWorkers) + (t.name === headType ? 1 : 0);
@@ -157,7 +162,29 @@ function minWorkerNodes(types: NodeTypeSpec[], requestTypes: NodeTypeSpec[], nod
       added.set(name, (added.get(name) ?? 0) + n);
     }
   }
-  return { nodeResources: out, counts: Object.fromEntries(c), added: Object.fromEntries(added) };
+  return { nodeResources: out, counts: c, added: Object.fromEntries(added) };
+}
+
+/**
+ * Ray counts min_workers against max_workers only through what the other steps already placed, so nodes still
+ * launching for demand plus a raised min_workers can overshoot the global max. 'improved' never does: launches
+ * for demand give way first, min_workers launches last.
+ */
+function withinGlobalMax(launch: Record<string, number>, input: PlanInput, terminating: number, forMin: Record<string, number>): Record<string, number> {
+  const workers = input.nodes.filter((n) => n.kind === 'worker').length - terminating;
+  const launching = Object.values(input.launching).reduce((a, b) => a + b, 0);
+  let over = workers + launching + Object.values(launch).reduce((a, b) => a + b, 0) - input.maxWorkers;
+  if (over <= 0) return launch;
+  const out = { ...launch };
+  for (const minFirst of [false, true]) {
+    for (const t of Object.keys(out).reverse()) {
+      const keep = minFirst ? 0 : Math.min(out[t] ?? 0, forMin[t] ?? 0);
+      const cut = Math.min(over, (out[t] ?? 0) - keep);
+      out[t] = (out[t] ?? 0) - cut;
+      over -= cut;
+    }
+  }
+  return Object.fromEntries(Object.entries(out).filter(([, n]) => n > 0));
 }
 
 /**
@@ -234,9 +261,9 @@ export function plan(input: PlanInput): PlanOutput {
   const launchable = types.filter((t) => !((input.backoffUntil[t.name] ?? 0) > input.now));
 
   // 3. min_workers and request_resources.
-  const min = minWorkerNodes(input.mode === 'ray' ? types : launchable, launchable, nodeResources, Object.fromEntries(counts), input.headNodeType, input.maxWorkers, input.requestedBundles);
+  const min = minWorkerNodes(input.mode === 'ray' ? types : launchable, launchable, nodeResources, counts, input.headNodeType, input.maxWorkers, input.requestedBundles);
   nodeResources = min.nodeResources;
-  const count = new Map(Object.entries(min.counts));
+  const count = min.counts;
   const adjustedMin = min.added;
   const counted = () => [...count.values()].reduce((a, b) => a + b, 0);
 
@@ -281,9 +308,10 @@ export function plan(input: PlanInput): PlanOutput {
   const inBackoff = new Set(types.filter((t) => !launchable.includes(t)).map((t) => t.name));
   const wanted = Object.fromEntries([...total].filter(([t, n]) => n > 0 && !(input.mode === 'improved' && inBackoff.has(t))));
   const connectedIps = nodes.filter((n) => n.available !== undefined).map((n) => n.ip ?? n.id);
-  const launch = limitConcurrency(wanted, {
+  const limited = limitConcurrency(wanted, {
     upscalingSpeed: input.upscalingSpeed, nodes, connectedIps, launching: input.launching, adjustedMin, pgNodes: Object.fromEntries(pgNodes),
   });
+  const launch = input.mode === 'ray' ? limited : withinGlobalMax(limited, input, terminate.length, adjustedMin);
 
   const feasible = (r: Res) => types.some((t) => (t.name === input.headNodeType || t.maxWorkers > 0) && fits(t.resources, r));
   const infeasible = mergeAdjacent(input.demands.filter((d) => !feasible(d.resources)));

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { beforeEach, describe, it } from 'mocha';
+import { afterEach, beforeEach, describe, it } from 'mocha';
 import { FakeProvider } from '../../../../providers/fake/index.js';
 import { Autoscaler, type ClusterFacts } from '../../../../src/head/autoscaler/loop.js';
 import { applyDefaults } from '../../../../src/config/defaults.js';
 
-const config = (o: { min?: number; max?: number; idleS?: number } = {}) => applyDefaults({
+const config = (o: { min?: number; max?: number; idleS?: number; batchMs?: number } = {}) => applyDefaults({
   provider: { type: 'process' }, max_workers: o.max ?? 4,
   available_node_types: {
     head: { resources: { CPU: 0 } },
@@ -12,7 +12,7 @@ const config = (o: { min?: number; max?: number; idleS?: number } = {}) => apply
     big: { resources: { CPU: 4 }, max_workers: 2 },
   },
   head_node_type: 'head',
-  raylaunch: { demand_batch_ms: 300 },
+  raylaunch: { demand_batch_ms: o.batchMs ?? 300 },
 });
 
 describe('the autoscaler loop (fake provider, fake clock)', () => {
@@ -20,8 +20,16 @@ describe('the autoscaler loop (fake provider, fake clock)', () => {
   let provider: FakeProvider;
   let facts: ClusterFacts;
   let drained: string[];
-  const make = (c = config()) => new Autoscaler({
-    provider, config: c, clock: { now: () => now }, facts: () => facts, drain: (id) => drained.push(id), launchHash: () => 'h',
+  let made: Autoscaler[] = [];
+  const make = (c = config()) => {
+    const a = new Autoscaler({ provider, config: c, clock: { now: () => now }, facts: () => facts, drain: (id) => drained.push(id), launchHash: () => 'h' });
+    made.push(a);
+    return a;
+  };
+  // A loop re-arms itself for demand inside its batch window; with a clock that stands still it would never end.
+  afterEach(() => {
+    for (const a of made) a.stop();
+    made = [];
   });
   /** The provider's nodes register with the head (as their agents would). */
   const register = () => {
@@ -120,4 +128,17 @@ describe('the autoscaler loop (fake provider, fake clock)', () => {
     await a.tick();
     assert.equal(a.view().errors, 1);
   });
+
+  for (const batchMs of [300, 0]) {
+    it(`a nudge sent just before its demand is queued launches when the ${batchMs} ms window ends, not at the next tick`, async () => {
+      const a = make(config({ batchMs }));
+      a.nudge(); // the head nudges, then queues the task, in the same turn
+      facts.demands = [{ resources: { CPU: 1 }, count: 1 }];
+      await new Promise((r) => setImmediate(r));
+      now += batchMs;
+      await new Promise((r) => setTimeout(r, batchMs + 50));
+      a.stop();
+      assert.equal(workers().length, 1, provider.calls.join('\n'));
+    });
+  }
 });

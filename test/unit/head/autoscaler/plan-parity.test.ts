@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { after, describe, it } from 'mocha';
 import * as fast from '../../../../src/head/autoscaler/plan.js';
 import type { PlanNode } from '../../../../src/head/autoscaler/plan.js';
-import { demandList, mulberry32, nodeRes, nodeTypes, planInput, Rng, shape } from '../../../helpers/plan-random.js';
+import { demandList, mulberry32, nodeRes, nodeTypes, orderInput, planInput, Rng, shape } from '../../../helpers/plan-random.js';
 import { differ, mergedForm, outcome, shrink } from '../../../helpers/plan-shrink.js';
 import * as oracle from '../../../helpers/ray-reference-plan.js';
 
@@ -72,6 +72,10 @@ describe('plan.ts parity with the Ray oracle (randomized, mode ray)', function (
 
   it(`plan(): ${3 * CASES} random clusters give the same launch, terminate, unfulfilled and infeasible`, () => {
     parity('plan', 3 * CASES, (r) => [planInput(r)] as [ReturnType<typeof planInput>], oracle.plan, fast.plan);
+  });
+
+  it(`plan(): ${2 * CASES} clusters with integer-like type names keep Python's dict order (requests, STRICT_SPREAD)`, () => {
+    parity('plan-order', 2 * CASES, (r) => [orderInput(r)] as [ReturnType<typeof orderInput>], oracle.plan, fast.plan);
   });
 
   it(`binPackResidual: ${CASES} random node lists × demand lists (strict spread or not)`, () => {

@@ -167,6 +167,12 @@ for (const [impl, P] of IMPLS) {
           requestedBundles: [d({ CPU: 1 }, 4)], placementGroups: [{ id: 'p', strategy: 'SPREAD', bundles: [d({ CPU: 0.7 }), d({ CPU: 1 }, 3), d({ CPU: 0.5 })] }] }));
         assert.deepEqual(r, { launch: { 2: 2, b: 1 }, terminate: [], unfulfilled: [d({ CPU: 0.5 })], infeasible: [] });
       });
+      it('request_resources: capacities are listed per type in order of first appearance, even for integer-like names', () => {
+        const nodes = [worker('n0', 'a', { launchHash: 'h' }), worker('n1', '10', { launchHash: 'h' }), worker('n2', '10', { launchHash: 'h' })];
+        const r = P.plan(input({ nodeTypes: [T('a', { CPU: 4 }, 3), T('10', { CPU: 3 }, 3)], maxWorkers: 50, nodes, currentLaunchHash: { a: 'h', 10: 'h' },
+          requestedBundles: [d({ CPU: 3 }, 2), d({ CPU: 2 }, 2)] })); // first fit on [4, 3, 3] leaves one {CPU:2} over ([3, 3, 4] would not)
+        assert.deepEqual(r, { launch: { 10: 1 }, terminate: [], unfulfilled: [], infeasible: [] });
+      });
       it('a STRICT_PACK sum adds bundle by bundle like Python\'s defaultdict(float) (6 × 0.2 → 1.2, not 0.2 × 6)', () => {
         const r = P.plan(input({ placementGroups: [{ id: 'p', strategy: 'STRICT_PACK', bundles: [d({ CPU: 0.2 }, 6)] }] }));
         assert.deepEqual(r.unfulfilled, [d({ CPU: 1.2 })]);
