@@ -35,6 +35,8 @@ export interface AutoscalerDeps {
 
 const BACKOFF_BASE_MS = 10_000;
 const BACKOFF_MAX_MS = 5 * 60_000;
+/** The shortest gap between two demand reads caused by nudges. */
+const NUDGE_READ_MS = 20;
 export const LAUNCH_HASH_TAG = 'raylaunch-launch-hash';
 
 /**
@@ -53,6 +55,7 @@ export class Autoscaler {
   private timer: NodeJS.Timeout | undefined;
   private nudged: NodeJS.Timeout | undefined;
   private nudgePending = false;
+  private lastNudgeRead = -Infinity;
   private again = false;
   private stopping = false;
   readonly events: AutoscalerEvent[] = [];
@@ -76,16 +79,21 @@ export class Autoscaler {
 
   /**
    * New demand may have appeared: look again as soon as it has waited demand_batch_ms, not at the next full tick.
-   * The demand is read on the next turn of the event loop, after the message that nudged has been applied.
+   * The demand is read on a later turn of the event loop, after the message that nudged has been applied, and at
+   * most every NUDGE_READ_MS: a job submitting thousands of tasks a second would otherwise gather facts per frame.
    */
   nudge(): void {
     if (this.nudged || this.nudgePending) return;
     this.nudgePending = true;
-    setImmediate(() => {
+    const read = () => {
       this.nudgePending = false;
+      this.lastNudgeRead = performance.now();
       this.settled(this.d.facts().demands, this.d.clock.now(), true); // the batching clock starts when demand appears
       this.armForBatch();
-    });
+    };
+    const wait = this.lastNudgeRead + NUDGE_READ_MS - performance.now();
+    if (wait > 0) setTimeout(read, wait);
+    else setImmediate(read);
   }
 
   /** A tick for when the earliest demand still inside its batch window comes out of it. */

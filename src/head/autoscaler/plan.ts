@@ -170,8 +170,8 @@ function minWorkerNodes(types: NodeTypeSpec[], requestTypes: NodeTypeSpec[], nod
  * launching for demand plus a raised min_workers can overshoot the global max. 'improved' never does: launches
  * for demand give way first, min_workers launches last.
  */
-function withinGlobalMax(launch: Record<string, number>, input: PlanInput, terminating: number, forMin: Record<string, number>): Record<string, number> {
-  const workers = input.nodes.filter((n) => n.kind === 'worker').length - terminating;
+function withinGlobalMax(launch: Record<string, number>, input: PlanInput, terminating: Set<string>, forMin: Record<string, number>): Record<string, number> {
+  const workers = input.nodes.filter((n) => n.kind === 'worker' && !terminating.has(n.id)).length;
   const launching = Object.values(input.launching).reduce((a, b) => a + b, 0);
   let over = workers + launching + Object.values(launch).reduce((a, b) => a + b, 0) - input.maxWorkers;
   if (over <= 0) return launch;
@@ -311,7 +311,7 @@ export function plan(input: PlanInput): PlanOutput {
   const limited = limitConcurrency(wanted, {
     upscalingSpeed: input.upscalingSpeed, nodes, connectedIps, launching: input.launching, adjustedMin, pgNodes: Object.fromEntries(pgNodes),
   });
-  const launch = input.mode === 'ray' ? limited : withinGlobalMax(limited, input, terminate.length, adjustedMin);
+  const launch = input.mode === 'ray' ? limited : withinGlobalMax(limited, input, new Set(terminate.map((t) => t.id)), adjustedMin);
 
   const feasible = (r: Res) => types.some((t) => (t.name === input.headNodeType || t.maxWorkers > 0) && fits(t.resources, r));
   const infeasible = mergeAdjacent(input.demands.filter((d) => !feasible(d.resources)));
