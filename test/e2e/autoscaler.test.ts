@@ -94,6 +94,26 @@ main(async () => {
     assert.ok(events.some((e) => /^launch 3 × worker for 1 placement group\(s\)$/.test(e)), events.join('\n'));
   });
 
+  it('a STRICT_SPREAD group that loses a node gets one node back, not a new group', async () => {
+    const r = await cluster.submit(job(`
+export const where = remote(function where() { return getRuntimeContext().nodeId; });
+export const killMyNode = remote(function killMyNode() { process.kill(process.ppid, 'SIGKILL'); return 'unreachable'; });
+main(async () => {
+  const pg = placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
+  await pg.ready({ timeoutMs: 20000 });
+  const on = (i: number) => where.options({ placementGroup: pg, bundleIndex: i }).remote();
+  const before = await get([0, 1, 2].map(on));
+  killMyNode.options({ placementGroup: pg, bundleIndex: 0 }).remote();
+  const after = await get([0, 1, 2].map(on));
+  console.log('after: ' + new Set(after).size + ' nodes, bundle 0 moved: ' + (after[0] !== before[0]) + ', others stayed: ' + (after[1] === before[1] && after[2] === before[2]));
+});
+`));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^after: 3 nodes, bundle 0 moved: true, others stayed: true$/m);
+    const launches = ((await status()).autoscaler?.events ?? []).filter((e) => e.kind === 'launch').map((e) => e.message);
+    assert.deepEqual(launches, ['launch 3 × worker for 1 placement group(s)', 'launch 1 × worker for 1 placement group(s)']);
+  });
+
   it('requestResources scales the cluster up with no task, and back down when cleared', async () => {
     const r = await cluster.submit(job(`
 main(async () => { await requestResources({ numCpus: 2 }); });
