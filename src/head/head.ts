@@ -350,8 +350,8 @@ export class Head {
   /** Marks nodes dead whose heartbeats stopped; forgets long-dead ones; notes which nodes are in use. */
   checkLiveness(): void {
     const now = this.o.clock.now();
-    const inUse = new Set(this.autoscalerFacts().nodes.filter((n) => n.busy).map((n) => n.nodeId));
-    this.nodes.touch(now, (n) => inUse.has(n.nodeId));
+    const busy = this.busyWhy();
+    this.nodes.touch(now, (n) => busy(n) !== undefined);
     for (const n of this.nodes.silentSince(now - this.o.config.raylaunch.heartbeat_timeout_s * 1000)) {
       if (n.nodeId === this.o.headNodeId) continue;
       this.nodeLost(n.nodeId);
@@ -383,12 +383,17 @@ export class Head {
     return [...byShape.values()].map((d) => ({ ...d, infeasible: !feasibleOn(shapes, toFixed(d.resources)), source: 'actor' as const }));
   }
 
-  /** What the autoscaler gathers each tick. */
-  autoscalerFacts(): ClusterFacts {
+  /** Why a node is in use (and so not idle), if it is: work or reserved bundles, an actor, objects a job may get. */
+  private busyWhy(): (n: NodeRecord) => string | undefined {
     const actors = this.actors.nodesInUse();
     const holders = this.objects.holders();
-    const busy = (n: NodeRecord) => (Object.entries(n.total).some(([k, v]) => (n.available[k] ?? 0) < v) ? 'running work'
+    return (n) => (Object.entries(n.total).some(([k, v]) => (n.available[k] ?? 0) < v) ? 'running work'
       : actors.has(n.nodeId) ? 'hosts an actor' : holders.has(n.nodeId) ? 'holds objects a job may still need' : undefined);
+  }
+
+  /** What the autoscaler gathers each tick. */
+  autoscalerFacts(): ClusterFacts {
+    const busy = this.busyWhy();
     return {
       nodes: this.nodes.all().map((n) => {
         const why = busy(n);
