@@ -367,7 +367,7 @@ export class Runtime {
     }
     const reqId = this.reqSeq++;
     const data = new Promise<Uint8Array>((resolve, reject) => this.pulls.set(reqId, { resolve, reject }));
-    this.send({ type: 'object.pull', reqId, client: this.identity.clientId, id, nodeId: value.nodeId, address: value.address });
+    this.send({ type: 'object.pull', reqId, client: this.identity.clientId, id, nodeId: value.nodeId, address: value.address, size: value.size });
     return data.catch((e: unknown) => { throw e instanceof RaylaunchRuntimeError && !(e instanceof GetTimeoutError) ? lost() : e; });
   }
 

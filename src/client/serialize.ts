@@ -11,8 +11,8 @@ import { ObjectRef } from './object-ref.js';
  */
 const REF_KEY = '\u0000raylaunch.ref';
 const HANDLE_KEY = '\u0000raylaunch.actor';
-const REF_KEY_BYTES = Buffer.from(REF_KEY, 'latin1');
-const HANDLE_KEY_BYTES = Buffer.from(HANDLE_KEY, 'latin1');
+/** What both markers start with: one scan of the bytes finds either (a scan costs ~60 ms per 100 MB). */
+const MARKER_PREFIX_BYTES = Buffer.from('\u0000raylaunch.', 'latin1');
 
 let reviveHandle: ((ref: ActorRef) => unknown) | undefined;
 
@@ -120,7 +120,10 @@ function decodeRefs(value: unknown, seen: Set<object>): unknown {
 /** Decodes a value; refs inside come back as ObjectRef instances. */
 export function decodeValue(bytes: Uint8Array): unknown {
   const value: unknown = deserialize(bytes);
-  // Most values hold no refs: skip the walk unless the marker occurs in the bytes at all.
+  // A typed array, buffer or primitive cannot hold a marker: the walk would return it as it is, and scanning its
+  // bytes would cost more than the transfer (a large typed array is exactly the value that is big).
+  if (typeof value !== 'object' || value === null || !isPlainContainer(value)) return value;
+  // Most values hold no refs: skip the walk unless a marker occurs in the bytes at all.
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return buf.includes(REF_KEY_BYTES) || buf.includes(HANDLE_KEY_BYTES) ? decodeRefs(value, new Set()) : value;
+  return buf.includes(MARKER_PREFIX_BYTES) ? decodeRefs(value, new Set()) : value;
 }

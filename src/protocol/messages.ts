@@ -219,7 +219,7 @@ export type Message =
   | { type: 'put'; id: string; owner: string; jobId: string; value: ObjectValue }
   | { type: 'fetch'; client: string; ids: string[] }
   | { type: 'object'; client: string; id: string; value: ObjectValue }
-  | { type: 'object.pull'; reqId: number; client: string; id: string; nodeId: string; address: string }
+  | { type: 'object.pull'; reqId: number; client: string; id: string; nodeId: string; address: string; /** the stored size, when known: the fetch asks for every chunk at once instead of one round trip later */ size?: number }
   | { type: 'object.data'; reqId: number; client: string; id: string; data: Uint8Array | null; /** large data handed to a local worker process as a file in shared memory (it deletes it) */ file?: string }
   // output of tasks, for the driver and the job's log
   | { type: 'log'; jobId: string; source: string; nodeId: string; pid: number; stream: 'stdout' | 'stderr'; text: string }

@@ -202,7 +202,7 @@ export class Agent {
         this.toHead.push({ ...m, value: this.keep(m.id, m.value, m.jobId) });
         return;
       case 'object.pull':
-        void this.pull(m).then((data) => {
+        void this.pull(m, p.jobId).then((data) => {
           if (data === 'relay') return;
           const file = data && data.byteLength > LARGE_BY_FILE ? this.handOver(m.id, data) : undefined;
           p.child.send([{ type: 'object.data', reqId: m.reqId, client: m.client, id: m.id, data: file ? null : data, ...(file ? { file } : {}) }] satisfies Message[]);
@@ -236,14 +236,15 @@ export class Agent {
   /**
    * An object for a worker process here: from this node's store, else straight from the node that holds it
    * (kept here afterwards, so the node fetches it once). Only if that node cannot be reached is the head asked
-   * to relay it.
+   * to relay it. The copy is dropped with the asking worker's job: kept for no job, every fetched object would
+   * stay in memory for the node's lifetime.
    */
-  private async pull(m: MessageOf<'object.pull'>): Promise<Uint8Array | null | 'relay'> {
+  private async pull(m: MessageOf<'object.pull'>, jobId: string): Promise<Uint8Array | null | 'relay'> {
     const local = this.store.get(m.id);
     if (local) return local;
     try {
-      const data = await this.fetcher.fetch(m.address, m.id);
-      if (data) this.store.put(m.id, data, '');
+      const data = await this.fetcher.fetch(m.address, m.id, m.size);
+      if (data) this.store.put(m.id, data, jobId);
       return data ?? null;
     } catch {
       this.toHead.push(m);
