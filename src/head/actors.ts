@@ -104,11 +104,7 @@ export class ActorManager {
       a.nodeId = nodeId;
       a.state = 'STARTING';
       a.attempt += 1;
-      const deps: Record<string, ObjectValue> = {};
-      for (const dep of a.spec.deps) {
-        const v = this.host.objects.get(dep);
-        if (v) deps[dep] = v;
-      }
+      const deps = this.host.objects.valuesOf(a.spec.deps);
       this.host.send(nodeId, { type: 'actor.start', actor: a.spec, attempt: a.attempt, deps });
     }
   }
@@ -177,11 +173,7 @@ export class ActorManager {
   private deliver(a: Actor, rec: CallRecord): void {
     if (!a.nodeId) return;
     rec.attempt = a.attempt;
-    const deps: Record<string, ObjectValue> = {};
-    for (const dep of rec.call.deps) {
-      const v = this.host.objects.get(dep);
-      if (v) deps[dep] = v;
-    }
+    const deps = this.host.objects.valuesOf(rec.call.deps);
     this.host.send(a.nodeId, { type: 'actor.run', call: rec.call, attempt: a.attempt, deps });
   }
 

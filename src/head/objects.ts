@@ -43,6 +43,16 @@ export class ObjectDirectory {
     this.entry(id, jobId);
   }
 
+  /** The values of those of `ids` that are set: what a task or actor gets with its start message. */
+  valuesOf(ids: readonly string[]): Record<string, ObjectValue> {
+    const out: Record<string, ObjectValue> = {};
+    for (const id of ids) {
+      const v = this.get(id);
+      if (v) out[id] = v;
+    }
+    return out;
+  }
+
   get(id: string): ObjectValue | undefined {
     return this.entries.get(id)?.value;
   }

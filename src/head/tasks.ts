@@ -194,11 +194,7 @@ export class TaskManager {
     rec.slot = slot;
     rec.nodeId = nodeId;
     rec.attempt += 1;
-    const deps: Record<string, ObjectValue> = {};
-    for (const dep of rec.spec.deps) {
-      const v = this.host.objects.get(dep);
-      if (v) deps[dep] = v;
-    }
+    const deps = this.host.objects.valuesOf(rec.spec.deps);
     this.host.runOn(nodeId, { type: 'task.run', task: rec.spec, attempt: rec.attempt, deps });
   }
 
