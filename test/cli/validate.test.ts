@@ -52,20 +52,23 @@ describe('raylaunch validate (the built CLI)', () => {
     }
   });
 
-  it('Ray\'s own minimal examples validate unchanged', async function () {
-    if (!existsSync(RAY_CONFIGS)) this.skip(); // reference data beside the repository
-    for (const f of ['aws-example-minimal.yaml', 'gcp-example-minimal.yaml', 'aws-defaults.yaml', 'gcp-defaults.yaml']) {
-      const r = await runCli(['validate', join(RAY_CONFIGS, f)]);
-      assert.equal(r.code, 0, `${f}: ${r.stderr}`);
-    }
-  });
+  // Ray's own example files are reference data beside the repository, not in it: where they are, they are checked
+  // as they are; the shapes they stand for are covered everywhere by fixtures/valid/ray-style-*.yaml and
+  // fixtures/invalid/docker-image.yaml.
+  if (existsSync(RAY_CONFIGS)) {
+    it('Ray\'s own minimal examples validate unchanged', async () => {
+      for (const f of ['aws-example-minimal.yaml', 'gcp-example-minimal.yaml', 'aws-defaults.yaml', 'gcp-defaults.yaml']) {
+        const r = await runCli(['validate', join(RAY_CONFIGS, f)]);
+        assert.equal(r.code, 0, `${f}: ${r.stderr}`);
+      }
+    });
 
-  it('Ray\'s docker examples stop at the docker block, saying it is not supported yet', async function () {
-    if (!existsSync(RAY_CONFIGS)) this.skip();
-    const r = await runCli(['validate', join(RAY_CONFIGS, 'aws-example-full.yaml')]);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /:17:1: error: docker: running nodes in Docker containers is not supported yet/);
-  });
+    it('Ray\'s docker examples stop at the docker block, saying it is not supported yet', async () => {
+      const r = await runCli(['validate', join(RAY_CONFIGS, 'aws-example-full.yaml')]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /:17:1: error: docker: running nodes in Docker containers is not supported yet/);
+    });
+  }
 
   it('prints the Ray start-command warnings on stderr and the summary on stdout', async () => {
     const r = await runCli(['validate', join(VALID, 'aws-gpu-spot.yaml')]);
