@@ -1,6 +1,7 @@
 import type { ClusterConfig } from '../src/config/types.js';
 import { ProviderConfigError } from './errors.js';
-import type { NodeKind, NodeProvider } from './provider.js';
+import { join } from 'node:path';
+import type { CloudNode, NodeKind, NodeProvider } from './provider.js';
 
 /** What a provider needs besides the config: where the cluster's state lives and how its nodes start. */
 export interface ProviderContext {
@@ -11,6 +12,12 @@ export interface ProviderContext {
   nodeEnv: Record<string, string>;
   /** The runtime's entry file for a node of this kind. */
   entry(kind: NodeKind): string;
+  /** For providers whose nodes are reached over SSH (local, clouds): how a new node is set up and stopped. */
+  nodeSetup?: {
+    setUp(node: CloudNode): Promise<void>;
+    stop(node: CloudNode): Promise<void>;
+    onSetupFailed?(node: CloudNode, error: Error): void;
+  };
 }
 
 /** The provider named by provider.type; each is loaded only when used (cloud SDKs are slow to load). */
@@ -28,9 +35,18 @@ export async function createProvider(config: ClusterConfig, ctx: ProviderContext
         }),
       });
     }
+    case 'local': {
+      const setup = ctx.nodeSetup;
+      if (!setup) throw new ProviderConfigError('the local provider runs on the head, which sets its hosts up over SSH');
+      const { LocalProvider, FilePoolStore } = await import('./local/index.js');
+      return new LocalProvider({
+        clusterName: ctx.clusterName, headIp: config.provider.head_ip, workerIps: config.provider.worker_ips,
+        store: new FilePoolStore(join(ctx.stateDir, 'local-pool.json')), head: { nodeType: config.head_node_type }, ...setup,
+      });
+    }
     default:
-      throw new ProviderConfigError(`this version of raylaunch starts clusters with provider type process only; "${config.provider.type}" clusters cannot be started yet`, {
-        hint: 'use provider: {type: process} to run a cluster on this machine; `raylaunch validate` checks the other providers\' configs',
+      throw new ProviderConfigError(`this version of raylaunch starts clusters with provider types process and local; "${config.provider.type}" clusters cannot be started yet`, {
+        hint: 'use provider: {type: process} to run a cluster on this machine or {type: local} for your own hosts; `raylaunch validate` checks the cloud providers\' configs',
       });
   }
 }

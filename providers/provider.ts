@@ -6,6 +6,9 @@
 /** The tag (label) every provider puts on its nodes, naming their cluster; listing filters on it. */
 export const CLUSTER_NAME_TAG = 'raylaunch-cluster-name';
 
+/** The tag with a node's update status (Ray's ray-node-status): setting-up, up-to-date, update-failed. */
+export const NODE_STATUS_TAG = 'raylaunch-node-status';
+
 /** Which part of the cluster a node plays. */
 export type NodeKind = 'head' | 'worker';
 

@@ -76,7 +76,10 @@ export function formatUp(r: UpResult, configArg: string | undefined): string {
 
 export function formatDown(r: DownResult): string {
   if (!r.existed) return `cluster ${r.cluster_name} is not running; nothing to do`;
-  return `cluster ${r.cluster_name} is down (${r.terminated.length} ${r.terminated.length === 1 ? 'node' : 'nodes'} stopped)${r.logs ? `; logs of the last run: ${r.logs}` : ''}`;
+  const down = `cluster ${r.cluster_name} is down (${r.terminated.length} ${r.terminated.length === 1 ? 'node' : 'nodes'} stopped)${r.logs ? `; logs of the last run: ${r.logs}` : ''}`;
+  if (r.unreachable.length === 0) return down;
+  return [down, 'these hosts could not be reached; raylaunch may still run there (run raylaunch down again once they are back):',
+    ...r.unreachable.map((u) => `  ${u.host}: ${u.reason}`)].join('\n');
 }
 
 export function formatJobs(jobs: readonly JobView[]): string {

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { BaseCommand } from '../cli/base-command.js';
 import { printWarnings } from '../cli/cluster-arg.js';
 import { formatUp } from '../cli/format.js';
+import { nodeProgress, type LogStyle } from '../cli/progress.js';
 import { UsageError } from '../common/errors.js';
 import { loadConfig } from '../config/load.js';
 import { up, type UpResult } from '../launcher/up.js';
@@ -20,6 +21,9 @@ cluster is restarted.`;
   static override flags = {
     yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation.' }),
     'no-wait-workers': Flags.boolean({ description: 'Return once the head is up, without waiting for min_workers.' }),
+    'force-setup': Flags.boolean({ description: 'Sync files and run the setup commands again on the head, even when its runtime hash is unchanged.' }),
+    'restart-only': Flags.boolean({ description: 'Restart raylaunch on the head without syncing files or running setup commands.', exclusive: ['force-setup'] }),
+    'log-style': Flags.string({ description: 'Progress output: one live line per node on a terminal (auto), or plain lines.', options: ['auto', 'plain', 'pretty'], default: 'auto' }),
   };
   static override enableJsonFlag = true;
 
@@ -34,10 +38,18 @@ cluster is restarted.`;
       rl.close();
       if (/^n/i.test(answer.trim())) throw new UsageError('cancelled; nothing was started');
     }
-    const result = await up(c, {
-      waitForWorkers: !flags['no-wait-workers'],
-      progress: (line) => { if (!this.jsonEnabled()) process.stderr.write(`${line}\n`); },
-    });
+    const quiet = this.jsonEnabled();
+    const progress = nodeProgress(process.stderr, flags['log-style'] as LogStyle);
+    let result: UpResult;
+    try {
+      result = await up(c, {
+        waitForWorkers: !flags['no-wait-workers'], forceSetup: flags['force-setup'], restartOnly: flags['restart-only'],
+        progress: (line) => { if (!quiet) progress.line(line); },
+        nodeStatus: (node, status, detail) => { if (!quiet) progress.node(node, status, detail); },
+      });
+    } finally {
+      progress.done();
+    }
     if (!this.jsonEnabled()) this.log(formatUp(result, args.config));
     return result;
   }

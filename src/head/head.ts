@@ -111,6 +111,22 @@ export class Head {
     return { ...c, available };
   }
 
+  /**
+   * A node type declared without resources (Ray's local provider, or clouds' "take the machine's size") gets
+   * the resources its first node registered with, so the scheduler and the autoscaler can plan with it.
+   */
+  private learnTypeResources(nodeType: string, resources: Record<string, number>): void {
+    const t = this.nodeTypes.find((x) => x.name === nodeType);
+    const declared = this.o.config.available_node_types[nodeType]?.resources ?? {};
+    if (t && Object.keys(declared).length === 0 && Object.keys(t.resources).length === 0) t.resources = toFixed(resources);
+  }
+
+  /** A node type's resources as planned with: declared, or learned from its first node. */
+  typeResources(nodeType: string): Record<string, number> {
+    const t = this.nodeTypes.find((x) => x.name === nodeType);
+    return t ? fromFixed(t.resources) : {};
+  }
+
   /** Whether the autoscaler could add a node for this request (a type that fits it is below its max). */
   private canGrowFor(need: Fixed): boolean {
     const c = this.o.config;
@@ -204,6 +220,7 @@ export class Head {
     switch (m.type) {
       case 'hello': return this.hello(peer, m);
       case 'node.register':
+        this.learnTypeResources(m.nodeType, m.resources);
         this.nodes.register(m, now);
         this.nodePeers.set(m.nodeId, peer);
         peer.nodeId = m.nodeId;

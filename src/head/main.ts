@@ -15,10 +15,14 @@ import { Head } from './head.js';
 import { JobManager } from './jobs/job-manager.js';
 import { Autoscaler } from './autoscaler/loop.js';
 import { launchHash } from '../config/hash.js';
+import { nodeListenAddress } from '../common/net.js';
+import { nodeResources } from '../common/node-resources.js';
+import { sshNodeSetup } from './ssh-nodes.js';
 
 const start = readNodeStart(process.argv);
 const { config } = start;
-const host = '127.0.0.1'; // the process provider's nodes all live on this machine
+// Loopback for the process provider; the node's private address where workers on other hosts must reach it.
+const host = nodeListenAddress();
 const store = new ObjectStore();
 const dir = nodeDir(start.stateDir, start.node);
 
@@ -48,7 +52,7 @@ ref.head = h;
 const { link } = loopback({ onMessages: (peer, msgs) => h.handle(peer, msgs), onClose: (peer) => h.closed(peer) });
 const headType = config.available_node_types[config.head_node_type];
 const agent = new Agent(link, {
-  nodeId: start.node, nodeType: config.head_node_type, kind: 'head', resources: headType?.resources ?? {}, address: host, nodeDir: dir,
+  nodeId: start.node, nodeType: config.head_node_type, kind: 'head', resources: nodeResources(headType?.resources), address: host, nodeDir: dir,
   runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: start.token,
 });
 agentRef.agent = agent;
@@ -62,11 +66,16 @@ const provider = await createProvider(config, {
     RAYLAUNCH_STATE_DIR: start.stateDir, RAYLAUNCH_TOKEN_FILE: process.env.RAYLAUNCH_TOKEN_FILE ?? '', RAYLAUNCH_HEAD_ADDRESS: address,
   },
   entry: (kind) => runtimeEntry(kind === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
+  ...(config.provider.type === 'process' ? {} : {
+    nodeSetup: sshNodeSetup({ config, stateDir: start.stateDir, token: start.token, headAddress: address, report: (text) => autoscalerRef.a?.note('error', text) }),
+  }),
 });
+const autoscalerRef: { a?: Autoscaler } = {};
 const autoscaler = new Autoscaler({
-  provider, config, clock: systemClock, facts: () => h.autoscalerFacts(), drain: (id) => h.drain(id), launchHash: (t) => launchHash(config, t),
+  provider, config, clock: systemClock, facts: () => h.autoscalerFacts(), typeResources: (t) => h.typeResources(t), drain: (id) => h.drain(id), launchHash: (t) => launchHash(config, t),
 });
 h.autoscaler = autoscaler;
+autoscalerRef.a = autoscaler;
 autoscaler.start();
 
 const info: HeadInfo = { nodeId: start.node, address, pid: process.pid, startedAt: Date.now() };

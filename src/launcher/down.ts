@@ -5,11 +5,15 @@ import { headFile } from '../common/node-args.js';
 import { clusterDir } from '../common/paths.js';
 import { configPath, readClusterConfig, tokenPath } from './cluster-state.js';
 import { cliProvider } from './nodes.js';
+import { downOverSsh } from './ssh-down.js';
+import { isSshProvider, sshHeadFile } from './ssh-head.js';
 
 export interface DownResult {
   cluster_name: string;
   existed: boolean;
   terminated: string[];
+  /** Hosts that could not be reached (nodes reached over SSH): raylaunch may still run there. */
+  unreachable: { host: string; reason: string }[];
   logs: string | null;
 }
 
@@ -22,10 +26,16 @@ const hasNodeRecords = (dir: string) => existsSync(join(dir, 'nodes')) && readdi
 
 export async function down(clusterName: string): Promise<DownResult> {
   const dir = clusterDir(clusterName);
-  if (!existsSync(dir)) return { cluster_name: clusterName, existed: false, terminated: [], logs: null };
+  if (!existsSync(dir)) return { cluster_name: clusterName, existed: false, terminated: [], unreachable: [], logs: null };
   const config = readClusterConfig(dir);
-  if (!config && !hasNodeRecords(dir)) return { cluster_name: clusterName, existed: false, terminated: [], logs: null };
+  if (!config && !hasNodeRecords(dir)) return { cluster_name: clusterName, existed: false, terminated: [], unreachable: [], logs: null };
   const terminated: string[] = [];
+  if (config && isSshProvider(config)) {
+    const r = await downOverSsh(config, dir);
+    for (const f of [headFile(dir), configPath(dir), tokenPath(dir), sshHeadFile(dir)]) rmSync(f, { force: true });
+    // The logs stay on each host (~/.raylaunch/clusters/<name>/logs), where the next run appends to them.
+    return { cluster_name: clusterName, existed: true, terminated: r.stopped, unreachable: r.unreachable, logs: null };
+  }
   if (config) {
     const provider = await cliProvider(config, dir);
     for (let round = 0; round < 3; round++) {
@@ -43,5 +53,5 @@ export async function down(clusterName: string): Promise<DownResult> {
     renameSync(nodeData, lastNodeData);
   }
   for (const f of [headFile(dir), configPath(dir), tokenPath(dir)]) rmSync(f, { force: true });
-  return { cluster_name: clusterName, existed: true, terminated, logs: join(dir, 'logs-last-run') };
+  return { cluster_name: clusterName, existed: true, terminated, unreachable: [], logs: join(dir, 'logs-last-run') };
 }

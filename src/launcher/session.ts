@@ -6,6 +6,9 @@ import { clusterDir } from '../common/paths.js';
 import type { ClusterStatus, JobState, Message } from '../protocol/messages.js';
 import { readHeadInfo, readToken } from './cluster-state.js';
 import { ClusterNotFoundError, HeadConnectionError, JobNotFoundError } from './errors.js';
+import { RaylaunchError } from '../common/errors.js';
+import { readSshHead } from './ssh-head.js';
+import { openTunnel, type Tunnel } from './tunnel.js';
 
 type Waiter = (m: Message) => boolean;
 
@@ -15,7 +18,7 @@ export class Session {
   private reqSeq = 0;
   private closeReason: string | undefined;
 
-  private constructor(private readonly transport: Transport, readonly clientId: string, readonly address: string) {
+  private constructor(private readonly transport: Transport, readonly clientId: string, readonly address: string, private readonly tunnel?: Tunnel) {
     transport.onMessages((msgs) => {
       for (const m of msgs) this.waiters = this.waiters.filter((w) => !w(m));
     });
@@ -35,16 +38,22 @@ export class Session {
       throw new ClusterNotFoundError(`cluster ${clusterName} is not running`, { hint: 'start it with raylaunch up <config.yaml>' });
     }
     let transport: Transport;
+    let tunnel: Tunnel | undefined;
     try {
-      transport = await wsTransport(head.address, token);
+      const ssh = readSshHead(dir);
+      // Clusters on other machines: the control plane is reached through SSH to the head, never opened to the outside.
+      if (ssh) tunnel = await openTunnel(ssh, head.address);
+      transport = await wsTransport(tunnel ? `127.0.0.1:${tunnel.localPort}` : head.address, token);
     } catch (e) {
+      await tunnel?.close();
+      if (e instanceof RaylaunchError) throw e;
       throw new HeadConnectionError(`cannot reach the head of cluster ${clusterName} at ${head.address}: ${(e as Error).message.replace(/^.*?: /, '')}`, {
         hint: `if the cluster crashed, clean up with raylaunch down -c ${clusterName} and start it again`, cause: e,
       });
     }
     const clientId = `cli-${process.pid}-${Date.now().toString(36)}`;
     await handshake(transport, { type: 'hello', role: 'cli', clientId });
-    return new Session(transport, clientId, head.address);
+    return new Session(transport, clientId, head.address, tunnel);
   }
 
   private until<T>(pick: (m: Message) => T | undefined): Promise<T> {
@@ -98,7 +107,8 @@ export class Session {
     this.transport.send([{ type: 'job.stop', jobId }]);
   }
 
-  close(): Promise<void> {
-    return this.transport.close();
+  async close(): Promise<void> {
+    await this.transport.close();
+    await this.tunnel?.close();
   }
 }

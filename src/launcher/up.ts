@@ -10,9 +10,17 @@ import { down } from './down.js';
 import { ClusterStartError } from './errors.js';
 import { cliProvider } from './nodes.js';
 import { Session } from './session.js';
+import { isSshProvider } from './ssh-head.js';
+import { upSshHead } from './ssh-up.js';
 
 export interface UpOptions {
   waitForWorkers: boolean;
+  /** --force-setup: sync and run setup again on nodes reached over SSH, even when nothing changed. */
+  forceSetup?: boolean;
+  /** --restart-only: restart raylaunch on the head without sync or setup. */
+  restartOnly?: boolean;
+  /** A node's update step (nodes reached over SSH). */
+  nodeStatus?(node: string, status: string, detail: string): void;
   /** Progress lines for a person (stderr); the result is returned. */
   progress(line: string): void;
 }
@@ -35,6 +43,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * node type's min_workers have registered. A running cluster with a different config is restarted.
  */
 export async function up(config: ClusterConfig, o: UpOptions): Promise<UpResult> {
+  if (isSshProvider(config)) return upOverSsh(config, o);
   const name = config.cluster_name;
   const dir = ensureClusterDir(name);
   const provider = await cliProvider(config, dir);
@@ -57,6 +66,21 @@ export async function up(config: ClusterConfig, o: UpOptions): Promise<UpResult>
     await waitForHead(dir, async () => (await provider.listNodes()).find((n) => n.kind === 'head'));
   }
   rememberCluster(name);
+  return finish(config, dir, unchanged, o);
+}
+
+async function upOverSsh(config: ClusterConfig, o: UpOptions): Promise<UpResult> {
+  o.progress(`updating the head of cluster ${config.cluster_name} (${config.head_node_type})`);
+  const r = await upSshHead(config, {
+    forceSetup: !!o.forceSetup, restartOnly: !!o.restartOnly,
+    onStatus: (node, s, detail) => (o.nodeStatus ? o.nodeStatus(node, s, detail) : o.progress(`${node}: ${s}: ${detail}`)),
+  });
+  rememberCluster(config.cluster_name);
+  return finish(config, r.dir, !r.update.steps.start, o);
+}
+
+async function finish(config: ClusterConfig, dir: string, unchanged: boolean, o: UpOptions): Promise<UpResult> {
+  const name = config.cluster_name;
   const session = await Session.open(name);
   try {
     let status = await session.status();
@@ -105,6 +129,8 @@ async function waitForWorkers(session: Session, config: ClusterConfig, dir: stri
   const deadline = Date.now() + config.raylaunch.node_start_timeout_s * 1000;
   for (;;) {
     const status = await session.status();
+    for (const l of status.autoscaler?.launching ?? []) o.nodeStatus?.(l.nodeId, l.status, l.nodeType);
+    for (const n of status.nodes) if (n.kind === 'worker' && n.state === 'ALIVE') o.nodeStatus?.(n.nodeId, 'registered', n.nodeType);
     const missing = want.filter((w) => status.nodes.filter((n) => n.nodeType === w.type && n.kind === 'worker' && n.state === 'ALIVE').length < w.count);
     if (missing.length === 0) return status;
     if (Date.now() > deadline) {

@@ -176,6 +176,8 @@ export interface AutoscalerView {
   pending: { resources: ResourceDict; count: number; why: string }[];
   /** Every live worker: busy, or why it is still there while idle. */
   nodes: { nodeId: string; why: string }[];
+  /** Workers launched but not registered yet, with their update step (setting-up, update-failed, …) or provider status. */
+  launching: { nodeId: string; nodeType: string; status: string }[];
   /** Set when launching stopped (an auth or config error the user must fix). */
   stopped?: string;
   errors: number;

@@ -1,9 +1,9 @@
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Batcher } from '../common/batcher.js';
 import { unpack } from '../common/pack.js';
+import { runtimeEntry } from '../common/package-root.js';
 import { type ResourceDict, toFixed } from '../common/resources.js';
 import type { Transport } from '../client/transport.js';
 import type { Message, MessageOf, ObjectValue } from '../protocol/messages.js';
@@ -30,7 +30,6 @@ export interface AgentOptions {
   store?: ObjectStore;
 }
 
-const WORKER_ENTRY = fileURLToPath(new URL('./worker-process.js', import.meta.url));
 /** Objects above this many bytes go to local worker processes as files rather than IPC messages. */
 const LARGE_BY_FILE = 1024 * 1024;
 
@@ -287,7 +286,8 @@ export class Agent {
     const log = openSync(join(logDir, `worker-${jobId}.log`), 'a', 0o600);
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RAYLAUNCH_')) env[k] = v; // never the token
-    const child = fork(WORKER_ENTRY, [], {
+    // Not beside import.meta.url: bundled, this code may sit in a shared chunk rather than next to its entry.
+    const child = fork(runtimeEntry('src/worker/worker-process.js'), [], {
       cwd: job.cwd,
       env: {
         ...env, ...job.env, RAYLAUNCH_WORKER: '1', RAYLAUNCH_CLIENT_ID: clientId, RAYLAUNCH_JOB_ID: jobId, RAYLAUNCH_NODE_ID: this.o.nodeId,

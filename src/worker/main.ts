@@ -8,6 +8,8 @@ import { handshake } from '../client/connect.js';
 import { nodeDir, readNodeStart } from '../common/node-args.js';
 import { packageRoot } from '../common/package-root.js';
 import { Agent } from './agent.js';
+import { nodeListenAddress } from '../common/net.js';
+import { nodeResources } from '../common/node-resources.js';
 
 const start = readNodeStart(process.argv);
 const { config } = start;
@@ -27,7 +29,7 @@ async function connect(): Promise<void> {
   const link = await wsTransport(headAddress, start.token);
   await handshake(link, { type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node });
   const a = new Agent(link, {
-    nodeId: start.node, nodeType, kind: 'worker', resources: type?.resources ?? {}, address: '127.0.0.1',
+    nodeId: start.node, nodeType, kind: 'worker', resources: nodeResources(type?.resources), address: nodeListenAddress(),
     nodeDir: nodeDir(start.stateDir, start.node), runtimeRoot: packageRoot(),
     inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: Math.min(1000, heartbeatTimeoutMs / 5), token: start.token,
   });

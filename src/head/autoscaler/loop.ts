@@ -1,5 +1,5 @@
 import { CapacityError, ProviderAuthError, ProviderConfigError } from '../../../providers/errors.js';
-import type { NodeProvider } from '../../../providers/provider.js';
+import { NODE_STATUS_TAG, type CloudNode, type NodeProvider } from '../../../providers/provider.js';
 import type { Clock } from '../../common/clock.js';
 import { formatResources } from '../../common/resources.js';
 import type { ClusterConfig } from '../../config/types.js';
@@ -28,6 +28,8 @@ export interface AutoscalerDeps {
   config: ClusterConfig;
   clock: Clock;
   facts(): ClusterFacts;
+  /** A type's resources as the head knows them (declared, or learned from its first node when declared empty). */
+  typeResources?(nodeType: string): Record<string, number>;
   /** No new work goes to a node about to be terminated. */
   drain(nodeId: string): void;
   launchHash(nodeType: string): string;
@@ -63,6 +65,7 @@ export class Autoscaler {
   private errors = 0;
   private lastPlan: PlanOutput | undefined;
   private lastFacts: ClusterFacts | undefined;
+  private lastCloud: CloudNode[] | undefined;
 
   constructor(private readonly d: AutoscalerDeps) {}
 
@@ -113,6 +116,11 @@ export class Autoscaler {
     }, Math.min(...due) + 5);
   }
 
+  /** An event from outside the loop (a node's setup failed on the provider's side). */
+  note(kind: AutoscalerEvent['kind'], message: string): void {
+    this.event(kind, message);
+  }
+
   private event(kind: AutoscalerEvent['kind'], message: string): void {
     this.events.push({ at: this.d.clock.now(), seq: this.seq++, kind, message });
     if (this.events.length > 200) this.events.shift();
@@ -161,6 +169,7 @@ export class Autoscaler {
     const now = this.d.clock.now();
     // Gather.
     const cloud = await this.d.provider.listNodes();
+    this.lastCloud = cloud;
     const facts = this.d.facts();
     this.lastFacts = facts;
     const registered = new Set(facts.nodes.filter((n) => n.alive).map((n) => n.nodeId));
@@ -181,7 +190,7 @@ export class Autoscaler {
     for (const i of this.instances) if (i.state === 'requested' || i.state === 'queued') launching[i.nodeType] = (launching[i.nodeType] ?? 0) + 1;
     const types = Object.entries(c.available_node_types);
     const out = plan({
-      nodeTypes: types.map(([name, t]) => ({ name, resources: t.resources, minWorkers: t.min_workers, maxWorkers: t.max_workers })),
+      nodeTypes: types.map(([name, t]) => ({ name, resources: this.d.typeResources?.(name) ?? t.resources, minWorkers: t.min_workers, maxWorkers: t.max_workers })),
       headNodeType: c.head_node_type, maxWorkers: c.max_workers, upscalingSpeed: c.upscaling_speed, nodes, launching,
       demands: this.settled(facts.demands, now),
       placementGroups: facts.placementGroups,
@@ -289,6 +298,9 @@ export class Autoscaler {
         : `idle ${Math.round(idleMs / 1000)} s of ${Math.round(timeout / 1000)} s`;
       return { nodeId: n.nodeId, why };
     });
-    return { events: this.events.slice(-50), pending, nodes: kept, ...(this.stopped ? { stopped: this.stopped } : {}), errors: this.errors };
+    const registered = new Set((facts?.nodes ?? []).filter((n) => n.alive).map((n) => n.nodeId));
+    const launching = (this.lastCloud ?? []).filter((n) => n.kind === 'worker' && !registered.has(n.id))
+      .map((n) => ({ nodeId: n.id, nodeType: n.nodeType, status: n.tags[NODE_STATUS_TAG] ?? n.status }));
+    return { events: this.events.slice(-50), pending, nodes: kept, launching, ...(this.stopped ? { stopped: this.stopped } : {}), errors: this.errors };
   }
 }

@@ -1,0 +1,62 @@
+/**
+ * Which hosts of a local cluster are in use, and by what. Kept in one file on the head, the single writer while
+ * the cluster runs (its autoscaler); `up` and `down` read it over SSH, and write it only while the head's
+ * service is stopped, so the two never race.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { NodeKind } from '../provider.js';
+
+export interface PoolEntry {
+  nodeType: string;
+  kind: NodeKind;
+  requestId: string;
+  tags: Record<string, string>;
+  /** setting-up until the node's update ends; failed hosts sit out a cool-down before they are used again */
+  state: 'setting-up' | 'running' | 'failed';
+  since: number;
+  error?: string;
+}
+
+/** host address → what it runs */
+export type Pool = Record<string, PoolEntry>;
+
+export interface PoolStore {
+  read(): Promise<Pool>;
+  write(pool: Pool): Promise<void>;
+}
+
+/** The pool file on the machine this runs on (the head). */
+export class FilePoolStore implements PoolStore {
+  constructor(private readonly file: string) {}
+
+  read(): Promise<Pool> {
+    try {
+      return Promise.resolve(JSON.parse(readFileSync(this.file, 'utf8')) as Pool);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Promise.resolve({});
+      return Promise.reject(e as Error);
+    }
+  }
+
+  write(pool: Pool): Promise<void> {
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    writeFileSync(`${this.file}.tmp`, JSON.stringify(pool, null, 1), { mode: 0o600 });
+    renameSync(`${this.file}.tmp`, this.file);
+    return Promise.resolve();
+  }
+}
+
+/** A pool that lives only in memory: the conformance suite and a head that has not written its file yet. */
+export class MemoryPoolStore implements PoolStore {
+  private pool: Pool = {};
+
+  read(): Promise<Pool> {
+    return Promise.resolve(structuredClone(this.pool));
+  }
+
+  write(pool: Pool): Promise<void> {
+    this.pool = structuredClone(pool);
+    return Promise.resolve();
+  }
+}

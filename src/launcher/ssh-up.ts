@@ -1,0 +1,72 @@
+/**
+ * `up` for clusters reached over SSH: update the head (probe, sync, setup, start — or nothing when it is up to
+ * date), wait for it to listen, then let its autoscaler bring min_workers up in parallel while this shows their
+ * progress. The control plane is reached only through an SSH tunnel to the head.
+ */
+import { readFileSync } from 'node:fs';
+import type { ClusterConfig } from '../config/types.js';
+import { runtimeHash } from '../config/hash.js';
+import { localRuntimeDir, readRuntimeManifest } from '../runtime/layout.js';
+import { localPath } from '../updater/file-sync.js';
+import { NodeUpdater, type UpdateResult, type UpdateStatus } from '../updater/node-updater.js';
+import { remoteStateDir } from '../updater/remote.js';
+import type { CommandRunner } from '../updater/runner.js';
+import { SshPool } from '../updater/ssh.js';
+import { configPath, ensureClusterDir, ensureToken, writePrivate } from './cluster-state.js';
+import { ClusterStartError } from './errors.js';
+import { localHeadTarget, saveSshHead, type SshHead } from './ssh-head.js';
+import { headFile, type HeadInfo } from '../common/node-args.js';
+
+export interface SshUpOptions {
+  forceSetup: boolean;
+  restartOnly: boolean;
+  onStatus(node: string, status: UpdateStatus, detail: string): void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Brings the head up to date and running; resolves once its control plane listens. */
+export async function upSshHead(config: ClusterConfig, o: SshUpOptions): Promise<{ head: SshHead; info: HeadInfo; update: UpdateResult; dir: string }> {
+  const dir = ensureClusterDir(config.cluster_name);
+  const token = ensureToken(dir);
+  const head = localHeadTarget(config, dir);
+  const runtimeDir = localRuntimeDir();
+  const manifest = readRuntimeManifest(runtimeDir);
+  const pool = new SshPool();
+  try {
+    const runner = pool.runner(head);
+    const configJson = JSON.stringify(config, null, 2);
+    const update = await new NodeUpdater({
+      runner, config, node: { id: head.internalIp, kind: 'head', nodeType: config.head_node_type, ip: head.internalIp }, headAddress: '',
+      runtime: { dir: runtimeDir, version: manifest.version, hash: manifest.hash }, runtimeHash: runtimeHash(config),
+      // The head reaches workers with the same key this machine uses for the head (never logged, 0600 there).
+      files: { 'config.json': configJson, token: `${token}\n`, ssh_key: readFileSync(head.privateKeyPath, 'utf8') },
+      mountSource: (_remote, local) => localPath(local),
+      forceSetup: o.forceSetup, restartOnly: o.restartOnly,
+      onStatus: (s, detail) => o.onStatus(head.internalIp, s, detail),
+    }).update();
+    const info = await waitForHeadFile(runner, config, head, config.raylaunch.node_start_timeout_s * 1000);
+    writePrivate(configPath(dir), configJson);
+    saveSshHead(dir, head);
+    writePrivate(headFile(dir), JSON.stringify(info));
+    return { head, info, update, dir };
+  } finally {
+    await pool.close();
+  }
+}
+
+/** head.json on the head, written once the control plane listens (the start removed any older one). */
+async function waitForHeadFile(runner: CommandRunner, config: ClusterConfig, head: SshHead, timeoutMs: number): Promise<HeadInfo> {
+  const deadline = Date.now() + Math.min(timeoutMs, 60_000);
+  const d = remoteStateDir(config.cluster_name);
+  for (let i = 0; ; i++) {
+    const r = await runner.run(`cat ${d}/head.json 2>/dev/null || { echo; tail -n 20 ${d}/logs/${head.internalIp}.log 2>/dev/null; exit 1; }`);
+    if (r.code === 0) return JSON.parse(r.stdout) as HeadInfo;
+    if (Date.now() > deadline) {
+      throw new ClusterStartError(`the head on ${head.host} did not start listening within ${Math.round(Math.min(timeoutMs, 60_000) / 1000)} s; the end of its log:\n${r.stdout.trim().split('\n').map((l) => `    ${l}`).join('\n')}`, {
+        hint: `see ~/.raylaunch/clusters/${config.cluster_name}/logs/ on the head (raylaunch attach opens a shell there)`,
+      });
+    }
+    await sleep(Math.min(50 * 2 ** i, 500));
+  }
+}

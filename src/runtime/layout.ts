@@ -1,0 +1,54 @@
+/**
+ * Where the node runtime bundle lives: dist/runtime of the installed package on this machine, and
+ * ~/.raylaunch/runtime/<version>-<hash>/ on a node reached over SSH (one folder per distinct build, so an
+ * upload is skipped when the folder is already there and never replaces files a running node uses).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot, runningBundled } from '../common/package-root.js';
+import { RUNTIME_FILES } from './entries.js';
+
+export { RUNTIME_FILES } from './entries.js';
+
+/** The bundle's entry files, as a launcher starts them on a node: `node <dir>/<file> …`. */
+export const HEAD_ENTRY = RUNTIME_FILES.head;
+export const AGENT_ENTRY = RUNTIME_FILES.agent;
+export const SUPERVISOR_ENTRY = RUNTIME_FILES.supervisor;
+/** `node <dir>/check.js` exits 0 when the runtime can run on that machine (Node version, bundled ssh2). */
+export const CHECK_ENTRY = RUNTIME_FILES.check;
+
+/** manifest.json of a runtime folder. */
+export interface RuntimeManifest {
+  /** raylaunch's package version. */
+  version: string;
+  /** First 12 hex digits of sha256 over the folder's files (names and contents, manifest excluded). */
+  hash: string;
+  /** Every file of the folder but the manifest, sorted. */
+  files: string[];
+}
+
+/** The runtime bundle of this installation: dist/runtime, or the folder this code runs from when bundled. */
+export function localRuntimeDir(): string {
+  return runningBundled() ? packageRoot() : join(packageRoot(), 'dist', 'runtime');
+}
+
+export function readRuntimeManifest(dir: string = localRuntimeDir()): RuntimeManifest {
+  const file = join(dir, RUNTIME_FILES.manifest);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`no runtime bundle in ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)}): run npm run build`, { cause: e });
+  }
+  const m = JSON.parse(text) as Partial<RuntimeManifest>;
+  if (typeof m.version !== 'string' || typeof m.hash !== 'string' || !/^[0-9a-f]{12}$/.test(m.hash) || !Array.isArray(m.files)
+    || !m.files.every((f) => typeof f === 'string')) {
+    throw new Error(`${file} is not a runtime manifest`);
+  }
+  return { version: m.version, hash: m.hash, files: m.files };
+}
+
+/** The folder a node keeps this runtime in, relative to the remote user's home. */
+export function remoteRuntimeDir(m: Pick<RuntimeManifest, 'version' | 'hash'>): string {
+  return `.raylaunch/runtime/${m.version}-${m.hash}`;
+}

@@ -1,0 +1,210 @@
+/**
+ * Brings one node from "reachable over SSH" to "raylaunch running with this config": probe, upload the runtime
+ * if missing, sync files, run initialization and setup commands, then the start commands and the supervisor.
+ * What to do is decided by planUpdate from the probe; an unchanged node costs one round trip. A failed attempt
+ * is retried (3 in all) unless another attempt cannot help.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { ClusterConfig } from '../config/types.js';
+import { HostKeyMismatchError, SshConnectError } from './errors.js';
+import { NodeUpdateError, type UpdateStep } from './errors-update.js';
+import { FileSyncError, syncMount, type SyncResult } from './file-sync.js';
+import { planUpdate, type UpdateSteps } from './plan.js';
+import { parseProbe, probeCommand, remoteStateDir, shq, startDaemonCommand, stopDaemonCommand } from './remote.js';
+import type { CommandRunner } from './runner.js';
+
+export type UpdateStatus = UpdateStep | 'up-to-date' | 'update-failed';
+
+export interface NodeSpec {
+  id: string;
+  kind: 'head' | 'worker';
+  nodeType: string;
+  /** Its private address: the daemon listens there, and it names the node in messages. */
+  ip: string;
+}
+
+export interface UpdaterOptions {
+  runner: CommandRunner;
+  config: ClusterConfig;
+  node: NodeSpec;
+  /** `ip:port` of the head's control plane; '' when updating the head itself. */
+  headAddress: string;
+  runtime: { dir: string; version: string; hash: string };
+  /** Written into the node's state folder with mode 0600 (config.json, token, keys); content never logged. */
+  files: Record<string, string>;
+  /** The runtime hash this config gives (config/hash.ts runtimeHash); combined here with the runtime build. */
+  runtimeHash: string;
+  /** Where file_mounts' local sides are: this machine's paths, or (on the head, for workers) the mounts' own remote paths. */
+  mountSource(remote: string, local: string): string;
+  forceSetup?: boolean;
+  restartOnly?: boolean;
+  attempts?: number;
+  onStatus?(status: UpdateStatus, detail: string): void;
+  /** Every line the node's commands print (for the node's setup log). */
+  onOutput?(line: string): void;
+}
+
+export interface UpdateResult {
+  steps: UpdateSteps;
+  nodeVersion: string;
+  synced: SyncResult;
+  attempts: number;
+}
+
+const NODE_MAJOR = 20;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
+
+export class NodeUpdater {
+  private readonly o: UpdaterOptions;
+  private readonly lines: string[] = [];
+
+  constructor(o: UpdaterOptions) {
+    this.o = o;
+  }
+
+  get nodeRuntimeHash(): string {
+    return digest(this.o.runtimeHash, this.o.runtime.version, this.o.runtime.hash);
+  }
+
+  private get configHash(): string {
+    return digest(this.o.files['config.json'] ?? '');
+  }
+
+  async update(): Promise<UpdateResult> {
+    const attempts = this.o.attempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { ...(await this.once()), attempts: attempt };
+      } catch (e) {
+        const err = this.explain(e);
+        if (!err.retryable || attempt >= attempts) {
+          this.o.onStatus?.('update-failed', err.message);
+          throw err;
+        }
+        this.o.onStatus?.('waiting-for-ssh', `attempt ${attempt} of ${attempts} failed (${err.message.split('\n')[0]}); retrying`);
+        await sleep(1000 * attempt);
+      }
+    }
+  }
+
+  private status(s: UpdateStatus, detail: string): void {
+    this.o.onStatus?.(s, detail);
+  }
+
+  private async once(): Promise<Omit<UpdateResult, 'attempts'>> {
+    const { runner, config, node, runtime } = this.o;
+    const cluster = config.cluster_name;
+    const runtimeRel = `.raylaunch/runtime/${runtime.version}-${runtime.hash}`;
+    this.status('waiting-for-ssh', `connecting to ${runner.host}`);
+    const probe = parseProbe((await this.must('waiting-for-ssh', probeCommand(cluster, runtimeRel))).stdout);
+    if (probe.nodeMajor === undefined || probe.nodeMajor < NODE_MAJOR) {
+      throw new NodeUpdateError(node.id, runner.host, 'waiting-for-ssh', probe.nodeMajor === undefined
+        ? `Node.js is not installed on ${runner.host} (\`node\` is not on the SSH user's PATH)`
+        : `Node.js ${probe.nodeVersion} on ${runner.host} is too old; raylaunch needs ${NODE_MAJOR} or newer`, {
+        hint: 'install Node.js 20 or newer on the host (or add the install to initialization_commands), then run raylaunch up again', retryable: false,
+      });
+    }
+    const steps = planUpdate(probe, { runtimeHash: this.nodeRuntimeHash, configHash: this.configHash, forceSetup: !!this.o.forceSetup, restartOnly: !!this.o.restartOnly });
+    let synced: SyncResult = { files: 0, bytes: 0 };
+    if (steps.sync) {
+      this.status('syncing-files', steps.uploadRuntime ? `uploading the runtime ${runtime.version}-${runtime.hash}` : 'syncing files');
+      if (steps.uploadRuntime) await this.uploadRuntime(runtimeRel);
+      await this.writeStateFiles(cluster);
+      synced = await this.syncMounts();
+    }
+    if (steps.setup) {
+      this.status('setting-up', 'running setup commands');
+      for (const cmd of this.setupCommands()) await this.command('setting-up', cmd);
+    }
+    if (steps.start) {
+      this.status('starting', probe.daemonRunning ? 'restarting raylaunch' : 'starting raylaunch');
+      for (const cmd of node.kind === 'head' ? config.head_start_ray_commands : config.worker_start_ray_commands) await this.command('starting', cmd);
+      await this.must('starting', stopDaemonCommand(cluster));
+      await this.must('starting', startDaemonCommand({
+        cluster, nodeId: node.id, kind: node.kind, nodeType: node.nodeType, runtimeRel, nodeIp: node.ip, headAddress: this.o.headAddress,
+      }));
+      await this.must('starting', `D=${remoteStateDir(cluster)}; printf %s ${shq(this.nodeRuntimeHash)} > "$D/runtime-hash" && printf %s ${shq(this.configHash)} > "$D/config-hash"`);
+    }
+    this.status('up-to-date', steps.reason);
+    return { steps, nodeVersion: probe.nodeVersion, synced };
+  }
+
+  private setupCommands(): string[] {
+    const { config, node } = this.o;
+    const t = config.available_node_types[node.nodeType];
+    const init = t?.initialization_commands ?? config.initialization_commands;
+    const setup = node.kind === 'head' ? config.head_setup_commands : (t?.worker_setup_commands ?? config.worker_setup_commands);
+    return [...init, ...setup];
+  }
+
+  private async uploadRuntime(rel: string): Promise<void> {
+    const tar = spawn('tar', ['-cf', '-', '-C', this.o.runtime.dir, '.'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // Unpacked beside and renamed: a half-uploaded runtime is never taken for a complete one.
+    const cmd = `R="$HOME"/${rel}; T="$R.partial-$$"; mkdir -p "$T" && tar -xf - -C "$T" && { [ -f "$R/manifest.json" ] || { rm -rf "$R" && mv "$T" "$R"; }; }; rc=$?; rm -rf "$T"; exit $rc`;
+    await this.must('syncing-files', cmd, tar.stdout);
+  }
+
+  private async writeStateFiles(cluster: string): Promise<void> {
+    const dir = `.raylaunch/clusters/${cluster}`;
+    for (const [name, content] of Object.entries(this.o.files)) await this.o.runner.writeFile(`${dir}/${name}`, content, 0o600);
+  }
+
+  private async syncMounts(): Promise<SyncResult> {
+    const { config, runner } = this.o;
+    const total: SyncResult = { files: 0, bytes: 0 };
+    const mounts: [string, string][] = [
+      ...Object.entries(config.file_mounts).map(([remote, local]): [string, string] => [remote, this.o.mountSource(remote, local)]),
+      // cluster_synced_files go from the head to workers: the head's copy is at the same path.
+      ...(this.o.node.kind === 'worker' ? config.cluster_synced_files.map((p): [string, string] => [p, this.o.mountSource(p, p)]) : []),
+    ];
+    for (const [remote, local] of mounts) {
+      const r = await syncMount(runner, remote, local, config);
+      total.files += r.files;
+      total.bytes += r.bytes;
+    }
+    return total;
+  }
+
+  /** A setup or start command: output streamed to the node log, the last 20 lines kept for the error. */
+  private async command(step: UpdateStep, cmd: string): Promise<void> {
+    const r = await this.o.runner.run(`bash --login -c ${shq(cmd)}`, { onStdout: (d) => this.output(d), onStderr: (d) => this.output(d) });
+    if (r.code !== 0) {
+      const last = this.lines.slice(-20);
+      throw new NodeUpdateError(this.o.node.id, this.o.runner.host, step, `\`${cmd}\` failed on ${this.o.runner.host} with exit code ${r.code}${last.length ? `; its last lines:\n${last.map((l) => `    ${l}`).join('\n')}` : ''}`, {
+        command: cmd, commandExitCode: r.code, lastLines: last, hint: 'fix the command in the cluster config (or the host), then run raylaunch up again',
+      });
+    }
+  }
+
+  private output(d: Buffer): void {
+    for (const line of d.toString().split('\n')) {
+      if (line === '') continue;
+      this.lines.push(line);
+      if (this.lines.length > 200) this.lines.splice(0, 100);
+      this.o.onOutput?.(line);
+    }
+  }
+
+  /** raylaunch's own remote commands: a failure is a bug or a broken host, reported with what it printed. */
+  private async must(step: UpdateStep, cmd: string, stdin?: Readable) {
+    const r = await this.o.runner.run(cmd, stdin ? { stdin } : {});
+    if (r.code !== 0) {
+      throw new NodeUpdateError(this.o.node.id, this.o.runner.host, step, `a raylaunch step failed on ${this.o.runner.host} (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`, {
+        command: cmd, commandExitCode: r.code, hint: 'check the disk space and permissions in the SSH user\'s home on that host',
+      });
+    }
+    return r;
+  }
+
+  private explain(e: unknown): NodeUpdateError {
+    const { node, runner } = this.o;
+    if (e instanceof NodeUpdateError) return e;
+    if (e instanceof HostKeyMismatchError) return new NodeUpdateError(node.id, runner.host, 'waiting-for-ssh', e.message, { hint: e.hint, cause: e, retryable: false });
+    if (e instanceof SshConnectError) return new NodeUpdateError(node.id, runner.host, 'waiting-for-ssh', e.message, { hint: e.hint, cause: e, retryable: e.reason !== 'auth' });
+    if (e instanceof FileSyncError) return new NodeUpdateError(node.id, runner.host, 'syncing-files', e.message, { hint: e.hint, cause: e, retryable: !/does not exist/.test(e.message) });
+    return new NodeUpdateError(node.id, runner.host, 'waiting-for-ssh', `updating ${node.id} (${runner.host}) failed: ${(e as Error).message}`, { cause: e });
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Where raylaunch keeps things on a node reached over SSH, and the shell lines that start and stop its daemon.
+ * Everything lives under the login user's home (`~/.raylaunch/…`): never /tmp or a global prefix, which hosts
+ * sharing a filesystem (test hosts, NFS homes aside) would collide in. Pure: tested without a node.
+ */
+
+/** One shell word, single-quoted: safe for any value, including spaces, quotes and `$`. */
+export function shq(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The cluster's folder on a node, as a shell expression ($HOME is expanded by the remote shell). */
+export const remoteStateDir = (cluster: string) => `"$HOME"/.raylaunch/clusters/${shq(cluster)}`;
+
+/** The runtime folder for a manifest, home-relative (`.raylaunch/runtime/<version>-<hash>`). */
+export const remoteRuntimeRel = (m: { version: string; hash: string }) => `.raylaunch/runtime/${m.version}-${m.hash}`;
+
+export interface DaemonStart {
+  cluster: string;
+  nodeId: string;
+  kind: 'head' | 'worker';
+  nodeType: string;
+  runtimeRel: string;
+  /** The node's own private address: the head and object servers listen there (never a public one). */
+  nodeIp: string;
+  /** Where agents reach the head (`ip:port`); empty for the head itself. */
+  headAddress: string;
+}
+
+/**
+ * Starts raylaunch's supervisor detached from the SSH session: setsid, stdin from /dev/null and output to the
+ * node's log, so the channel closes at once and a dropped connection cannot kill the daemon. Secrets stay in
+ * files (RAYLAUNCH_TOKEN_FILE), never in argv or the environment listing of `ps`.
+ */
+export function startDaemonCommand(s: DaemonStart): string {
+  const env = [
+    'RAYLAUNCH_STATE_DIR="$D"', 'RAYLAUNCH_TOKEN_FILE="$D/token"', `RAYLAUNCH_NODE_TYPE=${shq(s.nodeType)}`,
+    `RAYLAUNCH_NODE_IP=${shq(s.nodeIp)}`, `RAYLAUNCH_NODE_ID=${shq(s.nodeId)}`,
+    ...(s.headAddress ? [`RAYLAUNCH_HEAD_ADDRESS=${shq(s.headAddress)}`] : []),
+  ];
+  // The daemon is its own statement: `a && b &` would background a subshell that keeps the channel open.
+  return [
+    `D=${remoteStateDir(s.cluster)}`,
+    `mkdir -p -m 700 "$D/logs" && cd "$D"${s.kind === 'head' ? ' && rm -f head.json' : ''} || exit 1`,
+    `${env.join(' ')} setsid node --enable-source-maps "$HOME"/${s.runtimeRel}/supervisor.js --kind ${s.kind} --cluster ${shq(s.cluster)} --node ${shq(s.nodeId)} </dev/null >>"$D/logs/${s.nodeId}.log" 2>&1 &`,
+  ].join('; ');
+}
+
+/**
+ * Stops the cluster's daemon on a node: SIGTERM to the supervisor (it stops its child), then after up to 5 s
+ * SIGKILL to its whole process group (setsid made it the group leader), so workers and drivers go too. The pid
+ * is checked against the supervisor's command line first: a stale pid file must not kill a stranger.
+ */
+export function stopDaemonCommand(cluster: string): string {
+  return [
+    `D=${remoteStateDir(cluster)}`,
+    'p=$(cat "$D/supervisor.pid" 2>/dev/null)',
+    'if [ -n "$p" ] && grep -q supervisor "/proc/$p/cmdline" 2>/dev/null; then kill -TERM "$p"; i=0; while [ $i -lt 50 ] && kill -0 "$p" 2>/dev/null; do sleep 0.1; i=$((i+1)); done; kill -KILL -"$p" 2>/dev/null; echo stopped; fi',
+    'rm -f "$D/supervisor.pid"',
+    'true',
+  ].join('; ');
+}
+
+/** What a node reports in one round trip before an update: Node's version, whether the runtime and daemon are there. */
+export function probeCommand(cluster: string, runtimeRel: string): string {
+  return [
+    `D=${remoteStateDir(cluster)}`,
+    'echo "node=$(node --version 2>/dev/null)"',
+    `[ -f "$HOME"/${runtimeRel}/manifest.json ] && echo runtime=present`,
+    'echo "hash=$(cat "$D/runtime-hash" 2>/dev/null)"',
+    'echo "confhash=$(cat "$D/config-hash" 2>/dev/null)"',
+    'p=$(cat "$D/supervisor.pid" 2>/dev/null); [ -n "$p" ] && grep -q supervisor "/proc/$p/cmdline" 2>/dev/null && echo daemon=running',
+    'true',
+  ].join('; ');
+}
+
+export interface Probe {
+  /** Node.js major version, or undefined when `node` is missing. */
+  nodeMajor: number | undefined;
+  nodeVersion: string;
+  runtimePresent: boolean;
+  /** The runtime hash the last successful update wrote. */
+  appliedHash: string;
+  /** The hash of the config the running daemon was started with. */
+  configHash: string;
+  daemonRunning: boolean;
+}
+
+export function parseProbe(out: string): Probe {
+  const kv = new Map(out.split('\n').map((l) => l.trim()).filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const nodeVersion = kv.get('node') ?? '';
+  const m = /^v(\d+)\./.exec(nodeVersion);
+  return {
+    nodeMajor: m ? Number(m[1]) : undefined, nodeVersion, runtimePresent: kv.get('runtime') === 'present', appliedHash: kv.get('hash') ?? '', configHash: kv.get('confhash') ?? '',
+    daemonRunning: kv.get('daemon') === 'running',
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Setting nodes up over SSH as a provider needs it (`setUp` and `stop` of a node), shared by the head (its
+ * autoscaler's workers) and any SSH provider. One pooled connection per host; each node's setup output goes to
+ * its own log, never a secret in it.
+ */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CloudNode } from '../../providers/provider.js';
+import type { ClusterConfig } from '../config/types.js';
+import { runtimeHash } from '../config/hash.js';
+import { localPath } from './file-sync.js';
+import { NodeUpdater, type UpdateStatus } from './node-updater.js';
+import { stopDaemonCommand } from './remote.js';
+import type { CommandRunner, SshTarget } from './runner.js';
+
+export interface RunnerSource {
+  runner(target: SshTarget): CommandRunner;
+}
+
+export interface SshSetupOptions {
+  config: ClusterConfig;
+  /** raylaunch's folder for this cluster on the machine doing the setup (logs go to its logs/) */
+  stateDir: string;
+  runners: RunnerSource;
+  /** how to log in to a node at an address */
+  target(ip: string): SshTarget;
+  runtime: { dir: string; version: string; hash: string };
+  headAddress(): string;
+  token: string;
+  onStatus?(node: CloudNode, status: UpdateStatus, detail: string): void;
+}
+
+/** setUp/stop for worker nodes, run where the workers' file mounts already are (the head). */
+export function workerSetup(o: SshSetupOptions): { setUp(node: CloudNode): Promise<void>; stop(node: CloudNode): Promise<void> } {
+  const logs = join(o.stateDir, 'logs');
+  return {
+    async setUp(node) {
+      const ip = node.internalIp ?? node.id;
+      mkdirSync(logs, { recursive: true, mode: 0o700 });
+      const log = createWriteStream(join(logs, `setup-${node.id}.log`), { flags: 'a', mode: 0o600 });
+      const line = (s: string) => log.write(`${new Date().toISOString()} ${s}\n`);
+      try {
+        await new NodeUpdater({
+          runner: o.runners.runner(o.target(ip)), config: o.config, node: { id: node.id, kind: node.kind, nodeType: node.nodeType, ip },
+          headAddress: o.headAddress(), runtime: o.runtime, runtimeHash: runtimeHash(o.config),
+          files: { 'config.json': JSON.stringify(o.config, null, 2), token: `${o.token}\n` },
+          // The head holds the mounts at their remote paths; workers get them from there.
+          mountSource: (remote) => localPath(remote),
+          onStatus: (s, detail) => { line(`[${s}] ${detail}`); o.onStatus?.(node, s, detail); },
+          onOutput: (l) => line(l),
+        }).update();
+      } finally {
+        log.end();
+      }
+    },
+    async stop(node) {
+      const r = await o.runners.runner(o.target(node.internalIp ?? node.id)).run(stopDaemonCommand(o.config.cluster_name));
+      if (r.code !== 0) throw new Error(`stopping raylaunch on ${node.id} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    },
+  };
+}
