@@ -417,7 +417,7 @@ export class Head {
         return {
           nodeId: n.nodeId, nodeType: n.nodeType, kind: n.kind, alive: n.state !== 'DEAD', total: fromFixed(n.total),
           available: fromFixed(Object.fromEntries(Object.entries(n.available).map(([k, v]) => [k, Math.max(0, v)]))),
-          lastUsedAt: n.lastUsedAt, registeredAt: n.registeredAt, ...(why ? { busy: why } : {}),
+          lastUsedAt: n.lastUsedAt, registeredAt: n.registeredAt, ...(n.diedAt !== undefined && n.state === 'DEAD' ? { diedAt: n.diedAt } : {}), ...(why ? { busy: why } : {}),
         };
       }),
       demands: [...this.tasks.demands(), ...this.actorDemands()].filter((d) => d.source !== 'placement_group').map((d) => ({ resources: d.resources, count: d.count })),

@@ -15,6 +15,8 @@ export interface ClusterFacts {
   nodes: {
     nodeId: string; nodeType: string; kind: 'head' | 'worker'; alive: boolean; total: Record<string, number>; available: Record<string, number>;
     lastUsedAt: number; registeredAt: number;
+    /** When it was marked dead (set only for dead nodes). */
+    diedAt?: number;
     /** What keeps it from being idle now, if anything: running work, an actor, objects a job may need. */
     busy?: string;
   }[];
@@ -40,6 +42,8 @@ const BACKOFF_MAX_MS = 5 * 60_000;
 /** The shortest gap between two demand reads caused by nudges. */
 const NUDGE_READ_MS = 20;
 export const LAUNCH_HASH_TAG = 'raylaunch-launch-hash';
+/** How long a listed node may be without a live agent before it is replaced (the supervisor's first restarts take 1–4 s). */
+export const AGENT_RESTART_GRACE_MS = 15_000;
 
 /**
  * The autoscaler loop, the only part of the autoscaler with I/O: gather (GCS and listNodes), decide (reconcile,
@@ -173,7 +177,9 @@ export class Autoscaler {
     const facts = this.d.facts();
     this.lastFacts = facts;
     const registered = new Set(facts.nodes.filter((n) => n.alive).map((n) => n.nodeId));
-    const dead = new Set(facts.nodes.filter((n) => !n.alive).map((n) => n.nodeId));
+    // A node whose agent died but that the provider still lists gets a moment: on nodes reached over SSH the
+    // supervisor restarts the agent within seconds, and it registers again under the same id.
+    const dead = new Set(facts.nodes.filter((n) => !n.alive && now - (n.diedAt ?? 0) >= AGENT_RESTART_GRACE_MS).map((n) => n.nodeId));
     // Decide.
     const rec = reconcile({ instances: this.instances, cloud, registered, dead, now, startTimeoutMs: c.raylaunch.node_start_timeout_s * 1000 });
     this.instances = rec.instances;
@@ -215,8 +221,10 @@ export class Autoscaler {
     }
   }
 
+  /** Whether the node's latest instance is on its way out (host pools reuse a node id for a later instance). */
   private isLeaving(id: string): boolean {
-    return this.instances.some((i) => i.nodeId === id && (i.state === 'draining' || i.state === 'terminating' || i.state === 'terminated'));
+    const latest = this.instances.findLast((i) => i.nodeId === id);
+    return latest !== undefined && (latest.state === 'draining' || latest.state === 'terminating' || latest.state === 'terminated');
   }
 
   private async terminate(gone: { id: string; reason: string }[], facts: ClusterFacts, now: number): Promise<void> {

@@ -57,6 +57,8 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
         neverRegistered.push(nodeId);
       }
     }
+    // A terminated instance no longer claims its node id: a host pool may list the same id again for a new node.
+    if (i.state === 'terminated') matched.delete(i.nodeId ?? '');
     if (i.state === 'terminated' && now - i.since > FORGET_AFTER_MS) continue;
     out.push(i);
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'mocha';
 import { FakeProvider } from '../../../../providers/fake/index.js';
-import { Autoscaler, type ClusterFacts } from '../../../../src/head/autoscaler/loop.js';
+import { AGENT_RESTART_GRACE_MS, Autoscaler, type ClusterFacts } from '../../../../src/head/autoscaler/loop.js';
 import { applyDefaults } from '../../../../src/config/defaults.js';
 
 const config = (o: { min?: number; max?: number; idleS?: number; batchMs?: number } = {}) => applyDefaults({
@@ -66,6 +66,24 @@ describe('the autoscaler loop (fake provider, fake clock)', () => {
     assert.equal(workers().length, 2, provider.calls.join('\n'));
   });
 
+  it('gives a listed node whose agent died time to come back (a supervisor restarts it) before replacing it', async () => {
+    const a = make(config({ min: 1 }));
+    await a.tick();
+    register();
+    now += 1000;
+    await a.tick();
+    const [node] = workers();
+    const f = facts.nodes.find((n) => n.nodeId === node?.id) as { alive: boolean; diedAt?: number };
+    f.alive = false;
+    f.diedAt = now;
+    now += AGENT_RESTART_GRACE_MS - 1000;
+    await a.tick();
+    assert.deepEqual(workers().map((n) => n.id), [node?.id], 'still within the grace: nothing terminated or launched');
+    now += 2000;
+    await a.tick();
+    assert.ok(!workers().some((n) => n.id === node?.id), 'past the grace it is replaced');
+  });
+
   it('a demand pending less than demand_batch_ms launches nothing; then the best-scoring type is launched', async () => {
     const a = make();
     facts.demands = [{ resources: { CPU: 1 }, count: 3 }];
@@ -118,6 +136,30 @@ describe('the autoscaler loop (fake provider, fake clock)', () => {
     assert.equal(workers().length, 0);
     assert.equal(drained.length, 1);
     assert.match(a.events.at(-1)?.message ?? '', /^terminate small-0: idle 6 s$/);
+  });
+
+  it('a node id reused by a later node (a host pool hands the host out again) is idle-terminated like any other', async () => {
+    const a = make(config({ idleS: 5 }));
+    facts.demands = [{ resources: { CPU: 1 }, count: 1 }];
+    await a.tick();
+    now += 400;
+    await a.tick();
+    register();
+    facts.demands = [];
+    now += 6000;
+    await a.tick();
+    assert.equal(workers().length, 0);
+    now += 1000;
+    await a.tick(); // sees it gone
+    // The same host comes back under the same id for new work, registers, and goes idle again.
+    facts.nodes = facts.nodes.filter((n) => n.nodeId !== 'small-0');
+    provider.nodes.set('small-0', { id: 'small-0', nodeType: 'small', kind: 'worker', status: 'running', requestId: 'again', tags: {} });
+    register();
+    now += 1000;
+    await a.tick();
+    now += 6000;
+    await a.tick();
+    assert.equal(workers().length, 0, a.events.map((e) => e.message).join('\n'));
   });
 
   it('a failing list call is counted and never fatal', async () => {

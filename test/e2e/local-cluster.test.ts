@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'mocha';
+import { canMakeHosts, createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
+import type { TestCluster } from '../helpers/cluster.js';
+import { localCluster, raylaunchPids } from '../helpers/local-cluster.js';
+
+interface StatusJson { nodes: { nodeId: string; kind: string; state: string; pid?: number }[]; autoscaler: { events: { kind: string; message: string }[] } | null }
+
+/** Polls until `check` returns a value (bounded), or fails with what it last saw. */
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (let i = 0; Date.now() < deadline && i < 2000; i++) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+const JOB = `
+import { get, getRuntimeContext, main, remote } from 'raylaunch';
+const where = remote(async function where(ms: number) {
+  await new Promise((r) => setTimeout(r, ms));
+  return getRuntimeContext().nodeId;
+});
+main(async () => {
+  const ms = Number(process.argv[2] ?? 0);
+  const n = Number(process.argv[3] ?? 8);
+  const nodes = new Set(await get(Array.from({ length: n }, () => where.remote(ms))));
+  console.log('nodes:', [...nodes].sort().join(','));
+});
+`;
+
+describe('a local cluster on real SSH hosts', function () {
+  this.timeout(120_000);
+  if (!canMakeHosts()) {
+    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
+    return;
+  }
+  let pool: TestHostPool;
+  let head: TestHost;
+  let workers: TestHost[];
+  let cluster: TestCluster;
+  let job: string;
+
+  const status = async (): Promise<StatusJson> => {
+    const r = await cluster.cli(['status', cluster.configFile, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as StatusJson;
+  };
+  const aliveWorkers = async () => (await status()).nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.nodeId).sort();
+
+  before(async () => {
+    pool = await createHosts(4);
+    [head, ...workers] = pool.hosts as [TestHost, ...TestHost[]];
+    cluster = localCluster('lc', pool, head, workers, { min_workers: 1, max_workers: 3, idle_timeout_minutes: 0.05 });
+    job = join(cluster.writeJob({ 'job.ts': JOB }), 'job.ts');
+  });
+
+  after(async () => {
+    try {
+      await cluster?.stop();
+    } finally {
+      await pool?.remove();
+    }
+  });
+
+  it('up starts the head and min_workers over SSH and returns once they registered', async () => {
+    const r = await cluster.cli(['up', cluster.configFile, '-y', '--log-style', 'plain']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`cluster lc is up \\(local provider\\)\\n {2}head {7}${head.ip.replace(/\./g, '\\.')}`));
+    assert.equal((await aliveWorkers()).length, 1);
+    assert.match(r.stderr, new RegExp(`${head.ip.replace(/\./g, '\\.')}: syncing-files \\(uploading the runtime`));
+  });
+
+  it('pins each host key in the cluster\'s known_hosts, in a form OpenSSH accepts', () => {
+    const file = join(cluster.home, 'clusters', 'lc', 'known_hosts');
+    const out = execFileSync('ssh', ['-i', pool.keyPath, '-o', `UserKnownHostsFile=${file}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${head.ip}`, 'hostname']).toString().trim();
+    assert.equal(out, head.hostname);
+  });
+
+  it('up on the unchanged cluster restarts nothing', async () => {
+    const headPid = async () => (await status()).nodes.find((n) => n.kind === 'head')?.pid;
+    const before = await headPid();
+    assert.ok(before);
+    const r = await cluster.cli(['up', cluster.configFile, '-y', '--log-style', 'plain', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { unchanged: boolean }).unchanged, true);
+    assert.equal(await headPid(), before, 'the head kept running');
+  });
+
+  it('runs a job whose tasks land on several hosts', async () => {
+    const r = await cluster.submit(job, ['--', '200', '8']);
+    assert.equal(r.code, 0, r.stderr);
+    const nodes = /nodes: (.*)/.exec(r.stdout)?.[1]?.split(',') ?? [];
+    assert.ok(nodes.length >= 2, `tasks ran on ${nodes.join(', ')}`);
+    for (const n of nodes) assert.ok([head.ip, ...workers.map((w) => w.ip)].includes(n), n);
+  });
+
+  it('the autoscaler adds a worker host for queued work and removes it once idle', async () => {
+    // The previous job may have added a host already: start from min_workers.
+    await until('the cluster to be back at min_workers', async () => ((await aliveWorkers()).length === 1 ? true : undefined), 60_000);
+    const launchesBefore = (await status()).autoscaler?.events.filter((e) => e.kind === 'launch').length ?? 0;
+    // 4 CPUs in the cluster (2 per host), 10 one-CPU tasks of 4 s: the queue asks for more hosts.
+    const r = await cluster.submit(job, ['--', '4000', '10']);
+    assert.equal(r.code, 0, r.stderr);
+    const launches = (await status()).autoscaler?.events.filter((e) => e.kind === 'launch') ?? [];
+    assert.ok(launches.length > launchesBefore, 'a launch for the queued tasks');
+    assert.match(launches.at(-1)?.message ?? '', /launch \d+ × local\.cluster\.node for \d+ pending \{CPU: 1\}/);
+    await until('idle workers to be terminated down to min_workers', async () => {
+      if ((await aliveWorkers()).length === 1) return true;
+      throw new Error((await cluster.cli(['status', cluster.configFile])).stdout);
+    }, 60_000);
+    assert.match((await status()).autoscaler?.events.map((e) => e.message).join('\n') ?? '', /terminate 10\.200\.0\.\d+: idle/);
+  });
+
+  it('a killed agent is restarted by the supervisor and registers again', async () => {
+    const [worker] = await aliveWorkers();
+    const host = pool.hosts.find((h) => h.ip === worker);
+    assert.ok(host);
+    const sup = (await pool.exec(host, 'cat .raylaunch/clusters/lc/supervisor.pid')).stdout.trim();
+    const agent = (await pool.exec(host, `cat /proc/${sup}/task/${sup}/children`)).stdout.trim().split(/\s+/)[0];
+    assert.match(agent ?? '', /^\d+$/);
+    process.kill(Number(agent), 'SIGKILL');
+    await until(`the restarted agent (supervisor ${sup}, killed agent ${agent})`, async () => {
+      const r = await pool.exec(host, `cat /proc/${sup}/task/${sup}/children; tail -n 3 .raylaunch/clusters/lc/logs/${worker}.log`);
+      const now = r.stdout.trim().split(/\s+/)[0];
+      if (now && now !== agent && /^\d+$/.test(now)) return now;
+      throw new Error(r.stdout + r.stderr);
+    });
+    await until('the worker to be alive again', async () => ((await aliveWorkers()).includes(worker ?? '') ? true : undefined));
+    const log = (await pool.exec(host, `cat .raylaunch/clusters/lc/logs/${worker}.log`)).stdout;
+    assert.match(log, /agent exited \(SIGKILL\); restarting/);
+  });
+
+  it('refuses a host whose key changed, naming both fingerprints', async () => {
+    await pool.rekey(head);
+    const r = await cluster.cli(['up', cluster.configFile, '-y', '--log-style', 'plain']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /host key/i);
+    assert.equal((r.stderr.match(/SHA256:[\w+/]{43}/g) ?? []).length >= 2, true, r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    // Reset the pin as the message says, so the cluster can be taken down.
+    execFileSync('ssh-keygen', ['-R', head.ip, '-f', join(cluster.home, 'clusters', 'lc', 'known_hosts')], { stdio: 'ignore' });
+  });
+
+  it('down leaves no raylaunch process on any host', async () => {
+    const r = await cluster.cli(['down', cluster.configFile]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const h of pool.hosts) assert.deepEqual(await raylaunchPids(pool, h), [], `raylaunch processes left on ${h.ns}`);
+    assert.equal(readFileSync(join(cluster.home, 'clusters', 'lc', 'known_hosts'), 'utf8').includes(head.ip), true, 'pins are kept');
+  });
+});
