@@ -1,3 +1,4 @@
+import { RUNTIME_VERSION } from '../config/hash.js';
 import { formatResources } from '../common/resources.js';
 import type { DownResult } from '../launcher/down.js';
 import type { UpResult } from '../launcher/up.js';
@@ -17,7 +18,7 @@ function usage(total: Readonly<Record<string, number>>, available: Readonly<Reco
 }
 
 export function formatStatus(s: ClusterStatus): string {
-  const lines = [`cluster ${s.clusterName}  head ${s.headAddress}  runtime ${s.runtimeVersion}`, ''];
+  const lines = [`cluster ${s.clusterName}  head ${s.headAddress}  runtime ${s.runtimeVersion}  cli ${RUNTIME_VERSION}`, ''];
   lines.push(...table([
     ['NODE', 'TYPE', 'KIND', 'STATE', 'USED/TOTAL'],
     ...s.nodes.map((n) => [n.nodeId, n.nodeType, n.kind, n.state, usage(n.total, n.available)]),

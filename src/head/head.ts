@@ -1,7 +1,7 @@
 import type { Clock } from '../common/clock.js';
 import { type Fixed, fits, formatResources, fromFixed, toFixed } from '../common/resources.js';
 import type { ClusterConfig } from '../config/types.js';
-import { RUNTIME_VERSION } from '../config/hash.js';
+import { runtimeBuild } from '../runtime/layout.js';
 import type { AutoscalerView, ClusterStatus, ErrorInfo, FailureView, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
 import type { ClusterFacts } from './autoscaler/loop.js';
 import type { ObjectStore } from '../worker/object-store.js';
@@ -435,7 +435,7 @@ export class Head {
     return {
       clusterName: this.o.clusterName,
       headAddress: this.o.address,
-      runtimeVersion: RUNTIME_VERSION,
+      runtimeVersion: runtimeBuild(),
       nodes: this.nodes.all().map((n) => this.nodes.view(n)),
       demands: [...this.tasks.demands(), ...this.actorDemands(), ...this.groups.demands()],
       jobs: this.jobs.list(),

@@ -23,7 +23,7 @@ export interface HeadSshOptions {
 export function sshNodeSetup(o: HeadSshOptions): { setUp(node: CloudNode): Promise<void>; stop(node: CloudNode): Promise<void>; onSetupFailed(node: CloudNode, e: Error): void } {
   const runtimeDir = packageRoot();
   const manifest = readRuntimeManifest(runtimeDir);
-  const pool = new SshPool();
+  const pool = new SshPool({ connectTimeoutMs: o.config.raylaunch.node_start_timeout_s * 1000 });
   const setup = workerSetup({
     config: o.config, stateDir: o.stateDir, runners: pool, token: o.token, headAddress: () => o.headAddress,
     runtime: { dir: runtimeDir, version: manifest.version, hash: manifest.hash },

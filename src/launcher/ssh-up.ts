@@ -32,7 +32,10 @@ export async function upSshHead(config: ClusterConfig, o: SshUpOptions): Promise
   const head = localHeadTarget(config, dir);
   const runtimeDir = localRuntimeDir();
   const manifest = readRuntimeManifest(runtimeDir);
-  const pool = new SshPool();
+  const pool = new SshPool({
+    connectTimeoutMs: config.raylaunch.node_start_timeout_s * 1000,
+    onWait: (reason) => o.onStatus(head.internalIp, 'waiting-for-ssh', `${head.user}@${head.host}: ${reason}; retrying`),
+  });
   try {
     const runner = pool.runner(head);
     const configJson = JSON.stringify(config, null, 2);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot, runningBundled } from '../common/package-root.js';
 import { RUNTIME_FILES } from './entries.js';
+import { RUNTIME_VERSION } from '../config/hash.js';
 
 export { RUNTIME_FILES } from './entries.js';
 
@@ -51,4 +52,18 @@ export function readRuntimeManifest(dir: string = localRuntimeDir()): RuntimeMan
 /** The folder a node keeps this runtime in, relative to the remote user's home. */
 export function remoteRuntimeDir(m: Pick<RuntimeManifest, 'version' | 'hash'>): string {
   return `.raylaunch/runtime/${m.version}-${m.hash}`;
+}
+
+/**
+ * The version this process runs, for `status`: `<version>-<hash>` when running from a runtime bundle (nodes
+ * reached over SSH), the package version otherwise.
+ */
+export function runtimeBuild(): string {
+  if (!runningBundled()) return RUNTIME_VERSION;
+  try {
+    const m = readRuntimeManifest(packageRoot());
+    return `${m.version}-${m.hash}`;
+  } catch {
+    return RUNTIME_VERSION;
+  }
 }

@@ -1,0 +1,119 @@
+// NodeUpdater against real sshd hosts: what a fresh, an unchanged and a broken host cost, and how a lost link
+// mid-setup is reported and retried.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import { applyDefaults } from '../../src/config/defaults.js';
+import { runtimeHash } from '../../src/config/hash.js';
+import type { ClusterConfig } from '../../src/config/types.js';
+import { localRuntimeDir, readRuntimeManifest } from '../../src/runtime/layout.js';
+import { NodeUpdateError } from '../../src/updater/errors-update.js';
+import { NodeUpdater, type UpdateStatus } from '../../src/updater/node-updater.js';
+import { stopDaemonCommand } from '../../src/updater/remote.js';
+import { SshPool, type SshRunnerOptions } from '../../src/updater/ssh.js';
+import { canMakeHosts, createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('NodeUpdater (real sshd hosts)', function () {
+  this.timeout(60_000);
+  if (!canMakeHosts()) {
+    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
+    return;
+  }
+  let hosts: TestHostPool;
+  let dir: string;
+  const pools: SshPool[] = [];
+
+  before(async () => {
+    hosts = await createHosts(3);
+    dir = mkdtempSync(join(tmpdir(), 'rl-updater-'));
+  });
+  after(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+    for (const h of hosts?.hosts ?? []) await hosts.exec(h, stopDaemonCommand('u')).catch(() => undefined);
+    await hosts?.remove();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const config = (setup: string[]): ClusterConfig => applyDefaults({
+    cluster_name: 'u', provider: { type: 'local', head_ip: '10.200.0.250', worker_ips: hosts.hosts.map((h) => h.ip) },
+    auth: { ssh_user: 'root', ssh_private_key: hosts.keyPath }, setup_commands: setup,
+  });
+
+  function updater(h: TestHost, c: ClusterConfig, o: { attempts?: number; ssh?: SshRunnerOptions; statuses?: string[] } = {}): NodeUpdater {
+    const pool = new SshPool(o.ssh ?? {});
+    pools.push(pool);
+    const m = readRuntimeManifest(localRuntimeDir());
+    return new NodeUpdater({
+      runner: pool.runner({ host: h.ip, user: 'root', privateKeyPath: hosts.keyPath, knownHostsPath: join(dir, 'known_hosts') }),
+      config: c, node: { id: h.ip, kind: 'worker', nodeType: c.head_node_type, ip: h.ip },
+      // No head listens there: the agent keeps trying, which is all these tests need of it.
+      headAddress: '10.200.0.250:6380', runtime: { dir: localRuntimeDir(), version: m.version, hash: m.hash }, runtimeHash: runtimeHash(c),
+      files: { 'config.json': JSON.stringify(c), token: 'test-token\n' }, mountSource: (_r, l) => l, attempts: o.attempts ?? 3,
+      onStatus: (s: UpdateStatus, detail) => o.statuses?.push(`${s}: ${detail}`),
+    });
+  }
+
+  it('sets a fresh host up fully, and an unchanged one costs one probe and no restart', async () => {
+    const [h] = hosts.hosts as [TestHost];
+    const c = config(['echo set up > ~/setup-ran']);
+    const first = await updater(h, c).update();
+    assert.deepEqual([first.steps.uploadRuntime, first.steps.sync, first.steps.setup, first.steps.start], [true, true, true, true]);
+    assert.equal((await hosts.exec(h, 'cat ~/setup-ran')).stdout.trim(), 'set up');
+    let daemon = '';
+    for (let i = 0; i < 100 && !/^\d+$/.test(daemon); i++) {
+      await sleep(50);
+      daemon = (await hosts.exec(h, 'cat .raylaunch/clusters/u/supervisor.pid 2>/dev/null')).stdout.trim();
+    }
+    assert.match(daemon, /^\d+$/, 'the supervisor runs');
+    const statuses: string[] = [];
+    const again = await updater(h, c, { statuses }).update();
+    assert.deepEqual([again.steps.sync, again.steps.setup, again.steps.start], [false, false, false]);
+    assert.deepEqual(statuses, [`waiting-for-ssh: connecting to ${h.ip}`, 'up-to-date: up to date']);
+    assert.equal((await hosts.exec(h, 'cat .raylaunch/clusters/u/supervisor.pid')).stdout.trim(), daemon, 'not restarted');
+    const mode = (await hosts.exec(h, 'stat -c %a .raylaunch/clusters/u/token')).stdout.trim();
+    assert.equal(mode, '600');
+  });
+
+  it('a failing setup command names itself, its exit code and its last lines', async () => {
+    const [, h] = hosts.hosts as [TestHost, TestHost];
+    const err = await updater(h, config(['echo preparing; echo "disk full" >&2; exit 7']), { attempts: 1 }).update().then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof NodeUpdateError, String(err));
+    assert.equal(err.step, 'setting-up');
+    assert.equal(err.commandExitCode, 7);
+    assert.deepEqual(err.lastLines, ['preparing', 'disk full']);
+    assert.match(err.message, /failed on 10\.200\.0\.\d+ with exit code 7; its last lines:\n {4}preparing\n {4}disk full/);
+  });
+
+  it('a link cut mid-setup fails that attempt with the reason, and the next attempt finishes the update', async () => {
+    const [, , h] = hosts.hosts as [TestHost, TestHost, TestHost];
+    const statuses: string[] = [];
+    const run = updater(h, config(['touch ~/setup-started; sleep 2']), { statuses, ssh: { keepaliveIntervalMs: 300, connectTimeoutMs: 20_000 } }).update();
+    for (let i = 0; i < 200 && (await hosts.exec(h, 'test -f ~/setup-started')).code !== 0; i++) await sleep(50);
+    await hosts.cut(h);
+    await sleep(3000); // long enough for the keepalives to give the connection up
+    await hosts.restore(h);
+    const r = await run;
+    assert.equal(r.attempts, 2);
+    const failed = statuses.find((s) => s.includes('attempt 1 of 3 failed'));
+    assert.ok(failed, statuses.join('\n'));
+    assert.match(failed, /10\.200\.0\.\d+/);
+    assert.equal(statuses.at(-1), 'up-to-date: first setup');
+  });
+
+  it('a host that stays unreachable fails with its address, the step and why', async () => {
+    const [h] = hosts.hosts as [TestHost];
+    await hosts.cut(h);
+    try {
+      const err = await updater(h, config([]), { attempts: 1, ssh: { connectTimeoutMs: 1500 } }).update().then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof NodeUpdateError, String(err));
+      assert.equal(err.step, 'waiting-for-ssh');
+      assert.match(err.message, new RegExp(`${h.ip.replace(/\./g, '\\.')}.*(timed out|no route)`));
+    } finally {
+      await hosts.restore(h);
+    }
+  });
+});
