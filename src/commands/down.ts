@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { clusterFlag, printWarnings, resolveCluster } from '../cli/cluster-arg.js';
 import { formatDown } from '../cli/format.js';
-import { down, type DownResult } from '../launcher/down.js';
+import { down, downWorkers, type DownResult } from '../launcher/down.js';
 
 export default class Down extends BaseCommand {
   static override summary = 'Stop every node of a cluster.';
@@ -12,11 +12,14 @@ cluster whose head crashed is cleaned up from the provider's records.`;
   static override examples = [
     { description: 'Stop the example cluster.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml' },
     { description: 'Stop the cluster of the most recent up.', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'Terminate the workers above min_workers; the head and min_workers stay.', command: '<%= config.bin %> <%= command.id %> cluster.yaml --workers-only --keep-min-workers' },
   ];
   static override args = { config: Args.string({ description: 'Cluster config YAML (or use -c NAME).', required: false }) };
   static override flags = {
     cluster: clusterFlag,
     yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation (down never asks for the process provider).' }),
+    'workers-only': Flags.boolean({ description: 'Terminate the workers and keep the head (its autoscaler brings min_workers back unless --keep-min-workers).' }),
+    'keep-min-workers': Flags.boolean({ description: 'With --workers-only: keep each node type\'s min_workers (idle ones go first).', dependsOn: ['workers-only'] }),
   };
   static override enableJsonFlag = true;
 
@@ -24,7 +27,7 @@ cluster whose head crashed is cleaned up from the provider's records.`;
     const { args, flags } = await this.parse(Down);
     const target = await resolveCluster(args.config, flags.cluster);
     printWarnings(target.loaded);
-    const result = await down(target.name);
+    const result = flags['workers-only'] ? await downWorkers(target.name, !!flags['keep-min-workers']) : await down(target.name);
     if (!this.jsonEnabled()) this.log(formatDown(result));
     return result;
   }

@@ -75,7 +75,10 @@ export class ControlPlane {
 
   close(): Promise<void> {
     for (const ws of this.wss.clients) ws.terminate();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    // Idle keep-alive sockets would hold close() open until they time out.
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    return closed;
   }
 }
 

@@ -42,7 +42,7 @@ export class Head {
   readonly groups: PlacementGroups;
   jobs!: JobManager;
   /** The autoscaler, once main has started it. */
-  autoscaler: { view(): AutoscalerView; nudge(): void } | undefined;
+  autoscaler: { view(): AutoscalerView; nudge(): void; terminateWorkers(keepMinWorkers: boolean): Promise<string[]> } | undefined;
   private readonly failures: FailureView[] = [];
   private requested: Readonly<Record<string, number>>[] = [];
   private readonly routes = new Map<string, Peer>();
@@ -299,6 +299,12 @@ export class Head {
       case 'job.stop': return this.jobs.stop(m.jobId);
       case 'job.bundle.get': return peer.send({ type: 'job.bundle', reqId: m.reqId, jobId: m.jobId, bundle: this.jobs.bundle(m.jobId), ...this.jobs.files(m.jobId) });
       case 'query': return peer.send({ type: 'query.reply', reqId: m.reqId, client: m.client, status: this.status() });
+      case 'workers.down': {
+        const reply = (terminated: string[], error?: string) => peer.send({ type: 'workers.down.reply', reqId: m.reqId, client: m.client, terminated, ...(error ? { error } : {}) });
+        if (!this.autoscaler) return reply([], 'this head runs no autoscaler');
+        void this.autoscaler.terminateWorkers(m.keepMinWorkers).then((ids) => reply(ids), (e: unknown) => reply([], (e as Error).message));
+        return;
+      }
       default:
         return;
     }

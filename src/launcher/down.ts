@@ -6,6 +6,7 @@ import { clusterDir } from '../common/paths.js';
 import { configPath, readClusterConfig, tokenPath } from './cluster-state.js';
 import { cliProvider } from './nodes.js';
 import { downOverSsh } from './ssh-down.js';
+import { Session } from './session.js';
 import { isSshProvider, sshHeadFile } from './ssh-head.js';
 
 export interface DownResult {
@@ -23,6 +24,20 @@ export interface DownResult {
  * head crashed is cleaned up from the provider's own records.
  */
 const hasNodeRecords = (dir: string) => existsSync(join(dir, 'nodes')) && readdirSync(join(dir, 'nodes')).length > 0;
+
+/**
+ * `down --workers-only [--keep-min-workers]`: the head stays; its autoscaler drains and terminates the workers
+ * (so it never races a launch of its own), keeping each type's min_workers when asked.
+ */
+export async function downWorkers(clusterName: string, keepMinWorkers: boolean): Promise<DownResult> {
+  const session = await Session.open(clusterName);
+  try {
+    const terminated = await session.downWorkers(keepMinWorkers);
+    return { cluster_name: clusterName, existed: true, terminated, unreachable: [], logs: null };
+  } finally {
+    await session.close();
+  }
+}
 
 export async function down(clusterName: string): Promise<DownResult> {
   const dir = clusterDir(clusterName);

@@ -103,6 +103,15 @@ export class Session {
     return r;
   }
 
+  async downWorkers(keepMinWorkers: boolean): Promise<string[]> {
+    const reqId = this.reqSeq++;
+    const reply = this.until((m) => (m.type === 'workers.down.reply' && m.reqId === reqId ? m : undefined));
+    this.transport.send([{ type: 'workers.down', reqId, client: this.clientId, keepMinWorkers }]);
+    const r = await reply;
+    if (r.error) throw new HeadConnectionError(`the head could not take the workers down: ${r.error}`);
+    return r.terminated;
+  }
+
   stopJob(jobId: string): void {
     this.transport.send([{ type: 'job.stop', jobId }]);
   }

@@ -21,7 +21,7 @@ async function stop(runner: CommandRunner, cluster: string): Promise<boolean> {
   return r.stdout.includes('stopped');
 }
 
-export async function downOverSsh(config: ClusterConfig, dir: string, o: { workersOnly?: boolean } = {}): Promise<SshDownResult> {
+export async function downOverSsh(config: ClusterConfig, dir: string): Promise<SshDownResult> {
   const cluster = config.cluster_name;
   const head: SshHead = readSshHead(dir) ?? localHeadTarget(config, dir);
   const pool = new SshPool({ connectTimeoutMs: 10_000 });
@@ -29,23 +29,37 @@ export async function downOverSsh(config: ClusterConfig, dir: string, o: { worke
   const d = remoteStateDir(cluster);
   try {
     const headRunner = pool.runner(head);
-    let workers: string[] | undefined;
-    try {
-      if (!o.workersOnly && await stop(headRunner, cluster)) result.stopped.push(head.internalIp);
+    const readPool = async () => {
       const r = await headRunner.run(`cat ${d}/local-pool.json 2>/dev/null || echo '{}'`);
-      workers = Object.entries(JSON.parse(r.stdout) as Record<string, { kind: string }>).filter(([, e]) => e.kind === 'worker').map(([ip]) => ip);
-    } catch (e) {
-      result.unreachable.push({ host: head.host, reason: (e as Error).message.split('\n')[0] ?? '' });
-    }
-    const all = config.provider.type === 'local' ? config.provider.worker_ips : [];
-    await Promise.all((workers ?? all).map(async (ip) => {
+      return Object.entries(JSON.parse(r.stdout) as Record<string, { kind: string }>).filter(([, e]) => e.kind === 'worker').map(([ip]) => ip);
+    };
+    const stopWorkers = (ips: string[]) => Promise.all(ips.map(async (ip) => {
       try {
         if (await stop(pool.runner({ host: ip, user: head.user, privateKeyPath: head.privateKeyPath, knownHostsPath: head.knownHostsPath }), cluster)) result.stopped.push(ip);
       } catch (e) {
         result.unreachable.push({ host: ip, reason: (e as Error).message.split('\n')[0] ?? '' });
       }
     }));
-    if (workers !== undefined) await headRunner.run(o.workersOnly ? 'true' : `rm -f ${d}/local-pool.json ${d}/head.json`).catch(() => undefined);
+    let workers: string[] | undefined;
+    try {
+      workers = await readPool();
+    } catch (e) {
+      result.unreachable.push({ host: head.host, reason: (e as Error).message.split('\n')[0] ?? '' });
+    }
+    if (workers === undefined) {
+      // The head cannot say which hosts it used: any host of the pool may run a worker.
+      await stopWorkers(config.provider.type === 'local' ? config.provider.worker_ips : []);
+      return result;
+    }
+    // The head's SIGTERM stops its autoscaler at once, so the workers can be stopped meanwhile; one more
+    // look at the pool afterwards catches a launch that was already under way.
+    await Promise.all([
+      stop(headRunner, cluster).then((stopped) => { if (stopped) result.stopped.push(head.internalIp); }),
+      stopWorkers(workers),
+    ]);
+    const late = (await readPool().catch(() => [])).filter((ip) => !workers.includes(ip));
+    await stopWorkers(late);
+    await headRunner.run(`rm -f ${d}/local-pool.json ${d}/head.json`).catch(() => undefined);
     return result;
   } finally {
     await pool.close();

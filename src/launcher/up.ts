@@ -129,8 +129,10 @@ async function waitForWorkers(session: Session, config: ClusterConfig, dir: stri
   const deadline = Date.now() + config.raylaunch.node_start_timeout_s * 1000;
   for (;;) {
     const status = await session.status();
-    for (const l of status.autoscaler?.launching ?? []) o.nodeStatus?.(l.nodeId, l.status, l.nodeType);
-    for (const n of status.nodes) if (n.kind === 'worker' && n.state === 'ALIVE') o.nodeStatus?.(n.nodeId, 'registered', n.nodeType);
+    const alive = new Set(status.nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.nodeId));
+    // The launching list is the autoscaler's last look at the provider: it may lag a registration.
+    for (const l of status.autoscaler?.launching ?? []) if (!alive.has(l.nodeId)) o.nodeStatus?.(l.nodeId, l.status, l.nodeType);
+    for (const n of status.nodes) if (alive.has(n.nodeId)) o.nodeStatus?.(n.nodeId, 'registered', n.nodeType);
     const missing = want.filter((w) => status.nodes.filter((n) => n.nodeType === w.type && n.kind === 'worker' && n.state === 'ALIVE').length < w.count);
     if (missing.length === 0) return status;
     if (Date.now() > deadline) {

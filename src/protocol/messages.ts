@@ -260,6 +260,9 @@ export type Message =
   | { type: 'resources.request'; jobId: string; bundles: ResourceDict[] }
   // queries
   | { type: 'query'; reqId: number; client: string }
-  | { type: 'query.reply'; reqId: number; client: string; status: ClusterStatus };
+  | { type: 'query.reply'; reqId: number; client: string; status: ClusterStatus }
+  /** `down --workers-only`: the head's autoscaler drains and terminates workers (keeping min_workers if asked). */
+  | { type: 'workers.down'; reqId: number; client: string; keepMinWorkers: boolean }
+  | { type: 'workers.down.reply'; reqId: number; client: string; terminated: string[]; error?: string };
 
 export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>;

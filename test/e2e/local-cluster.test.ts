@@ -142,6 +142,19 @@ describe('a local cluster on real SSH hosts', function () {
     assert.match(log, /agent exited \(SIGKILL\); restarting/);
   });
 
+  it('down --workers-only keeps the head; --keep-min-workers keeps min_workers, without it they come back', async () => {
+    const before = await aliveWorkers();
+    assert.equal(before.length, 1);
+    const keep = await cluster.cli(['down', cluster.configFile, '--workers-only', '--keep-min-workers', '--json']);
+    assert.equal(keep.code, 0, keep.stderr);
+    assert.deepEqual((JSON.parse(keep.stdout) as { terminated: string[] }).terminated, []);
+    const all = await cluster.cli(['down', cluster.configFile, '--workers-only', '--json']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual((JSON.parse(all.stdout) as { terminated: string[] }).terminated, before);
+    await until('min_workers to be back', async () => ((await aliveWorkers()).length === 1 ? true : undefined), 60_000);
+    assert.ok((await status()).nodes.some((n) => n.kind === 'head' && n.state === 'ALIVE'));
+  });
+
   it('refuses a host whose key changed, naming both fingerprints', async () => {
     await pool.rekey(head);
     const r = await cluster.cli(['up', cluster.configFile, '-y', '--log-style', 'plain']);

@@ -221,6 +221,26 @@ export class Autoscaler {
     }
   }
 
+  /**
+   * `down --workers-only`: terminates every worker, or with keepMinWorkers only those above each type's
+   * min_workers (idle and newest first). Without keepMinWorkers the next tick brings min_workers back, as in Ray.
+   */
+  async terminateWorkers(keepMinWorkers: boolean): Promise<string[]> {
+    const now = this.d.clock.now();
+    const facts = this.d.facts();
+    const cloud = (await this.d.provider.listNodes()).filter((n) => n.kind === 'worker' && !this.isLeaving(n.id));
+    const used = new Map(facts.nodes.map((n) => [n.nodeId, n]));
+    const gone: { id: string; reason: string }[] = [];
+    for (const [type, t] of Object.entries(this.d.config.available_node_types)) {
+      const mine = cloud.filter((n) => n.nodeType === type)
+        .sort((a, b) => Number(!!used.get(a.id)?.busy) - Number(!!used.get(b.id)?.busy) || (used.get(b.id)?.registeredAt ?? 0) - (used.get(a.id)?.registeredAt ?? 0));
+      const keep = keepMinWorkers ? Math.min(t.min_workers, mine.length) : 0;
+      for (const n of mine.slice(0, mine.length - keep)) gone.push({ id: n.id, reason: 'down_workers_only' });
+    }
+    if (gone.length > 0) await this.terminate(gone, facts, now);
+    return gone.map((g) => g.id);
+  }
+
   /** Whether the node's latest instance is on its way out (host pools reuse a node id for a later instance). */
   private isLeaving(id: string): boolean {
     const latest = this.instances.findLast((i) => i.nodeId === id);
