@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'mocha';
@@ -51,6 +52,7 @@ describe('a local cluster on real SSH hosts', function () {
   let workers: TestHost[];
   let cluster: TestCluster;
   let job: string;
+  let app = '';
 
   const status = async (): Promise<StatusJson> => {
     const r = await cluster.cli(['status', cluster.configFile, '--json']);
@@ -62,7 +64,12 @@ describe('a local cluster on real SSH hosts', function () {
   before(async () => {
     pool = await createHosts(4);
     [head, ...workers] = pool.hosts as [TestHost, ...TestHost[]];
-    cluster = localCluster('lc', pool, head, workers, { min_workers: 1, max_workers: 3, idle_timeout_minutes: 0.05 });
+    app = mkdtempSync(join(tmpdir(), 'rl-app-'));
+    mkdirSync(join(app, 'data'));
+    writeFileSync(join(app, 'data', 'input.txt'), 'input\n');
+    writeFileSync(join(app, '.gitignore'), 'secret.env\n');
+    writeFileSync(join(app, 'secret.env'), 'TOKEN=never-copied\n');
+    cluster = localCluster('lc', pool, head, workers, { min_workers: 1, max_workers: 3, idle_timeout_minutes: 0.05, file_mounts: { '~/app': app } });
     job = join(cluster.writeJob({ 'job.ts': JOB }), 'job.ts');
   });
 
@@ -71,6 +78,7 @@ describe('a local cluster on real SSH hosts', function () {
       await cluster?.stop();
     } finally {
       await pool?.remove();
+      if (app) rmSync(app, { recursive: true, force: true });
     }
   });
 
@@ -80,6 +88,14 @@ describe('a local cluster on real SSH hosts', function () {
     assert.match(r.stdout, new RegExp(`cluster lc is up \\(local provider\\)\\n {2}head {7}${head.ip.replace(/\./g, '\\.')}`));
     assert.equal((await aliveWorkers()).length, 1);
     assert.match(r.stderr, new RegExp(`${head.ip.replace(/\./g, '\\.')}: syncing-files \\(uploading the runtime`));
+  });
+
+  it('file_mounts reach the head and, from it, the workers; a .gitignored file stays behind', async () => {
+    const [worker] = await aliveWorkers();
+    for (const h of pool.hosts.filter((x) => x.ip === head.ip || x.ip === worker)) {
+      assert.equal((await pool.exec(h, 'cat ~/app/data/input.txt')).stdout, 'input\n', h.ns);
+      assert.notEqual((await pool.exec(h, 'test -e ~/app/secret.env')).code, 0, `secret.env reached ${h.ns}`);
+    }
   });
 
   it('pins each host key in the cluster\'s known_hosts, in a form OpenSSH accepts', () => {
