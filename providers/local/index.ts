@@ -90,7 +90,10 @@ export class LocalProvider implements NodeProvider {
   private startSetup(ip: string, e: PoolEntry): void {
     const node = this.toNode(ip, e);
     const p = this.o.setUp(node).then(
-      () => this.mark(ip, e.requestId, { state: 'running' }),
+      async () => {
+        // Terminated while it was being set up: what the setup started must not outlive the node.
+        if (!(await this.mark(ip, e.requestId, { state: 'running' }))) await this.o.stop(node);
+      },
       async (err: Error) => {
         await this.mark(ip, e.requestId, { state: 'failed', error: err.message });
         await this.o.stop(node).catch(() => undefined);
@@ -102,19 +105,23 @@ export class LocalProvider implements NodeProvider {
     p.catch(() => undefined).finally(() => { if (this.setups.get(ip) === p) this.setups.delete(ip); });
   }
 
-  private mark(ip: string, requestId: string, change: Partial<PoolEntry>): Promise<void> {
+  /** Updates a host's entry; false when the host was terminated (or handed out again) meanwhile. */
+  private mark(ip: string, requestId: string, change: Partial<PoolEntry>): Promise<boolean> {
     return this.exclusive(async () => {
       const pool = await this.o.store.read();
       const e = pool[ip];
-      if (e?.requestId !== requestId) return; // terminated meanwhile
+      if (e?.requestId !== requestId) return false;
       pool[ip] = { ...e, ...change, since: this.now() };
       await this.o.store.write(pool);
+      return true;
     });
   }
 
   async terminate(ids: string[]): Promise<void> {
     const pool = await this.o.store.read();
     const known = [...new Set(ids)].filter((id) => pool[id] !== undefined);
+    // A setup still running would start the daemon after the stop: let it end first.
+    await Promise.allSettled(known.map((id) => this.settled(id)));
     const stopped = await Promise.allSettled(known.map((id) => this.o.stop(this.toNode(id, pool[id] as PoolEntry))));
     await this.exclusive(async () => {
       const now = await this.o.store.read();

@@ -43,7 +43,9 @@ export function startDaemonCommand(s: DaemonStart): string {
     `D=${remoteStateDir(s.cluster)}`,
     `mkdir -p -m 700 "$D/logs" && cd "$D"${s.kind === 'head' ? ' && rm -f head.json' : ''} || exit 1`,
     `${env.join(' ')} setsid node --enable-source-maps "$HOME"/${s.runtimeRel}/supervisor.js --kind ${s.kind} --cluster ${shq(s.cluster)} --node ${shq(s.nodeId)} </dev/null >>"$D/logs/${s.nodeId}.log" 2>&1 &`,
-  ].join('; ');
+    // Returns once the supervisor has written its pid (up to 5 s), so a stop right after finds it.
+    'i=0; while [ $i -lt 100 ] && [ ! -s supervisor.pid ]; do sleep 0.05; i=$((i+1)); done; [ -s supervisor.pid ]',
+  ].join('\n');
 }
 
 /**

@@ -25,7 +25,8 @@ describe('remote shell lines', () => {
   it('starts the daemon detached, with the token only as a file path', () => {
     const cmd = startDaemonCommand({ cluster: 'c', nodeId: '10.0.0.2', kind: 'worker', nodeType: 'cpu', runtimeRel: '.raylaunch/runtime/0.1.0-abc', nodeIp: '10.0.0.2', headAddress: '10.0.0.1:6380' });
     assert.match(cmd, /setsid node /);
-    assert.match(cmd, /<\/dev\/null >>"\$D\/logs\/10\.0\.0\.2\.log" 2>&1 &$/);
+    assert.match(cmd, /<\/dev\/null >>"\$D\/logs\/10\.0\.0\.2\.log" 2>&1 &\n/);
+    execFileSync('sh', ['-n', '-c', cmd]); // parses
     assert.match(cmd, /RAYLAUNCH_TOKEN_FILE="\$D\/token"/);
   });
 });
