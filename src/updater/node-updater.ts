@@ -11,6 +11,7 @@ import type { ClusterConfig } from '../config/types.js';
 import { HostKeyMismatchError, SshConnectError } from './errors.js';
 import { NodeUpdateError, type UpdateStep } from './errors-update.js';
 import { FileSyncError, syncMount, type SyncResult } from './file-sync.js';
+import { installNodeCommand, installsNode, NODE_DIST_URL, NODE_DIST_VERSION, NODE_PATH_PREFIX } from './node-install.js';
 import { planUpdate, type UpdateSteps } from './plan.js';
 import { parseProbe, probeCommand, remoteStateDir, shq, startDaemonCommand, stopDaemonCommand } from './remote.js';
 import type { CommandRunner } from './runner.js';
@@ -41,6 +42,8 @@ export interface UpdaterOptions {
   forceSetup?: boolean;
   restartOnly?: boolean;
   attempts?: number;
+  /** Where Node.js comes from on cloud nodes without it (tests point it at a server of their own). */
+  nodeDist?: { version: string; baseUrl: string };
   onStatus?(status: UpdateStatus, detail: string): void;
   /** Every line the node's commands print (for the node's setup log). */
   onOutput?(line: string): void;
@@ -99,7 +102,13 @@ export class NodeUpdater {
     const cluster = config.cluster_name;
     const runtimeRel = `.raylaunch/runtime/${runtime.version}-${runtime.hash}`;
     this.status('waiting-for-ssh', `connecting to ${runner.host}`);
-    const probe = parseProbe((await this.must('waiting-for-ssh', probeCommand(cluster, runtimeRel))).stdout);
+    let probe = parseProbe((await this.must('waiting-for-ssh', NODE_PATH_PREFIX + probeCommand(cluster, runtimeRel))).stdout);
+    if ((probe.nodeMajor === undefined || probe.nodeMajor < NODE_MAJOR) && installsNode(config.provider.type)) {
+      const dist = this.o.nodeDist ?? { version: NODE_DIST_VERSION, baseUrl: NODE_DIST_URL };
+      this.status('setting-up', `installing Node.js ${dist.version} (found ${probe.nodeVersion || 'none'})`);
+      await this.must('setting-up', installNodeCommand(dist.version, dist.baseUrl));
+      probe = parseProbe((await this.must('waiting-for-ssh', NODE_PATH_PREFIX + probeCommand(cluster, runtimeRel))).stdout);
+    }
     if (probe.nodeMajor === undefined || probe.nodeMajor < NODE_MAJOR) {
       throw new NodeUpdateError(node.id, runner.host, 'waiting-for-ssh', probe.nodeMajor === undefined
         ? `Node.js is not installed on ${runner.host} (\`node\` is not on the SSH user's PATH)`
@@ -123,7 +132,7 @@ export class NodeUpdater {
       this.status('starting', probe.daemonRunning ? 'restarting raylaunch' : 'starting raylaunch');
       for (const cmd of node.kind === 'head' ? config.head_start_ray_commands : config.worker_start_ray_commands) await this.command('starting', cmd);
       await this.must('starting', stopDaemonCommand(cluster));
-      await this.must('starting', startDaemonCommand({
+      await this.must('starting', NODE_PATH_PREFIX + startDaemonCommand({
         cluster, nodeId: node.id, kind: node.kind, nodeType: node.nodeType, runtimeRel, nodeIp: node.ip, headAddress: this.o.headAddress,
       }));
       await this.must('starting', `D=${remoteStateDir(cluster)}; printf %s ${shq(this.nodeRuntimeHash)} > "$D/runtime-hash" && printf %s ${shq(this.configHash)} > "$D/config-hash"`);
@@ -170,7 +179,8 @@ export class NodeUpdater {
 
   /** A setup or start command: output streamed to the node log, the last 20 lines kept for the error. */
   private async command(step: UpdateStep, cmd: string): Promise<void> {
-    const r = await this.o.runner.run(`bash --login -c ${shq(cmd)}`, { onStdout: (d) => this.output(d), onStderr: (d) => this.output(d) });
+    // Inside the login shell: /etc/profile may reset PATH, and a Node.js raylaunch installed must stay first.
+    const r = await this.o.runner.run(`bash --login -c ${shq(NODE_PATH_PREFIX + cmd)}`, { onStdout: (d) => this.output(d), onStderr: (d) => this.output(d) });
     if (r.code !== 0) {
       const last = this.lines.slice(-20);
       throw new NodeUpdateError(this.o.node.id, this.o.runner.host, step, `\`${cmd}\` failed on ${this.o.runner.host} with exit code ${r.code}${last.length ? `; its last lines:\n${last.map((l) => `    ${l}`).join('\n')}` : ''}`, {
