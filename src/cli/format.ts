@@ -68,6 +68,11 @@ export function formatUp(r: UpResult, configArg: string | undefined): string {
     `  nodes      ${r.nodes.length} (the head and ${workers} ${workers === 1 ? 'worker' : 'workers'})`,
     `  state      ${r.state_dir}`,
     '',
+    ...table([
+      ['NODE', 'TYPE', 'KIND', 'STATE', 'RESOURCES'],
+      ...r.nodes.map((n) => [n.node_id, n.node_type, n.kind, n.state, formatResources(n.resources)]),
+    ]),
+    '',
     'next:',
     `  raylaunch submit ${ref} job.ts      run a job (its output streams here)`,
     `  raylaunch status ${ref}             nodes, resources, tasks and jobs`,
