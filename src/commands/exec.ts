@@ -1,28 +1,78 @@
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { clusterFlag, resolveCluster, splitConfig } from '../cli/cluster-arg.js';
+import { clusterFlag, printWarnings, resolveCluster, splitConfig } from '../cli/cluster-arg.js';
+import { formatDown } from '../cli/format.js';
+import { nodeProgress } from '../cli/progress.js';
+import { portFlag } from '../cli/ssh-flags.js';
 import { UsageError } from '../common/errors.js';
-import { headShell, runInherited } from '../launcher/shell.js';
+import { clusterDir } from '../common/paths.js';
+import type { LoadedConfig } from '../config/load.js';
+import { readClusterConfig } from '../launcher/cluster-state.js';
+import { down } from '../launcher/down.js';
+import { execInTmux, execOverSsh } from '../launcher/remote-exec.js';
+import { runInherited } from '../launcher/shell.js';
+import { headAccess } from '../launcher/ssh-commands.js';
+import { up } from '../launcher/up.js';
 
 export default class Exec extends BaseCommand {
   static override summary = 'Run one shell command on the head.';
-  static override description = `Runs CMD with sh on the cluster's head (for the process provider: in the head's folder on this \
-machine, with the cluster's environment set). Its stdout and stderr pass through unchanged, nothing is printed \
-after them, and raylaunch exits with the command's exit code.`;
-  static override usage = ['exec [CONFIG] CMD [-c NAME]', 'exec [CONFIG] -- CMD ARG…'];
+  static override description = `Runs CMD on the cluster's head: over SSH in the login user's home, through a login shell \
+(bash --login -c, as setup_commands run); for the process provider in the head's folder on this machine, with the \
+cluster's environment set. Its stdout and stderr pass through unchanged, nothing is printed after them, and \
+raylaunch exits with the command's exit code. Over SSH there is a terminal only when stdin is one (or with --tty), \
+and then stderr arrives merged into stdout.`;
+  static override usage = ['exec [CONFIG] CMD [-c NAME] [--tmux] [--start] [--stop] [-p PORT]…', 'exec [CONFIG] -- CMD ARG…'];
   static override examples = [
-    { description: 'Where the head runs.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml \'pwd; ls\'' },
+    { description: 'Where commands run.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml \'pwd; ls\'' },
     { description: 'Everything after -- is the command.', command: '<%= config.bin %> <%= command.id %> -c demo -- raylaunch status --json' },
+    { description: 'A server on the head, reachable here at localhost:8080 while it runs.', command: '<%= config.bin %> <%= command.id %> cluster.yaml -p 8080 \'python3 -m http.server 8080\'' },
+    { description: 'Left running in tmux on the head (see it with attach --tmux).', command: '<%= config.bin %> <%= command.id %> cluster.yaml --tmux \'./train.sh\'' },
   ];
   static override strict = false;
-  static override flags = { cluster: clusterFlag };
+  static override flags = {
+    cluster: clusterFlag,
+    tmux: Flags.boolean({ description: 'Run the command in a new detached tmux session on the head and return at once (clusters reached over SSH).', exclusive: ['stop', 'port', 'tty'] }),
+    start: Flags.boolean({ description: 'Start the cluster first (raylaunch up) if it is not up with this config.' }),
+    stop: Flags.boolean({ description: 'Stop the cluster (raylaunch down) after the command.' }),
+    port: portFlag,
+    tty: Flags.boolean({ description: 'Ask for a terminal on the head even when stdin is not one.' }),
+  };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Exec);
     const { configArg, rest } = splitConfig(argv as string[]);
     if (rest.length === 0) throw new UsageError('missing the command to run', { hint: 'raylaunch exec [CONFIG] \'CMD\'  or  raylaunch exec [CONFIG] -- CMD ARG…' });
-    const { name } = await resolveCluster(configArg, flags.cluster);
-    const shell = headShell(name);
-    const code = await runInherited('/bin/sh', ['-c', rest.join(' ')], shell);
+    const target = await resolveCluster(configArg, flags.cluster);
+    const { name } = target;
+    if (flags.start) await startCluster(name, target.loaded);
+    const access = headAccess(name);
+    const cmd = rest.join(' ');
+    let code: number;
+    if (access.kind === 'ssh' && flags.tmux) {
+      await execInTmux(access.head, cmd);
+      this.log(`started in a tmux session on the head; see it with: raylaunch attach ${configArg ?? `-c ${name}`} --tmux`);
+      code = 0;
+    } else if (access.kind === 'ssh') {
+      code = await execOverSsh(access.head, cmd, { tty: flags.tty || process.stdin.isTTY === true, ports: flags.port ?? [] });
+    } else {
+      if (flags.tmux) throw new UsageError('--tmux is for clusters reached over SSH', { hint: `the head of ${name} runs on this machine: start tmux here and run raylaunch exec in it` });
+      // the process provider's head is this machine: its ports need no forwarding
+      code = await runInherited('/bin/sh', ['-c', cmd], access.shell);
+    }
+    if (flags.stop) process.stderr.write(`${formatDown(await down(name))}\n`);
     this.exit(code);
+  }
+}
+
+/** `up` with the given config (or the one the cluster last ran with): nothing to do when it is up with it. */
+async function startCluster(name: string, loaded: LoadedConfig | undefined): Promise<void> {
+  printWarnings(loaded);
+  const config = loaded?.config ?? readClusterConfig(clusterDir(name));
+  if (!config) throw new UsageError(`--start needs the config of cluster ${name}, which is not running`, { hint: 'pass it: raylaunch exec CONFIG --start CMD' });
+  const progress = nodeProgress(process.stderr, 'auto');
+  try {
+    await up(config, { waitForWorkers: false, progress: (l) => progress.line(l), nodeStatus: (n, s, d) => progress.node(n, s, d) });
+  } finally {
+    progress.done();
   }
 }

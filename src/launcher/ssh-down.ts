@@ -8,6 +8,7 @@ import { remoteStateDir, stopDaemonCommand } from '../updater/remote.js';
 import type { CommandRunner } from '../updater/runner.js';
 import { SshPool } from '../updater/ssh.js';
 import { localHeadTarget, readSshHead, type SshHead } from './ssh-head.js';
+import { pinWorkersFromHead } from './worker-pins.js';
 
 export interface SshDownResult {
   /** hosts where raylaunch was running and was stopped */
@@ -46,6 +47,8 @@ export async function downOverSsh(config: ClusterConfig, dir: string): Promise<S
     } catch (e) {
       result.unreachable.push({ host: head.host, reason: (e as Error).message.split('\n')[0] ?? '' });
     }
+    // Workers are reached with the keys the head pinned for them, never trusted on first use from here.
+    if (workers !== undefined) await pinWorkersFromHead(headRunner, head, cluster, workers).catch(() => undefined);
     if (workers === undefined) {
       // The head cannot say which hosts it used: any host of the pool may run a worker.
       await stopWorkers(config.provider.type === 'local' ? config.provider.worker_ips : []);
@@ -58,7 +61,10 @@ export async function downOverSsh(config: ClusterConfig, dir: string): Promise<S
       stopWorkers(workers),
     ]);
     const late = (await readPool().catch(() => [])).filter((ip) => !workers.includes(ip));
-    await stopWorkers(late);
+    if (late.length > 0) {
+      await pinWorkersFromHead(headRunner, head, cluster, late).catch(() => undefined);
+      await stopWorkers(late);
+    }
     await headRunner.run(`rm -f ${d}/local-pool.json ${d}/head.json`).catch(() => undefined);
     return result;
   } finally {

@@ -216,6 +216,12 @@ async function prepare(h: TestHost, publicKey: string): Promise<void> {
   // StrictModes: sshd ignores authorized_keys when the home or .ssh is writable by others.
   await chmod(h.home, 0o700);
   await writeFile(join(ssh, 'authorized_keys'), publicKey, { mode: 0o600 });
+  // Own /tmp and screen folder, as on a real machine: otherwise tmux and screen on every host (and on this
+  // machine) would share one server through the same socket, running its shells in whichever namespace started it.
+  for (const d of ['tmp', 'screen']) {
+    await mkdir(join(h.dir, d), { recursive: true });
+    await chmod(join(h.dir, d), 0o1777);
+  }
   await writeFile(join(h.dir, 'sshd_config'), sshdConfig(h));
   await makeHostKey(h);
   await must(IP, ['-batch', '-'], {
@@ -229,9 +235,9 @@ async function prepare(h: TestHost, publicKey: string): Promise<void> {
 function launchSshd(h: TestHost): ChildProcess {
   const log = openSync(join(h.dir, 'sshd.log'), 'a');
   try {
-    const script = 'hostname "$0" && mount --bind "$1" /root && exec "$2" -D -e -f "$3"';
+    const script = 'hostname "$0" && mount --bind "$1" /root && mount --bind "$4/tmp" /tmp && mkdir -p /run/screen && mount --bind "$4/screen" /run/screen && exec "$2" -D -e -f "$3"';
     const args = ['netns', 'exec', h.ns, UNSHARE, '--uts', '--mount', '--propagation', 'private', 'sh', '-c', script];
-    const child = spawn(IP, [...args, h.ns, h.home, SSHD, join(h.dir, 'sshd_config')], { detached: true, stdio: ['ignore', log, log] });
+    const child = spawn(IP, [...args, h.ns, h.home, SSHD, join(h.dir, 'sshd_config'), h.dir], { detached: true, stdio: ['ignore', log, log] });
     child.on('error', () => {
       // shows as the exit below; the wait reports it with the log
     });
@@ -366,7 +372,7 @@ class Pool implements TestHostPool {
   }
 }
 
-/** makes `count` hosts in parallel; each has its own netns, hostname (UTS ns), /root (mount ns bind), host key, sshd on :22 */
+/** makes `count` hosts in parallel; each has its own netns, hostname (UTS ns), /root, /tmp and /run/screen (mount ns binds), host key, sshd on :22 */
 export async function createHosts(count: number): Promise<TestHostPool> {
   if (!canMakeHosts()) throw new Error('test hosts need root on Linux with openssh-server (/usr/sbin/sshd), iproute2 and util-linux');
   if (!Number.isInteger(count) || count < 1 || count > LAST - FIRST + 1) throw new Error(`test hosts: bad count ${count}`);

@@ -14,7 +14,7 @@ function provider(o: { hosts?: number; setUp?: (n: CloudNode) => Promise<void>; 
   });
 }
 
-// Setup is a no-op here; the same provider against real hosts over SSH runs in test/e2e/local-cluster.test.ts.
+// Setup is a no-op here; the same suite against real hosts over SSH is test/providers/local-hosts.test.ts.
 providerConformance('local (host pool in memory)', async () => ({ provider: provider(), cleanup: async () => undefined }), { noCrash: true });
 
 describe('local provider', () => {
