@@ -33,6 +33,7 @@ export function sshNodeSetup(o: HeadSshOptions): { setUp(node: CloudNode): Promi
   });
   return {
     ...setup,
-    onSetupFailed: (node, e) => o.report(`setting up ${node.id} failed: ${e.message.split('\n')[0]} (log: ${join(o.stateDir, 'logs', `setup-${node.id}.log`)})`),
+    // One event line: the message's lines (the command's last output included) joined, and where the full log is.
+    onSetupFailed: (node, e) => o.report(`setting up ${node.id} failed: ${e.message.split('\n').map((l) => l.trim()).filter(Boolean).join(' | ').slice(0, 600)} (log: ${join(o.stateDir, 'logs', `setup-${node.id}.log`)})`),
   };
 }

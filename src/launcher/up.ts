@@ -127,8 +127,16 @@ async function waitForWorkers(session: Session, config: ClusterConfig, dir: stri
   const total = want.reduce((n, w) => n + w.count, 0);
   if (total > 0) o.progress(`waiting for ${total} min_workers ${total === 1 ? 'node' : 'nodes'} to register`);
   const deadline = Date.now() + config.raylaunch.node_start_timeout_s * 1000;
+  const seen = Math.max(-1, ...((await session.status()).autoscaler?.events ?? []).map((e) => e.seq));
   for (;;) {
     const status = await session.status();
+    // A node whose setup failed for good (after its retries) fails `up` now, with the reason, rather than at the timeout.
+    const failed = status.autoscaler?.events.find((e) => e.kind === 'error' && e.seq > seen && /^setting up /.test(e.message));
+    if (failed) {
+      throw new ClusterStartError(`a min_workers node could not be set up: ${failed.message}`, {
+        hint: 'the head keeps trying other hosts (raylaunch monitor follows it); fix the cause and run raylaunch up again',
+      });
+    }
     const alive = new Set(status.nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.nodeId));
     // The launching list is the autoscaler's last look at the provider: it may lag a registration.
     for (const l of status.autoscaler?.launching ?? []) if (!alive.has(l.nodeId)) o.nodeStatus?.(l.nodeId, l.status, l.nodeType);

@@ -189,3 +189,31 @@ describe('a local cluster on real SSH hosts', function () {
     assert.equal(readFileSync(join(cluster.home, 'clusters', 'lc', 'known_hosts'), 'utf8').includes(head.ip), true, 'pins are kept');
   });
 });
+
+describe('a local cluster whose worker cannot be set up', function () {
+  this.timeout(120_000);
+  if (!canMakeHosts()) return;
+  let pool: TestHostPool;
+  let cluster: TestCluster;
+
+  before(async () => {
+    pool = await createHosts(2);
+    const [head, worker] = pool.hosts as [TestHost, TestHost];
+    cluster = localCluster('lcfail', pool, head, [worker], { min_workers: 1, max_workers: 1, worker_setup_commands: ['echo "fetching weights"; echo "no space left on device" >&2; exit 3'] });
+  });
+  after(async () => {
+    try {
+      await cluster?.stop();
+    } finally {
+      await pool?.remove();
+    }
+  });
+
+  it('up fails after the retries with the node, the command, its exit code and its last lines', async () => {
+    const r = await cluster.cli(['up', cluster.configFile, '-y', '--log-style', 'plain']);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /a min_workers node could not be set up: setting up 10\.200\.0\.\d+ failed: `echo "fetching weights"; .*` failed on 10\.200\.0\.\d+ with exit code 3/);
+    assert.match(r.stderr, /no space left on device/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+});
