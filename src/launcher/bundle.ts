@@ -2,16 +2,8 @@ import { build, type Message as EsbuildMessage, type Plugin } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { JobBundleError } from './errors.js';
+import { ESM_BANNER } from '../common/esm-banner.js';
 
-// ESM has no require/__filename/__dirname; bundled CommonJS dependencies expect them.
-const BANNER = [
-  "import { createRequire as __raylaunchCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __raylaunchFileURLToPath } from 'node:url';",
-  "import { dirname as __raylaunchDirname } from 'node:path';",
-  'const require = __raylaunchCreateRequire(import.meta.url);',
-  'const __filename = __raylaunchFileURLToPath(import.meta.url);',
-  'const __dirname = __raylaunchDirname(__filename);',
-].join('\n');
 
 /** Native addons cannot travel in a bundle: name the package that needs one. */
 const noNativeAddons: Plugin = {
@@ -38,7 +30,7 @@ export async function bundleJob(entry: string): Promise<Uint8Array> {
     const result = await build({
       // outfile beside the entry: source-map paths come out relative to the job's folder (stacks say job.ts:12).
       entryPoints: [entry], outfile: join(dirname(resolve(entry)), 'job.mjs'), bundle: true, platform: 'node', format: 'esm', target: 'node20', keepNames: true,
-      sourcemap: 'inline', external: ['raylaunch', 'raylaunch/*'], banner: { js: BANNER }, write: false, logLevel: 'silent',
+      sourcemap: 'inline', external: ['raylaunch', 'raylaunch/*'], banner: { js: ESM_BANNER }, write: false, logLevel: 'silent',
       plugins: [noNativeAddons],
     });
     const out = result.outputFiles[0];

@@ -12,6 +12,7 @@ import { packageRoot } from '../common/package-root.js';
 import { RUNTIME_FILES } from './entries.js';
 import { dynamicCommonJsInterop, leaveOutNativeAddons } from './esbuild-plugins.js';
 import type { RuntimeManifest } from './layout.js';
+import { ESM_BANNER } from '../common/esm-banner.js';
 
 const ENTRIES: { in: string; file: string }[] = [
   { in: 'src/head/main.ts', file: RUNTIME_FILES.head },
@@ -22,15 +23,6 @@ const ENTRIES: { in: string; file: string }[] = [
   { in: 'src/runtime/check.ts', file: RUNTIME_FILES.check },
 ];
 
-// ESM has no require/__filename/__dirname; bundled CommonJS dependencies (ws, ssh2, ajv) expect them.
-const BANNER = [
-  "import { createRequire as __raylaunchCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __raylaunchFileURLToPath } from 'node:url';",
-  "import { dirname as __raylaunchDirname } from 'node:path';",
-  'const require = __raylaunchCreateRequire(import.meta.url);',
-  'const __filename = __raylaunchFileURLToPath(import.meta.url);',
-  'const __dirname = __raylaunchDirname(__filename);',
-].join('\n');
 
 export interface RuntimeBuild {
   dir: string;
@@ -86,7 +78,7 @@ export async function buildRuntime(o: { outDir?: string } = {}): Promise<Runtime
     keepNames: true, // the job API registers remote functions by name
     sourcemap: 'linked',
     sourcesContent: false, // stack traces need the mappings only; nodes have no use for the sources
-    banner: { js: BANNER },
+    banner: { js: ESM_BANNER },
     plugins: [leaveOutNativeAddons, dynamicCommonJsInterop(root)],
     write: false,
     logLevel: 'silent',

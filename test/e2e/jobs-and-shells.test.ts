@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { REPO } from '../cli/run-cli.js';
 import { TestCluster } from '../helpers/cluster.js';
 import { assertOutput } from '../helpers/output-schemas.js';
+import { TmuxTerminal } from '../helpers/tmux.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -124,28 +125,17 @@ main(async (args) => {
 
   it('attach opens a shell on the head in which raylaunch run runs a job (driven through tmux)', async () => {
     assert.equal(spawnSync('tmux', ['-V']).status, 0, 'tmux is needed for this test (.ci/run installs it)');
-    const session = `rl${process.pid}`;
     const ok = join(cluster.writeJob({ 'job.ts': "import { get, main, remote } from 'raylaunch';\nexport const f = remote(function f() { return 'from the cluster'; });\nmain(async () => { console.log('attach says ' + (await get(f.remote()))); });\n" }), 'job.ts');
-    const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-    tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50', `env RAYLAUNCH_HOME=${cluster.home} SHELL=/bin/sh ${process.execPath} ${join(REPO, 'bin/run.js')} attach -c ${name}`);
+    const term = new TmuxTerminal(`env RAYLAUNCH_HOME=${cluster.home} SHELL=/bin/sh ${process.execPath} ${join(REPO, 'bin/run.js')} attach -c ${name}`);
     try {
-      let screen = '';
-      const wait = async (re: RegExp) => {
-        const deadline = Date.now() + 20_000;
-        while (Date.now() < deadline && !re.test(screen)) {
-          await sleep(100);
-          screen = tmux('capture-pane', '-p', '-t', session);
-        }
-        assert.match(screen, re);
-      };
-      await wait(/attached to cluster/);
-      tmux('send-keys', '-t', session, `raylaunch run ${ok}; echo "exit=$?"; pwd`, 'Enter');
-      await wait(/exit=0/);
+      await term.waitFor(/attached to cluster/);
+      term.type(`raylaunch run ${ok}; echo "exit=$?"; pwd`);
+      const screen = await term.waitFor(/exit=0/);
       assert.match(screen, /attach says from the cluster/);
       assert.match(screen, new RegExp(`node-data/head-\\w+`));
-      tmux('send-keys', '-t', session, 'exit', 'Enter');
+      term.type('exit');
     } finally {
-      spawnSync('tmux', ['kill-session', '-t', session]);
+      term.kill();
     }
   });
 });

@@ -3,29 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'mocha';
 import { canMakeHosts, createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
 import type { TestCluster } from '../helpers/cluster.js';
 import { localCluster, raylaunchPids } from '../helpers/local-cluster.js';
+import { until } from '../helpers/until.js';
 
 interface StatusJson { nodes: { nodeId: string; kind: string; state: string; pid?: number }[]; autoscaler: { events: { kind: string; message: string }[] } | null }
 
-/** Polls until `check` returns a value (bounded), or fails with what it last saw. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (let i = 0; Date.now() < deadline && i < 2000; i++) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 const JOB = `
 import { get, getRuntimeContext, main, remote } from 'raylaunch';
@@ -124,7 +109,7 @@ describe('a local cluster on real SSH hosts', function () {
 
   it('the autoscaler adds a worker host for queued work and removes it once idle', async () => {
     // The previous job may have added a host already: start from min_workers.
-    await until('the cluster to be back at min_workers', async () => ((await aliveWorkers()).length === 1 ? true : undefined), 60_000);
+    await until('the cluster to be back at min_workers', 60_000, async () => ((await aliveWorkers()).length === 1 ? true : undefined));
     const launchesBefore = (await status()).autoscaler?.events.filter((e) => e.kind === 'launch').length ?? 0;
     // 4 CPUs in the cluster (2 per host), 10 one-CPU tasks of 4 s: the queue asks for more hosts.
     const r = await cluster.submit(job, ['--', '4000', '10']);
@@ -132,10 +117,10 @@ describe('a local cluster on real SSH hosts', function () {
     const launches = (await status()).autoscaler?.events.filter((e) => e.kind === 'launch') ?? [];
     assert.ok(launches.length > launchesBefore, 'a launch for the queued tasks');
     assert.match(launches.at(-1)?.message ?? '', /launch \d+ × local\.cluster\.node for \d+ pending \{CPU: 1\}/);
-    await until('idle workers to be terminated down to min_workers', async () => {
+    await until('idle workers to be terminated down to min_workers', 60_000, async () => {
       if ((await aliveWorkers()).length === 1) return true;
       throw new Error((await cluster.cli(['status', cluster.configFile])).stdout);
-    }, 60_000);
+    });
     assert.match((await status()).autoscaler?.events.map((e) => e.message).join('\n') ?? '', /terminate 10\.200\.0\.\d+: idle/);
   });
 
@@ -147,13 +132,13 @@ describe('a local cluster on real SSH hosts', function () {
     const agent = (await pool.exec(host, `cat /proc/${sup}/task/${sup}/children`)).stdout.trim().split(/\s+/)[0];
     assert.match(agent ?? '', /^\d+$/);
     process.kill(Number(agent), 'SIGKILL');
-    await until(`the restarted agent (supervisor ${sup}, killed agent ${agent})`, async () => {
+    await until(`the restarted agent (supervisor ${sup}, killed agent ${agent})`, 30_000, async () => {
       const r = await pool.exec(host, `cat /proc/${sup}/task/${sup}/children; tail -n 3 .raylaunch/clusters/lc/logs/${worker}.log`);
       const now = r.stdout.trim().split(/\s+/)[0];
       if (now && now !== agent && /^\d+$/.test(now)) return now;
       throw new Error(r.stdout + r.stderr);
     });
-    await until('the worker to be alive again', async () => ((await aliveWorkers()).includes(worker ?? '') ? true : undefined));
+    await until('the worker to be alive again', 30_000, async () => ((await aliveWorkers()).includes(worker ?? '') ? true : undefined));
     const log = (await pool.exec(host, `cat .raylaunch/clusters/lc/logs/${worker}.log`)).stdout;
     assert.match(log, /agent exited \(SIGKILL\); restarting/);
   });
@@ -167,7 +152,7 @@ describe('a local cluster on real SSH hosts', function () {
     const all = await cluster.cli(['down', cluster.configFile, '--workers-only', '--json']);
     assert.equal(all.code, 0, all.stderr);
     assert.deepEqual((JSON.parse(all.stdout) as { terminated: string[] }).terminated, before);
-    await until('min_workers to be back', async () => ((await aliveWorkers()).length === 1 ? true : undefined), 60_000);
+    await until('min_workers to be back', 60_000, async () => ((await aliveWorkers()).length === 1 ? true : undefined));
     assert.ok((await status()).nodes.some((n) => n.kind === 'head' && n.state === 'ALIVE'));
   });
 

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'mocha';
 import { type CliResult, REPO, runCli } from '../cli/run-cli.js';
 import { assertOutput } from '../helpers/output-schemas.js';
 import { canMakeHosts, createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
+import { TmuxTerminal } from '../helpers/tmux.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -167,25 +168,13 @@ describe('SSH commands on a cluster of test hosts (end to end)', function () {
     const started = await cli(['exec', cfg, '--tmux', 'echo started-by-exec']);
     assert.equal(started.code, 0, started.stderr);
     assert.match(started.stdout, /attach .* --tmux/);
-    // a tmux server of this test's own here (its own socket), so nobody else's sessions are touched
-    const socket = `rl-sshc-${process.pid}`;
-    const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-    tmux('new-session', '-d', '-x', '200', '-y', '50', `env RAYLAUNCH_HOME=${home} ${process.execPath} ${join(REPO, 'bin/run.js')} attach ${cfg} --tmux`);
+    const term = new TmuxTerminal(`env RAYLAUNCH_HOME=${home} ${process.execPath} ${join(REPO, 'bin/run.js')} attach ${cfg} --tmux`);
     try {
-      let screen = '';
-      const wait = async (re: RegExp) => {
-        const deadline = Date.now() + 20_000;
-        while (Date.now() < deadline && !re.test(screen)) {
-          await sleep(100);
-          screen = tmux('capture-pane', '-p');
-        }
-        assert.match(screen, re);
-      };
-      await wait(/started-by-exec/);
-      tmux('send-keys', 'hostname', 'Enter');
-      await wait(new RegExp(`^${head.hostname}$`, 'm'));
+      await term.waitFor(/started-by-exec/);
+      term.type('hostname');
+      await term.waitFor(new RegExp(`^${head.hostname}$`, 'm'));
     } finally {
-      spawnSync('tmux', ['-L', socket, 'kill-server']);
+      term.kill();
       await cli(['exec', cfg, 'tmux kill-server']);
     }
   });

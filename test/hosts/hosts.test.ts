@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'mocha';
 import { canMakeHosts, cleanLeftovers, createHosts, type TestHost, type TestHostPool } from './hosts.js';
-import { isAlive, run, sleep, type RunResult } from './system.js';
+import { isAlive, run, type RunResult } from './system.js';
+import { until } from '../helpers/until.js';
 
 const ssh = (pool: TestHostPool, h: TestHost, command: string, extra: string[] = []): Promise<RunResult> =>
   run(
@@ -23,13 +24,6 @@ const hostKey = async (h: TestHost): Promise<string> => {
 
 const nsExists = (ns: string): boolean => existsSync(join('/run/netns', ns));
 
-async function until(what: string, check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** A process that owns one host and is then SIGKILLed, as a crashed test run would be. */
 async function crashedOwner(): Promise<{ host: TestHost; pids: number[] }> {
@@ -42,7 +36,7 @@ async function crashedOwner(): Promise<{ host: TestHost; pids: number[] }> {
   // 'close', not 'exit': by then both pipes are drained, so all of the JSON is in `out`.
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   try {
-    await until('the CLI to print its host', async () => err.includes('host(s) up') || child.exitCode !== null, 15_000);
+    await until('the CLI to print its host', 15_000, () => (err.includes('host(s) up') || child.exitCode !== null ? true : undefined));
     assert.equal(child.exitCode, null, `cli.ts up 1 failed:\n${err}`);
   } finally {
     child.kill('SIGKILL');
@@ -118,7 +112,7 @@ if (!canMakeHosts()) {
       const listener = pids.filter((pid) => cmdline(pid).startsWith('/usr/sbin/sshd\0-D'));
       assert.deepEqual(listener, []);
       process.kill(sleeper, 'SIGKILL');
-      await until('the sleeper to go', async () => !(await pool.pids(a)).includes(sleeper));
+      await until('the sleeper to go', 5000, async () => ((await pool.pids(a)).includes(sleeper) ? undefined : true));
     });
 
     it('times out while cut and answers again after restore', async () => {
@@ -176,7 +170,7 @@ if (!canMakeHosts()) {
       assert.ok(removed.includes(left.host.ns), removed.join(','));
       assert.equal(nsExists(left.host.ns), false);
       assert.equal(existsSync(left.host.dir), false);
-      await until('the leftover sshd to go', async () => !left.pids.some(isAlive));
+      await until('the leftover sshd to go', 5000, () => (left.pids.some(isAlive) ? undefined : true));
       for (const h of pool.hosts) assert.ok(nsExists(h.ns), `${h.ns} of this live process stays`);
       assert.equal((await ssh(pool, b, 'hostname')).code, 0);
     });

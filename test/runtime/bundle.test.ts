@@ -19,6 +19,7 @@ import { headFile, type HeadInfo } from '../../src/common/node-args.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { buildRuntime, type RuntimeBuild, runtimeHash } from '../../src/runtime/build.js';
 import { AGENT_ENTRY, CHECK_ENTRY, readRuntimeManifest, remoteRuntimeDir, SUPERVISOR_ENTRY } from '../../src/runtime/layout.js';
+import { until } from '../helpers/until.js';
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
@@ -38,15 +39,6 @@ function run(args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs
   });
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function alive(pid: number): Promise<boolean> {
   const s = await readStat(pid);
