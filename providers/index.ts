@@ -41,7 +41,7 @@ export async function createProvider(config: ClusterConfig, ctx: ProviderContext
       const { LocalProvider, FilePoolStore } = await import('./local/index.js');
       return new LocalProvider({
         clusterName: ctx.clusterName, headIp: config.provider.head_ip, workerIps: config.provider.worker_ips,
-        store: new FilePoolStore(join(ctx.stateDir, 'local-pool.json')), head: { nodeType: config.head_node_type }, ...setup,
+        store: new FilePoolStore(join(ctx.stateDir, 'local-pool.json')), head: { nodeType: config.head_node_type }, typeHosts: typeHosts(config), ...setup,
       });
     }
     default:
@@ -49,6 +49,16 @@ export async function createProvider(config: ClusterConfig, ctx: ProviderContext
         hint: 'use provider: {type: process} to run a cluster on this machine or {type: local} for your own hosts; `raylaunch validate` checks the cloud providers\' configs',
       });
   }
+}
+
+/** Ray's per-type node_config.worker_ips, for the types that restrict their hosts. */
+function typeHosts(config: ClusterConfig): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, t] of Object.entries(config.available_node_types)) {
+    const own = t.node_config.worker_ips;
+    if (Array.isArray(own)) out[name] = own.map(String);
+  }
+  return out;
 }
 
 /** The environment nodes inherit: this process's, minus raylaunch's own variables (they get theirs explicitly). */

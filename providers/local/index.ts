@@ -15,6 +15,8 @@ export interface LocalProviderOptions {
   clusterName: string;
   headIp: string;
   workerIps: string[];
+  /** Per node type, the hosts it may use (Ray's node_config.worker_ips); other types use all of workerIps. */
+  typeHosts?: Record<string, string[]>;
   store: PoolStore;
   /** Brings a freshly allocated host up (SSH, sync, setup, start); rejects with the reason it could not. */
   setUp(node: CloudNode): Promise<void>;
@@ -66,7 +68,7 @@ export class LocalProvider implements NodeProvider {
       const have = Object.values(pool).filter((e) => e.requestId === req.requestId && e.state !== 'failed').length;
       const need = req.count - have;
       if (need <= 0) return;
-      const candidates = req.kind === 'head' ? [this.o.headIp] : this.o.workerIps;
+      const candidates = req.kind === 'head' ? [this.o.headIp] : (this.o.typeHosts?.[req.nodeType] ?? this.o.workerIps);
       const free = candidates.filter((ip) => pool[ip] === undefined);
       const taken = free.slice(0, need);
       const tags = { ...req.tags, [CLUSTER_NAME_TAG]: this.o.clusterName };
@@ -77,7 +79,7 @@ export class LocalProvider implements NodeProvider {
         const busy = candidates.length - free.length;
         throw new CapacityError(req.kind === 'head'
           ? `the head host ${this.o.headIp} is already in use by this cluster`
-          : `${need - taken.length} of ${need} ${req.nodeType} hosts could not be allocated: all ${candidates.length} worker_ips are in use or cooling down after a failed setup (${busy} busy)`, { reason: 'capacity', hint: 'add hosts to provider.worker_ips or lower max_workers' });
+          : `${need - taken.length} of ${need} ${req.nodeType} hosts could not be allocated: all ${candidates.length} of its hosts are in use or cooling down after a failed setup (${busy} busy)`, { reason: 'capacity', hint: `add hosts to ${this.o.typeHosts?.[req.nodeType] ? `available_node_types.${req.nodeType}.node_config.worker_ips` : 'provider.worker_ips'} or lower max_workers` });
       }
     });
   }
@@ -133,7 +135,7 @@ export class LocalProvider implements NodeProvider {
   }
 
   private toNode(ip: string, e: PoolEntry): CloudNode {
-    const status = e.state === 'running' ? 'up-to-date' : e.state === 'failed' ? 'update-failed' : 'setting-up';
+    const status = e.state === 'running' ? 'up-to-date' : 'setting-up';
     return {
       id: ip, nodeType: e.nodeType, kind: e.kind, status: e.state === 'running' ? 'running' : 'pending', internalIp: ip, requestId: e.requestId,
       tags: { ...e.tags, [CLUSTER_NAME_TAG]: this.o.clusterName, [NODE_STATUS_TAG]: status },

@@ -1,10 +1,10 @@
 /**
- * Which hosts of a local cluster are in use, and by what. Kept in one file on the head, the single writer while
- * the cluster runs (its autoscaler); `up` and `down` read it over SSH, and write it only while the head's
- * service is stopped, so the two never race.
+ * Which hosts of a local cluster are in use, and by what. Kept in one file on the head, whose autoscaler is its
+ * only writer; `down` reads it over SSH once the head's service is stopped, and removes it.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ProviderConfigError } from '../errors.js';
 import type { NodeKind } from '../provider.js';
 
 export interface PoolEntry {
@@ -31,11 +31,19 @@ export class FilePoolStore implements PoolStore {
   constructor(private readonly file: string) {}
 
   read(): Promise<Pool> {
+    let text: string;
     try {
-      return Promise.resolve(JSON.parse(readFileSync(this.file, 'utf8')) as Pool);
+      text = readFileSync(this.file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Promise.resolve({});
       return Promise.reject(e as Error);
+    }
+    try {
+      return Promise.resolve(JSON.parse(text) as Pool);
+    } catch {
+      return Promise.reject(new ProviderConfigError(`the host pool file ${this.file} is damaged (not JSON)`, {
+        hint: 'stop the cluster with raylaunch down (it then tries every host of worker_ips) and start it again',
+      }));
     }
   }
 

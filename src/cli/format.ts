@@ -80,9 +80,16 @@ export function formatUp(r: UpResult, configArg: string | undefined): string {
   ].join('\n');
 }
 
-export function formatDown(r: DownResult): string {
+/**
+ * What `down` did. With `workersOnly` (down --workers-only) the head keeps running, and the line says so and
+ * whether min_workers were kept.
+ */
+export function formatDown(r: DownResult, workersOnly?: { keepMinWorkers: boolean }): string {
   if (!r.existed) return `cluster ${r.cluster_name} is not running; nothing to do`;
-  const down = `cluster ${r.cluster_name} is down (${r.terminated.length} ${r.terminated.length === 1 ? 'node' : 'nodes'} stopped)${r.logs ? `; logs of the last run: ${r.logs}` : ''}`;
+  const n = r.terminated.length;
+  const down = workersOnly
+    ? `cluster ${r.cluster_name}: ${n} ${n === 1 ? 'worker' : 'workers'} terminated (the head keeps running; ${workersOnly.keepMinWorkers ? 'min_workers kept' : 'its autoscaler brings min_workers back'})`
+    : `cluster ${r.cluster_name} is down (${n} ${n === 1 ? 'node' : 'nodes'} stopped)${r.logs ? `; logs of the last run: ${r.logs}` : ''}`;
   if (r.unreachable.length === 0) return down;
   return [down, 'these hosts could not be reached; raylaunch may still run there (run raylaunch down again once they are back):',
     ...r.unreachable.map((u) => `  ${u.host}: ${u.reason}`)].join('\n');

@@ -64,15 +64,26 @@ function ownModule(): { bundle?: Uint8Array; name?: string } {
 }
 
 /** Sends hello and waits for the head's welcome (or its refusal). */
-export function handshake(transport: Transport, hello: Extract<Message, { type: 'hello' }>): Promise<Extract<Message, { type: 'welcome' }>> {
+export function handshake(transport: Transport, hello: Extract<Message, { type: 'hello' }>, timeoutMs = 15_000): Promise<Extract<Message, { type: 'welcome' }>> {
   return new Promise((resolve, reject) => {
+    // A head that accepted the socket but never answers must not hold the caller forever.
+    const timer = setTimeout(() => reject(new RaylaunchRuntimeError(`the cluster did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    const settle = () => clearTimeout(timer);
     transport.onMessages((msgs) => {
       for (const m of msgs) {
-        if (m.type === 'welcome') resolve(m);
-        else if (m.type === 'fatal') reject(new RaylaunchRuntimeError(m.message));
+        if (m.type === 'welcome') {
+          settle();
+          resolve(m);
+        } else if (m.type === 'fatal') {
+          settle();
+          reject(new RaylaunchRuntimeError(m.message));
+        }
       }
     });
-    transport.onClose((reason) => reject(new RaylaunchRuntimeError(`the cluster closed the connection: ${reason}`)));
+    transport.onClose((reason) => {
+      settle();
+      reject(new RaylaunchRuntimeError(`the cluster closed the connection: ${reason}`));
+    });
     transport.send([hello]);
   });
 }

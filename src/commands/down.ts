@@ -17,7 +17,7 @@ cluster whose head crashed is cleaned up from the provider's records.`;
   static override args = { config: Args.string({ description: 'Cluster config YAML (or use -c NAME).', required: false }) };
   static override flags = {
     cluster: clusterFlag,
-    yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation (down never asks for the process provider).' }),
+    yes: Flags.boolean({ char: 'y', description: 'Accepted for Ray compatibility; down does not ask for confirmation.' }),
     'workers-only': Flags.boolean({ description: 'Terminate the workers and keep the head (its autoscaler brings min_workers back unless --keep-min-workers).' }),
     'keep-min-workers': Flags.boolean({ description: 'With --workers-only: keep each node type\'s min_workers (idle ones go first).', dependsOn: ['workers-only'] }),
   };
@@ -27,8 +27,11 @@ cluster whose head crashed is cleaned up from the provider's records.`;
     const { args, flags } = await this.parse(Down);
     const target = await resolveCluster(args.config, flags.cluster);
     printWarnings(target.loaded);
-    const result = flags['workers-only'] ? await downWorkers(target.name, !!flags['keep-min-workers']) : await down(target.name);
-    if (!this.jsonEnabled()) this.log(formatDown(result));
+    const workersOnly = flags['workers-only'] ? { keepMinWorkers: !!flags['keep-min-workers'] } : undefined;
+    const result = workersOnly ? await downWorkers(target.name, workersOnly.keepMinWorkers) : await down(target.name);
+    if (!this.jsonEnabled()) this.log(formatDown(result, workersOnly));
+    // Hosts left unreached may still run raylaunch: the data is printed, and scripts see it in the exit code.
+    if (result.unreachable.length > 0) process.exitCode = 1;
     return result;
   }
 }

@@ -21,7 +21,7 @@ export function isPrivateAddress(ip: string): boolean {
 export function nodeListenAddress(env: NodeJS.ProcessEnv = process.env): string {
   const ip = env.RAYLAUNCH_NODE_IP || '127.0.0.1';
   if (!isPrivateAddress(ip)) {
-    throw new Error(`refusing to listen on ${ip}: raylaunch's services listen only on loopback or private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)`);
+    throw new Error(`refusing to listen on ${ip}: raylaunch's services listen only on loopback or private addresses (127/8, 10/8, 172.16/12, 192.168/16, 100.64/10, 169.254/16, ::1, fc00::/7, fe80::/10)`);
   }
   return ip;
 }

@@ -4,6 +4,8 @@ import { type KeyIndex, schemaProblems } from './schema-errors.js';
 import { SCHEMAS, validators } from './schema.js';
 import { KEY_RULES, scanKeys } from './support.js';
 import { type ClusterConfig, PROVIDER_TYPES, type ProviderType } from './types.js';
+import { isIP } from 'node:net';
+import { isPrivateAddress } from '../common/net.js';
 
 type Raw = Record<string, unknown>;
 const isRecord = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -181,7 +183,17 @@ function localPool(c: ClusterConfig, raw: Raw): Problem[] {
   const out: Problem[] = [];
   const pool = Array.isArray(c.provider.worker_ips) ? c.provider.worker_ips.map(String) : [];
   const seen = new Set<string>();
+  // Each node's services listen on its address, and only on loopback or private networks. A host name is
+  // resolved on the host itself at `up` (and checked there).
+  const notPrivate = (ip: string, path: YamlPath): Problem | undefined => (!isIP(ip) || isPrivateAddress(ip) ? undefined : {
+    severity: 'error', path, message: `${ip} is a public address: raylaunch's services listen on each host's address, and only on loopback or private networks`,
+    hint: 'use the host\'s address on a private network (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); external_head_ip may be public if this machine reaches the head that way',
+  });
+  const headProblem = typeof c.provider.head_ip === 'string' ? notPrivate(c.provider.head_ip, ['provider', 'head_ip']) : undefined;
+  if (headProblem) out.push(headProblem);
   pool.forEach((ip, i) => {
+    const p = notPrivate(ip, ['provider', 'worker_ips', i]);
+    if (p) out.push(p);
     if (seen.has(ip)) out.push({ severity: 'error', path: ['provider', 'worker_ips', i], message: `host "${ip}" is listed twice in worker_ips`, hint: 'remove the second entry' });
     seen.add(ip);
     if (c.provider.type === 'local' && ip === c.provider.head_ip) {

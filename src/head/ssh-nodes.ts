@@ -5,9 +5,8 @@
  */
 import { join } from 'node:path';
 import type { CloudNode } from '../../providers/provider.js';
-import { packageRoot } from '../common/package-root.js';
 import type { ClusterConfig } from '../config/types.js';
-import { readRuntimeManifest } from '../runtime/layout.js';
+import { localRuntimeDir, readRuntimeManifest } from '../runtime/layout.js';
 import { SshPool } from '../updater/ssh.js';
 import { workerSetup } from '../updater/ssh-setup.js';
 
@@ -21,7 +20,7 @@ export interface HeadSshOptions {
 }
 
 export function sshNodeSetup(o: HeadSshOptions): { setUp(node: CloudNode): Promise<void>; stop(node: CloudNode): Promise<void>; onSetupFailed(node: CloudNode, e: Error): void } {
-  const runtimeDir = packageRoot();
+  const runtimeDir = localRuntimeDir();
   const manifest = readRuntimeManifest(runtimeDir);
   const pool = new SshPool({ connectTimeoutMs: o.config.raylaunch.node_start_timeout_s * 1000 });
   const setup = workerSetup({

@@ -7,6 +7,7 @@ import { configPath, readClusterConfig, tokenPath } from './cluster-state.js';
 import { cliProvider } from './nodes.js';
 import { downOverSsh } from './ssh-down.js';
 import { Session } from './session.js';
+import { HeadConnectionError } from './errors.js';
 import { isSshProvider, sshHeadFile } from './ssh-head.js';
 
 export interface DownResult {
@@ -47,7 +48,15 @@ export async function down(clusterName: string): Promise<DownResult> {
   const terminated: string[] = [];
   if (config && isSshProvider(config)) {
     const r = await downOverSsh(config, dir);
-    for (const f of [headFile(dir), configPath(dir), tokenPath(dir), sshHeadFile(dir)]) rmSync(f, { force: true });
+    if (!r.headStopped) {
+      // The head may still run: forgetting the token and its address here would leave it unreachable for good.
+      const head = r.unreachable[0];
+      throw new HeadConnectionError(`cannot reach the head ${head?.host ?? ''} of cluster ${clusterName} to stop it: ${head?.reason ?? ''}${r.stopped.length ? `; stopped on ${r.stopped.join(', ')}` : ''}`, {
+        hint: `the cluster is kept on this machine: run raylaunch down -c ${clusterName} again once the head can be reached (if that host is gone for good, delete ${dir})`,
+      });
+    }
+    // With hosts left unreached, the cluster stays known here so that `down` can be run again for them.
+    if (r.unreachable.length === 0) for (const f of [headFile(dir), configPath(dir), tokenPath(dir), sshHeadFile(dir)]) rmSync(f, { force: true });
     // The logs stay on each host (~/.raylaunch/clusters/<name>/logs), where the next run appends to them.
     return { cluster_name: clusterName, existed: true, terminated: r.stopped, unreachable: r.unreachable, logs: null };
   }

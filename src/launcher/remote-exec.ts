@@ -24,6 +24,16 @@ export class HeadProgramMissingError extends RaylaunchError {
 }
 
 /**
+ * The command line `exec` runs from its arguments: one argument is a shell command line, kept as given
+ * (`exec cfg 'echo a; echo b'`); several (`exec cfg -- python3 -c 'print(1)'`) are a program and its arguments,
+ * each quoted so that the shell passes it on unchanged.
+ */
+export function execCommandLine(args: readonly string[]): string {
+  const [only, ...more] = args;
+  return only !== undefined && more.length === 0 ? only : args.map(shq).join(' ');
+}
+
+/**
  * Through a login shell, as setup_commands ran: what they put on PATH in ~/.profile is there. The user's home
  * is the working folder, as with Ray.
  */

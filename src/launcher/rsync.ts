@@ -14,6 +14,7 @@ import { FileSyncError, remotePath, rsyncFilterArgs, type SyncFilters } from '..
 import type { SshTarget } from '../updater/runner.js';
 import { SshPool } from '../updater/ssh.js';
 import { pinWorkersFromHead } from './worker-pins.js';
+import { workerTarget } from './ssh-head.js';
 import { Session } from './session.js';
 import { login, rsyncShell, type HeadAccess } from './ssh-commands.js';
 
@@ -124,7 +125,7 @@ async function rsyncOverSsh(access: Extract<HeadAccess, { kind: 'ssh' }>, f: Syn
       await pool.close();
     }
   }
-  const targets: SshTarget[] = [head, ...workers.map((ip) => ({ host: ip, user: head.user, privateKeyPath: head.privateKeyPath, knownHostsPath: head.knownHostsPath }))];
+  const targets: SshTarget[] = [head, ...workers.map((ip) => workerTarget(head, ip))];
   const copies: RsyncResult['copies'] = [];
   for (const t of targets) {
     const to = `${login(t)}:${r.target}`;

@@ -52,7 +52,13 @@ export class Session {
       });
     }
     const clientId = `cli-${process.pid}-${Date.now().toString(36)}`;
-    await handshake(transport, { type: 'hello', role: 'cli', clientId });
+    try {
+      await handshake(transport, { type: 'hello', role: 'cli', clientId });
+    } catch (e) {
+      await transport.close();
+      await tunnel?.close();
+      throw e;
+    }
     return new Session(transport, clientId, head.address, tunnel);
   }
 

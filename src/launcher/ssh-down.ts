@@ -1,13 +1,13 @@
 /**
- * `down` for clusters reached over SSH: the head's service first (so its autoscaler cannot launch anything
- * meanwhile), then every worker host it had allocated — or, when the head cannot be reached, every host of the
- * pool, since any of them may run a worker — then the head's pool file. Host key pins are kept.
+ * `down` for clusters reached over SSH: the head's service first (so its autoscaler launches nothing more),
+ * then every worker host it had handed out — or, when the head cannot be reached, every host of the pool, since
+ * any of them may run a worker. Each host reached forgets the cluster's secrets; host key pins are kept.
  */
 import type { ClusterConfig } from '../config/types.js';
-import { remoteStateDir, stopDaemonCommand } from '../updater/remote.js';
+import { forgetCommand, remoteStateDir, stopDaemonCommand } from '../updater/remote.js';
 import type { CommandRunner } from '../updater/runner.js';
 import { SshPool } from '../updater/ssh.js';
-import { localHeadTarget, readSshHead, type SshHead } from './ssh-head.js';
+import { localHeadTarget, readSshHead, type SshHead, workerTarget } from './ssh-head.js';
 import { pinWorkersFromHead } from './worker-pins.js';
 
 export interface SshDownResult {
@@ -15,57 +15,55 @@ export interface SshDownResult {
   stopped: string[];
   /** hosts that could not be reached, with why (their processes, if any, are still there) */
   unreachable: { host: string; reason: string }[];
+  /** false when the head could not be reached: it may still run, so the cluster must not be forgotten here */
+  headStopped: boolean;
 }
 
-async function stop(runner: CommandRunner, cluster: string): Promise<boolean> {
-  const r = await runner.run(stopDaemonCommand(cluster));
+const firstLine = (e: unknown) => (e as Error).message.split('\n')[0] ?? '';
+
+/** Stops raylaunch on a node and removes its secrets; true when a daemon was running. */
+async function stopAndForget(runner: CommandRunner, cluster: string): Promise<boolean> {
+  const r = await runner.run(`${stopDaemonCommand(cluster)}\n${forgetCommand(cluster)}`);
   return r.stdout.includes('stopped');
+}
+
+/** The worker hosts in the head's pool file; a damaged file lists none (the caller then tries every host). */
+async function poolWorkers(head: CommandRunner, cluster: string): Promise<string[] | undefined> {
+  const r = await head.run(`cat ${remoteStateDir(cluster)}/local-pool.json 2>/dev/null || echo '{}'`);
+  try {
+    return Object.entries(JSON.parse(r.stdout) as Record<string, { kind?: string }>).filter(([, e]) => e.kind === 'worker').map(([ip]) => ip);
+  } catch {
+    return undefined;
+  }
 }
 
 export async function downOverSsh(config: ClusterConfig, dir: string): Promise<SshDownResult> {
   const cluster = config.cluster_name;
   const head: SshHead = readSshHead(dir) ?? localHeadTarget(config, dir);
   const pool = new SshPool({ connectTimeoutMs: 10_000 });
-  const result: SshDownResult = { stopped: [], unreachable: [] };
-  const d = remoteStateDir(cluster);
+  const result: SshDownResult = { stopped: [], unreachable: [], headStopped: false };
+  const allWorkers = config.provider.type === 'local' ? config.provider.worker_ips : [];
   try {
     const headRunner = pool.runner(head);
-    const readPool = async () => {
-      const r = await headRunner.run(`cat ${d}/local-pool.json 2>/dev/null || echo '{}'`);
-      return Object.entries(JSON.parse(r.stdout) as Record<string, { kind: string }>).filter(([, e]) => e.kind === 'worker').map(([ip]) => ip);
-    };
-    const stopWorkers = (ips: string[]) => Promise.all(ips.map(async (ip) => {
-      try {
-        if (await stop(pool.runner({ host: ip, user: head.user, privateKeyPath: head.privateKeyPath, knownHostsPath: head.knownHostsPath }), cluster)) result.stopped.push(ip);
-      } catch (e) {
-        result.unreachable.push({ host: ip, reason: (e as Error).message.split('\n')[0] ?? '' });
-      }
-    }));
     let workers: string[] | undefined;
     try {
-      workers = await readPool();
+      if (await stopAndForget(headRunner, cluster)) result.stopped.push(head.internalIp);
+      result.headStopped = true;
+      workers = (await poolWorkers(headRunner, cluster)) ?? allWorkers;
     } catch (e) {
-      result.unreachable.push({ host: head.host, reason: (e as Error).message.split('\n')[0] ?? '' });
+      result.unreachable.push({ host: head.host, reason: firstLine(e) });
     }
-    // Workers are reached with the keys the head pinned for them, never trusted on first use from here.
+    // Without the head's pins the workers are refused below and reported, never trusted blindly.
     if (workers !== undefined) await pinWorkersFromHead(headRunner, head, cluster, workers).catch(() => undefined);
-    if (workers === undefined) {
-      // The head cannot say which hosts it used: any host of the pool may run a worker.
-      await stopWorkers(config.provider.type === 'local' ? config.provider.worker_ips : []);
-      return result;
-    }
-    // The head's SIGTERM stops its autoscaler at once, so the workers can be stopped meanwhile; one more
-    // look at the pool afterwards catches a launch that was already under way.
-    await Promise.all([
-      stop(headRunner, cluster).then((stopped) => { if (stopped) result.stopped.push(head.internalIp); }),
-      stopWorkers(workers),
-    ]);
-    const late = (await readPool().catch(() => [])).filter((ip) => !workers.includes(ip));
-    if (late.length > 0) {
-      await pinWorkersFromHead(headRunner, head, cluster, late).catch(() => undefined);
-      await stopWorkers(late);
-    }
-    await headRunner.run(`rm -f ${d}/local-pool.json ${d}/head.json`).catch(() => undefined);
+    await Promise.all((workers ?? allWorkers).map(async (ip) => {
+      try {
+        if (await stopAndForget(pool.runner(workerTarget(head, ip)), cluster)) result.stopped.push(ip);
+      } catch (e) {
+        result.unreachable.push({ host: ip, reason: firstLine(e) });
+      }
+    }));
+    // The pool file goes only once every worker was reached: the next `down` reads it to find the rest.
+    if (result.headStopped && result.unreachable.length === 0) await headRunner.run(`rm -f ${remoteStateDir(cluster)}/local-pool.json`).catch(() => undefined);
     return result;
   } finally {
     await pool.close();

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { expandHome } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { SshTarget } from '../updater/runner.js';
+import { ProviderConfigError } from '../../providers/errors.js';
 import { writePrivate } from './cluster-state.js';
 
 export const sshHeadFile = (dir: string) => join(dir, 'ssh-head.json');
@@ -22,11 +23,23 @@ export interface SshHead extends SshTarget {
 
 /** The login to the local provider's head; clouds will return theirs from the launched instance. */
 export function localHeadTarget(c: ClusterConfig, dir: string): SshHead {
-  if (c.provider.type !== 'local') throw new Error(`no SSH head target for provider ${c.provider.type}`);
+  if (c.provider.type !== 'local') {
+    throw new ProviderConfigError(`this version of raylaunch starts clusters with provider types process and local; "${c.provider.type}" clusters cannot be started yet`, {
+      hint: 'use provider: {type: process} to run a cluster on this machine or {type: local} for your own hosts; `raylaunch validate` checks the cloud providers\' configs',
+    });
+  }
   return {
     host: c.provider.external_head_ip ?? c.provider.head_ip, internalIp: c.provider.head_ip, user: c.auth.ssh_user ?? 'root',
     privateKeyPath: resolve(expandHome(c.auth.ssh_private_key ?? '~/.ssh/id_ed25519')), knownHostsPath: knownHostsPath(dir),
   };
+}
+
+/**
+ * A worker as this machine reaches it: the head's login and key, and only the host key the head pinned for it
+ * (copied here by pinWorkersFromHead), never trusted on first use.
+ */
+export function workerTarget(head: SshTarget, ip: string): SshTarget {
+  return { host: ip, user: head.user, privateKeyPath: head.privateKeyPath, knownHostsPath: head.knownHostsPath, requirePinned: true };
 }
 
 export function saveSshHead(dir: string, h: SshHead): void {

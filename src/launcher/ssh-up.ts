@@ -12,15 +12,16 @@ import { NodeUpdater, type UpdateResult, type UpdateStatus } from '../updater/no
 import { remoteStateDir } from '../updater/remote.js';
 import type { CommandRunner } from '../updater/runner.js';
 import { SshPool } from '../updater/ssh.js';
-import { configPath, ensureClusterDir, ensureToken, writePrivate } from './cluster-state.js';
+import { configPath, ensureClusterDir, ensureToken, readClusterConfig, writePrivate } from './cluster-state.js';
+import { down } from './down.js';
 import { ClusterStartError } from './errors.js';
-import { localHeadTarget, saveSshHead, type SshHead } from './ssh-head.js';
+import { localHeadTarget, readSshHead, saveSshHead, type SshHead } from './ssh-head.js';
 import { headFile, type HeadInfo } from '../common/node-args.js';
 
 export interface SshUpOptions {
   forceSetup: boolean;
   restartOnly: boolean;
-  onStatus(node: string, status: UpdateStatus, detail: string): void;
+  onStatus(node: string, status: UpdateStatus | 'stopping', detail: string): void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,33 +29,53 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Brings the head up to date and running; resolves once its control plane listens. */
 export async function upSshHead(config: ClusterConfig, o: SshUpOptions): Promise<{ head: SshHead; info: HeadInfo; update: UpdateResult; dir: string }> {
   const dir = ensureClusterDir(config.cluster_name);
-  const token = ensureToken(dir);
   const head = localHeadTarget(config, dir);
+  const key = readKey(head.privateKeyPath);
+  const before = readSshHead(dir);
+  const previous = readClusterConfig(dir);
+  if (before && previous && (before.host !== head.host || before.user !== head.user || before.internalIp !== head.internalIp)) {
+    // The head moved: the old one would run on unseen, holding its workers.
+    o.onStatus(before.internalIp, 'stopping', `the head moved to ${head.host}: stopping the cluster on ${before.host} first`);
+    await down(config.cluster_name);
+  }
+  const token = ensureToken(dir);
   const runtimeDir = localRuntimeDir();
   const manifest = readRuntimeManifest(runtimeDir);
   const pool = new SshPool({
     connectTimeoutMs: config.raylaunch.node_start_timeout_s * 1000,
     onWait: (reason) => o.onStatus(head.internalIp, 'waiting-for-ssh', `${head.user}@${head.host}: ${reason}; retrying`),
   });
+  const configJson = JSON.stringify(config, null, 2);
+  // Known here before the head is touched: an `up` that fails half-way can still be taken down, or attached to.
+  writePrivate(configPath(dir), configJson);
+  saveSshHead(dir, head);
   try {
     const runner = pool.runner(head);
-    const configJson = JSON.stringify(config, null, 2);
     const update = await new NodeUpdater({
       runner, config, node: { id: head.internalIp, kind: 'head', nodeType: config.head_node_type, ip: head.internalIp }, headAddress: '',
       runtime: { dir: runtimeDir, version: manifest.version, hash: manifest.hash }, runtimeHash: runtimeHash(config),
       // The head reaches workers with the same key this machine uses for the head (never logged, 0600 there).
-      files: { 'config.json': configJson, token: `${token}\n`, ssh_key: readFileSync(head.privateKeyPath, 'utf8') },
+      files: { 'config.json': configJson, token: `${token}\n`, ssh_key: key },
       mountSource: (_remote, local) => localPath(local),
       forceSetup: o.forceSetup, restartOnly: o.restartOnly,
       onStatus: (s, detail) => o.onStatus(head.internalIp, s, detail),
     }).update();
     const info = await waitForHeadFile(runner, config, head, config.raylaunch.node_start_timeout_s * 1000);
-    writePrivate(configPath(dir), configJson);
-    saveSshHead(dir, head);
     writePrivate(headFile(dir), JSON.stringify(info));
     return { head, info, update, dir };
   } finally {
     await pool.close();
+  }
+}
+
+/** The private key the head will use for workers; a missing one is the config's mistake, named as such. */
+function readKey(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ClusterStartError(`auth.ssh_private_key: cannot read the key file ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+      hint: 'set auth.ssh_private_key to the private key whose public half is in authorized_keys on every host',
+    });
   }
 }
 

@@ -9,7 +9,8 @@ export interface Tunnel {
 
 export async function openTunnel(target: SshTarget, address: string): Promise<Tunnel> {
   const i = address.lastIndexOf(':');
-  const pool = new SshPool();
+  // A command waiting on a dead head should say so in seconds, not after the setup-time connect budget.
+  const pool = new SshPool({ connectTimeoutMs: 10_000 });
   try {
     const fwd = await pool.runner(target).forward(address.slice(0, i), Number(address.slice(i + 1)));
     return {

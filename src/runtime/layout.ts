@@ -12,7 +12,6 @@ import { RUNTIME_VERSION } from '../config/hash.js';
 export { RUNTIME_FILES } from './entries.js';
 
 /** The bundle's entry files, as a launcher starts them on a node: `node <dir>/<file> …`. */
-export const HEAD_ENTRY = RUNTIME_FILES.head;
 export const AGENT_ENTRY = RUNTIME_FILES.agent;
 export const SUPERVISOR_ENTRY = RUNTIME_FILES.supervisor;
 /** `node <dir>/check.js` exits 0 when the runtime can run on that machine (Node version, bundled ssh2). */

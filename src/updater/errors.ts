@@ -34,6 +34,22 @@ function connectHint(a: SshAddress, reason: SshConnectReason, privateKeyPath: st
   }
 }
 
+/**
+ * A host this connection may only reach with a key already pinned has none: raylaunch refuses to trust it on
+ * first use (the CLI reaching a worker whose key only the head knows). Exit 1.
+ */
+export class HostKeyUnknownError extends RaylaunchError {
+  override readonly name = 'HostKeyUnknownError';
+  readonly code = 'host_key_unknown';
+  readonly exitCode = 1;
+
+  constructor(readonly host: string, knownHostsPath: string) {
+    super(`no pinned host key for ${host} in ${knownHostsPath}, and it is not trusted on first use from here`, {
+      hint: 'the head pins its workers\' keys; run the command again once the head can be reached, or check the host by hand',
+    });
+  }
+}
+
 /** SSH to a node could not be established (or was lost), after retrying where retrying could help. Exit 1. */
 export class SshConnectError extends RaylaunchError {
   override readonly name = 'SshConnectError';

@@ -5,6 +5,7 @@
  * round trip for a thousand small files instead of a connection per file.
  */
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
@@ -63,7 +64,9 @@ function run(cmd: string, args: string[], input?: string): Promise<{ code: numbe
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', rej);
+    child.on('error', (e: NodeJS.ErrnoException) => rej(e.code === 'ENOENT'
+      ? new FileSyncError(`${cmd} is not installed on this machine; raylaunch uses it to choose which files to sync`, { hint: `install ${cmd} (e.g. apt-get install ${cmd})` })
+      : e));
     child.on('close', (code) => res({ code: code ?? 1, stdout, stderr }));
     child.stdin.end(input ?? '');
   });
@@ -77,6 +80,31 @@ export async function listFiles(dir: string, f: SyncFilters): Promise<{ path: st
 }
 
 export interface SyncResult { files: number; bytes: number }
+
+/**
+ * Runs a local `tar` whose output `use` consumes (sent to a node). tar's failure (missing, unreadable files) is
+ * a FileSyncError naming `what`; a failed `use` ends tar, so it never sits blocked on a full pipe.
+ */
+export async function withTar<T>(args: string[], what: string, use: (out: Readable) => Promise<T>, input?: string): Promise<T> {
+  const tar = spawn('tar', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  tar.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const done = new Promise<number>((res) => {
+    tar.on('error', (e) => { err += e.message; res(127); });
+    tar.on('close', (code) => res(code ?? 1));
+  });
+  tar.stdin.end(input ?? '');
+  let result: T;
+  try {
+    result = await use(tar.stdout);
+  } catch (e) {
+    tar.kill();
+    throw e;
+  }
+  const code = await done;
+  if (code !== 0) throw new FileSyncError(`${what} failed: ${err.trim() || `tar exited ${code}`}`, { hint: 'check that tar is installed and the files are readable' });
+  return result;
+}
 
 /**
  * Copies one mount (`remote: local`) to the node: a folder's filtered contents into the remote folder, or a
@@ -95,16 +123,11 @@ export async function syncMount(runner: CommandRunner, remote: string, local: st
   const unpack = st.isDirectory()
     ? `mkdir -p ${dest} && tar -xf - -C ${dest}`
     : `mkdir -p "$(dirname ${dest})" && t=$(mktemp -d "$(dirname ${dest})/.raylaunch-XXXXXX") && tar -xf - -C "$t" && mv -f "$t"/${shq(basename(local))} ${dest}; rc=$?; rm -rf "$t"; exit $rc`;
-  const tar = spawn('tar', ['-cf', '-', '-C', base, '--no-recursion', '--null', '-T', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let tarErr = '';
-  tar.stderr.on('data', (d: Buffer) => { tarErr += d.toString(); });
   let bytes = 0;
-  tar.stdout.on('data', (d: Buffer) => { bytes += d.length; });
-  tar.stdin.end(entries.map((e) => `${e.path}\0`).join(''));
-  const tarDone = new Promise<number>((res) => tar.on('close', (code) => res(code ?? 1)));
-  const r = await runner.run(unpack, { stdin: tar.stdout });
-  const tarCode = await tarDone;
-  if (tarCode !== 0) throw new FileSyncError(`cannot pack ${local} for ${remote}: ${tarErr.trim() || `tar exited ${tarCode}`}`);
+  const r = await withTar(['-cf', '-', '-C', base, '--no-recursion', '--null', '-T', '-'], `packing ${local} for ${remote}`, (out) => {
+    out.on('data', (d: Buffer) => { bytes += d.length; });
+    return runner.run(unpack, { stdin: out });
+  }, entries.map((e) => `${e.path}\0`).join(''));
   if (r.code !== 0) throw new FileSyncError(`copying ${local} to ${runner.host}:${remote} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`, { hint: 'check that the remote folder is writable by the SSH user and the disk is not full' });
   return { files: entries.filter((e) => !e.dir).length, bytes };
 }

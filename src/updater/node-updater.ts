@@ -4,13 +4,15 @@
  * What to do is decided by planUpdate from the probe; an unchanged node costs one round trip. A failed attempt
  * is retried (3 in all) unless another attempt cannot help.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { isPrivateAddress } from '../common/net.js';
+import { remoteRuntimeDir } from '../runtime/layout.js';
 import type { Readable } from 'node:stream';
 import type { ClusterConfig } from '../config/types.js';
 import { HostKeyMismatchError, SshConnectError } from './errors.js';
 import { NodeUpdateError, type UpdateStep } from './errors-update.js';
-import { FileSyncError, syncMount, type SyncResult } from './file-sync.js';
+import { FileSyncError, syncMount, type SyncResult, withTar } from './file-sync.js';
 import { installNodeCommand, installsNode, NODE_DIST_URL, NODE_DIST_VERSION, NODE_PATH_PREFIX } from './node-install.js';
 import { planUpdate, type UpdateSteps } from './plan.js';
 import { parseProbe, probeCommand, remoteStateDir, shq, startDaemonCommand, stopDaemonCommand } from './remote.js';
@@ -72,8 +74,9 @@ export class NodeUpdater {
     return digest(this.o.runtimeHash, this.o.runtime.version, this.o.runtime.hash);
   }
 
+  /** Over every state file (config, token, key): any of them changing restarts the daemon with the new ones. */
   private get configHash(): string {
-    return digest(this.o.files['config.json'] ?? '');
+    return digest(...Object.entries(this.o.files).sort(([a], [b]) => a.localeCompare(b)).flat());
   }
 
   async update(): Promise<UpdateResult> {
@@ -100,7 +103,7 @@ export class NodeUpdater {
   private async once(): Promise<Omit<UpdateResult, 'attempts'>> {
     const { runner, config, node, runtime } = this.o;
     const cluster = config.cluster_name;
-    const runtimeRel = `.raylaunch/runtime/${runtime.version}-${runtime.hash}`;
+    const runtimeRel = remoteRuntimeDir(runtime);
     this.status('waiting-for-ssh', `connecting to ${runner.host}`);
     let probe = parseProbe((await this.must('waiting-for-ssh', NODE_PATH_PREFIX + probeCommand(cluster, runtimeRel))).stdout);
     if ((probe.nodeMajor === undefined || probe.nodeMajor < NODE_MAJOR) && installsNode(config.provider.type)) {
@@ -131,14 +134,35 @@ export class NodeUpdater {
     if (steps.start) {
       this.status('starting', probe.daemonRunning ? 'restarting raylaunch' : 'starting raylaunch');
       for (const cmd of node.kind === 'head' ? config.head_start_ray_commands : config.worker_start_ray_commands) await this.command('starting', cmd);
+      const nodeIp = await this.listenAddress();
       await this.must('starting', stopDaemonCommand(cluster));
       await this.must('starting', NODE_PATH_PREFIX + startDaemonCommand({
-        cluster, nodeId: node.id, kind: node.kind, nodeType: node.nodeType, runtimeRel, nodeIp: node.ip, headAddress: this.o.headAddress,
+        cluster, nodeId: node.id, kind: node.kind, nodeType: node.nodeType, runtimeRel, nodeIp, headAddress: this.o.headAddress,
       }));
       await this.must('starting', `D=${remoteStateDir(cluster)}; printf %s ${shq(this.nodeRuntimeHash)} > "$D/runtime-hash" && printf %s ${shq(this.configHash)} > "$D/config-hash"`);
     }
     this.status('up-to-date', steps.reason);
     return { steps, nodeVersion: probe.nodeVersion, synced };
+  }
+
+  /**
+   * The address the node's services listen on: its configured address, or for a host name what the host itself
+   * resolves it to. Only loopback or private addresses: a public one stops the update with the reason.
+   */
+  private async listenAddress(): Promise<string> {
+    const { node, runner } = this.o;
+    let ip = node.ip;
+    if (!isIP(ip)) {
+      const r = await this.must('starting', `getent ahosts ${shq(node.ip)} | awk 'NR==1 { print $1 }'`);
+      ip = r.stdout.trim();
+      if (!ip) throw new NodeUpdateError(node.id, runner.host, 'starting', `${node.ip} does not resolve to an address on that host`, { hint: 'use the host\'s private IP address in the config', retryable: false });
+    }
+    if (!isPrivateAddress(ip)) {
+      throw new NodeUpdateError(node.id, runner.host, 'starting', `${node.ip}${ip === node.ip ? '' : ` (${ip})`} is not a private address, and raylaunch's services listen only on loopback or private networks`, {
+        hint: 'give the host by its address on a private network (provider.head_ip, provider.worker_ips)', retryable: false,
+      });
+    }
+    return ip;
   }
 
   private setupCommands(): string[] {
@@ -150,10 +174,9 @@ export class NodeUpdater {
   }
 
   private async uploadRuntime(rel: string): Promise<void> {
-    const tar = spawn('tar', ['-cf', '-', '-C', this.o.runtime.dir, '.'], { stdio: ['ignore', 'pipe', 'ignore'] });
     // Unpacked beside and renamed: a half-uploaded runtime is never taken for a complete one.
     const cmd = `R="$HOME"/${rel}; T="$R.partial-$$"; mkdir -p "$T" && tar -xf - -C "$T" && { [ -f "$R/manifest.json" ] || { rm -rf "$R" && mv "$T" "$R"; }; }; rc=$?; rm -rf "$T"; exit $rc`;
-    await this.must('syncing-files', cmd, tar.stdout);
+    await withTar(['-cf', '-', '-C', this.o.runtime.dir, '.'], `packing the runtime ${this.o.runtime.dir}`, (out) => this.must('syncing-files', cmd, out));
   }
 
   private async writeStateFiles(cluster: string): Promise<void> {
@@ -180,6 +203,7 @@ export class NodeUpdater {
   /** A setup or start command: output streamed to the node log, the last 20 lines kept for the error. */
   private async command(step: UpdateStep, cmd: string): Promise<void> {
     // Inside the login shell: /etc/profile may reset PATH, and a Node.js raylaunch installed must stay first.
+    this.lines.length = 0; // "its last lines" are this command's own
     const r = await this.o.runner.run(`bash --login -c ${shq(NODE_PATH_PREFIX + cmd)}`, { onStdout: (d) => this.output(d), onStderr: (d) => this.output(d) });
     if (r.code !== 0) {
       const last = this.lines.slice(-20);

@@ -3,17 +3,19 @@
  * Everything lives under the login user's home (`~/.raylaunch/…`): never /tmp or a global prefix, which hosts
  * sharing a filesystem (test hosts, NFS homes aside) would collide in. Pure: tested without a node.
  */
+import { RUNTIME_FILES } from '../runtime/entries.js';
 
 /** One shell word, single-quoted: safe for any value, including spaces, quotes and `$`. */
 export function shq(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** What the supervisor's command line contains (its runtime folder): how a stop recognises it. */
+const RUNTIME_MARK = '.raylaunch/runtime/';
+
 /** The cluster's folder on a node, as a shell expression ($HOME is expanded by the remote shell). */
 export const remoteStateDir = (cluster: string) => `"$HOME"/.raylaunch/clusters/${shq(cluster)}`;
 
-/** The runtime folder for a manifest, home-relative (`.raylaunch/runtime/<version>-<hash>`). */
-export const remoteRuntimeRel = (m: { version: string; hash: string }) => `.raylaunch/runtime/${m.version}-${m.hash}`;
 
 export interface DaemonStart {
   cluster: string;
@@ -42,25 +44,37 @@ export function startDaemonCommand(s: DaemonStart): string {
   return [
     `D=${remoteStateDir(s.cluster)}`,
     `mkdir -p -m 700 "$D/logs" && cd "$D"${s.kind === 'head' ? ' && rm -f head.json' : ''} || exit 1`,
-    `${env.join(' ')} setsid node --enable-source-maps "$HOME"/${s.runtimeRel}/supervisor.js --kind ${s.kind} --cluster ${shq(s.cluster)} --node ${shq(s.nodeId)} </dev/null >>"$D/logs/${s.nodeId}.log" 2>&1 &`,
+    `${env.join(' ')} setsid node --enable-source-maps "$HOME"/${s.runtimeRel}/${RUNTIME_FILES.supervisor} --kind ${s.kind} --cluster ${shq(s.cluster)} --node ${shq(s.nodeId)} </dev/null >>"$D/logs/${s.nodeId}.log" 2>&1 &`,
     // Returns once the supervisor has written its pid (up to 5 s), so a stop right after finds it.
     'i=0; while [ $i -lt 100 ] && [ ! -s supervisor.pid ]; do sleep 0.05; i=$((i+1)); done; [ -s supervisor.pid ]',
   ].join('\n');
 }
 
 /**
- * Stops the cluster's daemon on a node: SIGTERM to the supervisor (it stops its child), then after up to 5 s
- * SIGKILL to its whole process group (setsid made it the group leader), so workers and drivers go too. The pid
- * is checked against the supervisor's command line first: a stale pid file must not kill a stranger.
+ * Stops the cluster's daemon on a node: SIGTERM to the supervisor (it stops its child and waits up to 5 s),
+ * then SIGKILL to whatever of raylaunch still runs in its process group (setsid made it the group leader), so
+ * workers and drivers go too. Only processes running raylaunch's runtime are touched: a stale pid file must not
+ * kill a stranger.
  */
 export function stopDaemonCommand(cluster: string): string {
   return [
     `D=${remoteStateDir(cluster)}`,
     'p=$(cat "$D/supervisor.pid" 2>/dev/null)',
-    'if [ -n "$p" ] && grep -q supervisor "/proc/$p/cmdline" 2>/dev/null; then kill -TERM "$p"; i=0; while [ $i -lt 50 ] && kill -0 "$p" 2>/dev/null; do sleep 0.1; i=$((i+1)); done; kill -KILL -"$p" 2>/dev/null; echo stopped; fi',
+    `if [ -n "$p" ] && grep -q '${RUNTIME_MARK}.*supervisor' "/proc/$p/cmdline" 2>/dev/null; then kill -TERM "$p"; i=0; while [ $i -lt 50 ] && kill -0 "$p" 2>/dev/null; do sleep 0.1; i=$((i+1)); done; echo stopped; fi`,
+    // The group may outlive its leader (a supervisor killed by the OOM killer leaves its daemon running): what
+    // of raylaunch still runs in it (runtime processes, job drivers under ~/.raylaunch) goes too.
+    `[ -n "$p" ] && for q in $(ps -eo pid=,pgid=,args= 2>/dev/null | awk -v g="$p" '$2 == g && /\\.raylaunch\\// { print $1 }'); do kill -KILL "$q" 2>/dev/null && echo stopped; done`,
     'rm -f "$D/supervisor.pid"',
     'true',
   ].join('; ');
+}
+
+/**
+ * After `down`: the secrets and state raylaunch left on a node (the token, the head's SSH key, the config and
+ * the hashes that would let a later `up` skip setup). Logs and host-key pins stay.
+ */
+export function forgetCommand(cluster: string): string {
+  return `D=${remoteStateDir(cluster)}; rm -f "$D/token" "$D/ssh_key" "$D/config.json" "$D/runtime-hash" "$D/config-hash" "$D/head.json"`;
 }
 
 /** What a node reports in one round trip before an update: Node's version, whether the runtime and daemon are there. */

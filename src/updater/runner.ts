@@ -52,4 +52,6 @@ export interface SshTarget {
   knownHostsPath: string;
   /** A key already known for this host (injected by the provider): pinned without trust on first use. */
   expectedHostKey?: string;
+  /** Refuse a host with no pinned key instead of trusting it on first use (workers reached from the CLI). */
+  requirePinned?: boolean;
 }

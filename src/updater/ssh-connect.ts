@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type ServerHostKeyAlgorithm } from 'ssh2';
-import { HostKeyMismatchError, SshConnectError, type SshAddress, type SshConnectReason } from './errors.js';
+import { HostKeyMismatchError, HostKeyUnknownError, SshConnectError, type SshAddress, type SshConnectReason } from './errors.js';
 import { fingerprint, keyTypeOf, lookup, parsePublicKey, pin } from './known-hosts.js';
 import type { SshTarget } from './runner.js';
 
@@ -180,6 +180,7 @@ export async function connectWithRetry(t: SshTarget, o: ConnectOptions): Promise
     o.signal?.throwIfAborted();
     // Read every time: another runner (or an earlier attempt of this one) may have pinned the key meanwhile.
     const policy = await hostKeyPolicy(t, port);
+    if (policy.source === 'first-use' && t.requirePinned) throw new HostKeyUnknownError(t.host, t.knownHostsPath);
     attempts += 1;
     const readyTimeoutMs = Math.max(1, Math.min(o.readyTimeoutMs, deadline - Date.now()));
     try {

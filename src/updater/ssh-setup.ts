@@ -4,6 +4,7 @@
  * its own log, never a secret in it.
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CloudNode } from '../../providers/provider.js';
 import type { ClusterConfig } from '../config/types.js';
@@ -38,14 +39,15 @@ export function workerSetup(o: SshSetupOptions): { setUp(node: CloudNode): Promi
       const ip = node.internalIp ?? node.id;
       mkdirSync(logs, { recursive: true, mode: 0o700 });
       const log = createWriteStream(join(logs, `setup-${node.id}.log`), { flags: 'a', mode: 0o600 });
+      log.on('error', () => undefined); // a full disk loses the setup log, not the head
       const line = (s: string) => log.write(`${new Date().toISOString()} ${s}\n`);
       try {
         await new NodeUpdater({
           runner: o.runners.runner(o.target(ip)), config: o.config, node: { id: node.id, kind: node.kind, nodeType: node.nodeType, ip },
           headAddress: o.headAddress(), runtime: o.runtime, runtimeHash: runtimeHash(o.config),
           files: { 'config.json': JSON.stringify(o.config, null, 2), token: `${o.token}\n` },
-          // The head holds the mounts at their remote paths; workers get them from there.
-          mountSource: (remote) => localPath(remote),
+          // The head holds the mounts at their remote paths (relative ones under its home); workers get them from there.
+          mountSource: (remote) => localPath(remote, homedir()),
           onStatus: (s, detail) => { line(`[${s}] ${detail}`); o.onStatus?.(node, s, detail); },
           onOutput: (l) => line(l),
         }).update();

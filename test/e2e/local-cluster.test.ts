@@ -9,7 +9,7 @@ import type { TestCluster } from '../helpers/cluster.js';
 import { localCluster, raylaunchPids } from '../helpers/local-cluster.js';
 import { until } from '../helpers/until.js';
 
-interface StatusJson { nodes: { nodeId: string; kind: string; state: string; pid?: number }[]; autoscaler: { events: { kind: string; message: string }[] } | null }
+interface StatusJson { nodes: { nodeId: string; kind: string; state: string; pid?: number }[]; autoscaler: { events: { seq: number; kind: string; message: string }[] } | null }
 
 
 const JOB = `
@@ -128,9 +128,15 @@ describe('a local cluster on real SSH hosts', function () {
     const [worker] = await aliveWorkers();
     const host = pool.hosts.find((h) => h.ip === worker);
     assert.ok(host);
-    const sup = (await pool.exec(host, 'cat .raylaunch/clusters/lc/supervisor.pid')).stdout.trim();
+    const supervisorPid = async () => (await pool.exec(host, 'cat .raylaunch/clusters/lc/supervisor.pid')).stdout.trim();
+    const sup = await supervisorPid();
+    assert.match(sup, /^\d+$/);
     const agent = (await pool.exec(host, `cat /proc/${sup}/task/${sup}/children`)).stdout.trim().split(/\s+/)[0];
     assert.match(agent ?? '', /^\d+$/);
+    // events up to here are not about this kill; the host pool would hand a replacement the same address
+    const autoscalerBefore = (await status()).autoscaler;
+    assert.ok(autoscalerBefore, 'status reports the autoscaler');
+    const lastSeq = Math.max(-1, ...autoscalerBefore.events.map((e) => e.seq));
     process.kill(Number(agent), 'SIGKILL');
     await until(`the restarted agent (supervisor ${sup}, killed agent ${agent})`, 30_000, async () => {
       const r = await pool.exec(host, `cat /proc/${sup}/task/${sup}/children; tail -n 3 .raylaunch/clusters/lc/logs/${worker}.log`);
@@ -141,6 +147,13 @@ describe('a local cluster on real SSH hosts', function () {
     await until('the worker to be alive again', 30_000, async () => ((await aliveWorkers()).includes(worker ?? '') ? true : undefined));
     const log = (await pool.exec(host, `cat .raylaunch/clusters/lc/logs/${worker}.log`)).stdout;
     assert.match(log, /agent exited \(SIGKILL\); restarting/);
+    // the same supervisor brought it back: the node was not torn down and set up again
+    assert.equal(await supervisorPid(), sup, 'the supervisor on the host is the one from before the kill');
+    assert.equal((await pool.exec(host, `test -d /proc/${sup}`)).code, 0, `supervisor ${sup} still runs`);
+    const autoscalerAfter = (await status()).autoscaler;
+    assert.ok(autoscalerAfter, 'status reports the autoscaler');
+    const replaced = autoscalerAfter.events.filter((e) => e.seq > lastSeq && e.kind === 'terminate' && e.message.startsWith(`terminate ${worker}:`));
+    assert.deepEqual(replaced, [], 'the autoscaler did not terminate the node whose agent was killed');
   });
 
   it('down --workers-only keeps the head; --keep-min-workers keeps min_workers, without it they come back', async () => {
@@ -177,7 +190,10 @@ describe('a local cluster on real SSH hosts', function () {
 
 describe('a local cluster whose worker cannot be set up', function () {
   this.timeout(120_000);
-  if (!canMakeHosts()) return;
+  if (!canMakeHosts()) {
+    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
+    return;
+  }
   let pool: TestHostPool;
   let cluster: TestCluster;
 
@@ -200,5 +216,64 @@ describe('a local cluster whose worker cannot be set up', function () {
     assert.match(r.stderr, /a min_workers node could not be set up: setting up 10\.200\.0\.\d+ failed: `echo "fetching weights"; .*` failed on 10\.200\.0\.\d+ with exit code 3/);
     assert.match(r.stderr, /no space left on device/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+});
+
+describe('down with hosts that cannot be reached', function () {
+  this.timeout(180_000);
+  if (!canMakeHosts()) {
+    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
+    return;
+  }
+  let pool: TestHostPool;
+  let cluster: TestCluster;
+  let head: TestHost;
+  let worker: TestHost;
+
+  before(async () => {
+    pool = await createHosts(2);
+    [head, worker] = pool.hosts as [TestHost, TestHost];
+    cluster = localCluster('lcdown', pool, head, [worker], { min_workers: 1, max_workers: 1 });
+    const r = await cluster.cli(['up', cluster.configFile, '-y', '--log-style', 'plain']);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    await pool?.restore(head).catch(() => undefined);
+    await pool?.restore(worker).catch(() => undefined);
+    try {
+      await cluster?.stop();
+    } finally {
+      await pool?.remove();
+    }
+  });
+
+  it('an unreachable head: down fails, says so, and keeps the cluster so it can be run again', async () => {
+    await pool.cut(head);
+    try {
+      const r = await cluster.cli(['down', cluster.configFile], 120_000);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`cannot reach the head ${head.ip.replace(/\./g, '\\.')} of cluster lcdown to stop it`));
+      assert.match(r.stderr, /run raylaunch down -c lcdown again once the head can be reached/);
+    } finally {
+      await pool.restore(head);
+    }
+    const status = await cluster.cli(['status', cluster.configFile]);
+    assert.equal(status.code, 0, 'the cluster is still known and reachable');
+  });
+
+  it('an unreachable worker: down stops the rest, exits 1 naming it, and a second down finishes the job', async () => {
+    await pool.cut(worker);
+    try {
+      const r = await cluster.cli(['down', cluster.configFile], 120_000);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`could not be reached[^]*${worker.ip.replace(/\./g, '\\.')}`));
+      assert.deepEqual(await raylaunchPids(pool, head), [], 'the head is stopped');
+    } finally {
+      await pool.restore(worker);
+    }
+    const again = await cluster.cli(['down', cluster.configFile], 120_000);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    for (const h of pool.hosts) assert.deepEqual(await raylaunchPids(pool, h), [], `raylaunch left on ${h.ns}`);
+    assert.equal((await pool.exec(head, 'ls .raylaunch/clusters/lcdown/')).stdout.includes('token'), false, 'the token is gone from the head');
   });
 });

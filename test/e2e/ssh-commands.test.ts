@@ -4,23 +4,15 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { type CliResult, REPO, runCli } from '../cli/run-cli.js';
+import { freePort } from '../helpers/free-port.js';
 import { assertOutput } from '../helpers/output-schemas.js';
 import { canMakeHosts, createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const freePort = (): Promise<number> => new Promise((resolve, reject) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const a = s.address();
-    s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-  });
-});
+import { until } from '../helpers/until.js';
 
 const httpGet = (port: number): Promise<string> => new Promise((resolve, reject) => {
   get({ host: '127.0.0.1', port, path: '/', timeout: 5000, agent: false }, (res) => {
@@ -32,6 +24,10 @@ const httpGet = (port: number): Promise<string> => new Promise((resolve, reject)
 
 describe('SSH commands on a cluster of test hosts (end to end)', function () {
   this.timeout(120_000);
+  if (!canMakeHosts()) {
+    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
+    return;
+  }
   const name = `sshc${process.pid}`;
   let pool: TestHostPool;
   let head: TestHost;
@@ -42,7 +38,6 @@ describe('SSH commands on a cluster of test hosts (end to end)', function () {
   const cli = (args: string[], timeoutMs = 60_000): Promise<CliResult> => runCli(args, { env: { RAYLAUNCH_HOME: home }, timeoutMs });
 
   before(async function () {
-    if (!canMakeHosts()) this.skip();
     this.timeout(240_000);
     pool = await createHosts(3);
     [head, ...workers] = pool.hosts as [TestHost, ...TestHost[]];
@@ -90,15 +85,21 @@ describe('SSH commands on a cluster of test hosts (end to end)', function () {
     const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), 'exec', cfg, '-p', String(port), `timeout 30 ${server}`], {
       env: { ...process.env, RAYLAUNCH_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const exited = new Promise<number | null>((r) => child.on('close', r));
+    let closed: { code: number | null } | undefined;
+    child.on('close', (code) => (closed = { code }));
     try {
       let out = '';
+      let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const deadline = Date.now() + 20_000;
-      while (!out.includes('listening') && Date.now() < deadline) await sleep(50);
-      assert.match(out, /listening/);
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      await until('the server on the head to listen', 20_000, () => {
+        if (out.includes('listening')) return true;
+        if (closed) throw new Error(`exec ended (${closed.code}) first:\n${out}\n${err}`);
+        return undefined;
+      });
       assert.equal(await httpGet(port), `served by ${head.hostname}`);
-      assert.equal(await Promise.race([exited, sleep(20_000).then(() => 'still running')]), 0);
+      const end = await until('exec to end with the server', 20_000, () => closed);
+      assert.equal(end.code, 0, err);
     } finally {
       child.kill('SIGKILL');
     }

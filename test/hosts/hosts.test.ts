@@ -118,11 +118,11 @@ if (!canMakeHosts()) {
     it('times out while cut and answers again after restore', async () => {
       await pool.cut(b);
       try {
-        const t0 = Date.now();
         const r = await ssh(pool, b, 'true', ['-o', 'ConnectTimeout=1']);
         assert.equal(r.code, 255);
+        // a cut host drops packets: ssh runs into its connect timeout, not "no route" or "refused" at once
         assert.match(r.stderr, /timed out/i);
-        assert.ok(Date.now() - t0 >= 900, 'it waited for the timeout instead of failing at once');
+        assert.doesNotMatch(r.stderr, /no route|refused/i);
       } finally {
         await pool.restore(b);
       }

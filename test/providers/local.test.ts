@@ -21,7 +21,7 @@ describe('local provider', () => {
   it('hands out each host once and says so when the pool is exhausted', async () => {
     const p = provider({ hosts: 2 });
     await p.launch({ requestId: 'a', nodeType: 't', kind: 'worker', count: 2 });
-    await assert.rejects(p.launch({ requestId: 'b', nodeType: 't', kind: 'worker', count: 1 }), (e: unknown) => e instanceof CapacityError && /all 2 worker_ips are in use/.test(e.message));
+    await assert.rejects(p.launch({ requestId: 'b', nodeType: 't', kind: 'worker', count: 1 }), (e: unknown) => e instanceof CapacityError && /all 2 of its hosts are in use/.test(e.message) && /provider\.worker_ips/.test(e.hint ?? ''));
     assert.deepEqual((await p.listNodes()).map((n) => n.id), ['10.9.0.2', '10.9.0.3']);
   });
 
@@ -62,5 +62,19 @@ describe('local provider', () => {
       clusterName: 'c', headIp: '10.9.0.1', workerIps: ips(2), store: new MemoryPoolStore(), head: { nodeType: 'h' }, setUp: () => Promise.resolve(), stop: () => Promise.resolve(),
     });
     assert.deepEqual((await p.listNodes()).map((n) => [n.id, n.kind, n.status]), [['10.9.0.1', 'head', 'running']]);
+  });
+});
+
+describe('local provider with per-type hosts (node_config.worker_ips)', () => {
+  it('a type with its own hosts gets only those; other types use the whole pool', async () => {
+    const p = new LocalProvider({
+      clusterName: 'c', headIp: '10.9.0.1', workerIps: ips(4), typeHosts: { gpu: ['10.9.0.5'] }, store: new MemoryPoolStore(),
+      setUp: () => Promise.resolve(), stop: () => Promise.resolve(),
+    });
+    await p.launch({ requestId: 'g', nodeType: 'gpu', kind: 'worker', count: 1 });
+    await assert.rejects(p.launch({ requestId: 'g2', nodeType: 'gpu', kind: 'worker', count: 1 }), (e: unknown) => e instanceof CapacityError && /available_node_types\.gpu\.node_config\.worker_ips/.test(e.hint ?? ''));
+    await p.launch({ requestId: 'c', nodeType: 'cpu', kind: 'worker', count: 3 });
+    const byType = Object.fromEntries((await p.listNodes()).map((n) => [n.id, n.nodeType]));
+    assert.deepEqual(byType, { '10.9.0.2': 'cpu', '10.9.0.3': 'cpu', '10.9.0.4': 'cpu', '10.9.0.5': 'gpu' });
   });
 });

@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +18,7 @@ import { headFile, type HeadInfo } from '../../src/common/node-args.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { buildRuntime, type RuntimeBuild, runtimeHash } from '../../src/runtime/build.js';
 import { AGENT_ENTRY, CHECK_ENTRY, readRuntimeManifest, remoteRuntimeDir, SUPERVISOR_ENTRY } from '../../src/runtime/layout.js';
+import { freePort } from '../helpers/free-port.js';
 import { until } from '../helpers/until.js';
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
@@ -43,15 +43,6 @@ function run(args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs
 async function alive(pid: number): Promise<boolean> {
   const s = await readStat(pid);
   return s !== undefined && isLive(s);
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  s.close();
-  await once(s, 'close');
-  return port;
 }
 
 function readOrEmpty(file: string): string {
@@ -122,7 +113,6 @@ describe('node runtime bundle (copied away from the repository)', function () {
     assert.match(remoteRuntimeDir(m), /^\.raylaunch\/runtime\/\d+\.\d+\.\d+[^/]*-[0-9a-f]{12}$/);
     assert.deepEqual([...readdirSync(rt)].sort(), [...m.files, 'manifest.json'].sort());
     assert.equal(runtimeHash(new Map(m.files.map((f) => [f, readFileSync(join(rt, f))]))), m.hash, 'the copy hashes to its name');
-    assert.ok(built.ms < 10_000, `the build took ${built.ms} ms`);
   });
 
   it('starts the agent, which fails as usual without its environment, with stacks in the TypeScript sources', async () => {

@@ -1,7 +1,7 @@
 // NodeUpdater against real sshd hosts: what a fresh, an unchanged and a broken host cost, and how a lost link
 // mid-setup is reported and retried.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
@@ -13,9 +13,17 @@ import { NodeUpdateError } from '../../src/updater/errors-update.js';
 import { NodeUpdater, type UpdateStatus } from '../../src/updater/node-updater.js';
 import { stopDaemonCommand } from '../../src/updater/remote.js';
 import { SshPool, type SshRunnerOptions } from '../../src/updater/ssh.js';
+import { until } from '../helpers/until.js';
 import { canMakeHosts, createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Whether a process runs (a zombie counts as gone). */
+function isAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 describe('NodeUpdater (real sshd hosts)', function () {
   this.timeout(60_000);
@@ -63,12 +71,10 @@ describe('NodeUpdater (real sshd hosts)', function () {
     const first = await updater(h, c).update();
     assert.deepEqual([first.steps.uploadRuntime, first.steps.sync, first.steps.setup, first.steps.start], [true, true, true, true]);
     assert.equal((await hosts.exec(h, 'cat ~/setup-ran')).stdout.trim(), 'set up');
-    let daemon = '';
-    for (let i = 0; i < 100 && !/^\d+$/.test(daemon); i++) {
-      await sleep(50);
-      daemon = (await hosts.exec(h, 'cat .raylaunch/clusters/u/supervisor.pid 2>/dev/null')).stdout.trim();
-    }
-    assert.match(daemon, /^\d+$/, 'the supervisor runs');
+    const daemon = await until('the supervisor to write its pid file', 10_000, async () => {
+      const pid = (await hosts.exec(h, 'cat .raylaunch/clusters/u/supervisor.pid 2>/dev/null')).stdout.trim();
+      return /^\d+$/.test(pid) ? pid : undefined;
+    });
     const statuses: string[] = [];
     const again = await updater(h, c, { statuses }).update();
     assert.deepEqual([again.steps.sync, again.steps.setup, again.steps.start], [false, false, false]);
@@ -76,6 +82,25 @@ describe('NodeUpdater (real sshd hosts)', function () {
     assert.equal((await hosts.exec(h, 'cat .raylaunch/clusters/u/supervisor.pid')).stdout.trim(), daemon, 'not restarted');
     const mode = (await hosts.exec(h, 'stat -c %a .raylaunch/clusters/u/token')).stdout.trim();
     assert.equal(mode, '600');
+  });
+
+  it('stopping a node also ends a daemon whose supervisor was killed (its process group outlived it)', async () => {
+    const [h] = hosts.hosts as [TestHost];
+    await updater(h, config([]), {}).update();
+    const sup = await until('the supervisor', 10_000, async () => {
+      const pid = (await hosts.exec(h, 'cat .raylaunch/clusters/u/supervisor.pid 2>/dev/null')).stdout.trim();
+      return /^\d+$/.test(pid) ? Number(pid) : undefined;
+    });
+    const child = await until('its agent', 10_000, async () => {
+      const pid = (await hosts.exec(h, `cat /proc/${sup}/task/${sup}/children`)).stdout.trim().split(/\s+/)[0];
+      return pid && /^\d+$/.test(pid) ? Number(pid) : undefined;
+    });
+    process.kill(sup, 'SIGKILL'); // as the OOM killer would
+    await until('the supervisor to be gone', 10_000, () => (isAlive(sup) ? undefined : true));
+    assert.ok(isAlive(child), 'the orphaned agent still runs');
+    const r = await hosts.exec(h, stopDaemonCommand('u'));
+    assert.match(r.stdout, /stopped/);
+    await until('the orphaned agent to be gone', 10_000, () => (isAlive(child) ? undefined : true));
   });
 
   it('a failing setup command names itself, its exit code and its last lines', async () => {
@@ -92,10 +117,18 @@ describe('NodeUpdater (real sshd hosts)', function () {
     const [, , h] = hosts.hosts as [TestHost, TestHost, TestHost];
     const statuses: string[] = [];
     const run = updater(h, config(['touch ~/setup-started; sleep 2']), { statuses, ssh: { keepaliveIntervalMs: 300, connectTimeoutMs: 20_000 } }).update();
-    for (let i = 0; i < 200 && (await hosts.exec(h, 'test -f ~/setup-started')).code !== 0; i++) await sleep(50);
+    run.catch(() => undefined); // awaited below; this only keeps a failed wait from leaving it unhandled
+    await until('the setup command to start', 10_000, async () => ((await hosts.exec(h, 'test -f ~/setup-started')).code === 0 ? true : undefined));
     await hosts.cut(h);
-    await sleep(3000); // long enough for the keepalives to give the connection up
-    await hosts.restore(h);
+    try {
+      // the keepalives give the connection up, and the updater reports the failed attempt before retrying
+      await until('attempt 1 to fail on the cut link', 20_000, () => {
+        if (statuses.some((s) => s.includes('attempt 1 of 3 failed'))) return true;
+        throw new Error(`statuses so far: ${statuses.join(' | ')}`);
+      });
+    } finally {
+      await hosts.restore(h);
+    }
     const r = await run;
     assert.equal(r.attempts, 2);
     const failed = statuses.find((s) => s.includes('attempt 1 of 3 failed'));

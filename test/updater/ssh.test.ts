@@ -11,9 +11,8 @@ import { HostKeyMismatchError, SshConnectError } from '../../src/updater/errors.
 import { fingerprint, lookup, parsePublicKey } from '../../src/updater/known-hosts.js';
 import type { SshTarget } from '../../src/updater/runner.js';
 import { SshPool, SshRunner, type SshRunnerOptions } from '../../src/updater/ssh.js';
+import { until } from '../helpers/until.js';
 import { canMakeHosts, createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Runs a local program, bounded; resolves with its exit code and output. */
 function local(file: string, args: string[]): Promise<{ code: number; out: string }> {
@@ -36,6 +35,10 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 
 describe('SshRunner (real sshd hosts)', function () {
   this.timeout(60_000);
+  if (!canMakeHosts()) {
+    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
+    return;
+  }
   let pool: TestHostPool;
   let dir: string;
   let main: TestHost;
@@ -44,8 +47,7 @@ describe('SshRunner (real sshd hosts)', function () {
   let dropped: TestHost;
   const opened: SshRunner[] = [];
 
-  before(async function () {
-    if (!canMakeHosts()) this.skip();
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'raylaunch-ssh-'));
     pool = await createHosts(4);
     [main, keyed, flaky, dropped] = pool.hosts as [TestHost, TestHost, TestHost, TestHost];
@@ -136,13 +138,11 @@ describe('SshRunner (real sshd hosts)', function () {
       const r = runner(target(main));
       // a root login: sshd ignores SSH signal requests there, so this also covers the other way of ending it
       assert.equal((await r.run('sleep 31.5 & sleep 32.5; wait', { timeoutMs: 300 })).code, 124);
-      let left = '';
-      for (let i = 0; i < 30; i++) {
-        left = (await pool.exec(main, "pgrep -f '^sleep 3[12][.]5$' || true")).stdout.trim();
-        if (left === '') break;
-        await sleep(100);
-      }
-      assert.equal(left, '', 'the timed-out command and its children are gone');
+      await until('the timed-out command and its children to be gone', 5000, async () => {
+        const left = (await pool.exec(main, "pgrep -f '^sleep 3[12][.]5$' || true")).stdout.trim();
+        if (left === '') return true;
+        throw new Error(`still running: ${left.replace(/\n/g, ' ')}`);
+      });
       assert.equal((await r.run('kill -TERM $$')).code, 128 + 15);
     });
 
@@ -261,11 +261,15 @@ describe('SshRunner (real sshd hosts)', function () {
     it('connects on a retry when the host comes up after the connect began', async () => {
       await pool.cut(flaky);
       const waits: string[] = [];
-      // attempts shorter than the outage, so that at least one fails before the host is back
+      // short attempts; the host comes back only once one of them has failed
       const r = runner(target(flaky), { onWait: (w) => waits.push(w), readyTimeoutMs: 800 });
       const result = r.run('hostname');
-      await sleep(1000);
-      await pool.restore(flaky);
+      result.catch(() => undefined); // awaited below; this only keeps a failed wait from leaving it unhandled
+      try {
+        await until('a connect attempt to the cut host to fail', 10_000, () => (waits.length > 0 ? true : undefined));
+      } finally {
+        await pool.restore(flaky);
+      }
       const res = await result;
       assert.equal(res.stdout, `${flaky.hostname}\n`);
       assert.ok(waits.length > 0, 'at least one attempt failed first');
@@ -311,12 +315,8 @@ describe('SshRunner (real sshd hosts)', function () {
             s.on('error', () => resolve(got));
             s.setTimeout(2000, () => s.destroy());
           });
-        let got = '';
         // the server takes a moment to listen; until then the forwarded connection closes empty
-        for (let i = 0; i < 50 && got === ''; i++) {
-          got = await read();
-          if (got === '') await sleep(100);
-        }
+        const got = await until('the server on the host to answer through the forward', 15_000, async () => (await read()) || undefined);
         assert.equal(got, 'hi');
       } finally {
         await fwd.close();

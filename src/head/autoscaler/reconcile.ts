@@ -34,7 +34,7 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
   const matched = new Set<string>();
   for (let i of input.instances) {
     if (i.nodeId === undefined && i.state === 'requested') {
-      const node = [...listed.values()].find((n) => n.requestId === i.requestId && !matched.has(n.id) && !input.instances.some((x) => x.nodeId === n.id));
+      const node = [...listed.values()].find((n) => n.requestId === i.requestId && !matched.has(n.id) && !input.instances.some((x) => x.nodeId === n.id && x.state !== 'terminated'));
       if (node) {
         i = { ...transition(i, 'allocated', now, 'the provider lists it'), id: node.id, nodeId: node.id };
       } else if (now - i.since > input.startTimeoutMs) {

@@ -139,6 +139,14 @@ const ERROR_CASES: { name: string; yaml: string; errors: string[]; hints?: (stri
     errors: ['1:55 provider.worker_ips[1]: host "h0" is the head (provider.head_ip) and cannot also be a worker'],
   },
   {
+    name: 'a public address for a local host is an error (services listen there); private ones and host names are fine',
+    yaml: 'provider: {type: local, head_ip: 8.8.4.4, worker_ips: [10.0.0.2, 1.1.1.1, node3]}\nauth: {ssh_user: me}\n',
+    errors: [
+      '1:34 provider.head_ip: 8.8.4.4 is a public address: raylaunch\'s services listen on each host\'s address, and only on loopback or private networks',
+      '1:66 provider.worker_ips[1]: 1.1.1.1 is a public address: raylaunch\'s services listen on each host\'s address, and only on loopback or private networks',
+    ],
+  },
+  {
     name: 'Ray\'s coordinator mode is an error until supported',
     yaml: 'provider: {type: local, head_ip: h0, worker_ips: [h1], coordinator_address: "x:1"}\nauth: {ssh_user: me}\n',
     errors: ['1:56 provider.coordinator_address: Ray\'s coordinator mode is not supported'],
