@@ -16,6 +16,8 @@ import type { CommandRunner, SshTarget } from './runner.js';
 
 export interface RunnerSource {
   runner(target: SshTarget): CommandRunner;
+  /** Closes the connection to a node that was terminated. */
+  drop?(target: SshTarget): Promise<void>;
 }
 
 export interface SshSetupOptions {
@@ -56,8 +58,13 @@ export function workerSetup(o: SshSetupOptions): { setUp(node: CloudNode): Promi
       }
     },
     async stop(node) {
-      const r = await o.runners.runner(o.target(node.internalIp ?? node.id)).run(stopDaemonCommand(o.config.cluster_name));
-      if (r.code !== 0) throw new Error(`stopping raylaunch on ${node.id} failed (exit ${r.code}): ${r.stderr.trim()}`);
+      const target = o.target(node.internalIp ?? node.id);
+      try {
+        const r = await o.runners.runner(target).run(stopDaemonCommand(o.config.cluster_name));
+        if (r.code !== 0) throw new Error(`stopping raylaunch on ${node.id} failed (exit ${r.code}): ${r.stderr.trim()}`);
+      } finally {
+        await o.runners.drop?.(target);
+      }
     },
   };
 }

@@ -271,6 +271,15 @@ export class SshPool {
     return r;
   }
 
+  /** Closes and forgets the runner of one target (a node that was terminated: its connection is of no more use). */
+  async drop(target: SshTarget): Promise<void> {
+    const key = `${target.user}@${target.host}:${target.port ?? 22}`;
+    const r = this.runners.get(key);
+    if (r === undefined) return;
+    this.runners.delete(key);
+    await r.close();
+  }
+
   async close(): Promise<void> {
     const all = [...this.runners.values()];
     this.runners.clear();

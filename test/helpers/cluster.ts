@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CliResult, runCli } from '../cli/run-cli.js';
+import { until } from './until.js';
 
 /**
  * A real cluster on the process provider in a throwaway RAYLAUNCH_HOME, driven through the built CLI the way a
@@ -84,6 +85,9 @@ export class TestCluster {
   async stop(): Promise<void> {
     try {
       await this.cli(['down', '-c', this.name]);
+      // Processes on this machine only (the process provider): an SSH cluster's live on its hosts.
+      const left = await until('the cluster\'s processes to end after down', 10_000, () => (this.processes().length === 0 ? true : undefined)).catch(() => this.processes());
+      if (left !== true) throw new Error(`down left processes of cluster ${this.name} running: ${left.join(', ')}`);
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
     }
