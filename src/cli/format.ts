@@ -51,9 +51,10 @@ export function formatStatus(s: ClusterStatus): string {
     lines.push('', 'autoscaler:');
     if (a.stopped) lines.push(`  launching stopped: ${a.stopped}`);
     for (const p of a.pending) lines.push(`  pending ${formatResources(p.resources)} x${p.count}: ${p.why}`);
+    for (const l of a.launching) lines.push(`  ${l.nodeId}: launching (${l.nodeType}): ${l.status}`);
     for (const n of a.nodes) lines.push(`  ${n.nodeId}: ${n.why}`);
     for (const e of a.events.slice(-8)) lines.push(`  ${formatEvent(e)}`);
-    if (a.events.length === 0 && a.pending.length === 0) lines.push('  nothing to do');
+    if (a.events.length === 0 && a.pending.length === 0 && a.launching.length === 0) lines.push('  nothing to do');
   }
   if (s.jobs.length > 0) lines.push('', formatJobs(s.jobs));
   return lines.join('\n');
