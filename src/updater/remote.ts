@@ -51,7 +51,8 @@ export function startDaemonCommand(s: DaemonStart): string {
 }
 
 /**
- * Stops the cluster's daemon on a node: SIGTERM to the supervisor (it stops its child and waits up to 5 s),
+ * Stops the cluster's daemon on a node: SIGTERM to the supervisor (it stops its child and waits up to 5 s;
+ * an exited one counts as gone even before init reaps it),
  * then SIGKILL to whatever of raylaunch still runs in its process group (setsid made it the group leader), so
  * workers and drivers go too. Only processes running raylaunch's runtime are touched: a stale pid file must not
  * kill a stranger.
@@ -60,7 +61,7 @@ export function stopDaemonCommand(cluster: string): string {
   return [
     `D=${remoteStateDir(cluster)}`,
     'p=$(cat "$D/supervisor.pid" 2>/dev/null)',
-    `if [ -n "$p" ] && grep -q '${RUNTIME_MARK}.*supervisor' "/proc/$p/cmdline" 2>/dev/null; then kill -TERM "$p"; i=0; while [ $i -lt 50 ] && kill -0 "$p" 2>/dev/null; do sleep 0.1; i=$((i+1)); done; echo stopped; fi`,
+    `if [ -n "$p" ] && grep -q '${RUNTIME_MARK}.*supervisor' "/proc/$p/cmdline" 2>/dev/null; then kill -TERM "$p"; i=0; while [ $i -lt 100 ] && kill -0 "$p" 2>/dev/null && ! grep -q '^[0-9]* (node) Z' "/proc/$p/stat" 2>/dev/null; do sleep 0.05; i=$((i+1)); done; echo stopped; fi`,
     // The group may outlive its leader (a supervisor killed by the OOM killer leaves its daemon running): what
     // of raylaunch still runs in it (runtime processes, job drivers under ~/.raylaunch) goes too.
     `[ -n "$p" ] && for q in $(ps -eo pid=,pgid=,args= 2>/dev/null | awk -v g="$p" '$2 == g && /\\.raylaunch\\// { print $1 }'); do kill -KILL "$q" 2>/dev/null && echo stopped; done`,
