@@ -48,7 +48,8 @@ describe('NodeUpdater and Node.js', () => {
     assert.equal(r.nodeVersion, 'v20.99.0');
     assert.ok(runner.commands.some((c) => c.includes('http://10.0.0.1:8000')), 'the installer ran');
     const later = runner.commands.slice(runner.commands.findIndex((c) => c.includes('SHASUMS256.txt')) + 1);
-    const withNode = later.filter((c) => /\bnode\b/.test(c.replace(/\.raylaunch\/node\//g, '')));
+    // Commands that run node (`node --version`, `setsid node --enable-source-maps …`), not ones that only name it.
+    const withNode = later.filter((c) => /(?:^|[\s;&|(])node --/.test(c));
     assert.ok(withNode.some((c) => c.includes('setsid node')), 'the daemon start is among them');
     for (const c of withNode) assert.match(c, /^PATH="\$HOME\/\.raylaunch\/node\/current\/bin:\$PATH"/, c.slice(0, 80));
   });
