@@ -9,7 +9,8 @@ import type { TestCluster } from '../helpers/cluster.js';
 import { localCluster } from '../helpers/local-cluster.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
 import { until } from '../helpers/until.js';
-import { canMakeHosts, createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
+import { createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
+import { testHostsOrFail } from '../helpers/needs-hosts.js';
 
 /** PIDs of screen's processes on a host (the client `screen` and the session's `SCREEN`), by their command line. */
 async function screenPids(pool: TestHostPool, h: TestHost): Promise<number[]> {
@@ -25,10 +26,7 @@ async function screenPids(pool: TestHostPool, h: TestHost): Promise<number[]> {
 
 describe('attach --screen on a cluster of test hosts (end to end)', function () {
   this.timeout(120_000);
-  if (!canMakeHosts()) {
-    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
-    return;
-  }
+  if (!testHostsOrFail()) return;
   let pool: TestHostPool;
   let head: TestHost;
   let cluster: TestCluster;

@@ -4,10 +4,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
-import { canMakeHosts, createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
+import { createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
 import type { TestCluster } from '../helpers/cluster.js';
 import { localCluster, raylaunchPids } from '../helpers/local-cluster.js';
 import { until } from '../helpers/until.js';
+import { testHostsOrFail } from '../helpers/needs-hosts.js';
 
 interface StatusJson { nodes: { nodeId: string; kind: string; state: string; pid?: number }[]; autoscaler: { events: { seq: number; kind: string; message: string }[] } | null }
 
@@ -28,10 +29,7 @@ main(async () => {
 
 describe('a local cluster on real SSH hosts', function () {
   this.timeout(120_000);
-  if (!canMakeHosts()) {
-    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
-    return;
-  }
+  if (!testHostsOrFail()) return;
   let pool: TestHostPool;
   let head: TestHost;
   let workers: TestHost[];
@@ -190,10 +188,7 @@ describe('a local cluster on real SSH hosts', function () {
 
 describe('a local cluster whose worker cannot be set up', function () {
   this.timeout(120_000);
-  if (!canMakeHosts()) {
-    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
-    return;
-  }
+  if (!testHostsOrFail()) return;
   let pool: TestHostPool;
   let cluster: TestCluster;
 
@@ -221,10 +216,7 @@ describe('a local cluster whose worker cannot be set up', function () {
 
 describe('down with hosts that cannot be reached', function () {
   this.timeout(180_000);
-  if (!canMakeHosts()) {
-    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
-    return;
-  }
+  if (!testHostsOrFail()) return;
   let pool: TestHostPool;
   let cluster: TestCluster;
   let head: TestHost;

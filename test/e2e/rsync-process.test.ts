@@ -1,11 +1,12 @@
 // rsync-up and rsync-down on the process provider: the nodes' folders are on this machine (a relative node-side
 // path is under the node's folder, <RAYLAUNCH_HOME>/clusters/<name>/node-data/<node id>, where exec runs).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { TestCluster } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
+import { SYNC_TREE_LANDS, writeSyncTree } from '../helpers/sync-tree.js';
 
 interface StatusJson { nodes: { nodeId: string; kind: string; state: string }[] }
 
@@ -38,18 +39,9 @@ describe('rsync-up and rsync-down on the process provider (end to end)', functio
     workerDirs = workers.map((w) => join(nodeData(), w.nodeId));
 
     src = join(cluster.dir, 'src');
-    mkdirSync(join(src, 'a', 'b'), { recursive: true });
-    mkdirSync(join(src, 'build'), { recursive: true });
-    writeFileSync(join(src, 'top.txt'), 'top\n');
-    writeFileSync(join(src, 'a', 'b', 'deep file.txt'), 'deep\n');
-    writeFileSync(join(src, 'a', 'secret.log'), 'ignored\n');
-    writeFileSync(join(src, '.gitignore'), '*.log\n');
-    writeFileSync(join(src, 'build', 'out.bin'), 'excluded\n');
+    writeSyncTree(src);
   });
   after(async () => { await cluster.stop(); });
-
-  // what lands of src/: the .gitignored a/secret.log and the rsync_exclude'd build/ stay behind
-  const UPLOADED = ['.gitignore', 'a/b/deep file.txt', 'top.txt'];
 
   it('exec runs in the head\'s folder, which is where a relative rsync path points', async () => {
     const r = await cluster.cli(['exec', '-c', name, 'pwd']);
@@ -60,7 +52,7 @@ describe('rsync-up and rsync-down on the process provider (end to end)', functio
   it('rsync-up copies a folder into the head\'s folder without .gitignored files or rsync_exclude\'d folders', async () => {
     const r = await cluster.cli(['rsync-up', cluster.configFile, `${src}/`, 'project']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(filesUnder(join(headDir, 'project')), UPLOADED);
+    assert.deepEqual(filesUnder(join(headDir, 'project')), SYNC_TREE_LANDS);
     assert.equal(readFileSync(join(headDir, 'project', 'a', 'b', 'deep file.txt'), 'utf8'), 'deep\n');
     assert.ok(r.stderr.split('\n').includes(`copied ${src}/ → ${join(headDir, 'project')}`), r.stderr);
     for (const w of workerDirs) assert.equal(existsSync(join(w, 'project')), false, `without --all-nodes nothing lands in ${w}`);
@@ -70,7 +62,7 @@ describe('rsync-up and rsync-down on the process provider (end to end)', functio
     const r = await cluster.cli(['rsync-up', '-c', name, `${src}/`, 'everywhere', '--all-nodes']);
     assert.equal(r.code, 0, r.stderr);
     for (const folder of [headDir, ...workerDirs]) {
-      assert.deepEqual(filesUnder(join(folder, 'everywhere')), UPLOADED, `in ${folder}`);
+      assert.deepEqual(filesUnder(join(folder, 'everywhere')), SYNC_TREE_LANDS, `in ${folder}`);
     }
     assert.equal(r.stderr.match(/^copied /gm)?.length, 3, r.stderr);
   });
@@ -91,7 +83,7 @@ describe('rsync-up and rsync-down on the process provider (end to end)', functio
     writeFileSync(join(headDir, 'project', 'a', 'late.log'), 'ignored on the way down too\n');
     const again = await cluster.cli(['rsync-down', '-c', name, 'project/', back]);
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(filesUnder(back), UPLOADED);
+    assert.deepEqual(filesUnder(back), SYNC_TREE_LANDS);
   });
 
   const MISSING: [string, (dir: string) => string[], (dir: string) => string][] = [

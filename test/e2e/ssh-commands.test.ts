@@ -2,7 +2,7 @@
 // through the built CLI the way a user would.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +10,11 @@ import { after, before, describe, it } from 'mocha';
 import { type CliResult, REPO, runCli } from '../cli/run-cli.js';
 import { freePort } from '../helpers/free-port.js';
 import { assertOutput } from '../helpers/output-schemas.js';
-import { canMakeHosts, createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
+import { createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
 import { until } from '../helpers/until.js';
+import { testHostsOrFail } from '../helpers/needs-hosts.js';
+import { SYNC_TREE_LANDS, writeSyncTree } from '../helpers/sync-tree.js';
 
 const httpGet = (port: number): Promise<string> => new Promise((resolve, reject) => {
   get({ host: '127.0.0.1', port, path: '/', timeout: 5000, agent: false }, (res) => {
@@ -24,10 +26,7 @@ const httpGet = (port: number): Promise<string> => new Promise((resolve, reject)
 
 describe('SSH commands on a cluster of test hosts (end to end)', function () {
   this.timeout(120_000);
-  if (!canMakeHosts()) {
-    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
-    return;
-  }
+  if (!testHostsOrFail()) return;
   const name = `sshc${process.pid}`;
   let pool: TestHostPool;
   let head: TestHost;
@@ -107,21 +106,15 @@ describe('SSH commands on a cluster of test hosts (end to end)', function () {
 
   it('rsync-up then rsync-down round-trip a folder tree; .gitignored files and rsync_exclude folders stay behind', async () => {
     const src = join(dir, 'src');
-    mkdirSync(join(src, 'a', 'b'), { recursive: true });
-    mkdirSync(join(src, 'build'), { recursive: true });
-    writeFileSync(join(src, 'top.txt'), 'top\n');
-    writeFileSync(join(src, 'a', 'b', 'with space.txt'), 'deep\n');
-    writeFileSync(join(src, 'a', 'secret.log'), 'ignored\n');
-    writeFileSync(join(src, '.gitignore'), '*.log\n');
-    writeFileSync(join(src, 'build', 'out.bin'), 'excluded\n');
+    writeSyncTree(src);
     const upload = await cli(['rsync-up', cfg, `${src}/`, 'round trip/data']);
     assert.equal(upload.code, 0, upload.stderr);
     const onHead = await pool.exec(head, 'cd "round trip/data" && find . -type f | sort');
-    assert.equal(onHead.stdout, './.gitignore\n./a/b/with space.txt\n./top.txt\n');
+    assert.equal(onHead.stdout, SYNC_TREE_LANDS.map((f) => `./${f}\n`).join(''));
     const back = join(dir, 'back');
     const download = await cli(['rsync-down', cfg, 'round trip/data/', back]);
     assert.equal(download.code, 0, download.stderr);
-    assert.equal(readFileSync(join(back, 'a', 'b', 'with space.txt'), 'utf8'), 'deep\n');
+    assert.equal(readFileSync(join(back, 'a', 'b', 'deep file.txt'), 'utf8'), 'deep\n');
     assert.equal(readFileSync(join(back, 'top.txt'), 'utf8'), 'top\n');
     assert.equal(existsSync(join(back, 'a', 'secret.log')), false, 'the .gitignored file stayed here');
     assert.equal(existsSync(join(back, 'build')), false, 'the rsync_exclude folder stayed here');

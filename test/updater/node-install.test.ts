@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { installNodeCommand } from '../../src/updater/node-install.js';
-import { canMakeHosts, createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
+import { createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
+import { testHostsOrFail } from '../helpers/needs-hosts.js';
 
 /** A release folder like nodejs.org/dist/<v>/ whose "node" only prints its version. */
 function release(dir: string, version: string, arch: string, corrupt: boolean): Record<string, Buffer> {
@@ -26,10 +27,7 @@ function release(dir: string, version: string, arch: string, corrupt: boolean): 
 
 describe('installing Node.js on a node (real host, release server of the test)', function () {
   this.timeout(30_000);
-  if (!canMakeHosts()) {
-    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
-    return;
-  }
+  if (!testHostsOrFail()) return;
   let hosts: TestHostPool;
   let host: TestHost;
   let server: Server;

@@ -1,7 +1,7 @@
 // NodeUpdater against real sshd hosts: what a fresh, an unchanged and a broken host cost, and how a lost link
 // mid-setup is reported and retried.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
@@ -14,23 +14,13 @@ import { NodeUpdater, type UpdateStatus } from '../../src/updater/node-updater.j
 import { stopDaemonCommand } from '../../src/updater/remote.js';
 import { SshPool, type SshRunnerOptions } from '../../src/updater/ssh.js';
 import { until } from '../helpers/until.js';
-import { canMakeHosts, createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
-
-/** Whether a process runs (a zombie counts as gone). */
-function isAlive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+import { createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
+import { testHostsOrFail } from '../helpers/needs-hosts.js';
+import { isAlive } from '../hosts/system.js';
 
 describe('NodeUpdater (real sshd hosts)', function () {
   this.timeout(60_000);
-  if (!canMakeHosts()) {
-    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
-    return;
-  }
+  if (!testHostsOrFail()) return;
   let hosts: TestHostPool;
   let dir: string;
   const pools: SshPool[] = [];

@@ -12,7 +12,8 @@ import { fingerprint, lookup, parsePublicKey } from '../../src/updater/known-hos
 import type { SshTarget } from '../../src/updater/runner.js';
 import { SshPool, SshRunner, type SshRunnerOptions } from '../../src/updater/ssh.js';
 import { until } from '../helpers/until.js';
-import { canMakeHosts, createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
+import { createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
+import { testHostsOrFail } from '../helpers/needs-hosts.js';
 
 /** Runs a local program, bounded; resolves with its exit code and output. */
 function local(file: string, args: string[]): Promise<{ code: number; out: string }> {
@@ -35,10 +36,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 
 describe('SshRunner (real sshd hosts)', function () {
   this.timeout(60_000);
-  if (!canMakeHosts()) {
-    it('needs root, iproute2 and openssh-server (CI installs them)', () => assert.fail('run as root with openssh-server and iproute2 installed (see .ci/run)'));
-    return;
-  }
+  if (!testHostsOrFail()) return;
   let pool: TestHostPool;
   let dir: string;
   let main: TestHost;

@@ -123,8 +123,8 @@ describe('the autoscaler loop (fake provider, fake clock)', () => {
     assert.match(a.view().stopped ?? '', /credentials rejected/);
   });
 
-  it('an idle worker past its idle_timeout_s is drained and terminated, with the reason', async () => {
-    const a = make(config({ idleS: 5 }));
+  /** One small worker launched for one demand, registered, then idle 6 s (past an idle_timeout_s of 5) and ticked. */
+  const launchThenIdle = async (a: Autoscaler) => {
     facts.demands = [{ resources: { CPU: 1 }, count: 1 }];
     await a.tick();
     now += 400;
@@ -133,6 +133,11 @@ describe('the autoscaler loop (fake provider, fake clock)', () => {
     facts.demands = [];
     now += 6000;
     await a.tick();
+  };
+
+  it('an idle worker past its idle_timeout_s is drained and terminated, with the reason', async () => {
+    const a = make(config({ idleS: 5 }));
+    await launchThenIdle(a);
     assert.equal(workers().length, 0);
     assert.equal(drained.length, 1);
     assert.match(a.events.at(-1)?.message ?? '', /^terminate small-0: idle 6 s$/);
@@ -140,14 +145,7 @@ describe('the autoscaler loop (fake provider, fake clock)', () => {
 
   it('a node id reused by a later node (a host pool hands the host out again) is idle-terminated like any other', async () => {
     const a = make(config({ idleS: 5 }));
-    facts.demands = [{ resources: { CPU: 1 }, count: 1 }];
-    await a.tick();
-    now += 400;
-    await a.tick();
-    register();
-    facts.demands = [];
-    now += 6000;
-    await a.tick();
+    await launchThenIdle(a);
     assert.equal(workers().length, 0);
     now += 1000;
     await a.tick(); // sees it gone
