@@ -3,6 +3,8 @@
  * consistent; optional features get their own interfaces rather than new required methods.
  */
 
+import { ProviderConfigError } from './errors.js';
+
 /** The tag (label) every provider puts on its nodes, naming their cluster; listing filters on it. */
 export const CLUSTER_NAME_TAG = 'raylaunch-cluster-name';
 
@@ -50,4 +52,11 @@ export interface NodeProvider {
   launch(req: LaunchRequest): Promise<void>;
   /** Terminates nodes; ids already gone are fine. */
   terminate(ids: string[]): Promise<void>;
+}
+
+/** What every provider checks of a launch request before acting on it. */
+export function validateLaunchRequest(req: LaunchRequest): void {
+  if (!Number.isSafeInteger(req.count) || req.count < 0) throw new ProviderConfigError(`launch count must be a whole number ≥ 0, got ${req.count}`);
+  if (req.requestId === '') throw new ProviderConfigError('launch needs a requestId', { hint: 'Retries are matched by requestId.' });
+  if (req.nodeType === '') throw new ProviderConfigError('launch needs a nodeType');
 }

@@ -5,7 +5,7 @@
  * on every autoscaler tick; an exhausted pool is a CapacityError, which the autoscaler backs off from.
  */
 import { CapacityError, ProviderConfigError } from '../errors.js';
-import { CLUSTER_NAME_TAG, NODE_STATUS_TAG, type CloudNode, type LaunchRequest, type NodeProvider } from '../provider.js';
+import { CLUSTER_NAME_TAG, NODE_STATUS_TAG, type CloudNode, type LaunchRequest, type NodeProvider, validateLaunchRequest } from '../provider.js';
 import type { Pool, PoolEntry, PoolStore } from './pool.js';
 
 export { FilePoolStore, MemoryPoolStore, type Pool, type PoolStore } from './pool.js';
@@ -58,8 +58,8 @@ export class LocalProvider implements NodeProvider {
     return Object.entries(pool).filter(([, e]) => e.state !== 'failed').map(([ip, e]) => this.toNode(ip, e)).sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  launch(req: LaunchRequest): Promise<void> {
-    if (!Number.isSafeInteger(req.count) || req.count < 0) return Promise.reject(new ProviderConfigError(`launch count must be a whole number ≥ 0, got ${req.count}`));
+  async launch(req: LaunchRequest): Promise<void> {
+    validateLaunchRequest(req);
     return this.exclusive(async () => {
       const pool = await this.o.store.read();
       const now = this.now();

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProviderConfigError } from '../errors.js';
-import { CLUSTER_NAME_TAG, type CloudNode, type LaunchRequest, type NodeKind, type NodeProvider } from '../provider.js';
+import { CLUSTER_NAME_TAG, type CloudNode, type LaunchRequest, type NodeKind, type NodeProvider, validateLaunchRequest } from '../provider.js';
 import { findOwned, isLive, listProcs, readStat, type ProcStat } from './proc.js';
 import { ensureDir, fsError, listRecords, logPath, logsDir, nodesDir, readRecord, removeRecord, writeRecord, type NodeRecord } from './records.js';
 import { spawnNode } from './spawn.js';
@@ -19,12 +19,6 @@ const DEFAULT_GRACE_MS = 5000;
 function newNodeId(kind: NodeKind, nodeType: string): string {
   const prefix = kind === 'head' ? 'head' : nodeType.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'worker';
   return `${prefix}-${randomBytes(3).toString('hex')}`;
-}
-
-function validateRequest(req: LaunchRequest): void {
-  if (!Number.isSafeInteger(req.count) || req.count < 0) throw new ProviderConfigError(`launch count must be a whole number ≥ 0, got ${req.count}`);
-  if (req.requestId === '') throw new ProviderConfigError('launch needs a requestId', { hint: 'Retries are matched by requestId.' });
-  if (req.nodeType === '') throw new ProviderConfigError('launch needs a nodeType');
 }
 
 /**
@@ -64,7 +58,7 @@ export class ProcessProvider implements NodeProvider {
 
   /** Starts the nodes of the request that are not running yet. */
   async launch(req: LaunchRequest): Promise<void> {
-    validateRequest(req);
+    validateLaunchRequest(req);
     const run = this.launches.then(async () => {
       const running = (await this.listNodes()).filter((n) => n.requestId === req.requestId && n.status === 'running').length;
       for (let i = running; i < req.count; i++) await this.launchOne(req);

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { clusterFlag, resolveCluster } from '../cli/cluster-arg.js';
-import { Session } from '../launcher/session.js';
+import { aliveWorkers } from '../launcher/session.js';
 
 export interface WorkerIpsResult { cluster_name: string; worker_ips: string[] }
 
@@ -20,14 +20,8 @@ export default class GetWorkerIps extends BaseCommand {
   async run(): Promise<WorkerIpsResult> {
     const { args, flags } = await this.parse(GetWorkerIps);
     const { name } = await resolveCluster(args.config, flags.cluster);
-    const session = await Session.open(name);
-    try {
-      const nodes = (await session.status()).nodes;
-      const result = { cluster_name: name, worker_ips: nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.address) };
-      if (!this.jsonEnabled()) for (const ip of result.worker_ips) this.log(ip);
-      return result;
-    } finally {
-      await session.close();
-    }
+    const result = { cluster_name: name, worker_ips: (await aliveWorkers(name)).map((n) => n.address) };
+    if (!this.jsonEnabled()) for (const ip of result.worker_ips) this.log(ip);
+    return result;
   }
 }

@@ -117,6 +117,7 @@ export class Head {
    */
   private learnTypeResources(nodeType: string, resources: Record<string, number>): void {
     const t = this.nodeTypes.find((x) => x.name === nodeType);
+    // Asked of the config, not of t: a declared {CPU: 0} is empty once fixed-point, and must stay as declared.
     const declared = this.o.config.available_node_types[nodeType]?.resources ?? {};
     if (t && Object.keys(declared).length === 0 && Object.keys(t.resources).length === 0) t.resources = toFixed(resources);
   }

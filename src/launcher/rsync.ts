@@ -9,13 +9,12 @@ import { dirname, posix, resolve } from 'node:path';
 import { nodeDir } from '../common/node-args.js';
 import { RaylaunchError } from '../common/errors.js';
 import { expandHome } from '../config/load.js';
-import type { NodeView } from '../protocol/messages.js';
 import { FileSyncError, remotePath, rsyncFilterArgs, type SyncFilters } from '../updater/file-sync.js';
 import type { SshTarget } from '../updater/runner.js';
 import { SshPool } from '../updater/ssh.js';
 import { pinWorkersFromHead } from './worker-pins.js';
 import { workerTarget } from './ssh-head.js';
-import { Session } from './session.js';
+import { aliveWorkers } from './session.js';
 import { login, rsyncShell, type HeadAccess } from './ssh-commands.js';
 
 /** rsync did not finish (or is not installed); its own message is printed above. Exit 1. */
@@ -90,15 +89,6 @@ function makeLocalFolder(target: string): void {
   mkdirSync(target.endsWith('/') ? target : dirname(target), { recursive: true });
 }
 
-/** ALIVE workers from the head's status. */
-async function aliveWorkers(name: string): Promise<NodeView[]> {
-  const session = await Session.open(name);
-  try {
-    return (await session.status()).nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE');
-  } finally {
-    await session.close();
-  }
-}
 
 export async function rsyncCluster(access: HeadAccess, f: SyncFilters, req: RsyncRequest): Promise<RsyncResult> {
   // a quoted `~/x` on this machine's side means what the shell would have made of it

@@ -3,7 +3,7 @@ import { RaylaunchRuntimeError } from '../client/errors.js';
 import type { Transport } from '../client/transport.js';
 import { wsTransport } from '../client/ws-transport.js';
 import { clusterDir } from '../common/paths.js';
-import type { ClusterStatus, JobState, Message } from '../protocol/messages.js';
+import type { ClusterStatus, JobState, Message, NodeView } from '../protocol/messages.js';
 import { readHeadInfo, readToken } from './cluster-state.js';
 import { ClusterNotFoundError, HeadConnectionError, JobNotFoundError } from './errors.js';
 import { RaylaunchError } from '../common/errors.js';
@@ -125,5 +125,15 @@ export class Session {
   async close(): Promise<void> {
     await this.transport.close();
     await this.tunnel?.close();
+  }
+}
+
+/** The cluster's ALIVE workers, from one status query of its head. */
+export async function aliveWorkers(clusterName: string): Promise<NodeView[]> {
+  const session = await Session.open(clusterName);
+  try {
+    return (await session.status()).nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE');
+  } finally {
+    await session.close();
   }
 }

@@ -81,13 +81,14 @@ function readKey(path: string): string {
 
 /** head.json on the head, written once the control plane listens (the start removed any older one). */
 async function waitForHeadFile(runner: CommandRunner, config: ClusterConfig, head: SshHead, timeoutMs: number): Promise<HeadInfo> {
-  const deadline = Date.now() + Math.min(timeoutMs, 60_000);
+  const limitMs = Math.min(timeoutMs, 60_000);
+  const deadline = Date.now() + limitMs;
   const d = remoteStateDir(config.cluster_name);
   for (let i = 0; ; i++) {
     const r = await runner.run(`cat ${d}/head.json 2>/dev/null || { echo; tail -n 20 ${d}/logs/${head.internalIp}.log 2>/dev/null; exit 1; }`);
     if (r.code === 0) return JSON.parse(r.stdout) as HeadInfo;
     if (Date.now() > deadline) {
-      throw new ClusterStartError(`the head on ${head.host} did not start listening within ${Math.round(Math.min(timeoutMs, 60_000) / 1000)} s; the end of its log:\n${r.stdout.trim().split('\n').map((l) => `    ${l}`).join('\n')}`, {
+      throw new ClusterStartError(`the head on ${head.host} did not start listening within ${Math.round(limitMs / 1000)} s; the end of its log:\n${r.stdout.trim().split('\n').map((l) => `    ${l}`).join('\n')}`, {
         hint: `see ~/.raylaunch/clusters/${config.cluster_name}/logs/ on the head (raylaunch attach opens a shell there)`,
       });
     }

@@ -84,7 +84,7 @@ async function finish(config: ClusterConfig, dir: string, unchanged: boolean, o:
   const session = await Session.open(name);
   try {
     let status = await session.status();
-    if (o.waitForWorkers) status = await waitForWorkers(session, config, dir, o);
+    if (o.waitForWorkers) status = await waitForWorkers(session, status, config, dir, o);
     const head = status.nodes.find((n) => n.kind === 'head');
     return {
       cluster_name: name, provider: config.provider.type, head_address: session.address, head_node_id: head?.nodeId ?? '', unchanged,
@@ -122,12 +122,13 @@ function logTail(file: string, lines = 20): string {
   }
 }
 
-async function waitForWorkers(session: Session, config: ClusterConfig, dir: string, o: UpOptions): Promise<ClusterStatus> {
+async function waitForWorkers(session: Session, first: ClusterStatus, config: ClusterConfig, dir: string, o: UpOptions): Promise<ClusterStatus> {
   const want = Object.entries(config.available_node_types).map(([type, t]) => ({ type, count: Math.min(t.min_workers, t.max_workers) })).filter((w) => w.count > 0);
   const total = want.reduce((n, w) => n + w.count, 0);
   if (total > 0) o.progress(`waiting for ${total} min_workers ${total === 1 ? 'node' : 'nodes'} to register`);
   const deadline = Date.now() + config.raylaunch.node_start_timeout_s * 1000;
-  const seen = Math.max(-1, ...((await session.status()).autoscaler?.events ?? []).map((e) => e.seq));
+  // Only failures after this `up` began count.
+  const seen = Math.max(-1, ...(first.autoscaler?.events ?? []).map((e) => e.seq));
   for (;;) {
     const status = await session.status();
     // A node whose setup failed for good (after its retries) fails `up` now, with the reason, rather than at the timeout.
