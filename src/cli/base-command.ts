@@ -1,6 +1,9 @@
-import { Command, Errors, Flags } from '@oclif/core';
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { RaylaunchError, UsageError } from '../common/errors.js';
 import { errorJson, renderError } from './render.js';
+
+type FlagOutput = Record<string, unknown>;
+type ArgOutput = Record<string, unknown>;
 
 /**
  * Every raylaunch command extends this: it turns raylaunch's typed errors into a message, a hint and the
@@ -11,8 +14,31 @@ export abstract class BaseCommand extends Command {
     debug: Flags.boolean({ description: 'Show stack traces and internal detail for errors.', helpGroup: 'GLOBAL' }),
   };
 
+  /**
+   * What came after the first `--`: the arguments of the command or job being run, never raylaunch's. oclif's own
+   * parser cannot be trusted with them: it matches the positionals it returns back to the command line by value,
+   * so a `-c` after `--` (`exec -c NAME -- sh -c 'cmd'`) was taken for raylaunch's cluster flag.
+   */
+  protected passthrough: string[] = [];
+
+  protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
+    options?: Interfaces.Input<F, B, A>,
+    argv: string[] = this.argv,
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const at = argv.indexOf('--');
+    if (at < 0) return super.parse(options, argv);
+    this.passthrough = argv.slice(at + 1);
+    return super.parse(options, argv.slice(0, at));
+  }
+
   protected get debugRequested(): boolean {
-    return this.argv.includes('--debug') || process.env.RAYLAUNCH_DEBUG === '1';
+    return this.ownArgv().includes('--debug') || process.env.RAYLAUNCH_DEBUG === '1';
+  }
+
+  /** The command line up to the first `--`: what raylaunch itself reads. */
+  private ownArgv(): string[] {
+    const at = this.argv.indexOf('--');
+    return at < 0 ? this.argv : this.argv.slice(0, at);
   }
 
   protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {

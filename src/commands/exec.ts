@@ -45,7 +45,9 @@ stdout.`;
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Exec);
-    const { configArg, rest } = splitConfig(argv as string[]);
+    const split = splitConfig(argv as string[]);
+    const configArg = split.configArg;
+    const rest = [...split.rest, ...this.passthrough];
     if (rest.length === 0) throw new UsageError('missing the command to run', { hint: 'raylaunch exec [CONFIG] \'CMD\'  or  raylaunch exec [CONFIG] -- CMD ARG…' });
     const target = await resolveCluster(configArg, flags.cluster);
     const { name } = target;

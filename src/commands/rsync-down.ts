@@ -17,6 +17,6 @@ the process provider SOURCE is relative to the head's folder on this machine.`;
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(RsyncDown);
-    await runRsyncCommand(argv as string[], { cluster: flags.cluster, direction: 'down', allNodes: false });
+    await runRsyncCommand([...(argv as string[]), ...this.passthrough], { cluster: flags.cluster, direction: 'down', allNodes: false });
   }
 }

@@ -23,6 +23,6 @@ the head's folder on this machine.`;
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(RsyncUp);
-    await runRsyncCommand(argv as string[], { cluster: flags.cluster, direction: 'up', allNodes: flags['all-nodes'] });
+    await runRsyncCommand([...(argv as string[]), ...this.passthrough], { cluster: flags.cluster, direction: 'up', allNodes: flags['all-nodes'] });
   }
 }

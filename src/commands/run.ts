@@ -20,7 +20,7 @@ the cluster given by CONFIG or -c NAME. Output goes straight to this terminal; t
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Run);
     const { configArg, rest } = splitConfig(argv as string[]);
-    const [jobFile, ...jobArgs] = rest;
+    const [jobFile, ...jobArgs] = [...rest, ...this.passthrough];
     if (!jobFile) throw new UsageError('missing the job file', { hint: 'raylaunch run [CONFIG] job.ts [-- args…]' });
     let env: NodeJS.ProcessEnv = process.env;
     if (configArg || flags.cluster || !process.env.RAYLAUNCH_ADDRESS) {

@@ -55,7 +55,7 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     const positionals = argv as string[];
     const configArg = isConfigArg(positionals[0]) ? positionals[0] : undefined;
     const rest = configArg ? positionals.slice(1) : positionals;
-    const [jobFile, ...jobArgs] = rest;
+    const [jobFile, ...jobArgs] = [...rest, ...this.passthrough];
     if (!jobFile) throw new UsageError('missing the job file', { hint: 'raylaunch submit [CONFIG] job.ts [-- args…]' });
     const target = await resolveCluster(configArg, flags.cluster);
     printWarnings(target.loaded);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { REPO } from '../cli/run-cli.js';
 import { TestCluster } from '../helpers/cluster.js';
+import { EXEC_CASES } from '../helpers/exec-cases.js';
 import { assertOutput } from '../helpers/output-schemas.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
 
@@ -112,6 +113,16 @@ main(async (args) => {
     assert.equal(dashed.code, 0, dashed.stderr);
     assertOutput('job-list', JSON.parse(dashed.stdout));
   });
+
+  for (const c of EXEC_CASES) {
+    for (const [how, cluster_] of [['-c NAME', () => ['-c', name]], ['a config path', () => [cluster.configFile]]] as const) {
+      it(`exec with ${how} -- ${c.title}: everything after -- is the command's`, async () => {
+        const r = await cluster.cli(['exec', ...cluster_(), '--', ...c.command]);
+        assert.equal(r.stderr, '');
+        assert.deepEqual([r.code, r.stdout], [c.code, c.stdout]);
+      });
+    }
+  }
 
   it('run starts a driver by hand against the cluster and passes its exit code', async () => {
     const r = await cluster.cli(['run', '-c', name, jobFile]);

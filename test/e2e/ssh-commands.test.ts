@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { type CliResult, REPO, runCli } from '../cli/run-cli.js';
 import { freePort } from '../helpers/free-port.js';
+import { EXEC_CASES } from '../helpers/exec-cases.js';
 import { assertOutput } from '../helpers/output-schemas.js';
 import { createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
@@ -70,6 +71,16 @@ describe('SSH commands on a cluster of test hosts (end to end)', function () {
     assert.equal(r.stdout, 'out\nno newline');
     assert.equal(r.stderr, 'err\n');
   });
+
+  for (const c of EXEC_CASES) {
+    for (const [how, cluster_] of [['-c NAME', () => ['-c', name]], ['a config path', () => [cfg]]] as const) {
+      it(`exec with ${how} -- ${c.title}: everything after -- is the command's`, async () => {
+        const r = await cli(['exec', ...cluster_(), '--', ...c.command]);
+        assert.equal(r.stderr, '');
+        assert.deepEqual([r.code, r.stdout], [c.code, c.stdout]);
+      });
+    }
+  }
 
   it('exec runs on the head, in the login user\'s home', async () => {
     const r = await cli(['exec', cfg, 'hostname; pwd']);
