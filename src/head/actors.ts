@@ -1,4 +1,4 @@
-import type { Fixed } from '../common/resources.js';
+import { type Fixed, fromFixed } from '../common/resources.js';
 import type { ActorCall, ActorRef, ActorSpec, ActorView, ErrorInfo, Message, ObjectValue } from '../protocol/messages.js';
 import type { ObjectDirectory } from './objects.js';
 import { pickNode } from './scheduler.js';
@@ -28,6 +28,8 @@ interface Actor {
   attempt: number;
   restarts: number;
   killed: boolean;
+  /** How the kill is told: "was killed", or why (its placement group was removed). */
+  killedWhy: string;
   cause: ErrorInfo | undefined;
   /** Per caller, calls not yet delivered, in the order they were made. */
   queues: Map<string, CallRecord[]>;
@@ -57,7 +59,7 @@ export class ActorManager {
   create(spec: ActorSpec): void {
     if (this.actors.has(spec.actorId)) return;
     const a: Actor = {
-      spec, state: 'DEPS', missing: 0, slot: undefined, nodeId: undefined, attempt: 0, restarts: 0, killed: false, cause: undefined,
+      spec, state: 'DEPS', missing: 0, slot: undefined, nodeId: undefined, attempt: 0, restarts: 0, killed: false, killedWhy: 'was killed', cause: undefined,
       queues: new Map(), inflight: new Map(), delivered: [],
     };
     this.actors.set(spec.actorId, a);
@@ -193,7 +195,7 @@ export class ActorManager {
     const a = this.actors.get(actorId);
     if (!a || a.attempt !== attempt || a.state === 'DEAD') return;
     this.releaseSlot(a);
-    const message = `actor ${a.spec.name} died: its worker process ${reason}`;
+    const message = a.killed ? `actor ${a.spec.name} ${a.killedWhy}` : `actor ${a.spec.name} died: its worker process ${reason}`;
     for (const callId of [...a.delivered]) {
       const rec = a.inflight.get(callId);
       if (!rec) continue;
@@ -206,7 +208,7 @@ export class ActorManager {
     }
     a.delivered = a.delivered.filter((c) => a.inflight.has(c));
     const restartsLeft = a.spec.maxRestarts < 0 || a.restarts < a.spec.maxRestarts;
-    if (a.killed || !restartsLeft) return this.die(a, this.error(a, 'actor-died', 'ActorDiedError', a.killed ? `actor ${a.spec.name} was killed` : message));
+    if (a.killed || !restartsLeft) return this.die(a, this.error(a, 'actor-died', 'ActorDiedError', message));
     a.restarts += 1;
     this.host.failed({ kind: 'actor-died', what: a.spec.name, message: `${message}; restarting (${a.restarts}/${a.spec.maxRestarts < 0 ? '∞' : a.spec.maxRestarts})`, nodeId: a.nodeId ?? '' });
     a.state = 'PENDING';
@@ -223,16 +225,24 @@ export class ActorManager {
     }
   }
 
-  kill(actorId: string, noRestart: boolean): void {
+  kill(actorId: string, noRestart: boolean, why = 'was killed'): void {
     const a = this.actors.get(actorId);
     if (!a || a.state === 'DEAD') return;
-    if (noRestart) a.killed = true;
+    if (noRestart) {
+      a.killed = true;
+      a.killedWhy = why;
+    }
     if ((a.state === 'STARTING' || a.state === 'ALIVE') && a.nodeId) {
       a.state = 'STOPPING';
       this.host.send(a.nodeId, { type: 'actor.stop', actorId });
     } else if (noRestart && a.state !== 'STOPPING') {
-      this.die(a, this.error(a, 'actor-died', 'ActorDiedError', `actor ${a.spec.name} was killed`));
+      this.die(a, this.error(a, 'actor-died', 'ActorDiedError', `actor ${a.spec.name} ${why}`));
     }
+  }
+
+  /** Its placement group was removed: the actors placed in it are killed for good (Ray's semantics). */
+  killGroup(pgId: string, why: string): void {
+    for (const a of this.actors.values()) if (a.spec.placement?.pgId === pgId) this.kill(a.spec.actorId, true, `was killed: ${why}`);
   }
 
   /** A job ended: its actors die, except detached ones. */
@@ -304,7 +314,7 @@ export class ActorManager {
     return [...this.actors.values()].map((a) => ({
       actorId: a.spec.actorId, cls: a.spec.name, name: a.spec.actorName ?? null, namespace: a.spec.namespace, jobId: a.spec.jobId,
       state: a.state === 'DEAD' ? 'DEAD' : a.state === 'ALIVE' ? 'ALIVE' : a.restarts > 0 || a.state === 'STOPPING' ? 'RESTARTING' : 'PENDING',
-      nodeId: a.nodeId ?? null, restarts: a.restarts,
+      nodeId: a.nodeId ?? null, restarts: a.restarts, resources: fromFixed(a.spec.hold), placementGroupId: a.spec.placement?.pgId ?? null,
     }));
   }
 

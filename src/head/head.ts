@@ -64,6 +64,10 @@ export class Head {
       notify: (client, pgId, state, message) => this.toClient(client, { type: 'pg.state', client, pgId, state, ...(message ? { message } : {}) }),
       limits: () => ({ shapes: this.nodeTypes.map((t) => t.resources), maxNodes: o.config.max_workers + 1 }),
       resourcesFreed: freed,
+      removed: (pgId, why) => {
+        this.actors.killGroup(pgId, why);
+        this.tasks.cancelGroup(pgId, why);
+      },
     });
     const slots = this.slots();
     this.tasks = new TaskManager({

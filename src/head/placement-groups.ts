@@ -19,6 +19,8 @@ export interface PlacementHost {
   /** Shapes every node type could offer, and how many nodes the cluster may have, for infeasibility. */
   limits(): { shapes: Fixed[]; maxNodes: number };
   resourcesFreed(): void;
+  /** The group was removed: the actors and tasks placed in it are killed (Ray's semantics). */
+  removed(pgId: string, why: string): void;
 }
 
 /**
@@ -71,19 +73,23 @@ export class PlacementGroups {
   remove(pgId: string): void {
     const g = this.groups.get(pgId);
     if (!g || g.state === 'REMOVED') return;
-    for (const b of g.bundles) {
-      // Give back what the bundle reserved, less what work inside it still holds (that comes back as it ends).
-      if (b.nodeId !== undefined) this.host.nodes.release(b.nodeId, b.available);
-      b.nodeId = undefined;
-    }
+    // Give back what the bundles reserved, less what work inside them still holds: that work is killed now, and
+    // its share goes back to the node as it ends (release() below). Each bundle keeps its node for that.
+    for (const b of g.bundles) if (b.nodeId !== undefined) this.host.nodes.release(b.nodeId, b.available);
     const was = g.state;
     g.state = 'REMOVED';
     if (was === 'PENDING') this.host.notify(g.spec.owner, pgId, 'REMOVED', 'the placement group was removed before it was ready');
+    this.host.removed(pgId, `its placement group ${g.spec.name ?? pgId} was removed`);
     this.host.resourcesFreed();
   }
 
   nodeDied(nodeId: string): void {
     for (const g of this.groups.values()) {
+      if (g.state === 'REMOVED') {
+        // Work still ending there gives nothing back: the node's resources went with it.
+        for (const b of g.bundles) if (b.nodeId === nodeId) b.nodeId = undefined;
+        continue;
+      }
       if (g.state !== 'CREATED') continue;
       let lost = false;
       for (const b of g.bundles) {
@@ -132,18 +138,22 @@ export class PlacementGroups {
     if (!b) return;
     const g = this.groups.get(slot.slice(0, slot.lastIndexOf('#')));
     // Work that ends after its group was removed gives its share back to the node itself.
-    if (g?.state === 'REMOVED') return;
+    if (g?.state === 'REMOVED') {
+      if (b.nodeId !== undefined) this.host.nodes.release(b.nodeId, need);
+      return;
+    }
     b.available = add(b.available, need);
   }
 
   nodeOf(slot: string): string | undefined {
-    return this.bundle(slot)?.nodeId;
+    const g = this.groups.get(slot.slice(0, slot.lastIndexOf('#')));
+    return g?.state === 'REMOVED' ? undefined : this.bundle(slot)?.nodeId;
   }
 
-  /** Whether a request could ever fit one bundle of the group. */
+  /** Whether a request could ever fit one bundle of the group (never, once the group is removed). */
   fitsBundle(pgId: string, bundleIndex: number, need: Fixed): boolean {
     const g = this.groups.get(pgId);
-    return !!g && g.bundles.some((b) => (bundleIndex < 0 || b.index === bundleIndex) && fits(b.resources, need));
+    return !!g && g.state !== 'REMOVED' && g.bundles.some((b) => (bundleIndex < 0 || b.index === bundleIndex) && fits(b.resources, need));
   }
 
   demands(): DemandView[] {

@@ -282,6 +282,18 @@ export class TaskManager {
     return true;
   }
 
+  /** Its placement group was removed: the group's tasks are cancelled, running ones stopped (Ray's semantics). */
+  cancelGroup(pgId: string, why: string): void {
+    for (const rec of [...this.tasks.values()]) {
+      if (rec.spec.placement?.pgId !== pgId) continue;
+      if (rec.state === 'running') {
+        this.releaseOf(rec);
+        if (rec.nodeId) this.host.kill(rec.nodeId, rec.spec.taskId);
+      }
+      this.finish(rec, { kind: 'error', error: this.errorInfo(rec, 'cancelled', 'TaskCancelledError', `task ${rec.spec.name} was cancelled: ${why}`, rec.nodeId ?? '', 0) });
+    }
+  }
+
   /** A job ended: its unfinished tasks end with an error, and their resources come back. */
   cancelJob(jobId: string): void {
     for (const rec of [...this.tasks.values()]) {

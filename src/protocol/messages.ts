@@ -146,6 +146,9 @@ export interface ActorView {
   state: 'PENDING' | 'ALIVE' | 'RESTARTING' | 'DEAD';
   nodeId: string | null;
   restarts: number;
+  /** What it holds for its life, on its node or in its placement-group bundle. */
+  resources: ResourceDict;
+  placementGroupId: string | null;
 }
 
 export interface PlacementGroupView {

@@ -2,18 +2,21 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CliResult, runCli } from '../cli/run-cli.js';
+import type { ClusterStatus } from '../../src/protocol/messages.js';
+import { assertSettled, type SettleAllowance } from './settled.js';
 import { until } from './until.js';
 
 /**
  * A real cluster on the process provider in a throwaway RAYLAUNCH_HOME, driven through the built CLI the way a
- * user would. `stop()` runs `down` and checks that none of its processes are left.
+ * user would. Every job run through `cli` (submit, run) must leave the cluster settled once it ends: see
+ * settled.ts. `stop()` runs `down` and checks that none of its processes are left.
  */
 export class TestCluster {
   readonly home: string;
   readonly dir: string;
   readonly configFile: string;
 
-  constructor(readonly name: string, yaml: string) {
+  constructor(readonly name: string, yaml: string, private readonly allow: SettleAllowance = {}) {
     this.dir = mkdtempSync(join(tmpdir(), `raylaunch-e2e-${name}-`));
     this.home = join(this.dir, 'home');
     this.configFile = join(this.dir, 'cluster.yaml');
@@ -34,8 +37,17 @@ export class TestCluster {
     ].join('\n');
   }
 
-  cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
-    return runCli(args, { env: { RAYLAUNCH_HOME: this.home }, timeoutMs });
+  async cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+    const r = await runCli(args, { env: { RAYLAUNCH_HOME: this.home }, timeoutMs });
+    const ranJob = (args[0] === 'submit' || args[0] === 'run') && !args.includes('--no-wait') && !args.includes('--help');
+    if (ranJob) await assertSettled(() => this.status(), this.allow);
+    return r;
+  }
+
+  async status(): Promise<ClusterStatus> {
+    const r = await runCli(['status', '-c', this.name, '--json'], { env: { RAYLAUNCH_HOME: this.home } });
+    if (r.code !== 0) throw new Error(`status failed (${r.code}): ${r.stderr}`);
+    return JSON.parse(r.stdout) as ClusterStatus;
   }
 
   async start(): Promise<CliResult> {

@@ -149,4 +149,21 @@ describe('actor lifecycle (ActorManager)', () => {
     actors.jobEnded('job');
     assert.deepEqual(sent.filter((s) => s.m.type === 'actor.stop').map((s) => (s.m.type === 'actor.stop' ? s.m.actorId : '')), ['a']);
   });
+
+  it('removing a placement group kills the actors in it for good, saying why; others live on', () => {
+    addNode('n1', 4);
+    const inGroup = { pgId: 'pg1', bundleIndex: 0 };
+    actors.create(actor('in', { placement: inGroup, maxRestarts: 3 }));
+    actors.create(actor('waiting', { placement: { pgId: 'pg1', bundleIndex: 1 }, place: toFixed({ CPU: 9 }) }));
+    actors.create(actor('out'));
+    actors.ready('in', 1);
+    actors.call(call('in', 1));
+    actors.killGroup('pg1', 'its placement group pg1 was removed');
+    assert.deepEqual(sent.filter((s) => s.m.type === 'actor.stop').map((s) => (s.m.type === 'actor.stop' ? s.m.actorId : '')), ['in']);
+    actors.died('in', 1, 'was stopped');
+    const state = (id: string) => actors.views().find((v) => v.actorId === id)?.state;
+    assert.deepEqual([state('in'), state('waiting'), state('out')], ['DEAD', 'DEAD', 'PENDING']);
+    const v = objects.get('c1.r');
+    assert.equal(v?.kind === 'error' ? v.error.message : v?.kind, 'actor C was killed: its placement group pg1 was removed');
+  });
 });

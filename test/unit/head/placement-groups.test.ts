@@ -14,13 +14,16 @@ describe('placement groups (PlacementGroups)', () => {
   let nodes: NodeTable;
   let groups: PlacementGroups;
   let notes: string[];
+  let removed: string[];
 
   beforeEach(() => {
     nodes = new NodeTable(new MemoryStore());
     notes = [];
+    removed = [];
     groups = new PlacementGroups({
       nodes, notify: (_c, pgId, state) => notes.push(`${pgId}:${state}`),
       limits: () => ({ shapes: [toFixed({ CPU: 2 })], maxNodes: 3 }), resourcesFreed: () => undefined,
+      removed: (pgId, why) => removed.push(`${pgId}: ${why}`),
     });
   });
   const addNode = (id: string, cpu: number) => nodes.register({ nodeId: id, nodeType: 'w', kind: 'worker', address: '', pid: 1, resources: { CPU: cpu } }, 0);
@@ -70,6 +73,48 @@ describe('placement groups (PlacementGroups)', () => {
     groups.remove('g');
     assert.deepEqual(nodes.get('a')?.available, toFixed({ CPU: 2 }));
     assert.deepEqual(groups.views(), []);
+  });
+
+  it('removing a group has the work placed in it killed', () => {
+    addNode('a', 2);
+    groups.create({ ...spec('g', 'PACK', [1]), name: 'trainers' });
+    groups.remove('g');
+    assert.deepEqual(removed, ['g: its placement group trainers was removed']);
+  });
+
+  // Work inside a bundle ends after the group is gone when its kill (or its job's end) lands after the removal:
+  // its share must still reach the node, or the node shows busy forever.
+  const ENDINGS: [string, (slots: string[]) => void][] = [
+    ['work ends before the group is removed', (slots) => {
+      for (const s of slots) groups.release(s, toFixed({ CPU: 1 }));
+      groups.remove('g');
+    }],
+    ['work ends after the group is removed', (slots) => {
+      groups.remove('g');
+      for (const s of slots) groups.release(s, toFixed({ CPU: 1 }));
+    }],
+  ];
+  for (const [title, end] of ENDINGS) {
+    it(`every CPU comes back to the nodes when ${title}`, () => {
+      addNode('a', 2);
+      addNode('b', 2);
+      groups.create(spec('g', 'STRICT_SPREAD', [1, 1]));
+      const slots = [0, 1].map((i) => groups.candidates('g', i)[0]?.nodeId ?? assert.fail(`bundle ${i} is not reserved`));
+      for (const s of slots) groups.acquire(s, toFixed({ CPU: 1 }));
+      assert.deepEqual([nodes.get('a')?.available, nodes.get('b')?.available], [toFixed({ CPU: 1 }), toFixed({ CPU: 1 })]);
+      end(slots);
+      assert.deepEqual([nodes.get('a')?.available, nodes.get('b')?.available], [toFixed({ CPU: 2 }), toFixed({ CPU: 2 })]);
+    });
+  }
+
+  it('a removed group takes no new work', () => {
+    addNode('a', 2);
+    groups.create(spec('g', 'PACK', [1]));
+    const slot = groups.candidates('g', 0)[0]?.nodeId ?? '';
+    groups.remove('g');
+    assert.equal(groups.fitsBundle('g', 0, toFixed({ CPU: 1 })), false);
+    assert.equal(groups.nodeOf(slot), undefined);
+    assert.deepEqual(groups.candidates('g', 0), []);
   });
 
   it('bundles on a node that died are reserved again elsewhere, keeping STRICT_SPREAD', () => {

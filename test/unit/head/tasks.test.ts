@@ -226,4 +226,22 @@ describe('task lifecycle (TaskManager)', () => {
     assert.deepEqual(tasks.counts(), { pending: 0, running: 0, finished: 0, failed: 0 });
     assert.deepEqual(nodes.get('n1')?.available, toFixed({ CPU: 1 }));
   });
+
+  it('removing a placement group cancels its tasks: queued ones at once, running ones by killing their process', async () => {
+    addNode('n1', 1);
+    const pg = { pgId: 'pg1', bundleIndex: 0 };
+    tasks.submit(spec('running', { placement: pg }));
+    tasks.submit(spec('queued', { placement: pg }));
+    tasks.submit(spec('other'));
+    for (const id of ['running', 'queued', 'other']) objects.subscribe('driver', `${id}.r`);
+    await tick();
+    assert.deepEqual(runs.map((r) => r.m.task.taskId), ['running']);
+    tasks.cancelGroup('pg1', 'its placement group pg1 was removed');
+    assert.deepEqual(killed, ['n1/running']);
+    const message = (id: string) => { const v = objects.get(`${id}.r`); return v?.kind === 'error' ? `${v.error.name}: ${v.error.message}` : v?.kind; };
+    assert.equal(message('running'), 'TaskCancelledError: task running was cancelled: its placement group pg1 was removed');
+    assert.equal(message('queued'), 'TaskCancelledError: task queued was cancelled: its placement group pg1 was removed');
+    await tick();
+    assert.deepEqual(runs.map((r) => r.m.task.taskId), ['running', 'other'], 'the freed CPU goes to the next task');
+  });
 });
