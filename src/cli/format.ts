@@ -85,12 +85,14 @@ export function formatUp(r: UpResult, configArg: string | undefined): string {
  * What `down` did. With `workersOnly` (down --workers-only) the head keeps running, and the line says so and
  * whether min_workers were kept.
  */
+const jobsStopped = (ids: readonly string[]) => (ids.length === 0 ? 'no running jobs' : `${ids.length} running ${ids.length === 1 ? 'job' : 'jobs'} stopped: ${ids.join(', ')}`);
+
 export function formatDown(r: DownResult, workersOnly?: { keepMinWorkers: boolean }): string {
   if (!r.existed) return `cluster ${r.cluster_name} is not running; nothing to do`;
   const n = r.terminated.length;
   const down = workersOnly
     ? `cluster ${r.cluster_name}: ${n} ${n === 1 ? 'worker' : 'workers'} terminated (the head keeps running; ${workersOnly.keepMinWorkers ? 'min_workers kept' : 'its autoscaler brings min_workers back'})`
-    : `cluster ${r.cluster_name} is down (${n} ${n === 1 ? 'node' : 'nodes'} stopped)${r.logs ? `; logs of the last run: ${r.logs}` : ''}`;
+    : `cluster ${r.cluster_name} is down (${n} ${n === 1 ? 'node' : 'nodes'} stopped, ${jobsStopped(r.jobs_stopped)})${r.logs ? `; logs of the last run: ${r.logs}` : ''}`;
   if (r.unreachable.length === 0) return down;
   return [down, 'these hosts could not be reached; raylaunch may still run there (run raylaunch down again once they are back):',
     ...r.unreachable.map((u) => `  ${u.host}: ${u.reason}`)].join('\n');

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { confirmRestart } from '../cli/confirm.js';
 import { clusterFlag, printWarnings, resolveCluster, splitConfig } from '../cli/cluster-arg.js';
 import { formatDown } from '../cli/format.js';
 import { nodeProgress } from '../cli/progress.js';
@@ -105,7 +106,7 @@ async function startCluster(config: ClusterConfig, loaded: LoadedConfig | undefi
   printWarnings(loaded);
   const progress = nodeProgress(process.stderr, 'auto');
   try {
-    await up(config, { waitForWorkers: false, progress: (l) => progress.line(l), nodeStatus: (n, s, d) => progress.node(n, s, d) });
+    await up(config, { waitForWorkers: false, progress: (l) => progress.line(l), nodeStatus: (n, s, d) => progress.node(n, s, d), confirmRestart: confirmRestart(config.cluster_name, false) });
   } finally {
     progress.done();
   }

@@ -1,5 +1,6 @@
 import type { Clock } from '../common/clock.js';
 import { type Fixed, fits, formatResources, fromFixed, toFixed } from '../common/resources.js';
+import { configChanges, type LiveChange } from '../config/changes.js';
 import type { ClusterConfig } from '../config/types.js';
 import { runtimeBuild } from '../runtime/layout.js';
 import type { AutoscalerView, ClusterStatus, ErrorInfo, FailureView, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
@@ -28,6 +29,8 @@ export interface HeadOptions {
   store: GcsStore;
   /** host:port of the head node's object server. */
   objectAddress(): string;
+  /** Keeps the config the head runs with where a restarted head reads it (config.json in its state folder). */
+  saveConfig(config: ClusterConfig): void;
 }
 
 /**
@@ -42,7 +45,7 @@ export class Head {
   readonly groups: PlacementGroups;
   jobs!: JobManager;
   /** The autoscaler, once main has started it. */
-  autoscaler: { view(): AutoscalerView; nudge(): void; terminateWorkers(keepMinWorkers: boolean): Promise<string[]> } | undefined;
+  autoscaler: { view(): AutoscalerView; nudge(): void; terminateWorkers(keepMinWorkers: boolean): Promise<string[]>; reconfigure(config: ClusterConfig): void } | undefined;
   private readonly failures: FailureView[] = [];
   private requested: Readonly<Record<string, number>>[] = [];
   private readonly routes = new Map<string, Peer>();
@@ -304,6 +307,9 @@ export class Head {
       case 'job.stop': return this.jobs.stop(m.jobId);
       case 'job.bundle.get': return peer.send({ type: 'job.bundle', reqId: m.reqId, jobId: m.jobId, bundle: this.jobs.bundle(m.jobId), ...this.jobs.files(m.jobId) });
       case 'query': return peer.send({ type: 'query.reply', reqId: m.reqId, client: m.client, status: this.status() });
+      case 'config.update':
+        if (peer.role !== 'cli') return peer.close('only the raylaunch CLI may change the cluster\'s config');
+        return peer.send({ type: 'config.updated', reqId: m.reqId, client: m.client, ...this.updateConfig(m.config) });
       case 'workers.down': {
         const reply = (terminated: string[], error?: string) => peer.send({ type: 'workers.down.reply', reqId: m.reqId, client: m.client, terminated, ...(error ? { error } : {}) });
         if (!this.autoscaler) return reply([], 'this head runs no autoscaler');
@@ -313,6 +319,21 @@ export class Head {
       default:
         return;
     }
+  }
+
+  /**
+   * `up` with a changed config whose changes the head can take without a restart: the autoscaler's settings. A
+   * change that needs a restart is refused (`up` restarts the head for those).
+   */
+  private updateConfig(next: ClusterConfig): { applied: LiveChange[]; error?: string } {
+    const { live, restart } = configChanges(this.o.config, next);
+    if (restart.length > 0) return { applied: [], error: `these settings need a restart of the head: ${restart.join(', ')}` };
+    if (live.length === 0) return { applied: [] };
+    this.o.config = next;
+    this.autoscaler?.reconfigure(next);
+    this.o.saveConfig(next);
+    this.autoscaler?.nudge();
+    return { applied: live };
   }
 
   /** Work asked to run in a placement group none of whose bundles could ever hold it fails now, not never. */

@@ -3,6 +3,7 @@
  * min_workers, in one process. Started by a provider with `--cluster <name> --node <id>`.
  */
 import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createProvider } from '../../providers/index.js';
 import { systemClock } from '../common/clock.js';
 import { headFile, type HeadInfo, nodeDir, readNodeStart } from '../common/node-args.js';
@@ -40,10 +41,15 @@ const gcs = new MemoryStore();
 const h = new Head({
   clusterName: config.cluster_name, headNodeId: start.node, address, config, clock: systemClock, localStore: store, store: gcs,
   objectAddress: () => agentRef.agent?.objectAddress ?? '',
+  saveConfig: (next) => {
+    const file = join(start.stateDir, 'config.json');
+    writeFileSync(`${file}.tmp`, JSON.stringify(next, null, 2), { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  },
 });
 const agentRef: { agent?: Agent } = {};
 h.jobs = new JobManager({
-  jobsDir: `${dir}/jobs`, runtimeRoot: packageRoot(), headAddress: address, token: start.token, clock: systemClock, store: gcs,
+  jobsDir: join(start.stateDir, 'jobs'), runtimeRoot: packageRoot(), headAddress: address, token: start.token, clock: systemClock, store: gcs,
   onEnded: (jobId) => h.jobEnded(jobId),
 });
 ref.head = h;

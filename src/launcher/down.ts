@@ -6,6 +6,7 @@ import { clusterDir } from '../common/paths.js';
 import { configPath, readClusterConfig, tokenPath } from './cluster-state.js';
 import { cliProvider } from './nodes.js';
 import { downOverSsh } from './ssh-down.js';
+import { type RunningWork, runningWork } from './running-work.js';
 import { Session } from './session.js';
 import { HeadConnectionError } from './errors.js';
 import { isSshProvider, sshHeadFile } from './ssh-head.js';
@@ -16,6 +17,8 @@ export interface DownResult {
   terminated: string[];
   /** Hosts that could not be reached (nodes reached over SSH): raylaunch may still run there. */
   unreachable: { host: string; reason: string }[];
+  /** Jobs that were running and were stopped with the cluster. */
+  jobs_stopped: string[];
   logs: string | null;
 }
 
@@ -34,18 +37,24 @@ export async function downWorkers(clusterName: string, keepMinWorkers: boolean):
   const session = await Session.open(clusterName);
   try {
     const terminated = await session.downWorkers(keepMinWorkers);
-    return { cluster_name: clusterName, existed: true, terminated, unreachable: [], logs: null };
+    return { cluster_name: clusterName, existed: true, terminated, unreachable: [], logs: null, jobs_stopped: [] };
   } finally {
     await session.close();
   }
 }
 
-export async function down(clusterName: string): Promise<DownResult> {
+/**
+ * `keepJobs`: the cluster is being restarted (`up` with a changed config), so its jobs stay listed and their logs
+ * readable on the new head; a plain `down` moves them aside (jobs-last-run), like the logs.
+ */
+export async function down(clusterName: string, o: { keepJobs?: boolean; work?: RunningWork } = {}): Promise<DownResult> {
   const dir = clusterDir(clusterName);
-  if (!existsSync(dir)) return { cluster_name: clusterName, existed: false, terminated: [], unreachable: [], logs: null };
+  if (!existsSync(dir)) return { cluster_name: clusterName, existed: false, terminated: [], unreachable: [], logs: null, jobs_stopped: [] };
   const config = readClusterConfig(dir);
-  if (!config && !hasNodeRecords(dir)) return { cluster_name: clusterName, existed: false, terminated: [], unreachable: [], logs: null };
+  if (!config && !hasNodeRecords(dir)) return { cluster_name: clusterName, existed: false, terminated: [], unreachable: [], logs: null, jobs_stopped: [] };
   const terminated: string[] = [];
+  // Asked before anything stops: the head stops its jobs as it goes.
+  const jobsStopped = existsSync(headFile(dir)) ? (o.work ?? (await runningWork(clusterName))).jobs : [];
   if (config && isSshProvider(config)) {
     const r = await downOverSsh(config, dir);
     if (!r.headStopped) {
@@ -58,7 +67,7 @@ export async function down(clusterName: string): Promise<DownResult> {
     // With hosts left unreached, the cluster stays known here so that `down` can be run again for them.
     if (r.unreachable.length === 0) for (const f of [headFile(dir), configPath(dir), tokenPath(dir), sshHeadFile(dir)]) rmSync(f, { force: true });
     // The logs stay on each host (~/.raylaunch/clusters/<name>/logs), where the next run appends to them.
-    return { cluster_name: clusterName, existed: true, terminated: r.stopped, unreachable: r.unreachable, logs: null };
+    return { cluster_name: clusterName, existed: true, terminated: r.stopped, unreachable: r.unreachable, logs: null, jobs_stopped: jobsStopped };
   }
   if (config) {
     const provider = await cliProvider(config, dir);
@@ -70,12 +79,14 @@ export async function down(clusterName: string): Promise<DownResult> {
     }
   }
   await moveLogsAside(dir);
-  const nodeData = join(dir, 'node-data');
-  const lastNodeData = join(dir, 'node-data-last-run');
-  if (existsSync(nodeData)) {
-    rmSync(lastNodeData, { recursive: true, force: true });
-    renameSync(nodeData, lastNodeData);
-  }
+  moveAside(join(dir, 'node-data'), join(dir, 'node-data-last-run'));
+  if (!o.keepJobs) moveAside(join(dir, 'jobs'), join(dir, 'jobs-last-run'));
   for (const f of [headFile(dir), configPath(dir), tokenPath(dir)]) rmSync(f, { force: true });
-  return { cluster_name: clusterName, existed: true, terminated, unreachable: [], logs: join(dir, 'logs-last-run') };
+  return { cluster_name: clusterName, existed: true, terminated, unreachable: [], logs: join(dir, 'logs-last-run'), jobs_stopped: jobsStopped };
+}
+
+function moveAside(from: string, to: string): void {
+  if (!existsSync(from)) return;
+  rmSync(to, { recursive: true, force: true });
+  renameSync(from, to);
 }

@@ -34,3 +34,20 @@ export class JobNotFoundError extends RaylaunchError {
   readonly code = 'job_not_found';
   readonly exitCode = 1;
 }
+
+/**
+ * What the command would destroy (running jobs, live actors, a whole cluster) needs the user's yes, and there is
+ * no terminal to ask on: `-y` gives it. Exit 1.
+ */
+export class ConfirmationNeededError extends RaylaunchError {
+  override readonly name = 'ConfirmationNeededError';
+  readonly code = 'confirmation_needed';
+  readonly exitCode = 1;
+}
+
+/** The user answered no at a prompt; nothing was changed. Exit 1. */
+export class CancelledError extends RaylaunchError {
+  override readonly name = 'CancelledError';
+  readonly code = 'cancelled';
+  readonly exitCode = 1;
+}

@@ -3,6 +3,8 @@ import { RaylaunchRuntimeError } from '../client/errors.js';
 import type { Transport } from '../client/transport.js';
 import { wsTransport } from '../client/ws-transport.js';
 import { clusterDir } from '../common/paths.js';
+import type { LiveChange } from '../config/changes.js';
+import type { ClusterConfig } from '../config/types.js';
 import type { ClusterStatus, JobState, Message, NodeView } from '../protocol/messages.js';
 import { readHeadInfo, readToken } from './cluster-state.js';
 import { ClusterNotFoundError, HeadConnectionError, JobNotFoundError } from './errors.js';
@@ -116,6 +118,16 @@ export class Session {
     const r = await reply;
     if (r.error) throw new HeadConnectionError(`the head could not take the workers down: ${r.error}`);
     return r.terminated;
+  }
+
+  /** Hands the head a config whose changes it takes live; resolves to what it applied. */
+  async updateConfig(config: ClusterConfig): Promise<LiveChange[]> {
+    const reqId = this.reqSeq++;
+    const reply = this.until((m) => (m.type === 'config.updated' && m.reqId === reqId ? m : undefined));
+    this.transport.send([{ type: 'config.update', reqId, client: this.clientId, config }]);
+    const r = await reply;
+    if (r.error) throw new HeadConnectionError(`the head did not take the new config: ${r.error}`, { hint: 'run raylaunch up again; a change that needs a restart restarts the head' });
+    return r.applied;
   }
 
   stopJob(jobId: string): void {

@@ -55,7 +55,7 @@ export async function upSshHead(config: ClusterConfig, o: SshUpOptions): Promise
       runner, config, node: { id: head.internalIp, kind: 'head', nodeType: config.head_node_type, ip: head.internalIp }, headAddress: '',
       runtime: { dir: runtimeDir, version: manifest.version, hash: manifest.hash }, runtimeHash: runtimeHash(config),
       // The head reaches workers with the same key this machine uses for the head (never logged, 0600 there).
-      files: { 'config.json': configJson, token: `${token}\n`, ssh_key: key },
+      files: { token: `${token}\n`, ssh_key: key },
       mountSource: (_remote, local) => localPath(local),
       forceSetup: o.forceSetup, restartOnly: o.restartOnly,
       onStatus: (s, detail) => o.onStatus(head.internalIp, s, detail),

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { headFile } from '../common/node-args.js';
-import { canonicalJson } from '../config/hash.js';
+import { configChanges, formatLiveChange, type LiveChange } from '../config/changes.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { ClusterStatus } from '../protocol/messages.js';
+import { clusterDir } from '../common/paths.js';
 import { configPath, ensureClusterDir, ensureToken, readClusterConfig, readHeadInfo, rememberCluster, writePrivate } from './cluster-state.js';
 import { down } from './down.js';
+import { type RunningWork, runningWork } from './running-work.js';
 import { ClusterStartError } from './errors.js';
 import { cliProvider } from './nodes.js';
 import { Session } from './session.js';
@@ -23,6 +25,11 @@ export interface UpOptions {
   nodeStatus?(node: string, status: string, detail: string): void;
   /** Progress lines for a person (stderr); the result is returned. */
   progress(line: string): void;
+  /**
+   * The config changed in a way the running head cannot take live: resolves when the restart may go ahead (the
+   * user said yes, or -y), throws otherwise. `changed` names the settings; `work` is what the restart ends.
+   */
+  confirmRestart(changed: string[], work: RunningWork): Promise<void>;
 }
 
 export interface UpResult {
@@ -30,8 +37,10 @@ export interface UpResult {
   provider: string;
   head_address: string;
   head_node_id: string;
-  /** true when the cluster was already running with this config and nothing was started. */
+  /** true when the cluster was already running with this config and nothing was started or changed. */
   unchanged: boolean;
+  /** Settings the running head took without a restart (the autoscaler's: max_workers, idle_timeout_minutes, …). */
+  applied_live: LiveChange[];
   nodes: { node_id: string; node_type: string; kind: 'head' | 'worker'; state: string; resources: Record<string, number> }[];
   state_dir: string;
 }
@@ -49,14 +58,16 @@ export async function up(config: ClusterConfig, o: UpOptions): Promise<UpResult>
   const provider = await cliProvider(config, dir);
   const running = (await provider.listNodes()).filter((n) => n.kind === 'head' && n.status === 'running');
   const previous = readClusterConfig(dir);
-  let unchanged = false;
-  if (running.length > 0 && previous && canonicalJson(previous) === canonicalJson(config)) {
-    o.progress(`cluster ${name} is already up with this config`);
-    unchanged = true;
+  const changes = running.length > 0 && previous ? configChanges(previous, config) : undefined;
+  let started = true;
+  if (changes && changes.restart.length === 0) {
+    if (changes.live.length === 0) o.progress(`cluster ${name} is already up with this config`);
+    started = false;
   } else {
+    if (changes) await o.confirmRestart(changes.restart, await runningWork(name));
     if (running.length > 0 || existsSync(headFile(dir))) {
-      o.progress(running.length > 0 ? `cluster ${name} is running with another config: restarting it` : `cleaning up after the previous run of ${name}`);
-      await down(name);
+      o.progress(running.length > 0 ? `cluster ${name} is running with another config (${changes?.restart.join(', ')}): restarting it` : `cleaning up after the previous run of ${name}`);
+      await down(name, { keepJobs: true });
       ensureClusterDir(name);
     }
     ensureToken(dir);
@@ -66,28 +77,39 @@ export async function up(config: ClusterConfig, o: UpOptions): Promise<UpResult>
     await waitForHead(dir, async () => (await provider.listNodes()).find((n) => n.kind === 'head'));
   }
   rememberCluster(name);
-  return finish(config, dir, unchanged, o);
+  return finish(config, dir, started, o);
 }
 
 async function upOverSsh(config: ClusterConfig, o: UpOptions): Promise<UpResult> {
+  const previous = readClusterConfig(clusterDir(config.cluster_name));
+  const changed = previous ? configChanges(previous, config).restart : [];
+  // The head restarts for these (the updater sees its config hash change): what runs there would end.
+  if (changed.length > 0 && readHeadInfo(clusterDir(config.cluster_name))) await o.confirmRestart(changed, await runningWork(config.cluster_name));
   o.progress(`updating the head of cluster ${config.cluster_name} (${config.head_node_type})`);
   const r = await upSshHead(config, {
     forceSetup: !!o.forceSetup, restartOnly: !!o.restartOnly,
     onStatus: (node, s, detail) => (o.nodeStatus ? o.nodeStatus(node, s, detail) : o.progress(`${node}: ${s}: ${detail}`)),
   });
   rememberCluster(config.cluster_name);
-  return finish(config, r.dir, !r.update.steps.start, o);
+  return finish(config, r.dir, r.update.steps.start, o);
 }
 
-async function finish(config: ClusterConfig, dir: string, unchanged: boolean, o: UpOptions): Promise<UpResult> {
+/**
+ * Waits for the cluster and hands the head the settings it takes live. `started`: the head was (re)started with
+ * this config, so there is nothing to hand over.
+ */
+async function finish(config: ClusterConfig, dir: string, started: boolean, o: UpOptions): Promise<UpResult> {
   const name = config.cluster_name;
   const session = await Session.open(name);
   try {
+    const applied = started ? [] : await session.updateConfig(config);
+    for (const c of applied) o.progress(`applied to the running cluster without a restart: ${formatLiveChange(c)}`);
     let status = await session.status();
     if (o.waitForWorkers) status = await waitForWorkers(session, status, config, dir, o);
     const head = status.nodes.find((n) => n.kind === 'head');
     return {
-      cluster_name: name, provider: config.provider.type, head_address: session.address, head_node_id: head?.nodeId ?? '', unchanged,
+      cluster_name: name, provider: config.provider.type, head_address: session.address, head_node_id: head?.nodeId ?? '',
+      unchanged: !started && applied.length === 0, applied_live: applied,
       nodes: status.nodes.filter((n) => n.state !== 'DEAD').map((n) => ({ node_id: n.nodeId, node_type: n.nodeType, kind: n.kind, state: n.state, resources: n.total })),
       state_dir: dir,
     };

@@ -3,8 +3,10 @@
  * `type`. Bump PROTOCOL_VERSION with any change a peer of the old version would misread.
  */
 import type { Fixed, ResourceDict } from '../common/resources.js';
+import type { LiveChange } from '../config/changes.js';
+import type { ClusterConfig } from '../config/types.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The upgrade-request header carrying the sender's protocol version. */
 export const PROTOCOL_HEADER = 'x-raylaunch-protocol';
@@ -266,6 +268,9 @@ export type Message =
   | { type: 'query.reply'; reqId: number; client: string; status: ClusterStatus }
   /** `down --workers-only`: the head's autoscaler drains and terminates workers (keeping min_workers if asked). */
   | { type: 'workers.down'; reqId: number; client: string; keepMinWorkers: boolean }
-  | { type: 'workers.down.reply'; reqId: number; client: string; terminated: string[]; error?: string };
+  | { type: 'workers.down.reply'; reqId: number; client: string; terminated: string[]; error?: string }
+  /** `up` with a config whose only changes are settings the running head takes live (config/changes.ts). */
+  | { type: 'config.update'; reqId: number; client: string; config: ClusterConfig }
+  | { type: 'config.updated'; reqId: number; client: string; applied: LiveChange[]; error?: string };
 
 export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>;

@@ -9,6 +9,8 @@ import { isIP } from 'node:net';
 import { isPrivateAddress } from '../common/net.js';
 import { remoteRuntimeDir } from '../runtime/layout.js';
 import type { Readable } from 'node:stream';
+import { withoutLiveSettings } from '../config/changes.js';
+import { canonicalJson } from '../config/hash.js';
 import type { ClusterConfig } from '../config/types.js';
 import { HostKeyMismatchError, SshConnectError } from './errors.js';
 import { NodeUpdateError, type UpdateStep } from './errors-update.js';
@@ -35,7 +37,10 @@ export interface UpdaterOptions {
   /** `ip:port` of the head's control plane; '' when updating the head itself. */
   headAddress: string;
   runtime: { dir: string; version: string; hash: string };
-  /** Written into the node's state folder with mode 0600 (config.json, token, keys); content never logged. */
+  /**
+   * Written into the node's state folder with mode 0600 (token, keys) beside config.json (from `config`); content
+   * never logged.
+   */
   files: Record<string, string>;
   /** The runtime hash this config gives (config/hash.ts runtimeHash); combined here with the runtime build. */
   runtimeHash: string;
@@ -74,9 +79,13 @@ export class NodeUpdater {
     return digest(this.o.runtimeHash, this.o.runtime.version, this.o.runtime.hash);
   }
 
-  /** Over every state file (config, token, key): any of them changing restarts the daemon with the new ones. */
+  /**
+   * Over every state file (config, token, key): any of them changing restarts the daemon with the new ones. The
+   * settings a running head takes live (config/changes.ts) are left out: `up` hands them to the head instead.
+   */
   private get configHash(): string {
-    return digest(...Object.entries(this.o.files).sort(([a], [b]) => a.localeCompare(b)).flat());
+    const files = { ...this.o.files, 'config.json': canonicalJson(withoutLiveSettings(this.o.config)) };
+    return digest(...Object.entries(files).sort(([a], [b]) => a.localeCompare(b)).flat());
   }
 
   async update(): Promise<UpdateResult> {
@@ -181,7 +190,8 @@ export class NodeUpdater {
 
   private async writeStateFiles(cluster: string): Promise<void> {
     const dir = `.raylaunch/clusters/${cluster}`;
-    for (const [name, content] of Object.entries(this.o.files)) await this.o.runner.writeFile(`${dir}/${name}`, content, 0o600);
+    const files = { ...this.o.files, 'config.json': JSON.stringify(this.o.config, null, 2) };
+    for (const [name, content] of Object.entries(files)) await this.o.runner.writeFile(`${dir}/${name}`, content, 0o600);
   }
 
   private async syncMounts(): Promise<SyncResult> {

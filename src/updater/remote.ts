@@ -75,7 +75,9 @@ export function stopDaemonCommand(cluster: string): string {
  * the hashes that would let a later `up` skip setup). Logs and host-key pins stay.
  */
 export function forgetCommand(cluster: string): string {
-  return `D=${remoteStateDir(cluster)}; rm -f "$D/token" "$D/ssh_key" "$D/config.json" "$D/runtime-hash" "$D/config-hash" "$D/head.json"`;
+  // The jobs of this run stay readable on the host, aside, as the logs do; the next run starts with none listed.
+  return `D=${remoteStateDir(cluster)}; rm -f "$D/token" "$D/ssh_key" "$D/config.json" "$D/runtime-hash" "$D/config-hash" "$D/head.json"; `
+    + 'if [ -d "$D/jobs" ]; then rm -rf "$D/jobs-last-run" && mv "$D/jobs" "$D/jobs-last-run"; fi';
 }
 
 /** What a node reports in one round trip before an update: Node's version, whether the runtime and daemon are there. */

@@ -47,7 +47,7 @@ export function workerSetup(o: SshSetupOptions): { setUp(node: CloudNode): Promi
         await new NodeUpdater({
           runner: o.runners.runner(o.target(ip)), config: o.config, node: { id: node.id, kind: node.kind, nodeType: node.nodeType, ip },
           headAddress: o.headAddress(), runtime: o.runtime, runtimeHash: runtimeHash(o.config),
-          files: { 'config.json': JSON.stringify(o.config, null, 2), token: `${o.token}\n` },
+          files: { token: `${o.token}\n` },
           // The head holds the mounts at their remote paths (relative ones under its home); workers get them from there.
           mountSource: (remote) => localPath(remote, homedir()),
           onStatus: (s, detail) => { line(`[${s}] ${detail}`); o.onStatus?.(node, s, detail); },

@@ -37,7 +37,7 @@ describe('exec --start and --stop on the process provider (end to end)', functio
     const r = await cluster.cli(['exec', cluster.configFile, '--stop', '--', 'sh', '-c', 'exit 3']);
     assert.equal(r.code, 3, r.stderr);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, new RegExp(`^cluster ${name} is down \\(2 nodes stopped\\)`, 'm'), 'down\'s summary, on stderr');
+    assert.match(r.stderr, new RegExp(`^cluster ${name} is down \\(2 nodes stopped, no running jobs\\)`, 'm'), 'down\'s summary, on stderr');
     assert.deepEqual(cluster.processes(), [], 'down left no process of the cluster');
     const status = await cluster.cli(['status', '-c', name]);
     assert.notEqual(status.code, 0, 'the cluster is down');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
 import type { TestCluster } from '../helpers/cluster.js';
-import { localCluster, raylaunchPids } from '../helpers/local-cluster.js';
+import { localCluster, localConfigFor, raylaunchPids } from '../helpers/local-cluster.js';
 import { until } from '../helpers/until.js';
 import { testHostsOrFail } from '../helpers/needs-hosts.js';
 
@@ -95,6 +95,21 @@ describe('a local cluster on real SSH hosts', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { unchanged: boolean }).unchanged, true);
     assert.equal(await headPid(), before, 'the head kept running');
+  });
+
+  it('up with only an autoscaler setting changed hands it to the running head over SSH, restarting nothing', async () => {
+    const headPid = async () => (await status()).nodes.find((n) => n.kind === 'head')?.pid;
+    const before = await headPid();
+    const settings = { min_workers: 1, max_workers: 3, idle_timeout_minutes: 0.05, file_mounts: { '~/app': app } };
+    writeFileSync(cluster.configFile, localConfigFor('lc', pool, head, workers, { ...settings, upscaling_speed: 2 }));
+    const r = await cluster.cli(['up', cluster.configFile, '--log-style', 'plain']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^applied to the running cluster without a restart: upscaling_speed 1 → 2$/m);
+    assert.match(r.stderr, /: up-to-date \(up to date\)/, 'the head was not restarted');
+    assert.equal(await headPid(), before);
+    assert.match((await pool.exec(head, 'cat .raylaunch/clusters/lc/config.json')).stdout, /"upscaling_speed": 2/, 'a restarted head would keep it');
+    const again = await cluster.cli(['up', cluster.configFile, '--json']);
+    assert.equal((JSON.parse(again.stdout) as { unchanged: boolean }).unchanged, true, again.stderr);
   });
 
   it('runs a job whose tasks land on several hosts', async () => {

@@ -50,7 +50,7 @@ describe('NodeUpdater (real sshd hosts)', function () {
       config: c, node: { id: h.ip, kind: 'worker', nodeType: c.head_node_type, ip: h.ip },
       // No head listens there: the agent keeps trying, which is all these tests need of it.
       headAddress: '10.200.0.250:6380', runtime: { dir: localRuntimeDir(), version: m.version, hash: m.hash }, runtimeHash: runtimeHash(c),
-      files: { 'config.json': JSON.stringify(c), token: 'test-token\n' }, mountSource: (_r, l) => l, attempts: o.attempts ?? 3,
+      files: { token: 'test-token\n' }, mountSource: (_r, l) => l, attempts: o.attempts ?? 3,
       onStatus: (s: UpdateStatus, detail) => o.statuses?.push(`${s}: ${detail}`),
     });
   }

@@ -78,6 +78,11 @@ export class Autoscaler {
     void this.tick();
   }
 
+  /** `up` changed settings the loop reads on every tick (max_workers, idle_timeout_minutes, …): the next tick uses them. */
+  reconfigure(config: ClusterConfig): void {
+    this.d.config = config;
+  }
+
   stop(): void {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);

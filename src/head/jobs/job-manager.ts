@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
 import { unpack } from '../../common/pack.js';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
@@ -39,10 +39,15 @@ interface Job {
   log: WriteStream | undefined;
   followers: Set<JobSink>;
   stopping: boolean;
+  /** Reloaded from an earlier run of the head: its output is only in driver.log. */
+  onDisk?: boolean;
 }
 
 export interface JobManagerOptions {
-  /** The head node's folder for jobs: <jobsDir>/<jobId>/job.mjs, driver.log. */
+  /**
+   * The cluster's folder for jobs: <jobsDir>/<jobId>/job.mjs, driver.log, job.json. It outlives the head
+   * process, so a restarted head still lists earlier jobs and serves their logs.
+   */
   jobsDir: string;
   runtimeRoot: string;
   headAddress: string;
@@ -67,10 +72,56 @@ export class JobManager {
 
   constructor(private readonly o: JobManagerOptions) {
     this.table = o.store.table<JobView>('jobs');
+    this.reload();
+  }
+
+  /**
+   * Jobs of earlier runs of the head, from their job.json. One still RUNNING there lost its driver with the head
+   * that ran it (a clean shutdown records its jobs as STOPPED first): it is FAILED, and its log says why.
+   */
+  private reload(): void {
+    let ids: string[];
+    try {
+      ids = readdirSync(this.o.jobsDir);
+    } catch {
+      return; // no jobs yet
+    }
+    for (const jobId of ids) {
+      const dir = join(this.o.jobsDir, jobId);
+      let view: JobView;
+      try {
+        view = JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8')) as JobView;
+      } catch {
+        continue; // a folder without a readable record is not a job of ours
+      }
+      const job: Job = {
+        view, env: {}, hasWorkingDir: false, namespace: jobId, dir, driver: undefined, drivers: new Set(), interactive: false,
+        output: [], outputBytes: 0, dropped: 0, log: undefined, followers: new Set(), stopping: false, onDisk: true,
+      };
+      this.jobs.set(jobId, job);
+      if (view.endedAt === null) {
+        appendFileSync(join(dir, 'driver.log'), 'raylaunch: the head stopped while this job ran; its driver ended with it\n', { mode: 0o600 });
+        view.state = 'FAILED';
+        view.endedAt = this.o.clock.now();
+      }
+      this.save(job);
+    }
+  }
+
+  /** The GCS table and the job's own record on disk. */
+  private save(job: Job): void {
+    this.table.set(job.view.jobId, job.view);
+    try {
+      writeFileSync(join(job.dir, 'job.json.tmp'), JSON.stringify(job.view), { mode: 0o600 });
+      renameSync(join(job.dir, 'job.json.tmp'), join(job.dir, 'job.json'));
+    } catch {
+      // the folder of an interactive driver without a bundle does not exist: nothing of it is worth keeping
+    }
   }
 
   private create(name: string, interactive: boolean): Job {
     const jobId = `job-${randomBytes(4).toString('hex')}`;
+    mkdirSync(join(this.o.jobsDir, jobId), { recursive: true, mode: 0o700 });
     const job: Job = {
       env: {}, hasWorkingDir: false,
       namespace: jobId,
@@ -79,7 +130,7 @@ export class JobManager {
       log: undefined, followers: new Set(), stopping: false,
     };
     this.jobs.set(jobId, job);
-    this.table.set(jobId, job.view);
+    this.save(job);
     return job;
   }
 
@@ -104,7 +155,7 @@ export class JobManager {
     });
     job.driver = child;
     job.view.state = 'RUNNING';
-    this.table.set(job.view.jobId, job.view);
+    this.save(job);
     child.stdout.on('data', (d: Buffer) => this.append(job, 'stdout', d.toString()));
     child.stderr.on('data', (d: Buffer) => this.append(job, 'stderr', d.toString()));
     child.on('error', (e) => this.append(job, 'stderr', `raylaunch: the driver could not be started: ${e.message}\n`));
@@ -117,7 +168,8 @@ export class JobManager {
   }
 
   private append(job: Job, stream: 'stdout' | 'stderr', text: string): void {
-    job.log?.write(text);
+    // A driver stopped at shutdown may still print after its job was recorded as ended.
+    if (job.log && !job.log.writableEnded) job.log.write(text);
     job.output.push({ stream, text });
     job.outputBytes += text.length;
     while (job.outputBytes > OUTPUT_KEPT && job.output.length > 1) {
@@ -133,7 +185,7 @@ export class JobManager {
     job.view.state = state;
     job.view.exitCode = exitCode;
     job.view.endedAt = this.o.clock.now();
-    this.table.set(job.view.jobId, job.view);
+    this.save(job);
     job.log?.end();
     for (const f of job.followers) f.exit(state, exitCode);
     job.followers.clear();
@@ -150,7 +202,7 @@ export class JobManager {
     job.drivers.add(clientId);
     if (job.interactive) {
       job.view.state = 'RUNNING';
-      this.table.set(job.view.jobId, job.view);
+      this.save(job);
     }
     return { jobId: job.view.jobId, namespace: job.namespace };
   }
@@ -170,6 +222,11 @@ export class JobManager {
   follow(jobId: string, sink: JobSink, follow = true): boolean {
     const job = this.jobs.get(jobId);
     if (!job) return false;
+    if (job.onDisk) {
+      sink.output('stdout', readLog(join(job.dir, 'driver.log')));
+      sink.exit(job.view.state, job.view.exitCode);
+      return true;
+    }
     if (job.dropped > 0) sink.output('stderr', `raylaunch: the first ${job.dropped} characters of this job's output are only in ${join(job.dir, 'driver.log')}\n`);
     for (const o of job.output) sink.output(o.stream, o.text);
     if (job.view.endedAt !== null) sink.exit(job.view.state, job.view.exitCode);
@@ -208,8 +265,17 @@ export class JobManager {
     setTimeout(() => { if (driver.exitCode === null && driver.signalCode === null) driver.kill('SIGKILL'); }, STOP_GRACE_MS).unref();
   }
 
+  /**
+   * The head is shutting down: every running job is stopped, and recorded as STOPPED now, since the head will
+   * not be there to see its driver exit.
+   */
   stopAll(): void {
-    for (const job of this.jobs.values()) this.stop(job.view.jobId);
+    for (const job of this.jobs.values()) {
+      if (job.view.endedAt !== null) continue;
+      this.stop(job.view.jobId);
+      this.append(job, 'stderr', 'raylaunch: the job was stopped: the head is shutting down\n');
+      this.end(job, 'STOPPED', null);
+    }
   }
 
   bundle(jobId: string): Uint8Array | null {
@@ -233,5 +299,14 @@ export class JobManager {
 
   list(): JobView[] {
     return this.table.values().map((v) => ({ ...v }));
+  }
+}
+
+/** A finished job's log as one piece of output (stdout and stderr were written to it interleaved). */
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }

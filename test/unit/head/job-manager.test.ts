@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'mocha';
+import { MemoryStore } from '../../../src/head/gcs/store.js';
+import { JobManager } from '../../../src/head/jobs/job-manager.js';
+import type { JobState, JobView } from '../../../src/protocol/messages.js';
+
+describe('the job manager across a restart of the head (JobManager)', () => {
+  let jobsDir = '';
+  beforeEach(() => { jobsDir = mkdtempSync(join(tmpdir(), 'rl-jobs-')); });
+  afterEach(() => rmSync(jobsDir, { recursive: true, force: true }));
+
+  const earlier = (view: JobView, log: string) => {
+    mkdirSync(join(jobsDir, view.jobId));
+    writeFileSync(join(jobsDir, view.jobId, 'job.json'), JSON.stringify(view));
+    writeFileSync(join(jobsDir, view.jobId, 'driver.log'), log);
+  };
+  const manager = () => new JobManager({ jobsDir, runtimeRoot: '/nonexistent', headAddress: '', token: '', clock: { now: () => 5000 }, store: new MemoryStore(), onEnded: () => undefined });
+  const logsOf = (m: JobManager, jobId: string) => {
+    let text = '';
+    let exit: [JobState, number | null] | undefined;
+    assert.ok(m.follow(jobId, { output: (_s, t) => (text += t), exit: (s, c) => (exit = [s, c]) }));
+    return { text, exit };
+  };
+
+  it('lists the jobs of earlier runs and serves their logs from disk', () => {
+    earlier({ jobId: 'job-done', name: 'a.ts', state: 'SUCCEEDED', exitCode: 0, startedAt: 1000, endedAt: 2000 }, 'hello\n');
+    const m = manager();
+    assert.deepEqual(m.list(), [{ jobId: 'job-done', name: 'a.ts', state: 'SUCCEEDED', exitCode: 0, startedAt: 1000, endedAt: 2000 }]);
+    assert.deepEqual(logsOf(m, 'job-done'), { text: 'hello\n', exit: ['SUCCEEDED', 0] });
+  });
+
+  it('a job still running when its head stopped is FAILED, and its log says why', () => {
+    earlier({ jobId: 'job-cut', name: 'b.ts', state: 'RUNNING', exitCode: null, startedAt: 1000, endedAt: null }, 'working\n');
+    const m = manager();
+    assert.deepEqual(m.list().map((j) => [j.jobId, j.state, j.endedAt]), [['job-cut', 'FAILED', 5000]]);
+    assert.equal(logsOf(m, 'job-cut').text, 'working\nraylaunch: the head stopped while this job ran; its driver ended with it\n');
+    assert.equal((JSON.parse(readFileSync(join(jobsDir, 'job-cut', 'job.json'), 'utf8')) as JobView).state, 'FAILED', 'the record on disk says so too');
+  });
+
+  it('a folder without a job record is not a job', () => {
+    mkdirSync(join(jobsDir, 'stray'));
+    assert.deepEqual(manager().list(), []);
+  });
+});
