@@ -1,6 +1,7 @@
 import { RUNTIME_VERSION } from '../config/hash.js';
 import { formatResources } from '../common/resources.js';
 import type { DownResult } from '../launcher/down.js';
+import type { KnownCluster } from '../launcher/known-clusters.js';
 import type { UpResult } from '../launcher/up.js';
 import type { AutoscalerEvent, ClusterStatus, JobView } from '../protocol/messages.js';
 
@@ -96,6 +97,23 @@ export function formatDown(r: DownResult, workersOnly?: { keepMinWorkers: boolea
   if (r.unreachable.length === 0) return down;
   return [down, 'these hosts could not be reached; raylaunch may still run there (run raylaunch down again once they are back):',
     ...r.unreachable.map((u) => `  ${u.host}: ${u.reason}`)].join('\n');
+}
+
+/** "3 h 12 min", "5 min", "40 s": how long ago, roughly. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
+}
+
+export function formatClusters(clusters: readonly KnownCluster[], now: number): string {
+  if (clusters.length === 0) return 'no clusters yet; start one with raylaunch up <config.yaml>';
+  return table([
+    ['CLUSTER', 'PROVIDER', 'STATE', 'HEAD', 'NODES', 'AGE'],
+    ...clusters.map((c) => [`${c.name}${c.last ? ' *' : ''}`, c.provider ?? '-', c.state, c.head_address ?? '-', c.nodes === null ? '-' : String(c.nodes), c.started_at === null ? '-' : formatAge(now - c.started_at)]),
+  ]).join('\n');
 }
 
 export function formatJobs(jobs: readonly JobView[]): string {

@@ -6,8 +6,9 @@ import { clusterDir } from '../common/paths.js';
 import type { LiveChange } from '../config/changes.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { ClusterStatus, JobState, Message, NodeView } from '../protocol/messages.js';
+import { notRunning } from './known-clusters.js';
 import { readHeadInfo, readToken } from './cluster-state.js';
-import { ClusterNotFoundError, HeadConnectionError, JobNotFoundError } from './errors.js';
+import { HeadConnectionError, JobNotFoundError } from './errors.js';
 import { RaylaunchError } from '../common/errors.js';
 import { readSshHead } from './ssh-head.js';
 import { openTunnel, type Tunnel } from './tunnel.js';
@@ -37,7 +38,7 @@ export class Session {
     const head = readHeadInfo(dir);
     const token = readToken(dir);
     if (!head || !token) {
-      throw new ClusterNotFoundError(`cluster ${clusterName} is not running`, { hint: 'start it with raylaunch up <config.yaml>' });
+      throw notRunning(clusterName);
     }
     let transport: Transport;
     let tunnel: Tunnel | undefined;

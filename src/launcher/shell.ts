@@ -6,8 +6,8 @@ import { nodeDir } from '../common/node-args.js';
 import { packageRoot } from '../common/package-root.js';
 import { clusterDir } from '../common/paths.js';
 import { writeJobDir } from '../worker/agent.js';
+import { notRunning } from './known-clusters.js';
 import { readHeadInfo, readToken } from './cluster-state.js';
-import { ClusterNotFoundError } from './errors.js';
 
 /** Where commands run "on the head" and with what: for the process provider, the head's own folder on this machine. */
 export interface HeadShell { cwd: string; env: NodeJS.ProcessEnv; clusterName: string }
@@ -20,7 +20,7 @@ export function headShell(clusterName: string): HeadShell {
   const dir = clusterDir(clusterName);
   const head = readHeadInfo(dir);
   const token = readToken(dir);
-  if (!head || !token) throw new ClusterNotFoundError(`cluster ${clusterName} is not running`, { hint: 'start it with raylaunch up <config.yaml>' });
+  if (!head || !token) throw notRunning(clusterName);
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true, mode: 0o700 });
   const link = join(bin, 'raylaunch');

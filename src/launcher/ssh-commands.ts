@@ -7,8 +7,8 @@ import { RaylaunchError } from '../common/errors.js';
 import { clusterDir } from '../common/paths.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { SshTarget } from '../updater/runner.js';
+import { notRunning } from './known-clusters.js';
 import { readClusterConfig, readHeadInfo } from './cluster-state.js';
-import { ClusterNotFoundError } from './errors.js';
 import { headShell, runInherited, type HeadShell } from './shell.js';
 import { readSshHead, type SshHead } from './ssh-head.js';
 
@@ -35,7 +35,7 @@ export function headIp(name: string): string {
   const ssh = readSshHead(dir);
   if (ssh) return ssh.host;
   const info = readHeadInfo(dir);
-  if (!info) throw new ClusterNotFoundError(`cluster ${name} is not running`, { hint: 'start it with raylaunch up <config.yaml>' });
+  if (!info) throw notRunning(name);
   return info.address.slice(0, info.address.lastIndexOf(':'));
 }
 
