@@ -45,7 +45,7 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     cluster: clusterFlag,
     'no-wait': Flags.boolean({ description: 'Print the job id (and how to follow it) and return without streaming its output.' }),
     'working-dir': Flags.string({ description: 'Upload this folder (honouring .gitignore) as the working directory of the driver and its worker processes.', helpValue: 'DIR' }),
-    env: Flags.string({ description: 'Set an environment variable for the driver and its worker processes (repeatable).', helpValue: 'K=V', multiple: true }),
+    env: Flags.string({ description: 'Set an environment variable for the driver and its worker processes (repeatable).', helpValue: 'K=V', multiple: true, multipleNonGreedy: true }),
     'max-upload-mb': Flags.integer({ description: 'Largest --working-dir upload, in MB.', default: DEFAULT_UPLOAD_LIMIT_MB, min: 1 }),
   };
   static override enableJsonFlag = true;

@@ -48,6 +48,12 @@ main(async (args) => {
     assert.match(r.stdout, /^task: hello from the working dir,false,fast$/m);
   });
 
+  it('--env and --working-dir may come before the job path too', async () => {
+    const r = await cluster.cli(['submit', '--env', 'MODE=early', '--working-dir', join(cluster.dir, 'wd'), '-c', name, jobFile, '--env', 'OTHER=x']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^task: hello from the working dir,false,early$/m);
+  });
+
   it('a working dir past --max-upload-mb is refused, naming the biggest files', async () => {
     const big = join(cluster.dir, 'big');
     mkdirSync(big, { recursive: true });
