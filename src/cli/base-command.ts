@@ -1,6 +1,8 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { RaylaunchError, UsageError } from '../common/errors.js';
+import { checkHome } from '../common/home.js';
 import { errorJson, renderError } from './render.js';
+import { useColour } from './colour.js';
 
 type FlagOutput = Record<string, unknown>;
 type ArgOutput = Record<string, unknown>;
@@ -10,6 +12,9 @@ type ArgOutput = Record<string, unknown>;
  * error's own exit code (1 for a bad config, 2 only for usage mistakes), and prints a stack only with --debug.
  */
 export abstract class BaseCommand extends Command {
+  /** Whether the command uses raylaunch's folder (checked before it runs); validate works without one. */
+  static needsHome = true;
+
   static override baseFlags = {
     debug: Flags.boolean({ description: 'Show stack traces and internal detail for errors.', helpGroup: 'GLOBAL' }),
   };
@@ -29,6 +34,11 @@ export abstract class BaseCommand extends Command {
     if (at < 0) return super.parse(options, argv);
     this.passthrough = argv.slice(at + 1);
     return super.parse(options, argv.slice(0, at));
+  }
+
+  override async init(): Promise<void> {
+    await super.init();
+    if ((this.constructor as typeof BaseCommand).needsHome) checkHome();
   }
 
   protected get debugRequested(): boolean {
@@ -56,7 +66,7 @@ export abstract class BaseCommand extends Command {
       if (!this.debugRequested) shown = new InternalError(err);
     }
     if (this.jsonEnabled()) this.logJson(errorJson(shown));
-    else process.stderr.write(renderError(shown, this.debugRequested));
+    else process.stderr.write(renderError(shown, this.debugRequested, useColour(process.stderr)));
     if (this.debugRequested && shown !== err && err.stack) process.stderr.write(`${err.stack}\n`);
     return this.exit(code);
   }

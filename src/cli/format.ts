@@ -1,15 +1,20 @@
 import { RUNTIME_VERSION } from '../config/hash.js';
 import { formatResources } from '../common/resources.js';
+import { paint, stateStyle, visible } from './colour.js';
 import type { DownResult } from '../launcher/down.js';
 import type { KnownCluster } from '../launcher/known-clusters.js';
 import type { UpResult } from '../launcher/up.js';
 import type { AutoscalerEvent, ClusterStatus, JobView } from '../protocol/messages.js';
 
-/** Columns padded to their widest cell; the last column is not padded. */
+/** Columns padded to their widest cell as it shows (colour codes take no room); the last column is not padded. */
 export function table(rows: string[][]): string[] {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+  const width = (c: string | undefined) => visible(c ?? '').length;
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => width(r[i])))) ?? [];
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - width(c))))).join('  ').trimEnd());
 }
+
+/** A state (ALIVE, FAILED, …) in its colour. */
+const state = (colour: boolean, s: string) => paint(colour, stateStyle(s), s);
 
 function usage(total: Readonly<Record<string, number>>, available: Readonly<Record<string, number>>): string {
   const keys = Object.keys(total).filter((k) => (total[k] ?? 0) > 0);
@@ -18,11 +23,11 @@ function usage(total: Readonly<Record<string, number>>, available: Readonly<Reco
   return keys.map((k) => `${k} ${round((total[k] ?? 0) - (available[k] ?? 0))}/${round(total[k] ?? 0)}`).join(', ');
 }
 
-export function formatStatus(s: ClusterStatus): string {
+export function formatStatus(s: ClusterStatus, colour = false): string {
   const lines = [`cluster ${s.clusterName}  head ${s.headAddress}  runtime ${s.runtimeVersion}  cli ${RUNTIME_VERSION}`, ''];
   lines.push(...table([
     ['NODE', 'TYPE', 'KIND', 'STATE', 'USED/TOTAL'],
-    ...s.nodes.map((n) => [n.nodeId, n.nodeType, n.kind, n.state, usage(n.total, n.available)]),
+    ...s.nodes.map((n) => [n.nodeId, n.nodeType, n.kind, state(colour, n.state), usage(n.total, n.available)]),
   ]));
   lines.push('', `tasks: ${s.tasks.pending} pending, ${s.tasks.running} running, ${s.tasks.finished} finished, ${s.tasks.failed} failed`);
   const pending = s.demands.filter((d) => !d.infeasible);
@@ -33,13 +38,13 @@ export function formatStatus(s: ClusterStatus): string {
   if (actors.length > 0) {
     lines.push('', ...table([
       ['ACTOR', 'CLASS', 'NAME', 'STATE', 'NODE', 'RESTARTS'],
-      ...actors.map((a) => [a.actorId, a.cls, a.name ?? '', a.state, a.nodeId ?? '', String(a.restarts)]),
+      ...actors.map((a) => [a.actorId, a.cls, a.name ?? '', state(colour, a.state), a.nodeId ?? '', String(a.restarts)]),
     ]));
   }
   if (s.placementGroups.length > 0) {
     lines.push('', ...table([
       ['PLACEMENT GROUP', 'STRATEGY', 'STATE', 'BUNDLES'],
-      ...s.placementGroups.map((g) => [g.name ?? g.pgId, g.strategy, g.state, g.bundles.map((b) => `${formatResources(b.resources)}@${b.nodeId ?? '-'}`).join(' ')]),
+      ...s.placementGroups.map((g) => [g.name ?? g.pgId, g.strategy, state(colour, g.state), g.bundles.map((b) => `${formatResources(b.resources)}@${b.nodeId ?? '-'}`).join(' ')]),
     ]));
   }
   if (s.requestedResources.length > 0) lines.push('', `requested resources: ${s.requestedResources.map((r) => formatResources(r)).join(', ')}`);
@@ -57,7 +62,7 @@ export function formatStatus(s: ClusterStatus): string {
     for (const e of a.events.slice(-8)) lines.push(`  ${formatEvent(e)}`);
     if (a.events.length === 0 && a.pending.length === 0 && a.launching.length === 0) lines.push('  nothing to do');
   }
-  if (s.jobs.length > 0) lines.push('', formatJobs(s.jobs));
+  if (s.jobs.length > 0) lines.push('', formatJobs(s.jobs, colour));
   return lines.join('\n');
 }
 
@@ -108,20 +113,20 @@ export function formatAge(ms: number): string {
   return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
 }
 
-export function formatClusters(clusters: readonly KnownCluster[], now: number): string {
+export function formatClusters(clusters: readonly KnownCluster[], now: number, colour = false): string {
   if (clusters.length === 0) return 'no clusters yet; start one with raylaunch up <config.yaml>';
   return table([
     ['CLUSTER', 'PROVIDER', 'STATE', 'HEAD', 'NODES', 'AGE'],
-    ...clusters.map((c) => [`${c.name}${c.last ? ' *' : ''}`, c.provider ?? '-', c.state, c.head_address ?? '-', c.nodes === null ? '-' : String(c.nodes), c.started_at === null ? '-' : formatAge(now - c.started_at)]),
+    ...clusters.map((c) => [`${c.name}${c.last ? ' *' : ''}`, c.provider ?? '-', state(colour, c.state), c.head_address ?? '-', c.nodes === null ? '-' : String(c.nodes), c.started_at === null ? '-' : formatAge(now - c.started_at)]),
   ]).join('\n');
 }
 
-export function formatJobs(jobs: readonly JobView[]): string {
+export function formatJobs(jobs: readonly JobView[], colour = false): string {
   if (jobs.length === 0) return 'no jobs yet';
   const time = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
   return table([
     ['JOB', 'STATE', 'EXIT', 'NAME', 'STARTED', 'ENDED'],
-    ...jobs.map((j) => [j.jobId, j.state, j.exitCode === null ? '' : String(j.exitCode), j.name, time(j.startedAt), time(j.endedAt)]),
+    ...jobs.map((j) => [j.jobId, state(colour, j.state), j.exitCode === null ? '' : String(j.exitCode), j.name, time(j.startedAt), time(j.endedAt)]),
   ]).join('\n');
 }
 

@@ -1,29 +1,25 @@
 import { RaylaunchError } from '../common/errors.js';
 import { ConfigError, type LocatedProblem } from '../config/problems.js';
+import { paint } from './colour.js';
 
 /** `file:line:col: severity: path: message`, then the hint and any code frame, indented. */
-export function renderProblem(p: LocatedProblem): string {
+export function renderProblem(p: LocatedProblem, colour = false): string {
   const where = `${p.file}:${p.line}:${p.column}`;
-  const lines = [`${where}: ${p.severity}: ${p.path ? `${p.path}: ` : ''}${p.message}`];
+  const severity = paint(colour, p.severity === 'error' ? 'red' : 'yellow', `${p.severity}:`);
+  const lines = [`${where}: ${severity} ${p.path ? `${p.path}: ` : ''}${p.message}`];
   if (p.frame) lines.push(...p.frame.split('\n').map((l) => `    ${l}`));
   if (p.hint) lines.push(`    hint: ${p.hint}`);
   return lines.join('\n');
 }
 
 /** What a user sees for an error: message and hint; a stack only when asked for. */
-export function renderError(err: unknown, debug: boolean): string {
+export function renderError(err: unknown, debug: boolean, colour = false): string {
   const out: string[] = [];
-  if (err instanceof ConfigError) {
-    out.push(...err.problems.map(renderProblem));
-    out.push(`error: ${err.message}`);
-  } else if (err instanceof RaylaunchError) {
-    out.push(`error: ${err.message}`);
-  } else {
-    const message = err instanceof Error ? err.message : String(err);
-    out.push(`error: ${message}`);
-  }
+  const error = paint(colour, 'red', 'error:');
+  if (err instanceof ConfigError) out.push(...err.problems.map((p) => renderProblem(p, colour)));
+  out.push(`${error} ${err instanceof Error ? err.message : String(err)}`);
   const hint = err instanceof RaylaunchError ? err.hint : undefined;
-  if (hint) out.push(`hint: ${hint}`);
+  if (hint) out.push(`${paint(colour, 'cyan', 'hint:')} ${hint}`);
   if (debug && err instanceof Error && err.stack) out.push(err.stack);
   return `${out.join('\n')}\n`;
 }

@@ -70,4 +70,4 @@ export function formatValidate(r: ValidateResult): string {
   ].join('\n');
 }
 
-export const formatWarnings = (r: ValidateResult): string => r.warnings.map(renderProblem).join('\n');
+export const formatWarnings = (r: ValidateResult, colour = false): string => r.warnings.map((w) => renderProblem(w, colour)).join('\n');

@@ -2,6 +2,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { formatClusters } from '../cli/format.js';
 import { listClusters } from '../launcher/clusters.js';
 import type { KnownCluster } from '../launcher/known-clusters.js';
+import { useColour } from '../cli/colour.js';
 
 export interface ClustersResult { clusters: KnownCluster[] }
 
@@ -17,7 +18,7 @@ one marked * is the default of commands run without CONFIG or -c (the most recen
   async run(): Promise<ClustersResult> {
     await this.parse(Clusters);
     const result = { clusters: await listClusters() };
-    if (!this.jsonEnabled()) this.log(formatClusters(result.clusters, Date.now()));
+    if (!this.jsonEnabled()) this.log(formatClusters(result.clusters, Date.now(), useColour(process.stdout)));
     return result;
   }
 }

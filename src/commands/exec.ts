@@ -17,6 +17,7 @@ import { runInherited } from '../launcher/shell.js';
 import { headAccess } from '../launcher/ssh-commands.js';
 import { isSshProvider } from '../launcher/ssh-head.js';
 import { up } from '../launcher/up.js';
+import { useColour } from '../cli/colour.js';
 
 export default class Exec extends BaseCommand {
   static override summary = 'Run one shell command on the head.';
@@ -83,7 +84,7 @@ stdout.`;
         process.stderr.write(`${formatDown(await down(name))}\n`);
       } catch (error) {
         if (!failure) throw error;
-        process.stderr.write(renderError(error, this.debugRequested));
+        process.stderr.write(renderError(error, this.debugRequested, useColour(process.stderr)));
       }
     }
     if (failure) throw failure.error;

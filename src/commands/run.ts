@@ -6,9 +6,10 @@ import { headShell, runDriver } from '../launcher/shell.js';
 
 export default class Run extends BaseCommand {
   static override summary = 'Run a job\'s driver here, by hand, against a cluster.';
-  static override description = `Bundles JOB like submit does and starts its driver in this terminal (the seed's second way to \
-run a job): it joins the cluster named by RAYLAUNCH_ADDRESS and RAYLAUNCH_TOKEN (set in an attach shell), or else \
-the cluster given by CONFIG or -c NAME. Output goes straight to this terminal; the exit code is the job's.`;
+  static override description = `Bundles JOB like submit does and starts its driver here, in this terminal, instead of on the \
+head: handy inside raylaunch attach, or to debug a driver with your own tools. It joins the cluster named by \
+RAYLAUNCH_ADDRESS and RAYLAUNCH_TOKEN (an attach shell sets them), or else the cluster given by CONFIG or -c NAME. \
+Output goes straight to this terminal; the exit code is the job's.`;
   static override usage = 'run [CONFIG] JOB [-- ARGS…] [-c NAME]';
   static override examples = [
     { description: 'Inside raylaunch attach.', command: '<%= config.bin %> <%= command.id %> job.ts' },

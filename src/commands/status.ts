@@ -4,6 +4,7 @@ import { clusterFlag, resolveCluster } from '../cli/cluster-arg.js';
 import { formatStatus } from '../cli/format.js';
 import { Session } from '../launcher/session.js';
 import type { ClusterStatus } from '../protocol/messages.js';
+import { useColour } from '../cli/colour.js';
 
 export default class Status extends BaseCommand {
   static override summary = 'Show a cluster\'s nodes, resources, pending work and jobs.';
@@ -24,7 +25,7 @@ offers) and jobs.`;
     const session = await Session.open(name);
     try {
       const status = await session.status();
-      if (!this.jsonEnabled()) this.log(formatStatus(status));
+      if (!this.jsonEnabled()) this.log(formatStatus(status, useColour(process.stdout)));
       return status;
     } finally {
       await session.close();

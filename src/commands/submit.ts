@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { BaseCommand } from '../cli/base-command.js';
 import { clusterFlag, printWarnings, resolveCluster } from '../cli/cluster-arg.js';
+import { paint, stateStyle, useColour } from '../cli/colour.js';
 import { UsageError } from '../common/errors.js';
 import { bundleJob } from '../launcher/bundle.js';
 import { isConfigArg } from '../launcher/cluster-state.js';
@@ -22,6 +23,12 @@ export function parseEnv(pairs: readonly string[]): Record<string, string> {
     env[m[1]] = m[2] ?? '';
   }
   return env;
+}
+
+/** The last line of `submit`: `Job job-… SUCCEEDED in 3.2 s`, `Job job-… FAILED (exit 1) in 0.8 s`. */
+export function jobOutcome(jobId: string, state: JobState, exitCode: number | null, ms: number, colour = false): string {
+  const code = state === 'FAILED' && exitCode !== null ? ` (exit ${exitCode})` : '';
+  return `${paint(colour, 'bold', `Job ${jobId}`)} ${paint(colour, stateStyle(state), state)}${code} in ${(ms / 1000).toFixed(1)} s`;
 }
 
 export default class Submit extends BaseCommand {
@@ -64,15 +71,27 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     const bundle = await bundleJob(jobFile);
     const session = await Session.open(target.name);
     const jobId = await session.submitJob({ name: basename(jobFile), bundle, args: jobArgs, env, ...(workingDir ? { workingDir } : {}) });
+    const startedAt = performance.now();
     const followHint = `raylaunch job logs -c ${target.name} ${jobId} --follow`;
+    const human = !this.jsonEnabled();
+    const colour = useColour(process.stderr);
     if (flags['no-wait']) {
       await session.close();
       if (!this.jsonEnabled()) this.log(`${jobId}\nfollow it: ${followHint}`);
       return { cluster_name: target.name, job_id: jobId, state: 'SUBMITTED', exit_code: null };
     }
+    if (human) process.stderr.write(`${paint(colour, 'bold', `Job ${jobId}`)} started on cluster ${target.name}\n`);
     let interrupted = false;
     let asking = false;
+    // While Ctrl-C's question is on screen the job's output waits, so the question stays readable; it follows after.
+    const held: [stream: 'stdout' | 'stderr', text: string][] = [];
+    const print = (stream: 'stdout' | 'stderr', text: string) => (stream === 'stderr' ? process.stderr : process.stdout).write(text);
+    const release = () => {
+      asking = false;
+      for (const [stream, text] of held.splice(0)) print(stream, text);
+    };
     const stopJob = () => {
+      release();
       interrupted = true;
       process.stderr.write(`\nraylaunch: stopping job ${jobId}\n`);
       session.stopJob(jobId);
@@ -86,7 +105,7 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       rl.question(`\nStop job ${jobId}? [y] stop it / [N] detach and leave it running: `).then((answer) => {
         rl.close();
-        asking = false;
+        release();
         if (/^y/i.test(answer.trim())) return stopJob();
         process.stderr.write(`detached; the job keeps running. follow it: ${followHint}\n`);
         process.exit(0);
@@ -96,11 +115,14 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     const { state, exitCode } = await session.follow(jobId, (stream, text) => {
-      if (!this.jsonEnabled()) (stream === 'stderr' ? process.stderr : process.stdout).write(text);
+      if (!human) return;
+      if (asking) held.push([stream, text]);
+      else print(stream, text);
     });
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await session.close();
+    if (human) process.stderr.write(`${jobOutcome(jobId, state, exitCode, performance.now() - startedAt, colour)}\n`);
     const result: SubmitResult = { cluster_name: target.name, job_id: jobId, state, exit_code: exitCode };
     if (interrupted) {
       if (this.jsonEnabled()) this.logJson(result);

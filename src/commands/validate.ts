@@ -2,8 +2,10 @@ import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { formatValidate, formatWarnings, validateResult, type ValidateResult } from '../cli/validate-result.js';
 import { loadConfig } from '../config/load.js';
+import { useColour } from '../cli/colour.js';
 
 export default class Validate extends BaseCommand {
+  static override needsHome = false;
   static override summary = 'Check a cluster config without touching any cloud or host.';
   static override description = `Reads CONFIG as Ray's cluster YAML (YAML 1.1, as PyYAML reads it), checks it against \
 schemas/cluster.schema.json and the provider's section schema, applies the provider's defaults, and prints a \
@@ -31,7 +33,7 @@ Exit codes: 0 valid (warnings may be printed), 1 invalid config, 2 usage error.`
     const loaded = await loadConfig(args.config, { missingFiles: 'warning' });
     const result = validateResult(loaded);
     if (!this.jsonEnabled()) {
-      if (result.warnings.length > 0) process.stderr.write(`${formatWarnings(result)}\n`);
+      if (result.warnings.length > 0) process.stderr.write(`${formatWarnings(result, useColour(process.stderr))}\n`);
       this.log(formatValidate(result));
     }
     return result;

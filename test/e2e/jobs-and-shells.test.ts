@@ -8,6 +8,7 @@ import { TestCluster } from '../helpers/cluster.js';
 import { EXEC_CASES } from '../helpers/exec-cases.js';
 import { assertOutput } from '../helpers/output-schemas.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
+import { until } from '../helpers/until.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -129,6 +130,57 @@ main(async (args) => {
       });
     }
   }
+
+  const OUTCOMES: [string, string[], RegExp][] = [
+    ['a job that succeeds', [], /^Job (job-\w+) SUCCEEDED in \d+\.\d s$/],
+    ['a job that exits 3', ['3'], /^Job (job-\w+) FAILED \(exit 3\) in \d+\.\d s$/],
+  ];
+  for (const [what, args, last] of OUTCOMES) {
+    it(`submit says the job id as it starts and the outcome as it ends: ${what}`, async () => {
+      const job = join(cluster.writeJob({ 'job.ts': "import { main } from 'raylaunch';\nmain(async (a) => { console.log('out'); if (a[0]) process.exit(Number(a[0])); });\n" }), 'job.ts');
+      const r = await cluster.cli(['submit', '-c', name, job, '--', ...args]);
+      const lines = r.stderr.trimEnd().split('\n');
+      const started = new RegExp(`^Job (job-\\w+) started on cluster ${name}$`).exec(lines[0] ?? '');
+      assert.ok(started, r.stderr);
+      assert.equal(last.exec(lines.at(-1) ?? '')?.[1], started[1], r.stderr);
+      assert.equal(r.stdout, 'out\n');
+      assert.equal((r.stderr + r.stdout).includes('\u001b['), false, 'no colour when the output is not a terminal');
+    });
+  }
+
+  it('on a terminal states are in colour, unless NO_COLOR is set', async () => {
+    for (const [env, coloured] of [['', true], ['NO_COLOR=1 ', false]] as const) {
+      const term = new TmuxTerminal(`env ${env}RAYLAUNCH_HOME=${cluster.home} ${process.execPath} ${join(REPO, 'bin/run.js')} job list -c ${name}; sleep 60`);
+      try {
+        await term.waitFor(/SUCCEEDED/);
+        assert.equal(term.screen(true).includes('\u001b[32mSUCCEEDED'), coloured, `${env || 'default'}:\n${term.screen(true)}`);
+      } finally {
+        term.kill();
+      }
+    }
+  });
+
+  it('Ctrl-C on a terminal asks to stop or detach, and the question stays readable while the job prints', async () => {
+    const job = join(cluster.writeJob({ 'job.ts': "import { main } from 'raylaunch';\nmain(async () => { for (let i = 0; i < 1200; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 50)); } });\n" }), 'job.ts');
+    const term = new TmuxTerminal(`env RAYLAUNCH_HOME=${cluster.home} ${process.execPath} ${join(REPO, 'bin/run.js')} submit -c ${name} ${job}; echo "exit=$?"; sleep 60`);
+    let id = '';
+    try {
+      id = /Job (job-\w+) started/.exec(await term.waitFor(/tick 5\b/))?.[1] ?? '';
+      term.press('C-c');
+      await term.waitFor(/detach and leave it running:$/m); // tmux trims the trailing space
+      const ticks = async () => Number(/tick (\d+)\n$/.exec((await cluster.cli(['job', 'logs', '-c', name, id])).stdout)?.[1] ?? -1);
+      const atQuestion = await ticks();
+      await until('the job to print 20 more lines', 60_000, async () => ((await ticks()) > atQuestion + 20 ? true : undefined));
+      const lastLine = term.screen().trimEnd().split('\n').at(-1) ?? '';
+      assert.match(lastLine, new RegExp(`^Stop job ${id}\\? \\[y\\] stop it / \\[N\\] detach and leave it running:$`), term.screen());
+      term.type('N');
+      await term.waitFor(/detached; the job keeps running[\s\S]*exit=0/);
+      assert.equal((await cluster.cli(['job', 'status', '-c', name, id])).stdout.includes('RUNNING'), true, 'detached, it runs on');
+    } finally {
+      term.kill();
+      if (id) await cluster.cli(['job', 'stop', '-c', name, id]);
+    }
+  });
 
   it('run starts a driver by hand against the cluster and passes its exit code', async () => {
     const r = await cluster.cli(['run', '-c', name, jobFile]);

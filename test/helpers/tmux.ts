@@ -22,6 +22,16 @@ export class TmuxTerminal {
     this.tmux('send-keys', line, 'Enter');
   }
 
+  /** Presses keys as tmux names them (`C-c`, `Enter`), without typing a line. */
+  press(...keys: string[]): void {
+    this.tmux('send-keys', ...keys);
+  }
+
+  /** The screen now; with `escapes`, with its colour codes. */
+  screen(escapes = false): string {
+    return this.tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []));
+  }
+
   /** Polls the screen until it matches (at most `timeoutMs`); returns the screen. */
   async waitFor(re: RegExp, timeoutMs = 20_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;

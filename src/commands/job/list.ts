@@ -4,6 +4,7 @@ import { clusterFlag, resolveCluster } from '../../cli/cluster-arg.js';
 import { formatJobs } from '../../cli/format.js';
 import { Session } from '../../launcher/session.js';
 import type { JobView } from '../../protocol/messages.js';
+import { useColour } from '../../cli/colour.js';
 
 export default class JobList extends BaseCommand {
   static override summary = 'List a cluster\'s jobs.';
@@ -19,7 +20,7 @@ export default class JobList extends BaseCommand {
     const session = await Session.open(name);
     try {
       const { jobs } = await session.status();
-      if (!this.jsonEnabled()) this.log(formatJobs(jobs));
+      if (!this.jsonEnabled()) this.log(formatJobs(jobs, useColour(process.stdout)));
       return { cluster_name: name, jobs };
     } finally {
       await session.close();

@@ -4,6 +4,7 @@ import { formatJobs } from '../../cli/format.js';
 import { JobNotFoundError } from '../../launcher/errors.js';
 import { Session } from '../../launcher/session.js';
 import type { JobView } from '../../protocol/messages.js';
+import { useColour } from '../../cli/colour.js';
 
 export default class JobStatus extends BaseCommand {
   static override summary = 'Show one job\'s state and exit code.';
@@ -23,7 +24,7 @@ export default class JobStatus extends BaseCommand {
     try {
       const job = (await session.status()).jobs.find((j) => j.jobId === jobId);
       if (!job) throw new JobNotFoundError(`no job ${jobId} on cluster ${name}`, { hint: 'list the jobs with raylaunch job list' });
-      if (!this.jsonEnabled()) this.log(formatJobs([job]));
+      if (!this.jsonEnabled()) this.log(formatJobs([job], useColour(process.stdout)));
       return job;
     } finally {
       await session.close();
