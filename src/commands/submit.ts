@@ -10,7 +10,7 @@ import { DEFAULT_UPLOAD_LIMIT_MB, packWorkingDir } from '../launcher/working-dir
 import { Session } from '../launcher/session.js';
 import type { JobState } from '../protocol/messages.js';
 
-export interface SubmitResult { cluster_name: string; job_id: string; state: JobState | 'SUBMITTED'; exit_code: number | null }
+export interface SubmitResult { cluster_name: string; job_id: string; status: JobState | 'SUBMITTED'; exit_code: number | null }
 
 /** `--env K=V` flags as a map; a malformed one is a usage error. */
 export function parseEnv(pairs: readonly string[]): Record<string, string> {
@@ -68,7 +68,7 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     if (flags['no-wait']) {
       await session.close();
       if (!this.jsonEnabled()) this.log(`${jobId}\nfollow it: ${followHint}`);
-      return { cluster_name: target.name, job_id: jobId, state: 'SUBMITTED', exit_code: null };
+      return { cluster_name: target.name, job_id: jobId, status: 'SUBMITTED', exit_code: null };
     }
     let interrupted = false;
     let asking = false;
@@ -101,7 +101,7 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await session.close();
-    const result: SubmitResult = { cluster_name: target.name, job_id: jobId, state, exit_code: exitCode };
+    const result: SubmitResult = { cluster_name: target.name, job_id: jobId, status: state, exit_code: exitCode };
     if (interrupted) {
       if (this.jsonEnabled()) this.logJson(result);
       return this.exit(130);

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CliResult, runCli } from '../cli/run-cli.js';
-import type { ClusterStatus } from '../../src/protocol/messages.js';
+import type { StatusJson } from '../../src/cli/status-json.js';
 import { assertSettled, type SettleAllowance } from './settled.js';
 import { until } from './until.js';
 
@@ -44,10 +44,10 @@ export class TestCluster {
     return r;
   }
 
-  async status(): Promise<ClusterStatus> {
+  async status(): Promise<StatusJson> {
     const r = await runCli(['status', '-c', this.name, '--json'], { env: { RAYLAUNCH_HOME: this.home } });
     if (r.code !== 0) throw new Error(`status failed (${r.code}): ${r.stderr}`);
-    return JSON.parse(r.stdout) as ClusterStatus;
+    return JSON.parse(r.stdout) as StatusJson;
   }
 
   async start(): Promise<CliResult> {
