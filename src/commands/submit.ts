@@ -30,11 +30,13 @@ export default class Submit extends BaseCommand {
 cluster's head, which starts its driver, and streams the driver's output here; exits with the job's exit code. \
 Arguments after -- go to the job (main() receives them). --working-dir uploads a folder (honouring .gitignore) \
 that the driver and its worker processes run in; --env sets variables for them. On a terminal, Ctrl-C asks \
-whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops the job and exits 130.`;
+whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops the job and exits 130. With \
+--json the job's output streams to stderr and stdout holds only the result (job_id, status, exit_code).`;
   static override examples = [
     { description: 'Run the example job on the example cluster.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml examples/hello.ts' },
     { description: 'Pass arguments to the job.', command: '<%= config.bin %> <%= command.id %> job.ts -- --rounds 3' },
     { description: 'Run in an uploaded folder with a variable set.', command: '<%= config.bin %> <%= command.id %> job.ts --working-dir ./data --env MODE=fast' },
+    { description: 'Script it: the job\'s output goes to stderr; stdout has the result (job_id, status, exit_code).', command: '<%= config.bin %> <%= command.id %> -c demo job.ts --json | jq -r .status' },
   ];
   static override strict = false;
   static override args = {
@@ -95,8 +97,9 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // With --json, stdout carries the result alone; the job's own output still streams, to stderr.
     const { state, exitCode } = await session.follow(jobId, (stream, text) => {
-      if (!this.jsonEnabled()) (stream === 'stderr' ? process.stderr : process.stdout).write(text);
+      (stream === 'stderr' || this.jsonEnabled() ? process.stderr : process.stdout).write(text);
     });
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { TestCluster } from '../helpers/cluster.js';
 import { assertOutput } from '../helpers/output-schemas.js';
+import { until } from '../helpers/until.js';
 
 type Json = Record<string, unknown>;
 type Check = (j: Json) => void;
@@ -13,11 +14,14 @@ describe('--json output of every command matches its schema, in snake_case', fun
   const name = `json${process.pid}`;
   const cluster = new TestCluster(name, TestCluster.processConfig(name, { workers: 1 }));
   let jobFile = '';
+  let streamingJob = '';
   let invalidConfig = '';
   let jobId = '';
 
   before(() => {
     jobFile = join(cluster.writeJob({ 'job.ts': "import { get, main, remote } from 'raylaunch';\nexport const f = remote(function f() { return 1; });\nmain(async (args) => { console.log('job says hello'); await get(f.remote()); if (args[0] === 'fail') process.exit(3); });\n" }), 'job.ts');
+    // Prints on both streams, then waits for the test to release it: its output must be seen while it runs.
+    streamingJob = join(cluster.writeJob({ 'job.ts': "import { existsSync } from 'node:fs';\nimport { main } from 'raylaunch';\nmain(async (args) => {\n  console.log('out-before'); console.error('err-before');\n  while (!existsSync(args[0] ?? '')) await new Promise((r) => setTimeout(r, 50));\n  console.log('out-after');\n});\n" }), 'job.ts');
     invalidConfig = join(cluster.dir, 'invalid.yaml');
     writeFileSync(invalidConfig, `cluster_name: ${name}\nprovider: {type: process}\nmax_worker: 1\n`);
   });
@@ -76,6 +80,23 @@ describe('--json output of every command matches its schema, in snake_case', fun
   });
   step('job-stop', 'job stop of a job that ended', () => ['job', 'stop', '-c', name, jobId, '--json'], 0, (j) => assert.deepEqual([j.job_id, j.status], [jobId, 'SUCCEEDED']));
   step('job-status', 'job status of an unknown job: the error shape', () => ['job', 'status', '-c', name, 'job-00000000', '--json'], 1, (j) => assert.equal((j.error as Json).code, 'job_not_found'));
+
+  it('submit --json streams the job\'s output to stderr while it runs, and prints only the result on stdout', async () => {
+    const release = join(cluster.dir, 'release-streaming-job');
+    let printed = { stdout: '', stderr: '' };
+    const run = cluster.cli(['submit', '-c', name, streamingJob, '--json', '--', release], 60_000, (p) => { printed = p; });
+    const streamed = await until('the job\'s output on stderr while it runs', 20_000, () => (/out-before/.test(printed.stderr) && /err-before/.test(printed.stderr) ? { ...printed } : undefined))
+      .catch((e: Error) => e);
+    writeFileSync(release, ''); // released either way, so a failure leaves no job behind
+    const r = await run;
+    assert.ok(!(streamed instanceof Error), String(streamed));
+    assert.equal(streamed.stdout, '', 'nothing on stdout while the job runs');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /out-before[\s\S]*out-after/);
+    const json = JSON.parse(r.stdout) as Json; // stdout is the JSON document and nothing else
+    assertOutput('submit', json);
+    assert.deepEqual([json.status, json.exit_code], ['SUCCEEDED', 0]);
+  });
 
   step('down', 'down', () => ['down', '-c', name, '--json'], 0, (j) => assert.equal(j.existed, true));
   step('down', 'down of a cluster that is not running', () => ['down', '-c', name, '--json'], 0, (j) => assert.equal(j.existed, false));
