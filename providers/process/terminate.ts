@@ -33,12 +33,15 @@ async function waitGone(pid: number, startTime: number, ms: number): Promise<Own
 
 /**
  * Stops the process tree of the node started as (pid, startTime): SIGTERM, up to graceMs to exit, then SIGKILL.
- * Only processes findOwned() vouches for are signalled, never anything found by name.
+ * The SIGTERM goes to the node's own service alone while it lives: it stops what it started itself (a head records
+ * its running jobs as stopped before their drivers go), where a signal to the whole tree at once would have its
+ * children die under it. Only processes findOwned() vouches for are signalled, never anything found by name.
  */
 export async function terminateTree(id: string, pid: number, startTime: number, graceMs: number): Promise<void> {
   let owned = await findOwned(pid, startTime);
   if (owned.procs.length === 0) return;
-  signalTree(pid, owned, 'SIGTERM');
+  if (owned.leaderAlive) send(pid, 'SIGTERM');
+  else signalTree(pid, owned, 'SIGTERM');
   owned = await waitGone(pid, startTime, graceMs);
   if (owned.procs.length === 0) return;
   signalTree(pid, owned, 'SIGKILL');

@@ -4,7 +4,8 @@ import { paint, stateStyle, visible } from './colour.js';
 import type { DownResult } from '../launcher/down.js';
 import type { KnownCluster } from '../launcher/known-clusters.js';
 import type { UpResult } from '../launcher/up.js';
-import type { AutoscalerEvent, ClusterStatus, JobView } from '../protocol/messages.js';
+import type { AutoscalerEvent } from '../protocol/messages.js';
+import type { JobJson, StatusJson } from './status-json.js';
 
 /** Columns padded to their widest cell as it shows (colour codes take no room); the last column is not padded. */
 export function table(rows: string[][]): string[] {
@@ -23,11 +24,11 @@ function usage(total: Readonly<Record<string, number>>, available: Readonly<Reco
   return keys.map((k) => `${k} ${round((total[k] ?? 0) - (available[k] ?? 0))}/${round(total[k] ?? 0)}`).join(', ');
 }
 
-export function formatStatus(s: ClusterStatus, colour = false): string {
-  const lines = [`cluster ${s.clusterName}  head ${s.headAddress}  runtime ${s.runtimeVersion}  cli ${RUNTIME_VERSION}`, ''];
+export function formatStatus(s: StatusJson, colour = false): string {
+  const lines = [`cluster ${s.cluster_name}  head ${s.head_address}  runtime ${s.runtime_version}  cli ${RUNTIME_VERSION}`, ''];
   lines.push(...table([
     ['NODE', 'TYPE', 'KIND', 'STATE', 'USED/TOTAL'],
-    ...s.nodes.map((n) => [n.nodeId, n.nodeType, n.kind, state(colour, n.state), usage(n.total, n.available)]),
+    ...s.nodes.map((n) => [n.node_id, n.node_type, n.kind, state(colour, n.state), usage(n.total, n.available)]),
   ]));
   lines.push('', `tasks: ${s.tasks.pending} pending, ${s.tasks.running} running, ${s.tasks.finished} finished, ${s.tasks.failed} failed`);
   const pending = s.demands.filter((d) => !d.infeasible);
@@ -38,16 +39,16 @@ export function formatStatus(s: ClusterStatus, colour = false): string {
   if (actors.length > 0) {
     lines.push('', ...table([
       ['ACTOR', 'CLASS', 'NAME', 'STATE', 'NODE', 'RESTARTS'],
-      ...actors.map((a) => [a.actorId, a.cls, a.name ?? '', state(colour, a.state), a.nodeId ?? '', String(a.restarts)]),
+      ...actors.map((a) => [a.actor_id, a.cls, a.name ?? '', state(colour, a.state), a.node_id ?? '', String(a.restarts)]),
     ]));
   }
-  if (s.placementGroups.length > 0) {
+  if (s.placement_groups.length > 0) {
     lines.push('', ...table([
       ['PLACEMENT GROUP', 'STRATEGY', 'STATE', 'BUNDLES'],
-      ...s.placementGroups.map((g) => [g.name ?? g.pgId, g.strategy, state(colour, g.state), g.bundles.map((b) => `${formatResources(b.resources)}@${b.nodeId ?? '-'}`).join(' ')]),
+      ...s.placement_groups.map((g) => [g.name ?? g.placement_group_id, g.strategy, state(colour, g.state), g.bundles.map((b) => `${formatResources(b.resources)}@${b.node_id ?? '-'}`).join(' ')]),
     ]));
   }
-  if (s.requestedResources.length > 0) lines.push('', `requested resources: ${s.requestedResources.map((r) => formatResources(r)).join(', ')}`);
+  if (s.requested_resources.length > 0) lines.push('', `requested resources: ${s.requested_resources.map((r) => formatResources(r)).join(', ')}`);
   if (s.failures.length > 0) {
     lines.push('', `recent failures (${s.tasks.failed} tasks failed in all):`);
     for (const f of s.failures.slice(-10)) lines.push(`  ${new Date(f.at).toISOString().slice(11, 19)}  ${f.kind.padEnd(10)} ${f.what}: ${f.message}`);
@@ -57,8 +58,8 @@ export function formatStatus(s: ClusterStatus, colour = false): string {
     lines.push('', 'autoscaler:');
     if (a.stopped) lines.push(`  launching stopped: ${a.stopped}`);
     for (const p of a.pending) lines.push(`  pending ${formatResources(p.resources)} x${p.count}: ${p.why}`);
-    for (const l of a.launching) lines.push(`  ${l.nodeId}: launching (${l.nodeType}): ${l.status}`);
-    for (const n of a.nodes) lines.push(`  ${n.nodeId}: ${n.why}`);
+    for (const l of a.launching) lines.push(`  ${l.node_id}: launching (${l.node_type}): ${l.status}`);
+    for (const n of a.nodes) lines.push(`  ${n.node_id}: ${n.why}`);
     for (const e of a.events.slice(-8)) lines.push(`  ${formatEvent(e)}`);
     if (a.events.length === 0 && a.pending.length === 0 && a.launching.length === 0) lines.push('  nothing to do');
   }
@@ -121,12 +122,12 @@ export function formatClusters(clusters: readonly KnownCluster[], now: number, c
   ]).join('\n');
 }
 
-export function formatJobs(jobs: readonly JobView[], colour = false): string {
+export function formatJobs(jobs: readonly JobJson[], colour = false): string {
   if (jobs.length === 0) return 'no jobs yet';
   const time = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
   return table([
     ['JOB', 'STATE', 'EXIT', 'NAME', 'STARTED', 'ENDED'],
-    ...jobs.map((j) => [j.jobId, state(colour, j.state), j.exitCode === null ? '' : String(j.exitCode), j.name, time(j.startedAt), time(j.endedAt)]),
+    ...jobs.map((j) => [j.job_id, state(colour, j.status), j.exit_code === null ? '' : String(j.exit_code), j.name, time(j.start_time), time(j.end_time)]),
   ]).join('\n');
 }
 

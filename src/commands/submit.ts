@@ -11,7 +11,7 @@ import { DEFAULT_UPLOAD_LIMIT_MB, packWorkingDir } from '../launcher/working-dir
 import { Session } from '../launcher/session.js';
 import type { JobState } from '../protocol/messages.js';
 
-export interface SubmitResult { cluster_name: string; job_id: string; state: JobState | 'SUBMITTED'; exit_code: number | null }
+export interface SubmitResult { cluster_name: string; job_id: string; status: JobState | 'SUBMITTED'; exit_code: number | null }
 
 /** `--env K=V` flags as a map; a malformed one is a usage error. */
 export function parseEnv(pairs: readonly string[]): Record<string, string> {
@@ -37,11 +37,13 @@ export default class Submit extends BaseCommand {
 cluster's head, which starts its driver, and streams the driver's output here; exits with the job's exit code. \
 Arguments after -- go to the job (main() receives them). --working-dir uploads a folder (honouring .gitignore) \
 that the driver and its worker processes run in; --env sets variables for them. On a terminal, Ctrl-C asks \
-whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops the job and exits 130.`;
+whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops the job and exits 130. With \
+--json the job's output streams to stderr and stdout holds only the result (job_id, status, exit_code).`;
   static override examples = [
     { description: 'Run the example job on the example cluster.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml examples/hello.ts' },
     { description: 'Pass arguments to the job.', command: '<%= config.bin %> <%= command.id %> job.ts -- --rounds 3' },
     { description: 'Run in an uploaded folder with a variable set.', command: '<%= config.bin %> <%= command.id %> job.ts --working-dir ./data --env MODE=fast' },
+    { description: 'Script it: the job\'s output goes to stderr; stdout has the result (job_id, status, exit_code).', command: '<%= config.bin %> <%= command.id %> -c demo job.ts --json | jq -r .status' },
   ];
   static override strict = false;
   static override args = {
@@ -78,14 +80,14 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     if (flags['no-wait']) {
       await session.close();
       if (!this.jsonEnabled()) this.log(`${jobId}\nfollow it: ${followHint}`);
-      return { cluster_name: target.name, job_id: jobId, state: 'SUBMITTED', exit_code: null };
+      return { cluster_name: target.name, job_id: jobId, status: 'SUBMITTED', exit_code: null };
     }
     if (human) process.stderr.write(`${paint(colour, 'bold', `Job ${jobId}`)} started on cluster ${target.name}\n`);
     let interrupted = false;
     let asking = false;
     // While Ctrl-C's question is on screen the job's output waits, so the question stays readable; it follows after.
     const held: [stream: 'stdout' | 'stderr', text: string][] = [];
-    const print = (stream: 'stdout' | 'stderr', text: string) => (stream === 'stderr' ? process.stderr : process.stdout).write(text);
+    const print = (stream: 'stdout' | 'stderr', text: string) => (stream === 'stderr' || !human ? process.stderr : process.stdout).write(text);
     const release = () => {
       asking = false;
       for (const [stream, text] of held.splice(0)) print(stream, text);
@@ -114,8 +116,8 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // With --json, stdout carries the result alone; the job's own output still streams, to stderr.
     const { state, exitCode } = await session.follow(jobId, (stream, text) => {
-      if (!human) return;
       if (asking) held.push([stream, text]);
       else print(stream, text);
     });
@@ -123,7 +125,7 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     process.off('SIGTERM', stop);
     await session.close();
     if (human) process.stderr.write(`${jobOutcome(jobId, state, exitCode, performance.now() - startedAt, colour)}\n`);
-    const result: SubmitResult = { cluster_name: target.name, job_id: jobId, state, exit_code: exitCode };
+    const result: SubmitResult = { cluster_name: target.name, job_id: jobId, status: state, exit_code: exitCode };
     if (interrupted) {
       if (this.jsonEnabled()) this.logJson(result);
       return this.exit(130);

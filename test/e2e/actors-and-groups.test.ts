@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
+import type { StatusJson } from '../../src/cli/status-json.js';
 import { TestCluster } from '../helpers/cluster.js';
 
 /** Each job asserts inside and prints its verdict; the test checks exit code and output. */
@@ -238,12 +239,12 @@ main(async () => {
     assert.equal(r.code, 0, `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
     assert.match(r.stdout, /^tasks done in under 5 s: true; retried from the dead node: 2$/m);
     assert.match(r.stdout, /^actor after restart: 1 on a new node: true$/m);
-    const status = JSON.parse((await cluster.cli(['status', '-c', name, '--json'])).stdout) as { failures: { what: string; message: string }[] };
+    const status = JSON.parse((await cluster.cli(['status', '-c', name, '--json'])).stdout) as StatusJson;
     assert.ok(status.failures.some((f) => /died/.test(f.message)), 'status shows the failure');
   });
 
   it('a 100 MB object moves between two workers directly; the head relays under 1 MB', async () => {
-    const before = JSON.parse((await cluster.cli(['status', '-c', name, '--json'])).stdout) as { relayedBytes: number };
+    const before = JSON.parse((await cluster.cli(['status', '-c', name, '--json'])).stdout) as StatusJson;
     const dir = cluster.writeJob({
       'job.ts': `
 import { get, getRuntimeContext, main, placementGroup, remote } from 'raylaunch';
@@ -268,8 +269,8 @@ main(async () => {
     const r = await cluster.submit(join(dir, 'job.ts'));
     assert.equal(r.code, 0, `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
     assert.match(r.stdout, /^moved 100000000 bytes between different nodes: true; checksum 18750$/m);
-    const after = JSON.parse((await cluster.cli(['status', '-c', name, '--json'])).stdout) as { relayedBytes: number };
-    assert.ok(after.relayedBytes - before.relayedBytes < 1_000_000, `the head relayed ${after.relayedBytes - before.relayedBytes} bytes`);
+    const after = JSON.parse((await cluster.cli(['status', '-c', name, '--json'])).stdout) as StatusJson;
+    assert.ok(after.relayed_bytes - before.relayed_bytes < 1_000_000, `the head relayed ${after.relayed_bytes - before.relayed_bytes} bytes`);
     console.log(`      ${r.stdout.trim().split('\n').pop() ?? ''}`);
   });
 });

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'mocha';
+import type { StatusJson as Status } from '../../src/cli/status-json.js';
 import { TestCluster } from '../helpers/cluster.js';
-
-interface Status {
-  nodes: { nodeId: string; kind: string; state: string }[];
-  autoscaler: { events: { kind: string; message: string }[]; nodes: { nodeId: string; why: string }[] } | null;
-}
 
 const CONFIG = (name: string) => [
   `cluster_name: ${name}`, 'provider: {type: process}', 'max_workers: 4', 'available_node_types:',
@@ -71,11 +67,11 @@ main(async () => {
 `)]);
     assert.equal(r.code, 0, r.stderr);
     const s = await until('a worker for the actor', 20_000, (x) => liveWorkers(x).length === 1);
-    const node = liveWorkers(s)[0]?.nodeId;
+    const node = liveWorkers(s)[0]?.node_id;
     await new Promise((res) => setTimeout(res, 4000)); // twice the idle timeout
     const later = await status();
-    assert.ok(liveWorkers(later).some((x) => x.nodeId === node), 'the actor\'s node is still there');
-    assert.equal(later.autoscaler?.nodes.find((x) => x.nodeId === node)?.why, 'busy: hosts an actor');
+    assert.ok(liveWorkers(later).some((x) => x.node_id === node), 'the actor\'s node is still there');
+    assert.equal(later.autoscaler?.nodes.find((x) => x.node_id === node)?.why, 'busy: hosts an actor');
   });
 
   it('a STRICT_SPREAD group of 3 gets 3 nodes in one launch', async () => {

@@ -78,10 +78,10 @@ main(async (args) => {
   });
 
   const JSON_STEPS: [string, () => string[], (j: Record<string, unknown>) => void][] = [
-    ['job-list', () => ['job', 'list', '-c', name, '--json'], (j) => assert.ok((j.jobs as { jobId: string }[]).some((x) => x.jobId === jobId))],
-    ['job-status', () => ['job', 'status', '-c', name, jobId, '--json'], (j) => assert.deepEqual([j.state, j.exitCode], ['SUCCEEDED', 0])],
+    ['job-list', () => ['job', 'list', '-c', name, '--json'], (j) => assert.ok((j.jobs as { job_id: string }[]).some((x) => x.job_id === jobId))],
+    ['job-status', () => ['job', 'status', '-c', name, jobId, '--json'], (j) => assert.deepEqual([j.status, j.exit_code], ['SUCCEEDED', 0])],
     ['job-logs', () => ['job', 'logs', cluster.configFile, jobId, '--json'], (j) => assert.ok((j.output as { text: string }[]).some((o) => o.text.includes('task: hello')))],
-    ['job-stop', () => ['job', 'stop', '-c', name, jobId, '--json'], (j) => assert.equal(j.state, 'SUCCEEDED')],
+    ['job-stop', () => ['job', 'stop', '-c', name, jobId, '--json'], (j) => assert.equal(j.status, 'SUCCEEDED')],
   ];
   for (const [schema, args, check] of JSON_STEPS) {
     it(`${schema.replace('-', ' ')} --json matches its schema`, async () => {

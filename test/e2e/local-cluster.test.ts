@@ -4,13 +4,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
+import type { StatusJson } from '../../src/cli/status-json.js';
 import { createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
 import type { TestCluster } from '../helpers/cluster.js';
 import { localCluster, localConfigFor, raylaunchPids } from '../helpers/local-cluster.js';
 import { until } from '../helpers/until.js';
 import { testHostsOrFail } from '../helpers/needs-hosts.js';
 
-interface StatusJson { nodes: { nodeId: string; kind: string; state: string; pid?: number }[]; autoscaler: { events: { seq: number; kind: string; message: string }[] } | null }
 
 
 const JOB = `
@@ -42,7 +42,7 @@ describe('a local cluster on real SSH hosts', function () {
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as StatusJson;
   };
-  const aliveWorkers = async () => (await status()).nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.nodeId).sort();
+  const aliveWorkers = async () => (await status()).nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.node_id).sort();
 
   before(async () => {
     pool = await createHosts(4);

@@ -27,7 +27,7 @@ describe('nothing is destroyed without asking (end to end)', function () {
   let running = '';
 
   const headPid = async () => (await cluster.status()).nodes.find((n) => n.kind === 'head')?.pid;
-  const jobState = async (id: string) => (await cluster.status()).jobs.find((j) => j.jobId === id)?.state;
+  const jobState = async (id: string) => (await cluster.status()).jobs.find((j) => j.job_id === id)?.status;
   /** Submits the sleeper and returns once its driver runs (it printed). */
   const startSleeper = async (): Promise<string> => {
     const r = await cluster.cli(['submit', '-c', name, sleeper, '--no-wait', '--', join(cluster.dir, `release-${Date.now()}`)]);

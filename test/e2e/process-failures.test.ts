@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
+import type { StatusJson } from '../../src/cli/status-json.js';
 import { TestCluster } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
 
@@ -36,11 +37,11 @@ describe('node failures on the process provider (end to end)', function () {
     process.kill(victim.pid, 'SIGKILL');
     const status = await until('a replacement worker', 20_000, async () => {
       const r = await cluster.cli(['status', '-c', name, '--json']);
-      const s = JSON.parse(r.stdout) as { nodes: { nodeId: string; kind: string; state: string }[] };
+      const s = JSON.parse(r.stdout) as StatusJson;
       const workers = s.nodes.filter((n) => n.kind === 'worker');
-      return workers.filter((n) => n.state === 'ALIVE').length === 2 && workers.some((n) => n.nodeId === victim.id && n.state === 'DEAD') ? s : undefined;
+      return workers.filter((n) => n.state === 'ALIVE').length === 2 && workers.some((n) => n.node_id === victim.id && n.state === 'DEAD') ? s : undefined;
     });
-    assert.ok(status.nodes.some((n) => n.nodeId !== victim.id && n.kind === 'worker' && n.state === 'ALIVE'));
+    assert.ok(status.nodes.some((n) => n.node_id !== victim.id && n.kind === 'worker' && n.state === 'ALIVE'));
   });
 
   it('agents exit by themselves once the head is gone past the heartbeat timeout, and down cleans up', async () => {

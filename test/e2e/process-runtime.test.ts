@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'mocha';
 import { spawn } from 'node:child_process';
 import { WebSocket } from 'ws';
 import { REPO } from '../cli/run-cli.js';
+import type { StatusJson } from '../../src/cli/status-json.js';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import { TestCluster } from '../helpers/cluster.js';
 
@@ -266,14 +267,14 @@ describe('the runtime on the process provider (end to end)', function () {
     assert.match(out, /started/);
     child.kill('SIGTERM');
     assert.equal(await exited, 130);
-    const status = JSON.parse((await cluster.cli(['status', '-c', cluster.name, '--json'])).stdout) as { jobs: { name: string; state: string }[] };
+    const status = JSON.parse((await cluster.cli(['status', '-c', cluster.name, '--json'])).stdout) as StatusJson;
     const deadline2 = Date.now() + 10_000;
     let jobs = status.jobs;
-    while (!jobs.some((j) => j.state === 'STOPPED') && Date.now() < deadline2) {
+    while (!jobs.some((j) => j.status === 'STOPPED') && Date.now() < deadline2) {
       await new Promise((r) => setTimeout(r, 100));
       jobs = (JSON.parse((await cluster.cli(['status', '-c', cluster.name, '--json'])).stdout) as typeof status).jobs;
     }
-    assert.ok(jobs.some((j) => j.state === 'STOPPED'), JSON.stringify(jobs));
+    assert.ok(jobs.some((j) => j.status === 'STOPPED'), JSON.stringify(jobs));
   });
 
   it('status shows the nodes and the finished jobs', async () => {

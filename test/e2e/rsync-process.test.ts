@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'mocha';
+import type { StatusJson } from '../../src/cli/status-json.js';
 import { TestCluster } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
 import { SYNC_TREE_LANDS, writeSyncTree } from '../helpers/sync-tree.js';
 
-interface StatusJson { nodes: { nodeId: string; kind: string; state: string }[] }
 
 /** Every file under `dir`, relative to it, sorted. */
 function filesUnder(dir: string): string[] {
@@ -36,7 +36,7 @@ describe('rsync-up and rsync-down on the process provider (end to end)', functio
       const alive = (JSON.parse(r.stdout) as StatusJson).nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE');
       return alive.length === 2 ? alive : undefined;
     });
-    workerDirs = workers.map((w) => join(nodeData(), w.nodeId));
+    workerDirs = workers.map((w) => join(nodeData(), w.node_id));
 
     src = join(cluster.dir, 'src');
     writeSyncTree(src);

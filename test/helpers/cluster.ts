@@ -1,8 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CliResult, runCli } from '../cli/run-cli.js';
-import type { ClusterStatus } from '../../src/protocol/messages.js';
+import { type CliResult, type OnOutput, runCli } from '../cli/run-cli.js';
+import type { StatusJson } from '../../src/cli/status-json.js';
 import { assertSettled, type SettleAllowance } from './settled.js';
 import { until } from './until.js';
 
@@ -37,17 +37,17 @@ export class TestCluster {
     ].join('\n');
   }
 
-  async cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
-    const r = await runCli(args, { env: { RAYLAUNCH_HOME: this.home }, timeoutMs });
+  async cli(args: string[], timeoutMs = 60_000, onOutput?: OnOutput): Promise<CliResult> {
+    const r = await runCli(args, { env: { RAYLAUNCH_HOME: this.home }, timeoutMs, onOutput });
     const ranJob = (args[0] === 'submit' || args[0] === 'run') && !args.includes('--no-wait') && !args.includes('--help');
     if (ranJob) await assertSettled(() => this.status(), this.allow);
     return r;
   }
 
-  async status(): Promise<ClusterStatus> {
+  async status(): Promise<StatusJson> {
     const r = await runCli(['status', '-c', this.name, '--json'], { env: { RAYLAUNCH_HOME: this.home } });
     if (r.code !== 0) throw new Error(`status failed (${r.code}): ${r.stderr}`);
-    return JSON.parse(r.stdout) as ClusterStatus;
+    return JSON.parse(r.stdout) as StatusJson;
   }
 
   async start(): Promise<CliResult> {

@@ -2,7 +2,7 @@
 // what outlives a job by design may still hold resources or keep a node busy: detached actors, placement groups
 // the test keeps (of a job still running, or detached), and objects still referenced (where a test says so).
 // A leak here is a worker that never scales down on a cloud, so it is checked after every job, not in one test.
-import type { ClusterStatus } from '../../src/protocol/messages.js';
+import type { StatusJson } from '../../src/cli/status-json.js';
 import { until } from './until.js';
 
 export interface SettleAllowance {
@@ -13,9 +13,9 @@ export interface SettleAllowance {
 const EPSILON = 1e-9;
 
 /** What is wrong with this status for a cluster no job runs on; undefined when nothing is. */
-export function unsettled(s: ClusterStatus, allow: SettleAllowance = {}): string | undefined {
-  const running = s.jobs.filter((j) => j.state === 'RUNNING' || j.state === 'PENDING');
-  if (running.length > 0) return `jobs still running: ${running.map((j) => j.jobId).join(', ')}`;
+export function unsettled(s: StatusJson, allow: SettleAllowance = {}): string | undefined {
+  const running = s.jobs.filter((j) => j.status === 'RUNNING' || j.status === 'PENDING');
+  if (running.length > 0) return `jobs still running: ${running.map((j) => j.job_id).join(', ')}`;
   if (s.tasks.running > 0 || s.tasks.pending > 0) return `tasks left: ${s.tasks.running} running, ${s.tasks.pending} pending`;
   const held = new Map<string, Record<string, number>>();
   const hold = (nodeId: string, r: Readonly<Record<string, number>>) => {
@@ -23,21 +23,21 @@ export function unsettled(s: ClusterStatus, allow: SettleAllowance = {}): string
     for (const [k, v] of Object.entries(r)) h[k] = (h[k] ?? 0) + v;
     held.set(nodeId, h);
   };
-  for (const g of s.placementGroups) for (const b of g.bundles) if (b.nodeId) hold(b.nodeId, b.resources);
-  const liveActors = s.actors.filter((a) => a.state !== 'DEAD' && a.nodeId);
+  for (const g of s.placement_groups) for (const b of g.bundles) if (b.node_id) hold(b.node_id, b.resources);
+  const liveActors = s.actors.filter((a) => a.state !== 'DEAD' && a.node_id);
   // An actor in a bundle holds the bundle's share, which the group already counts.
-  for (const a of liveActors) if (!a.placementGroupId && a.nodeId) hold(a.nodeId, a.resources);
+  for (const a of liveActors) if (!a.placement_group_id && a.node_id) hold(a.node_id, a.resources);
   const problems: string[] = [];
   for (const n of s.nodes.filter((x) => x.state === 'ALIVE')) {
-    const expected = held.get(n.nodeId) ?? {};
+    const expected = held.get(n.node_id) ?? {};
     for (const k of new Set([...Object.keys(n.total), ...Object.keys(expected)])) {
       const used = (n.total[k] ?? 0) - (n.available[k] ?? 0);
-      if (Math.abs(used - (expected[k] ?? 0)) > EPSILON) problems.push(`${n.nodeId}: ${k} ${used} used, but only ${expected[k] ?? 0} held by live actors and groups`);
+      if (Math.abs(used - (expected[k] ?? 0)) > EPSILON) problems.push(`${n.node_id}: ${k} ${used} used, but only ${expected[k] ?? 0} held by live actors and groups`);
     }
   }
-  for (const { nodeId, why } of s.autoscaler?.nodes ?? []) {
+  for (const { node_id: nodeId, why } of s.autoscaler?.nodes ?? []) {
     if (!why.startsWith('busy:')) continue;
-    const explained = why === 'busy: hosts an actor' ? liveActors.some((a) => a.nodeId === nodeId)
+    const explained = why === 'busy: hosts an actor' ? liveActors.some((a) => a.node_id === nodeId)
       : why === 'busy: running work' ? held.has(nodeId)
       : why === 'busy: holds objects a job may still need' ? allow.objects === true
       : false;
@@ -47,7 +47,7 @@ export function unsettled(s: ClusterStatus, allow: SettleAllowance = {}): string
 }
 
 /** Waits (bounded) until `unsettled` finds nothing; fails with what it last found. */
-export async function assertSettled(status: () => Promise<ClusterStatus>, allow: SettleAllowance = {}): Promise<void> {
+export async function assertSettled(status: () => Promise<StatusJson>, allow: SettleAllowance = {}): Promise<void> {
   let last = '';
   try {
     await until('the cluster to give back what its jobs used', 30_000, async () => {

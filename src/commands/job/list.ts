@@ -2,8 +2,8 @@ import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { clusterFlag, resolveCluster } from '../../cli/cluster-arg.js';
 import { formatJobs } from '../../cli/format.js';
+import { jobJson, type JobJson } from '../../cli/status-json.js';
 import { Session } from '../../launcher/session.js';
-import type { JobView } from '../../protocol/messages.js';
 import { useColour } from '../../cli/colour.js';
 
 export default class JobList extends BaseCommand {
@@ -14,12 +14,12 @@ export default class JobList extends BaseCommand {
   static override flags = { cluster: clusterFlag };
   static override enableJsonFlag = true;
 
-  async run(): Promise<{ cluster_name: string; jobs: JobView[] }> {
+  async run(): Promise<{ cluster_name: string; jobs: JobJson[] }> {
     const { args, flags } = await this.parse(JobList);
     const { name } = await resolveCluster(args.config, flags.cluster);
     const session = await Session.open(name);
     try {
-      const { jobs } = await session.status();
+      const jobs = (await session.status()).jobs.map(jobJson);
       if (!this.jsonEnabled()) this.log(formatJobs(jobs, useColour(process.stdout)));
       return { cluster_name: name, jobs };
     } finally {

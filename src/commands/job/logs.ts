@@ -4,7 +4,7 @@ import { clusterFlag, jobIdArg, resolveCluster, splitConfig } from '../../cli/cl
 import { Session } from '../../launcher/session.js';
 import type { JobState } from '../../protocol/messages.js';
 
-export interface JobLogsResult { job_id: string; state: JobState; exit_code: number | null; output: { stream: 'stdout' | 'stderr'; text: string }[] }
+export interface JobLogsResult { job_id: string; status: JobState; exit_code: number | null; output: { stream: 'stdout' | 'stderr'; text: string }[] }
 
 export default class JobLogs extends BaseCommand {
   static override summary = 'Print a job\'s output (its driver\'s, with its tasks\' lines).';
@@ -31,7 +31,7 @@ printing until the job ends and then exits with the job's exit code.`;
         if (this.jsonEnabled()) output.push({ stream, text });
         else (stream === 'stderr' ? process.stderr : process.stdout).write(text);
       }, flags.follow === true);
-      const result = { job_id: jobId, state, exit_code: exitCode, output };
+      const result: JobLogsResult = { job_id: jobId, status: state, exit_code: exitCode, output };
       if (flags.follow && state !== 'SUCCEEDED') {
         if (this.jsonEnabled()) this.logJson(result);
         return this.exit(exitCode && exitCode > 0 ? exitCode : 1);

@@ -1,21 +1,24 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { clusterFlag, jobIdArg, resolveCluster, splitConfig } from '../../cli/cluster-arg.js';
 import { formatJobs } from '../../cli/format.js';
+import { jobJson, type JobJson } from '../../cli/status-json.js';
 import { JobNotFoundError } from '../../launcher/errors.js';
 import { Session } from '../../launcher/session.js';
-import type { JobView } from '../../protocol/messages.js';
 import { useColour } from '../../cli/colour.js';
 
 export default class JobStatus extends BaseCommand {
   static override summary = 'Show one job\'s state and exit code.';
   static override description = 'State (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED), exit code, start and end time of JOB_ID.';
   static override usage = 'job status [CONFIG] JOB_ID [--json] [-c NAME]';
-  static override examples = ['<%= config.bin %> job status job-1a2b3c4d', '<%= config.bin %> job status example-configs/process.yaml job-1a2b3c4d --json'];
+  static override examples = [
+    '<%= config.bin %> job status job-1a2b3c4d',
+    { description: 'As JSON: job_id, name, status, exit_code, start_time, end_time (as Ray\'s Jobs API).', command: '<%= config.bin %> job status example-configs/process.yaml job-1a2b3c4d --json' },
+  ];
   static override strict = false;
   static override flags = { cluster: clusterFlag };
   static override enableJsonFlag = true;
 
-  async run(): Promise<JobView> {
+  async run(): Promise<JobJson> {
     const { argv, flags } = await this.parse(JobStatus);
     const { configArg, rest } = splitConfig(argv as string[]);
     const jobId = jobIdArg(rest, 'status');
@@ -24,8 +27,9 @@ export default class JobStatus extends BaseCommand {
     try {
       const job = (await session.status()).jobs.find((j) => j.jobId === jobId);
       if (!job) throw new JobNotFoundError(`no job ${jobId} on cluster ${name}`, { hint: 'list the jobs with raylaunch job list' });
-      if (!this.jsonEnabled()) this.log(formatJobs([job], useColour(process.stdout)));
-      return job;
+      const result = jobJson(job);
+      if (!this.jsonEnabled()) this.log(formatJobs([result], useColour(process.stdout)));
+      return result;
     } finally {
       await session.close();
     }

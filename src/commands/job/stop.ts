@@ -14,7 +14,7 @@ cancelled, its actors (but detached ones) killed and its objects freed. Stopping
   static override flags = { cluster: clusterFlag };
   static override enableJsonFlag = true;
 
-  async run(): Promise<{ job_id: string; state: JobState }> {
+  async run(): Promise<{ job_id: string; status: JobState }> {
     const { argv, flags } = await this.parse(JobStop);
     const { configArg, rest } = splitConfig(argv as string[]);
     const jobId = jobIdArg(rest, 'stop');
@@ -32,7 +32,7 @@ cancelled, its actors (but detached ones) killed and its objects freed. Stopping
         now = (await find()) ?? now;
       }
       if (!this.jsonEnabled()) this.log(`${jobId} ${now.state}`);
-      return { job_id: jobId, state: now.state };
+      return { job_id: jobId, status: now.state };
     } finally {
       await session.close();
     }

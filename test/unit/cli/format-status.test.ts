@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { formatStatus } from '../../../src/cli/format.js';
-import type { AutoscalerView, ClusterStatus } from '../../../src/protocol/messages.js';
+import type { AutoscalerJson, StatusJson } from '../../../src/cli/status-json.js';
 
-const status = (autoscaler: Partial<AutoscalerView>): ClusterStatus => ({
-  clusterName: 'c', headAddress: '10.0.0.1:6380', runtimeVersion: '0.1.0-abcdef012345', nodes: [], demands: [], jobs: [],
-  tasks: { pending: 0, running: 0, finished: 0, failed: 0 }, actors: [], placementGroups: [], requestedResources: [], failures: [], relayedBytes: 0,
+const status = (autoscaler: Partial<AutoscalerJson>): StatusJson => ({
+  cluster_name: 'c', head_address: '10.0.0.1:6380', runtime_version: '0.1.0-abcdef012345', nodes: [], demands: [], jobs: [],
+  tasks: { pending: 0, running: 0, finished: 0, failed: 0 }, actors: [], placement_groups: [], requested_resources: [], failures: [], relayed_bytes: 0,
   autoscaler: { events: [], pending: [], nodes: [], launching: [], errors: 0, ...autoscaler },
 });
 
@@ -15,7 +15,7 @@ describe('status output', () => {
   });
 
   it('shows each worker still being set up, with its step', () => {
-    const out = formatStatus(status({ launching: [{ nodeId: '10.0.0.5', nodeType: 'cpu', status: 'setting-up' }] }));
+    const out = formatStatus(status({ launching: [{ node_id: '10.0.0.5', node_type: 'cpu', status: 'setting-up' }] }));
     assert.match(out, /^ {2}10\.0\.0\.5: launching \(cpu\): setting-up$/m);
     assert.doesNotMatch(out, /nothing to do/);
   });
