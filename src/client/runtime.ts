@@ -257,7 +257,7 @@ export class Runtime {
   }
 
   killActor(actorId: string, noRestart: boolean): void {
-    this.send({ type: 'actor.kill', actorId, noRestart });
+    this.send({ type: 'actor.kill', actorId, noRestart, jobId: this.identity.jobId });
   }
 
   lookupActor(name: string, namespace: string): Promise<ActorRef | null> {
@@ -294,7 +294,7 @@ export class Runtime {
   }
 
   removePlacementGroup(pgId: string): void {
-    this.send({ type: 'pg.remove', pgId });
+    this.send({ type: 'pg.remove', pgId, jobId: this.identity.jobId });
   }
 
   requestResources(bundles: ResourceDict[]): void {

@@ -30,6 +30,11 @@ interface Actor {
   killed: boolean;
   /** How the kill is told: "was killed", or why (its placement group was removed). */
   killedWhy: string;
+  /**
+   * Its own job asked for the death under way (kill(), the job's end, removing the actor's group): the job's
+   * own decision, so `status` does not list it among failures. Cleared when the actor restarts.
+   */
+  ownKill: boolean;
   cause: ErrorInfo | undefined;
   /** Per caller, calls not yet delivered, in the order they were made. */
   queues: Map<string, CallRecord[]>;
@@ -59,7 +64,7 @@ export class ActorManager {
   create(spec: ActorSpec): void {
     if (this.actors.has(spec.actorId)) return;
     const a: Actor = {
-      spec, state: 'DEPS', missing: 0, slot: undefined, nodeId: undefined, attempt: 0, restarts: 0, killed: false, killedWhy: 'was killed', cause: undefined,
+      spec, state: 'DEPS', missing: 0, slot: undefined, nodeId: undefined, attempt: 0, restarts: 0, killed: false, killedWhy: 'was killed', ownKill: false, cause: undefined,
       queues: new Map(), inflight: new Map(), delivered: [],
     };
     this.actors.set(spec.actorId, a);
@@ -208,9 +213,12 @@ export class ActorManager {
     }
     a.delivered = a.delivered.filter((c) => a.inflight.has(c));
     const restartsLeft = a.spec.maxRestarts < 0 || a.restarts < a.spec.maxRestarts;
-    if (a.killed || !restartsLeft) return this.die(a, this.error(a, 'actor-died', 'ActorDiedError', message));
+    if (a.killed || !restartsLeft) return this.die(a, this.error(a, 'actor-died', 'ActorDiedError', message), !a.ownKill);
     a.restarts += 1;
-    this.host.failed({ kind: 'actor-died', what: a.spec.name, message: `${message}; restarting (${a.restarts}/${a.spec.maxRestarts < 0 ? '∞' : a.spec.maxRestarts})`, nodeId: a.nodeId ?? '' });
+    if (!a.ownKill) {
+      this.host.failed({ kind: 'actor-died', what: a.spec.name, message: `${message}; restarting (${a.restarts}/${a.spec.maxRestarts < 0 ? '∞' : a.spec.maxRestarts})`, nodeId: a.nodeId ?? '' });
+    }
+    a.ownKill = false;
     a.state = 'PENDING';
     a.nodeId = undefined;
     this.place();
@@ -225,29 +233,37 @@ export class ActorManager {
     }
   }
 
-  kill(actorId: string, noRestart: boolean, why = 'was killed'): void {
+  /**
+   * kill(handle), or the end of its job or group. `byJob` is the job that asked: its own job's kill is that job's
+   * decision and not listed as a failure; another job's kill is (the owner did not choose it).
+   */
+  kill(actorId: string, noRestart: boolean, byJob: string | undefined, why = 'was killed'): void {
     const a = this.actors.get(actorId);
     if (!a || a.state === 'DEAD') return;
+    const own = byJob !== undefined && byJob === a.spec.jobId;
     if (noRestart) {
       a.killed = true;
       a.killedWhy = why;
     }
     if ((a.state === 'STARTING' || a.state === 'ALIVE') && a.nodeId) {
       a.state = 'STOPPING';
+      if (own) a.ownKill = true;
       this.host.send(a.nodeId, { type: 'actor.stop', actorId });
     } else if (noRestart && a.state !== 'STOPPING') {
-      this.die(a, this.error(a, 'actor-died', 'ActorDiedError', `actor ${a.spec.name} ${why}`));
+      this.die(a, this.error(a, 'actor-died', 'ActorDiedError', `actor ${a.spec.name} ${why}`), !own);
+    } else if (a.state === 'STOPPING' && own) {
+      a.ownKill = true; // a kill already under way that its own job now asks for too
     }
   }
 
-  /** Its placement group was removed: the actors placed in it are killed for good (Ray's semantics). */
-  killGroup(pgId: string, why: string): void {
-    for (const a of this.actors.values()) if (a.spec.placement?.pgId === pgId) this.kill(a.spec.actorId, true, `was killed: ${why}`);
+  /** Its placement group was removed (by `byJob`): the actors placed in it are killed for good (Ray's semantics). */
+  killGroup(pgId: string, why: string, byJob: string | undefined): void {
+    for (const a of this.actors.values()) if (a.spec.placement?.pgId === pgId) this.kill(a.spec.actorId, true, byJob, `was killed: ${why}`);
   }
 
   /** A job ended: its actors die, except detached ones. */
   jobEnded(jobId: string): void {
-    for (const a of this.actors.values()) if (a.spec.jobId === jobId && a.spec.lifetime === 'job') this.kill(a.spec.actorId, true);
+    for (const a of this.actors.values()) if (a.spec.jobId === jobId && a.spec.lifetime === 'job') this.kill(a.spec.actorId, true, jobId);
   }
 
   /** Cancels a call not yet delivered; returns whether the id was an actor call. */
@@ -284,10 +300,11 @@ export class ActorManager {
     this.host.objects.set(call.returnId, { kind: 'error', error: { ...error, taskName: `${a.spec.name}.${call.method}` } }, call.jobId);
   }
 
-  private die(a: Actor, cause: ErrorInfo): void {
+  /** `failure`: whether `status` lists the death (not when its own job chose it, nor for a name clash). */
+  private die(a: Actor, cause: ErrorInfo, failure = true): void {
     a.state = 'DEAD';
     a.cause = cause;
-    if (cause.kind !== 'name-taken') this.host.failed({ kind: cause.kind, what: a.spec.name, message: cause.message, nodeId: a.nodeId ?? '' });
+    if (failure && cause.kind !== 'name-taken') this.host.failed({ kind: cause.kind, what: a.spec.name, message: cause.message, nodeId: a.nodeId ?? '' });
     for (const q of a.queues.values()) for (const rec of q) this.failCall(a, rec.call);
     a.queues.clear();
     for (const rec of a.inflight.values()) this.failCall(a, rec.call);

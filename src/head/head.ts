@@ -67,8 +67,8 @@ export class Head {
       notify: (client, pgId, state, message) => this.toClient(client, { type: 'pg.state', client, pgId, state, ...(message ? { message } : {}) }),
       limits: () => ({ shapes: this.nodeTypes.map((t) => t.resources), maxNodes: o.config.max_workers + 1 }),
       resourcesFreed: freed,
-      removed: (pgId, why) => {
-        this.actors.killGroup(pgId, why);
+      removed: (pgId, why, byJob) => {
+        this.actors.killGroup(pgId, why, byJob);
         this.tasks.cancelGroup(pgId, why);
       },
     });
@@ -264,12 +264,12 @@ export class Head {
         this.actors.call(m.call);
         return this.objects.subscribe(m.call.owner, m.call.returnId);
       case 'actor.done': return this.actors.done(m.callId, m.actorId, m.attempt, m.value);
-      case 'actor.kill': return this.actors.kill(m.actorId, m.noRestart);
+      case 'actor.kill': return this.actors.kill(m.actorId, m.noRestart, m.jobId);
       case 'actor.lookup': return this.toClient(m.client, { type: 'actor.found', reqId: m.reqId, client: m.client, actor: this.actors.lookup(m.name, m.namespace) });
       case 'pg.create':
         this.autoscaler?.nudge();
         return this.groups.create(m.pg);
-      case 'pg.remove': return this.groups.remove(m.pgId);
+      case 'pg.remove': return this.groups.remove(m.pgId, m.jobId);
       case 'resources.request':
         this.autoscaler?.nudge();
         this.requested = m.bundles;

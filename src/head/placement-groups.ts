@@ -19,8 +19,8 @@ export interface PlacementHost {
   /** Shapes every node type could offer, and how many nodes the cluster may have, for infeasibility. */
   limits(): { shapes: Fixed[]; maxNodes: number };
   resourcesFreed(): void;
-  /** The group was removed: the actors and tasks placed in it are killed (Ray's semantics). */
-  removed(pgId: string, why: string): void;
+  /** The group was removed (by `byJob`): the actors and tasks placed in it are killed (Ray's semantics). */
+  removed(pgId: string, why: string, byJob: string | undefined): void;
 }
 
 /**
@@ -70,7 +70,8 @@ export class PlacementGroups {
     }
   }
 
-  remove(pgId: string): void {
+  /** `byJob`: the job that removed it (its own job, when the job ended). */
+  remove(pgId: string, byJob: string | undefined): void {
     const g = this.groups.get(pgId);
     if (!g || g.state === 'REMOVED') return;
     // Give back what the bundles reserved, less what work inside them still holds: that work is killed now, and
@@ -79,7 +80,7 @@ export class PlacementGroups {
     const was = g.state;
     g.state = 'REMOVED';
     if (was === 'PENDING') this.host.notify(g.spec.owner, pgId, 'REMOVED', 'the placement group was removed before it was ready');
-    this.host.removed(pgId, `its placement group ${g.spec.name ?? pgId} was removed`);
+    this.host.removed(pgId, `its placement group ${g.spec.name ?? pgId} was removed`, byJob);
     this.host.resourcesFreed();
   }
 
@@ -104,7 +105,7 @@ export class PlacementGroups {
   }
 
   jobEnded(jobId: string): void {
-    for (const g of this.groups.values()) if (g.spec.jobId === jobId) this.remove(g.spec.pgId);
+    for (const g of this.groups.values()) if (g.spec.jobId === jobId) this.remove(g.spec.pgId, jobId);
   }
 
   /** Whether some live group holds a bundle on this node. */

@@ -251,7 +251,8 @@ export type Message =
   | { type: 'actor.call'; call: ActorCall }
   | { type: 'actor.run'; call: ActorCall; attempt: number; deps: Record<string, ObjectValue> }
   | { type: 'actor.done'; callId: string; actorId: string; attempt: number; value: ObjectValue }
-  | { type: 'actor.kill'; actorId: string; noRestart: boolean }
+  /** jobId: the job that asks (a kill by the actor's own job is not a failure). */
+  | { type: 'actor.kill'; actorId: string; noRestart: boolean; jobId: string }
   | { type: 'actor.stop'; actorId: string }
   | { type: 'actor.lookup'; reqId: number; client: string; name: string; namespace: string }
   | { type: 'actor.found'; reqId: number; client: string; actor: ActorRef | null }
@@ -260,7 +261,7 @@ export type Message =
   | { type: 'task.cancel'; taskId: string }
   // placement groups and requested capacity
   | { type: 'pg.create'; pg: PlacementGroupSpec }
-  | { type: 'pg.remove'; pgId: string }
+  | { type: 'pg.remove'; pgId: string; jobId: string }
   | { type: 'pg.state'; client: string; pgId: string; state: PlacementGroupView['state']; message?: string }
   | { type: 'resources.request'; jobId: string; bundles: ResourceDict[] }
   // queries

@@ -212,6 +212,11 @@ export class Agent {
         this.pool.setBlocked(p, m.type === 'task.blocked');
         this.toHead.push(m);
         return;
+      case 'actor.kill':
+      case 'pg.remove':
+        // Who asks is ours to say, not the task's: the head tells its own job's kills from failures by it.
+        this.toHead.push({ ...m, jobId: p.jobId });
+        return;
       default:
         this.toHead.push(m);
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { StatusJson } from '../../src/cli/status-json.js';
 import { TestCluster } from '../helpers/cluster.js';
+import { until } from '../helpers/until.js';
 
 /** Each job asserts inside and prints its verdict; the test checks exit code and output. */
 const JOBS: Record<string, { job: string; stdout: RegExp[] }> = {
@@ -181,6 +182,44 @@ main(async () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^detached: kept across jobs$/m);
     assert.match(r.stdout, /^temp: ActorNotFoundError$/m);
+  });
+
+  it('status lists an actor that crashed among failures, but not one its job killed, ended with the job or removed with its group', async () => {
+    const dir = cluster.writeJob({ 'job.ts': `
+import { get, kill, main, placementGroup, remote, removePlacementGroup } from 'raylaunch';
+export const KilledByItsJob = remote(class KilledByItsJob { ping() { return 'pong'; } });
+export const InRemovedGroup = remote(class InRemovedGroup { ping() { return 'pong'; } });
+export const EndsWithItsJob = remote(class EndsWithItsJob { ping() { return 'pong'; } });
+export const Crashes = remote(class Crashes { ping() { return 'pong'; } crash() { process.exit(3); } });
+main(async () => {
+  const k = KilledByItsJob.remote();
+  await get(k.ping.remote());
+  await kill(k);
+  const pg = placementGroup([{ CPU: 1 }]);
+  await pg.ready({ timeoutMs: 20000 });
+  const g = InRemovedGroup.options({ placementGroup: pg, bundleIndex: 0 }).remote();
+  await get(g.ping.remote());
+  await removePlacementGroup(pg);
+  const e = EndsWithItsJob.remote();
+  await get(e.ping.remote());
+  const c = Crashes.remote();
+  await get(c.ping.remote());
+  try { await get(c.crash.remote()); } catch (err) { console.log('crash: ' + (err as Error).name); }
+});
+` });
+    const r = await cluster.submit(join(dir, 'job.ts'));
+    assert.equal(r.code, 0, `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    assert.match(r.stdout, /^crash: ActorDiedError$/m);
+    const mine = ['KilledByItsJob', 'InRemovedGroup', 'EndsWithItsJob', 'Crashes'];
+    // Every one of them has died (and so had its chance to be listed) before the failures are read.
+    const s = await until('the job\'s four actors to be dead', 30_000, async () => {
+      const x = await cluster.status();
+      const dead = x.actors.filter((a) => mine.includes(a.cls) && a.state === 'DEAD').length;
+      return dead === mine.length ? x : undefined;
+    });
+    const listed = s.failures.filter((f) => mine.includes(f.what));
+    assert.deepEqual(listed.map((f) => f.what), ['Crashes'], JSON.stringify(listed));
+    assert.match(listed[0]?.message ?? '', /exited with code 3/);
   });
 
   for (const [title, job] of Object.entries(JOBS)) {

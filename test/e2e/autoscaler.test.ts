@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'mocha';
 import type { StatusJson as Status } from '../../src/cli/status-json.js';
 import { TestCluster } from '../helpers/cluster.js';
+import { until as waitFor } from '../helpers/until.js';
 
 const CONFIG = (name: string) => [
   `cluster_name: ${name}`, 'provider: {type: process}', 'max_workers: 4', 'available_node_types:',
@@ -122,3 +124,51 @@ main(async () => { await requestResources({ numCpus: 2 }); });
     await until('the workers to go once the request is cleared', 20_000, (x) => liveWorkers(x).length === 0);
   });
 });
+
+describe('the autoscaler launches what queued work needs, no more (end to end)', function () {
+  this.timeout(120_000);
+  // Six one-CPU tasks that each hold their CPU until all six run: the cluster needs six CPUs at once.
+  const CASES = [{ workerCpus: 1, want: 6 }, { workerCpus: 2, want: 3 }];
+  for (const { workerCpus, want } of CASES) {
+    it(`6 one-CPU tasks on ${workerCpus}-CPU workers launch ${want} worker(s) in all, none left idle`, async () => {
+      const name = `need${process.pid}c${workerCpus}`;
+      const cluster = new TestCluster(name, [
+        `cluster_name: ${name}`, 'provider: {type: process}', 'max_workers: 8', 'available_node_types:',
+        '  head: {resources: {CPU: 0}}', `  worker: {resources: {CPU: ${workerCpus}}, min_workers: 0, max_workers: 8}`, 'head_node_type: head', '',
+      ].join('\n'));
+      await cluster.start();
+      try {
+        const started = join(cluster.dir, 'started');
+        const go = join(cluster.dir, 'go');
+        const job = join(cluster.writeJob({ 'job.ts': `
+import { appendFileSync, existsSync } from 'node:fs';
+import { get, getRuntimeContext, main, remote } from 'raylaunch';
+export const hold = remote(async function hold(i: number) {
+  appendFileSync(${JSON.stringify(started)}, i + ' ' + getRuntimeContext().nodeId + '\\n');
+  while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 50));
+  return i;
+});
+main(async () => { console.log('done: ' + (await get([0, 1, 2, 3, 4, 5].map((i) => hold.remote(i)))).length); });
+` }), 'job.ts');
+        const run = cluster.submit(job);
+        const lines = () => (existsSync(started) ? readFileSync(started, 'utf8').trim().split('\n') : []);
+        await waitFor('all six tasks to run', 90_000, () => (lines().length >= 6 ? true : undefined));
+        const running = await cluster.status();
+        writeFileSync(go, '');
+        const r = await run;
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /^done: 6$/m);
+        // Every launch the job caused, read once it has ended (a late one would show here too).
+        const events = (await cluster.status()).autoscaler?.events ?? [];
+        const launched = events.filter((e) => e.kind === 'launch').reduce((n, e) => n + Number(/^launch (\d+) ×/.exec(e.message)?.[1] ?? NaN), 0);
+        assert.equal(launched, want, events.map((e) => e.message).join('\n'));
+        const workers = running.nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.nodeId).sort();
+        const used = [...new Set(lines().map((l) => l.split(' ')[1] ?? ''))].sort();
+        assert.deepEqual(workers, used, 'every worker runs some of the six tasks');
+      } finally {
+        await cluster.stop();
+      }
+    });
+  }
+});
+

@@ -179,6 +179,10 @@ export class Autoscaler {
     // Gather.
     const cloud = await this.d.provider.listNodes();
     this.lastCloud = cloud;
+    // Free resources and pending demand come from one synchronous read of the head's tables: a node that has just
+    // taken its tasks never still has them counted as demand too (Ray v1 reads the two at different times and
+    // launches extra nodes as nodes register, ray#38189). The listing comes first, and no launch runs between
+    // the two, so a node registered by then is listed already. test/unit/head/autoscaler/scale-up.test.ts.
     const facts = this.d.facts();
     this.lastFacts = facts;
     const registered = new Set(facts.nodes.filter((n) => n.alive).map((n) => n.nodeId));

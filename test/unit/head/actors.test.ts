@@ -26,17 +26,19 @@ describe('actor lifecycle (ActorManager)', () => {
   let objects: ObjectDirectory;
   let actors: ActorManager;
   let sent: { nodeId: string; m: Message }[];
+  let failures: string[];
 
   beforeEach(() => {
     nodes = new NodeTable(new MemoryStore());
     objects = new ObjectDirectory(() => undefined);
     sent = [];
+    failures = [];
     const slots: Slots = {
       candidates: () => nodes.alive().map((n) => ({ nodeId: n.nodeId, total: n.total, available: n.available })),
       acquire: (s, need) => nodes.acquire(s, need), release: (s, need) => nodes.release(s, need),
       nodeOf: (s) => (nodes.get(s)?.state === 'ALIVE' ? s : undefined),
     };
-    actors = new ActorManager({ objects, slots, send: (nodeId, m) => sent.push({ nodeId, m }), failed: () => undefined, resourcesFreed: () => actors.place() });
+    actors = new ActorManager({ objects, slots, send: (nodeId, m) => sent.push({ nodeId, m }), failed: (f) => failures.push(`${f.what}: ${f.message}`), resourcesFreed: () => actors.place() });
   });
 
   const addNode = (id: string, cpu: number) => nodes.register({ nodeId: id, nodeType: 'w', kind: 'worker', address: '', pid: 1, resources: { CPU: cpu } }, 0);
@@ -112,7 +114,7 @@ describe('actor lifecycle (ActorManager)', () => {
     assert.equal(errorKind('c1.r'), 'name-taken');
     actors.create(actor('c', { actorName: 'x', namespace: 'other' }));
     assert.equal(actors.lookup('x', 'other')?.actorId, 'c');
-    actors.kill('a', true);
+    actors.kill('a', true, 'job');
     actors.died('a', 1, 'was killed');
     assert.equal(actors.lookup('x', 'ns'), null);
     actors.create(actor('d', { actorName: 'x' }));
@@ -123,7 +125,7 @@ describe('actor lifecycle (ActorManager)', () => {
     addNode('n1', 1);
     actors.create(actor('a', { maxRestarts: 5 }));
     actors.ready('a', 1);
-    actors.kill('a', true);
+    actors.kill('a', true, 'job');
     actors.call(call('a', 1));
     actors.died('a', 1, 'was killed by SIGKILL');
     assert.equal(errorKind('c1.r'), 'actor-died');
@@ -158,12 +160,44 @@ describe('actor lifecycle (ActorManager)', () => {
     actors.create(actor('out'));
     actors.ready('in', 1);
     actors.call(call('in', 1));
-    actors.killGroup('pg1', 'its placement group pg1 was removed');
+    actors.killGroup('pg1', 'its placement group pg1 was removed', 'job');
     assert.deepEqual(sent.filter((s) => s.m.type === 'actor.stop').map((s) => (s.m.type === 'actor.stop' ? s.m.actorId : '')), ['in']);
     actors.died('in', 1, 'was stopped');
     const state = (id: string) => actors.views().find((v) => v.actorId === id)?.state;
     assert.deepEqual([state('in'), state('waiting'), state('out')], ['DEAD', 'DEAD', 'PENDING']);
     const v = objects.get('c1.r');
     assert.equal(v?.kind === 'error' ? v.error.message : v?.kind, 'actor C was killed: its placement group pg1 was removed');
+  });
+
+  describe('which deaths status lists as failures', () => {
+    // Each case: an actor of job "job" (alive on n1 unless `pending`), what happens to it, and what is listed.
+    const CASES: { name: string; spec?: Partial<ActorSpec>; pending?: boolean; act: () => void; listed: string[] }[] = [
+      { name: 'kill() by its own job is not', act: () => { actors.kill('a', true, 'job'); actors.died('a', 1, 'was killed by SIGKILL'); }, listed: [] },
+      { name: 'kill() by its own job before it was placed is not', pending: true, act: () => actors.kill('a', true, 'job'), listed: [] },
+      { name: 'kill(noRestart: false) by its own job restarts it and is not', spec: { maxRestarts: 1 },
+        act: () => { actors.kill('a', false, 'job'); actors.died('a', 1, 'was killed by SIGKILL'); }, listed: [] },
+      { name: 'a crash after its own job restarted it is', spec: { maxRestarts: 1 },
+        act: () => { actors.kill('a', false, 'job'); actors.died('a', 1, 'was killed by SIGKILL'); actors.ready('a', 2); actors.died('a', 2, 'exited with code 1'); },
+        listed: ['C: actor C died: its worker process exited with code 1'] },
+      { name: 'its job ending is not', act: () => { actors.jobEnded('job'); actors.died('a', 1, 'was killed by SIGKILL'); }, listed: [] },
+      { name: 'its group removed by its own job is not', spec: { placement: { pgId: 'pg1', bundleIndex: 0 } },
+        act: () => { actors.killGroup('pg1', 'its placement group pg1 was removed', 'job'); actors.died('a', 1, 'was killed by SIGKILL'); }, listed: [] },
+      { name: 'kill() by another job is', act: () => { actors.kill('a', true, 'other'); actors.died('a', 1, 'was killed by SIGKILL'); }, listed: ['C: actor C was killed'] },
+      { name: 'its group removed by another job is', spec: { placement: { pgId: 'pg1', bundleIndex: 0 } },
+        act: () => { actors.killGroup('pg1', 'its placement group pg1 was removed', 'other'); actors.died('a', 1, 'was killed by SIGKILL'); },
+        listed: ['C: actor C was killed: its placement group pg1 was removed'] },
+      { name: 'its process exiting is', act: () => actors.died('a', 1, 'exited with code 3'), listed: ['C: actor C died: its worker process exited with code 3'] },
+      { name: 'its process exiting with restarts left is (restarting)', spec: { maxRestarts: 2 }, act: () => actors.died('a', 1, 'exited with code 3'),
+        listed: ['C: actor C died: its worker process exited with code 3; restarting (1/2)'] },
+    ];
+    for (const c of CASES) {
+      it(c.name, () => {
+        addNode('n1', c.pending ? 0 : 1);
+        actors.create(actor('a', c.spec));
+        if (!c.pending) actors.ready('a', 1);
+        c.act();
+        assert.deepEqual(failures, c.listed);
+      });
+    }
   });
 });

@@ -23,7 +23,7 @@ describe('placement groups (PlacementGroups)', () => {
     groups = new PlacementGroups({
       nodes, notify: (_c, pgId, state) => notes.push(`${pgId}:${state}`),
       limits: () => ({ shapes: [toFixed({ CPU: 2 })], maxNodes: 3 }), resourcesFreed: () => undefined,
-      removed: (pgId, why) => removed.push(`${pgId}: ${why}`),
+      removed: (pgId, why, byJob) => removed.push(`${pgId}: ${why} (by ${byJob ?? '?'})`),
     });
   });
   const addNode = (id: string, cpu: number) => nodes.register({ nodeId: id, nodeType: 'w', kind: 'worker', address: '', pid: 1, resources: { CPU: cpu } }, 0);
@@ -70,16 +70,18 @@ describe('placement groups (PlacementGroups)', () => {
   it('removing a group gives its free resources back to the nodes', () => {
     addNode('a', 2);
     groups.create(spec('g', 'PACK', [1, 1]));
-    groups.remove('g');
+    groups.remove('g', 'job');
     assert.deepEqual(nodes.get('a')?.available, toFixed({ CPU: 2 }));
     assert.deepEqual(groups.views(), []);
   });
 
-  it('removing a group has the work placed in it killed', () => {
+  it('removing a group has the work placed in it killed, saying which job removed it (its own, when the job ended)', () => {
     addNode('a', 2);
     groups.create({ ...spec('g', 'PACK', [1]), name: 'trainers' });
-    groups.remove('g');
-    assert.deepEqual(removed, ['g: its placement group trainers was removed']);
+    groups.create(spec('h', 'PACK', [1]));
+    groups.remove('g', 'other');
+    groups.jobEnded('job');
+    assert.deepEqual(removed, ['g: its placement group trainers was removed (by other)', 'h: its placement group h was removed (by job)']);
   });
 
   // Work inside a bundle ends after the group is gone when its kill (or its job's end) lands after the removal:
@@ -87,10 +89,10 @@ describe('placement groups (PlacementGroups)', () => {
   const ENDINGS: [string, (slots: string[]) => void][] = [
     ['work ends before the group is removed', (slots) => {
       for (const s of slots) groups.release(s, toFixed({ CPU: 1 }));
-      groups.remove('g');
+      groups.remove('g', 'job');
     }],
     ['work ends after the group is removed', (slots) => {
-      groups.remove('g');
+      groups.remove('g', 'job');
       for (const s of slots) groups.release(s, toFixed({ CPU: 1 }));
     }],
   ];
@@ -111,7 +113,7 @@ describe('placement groups (PlacementGroups)', () => {
     addNode('a', 2);
     groups.create(spec('g', 'PACK', [1]));
     const slot = groups.candidates('g', 0)[0]?.nodeId ?? '';
-    groups.remove('g');
+    groups.remove('g', 'job');
     assert.equal(groups.fitsBundle('g', 0, toFixed({ CPU: 1 })), false);
     assert.equal(groups.nodeOf(slot), undefined);
     assert.deepEqual(groups.candidates('g', 0), []);
