@@ -162,7 +162,7 @@ main(async () => { console.log('done: ' + (await get([0, 1, 2, 3, 4, 5].map((i) 
         const events = (await cluster.status()).autoscaler?.events ?? [];
         const launched = events.filter((e) => e.kind === 'launch').reduce((n, e) => n + Number(/^launch (\d+) ×/.exec(e.message)?.[1] ?? NaN), 0);
         assert.equal(launched, want, events.map((e) => e.message).join('\n'));
-        const workers = running.nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.nodeId).sort();
+        const workers = running.nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.node_id).sort();
         const used = [...new Set(lines().map((l) => l.split(' ')[1] ?? ''))].sort();
         assert.deepEqual(workers, used, 'every worker runs some of the six tasks');
       } finally {

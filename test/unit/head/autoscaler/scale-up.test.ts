@@ -39,7 +39,7 @@ async function workersLaunched(c: Case, seed: number): Promise<number> {
     available_node_types: { head: { resources: { CPU: c.headCpus } }, worker: { resources: { CPU: c.workerCpus }, min_workers: 0, max_workers: c.maxWorkers } },
     raylaunch: { demand_batch_ms: 0 },
   });
-  const head = new Head({ clusterName: 'sim', headNodeId: 'head', address: 'head', config, clock, localStore: new ObjectStore(), store: new MemoryStore(), objectAddress: () => '' });
+  const head = new Head({ clusterName: 'sim', headNodeId: 'head', address: 'head', config, clock, localStore: new ObjectStore(), store: new MemoryStore(), objectAddress: () => '', saveConfig: () => undefined });
   const agents = new Map<string, Peer>();
   const register = (nodeId: string, kind: 'head' | 'worker', cpus: number) => {
     const p = peer(agents.size);
