@@ -131,8 +131,8 @@ export async function get<const R extends ObjectRef<unknown> | readonly ObjectRe
     if (!(r instanceof ObjectRef)) throw new TypeError(`get() takes an ObjectRef or an array of ObjectRefs; ${Array.isArray(refs) ? `element ${i} is` : 'got'} ${describe(r)}`);
   });
   const ids = (list as ObjectRef<unknown>[]).map((r) => r.id);
-  const deadline = opts?.timeoutMs !== undefined ? Date.now() + opts.timeoutMs : undefined;
-  const values = await rt.blocking(ids, () => Promise.all(ids.map((id) => rt.getOne(id, deadline))));
+  const timeout = opts?.timeoutMs !== undefined ? { deadline: Date.now() + opts.timeoutMs, ms: opts.timeoutMs } : undefined;
+  const values = await rt.blocking(ids, () => Promise.all(ids.map((id) => rt.getOne(id, timeout))));
   return (Array.isArray(refs) ? values : values[0]) as Resolved<R>;
 }
 
