@@ -3,7 +3,9 @@ import { connectDriver, type ConnectOptions } from './connect.js';
 import { context, requireRuntime } from './context.js';
 import type { ActorRef, Strategy } from '../protocol/messages.js';
 import { handleRef, makeHandle, methodsOf } from './actor-handle.js';
-import { ActorNotFoundError, TaskError } from './errors.js';
+import { ownBundleSources } from './bundle-sources.js';
+import { ActorNotFoundError } from './errors.js';
+import { describeFailure } from './failure.js';
 import { ObjectRef } from './object-ref.js';
 import { closeRegistry, register } from './registry.js';
 import { setHandleReviver } from './serialize.js';
@@ -170,6 +172,7 @@ export async function shutdown(): Promise<void> {
   if (!rt || context.worker) return;
   context.runtime = undefined;
   context.connecting = undefined;
+  context.disconnected = true;
   await rt.close();
 }
 
@@ -220,17 +223,9 @@ async function runMain(fn: (args: string[]) => unknown): Promise<void> {
     await connectDriver();
     await fn(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`${describeFailure(e)}\n`);
+    process.stderr.write(describeFailure(e, ownBundleSources()));
     process.exitCode = 1;
   } finally {
     await shutdown().catch(() => undefined);
   }
 }
-
-function describeFailure(e: unknown): string {
-  if (e instanceof TaskError) {
-    return `${e.remoteStack || `${e.remoteName}: ${e.message}`}\n    (raised in task ${e.taskName} on node ${e.nodeId}, pid ${e.pid})`;
-  }
-  return e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
-}
-

@@ -1,6 +1,6 @@
 import { build, type Message as EsbuildMessage, type Plugin } from 'esbuild';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { JobBundleError } from './errors.js';
 import { ESM_BANNER } from '../common/esm-banner.js';
 
@@ -21,21 +21,40 @@ function describe(m: EsbuildMessage): string {
 }
 
 /**
+ * How stacks should name a bundled file: as the user named the job (`submit job.ts`, `submit src/job.ts`: relative
+ * to where they ran raylaunch; `submit /abs/job.ts`: absolute). The bundle's source map carries these names, and
+ * the runtime turns the paths Node prints back into them (src/client/stack.ts).
+ */
+export function sourceName(file: string, o: { cwd: string; absolute: boolean }): string {
+  return o.absolute ? file : relative(o.cwd, file) || file;
+}
+
+/** The esbuild map with its sources renamed for the user, appended to the code as an inline map. */
+export function withUserSources(code: Uint8Array, mapText: string, o: { outDir: string; cwd: string; absolute: boolean }): Uint8Array {
+  const map = JSON.parse(mapText) as { sources?: string[] };
+  // A source with a scheme (a plugin's namespace) is not a file: leave it.
+  map.sources = (map.sources ?? []).map((s) => (/^[a-z][a-z0-9+.-]*:/i.test(s) ? s : sourceName(resolve(o.outDir, s), o)));
+  const tail = `\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
+  return Buffer.concat([code, Buffer.from(tail)]);
+}
+
+/**
  * Bundles a job file and everything it imports into one ESM file for the cluster, with `raylaunch` left
  * external (every process loads the node's own runtime) and names kept (remote() registers by name).
  */
 export async function bundleJob(entry: string): Promise<Uint8Array> {
   if (!existsSync(entry)) throw new JobBundleError(`job file ${entry} does not exist`, { hint: 'check the path of the job file' });
   try {
+    const outfile = join(dirname(resolve(entry)), 'job.mjs');
     const result = await build({
-      // outfile beside the entry: source-map paths come out relative to the job's folder (stacks say job.ts:12).
-      entryPoints: [entry], outfile: join(dirname(resolve(entry)), 'job.mjs'), bundle: true, platform: 'node', format: 'esm', target: 'node20', keepNames: true,
-      sourcemap: 'inline', external: ['raylaunch', 'raylaunch/*'], banner: { js: ESM_BANNER }, write: false, logLevel: 'silent',
+      entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', keepNames: true,
+      sourcemap: 'external', external: ['raylaunch', 'raylaunch/*'], banner: { js: ESM_BANNER }, write: false, logLevel: 'silent',
       plugins: [noNativeAddons],
     });
-    const out = result.outputFiles[0];
-    if (!out) throw new JobBundleError(`bundling ${entry} produced no output`);
-    return out.contents;
+    const code = result.outputFiles.find((f) => f.path === outfile);
+    const map = result.outputFiles.find((f) => f.path === `${outfile}.map`);
+    if (!code || !map) throw new JobBundleError(`bundling ${entry} produced no output`);
+    return withUserSources(code.contents, map.text, { outDir: dirname(outfile), cwd: process.cwd(), absolute: isAbsolute(entry) });
   } catch (e) {
     if (e instanceof JobBundleError) throw e;
     const errors = (e as { errors?: EsbuildMessage[] }).errors;

@@ -37,8 +37,9 @@ export class TestCluster {
     ].join('\n');
   }
 
-  async cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
-    const r = await runCli(args, { env: { RAYLAUNCH_HOME: this.home }, timeoutMs });
+  /** `cwd`: where the user runs raylaunch (default: the repository). */
+  async cli(args: string[], timeoutMs = 60_000, cwd?: string): Promise<CliResult> {
+    const r = await runCli(args, { env: { RAYLAUNCH_HOME: this.home }, timeoutMs, ...(cwd ? { cwd } : {}) });
     const ranJob = (args[0] === 'submit' || args[0] === 'run') && !args.includes('--no-wait') && !args.includes('--help');
     if (ranJob) await assertSettled(() => this.status(), this.allow);
     return r;
@@ -67,8 +68,8 @@ export class TestCluster {
     return jobDir;
   }
 
-  submit(jobFile: string, extra: string[] = []): Promise<CliResult> {
-    return this.cli(['submit', this.configFile, jobFile, ...extra]);
+  submit(jobFile: string, extra: string[] = [], cwd?: string): Promise<CliResult> {
+    return this.cli(['submit', this.configFile, jobFile, ...extra], 60_000, cwd);
   }
 
   headInfo(): { address: string; pid: number } {
