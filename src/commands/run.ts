@@ -2,6 +2,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { clusterFlag, resolveCluster, splitConfig } from '../cli/cluster-arg.js';
 import { UsageError } from '../common/errors.js';
 import { bundleJob } from '../launcher/bundle.js';
+import { typecheck, typecheckFlag } from '../cli/typecheck-flag.js';
 import { headShell, runDriver } from '../launcher/shell.js';
 
 export default class Run extends BaseCommand {
@@ -15,7 +16,7 @@ the cluster given by CONFIG or -c NAME. Output goes straight to this terminal; t
     { description: 'From anywhere on the cluster\'s machine.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml job.ts -- 3' },
   ];
   static override strict = false;
-  static override flags = { cluster: clusterFlag };
+  static override flags = { cluster: clusterFlag, typecheck: typecheckFlag };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Run);
@@ -28,6 +29,7 @@ the cluster given by CONFIG or -c NAME. Output goes straight to this terminal; t
       env = headShell(name).env;
     }
     const bundle = await bundleJob(jobFile);
+    typecheck(jobFile, flags.typecheck);
     this.exit(await runDriver(bundle, jobArgs, env));
   }
 }

@@ -34,3 +34,10 @@ export class JobNotFoundError extends RaylaunchError {
   readonly code = 'job_not_found';
   readonly exitCode = 1;
 }
+
+/** The job's own TypeScript found type errors (submit/run --typecheck), or is not installed when asked for. Exit 1. */
+export class JobTypecheckError extends RaylaunchError {
+  override readonly name = 'JobTypecheckError';
+  readonly code = 'job_typecheck_failed';
+  readonly exitCode = 1;
+}
