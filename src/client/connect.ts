@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Message } from '../protocol/messages.js';
 import { context } from './context.js';
-import { DriverCodeOutsideMainError, RaylaunchRuntimeError } from './errors.js';
+import { RaylaunchRuntimeError } from './errors.js';
 import { Runtime } from './runtime.js';
 import type { Transport } from './transport.js';
 
@@ -17,8 +17,6 @@ function tokenFromEnv(): string | undefined {
 /** Connects this process as a driver (once); the head gives it a job unless RAYLAUNCH_JOB_ID names one. */
 export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime> {
   if (context.runtime) return context.runtime;
-  // A Ray-style driver script (init() at the top level) works in the driver, then fails here in each worker process.
-  if (context.worker && context.loadingModule) throw new DriverCodeOutsideMainError('init()', 'worker-load');
   if (context.worker) throw new RaylaunchRuntimeError('init() is for drivers; worker processes are connected already');
   context.connecting ??= (async () => {
     const address = opts.address ?? process.env.RAYLAUNCH_ADDRESS;
