@@ -3,7 +3,9 @@ import { connectDriver, type ConnectOptions } from './connect.js';
 import { context, requireRuntime } from './context.js';
 import type { ActorRef, Strategy } from '../protocol/messages.js';
 import { handleRef, makeHandle, methodsOf } from './actor-handle.js';
-import { ActorNotFoundError, TaskError } from './errors.js';
+import { ownBundleSources } from './bundle-sources.js';
+import { ActorNotFoundError } from './errors.js';
+import { describeFailure } from './failure.js';
 import { ObjectRef } from './object-ref.js';
 import { closeRegistry, register } from './registry.js';
 import { setHandleReviver } from './serialize.js';
@@ -131,8 +133,8 @@ export async function get<const R extends ObjectRef<unknown> | readonly ObjectRe
     if (!(r instanceof ObjectRef)) throw new TypeError(`get() takes an ObjectRef or an array of ObjectRefs; ${Array.isArray(refs) ? `element ${i} is` : 'got'} ${describe(r)}`);
   });
   const ids = (list as ObjectRef<unknown>[]).map((r) => r.id);
-  const deadline = opts?.timeoutMs !== undefined ? Date.now() + opts.timeoutMs : undefined;
-  const values = await rt.blocking(ids, () => Promise.all(ids.map((id) => rt.getOne(id, deadline))));
+  const timeout = opts?.timeoutMs !== undefined ? { deadline: Date.now() + opts.timeoutMs, ms: opts.timeoutMs } : undefined;
+  const values = await rt.blocking(ids, () => Promise.all(ids.map((id) => rt.getOne(id, timeout))));
   return (Array.isArray(refs) ? values : values[0]) as Resolved<R>;
 }
 
@@ -170,6 +172,7 @@ export async function shutdown(): Promise<void> {
   if (!rt || context.worker) return;
   context.runtime = undefined;
   context.connecting = undefined;
+  context.disconnected = true;
   await rt.close();
 }
 
@@ -220,17 +223,9 @@ async function runMain(fn: (args: string[]) => unknown): Promise<void> {
     await connectDriver();
     await fn(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`${describeFailure(e)}\n`);
+    process.stderr.write(describeFailure(e, ownBundleSources()));
     process.exitCode = 1;
   } finally {
     await shutdown().catch(() => undefined);
   }
 }
-
-function describeFailure(e: unknown): string {
-  if (e instanceof TaskError) {
-    return `${e.remoteStack || `${e.remoteName}: ${e.message}`}\n    (raised in task ${e.taskName} on node ${e.nodeId}, pid ${e.pid})`;
-  }
-  return e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
-}
-

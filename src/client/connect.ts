@@ -39,6 +39,7 @@ export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime>
     rt.fetchDirect = (addr, id) => fetcher.fetch(addr, id);
     rt.onClosed = () => fetcher.close();
     context.runtime = rt;
+    context.disconnected = false;
     return rt;
   })();
   try {

@@ -5,7 +5,10 @@ export class RaylaunchRuntimeError extends Error {
   override name = 'RaylaunchRuntimeError';
 }
 
-/** A task's own code threw: message, name and stack are the remote ones. */
+/**
+ * A task's own code threw: message, name and stack are the remote ones. Its own `stack` is the remote stack (the
+ * task's frames in the job's files) and where it was raised, so that printing it shows where it happened.
+ */
 export class TaskError extends RaylaunchRuntimeError {
   override name = 'TaskError';
   readonly remoteName: string;
@@ -20,6 +23,7 @@ export class TaskError extends RaylaunchRuntimeError {
     this.taskName = info.taskName;
     this.nodeId = info.nodeId;
     this.pid = info.pid;
+    this.stack = `${info.stack || `${info.name}: ${info.message}`}\n    (raised in task ${info.taskName} on node ${info.nodeId}, pid ${info.pid})`;
   }
 }
 
@@ -33,6 +37,30 @@ export class WorkerCrashedError extends RaylaunchRuntimeError { override name = 
 export class SerializationError extends RaylaunchRuntimeError { override name = 'SerializationError'; }
 export class ActorNotFoundError extends RaylaunchRuntimeError { override name = 'ActorNotFoundError'; }
 export class ActorNameTakenError extends RaylaunchRuntimeError { override name = 'ActorNameTakenError'; }
+
+/** Where the job API was used where only a driver's main() may use it. */
+export type OutsideMainPlace = 'top-level' | 'worker-load' | 'connecting' | 'disconnected';
+
+const OUTSIDE_MAIN: Record<OutsideMainPlace, string> = {
+  'top-level': "at the module's top level",
+  'worker-load': "at the module's top level, which every worker process runs again when it loads the job",
+  connecting: 'before the driver had connected to the cluster',
+  disconnected: 'after the driver had disconnected (main() had returned)',
+};
+
+/** How to fix it, in the API's words; the driver prints it under the error. */
+export const OUTSIDE_MAIN_HINT = "put driver code in main(async () => { … }): it runs only in the driver, once the module's remote() registrations are done";
+
+/**
+ * The job API was called outside a driver's main(): at the module's top level, typically, as a Ray driver script
+ * would. Not exported: the driver process (and main()) print it as one line naming the user's file and line.
+ */
+export class DriverCodeOutsideMainError extends RaylaunchRuntimeError {
+  override name = 'DriverCodeOutsideMainError';
+  constructor(readonly call: string, readonly place: OutsideMainPlace) {
+    super(`${call} was called ${OUTSIDE_MAIN[place]}; driver code belongs inside main()`);
+  }
+}
 
 /** The error a `get()` of a failed object raises. */
 export function errorFromInfo(info: ErrorInfo): RaylaunchRuntimeError {

@@ -1,5 +1,5 @@
-// The package root is the job API of ../shared/API.md and nothing else: every worker process imports it, so
-// it must stay free of CLI, SDK and schema code.
+// The package root is the job API (docs/api.md documents every export) and nothing else: every worker process
+// imports it, so it must stay free of CLI, SDK and schema code.
 export {
   availableResources, cancel, clusterResources, get, getActor, getRuntimeContext, init, kill, main, nodes, placementGroup, put, remote,
   removePlacementGroup, requestResources, shutdown, wait,

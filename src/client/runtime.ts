@@ -39,7 +39,12 @@ interface Entry {
   value?: ObjectValue;
   waiters: (() => void)[];
   fetched: boolean;
+  /** What makes it, for messages: the task (`g`) or actor method (`Counter.incr`) this process called. */
+  maker?: string;
 }
+
+/** How long get() waits: until `deadline` (ms since the epoch), which is `ms` after it was called. */
+export interface GetTimeout { deadline: number; ms: number }
 
 interface Pending<T> { resolve: (v: T) => void; reject: (e: Error) => void }
 
@@ -208,8 +213,10 @@ export class Runtime {
     return { args: encoded, deps };
   }
 
-  private expectResult(returnId: string): ObjectRef<unknown> {
-    this.entry(returnId).fetched = true; // the owner gets the result pushed without asking
+  private expectResult(returnId: string, maker: string): ObjectRef<unknown> {
+    const e = this.entry(returnId);
+    e.fetched = true; // the owner gets the result pushed without asking
+    e.maker = maker;
     return ObjectRef.of(returnId);
   }
 
@@ -227,7 +234,7 @@ export class Runtime {
         ...(parent ? { parent } : {}), ...placementOf(opts),
       },
     });
-    return this.expectResult(returnId);
+    return this.expectResult(returnId, fn.name);
   }
 
   /** Starts an actor (asynchronously: the handle is usable at once, calls queue until it runs). */
@@ -253,7 +260,7 @@ export class Runtime {
     const { args: encoded, deps } = this.encodeArgs(args, `${method}()`);
     const returnId = `${callId}.r`;
     this.send({ type: 'actor.call', call: { callId, actorId: ref.actorId, jobId: this.identity.jobId, owner: this.identity.clientId, method, args: encoded, deps, returnId } });
-    return this.expectResult(returnId);
+    return this.expectResult(returnId, `${ref.cls}.${method}`);
   }
 
   killActor(actorId: string, noRestart: boolean): void {
@@ -332,7 +339,7 @@ export class Runtime {
   }
 
   /** Resolves when the object's value (or error) is known here, or rejects at the deadline. */
-  private whenKnown(id: string, deadline: number | undefined): Promise<void> {
+  private whenKnown(id: string, timeout: GetTimeout | undefined): Promise<void> {
     const e = this.entry(id);
     if (e.value) return Promise.resolve();
     this.requestFetch(id);
@@ -344,11 +351,12 @@ export class Runtime {
         else resolve();
       };
       e.waiters.push(done);
-      if (deadline !== undefined) {
+      if (timeout !== undefined) {
         timer = setTimeout(() => {
           e.waiters = e.waiters.filter((w) => w !== done);
-          reject(new GetTimeoutError(`get() timed out waiting for ${id}`));
-        }, Math.max(0, deadline - Date.now()));
+          // Name what the user called (g, Counter.incr); a ref made elsewhere has only its id.
+          reject(new GetTimeoutError(`get() timed out after ${timeout.ms} ms waiting for ${e.maker ?? `object ${id}`}`));
+        }, Math.max(0, timeout.deadline - Date.now()));
       }
     });
   }
@@ -371,8 +379,8 @@ export class Runtime {
     return data.catch((e: unknown) => { throw e instanceof RaylaunchRuntimeError && !(e instanceof GetTimeoutError) ? lost() : e; });
   }
 
-  async getOne(id: string, deadline: number | undefined): Promise<unknown> {
-    await this.whenKnown(id, deadline);
+  async getOne(id: string, timeout: GetTimeout | undefined): Promise<unknown> {
+    await this.whenKnown(id, timeout);
     const value = this.objects.get(id)?.value;
     if (!value) throw new RaylaunchRuntimeError(`object ${id} has no value`);
     return decodeValue(await this.bytesOf(id, value));

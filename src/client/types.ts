@@ -1,5 +1,5 @@
 /**
- * The public types of the job API (../shared/API.md): these compile under strict and noUncheckedIndexedAccess,
+ * The public types of the job API (docs/api.md): these compile under strict and noUncheckedIndexedAccess,
  * and jobs written against them must keep compiling.
  */
 import type { ObjectRef } from './object-ref.js';

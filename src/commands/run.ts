@@ -2,6 +2,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { clusterFlag, resolveCluster, splitConfig } from '../cli/cluster-arg.js';
 import { UsageError } from '../common/errors.js';
 import { bundleJob } from '../launcher/bundle.js';
+import { typecheck, typecheckFlag } from '../cli/typecheck-flag.js';
 import { headShell, runDriver } from '../launcher/shell.js';
 
 export default class Run extends BaseCommand {
@@ -16,7 +17,7 @@ Output goes straight to this terminal; the exit code is the job's.`;
     { description: 'From anywhere on the cluster\'s machine.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml job.ts -- 3' },
   ];
   static override strict = false;
-  static override flags = { cluster: clusterFlag };
+  static override flags = { cluster: clusterFlag, typecheck: typecheckFlag };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Run);
@@ -29,6 +30,7 @@ Output goes straight to this terminal; the exit code is the job's.`;
       env = headShell(name).env;
     }
     const bundle = await bundleJob(jobFile);
+    typecheck(jobFile, flags.typecheck);
     this.exit(await runDriver(bundle, jobArgs, env));
   }
 }

@@ -6,6 +6,7 @@ import { clusterFlag, printWarnings, resolveCluster } from '../cli/cluster-arg.j
 import { paint, stateStyle, useColour } from '../cli/colour.js';
 import { UsageError } from '../common/errors.js';
 import { bundleJob } from '../launcher/bundle.js';
+import { typecheck, typecheckFlag } from '../cli/typecheck-flag.js';
 import { isConfigArg } from '../launcher/cluster-state.js';
 import { DEFAULT_UPLOAD_LIMIT_MB, packWorkingDir } from '../launcher/working-dir.js';
 import { Session } from '../launcher/session.js';
@@ -56,6 +57,7 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     'working-dir': Flags.string({ description: 'Upload this folder (honouring .gitignore) as the working directory of the driver and its worker processes.', helpValue: 'DIR' }),
     env: Flags.string({ description: 'Set an environment variable for the driver and its worker processes (repeatable).', helpValue: 'K=V', multiple: true, multipleNonGreedy: true }),
     'max-upload-mb': Flags.integer({ description: 'Largest --working-dir upload, in MB.', default: DEFAULT_UPLOAD_LIMIT_MB, min: 1 }),
+    typecheck: typecheckFlag,
   };
   static override enableJsonFlag = true;
 
@@ -71,6 +73,7 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     const env = parseEnv(flags.env ?? []);
     const workingDir = flags['working-dir'] ? packWorkingDir(flags['working-dir'], flags['max-upload-mb']).packed : undefined;
     const bundle = await bundleJob(jobFile);
+    typecheck(jobFile, flags.typecheck);
     const session = await Session.open(target.name);
     const jobId = await session.submitJob({ name: basename(jobFile), bundle, args: jobArgs, env, ...(workingDir ? { workingDir } : {}) });
     const startedAt = performance.now();

@@ -51,3 +51,10 @@ export class CancelledError extends RaylaunchError {
   readonly code = 'cancelled';
   readonly exitCode = 1;
 }
+
+/** The job's own TypeScript found type errors (submit/run --typecheck), or is not installed when asked for. Exit 1. */
+export class JobTypecheckError extends RaylaunchError {
+  override readonly name = 'JobTypecheckError';
+  readonly code = 'job_typecheck_failed';
+  readonly exitCode = 1;
+}

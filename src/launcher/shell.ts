@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeDir } from '../common/node-args.js';
-import { packageRoot } from '../common/package-root.js';
+import { packageRoot, runtimeEntry } from '../common/package-root.js';
 import { clusterDir } from '../common/paths.js';
 import { writeJobDir } from '../worker/agent.js';
 import { notRunning } from './known-clusters.js';
@@ -62,7 +62,8 @@ export async function runDriver(bundle: Uint8Array, args: readonly string[], env
   const dir = mkdtempSync(join(tmpdir(), 'raylaunch-run-'));
   try {
     writeJobDir(dir, bundle, packageRoot());
-    return await runInherited(process.execPath, ['--enable-source-maps', join(dir, 'job.mjs'), ...args], { cwd: process.cwd(), env });
+    const driver = runtimeEntry('src/client/driver-process.js');
+    return await runInherited(process.execPath, ['--enable-source-maps', driver, join(dir, 'job.mjs'), ...args], { cwd: process.cwd(), env });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

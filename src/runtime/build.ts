@@ -18,6 +18,7 @@ const ENTRIES: { in: string; file: string }[] = [
   { in: 'src/head/main.ts', file: RUNTIME_FILES.head },
   { in: 'src/worker/main.ts', file: RUNTIME_FILES.agent },
   { in: 'src/worker/worker-process.ts', file: RUNTIME_FILES.workerProcess },
+  { in: 'src/client/driver-process.ts', file: RUNTIME_FILES.driverProcess },
   { in: 'src/client/index.ts', file: RUNTIME_FILES.client },
   { in: 'src/runtime/supervisor.ts', file: RUNTIME_FILES.supervisor },
   { in: 'src/runtime/check.ts', file: RUNTIME_FILES.check },

@@ -6,6 +6,7 @@ export const RUNTIME_FILES = {
   head: 'head.js',
   agent: 'agent.js',
   workerProcess: 'worker-process.js',
+  driverProcess: 'driver-process.js',
   client: 'client.js',
   supervisor: 'supervisor.js',
   check: 'check.js',
@@ -18,6 +19,7 @@ export const DIST_TO_BUNDLE = {
   'src/head/main.js': RUNTIME_FILES.head,
   'src/worker/main.js': RUNTIME_FILES.agent,
   'src/worker/worker-process.js': RUNTIME_FILES.workerProcess,
+  'src/client/driver-process.js': RUNTIME_FILES.driverProcess,
   'src/runtime/supervisor.js': RUNTIME_FILES.supervisor,
 } as const;
 

@@ -3,11 +3,14 @@
  * registers the job's remote functions) and talks to the cluster only through the agent's IPC channel.
  */
 import { pathToFileURL } from 'node:url';
+import { bundleSources } from '../client/bundle-sources.js';
 import { context } from '../client/context.js';
-import { SerializationError } from '../client/errors.js';
+import { DriverCodeOutsideMainError, SerializationError } from '../client/errors.js';
+import { located } from '../client/failure.js';
 import { lookup, closeRegistry } from '../client/registry.js';
 import { callContext, Runtime } from '../client/runtime.js';
 import { decodeValue, encodeValue } from '../client/serialize.js';
+import { cleanStack } from '../client/stack.js';
 import { ipcTransport } from '../client/transport.js';
 import type { ErrorInfo, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
 
@@ -40,20 +43,43 @@ for (const stream of ['stdout', 'stderr'] as const) {
   }) as typeof target.write;
 }
 
-let loadError: Error | undefined;
+const bundle = env('RAYLAUNCH_BUNDLE');
+context.bundleFile = bundle;
+
+/** What every task of this process fails with when the job's module did not load here. */
+function loadFailure(e: unknown): Pick<ErrorInfo, 'name' | 'message' | 'stack'> {
+  const err = e instanceof Error ? e : new Error(String(e));
+  // Driver code at the top level (worked in the driver, not here): one line naming the user's file and line.
+  if (err instanceof DriverCodeOutsideMainError) return { name: err.name, message: located(err, bundleSources(bundle)), stack: '' };
+  const message = `the job's module failed to load in a worker process: ${err.message}`;
+  const frames = cleanStack(err.stack ?? '', bundleSources(bundle)).split('\n').filter((l) => /^\s+at /.test(l));
+  const stack = [`${err.name}: ${message}`, ...frames].join('\n');
+  return { name: err.name, message, stack };
+}
+
+let loadError: Pick<ErrorInfo, 'name' | 'message' | 'stack'> | undefined;
 context.loadingModule = true;
 try {
-  await import(pathToFileURL(env('RAYLAUNCH_BUNDLE')).href);
+  await import(pathToFileURL(bundle).href);
 } catch (e) {
-  loadError = e instanceof Error ? e : new Error(String(e));
+  loadError = loadFailure(e);
 } finally {
   context.loadingModule = false;
   closeRegistry();
 }
 
+/** The module's load error, as every task of this process reports it. */
+class ModuleLoadError extends Error {
+  constructor(readonly info: Pick<ErrorInfo, 'name' | 'message' | 'stack'>) {
+    super(info.message);
+  }
+}
+
 function errorInfo(e: unknown, kind: ErrorInfo['kind'], name: string): ErrorInfo {
+  const where = { taskName: name, nodeId: identity.nodeId, pid: process.pid };
+  if (e instanceof ModuleLoadError) return { kind, ...e.info, ...where };
   const err = e instanceof Error ? e : new Error(String(e));
-  return { kind, name: err.name, message: err.message, stack: err.stack ?? '', taskName: name, nodeId: identity.nodeId, pid: process.pid };
+  return { kind, name: err.name, message: err.message, stack: cleanStack(err.stack ?? '', bundleSources(bundle)), ...where };
 }
 
 async function argValue(arg: MessageOf<'task.run'>['task']['args'][number], deps: Record<string, ObjectValue>): Promise<unknown> {
@@ -65,7 +91,7 @@ async function argValue(arg: MessageOf<'task.run'>['task']['args'][number], deps
 }
 
 function registered(key: string, what: string): (...args: unknown[]) => unknown {
-  if (loadError) throw new Error(`the job module failed to load in a worker process: ${loadError.stack ?? loadError.message}`);
+  if (loadError) throw new ModuleLoadError(loadError);
   const fn = lookup(key);
   if (!fn) throw new Error(`no remote ${what} is registered under "${key}" in this job's module`);
   return fn;

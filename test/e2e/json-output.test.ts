@@ -84,7 +84,7 @@ describe('--json output of every command matches its schema, in snake_case', fun
   it('submit --json streams the job\'s output to stderr while it runs, and prints only the result on stdout', async () => {
     const release = join(cluster.dir, 'release-streaming-job');
     let printed = { stdout: '', stderr: '' };
-    const run = cluster.cli(['submit', '-c', name, streamingJob, '--json', '--', release], 60_000, (p) => { printed = p; });
+    const run = cluster.cli(['submit', '-c', name, streamingJob, '--json', '--', release], 60_000, { onOutput: (p) => { printed = p; } });
     const streamed = await until('the job\'s output on stderr while it runs', 20_000, () => (/out-before/.test(printed.stderr) && /err-before/.test(printed.stderr) ? { ...printed } : undefined))
       .catch((e: Error) => e);
     writeFileSync(release, ''); // released either way, so a failure leaves no job behind

@@ -37,8 +37,9 @@ export class TestCluster {
     ].join('\n');
   }
 
-  async cli(args: string[], timeoutMs = 60_000, onOutput?: OnOutput): Promise<CliResult> {
-    const r = await runCli(args, { env: { RAYLAUNCH_HOME: this.home }, timeoutMs, onOutput });
+  /** `o.cwd`: where the user runs raylaunch (default: the repository); `o.onOutput`: sees the output as it comes. */
+  async cli(args: string[], timeoutMs = 60_000, o: { cwd?: string; onOutput?: OnOutput } = {}): Promise<CliResult> {
+    const r = await runCli(args, { env: { RAYLAUNCH_HOME: this.home }, timeoutMs, ...o });
     const ranJob = (args[0] === 'submit' || args[0] === 'run') && !args.includes('--no-wait') && !args.includes('--help');
     if (ranJob) await assertSettled(() => this.status(), this.allow);
     return r;
@@ -67,8 +68,8 @@ export class TestCluster {
     return jobDir;
   }
 
-  submit(jobFile: string, extra: string[] = []): Promise<CliResult> {
-    return this.cli(['submit', this.configFile, jobFile, ...extra]);
+  submit(jobFile: string, extra: string[] = [], cwd?: string): Promise<CliResult> {
+    return this.cli(['submit', this.configFile, jobFile, ...extra], 60_000, cwd ? { cwd } : {});
   }
 
   headInfo(): { address: string; pid: number } {

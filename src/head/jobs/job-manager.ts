@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import type { JobState, JobView } from '../../protocol/messages.js';
 import type { GcsStore, Table } from '../gcs/store.js';
+import { runtimeEntry } from '../../common/package-root.js';
 import { writeJobDir } from '../../worker/agent.js';
 
 export interface JobSink {
@@ -148,7 +149,7 @@ export class JobManager {
     job.log = createWriteStream(join(job.dir, 'driver.log'), { flags: 'a', mode: 0o600 });
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RAYLAUNCH_')) env[k] = v;
-    const child = spawn(process.execPath, ['--enable-source-maps', join(job.dir, 'job.mjs'), ...req.args], {
+    const child = spawn(process.execPath, ['--enable-source-maps', runtimeEntry('src/client/driver-process.js'), join(job.dir, 'job.mjs'), ...req.args], {
       cwd,
       env: { ...env, ...job.env, RAYLAUNCH_ADDRESS: this.o.headAddress, RAYLAUNCH_TOKEN: this.o.token, RAYLAUNCH_JOB_ID: job.view.jobId },
       stdio: ['ignore', 'pipe', 'pipe'],
