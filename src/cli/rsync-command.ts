@@ -7,9 +7,9 @@ import { printWarnings, resolveCluster } from './cluster-arg.js';
 
 /** `[CONFIG] SOURCE TARGET`: oclif cannot make only the first optional, so all three are, and the count decides. */
 export const rsyncArgs = {
-  config: Args.string({ description: 'Cluster config YAML (optional: or -c NAME, or the most recent up).', required: false }),
-  source: Args.string({ description: 'What to copy.', required: false }),
-  target: Args.string({ description: 'Where to copy it.', required: false }),
+  config: Args.string({ ignoreStdin: true, description: 'Cluster config YAML (optional: or -c NAME, or the most recent up).', required: false }),
+  source: Args.string({ ignoreStdin: true, description: 'What to copy.', required: false }),
+  target: Args.string({ ignoreStdin: true, description: 'Where to copy it.', required: false }),
 };
 
 export async function runRsyncCommand(argv: readonly string[], o: { cluster: string | undefined; direction: RsyncRequest['direction']; allNodes: boolean }): Promise<RsyncResult> {

@@ -21,7 +21,7 @@ goes down at once, and the default one (of the most recent up) only with -y. A c
     { description: 'Stop the cluster of the most recent up.', command: '<%= config.bin %> <%= command.id %>' },
     { description: 'Terminate the workers above min_workers; the head and min_workers stay.', command: '<%= config.bin %> <%= command.id %> cluster.yaml --workers-only --keep-min-workers' },
   ];
-  static override args = { config: Args.string({ description: 'Cluster config YAML (or use -c NAME).', required: false }) };
+  static override args = { config: Args.string({ ignoreStdin: true, description: 'Cluster config YAML (or use -c NAME).', required: false }) };
   static override flags = {
     cluster: clusterFlag,
     yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation.' }),

@@ -13,7 +13,7 @@ provider external_head_ip, else head_ip); 127.0.0.1 for the process provider.`;
     '<%= config.bin %> <%= command.id %> cluster.yaml',
     { description: 'Log in by hand.', command: 'ssh ubuntu@$(<%= config.bin %> <%= command.id %> cluster.yaml)' },
   ];
-  static override args = { config: Args.string({ description: 'Cluster config YAML (or use -c NAME).', required: false }) };
+  static override args = { config: Args.string({ ignoreStdin: true, description: 'Cluster config YAML (or use -c NAME).', required: false }) };
   static override flags = { cluster: clusterFlag };
   static override enableJsonFlag = true;
 

@@ -13,7 +13,7 @@ export default class GetWorkerIps extends BaseCommand {
     '<%= config.bin %> <%= command.id %> cluster.yaml',
     { description: 'As JSON.', command: '<%= config.bin %> <%= command.id %> -c demo --json' },
   ];
-  static override args = { config: Args.string({ description: 'Cluster config YAML (or use -c NAME).', required: false }) };
+  static override args = { config: Args.string({ ignoreStdin: true, description: 'Cluster config YAML (or use -c NAME).', required: false }) };
   static override flags = { cluster: clusterFlag };
   static override enableJsonFlag = true;
 

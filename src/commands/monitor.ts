@@ -9,7 +9,7 @@ export default class Monitor extends BaseCommand {
   static override description = `Prints the autoscaler's recent events (launches, terminations with their reasons, back-offs, \
 errors), then each new one as it happens, like \`ray monitor\`. Ctrl-C ends it.`;
   static override examples = ['<%= config.bin %> <%= command.id %> example-configs/process.yaml', '<%= config.bin %> <%= command.id %> -c demo --lines 50'];
-  static override args = { config: Args.string({ description: 'Cluster config YAML (or use -c NAME).', required: false }) };
+  static override args = { config: Args.string({ ignoreStdin: true, description: 'Cluster config YAML (or use -c NAME).', required: false }) };
   static override flags = {
     cluster: clusterFlag,
     lines: Flags.integer({ description: 'How many past events to print first.', default: 20, min: 0 }),

@@ -15,7 +15,7 @@ offers) and jobs.`;
     { description: 'Status of the example cluster.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml' },
     { description: 'As JSON (schemas/output/status.schema.json; snake_case keys, as Ray\'s).', command: '<%= config.bin %> <%= command.id %> -c demo --json | jq \'.nodes[].node_id\'' },
   ];
-  static override args = { config: Args.string({ description: 'Cluster config YAML (or use -c NAME).', required: false }) };
+  static override args = { config: Args.string({ ignoreStdin: true, description: 'Cluster config YAML (or use -c NAME).', required: false }) };
   static override flags = { cluster: clusterFlag };
   static override enableJsonFlag = true;
 

@@ -48,8 +48,8 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
   ];
   static override strict = false;
   static override args = {
-    first: Args.string({ description: 'Cluster config YAML (optional; else -c NAME or the most recent up), then the job file.', required: true }),
-    job: Args.string({ description: 'The job file, when CONFIG comes first.', required: false }),
+    first: Args.string({ ignoreStdin: true, description: 'Cluster config YAML (optional; else -c NAME or the most recent up), then the job file.', required: true }),
+    job: Args.string({ ignoreStdin: true, description: 'The job file, when CONFIG comes first.', required: false }),
   };
   static override flags = {
     cluster: clusterFlag,

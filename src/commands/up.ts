@@ -20,7 +20,7 @@ running jobs and actors: on a terminal up asks first, naming them, and without o
   static override examples = [
     { description: 'Start the example cluster on this machine.', command: '<%= config.bin %> <%= command.id %> example-configs/process.yaml -y' },
   ];
-  static override args = { config: Args.string({ description: 'Path of the cluster config YAML.', required: true }) };
+  static override args = { config: Args.string({ ignoreStdin: true, description: 'Path of the cluster config YAML.', required: true }) };
   static override flags = {
     yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation (to start the cluster, or to restart it for a changed config).' }),
     'no-wait-workers': Flags.boolean({ description: 'Return once the head is up, without waiting for min_workers.' }),

@@ -23,7 +23,7 @@ Exit codes: 0 valid (warnings may be printed), 1 invalid config, 2 usage error.`
   ];
 
   static override args = {
-    config: Args.string({ description: 'Path of the cluster config YAML.', required: true }),
+    config: Args.string({ ignoreStdin: true, description: 'Path of the cluster config YAML.', required: true }),
   };
 
   static override enableJsonFlag = true;

@@ -61,6 +61,11 @@ export interface AttachOptions {
   new: boolean;
   /** forwarded from this machine's localhost to the head's */
   ports: number[];
+  /**
+   * Whether stdin is a terminal. When it is not (`echo cmd | raylaunch attach`), the head's login shell reads the
+   * commands from it, as `ssh host < cmds` does: no terminal is asked for.
+   */
+  tty: boolean;
 }
 
 /** What attach runs on the head: a login shell, or Ray's tmux/screen lines (reattach, else start one). */
@@ -75,7 +80,7 @@ export function attachArgs(t: SshTarget, o: AttachOptions): string[] {
   const command = attachRemoteCommand(o);
   return [
     ...sshOptions(t), ...o.ports.flatMap((p) => ['-L', `${p}:localhost:${p}`]),
-    '-t', login(t), ...(command === undefined ? [] : [command]),
+    o.tty ? '-t' : '-T', login(t), ...(command === undefined ? [] : [command]),
   ];
 }
 

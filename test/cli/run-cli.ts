@@ -10,15 +10,16 @@ export interface CliResult { code: number; stdout: string; stderr: string }
 export type OnOutput = (printed: { stdout: string; stderr: string }) => void;
 
 /** Runs the built CLI (npm test builds dist/ first) the way a user would, with a bounded time. */
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; onOutput?: OnOutput } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; onOutput?: OnOutput; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); opts.onOutput?.({ stdout, stderr }); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); opts.onOutput?.({ stdout, stderr }); });
+    child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); opts.onOutput?.({ stdout, stderr }); });
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); opts.onOutput?.({ stdout, stderr }); });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`raylaunch ${args.join(' ')} timed out`)); }, opts.timeoutMs ?? 15000);
     child.on('error', reject);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout, stderr }); });

@@ -182,6 +182,11 @@ main(async (args) => {
     }
   });
 
+  it('commands piped into attach run in the head\'s shell, as with ssh; its exit code passes through', async () => {
+    const r = await cluster.cli(['attach', '-c', name], 60_000, { input: 'echo "piped on $RAYLAUNCH_CLUSTER"\nexit 4\n' });
+    assert.deepEqual([r.code, r.stdout, r.stderr], [4, `piped on ${name}\n`, '']);
+  });
+
   it('run starts a driver by hand against the cluster and passes its exit code', async () => {
     const r = await cluster.cli(['run', '-c', name, jobFile]);
     assert.equal(r.code, 1, 'no data.txt here: the job fails, and run says so');

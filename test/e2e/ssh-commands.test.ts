@@ -82,6 +82,17 @@ describe('SSH commands on a cluster of test hosts (end to end)', function () {
     }
   }
 
+  it('commands piped into attach run in the head\'s login shell, as with ssh; its exit code passes through', async () => {
+    const r = await runCli(['attach', cfg], { env: { RAYLAUNCH_HOME: home }, timeoutMs: 60_000, input: 'hostname\nexit 4\n' });
+    assert.deepEqual([r.code, r.stdout.trim().split('\n').at(-1), r.stderr], [4, head.hostname, '']);
+  });
+
+  it('attach --tmux with commands piped in says it needs a terminal', async () => {
+    const r = await runCli(['attach', cfg, '--tmux'], { env: { RAYLAUNCH_HOME: home }, input: 'hostname\n' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: --tmux needs a terminal, and stdin is not one$/m);
+  });
+
   it('exec runs on the head, in the login user\'s home', async () => {
     const r = await cli(['exec', cfg, 'hostname; pwd']);
     assert.equal(r.code, 0, r.stderr);

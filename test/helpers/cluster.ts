@@ -37,8 +37,8 @@ export class TestCluster {
     ].join('\n');
   }
 
-  /** `o.cwd`: where the user runs raylaunch (default: the repository); `o.onOutput`: sees the output as it comes. */
-  async cli(args: string[], timeoutMs = 60_000, o: { cwd?: string; onOutput?: OnOutput } = {}): Promise<CliResult> {
+  /** `o.cwd`: where the user runs raylaunch (default: the repository); `o.onOutput`: sees the output as it comes; `o.input`: its stdin. */
+  async cli(args: string[], timeoutMs = 60_000, o: { cwd?: string; onOutput?: OnOutput; input?: string } = {}): Promise<CliResult> {
     const r = await runCli(args, { env: { RAYLAUNCH_HOME: this.home }, timeoutMs, ...o });
     const ranJob = (args[0] === 'submit' || args[0] === 'run') && !args.includes('--no-wait') && !args.includes('--help');
     if (ranJob) await assertSettled(() => this.status(), this.allow);

@@ -10,7 +10,7 @@ export default class JobList extends BaseCommand {
   static override summary = 'List a cluster\'s jobs.';
   static override description = 'Every job the cluster\'s head knows: id, state (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED), exit code, name, start time.';
   static override examples = ['<%= config.bin %> job list example-configs/process.yaml', '<%= config.bin %> job list -c demo --json'];
-  static override args = { config: Args.string({ description: 'Cluster config YAML (or use -c NAME).', required: false }) };
+  static override args = { config: Args.string({ ignoreStdin: true, description: 'Cluster config YAML (or use -c NAME).', required: false }) };
   static override flags = { cluster: clusterFlag };
   static override enableJsonFlag = true;
 

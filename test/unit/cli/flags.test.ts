@@ -9,7 +9,14 @@ import { REPO } from '../../cli/run-cli.js';
 const COMMANDS = join(REPO, 'src', 'commands');
 const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
 
-describe('flags of every command', () => {
+const commands = async () => Promise.all(files(COMMANDS).map(async (file) => ({ file: relative(COMMANDS, file), cmd: ((await import(pathToFileURL(file).href)) as { default: typeof Command }).default })));
+
+describe('flags and arguments of every command', () => {
+  it('no argument is read from stdin: what is piped in belongs to the command (echo cmd | raylaunch attach)', async () => {
+    const reading = (await commands()).flatMap(({ file, cmd }) => Object.entries(cmd.args ?? {}).filter(([, a]) => !(a as { ignoreStdin?: boolean }).ignoreStdin).map(([n]) => `${file} ${n}`));
+    assert.deepEqual(reading, []);
+  });
+
   it('a repeatable flag takes one value each time, so it may stand before a positional (submit --env K=V job.ts)', async () => {
     const greedy: string[] = [];
     for (const file of files(COMMANDS)) {

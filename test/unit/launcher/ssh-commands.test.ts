@@ -5,7 +5,7 @@ import { attachArgs, rsyncShell, rsyncWord, type AttachOptions } from '../../../
 
 const target = { host: '10.0.0.5', user: 'ubuntu', privateKeyPath: '/keys/my key', knownHostsPath: '/home/u/.raylaunch/clusters/c/known_hosts' };
 const noFilters = { rsync_exclude: [], rsync_filter: [] };
-const plain: AttachOptions = { tmux: false, screen: false, new: false, ports: [] };
+const plain: AttachOptions = { tmux: false, screen: false, new: false, ports: [], tty: true };
 
 describe('the system ssh and rsync command lines of exec, attach and rsync-up/down', () => {
   it('trust only the cluster\'s known_hosts, strictly, with the cluster\'s key only', () => {
@@ -21,6 +21,7 @@ describe('the system ssh and rsync command lines of exec, attach and rsync-up/do
     ['tmux --new', { tmux: true, new: true }, ['-t', 'ubuntu@10.0.0.5', 'tmux new-session']],
     ['screen', { screen: true }, ['-t', 'ubuntu@10.0.0.5', 'screen -xRR']],
     ['ports forwarded', { ports: [8265, 8080] }, ['-L', '8265:localhost:8265', '-L', '8080:localhost:8080', '-t', 'ubuntu@10.0.0.5']],
+    ['commands piped in: no terminal asked for, the login shell reads them', { tty: false }, ['-T', 'ubuntu@10.0.0.5']],
   ];
   for (const [what, o, tail] of ATTACH) {
     it(`attach: ${what}`, () => {
