@@ -5,11 +5,11 @@
  * loaded machine must not reach it. Paste it at the top level of a job, after its imports.
  */
 export const JOB_WAIT_FOR = `
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 30_000, everyMs = 20): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error('timed out after ' + ms + ' ms waiting for ' + what);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 `;
