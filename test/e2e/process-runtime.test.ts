@@ -273,7 +273,7 @@ describe('the runtime on the process provider (end to end)', function () {
   }
 
   it('SIGTERM to submit stops the job and exits 130', async () => {
-    const dir = cluster.writeJob({ 'job.ts': "import { main } from 'raylaunch';\nmain(async () => { console.log('started'); await new Promise((r) => setTimeout(r, 60_000)); });\n" });
+    const dir = cluster.writeJob({ 'job.ts': "import { main } from 'raylaunch';\nmain(async () => { console.log('started'); await new Promise((r) => setTimeout(r, 600_000)); });\n" });
     const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), 'submit', '-c', cluster.name, join(dir, 'job.ts')], {
       env: { ...process.env, RAYLAUNCH_HOME: cluster.home }, stdio: ['ignore', 'pipe', 'pipe'],
     });
