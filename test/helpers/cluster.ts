@@ -38,7 +38,7 @@ export class TestCluster {
   }
 
   /** `o.cwd`: where the user runs raylaunch (default: the repository); `o.onOutput`: sees the output as it comes; `o.input`: its stdin. */
-  async cli(args: string[], timeoutMs = 60_000, o: { cwd?: string; onOutput?: OnOutput; input?: string } = {}): Promise<CliResult> {
+  async cli(args: string[], timeoutMs = 120_000, o: { cwd?: string; onOutput?: OnOutput; input?: string } = {}): Promise<CliResult> {
     const r = await runCli(args, { env: { RAYLAUNCH_HOME: this.home }, timeoutMs, ...o });
     const ranJob = (args[0] === 'submit' || args[0] === 'run') && !args.includes('--no-wait') && !args.includes('--help');
     if (ranJob) await assertSettled(() => this.status(), this.allow);
@@ -99,7 +99,7 @@ export class TestCluster {
     try {
       await this.cli(['down', '-c', this.name]);
       // Processes on this machine only (the process provider): an SSH cluster's live on its hosts.
-      const left = await until('the cluster\'s processes to end after down', 10_000, () => (this.processes().length === 0 ? true : undefined)).catch(() => this.processes());
+      const left = await until('the cluster\'s processes to end after down', 60_000, () => (this.processes().length === 0 ? true : undefined)).catch(() => this.processes());
       if (left !== true) throw new Error(`down left processes of cluster ${this.name} running: ${left.join(', ')}`);
     } finally {
       rmSync(this.dir, { recursive: true, force: true });

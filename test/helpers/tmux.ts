@@ -32,8 +32,8 @@ export class TmuxTerminal {
     return this.tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []));
   }
 
-  /** Polls the screen until it matches (at most `timeoutMs`); returns the screen. */
-  async waitFor(re: RegExp, timeoutMs = 20_000): Promise<string> {
+  /** Polls the screen until it matches (at most `timeoutMs`, a bound for hangs only); returns the screen. */
+  async waitFor(re: RegExp, timeoutMs = 60_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     let screen = this.tmux('capture-pane', '-p');
     while (Date.now() < deadline && !re.test(screen)) {

@@ -36,7 +36,7 @@ async function crashedOwner(): Promise<{ host: TestHost; pids: number[] }> {
   // 'close', not 'exit': by then both pipes are drained, so all of the JSON is in `out`.
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   try {
-    await until('the CLI to print its host', 15_000, () => (err.includes('host(s) up') || child.exitCode !== null ? true : undefined));
+    await until('the CLI to print its host', 60_000, () => (err.includes('host(s) up') || child.exitCode !== null ? true : undefined));
     assert.equal(child.exitCode, null, `cli.ts up 1 failed:\n${err}`);
   } finally {
     child.kill('SIGKILL');
@@ -55,7 +55,7 @@ if (!canMakeHosts()) {
   });
 } else {
   describe('test hosts (sshd in network namespaces)', function () {
-    this.timeout(20_000);
+    this.timeout(90_000);
     let pool: TestHostPool;
     let a: TestHost;
     let b: TestHost;
@@ -112,7 +112,7 @@ if (!canMakeHosts()) {
       const listener = pids.filter((pid) => cmdline(pid).startsWith('/usr/sbin/sshd\0-D'));
       assert.deepEqual(listener, []);
       process.kill(sleeper, 'SIGKILL');
-      await until('the sleeper to go', 5000, async () => ((await pool.pids(a)).includes(sleeper) ? undefined : true));
+      await until('the sleeper to go', 30_000, async () => ((await pool.pids(a)).includes(sleeper) ? undefined : true));
     });
 
     it('times out while cut and answers again after restore', async () => {
@@ -170,7 +170,7 @@ if (!canMakeHosts()) {
       assert.ok(removed.includes(left.host.ns), removed.join(','));
       assert.equal(nsExists(left.host.ns), false);
       assert.equal(existsSync(left.host.dir), false);
-      await until('the leftover sshd to go', 5000, () => (left.pids.some(isAlive) ? undefined : true));
+      await until('the leftover sshd to go', 30_000, () => (left.pids.some(isAlive) ? undefined : true));
       for (const h of pool.hosts) assert.ok(nsExists(h.ns), `${h.ns} of this live process stays`);
       assert.equal((await ssh(pool, b, 'hostname')).code, 0);
     });

@@ -49,7 +49,8 @@ const SUBNET = '10.200.0';
 const FIRST = 2;
 const LAST = 250;
 const NAME = /^rl-h(\d+)$/;
-const START_TIMEOUT_MS = 5000;
+/** How long sshd may take to show its banner: a bound for a broken start, not a goal (a busy machine is slow). */
+const START_TIMEOUT_MS = 30_000;
 
 const IP = tool('ip') ?? 'ip';
 const SSH_KEYGEN = tool('ssh-keygen') ?? 'ssh-keygen';

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,6 @@ const SCRIPTS: Record<string, string> = {
     "const c = spawn('sleep', ['300'], { stdio: 'ignore' });",
     "console.log('child ' + c.pid); setInterval(() => {}, 1000);",
   ].join('\n'),
-  stubborn: "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); console.log('ready'); setInterval(() => {}, 1000);",
 };
 
 /** A cluster of the process provider in its own temporary directory. */
@@ -36,8 +36,8 @@ export interface ProcessCluster extends ConformanceTarget {
   crash(id: string): Promise<void>;
 }
 
-/** Polls until `cond` holds; fails after `ms` with `what` in the message. */
-export async function until(what: string, cond: () => Promise<boolean>, ms = 5000): Promise<void> {
+/** Polls until `cond` holds; fails after `ms` (a bound for hangs, not a goal) with `what` in the message. */
+export async function until(what: string, cond: () => Promise<boolean>, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() >= deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
@@ -58,13 +58,46 @@ export async function killIfOurs(pid: number, startTime: number): Promise<void> 
   await until(`pid ${pid} to exit`, () => exited(pid, startTime));
 }
 
-/** Starts a detached `sleep 300` of the test's own, standing in for an unrelated process. */
-export async function startStranger(): Promise<{ pid: number; startTime: number }> {
-  const child = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+/** A process of the test's own, standing in for an unrelated one. */
+export interface Stranger {
+  pid: number;
+  startTime: number;
+  /**
+   * Whether it still answers a line on stdin. A signal that kills it and was sent before this call is delivered
+   * before it can read the line, so `true` means no such signal was sent, however slowly the machine runs.
+   */
+  answers(): Promise<boolean>;
+}
+
+/** Starts a detached stranger (a group and session of its own) that answers each line on stdin. */
+export async function startStranger(): Promise<Stranger> {
+  const child = spawn(process.execPath, ['-e', "process.stdin.on('data', () => process.stdout.write('pong\\n'))"], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
   child.unref();
+  child.stdin.on('error', () => undefined); // EPIPE once it is gone: answers() reports that through 'exit'
+  const ended = new Promise<false>((resolve) => child.once('exit', () => resolve(false)));
   const stat = child.pid === undefined ? undefined : await readStat(child.pid);
-  if (stat === undefined) throw new Error('could not start sleep');
-  return { pid: stat.pid, startTime: stat.startTime };
+  if (stat === undefined) throw new Error('could not start the stranger');
+  return {
+    pid: stat.pid,
+    startTime: stat.startTime,
+    answers: () => {
+      const pong = new Promise<true>((resolve) => child.stdout.once('data', () => resolve(true)));
+      child.stdin.write('ping\n');
+      return Promise.race([pong, ended]);
+    },
+  };
+}
+
+/** The signals pending for a process, by number (from /proc/<pid>/status); empty once it is gone. */
+export function pendingSignals(pid: number): Set<number> {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return new Set();
+  }
+  const mask = [...status.matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)].reduce((m, x) => m | BigInt(`0x${x[1] ?? '0'}`), 0n);
+  return new Set(Array.from({ length: 64 }, (_, i) => i + 1).filter((sig) => (mask >> BigInt(sig - 1)) & 1n));
 }
 
 /** Makes a fresh cluster; cleanup() terminates its nodes and removes its directory. */

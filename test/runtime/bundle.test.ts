@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -116,7 +117,7 @@ describe('node runtime bundle (copied away from the repository)', function () {
   });
 
   it('starts the agent, which fails as usual without its environment, with stacks in the TypeScript sources', async () => {
-    const r = await run(['--enable-source-maps', join(rt, AGENT_ENTRY)], { cwd: tmp, env: env(), timeoutMs: 10_000 });
+    const r = await run(['--enable-source-maps', join(rt, AGENT_ENTRY)], { cwd: tmp, env: env(), timeoutMs: 60_000 });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /RAYLAUNCH_STATE_DIR and RAYLAUNCH_TOKEN_FILE must be set/);
     assert.match(r.stderr, /src\/common\/node-args\.ts:\d+/, 'source maps lead to the .ts file');
@@ -129,7 +130,7 @@ import { remote, get, ObjectRef, TaskError } from 'raylaunch';
 console.log(JSON.stringify({ url: import.meta.resolve('raylaunch'), api: [typeof remote, typeof get, typeof ObjectRef, typeof TaskError] }));
 `,
     });
-    const r = await run([join(dir, 'job.mjs')], { cwd: dir, env: env(), timeoutMs: 10_000 });
+    const r = await run([join(dir, 'job.mjs')], { cwd: dir, env: env(), timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { url: string; api: string[] };
     assert.deepEqual(out.api, ['function', 'function', 'function', 'function']);
@@ -137,7 +138,7 @@ console.log(JSON.stringify({ url: import.meta.resolve('raylaunch'), api: [typeof
   });
 
   it('runs ssh2 from the bundle on its pure-JavaScript crypto (check.js)', async () => {
-    const r = await run([join(rt, CHECK_ENTRY)], { cwd: tmp, env: env(), timeoutMs: 20_000 });
+    const r = await run([join(rt, CHECK_ENTRY)], { cwd: tmp, env: env(), timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`raylaunch runtime ${built.manifest.version}-${built.manifest.hash} ok`));
     const code = readRuntimeManifest(rt).files.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(rt, f), 'utf8')).join('\n');
@@ -150,13 +151,23 @@ console.log(JSON.stringify({ url: import.meta.resolve('raylaunch'), api: [typeof
       'cluster_name: lonely', 'provider: {type: process}', 'max_workers: 1', 'head_node_type: head',
       'available_node_types:', '  head: {resources: {CPU: 1}}', '  worker: {resources: {CPU: 1}}', 'raylaunch: {heartbeat_timeout_s: 1}', '',
     ].join('\n'));
-    const deadHead = `127.0.0.1:${await freePort()}`;
+    // A head that accepts and never answers: the agent waits in its first connect, so the supervisor (and its pid
+    // file) stay until this test closes it; then the head is gone, and the agent leaves after heartbeat_timeout_s.
+    const sockets = new Set<Socket>();
+    const hung = createServer((s) => sockets.add(s));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const head = `127.0.0.1:${(hung.address() as AddressInfo).port}`;
     const started = run([join(rt, SUPERVISOR_ENTRY), '--kind', 'worker', '--cluster', 'lonely', '--node', 'worker-1'], {
-      cwd: tmp, env: env({ ...state.env, RAYLAUNCH_NODE_TYPE: 'worker', RAYLAUNCH_HEAD_ADDRESS: deadHead }), timeoutMs: 20_000,
+      cwd: tmp, env: env({ ...state.env, RAYLAUNCH_NODE_TYPE: 'worker', RAYLAUNCH_HEAD_ADDRESS: head }), timeoutMs: 60_000,
     });
     const pidFile = join(state.dir, 'supervisor.pid');
-    await until('supervisor.pid', 5000, () => (existsSync(pidFile) ? true : undefined));
-    assert.equal(statSync(pidFile).mode & 0o777, 0o600);
+    try {
+      await until('the agent to connect to the head', 30_000, () => (sockets.size > 0 ? true : undefined));
+      assert.equal(statSync(pidFile).mode & 0o777, 0o600, 'the pid file, written before the agent started');
+    } finally {
+      hung.close();
+      for (const s of sockets) s.destroy();
+    }
     const r = await started;
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /raylaunch supervisor: agent exited \(code 0\); not restarting/);
@@ -178,10 +189,12 @@ console.log(JSON.stringify({ url: import.meta.resolve('raylaunch'), api: [typeof
     const pid = supervisor.pid ?? 0;
     let agentPid = 0;
     try {
-      agentPid = await until('the agent', 5000, () => Number(readOrEmpty(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)[0]) || undefined);
+      agentPid = await until('the agent', 30_000, () => Number(readOrEmpty(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)[0]) || undefined);
       process.kill(agentPid, 'SIGSTOP'); // a stopped process cannot act on SIGTERM: it stands for a hung daemon
       process.kill(pid, 'SIGTERM');
-      const [code] = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`supervisor still running:\n${out}`)), 10_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const [code] = await Promise.race([exited, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`supervisor still running:\n${out}`)), 30_000); })])
+        .finally(() => clearTimeout(timer));
       assert.equal(code, 0);
       assert.match(out, /SIGTERM: stopping the agent[\s\S]*the agent did not stop within 5 s; killing it/);
       assert.ok(!(await alive(agentPid)));
@@ -205,7 +218,8 @@ console.log(JSON.stringify({ url: import.meta.resolve('raylaunch'), api: [typeof
       state = await stateDir(join(home, '.raylaunch', 'clusters', 'bundled'), [
         'cluster_name: bundled', 'provider: {type: process}', 'max_workers: 1', 'head_node_type: head',
         'available_node_types:', '  head: {resources: {CPU: 0}}', '  worker: {resources: {CPU: 1}, min_workers: 1}',
-        `raylaunch: {control_plane_port: ${port}, heartbeat_timeout_s: 10}`, '',
+        // the agent must outlast the head's restart, however slow it is here
+        `raylaunch: {control_plane_port: ${port}, heartbeat_timeout_s: 120}`, '',
       ].join('\n'));
       const p = new ProcessProvider({
         clusterName: 'bundled', stateDir: state.dir,
@@ -241,7 +255,7 @@ console.log(JSON.stringify({ url: import.meta.resolve('raylaunch'), api: [typeof
       assert.ok(readFileSync(`/proc/${agentPid}/cmdline`, 'utf8').split('\0').includes(join(rt, AGENT_ENTRY)), 'the agent runs from the copy');
 
       process.kill(head1.pid, 'SIGKILL');
-      await until('the supervisor to log the restart', 10_000, () => (/raylaunch supervisor: head exited \(SIGKILL\); restarting in 1 s/.test(readOrEmpty(log)) ? true : undefined));
+      await until('the supervisor to log the restart', 30_000, () => (/raylaunch supervisor: head exited \(SIGKILL\); restarting in 1 s/.test(readOrEmpty(log)) ? true : undefined));
       const head2 = await until('the restarted head', 20_000, () => { const h = readHead(); return h && h.pid !== head1.pid ? h : undefined; });
       assert.ok(!(await alive(head1.pid)));
       const second = await runJob(); // the agent found the new head on the same port
@@ -249,7 +263,7 @@ console.log(JSON.stringify({ url: import.meta.resolve('raylaunch'), api: [typeof
 
       process.kill(supervisorPid, 'SIGTERM');
       const supervised = [supervisorPid, head1.pid, head2.pid];
-      await until('the supervisor and its heads to exit', 10_000, async () => ((await Promise.all(supervised.map(alive))).some(Boolean) ? undefined : true));
+      await until('the supervisor and its heads to exit', 30_000, async () => ((await Promise.all(supervised.map(alive))).some(Boolean) ? undefined : true));
       assert.match(readOrEmpty(log), /raylaunch supervisor: SIGTERM: stopping the head/);
       assert.ok(!existsSync(join(state.dir, 'supervisor.pid')));
       // The agent outlives its head by design (it waits heartbeat_timeout_s for it); stop it as `down` would.

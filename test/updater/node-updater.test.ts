@@ -39,6 +39,8 @@ describe('NodeUpdater (real sshd hosts)', function () {
   const config = (setup: string[]): ClusterConfig => applyDefaults({
     cluster_name: 'u', provider: { type: 'local', head_ip: '10.200.0.250', worker_ips: hosts.hosts.map((h) => h.ip) },
     auth: { ssh_user: 'root', ssh_private_key: hosts.keyPath }, setup_commands: setup,
+    // An agent that cannot reach its head exits after heartbeat_timeout_s: this keeps it for any test's length.
+    raylaunch: { heartbeat_timeout_s: 3600 },
   });
 
   function updater(h: TestHost, c: ClusterConfig, o: { attempts?: number; ssh?: SshRunnerOptions; statuses?: string[] } = {}): NodeUpdater {
@@ -48,7 +50,7 @@ describe('NodeUpdater (real sshd hosts)', function () {
     return new NodeUpdater({
       runner: pool.runner({ host: h.ip, user: 'root', privateKeyPath: hosts.keyPath, knownHostsPath: join(dir, 'known_hosts') }),
       config: c, node: { id: h.ip, kind: 'worker', nodeType: c.head_node_type, ip: h.ip },
-      // No head listens there: the agent keeps trying, which is all these tests need of it.
+      // No head listens there: the agent keeps trying (see config), which is all these tests need of it.
       headAddress: '10.200.0.250:6380', runtime: { dir: localRuntimeDir(), version: m.version, hash: m.hash }, runtimeHash: runtimeHash(c),
       files: { token: 'test-token\n' }, mountSource: (_r, l) => l, attempts: o.attempts ?? 3,
       onStatus: (s: UpdateStatus, detail) => o.statuses?.push(`${s}: ${detail}`),
@@ -61,7 +63,7 @@ describe('NodeUpdater (real sshd hosts)', function () {
     const first = await updater(h, c).update();
     assert.deepEqual([first.steps.uploadRuntime, first.steps.sync, first.steps.setup, first.steps.start], [true, true, true, true]);
     assert.equal((await hosts.exec(h, 'cat ~/setup-ran')).stdout.trim(), 'set up');
-    const daemon = await until('the supervisor to write its pid file', 10_000, async () => {
+    const daemon = await until('the supervisor to write its pid file', 30_000, async () => {
       const pid = (await hosts.exec(h, 'cat .raylaunch/clusters/u/supervisor.pid 2>/dev/null')).stdout.trim();
       return /^\d+$/.test(pid) ? pid : undefined;
     });
@@ -77,20 +79,20 @@ describe('NodeUpdater (real sshd hosts)', function () {
   it('stopping a node also ends a daemon whose supervisor was killed (its process group outlived it)', async () => {
     const [h] = hosts.hosts as [TestHost];
     await updater(h, config([]), {}).update();
-    const sup = await until('the supervisor', 10_000, async () => {
+    const sup = await until('the supervisor', 30_000, async () => {
       const pid = (await hosts.exec(h, 'cat .raylaunch/clusters/u/supervisor.pid 2>/dev/null')).stdout.trim();
       return /^\d+$/.test(pid) ? Number(pid) : undefined;
     });
-    const child = await until('its agent', 10_000, async () => {
+    const child = await until('its agent', 30_000, async () => {
       const pid = (await hosts.exec(h, `cat /proc/${sup}/task/${sup}/children`)).stdout.trim().split(/\s+/)[0];
       return pid && /^\d+$/.test(pid) ? Number(pid) : undefined;
     });
     process.kill(sup, 'SIGKILL'); // as the OOM killer would
-    await until('the supervisor to be gone', 10_000, () => (isAlive(sup) ? undefined : true));
+    await until('the supervisor to be gone', 30_000, () => (isAlive(sup) ? undefined : true));
     assert.ok(isAlive(child), 'the orphaned agent still runs');
     const r = await hosts.exec(h, stopDaemonCommand('u'));
     assert.match(r.stdout, /stopped/);
-    await until('the orphaned agent to be gone', 10_000, () => (isAlive(child) ? undefined : true));
+    await until('the orphaned agent to be gone', 30_000, () => (isAlive(child) ? undefined : true));
   });
 
   it('a failing setup command names itself, its exit code and its last lines', async () => {
@@ -106,18 +108,25 @@ describe('NodeUpdater (real sshd hosts)', function () {
   it('a link cut mid-setup fails that attempt with the reason, and the next attempt finishes the update', async () => {
     const [, , h] = hosts.hosts as [TestHost, TestHost, TestHost];
     const statuses: string[] = [];
-    const run = updater(h, config(['touch ~/setup-started; sleep 2']), { statuses, ssh: { keepaliveIntervalMs: 300, connectTimeoutMs: 20_000 } }).update();
+    // The setup runs until the test lets it finish (bounded), so the link is cut while it runs, not after.
+    await hosts.exec(h, 'rm -f ~/setup-started ~/setup-go');
+    const setup = 'touch ~/setup-started; n=0; until [ -e ~/setup-go ] || [ $n -ge 600 ]; do sleep 0.1; n=$((n+1)); done';
+    const run = updater(h, config([setup]), { statuses, ssh: { keepaliveIntervalMs: 300, connectTimeoutMs: 30_000 } }).update();
     run.catch(() => undefined); // awaited below; this only keeps a failed wait from leaving it unhandled
-    await until('the setup command to start', 10_000, async () => ((await hosts.exec(h, 'test -f ~/setup-started')).code === 0 ? true : undefined));
-    await hosts.cut(h);
     try {
-      // the keepalives give the connection up, and the updater reports the failed attempt before retrying
-      await until('attempt 1 to fail on the cut link', 20_000, () => {
-        if (statuses.some((s) => s.includes('attempt 1 of 3 failed'))) return true;
-        throw new Error(`statuses so far: ${statuses.join(' | ')}`);
-      });
+      await until('the setup command to start', 30_000, async () => ((await hosts.exec(h, 'test -f ~/setup-started')).code === 0 ? true : undefined));
+      await hosts.cut(h);
+      try {
+        // the keepalives give the connection up, and the updater reports the failed attempt before retrying
+        await until('attempt 1 to fail on the cut link', 30_000, () => {
+          if (statuses.some((s) => s.includes('attempt 1 of 3 failed'))) return true;
+          throw new Error(`statuses so far: ${statuses.join(' | ')}`);
+        });
+      } finally {
+        await hosts.restore(h);
+      }
     } finally {
-      await hosts.restore(h);
+      await hosts.exec(h, 'touch ~/setup-go'); // the next attempt's setup runs through
     }
     const r = await run;
     assert.equal(r.attempts, 2);

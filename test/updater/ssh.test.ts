@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'mocha';
@@ -81,8 +82,18 @@ describe('SshRunner (real sshd hosts)', function () {
       const r = runner(target(main));
       const out: string[] = [];
       const err: string[] = [];
-      const res = await r.run('hostname; echo one; echo oops >&2; sleep 0.2; echo two; exit 3', {
-        onStdout: (b) => out.push(b.toString()),
+      // "two" is printed only once this side has received "one" and answered on stdin: it cannot come in one piece
+      const gate = new PassThrough();
+      let answered = false;
+      const res = await r.run('hostname; echo one; echo oops >&2; timeout 30 head -n 1 >/dev/null; echo two; exit 3', {
+        stdin: gate,
+        onStdout: (b) => {
+          out.push(b.toString());
+          if (!answered && out.join('').includes('one\n')) {
+            answered = true;
+            gate.end('go\n');
+          }
+        },
         onStderr: (b) => err.push(b.toString()),
       });
       assert.equal(res.code, 3);
@@ -95,14 +106,22 @@ describe('SshRunner (real sshd hosts)', function () {
 
     it('runs 20 commands at once on one connection, at most 8 at a time', async () => {
       const r = runner(target(main));
-      // each command counts the commands running beside it (marker files), so the cap shows without timing
-      const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => r.run(`mkdir -p /root/conc && touch /root/conc/${i} && ls /root/conc | wc -l && sleep 0.2 && rm /root/conc/${i}`)),
-      );
+      await pool.exec(main, 'rm -rf /root/conc /root/conc-go && mkdir /root/conc');
+      // each command counts the commands running beside it (marker files), then holds its slot until the test has
+      // seen eight running at once: the cap shows without timing
+      const all = Promise.all(Array.from({ length: 20 }, (_, i) => r.run(
+        `touch /root/conc/${i} && ls /root/conc | wc -l && n=0 && until [ -e /root/conc-go ] || [ $n -ge 600 ]; do sleep 0.1; n=$((n+1)); done && rm /root/conc/${i}`,
+      )));
+      all.catch(() => undefined); // awaited below; this only keeps a failed wait from leaving it unhandled
+      try {
+        await until('eight commands running at once', 30_000, async () => (Number((await pool.exec(main, 'ls /root/conc | wc -l')).stdout.trim()) >= 8 ? true : undefined));
+      } finally {
+        await pool.exec(main, 'touch /root/conc-go');
+      }
+      const results = await all;
       for (const res of results) assert.equal(res.code, 0, res.stderr);
       const seen = results.map((res) => Number(res.stdout.trim()));
-      assert.ok(Math.max(...seen) <= 8, `at most 8 at once, saw ${Math.max(...seen)}`);
-      assert.ok(Math.max(...seen) > 1, 'commands did run side by side');
+      assert.equal(Math.max(...seen), 8, 'eight at once, never more');
     });
 
     it('reports the exit code of commands that finish at once', async () => {
@@ -136,7 +155,7 @@ describe('SshRunner (real sshd hosts)', function () {
       const r = runner(target(main));
       // a root login: sshd ignores SSH signal requests there, so this also covers the other way of ending it
       assert.equal((await r.run('sleep 31.5 & sleep 32.5; wait', { timeoutMs: 300 })).code, 124);
-      await until('the timed-out command and its children to be gone', 5000, async () => {
+      await until('the timed-out command and its children to be gone', 30_000, async () => {
         const left = (await pool.exec(main, "pgrep -f '^sleep 3[12][.]5$' || true")).stdout.trim();
         if (left === '') return true;
         throw new Error(`still running: ${left.replace(/\n/g, ' ')}`);
@@ -264,7 +283,7 @@ describe('SshRunner (real sshd hosts)', function () {
       const result = r.run('hostname');
       result.catch(() => undefined); // awaited below; this only keeps a failed wait from leaving it unhandled
       try {
-        await until('a connect attempt to the cut host to fail', 10_000, () => (waits.length > 0 ? true : undefined));
+        await until('a connect attempt to the cut host to fail', 30_000, () => (waits.length > 0 ? true : undefined));
       } finally {
         await pool.restore(flaky);
       }
@@ -275,7 +294,8 @@ describe('SshRunner (real sshd hosts)', function () {
 
     it('reports a refused port as such', async () => {
       const waits: string[] = [];
-      const e = await rejection(runner(target(main, { port: 2222 }), { connectTimeoutMs: 800, onWait: (w) => waits.push(w) }).run('true'));
+      // long enough for several refused attempts (100, 200, 400 ms apart) even when each is slow to come back
+      const e = await rejection(runner(target(main, { port: 2222 }), { connectTimeoutMs: 5000, onWait: (w) => waits.push(w) }).run('true'));
       assert.ok(e instanceof SshConnectError);
       assert.equal(e.reason, 'refused');
       assert.match(e.message, /:2222: connection refused \(sshd not running yet\?\)/);
@@ -314,7 +334,7 @@ describe('SshRunner (real sshd hosts)', function () {
             s.setTimeout(2000, () => s.destroy());
           });
         // the server takes a moment to listen; until then the forwarded connection closes empty
-        const got = await until('the server on the host to answer through the forward', 15_000, async () => (await read()) || undefined);
+        const got = await until('the server on the host to answer through the forward', 30_000, async () => (await read()) || undefined);
         assert.equal(got, 'hi');
       } finally {
         await fwd.close();

@@ -168,8 +168,7 @@ describe('object transfer (ObjectServer + ObjectFetcher)', () => {
     await assert.rejects(fetcher().fetch(address, 'obj'), (e: Error) => e.message.includes(`cannot reach the object server at ${address}`));
   });
 
-  it('a node that accepts but never answers fails the fetch after the idle timeout', async function () {
-    this.timeout(5_000);
+  it('a node that accepts but never answers fails the fetch after the idle timeout', async () => {
     const http = createServer();
     const wss = new WebSocketServer({ server: http });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
@@ -209,8 +208,7 @@ describe('object transfer (ObjectServer + ObjectFetcher)', () => {
     assert.equal(server.connections, 1);
   });
 
-  it('a server closed mid-fetch makes the fetch reject, and a new server at another port is reachable afterwards', async function () {
-    this.timeout(5_000);
+  it('a server closed mid-fetch makes the fetch reject, and a new server at another port is reachable afterwards', async () => {
     const size = 64 * MiB;
     const { server, store, address } = await node({ big: pattern(size, 21) });
     const f = fetcher({ window: 1 });

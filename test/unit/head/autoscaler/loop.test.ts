@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'mocha';
 import { FakeProvider } from '../../../../providers/fake/index.js';
 import { AGENT_RESTART_GRACE_MS, Autoscaler, type ClusterFacts } from '../../../../src/head/autoscaler/loop.js';
 import { applyDefaults } from '../../../../src/config/defaults.js';
+import { until } from '../../../helpers/until.js';
 
 const config = (o: { min?: number; max?: number; idleS?: number; batchMs?: number } = {}) => applyDefaults({
   provider: { type: 'process' }, max_workers: o.max ?? 4,
@@ -176,7 +177,8 @@ describe('the autoscaler loop (fake provider, fake clock)', () => {
       facts.demands = [{ resources: { CPU: 1 }, count: 1 }];
       await new Promise((r) => setImmediate(r));
       now += batchMs;
-      await new Promise((r) => setTimeout(r, batchMs + 50));
+      // Never started, this loop has no interval ticks: only the nudge's timer can launch.
+      await until('the launch', 20_000, () => (workers().length > 0 ? true : undefined)).catch(() => undefined);
       a.stop();
       assert.equal(workers().length, 1, provider.calls.join('\n'));
     });
