@@ -97,18 +97,16 @@ async function forwardPort(runner: CommandRunner, port: number): Promise<{ close
   const sockets = new Set<Socket>();
   const server = createServer((local) => {
     const remote = createConnection({ host: '127.0.0.1', port: fwd.localPort });
-    const end = (): void => {
-      local.destroy();
-      remote.destroy();
-    };
     for (const s of [local, remote]) {
       sockets.add(s);
-      s.on('error', end);
-      s.on('close', () => {
-        sockets.delete(s);
-        end();
+      s.on('error', () => {
+        local.destroy();
+        remote.destroy();
       });
+      s.on('close', () => sockets.delete(s));
     }
+    // A side that ends is ended on the other by the pipe once what it sent is written: destroying it on close (as
+    // before) could drop the last bytes of a reply that came with the far end's FIN.
     local.pipe(remote).pipe(local);
   });
   await new Promise<void>((resolve, reject) => {
