@@ -30,7 +30,8 @@ export async function listenForward(openChannel: () => Promise<ClientChannel>, o
       (ch) => {
         if (sock.destroyed) return ch.close();
         ch.on('error', () => sock.destroy());
-        ch.on('close', () => sock.destroy());
+        // Ended, not destroyed: a destroy here could drop the last bytes the channel delivered just before closing.
+        ch.on('close', () => sock.end());
         sock.on('close', () => ch.close());
         sock.pipe(ch).pipe(sock);
       },
