@@ -12,6 +12,7 @@ import { callContext, Runtime } from '../client/runtime.js';
 import { decodeValue, encodeValue } from '../client/serialize.js';
 import { cleanStack } from '../client/stack.js';
 import { ipcTransport } from '../client/transport.js';
+import { errorInfo } from '../protocol/error-info.js';
 import type { ErrorInfo, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
 
 const env = (k: string): string => {
@@ -75,11 +76,11 @@ class ModuleLoadError extends Error {
   }
 }
 
-function errorInfo(e: unknown, kind: ErrorInfo['kind'], name: string): ErrorInfo {
-  const where = { taskName: name, nodeId: identity.nodeId, pid: process.pid };
-  if (e instanceof ModuleLoadError) return { kind, ...e.info, ...where };
+function failureOf(e: unknown, kind: ErrorInfo['kind'], name: string): ErrorInfo {
+  const where = { kind, taskName: name, nodeId: identity.nodeId, pid: process.pid };
+  if (e instanceof ModuleLoadError) return errorInfo({ ...e.info, ...where });
   const err = e instanceof Error ? e : new Error(String(e));
-  return { kind, name: err.name, message: err.message, stack: cleanStack(err.stack ?? '', bundleSources(bundle)), ...where };
+  return errorInfo({ ...where, name: err.name, message: err.message, stack: cleanStack(err.stack ?? '', bundleSources(bundle)) });
 }
 
 async function argValue(arg: MessageOf<'task.run'>['task']['args'][number], deps: Record<string, ObjectValue>): Promise<unknown> {
@@ -103,12 +104,12 @@ async function outcome(name: string, body: () => Promise<unknown>): Promise<Obje
   try {
     result = await body();
   } catch (e) {
-    return { kind: 'error', error: errorInfo(e, 'task', name) };
+    return { kind: 'error', error: failureOf(e, 'task', name) };
   }
   try {
     return { kind: 'inline', data: encodeValue(result, `the return value of ${name}()`).bytes };
   } catch (e) {
-    return { kind: 'error', error: errorInfo(e, e instanceof SerializationError ? 'serialization' : 'task', name) };
+    return { kind: 'error', error: failureOf(e, e instanceof SerializationError ? 'serialization' : 'task', name) };
   }
 }
 
@@ -145,7 +146,7 @@ async function startActor(m: MessageOf<'actor.start'>): Promise<void> {
     instance = callContext.run({ taskId: `${actor.actorId}.init`, actorId: actor.actorId, label: actor.name }, () => new cls(...args));
     rt.send({ type: 'actor.ready', actorId: actor.actorId, attempt: m.attempt });
   } catch (e) {
-    rt.send({ type: 'actor.failed', actorId: actor.actorId, attempt: m.attempt, error: errorInfo(e, 'task', actor.name) });
+    rt.send({ type: 'actor.failed', actorId: actor.actorId, attempt: m.attempt, error: failureOf(e, 'task', actor.name) });
   }
 }
 
