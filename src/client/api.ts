@@ -72,7 +72,7 @@ export async function getActor<T = any>(name: string, opts: { namespace?: string
   const rt = requireRuntime('getActor()');
   const namespace = opts.namespace ?? rt.identity.namespace;
   const ref = await rt.lookupActor(name, namespace);
-  if (!ref) throw new ActorNotFoundError(`no live actor named "${name}" in namespace "${namespace}"`);
+  if (!ref) throw new ActorNotFoundError(`no live actor named "${name}" in namespace "${namespace}"`, { actorName: name, namespace });
   return handleFor(ref) as ActorHandle<T>;
 }
 

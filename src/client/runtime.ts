@@ -128,7 +128,7 @@ export class Runtime {
             rmSync(m.file, { force: true });
           }
         } else if (m.data) p.resolve(m.data);
-        else p.reject(new ObjectLostError(`object ${m.id} is lost: the node that held it is gone`));
+        else p.reject(new ObjectLostError(`object ${m.id} is lost: the node that held it is gone`, { objectId: m.id }));
         return;
       }
       case 'query.reply': {
@@ -292,7 +292,7 @@ export class Runtime {
     const settled = () => g.state !== 'PENDING' || this.closedReason !== undefined;
     if (!settled()) {
       await new Promise<void>((resolve, reject) => {
-        const timer = timeoutMs === undefined ? undefined : setTimeout(() => reject(new GetTimeoutError(`placement group ${pgId} was not ready within ${timeoutMs} ms`)), timeoutMs);
+        const timer = timeoutMs === undefined ? undefined : setTimeout(() => reject(new GetTimeoutError(`placement group ${pgId} was not ready within ${timeoutMs} ms`, { timeoutMs, placementGroupId: pgId })), timeoutMs);
         g.waiters.push(() => { if (timer) clearTimeout(timer); resolve(); });
       });
     }
@@ -355,7 +355,7 @@ export class Runtime {
         timer = setTimeout(() => {
           e.waiters = e.waiters.filter((w) => w !== done);
           // Name what the user called (g, Counter.incr); a ref made elsewhere has only its id.
-          reject(new GetTimeoutError(`get() timed out after ${timeout.ms} ms waiting for ${e.maker ?? `object ${id}`}`));
+          reject(new GetTimeoutError(`get() timed out after ${timeout.ms} ms waiting for ${e.maker ?? `object ${id}`}`, { timeoutMs: timeout.ms, objectId: id, taskName: e.maker }));
         }, Math.max(0, timeout.deadline - Date.now()));
       }
     });
@@ -364,7 +364,7 @@ export class Runtime {
   private async bytesOf(id: string, value: ObjectValue): Promise<Uint8Array> {
     if (value.kind === 'inline') return value.data;
     if (value.kind === 'error') throw errorFromInfo(value.error);
-    const lost = () => new ObjectLostError(`object ${id} is lost: node ${value.nodeId}, which held it, is gone`);
+    const lost = () => new ObjectLostError(`object ${id} is lost: node ${value.nodeId}, which held it, is gone`, { objectId: id, nodeId: value.nodeId });
     if (this.fetchDirect) {
       try {
         const data = await this.fetchDirect(value.address, id, value.size);

@@ -35,8 +35,8 @@ function encodeRefs(value: unknown, path: string, refs: string[], seen: Set<obje
     refs.push(value.id);
     return { [REF_KEY]: value.id };
   }
-  if (typeof value === 'function') throw new SerializationError(`${path} is a function, which cannot be sent between processes`);
-  if (typeof value === 'symbol') throw new SerializationError(`${path} is a symbol, which cannot be sent between processes`);
+  if (typeof value === 'function') throw new SerializationError(`${path} is a function, which cannot be sent between processes`, { path });
+  if (typeof value === 'symbol') throw new SerializationError(`${path} is a symbol, which cannot be sent between processes`, { path });
   if (typeof value !== 'object' || value === null || !isPlainContainer(value)) return value;
   const actor = handleRef(value);
   if (actor) return { [HANDLE_KEY]: actor };
@@ -85,7 +85,7 @@ export function encodeValue(value: unknown, what: string): Encoded {
   try {
     return { bytes: serialize(prepared), refs };
   } catch (e) {
-    throw new SerializationError(`${what} cannot be sent between processes: ${(e as Error).message}`);
+    throw new SerializationError(`${what} cannot be sent between processes: ${(e as Error).message}`, { path: what });
   }
 }
 

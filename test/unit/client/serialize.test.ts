@@ -38,4 +38,15 @@ describe('value encoding', () => {
   for (const [name, v, re] of BAD) {
     it(`refuses ${name}`, () => assert.throws(() => encodeValue(v, 'argument 1'), (e: Error) => e instanceof SerializationError && re.test(e.message)));
   }
+
+  const PATHS: [string, unknown, string][] = [
+    ['a function', { config: { cb: () => 1 } }, 'argument 1.config.cb'],
+    ['a symbol', [1, Symbol('s')], 'argument 1[1]'],
+    ['what v8 cannot clone', { p: new Proxy({}, {}) }, 'argument 1'],
+  ];
+  for (const [name, v, path] of PATHS) {
+    it(`names the place of ${name} in SerializationError.path`, () => {
+      assert.throws(() => encodeValue(v, 'argument 1'), (e: Error) => e instanceof SerializationError && e.path === path && e.taskName === undefined);
+    });
+  }
 });
