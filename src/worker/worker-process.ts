@@ -7,6 +7,7 @@ import { bundleSources } from '../client/bundle-sources.js';
 import { context } from '../client/context.js';
 import { DriverCodeOutsideMainError, SerializationError } from '../client/errors.js';
 import { located } from '../client/failure.js';
+import { processOutput } from '../client/output.js';
 import { lookup, closeRegistry } from '../client/registry.js';
 import { callContext, Runtime } from '../client/runtime.js';
 import { decodeValue, encodeValue } from '../client/serialize.js';
@@ -25,11 +26,22 @@ const identity = {
   role: 'worker' as const, clientId: env('RAYLAUNCH_CLIENT_ID'), jobId: env('RAYLAUNCH_JOB_ID'), nodeId: env('RAYLAUNCH_NODE_ID'),
   inlineLimit: Number(env('RAYLAUNCH_INLINE_LIMIT')),
 };
-const rt = new Runtime(ipcTransport(), { ...identity, namespace: process.env.RAYLAUNCH_NAMESPACE ?? identity.jobId });
+
+// What this process runs. `dispatch` gets the agent's messages, which start only after this process's hello (the
+// last line of this file), once everything below is set up.
+let taskName = 'worker';
+let loadError: Pick<ErrorInfo, 'name' | 'message' | 'stack'> | undefined;
+// Actor mode: this process hosts one actor.
+let instance: Record<string, unknown> | undefined;
+let actorName = '';
+let maxConcurrency = 1;
+let running = 0;
+const calls: MessageOf<'actor.run'>[] = [];
+
+const rt = new Runtime(ipcTransport(), { ...identity, namespace: process.env.RAYLAUNCH_NAMESPACE ?? identity.jobId }, { output: processOutput, onOther: dispatch });
 // Without its agent a worker process has nothing to do.
 process.on('disconnect', () => process.exit(0));
 context.runtime = rt;
-let taskName = 'worker';
 const label = () => callContext.getStore()?.label ?? taskName;
 
 // Task output goes to the driver (prefixed there) and the job's log, in order with the task's result.
@@ -58,7 +70,6 @@ function loadFailure(e: unknown): Pick<ErrorInfo, 'name' | 'message' | 'stack'> 
   return { name: err.name, message, stack };
 }
 
-let loadError: Pick<ErrorInfo, 'name' | 'message' | 'stack'> | undefined;
 context.loadingModule = true;
 try {
   await import(pathToFileURL(bundle).href);
@@ -127,13 +138,6 @@ async function run(m: MessageOf<'task.run'>): Promise<void> {
   rt.send({ type: 'task.done', taskId: task.taskId, attempt: m.attempt, value, pid: process.pid });
 }
 
-// --- actor mode: this process hosts one actor ---
-let instance: Record<string, unknown> | undefined;
-let actorName = '';
-let maxConcurrency = 1;
-let running = 0;
-const calls: MessageOf<'actor.run'>[] = [];
-
 async function startActor(m: MessageOf<'actor.start'>): Promise<void> {
   const { actor } = m;
   rt.actorId = actor.actorId;
@@ -174,12 +178,13 @@ async function runCall(m: MessageOf<'actor.run'>): Promise<void> {
   rt.send({ type: 'actor.done', callId: call.callId, actorId: call.actorId, attempt: m.attempt, value });
 }
 
-rt.onOther = (m: Message) => {
+/** The agent's messages for this process (the runtime takes those of the job API). */
+function dispatch(m: Message): void {
   if (m.type === 'task.run') void run(m);
   else if (m.type === 'actor.start') void startActor(m);
   else if (m.type === 'actor.run') {
     calls.push(m);
     pumpCalls();
   }
-};
+}
 rt.send({ type: 'hello', role: 'worker', clientId: identity.clientId, jobId: identity.jobId, nodeId: identity.nodeId });
