@@ -225,7 +225,8 @@ export class Runtime {
       setImmediate(() => {
         const ids = this.fetchQueue;
         this.fetchQueue = [];
-        this.send({ type: 'fetch', client: this.identity.clientId, ids });
+        // Closed meanwhile: the gets that asked have been rejected, and a throw here would be uncaught.
+        if (!this.closedReason) this.send({ type: 'fetch', client: this.identity.clientId, ids });
       });
     }
     this.fetchQueue.push(id);
@@ -238,6 +239,7 @@ export class Runtime {
   /** Resolves when the object's value (or error) is known here, or rejects at the deadline. */
   private whenKnown(id: string, timeout: GetTimeout | undefined): Promise<void> {
     if (this.objects.isReady(id)) return Promise.resolve();
+    if (this.closedReason) return Promise.reject(this.lostConnection());
     this.requestFetch(id);
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -299,7 +301,8 @@ export class Runtime {
     const ready = () => new Set(ids.filter((id) => this.isReady(id)));
     const waiting = [...new Set(ids)].filter((id) => !this.isReady(id));
     let readyCount = new Set(ids).size - waiting.length;
-    if (readyCount >= numReturns) return ready();
+    // Closed: nothing more will come (as for the waits the closing woke).
+    if (readyCount >= numReturns || this.closedReason) return ready();
     return new Promise<Set<string>>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       let settled = false;

@@ -99,6 +99,25 @@ describe('Runtime: a client of the cluster, fed messages directly', () => {
     assert.throws(() => rt.put(1), /the connection to the cluster is closed: the head went away/);
   });
 
+  it('drops a fetch it had queued when the connection closes before it is sent', async () => {
+    const { rt, t } = runtime();
+    const got = rt.getOne('unknown', undefined);
+    t.drop('the head went away');
+    await assert.rejects(got, lostConnection);
+    // The queued fetch goes out (or not) on the next turn of the event loop; sending on a closed connection throws.
+    await new Promise((r) => setImmediate(r));
+    assert.equal(t.sent.some((m) => m.type === 'fetch'), false);
+  });
+
+  it('after the connection closed, get() of an unknown object rejects and wait() returns what is ready, at once', async () => {
+    const { rt, t } = runtime();
+    t.deliver({ type: 'object', client: 'driver-1', id: 'known', value: inline(1) });
+    t.drop('the head went away');
+    await assert.rejects(rt.getOne('unknown', undefined), lostConnection);
+    assert.deepEqual(await rt.wait(['known', 'unknown'], 2, undefined), new Set(['known']));
+    assert.equal(await rt.getOne('known', undefined), 1);
+  });
+
   it('fetches a stored object from its node through fetchDirect, and through the head when that fails', async () => {
     const bytes = encodeValue({ big: true }, 'v').bytes;
     let direct: 'answers' | 'fails' = 'answers';
