@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Message } from '../protocol/messages.js';
+import { boundHandle } from './actor-handle.js';
 import { context } from './context.js';
 import { RaylaunchRuntimeError } from './errors.js';
 import { processOutput } from './output.js';
@@ -37,7 +38,7 @@ export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime>
     const rt = new Runtime(transport, {
       role: 'driver', clientId, jobId: welcome.jobId ?? '', nodeId: welcome.headNodeId, inlineLimit: welcome.inlineLimit,
       namespace: welcome.namespace ?? namespace ?? welcome.jobId ?? '',
-    }, { output: processOutput, fetchDirect: (addr, id) => fetcher.fetch(addr, id), onClosed: () => fetcher.close() });
+    }, { output: processOutput, reviveHandle: boundHandle, fetchDirect: (addr, id) => fetcher.fetch(addr, id), onClosed: () => fetcher.close() });
     context.runtime = rt;
     context.disconnected = false;
     return rt;

@@ -11,7 +11,7 @@ import { ObjectCache } from './object-cache.js';
 import { ObjectRef } from './object-ref.js';
 import { type OutputSink, prefixLines } from './output.js';
 import { PlacementGroupStates } from './placement-groups.js';
-import { decodeValue, encodeValue } from './serialize.js';
+import { decodeValue, encodeValue, type HandleReviver } from './serialize.js';
 import type { Transport } from './transport.js';
 
 export interface Identity {
@@ -34,6 +34,8 @@ export interface RuntimeHooks {
   fetchDirect?: (address: string, id: string, size: number) => Promise<Uint8Array | undefined>;
   /** Runs when the runtime closes (drivers close their object connections). */
   onClosed?: () => Promise<void>;
+  /** Makes the actor handles inside values usable here. */
+  reviveHandle?: HandleReviver;
 }
 
 /** Which task or actor call is running: per async context, since an actor may run several calls at once. */
@@ -281,7 +283,12 @@ export class Runtime {
     await this.whenKnown(id, timeout);
     const value = this.objects.get(id);
     if (!value) throw new RaylaunchRuntimeError(`object ${id} has no value`);
-    return decodeValue(await this.bytesOf(id, value));
+    return this.decode(await this.bytesOf(id, value));
+  }
+
+  /** A value's bytes decoded: refs as ObjectRefs, actor handles made usable here. */
+  decode(bytes: Uint8Array): unknown {
+    return decodeValue(bytes, this.hooks.reviveHandle);
   }
 
   /** Runs `wait` for objects while telling the head this task's CPU is free (nested work must not deadlock). */

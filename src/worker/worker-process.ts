@@ -3,6 +3,7 @@
  * registers the job's remote functions) and talks to the cluster only through the agent's IPC channel.
  */
 import { pathToFileURL } from 'node:url';
+import { boundHandle } from '../client/actor-handle.js';
 import { bundleSources } from '../client/bundle-sources.js';
 import { context } from '../client/context.js';
 import { DriverCodeOutsideMainError, SerializationError } from '../client/errors.js';
@@ -10,7 +11,7 @@ import { located } from '../client/failure.js';
 import { processOutput } from '../client/output.js';
 import { lookup, closeRegistry } from '../client/registry.js';
 import { callContext, Runtime } from '../client/runtime.js';
-import { decodeValue, encodeValue } from '../client/serialize.js';
+import { encodeValue } from '../client/serialize.js';
 import { cleanStack } from '../client/stack.js';
 import { ipcTransport } from '../client/transport.js';
 import { errorInfo } from '../protocol/error-info.js';
@@ -38,7 +39,9 @@ let maxConcurrency = 1;
 let running = 0;
 const calls: MessageOf<'actor.run'>[] = [];
 
-const rt = new Runtime(ipcTransport(), { ...identity, namespace: process.env.RAYLAUNCH_NAMESPACE ?? identity.jobId }, { output: processOutput, onOther: dispatch });
+const rt = new Runtime(ipcTransport(), { ...identity, namespace: process.env.RAYLAUNCH_NAMESPACE ?? identity.jobId }, {
+  output: processOutput, onOther: dispatch, reviveHandle: boundHandle,
+});
 // Without its agent a worker process has nothing to do.
 process.on('disconnect', () => process.exit(0));
 context.runtime = rt;
@@ -95,7 +98,7 @@ function failureOf(e: unknown, kind: ErrorInfo['kind'], name: string): ErrorInfo
 }
 
 async function argValue(arg: MessageOf<'task.run'>['task']['args'][number], deps: Record<string, ObjectValue>): Promise<unknown> {
-  if ('value' in arg) return decodeValue(arg.value);
+  if ('value' in arg) return rt.decode(arg.value);
   const value = deps[arg.ref];
   if (!value) throw new Error(`dependency ${arg.ref} was not resolved`);
   rt.learn(arg.ref, value);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
+import { makeHandle } from '../../../src/client/actor-handle.js';
 import { ActorDiedError, GetTimeoutError, ObjectLostError, RaylaunchRuntimeError } from '../../../src/client/errors.js';
+import { ObjectRef } from '../../../src/client/object-ref.js';
 import type { OutputSink } from '../../../src/client/output.js';
 import { type Identity, Runtime, type RuntimeHooks } from '../../../src/client/runtime.js';
 import { encodeValue } from '../../../src/client/serialize.js';
@@ -147,6 +149,16 @@ describe('Runtime: a client of the cluster, fed messages directly', () => {
     assert.deepEqual((await t.next('fetch')).ids, ['elsewhere']);
     t.deliver({ type: 'object', client: 'driver-1', id: 'elsewhere', value: inline(5) });
     assert.equal(await got, 5);
+  });
+
+  it('makes the actor handles inside a value usable through reviveHandle', async () => {
+    const revived: string[] = [];
+    const { rt, t } = runtime({ reviveHandle: (ref) => { revived.push(ref.actorId); return { usable: ref.actorId }; } });
+    const handle = makeHandle({ actorId: 'a1', cls: 'C', methods: ['m'] }, () => ObjectRef.of('x'));
+    t.deliver({ type: 'object', client: 'driver-1', id: 'o1', value: inline({ counter: handle }) });
+    assert.deepEqual(await rt.getOne('o1', undefined), { counter: { usable: 'a1' } });
+    assert.deepEqual(rt.decode(encodeValue([handle], 'v').bytes), [{ usable: 'a1' }]);
+    assert.deepEqual(revived, ['a1', 'a1']);
   });
 
   it('a get() past its deadline names the call that makes the object', async () => {
