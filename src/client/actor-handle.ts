@@ -1,4 +1,5 @@
 import type { ActorRef } from '../protocol/messages.js';
+import { requireRuntime } from './context.js';
 import type { ObjectRef } from './object-ref.js';
 
 const HANDLE = Symbol.for('raylaunch.actorHandle');
@@ -14,6 +15,11 @@ export function makeHandle(ref: ActorRef, call: CallFn): Record<string, unknown>
   for (const m of ref.methods) h[m] = { remote: (...args: unknown[]) => call(ref, m, args) };
   Object.defineProperty(h, HANDLE, { value: ref, enumerable: false });
   return h;
+}
+
+/** A handle whose calls go through this process's runtime (looked up at each call, as the API's functions do). */
+export function boundHandle(ref: ActorRef): Record<string, unknown> {
+  return makeHandle(ref, (r, method, args) => requireRuntime(`${method}.remote()`).callActor(r, method, args));
 }
 
 export function handleRef(v: unknown): ActorRef | undefined {

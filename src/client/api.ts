@@ -1,14 +1,13 @@
 
 import { connectDriver, type ConnectOptions } from './connect.js';
 import { context, requireRuntime } from './context.js';
-import type { ActorRef, Strategy } from '../protocol/messages.js';
-import { handleRef, makeHandle, methodsOf } from './actor-handle.js';
+import type { Strategy } from '../protocol/messages.js';
+import { boundHandle, handleRef, methodsOf } from './actor-handle.js';
 import { ownBundleSources } from './bundle-sources.js';
 import { ActorNotFoundError } from './errors.js';
 import { describeFailure } from './failure.js';
 import { ObjectRef } from './object-ref.js';
 import { closeRegistry, register } from './registry.js';
-import { setHandleReviver } from './serialize.js';
 import type {
   ActorClass, ActorHandle, ActorHandleOf, ActorOptions, AnyCtor, AnyFn, GetOptions, NodeInfo, PlacementGroup, RegisterOptions, RemoteFunction,
   ResourceDict, Resolved, TaskOptions,
@@ -55,25 +54,19 @@ function actorClass<C extends AnyCtor>(cls: { key: string; name: string; methods
     key: cls.key,
     remote: (...args) => {
       const rt = requireRuntime(`${cls.name}.remote()`);
-      return handleFor(rt.createActor(cls, args, { ...opts, ...(opts.placementGroup ? { placementGroup: opts.placementGroup } : {}) })) as ReturnType<ActorClass<C>['remote']>;
+      return boundHandle(rt.createActor(cls, args, { ...opts, ...(opts.placementGroup ? { placementGroup: opts.placementGroup } : {}) })) as ReturnType<ActorClass<C>['remote']>;
     },
     options: (o) => actorClass<C>(cls, { ...opts, ...o }),
   };
 }
-
-/** A handle bound to this process's runtime (handles that arrive in arguments get one too). */
-function handleFor(ref: ActorRef): Record<string, unknown> {
-  return makeHandle(ref, (r, method, args) => requireRuntime(`${method}.remote()`).callActor(r, method, args));
-}
-setHandleReviver(handleFor);
 
 /** The handle of a named actor; ActorNotFoundError when no live actor has that name. */
 export async function getActor<T = any>(name: string, opts: { namespace?: string } = {}): Promise<ActorHandle<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const rt = requireRuntime('getActor()');
   const namespace = opts.namespace ?? rt.identity.namespace;
   const ref = await rt.lookupActor(name, namespace);
-  if (!ref) throw new ActorNotFoundError(`no live actor named "${name}" in namespace "${namespace}"`);
-  return handleFor(ref) as ActorHandle<T>;
+  if (!ref) throw new ActorNotFoundError(`no live actor named "${name}" in namespace "${namespace}"`, { actorName: name, namespace });
+  return boundHandle(ref) as ActorHandle<T>;
 }
 
 /** Ends an actor (its worker process is killed); with noRestart: false it may restart within maxRestarts. */

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Message } from '../protocol/messages.js';
+import { boundHandle } from './actor-handle.js';
 import { context } from './context.js';
 import { RaylaunchRuntimeError } from './errors.js';
+import { processOutput } from './output.js';
 import { Runtime } from './runtime.js';
 import type { Transport } from './transport.js';
 
@@ -24,7 +26,10 @@ export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime>
     if (!address || !token) {
       throw new RaylaunchRuntimeError('no cluster to connect to: run the job with `raylaunch submit job.ts`, or set RAYLAUNCH_ADDRESS and RAYLAUNCH_TOKEN');
     }
-    const { wsTransport } = await import('./ws-transport.js'); // only drivers load ws
+    // Only drivers load ws. Both load before the handshake: the runtime must take over the connection as soon as
+    // the head has welcomed it, or messages that follow the welcome would be lost.
+    const [{ wsTransport }, { ObjectFetcher }] = await Promise.all([import('./ws-transport.js'), import('../worker/object-fetcher.js')]);
+    const fetcher = new ObjectFetcher({ token });
     const transport = await wsTransport(address, token);
     const clientId = Runtime.newClientId('driver');
     const jobId = process.env.RAYLAUNCH_JOB_ID;
@@ -33,11 +38,7 @@ export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime>
     const rt = new Runtime(transport, {
       role: 'driver', clientId, jobId: welcome.jobId ?? '', nodeId: welcome.headNodeId, inlineLimit: welcome.inlineLimit,
       namespace: welcome.namespace ?? namespace ?? welcome.jobId ?? '',
-    });
-    const { ObjectFetcher } = await import('../worker/object-fetcher.js');
-    const fetcher = new ObjectFetcher({ token });
-    rt.fetchDirect = (addr, id) => fetcher.fetch(addr, id);
-    rt.onClosed = () => fetcher.close();
+    }, { output: processOutput, reviveHandle: boundHandle, fetchDirect: (addr, id) => fetcher.fetch(addr, id), onClosed: () => fetcher.close() });
     context.runtime = rt;
     context.disconnected = false;
     return rt;

@@ -14,12 +14,8 @@ const HANDLE_KEY = '\u0000raylaunch.actor';
 /** What both markers start with: one scan of the bytes finds either (a scan costs ~60 ms per 100 MB). */
 const MARKER_PREFIX_BYTES = Buffer.from('\u0000raylaunch.', 'latin1');
 
-let reviveHandle: ((ref: ActorRef) => unknown) | undefined;
-
-/** How decoded actor handles get their methods (set by the API module, which knows the runtime). */
-export function setHandleReviver(fn: (ref: ActorRef) => unknown): void {
-  reviveHandle = fn;
-}
+/** Makes a decoded actor handle usable (gives it its methods); without one, a handle stays its marker record. */
+export type HandleReviver = (ref: ActorRef) => unknown;
 
 export interface Encoded {
   bytes: Uint8Array;
@@ -35,8 +31,8 @@ function encodeRefs(value: unknown, path: string, refs: string[], seen: Set<obje
     refs.push(value.id);
     return { [REF_KEY]: value.id };
   }
-  if (typeof value === 'function') throw new SerializationError(`${path} is a function, which cannot be sent between processes`);
-  if (typeof value === 'symbol') throw new SerializationError(`${path} is a symbol, which cannot be sent between processes`);
+  if (typeof value === 'function') throw new SerializationError(`${path} is a function, which cannot be sent between processes`, { path });
+  if (typeof value === 'symbol') throw new SerializationError(`${path} is a symbol, which cannot be sent between processes`, { path });
   if (typeof value !== 'object' || value === null || !isPlainContainer(value)) return value;
   const actor = handleRef(value);
   if (actor) return { [HANDLE_KEY]: actor };
@@ -85,25 +81,25 @@ export function encodeValue(value: unknown, what: string): Encoded {
   try {
     return { bytes: serialize(prepared), refs };
   } catch (e) {
-    throw new SerializationError(`${what} cannot be sent between processes: ${(e as Error).message}`);
+    throw new SerializationError(`${what} cannot be sent between processes: ${(e as Error).message}`, { path: what });
   }
 }
 
-function decodeRefs(value: unknown, seen: Set<object>): unknown {
+function decodeRefs(value: unknown, seen: Set<object>, reviveHandle: HandleReviver | undefined): unknown {
   if (typeof value !== 'object' || value === null || !isPlainContainer(value) || seen.has(value)) return value;
   seen.add(value);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = decodeRefs(value[i], seen);
+    for (let i = 0; i < value.length; i++) value[i] = decodeRefs(value[i], seen, reviveHandle);
     return value;
   }
   if (value instanceof Map) {
-    const entries = [...value].map(([k, v]) => [decodeRefs(k, seen), decodeRefs(v, seen)] as const);
+    const entries = [...value].map(([k, v]) => [decodeRefs(k, seen, reviveHandle), decodeRefs(v, seen, reviveHandle)] as const);
     value.clear();
     for (const [k, v] of entries) value.set(k, v);
     return value;
   }
   if (value instanceof Set) {
-    const items = [...value].map((v) => decodeRefs(v, seen));
+    const items = [...value].map((v) => decodeRefs(v, seen, reviveHandle));
     value.clear();
     for (const v of items) value.add(v);
     return value;
@@ -113,17 +109,17 @@ function decodeRefs(value: unknown, seen: Set<object>): unknown {
   if (typeof id === 'string' && Object.keys(rec).length === 1) return ObjectRef.of(id);
   const actor = rec[HANDLE_KEY] as ActorRef | undefined;
   if (actor && Object.keys(rec).length === 1) return reviveHandle ? reviveHandle(actor) : rec;
-  for (const k of Object.keys(rec)) rec[k] = decodeRefs(rec[k], seen);
+  for (const k of Object.keys(rec)) rec[k] = decodeRefs(rec[k], seen, reviveHandle);
   return rec;
 }
 
-/** Decodes a value; refs inside come back as ObjectRef instances. */
-export function decodeValue(bytes: Uint8Array): unknown {
+/** Decodes a value; refs inside come back as ObjectRef instances, actor handles as `reviveHandle` makes them. */
+export function decodeValue(bytes: Uint8Array, reviveHandle?: HandleReviver): unknown {
   const value: unknown = deserialize(bytes);
   // A typed array, buffer or primitive cannot hold a marker: the walk would return it as it is, and scanning its
   // bytes would cost more than the transfer (a large typed array is exactly the value that is big).
   if (typeof value !== 'object' || value === null || !isPlainContainer(value)) return value;
   // Most values hold no refs: skip the walk unless a marker occurs in the bytes at all.
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return buf.includes(MARKER_PREFIX_BYTES) ? decodeRefs(value, new Set()) : value;
+  return buf.includes(MARKER_PREFIX_BYTES) ? decodeRefs(value, new Set(), reviveHandle) : value;
 }

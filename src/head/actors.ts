@@ -1,4 +1,5 @@
 import { type Fixed, fromFixed } from '../common/resources.js';
+import { errorInfo } from '../protocol/error-info.js';
 import type { ActorCall, ActorRef, ActorSpec, ActorView, ErrorInfo, Message, ObjectValue } from '../protocol/messages.js';
 import type { ObjectDirectory } from './objects.js';
 import { pickNode } from './scheduler.js';
@@ -58,7 +59,7 @@ export class ActorManager {
   constructor(private readonly host: ActorHost) {}
 
   private error(a: Actor, kind: ErrorInfo['kind'], name: string, message: string): ErrorInfo {
-    return { kind, name, message, stack: '', taskName: a.spec.name, nodeId: a.nodeId ?? '', pid: 0 };
+    return errorInfo({ kind, name, message, taskName: a.spec.name, nodeId: a.nodeId ?? '', actorId: a.spec.actorId, actorName: a.spec.actorName, namespace: a.spec.namespace });
   }
 
   create(spec: ActorSpec): void {
@@ -133,14 +134,14 @@ export class ActorManager {
     const a = this.actors.get(actorId);
     if (!a || a.attempt !== attempt) return;
     this.releaseSlot(a);
-    this.die(a, { ...error, kind: 'actor-died', name: 'ActorDiedError', message: `actor ${a.spec.name} failed in its constructor: ${error.name}: ${error.message}\n${error.stack}` });
+    this.die(a, errorInfo({ ...error, kind: 'actor-died', name: 'ActorDiedError', message: `actor ${a.spec.name} failed in its constructor: ${error.name}: ${error.message}\n${error.stack}`, actorId: a.spec.actorId }));
   }
 
   call(call: ActorCall): void {
     const a = this.actors.get(call.actorId);
     this.callIndex.set(call.returnId, call.actorId);
     if (!a) {
-      return this.host.objects.set(call.returnId, { kind: 'error', error: { kind: 'actor-died', name: 'ActorDiedError', message: `actor ${call.actorId} does not exist`, stack: '', taskName: call.method, nodeId: '', pid: 0 } }, call.jobId);
+      return this.host.objects.set(call.returnId, { kind: 'error', error: errorInfo({ kind: 'actor-died', name: 'ActorDiedError', message: `actor ${call.actorId} does not exist`, taskName: call.method, actorId: call.actorId }) }, call.jobId);
     }
     if (a.state === 'DEAD') return this.failCall(a, call);
     this.host.objects.expect(call.returnId, call.jobId);

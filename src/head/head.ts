@@ -3,6 +3,7 @@ import { type Fixed, fits, formatResources, fromFixed, toFixed } from '../common
 import { configChanges, type LiveChange } from '../config/changes.js';
 import type { ClusterConfig } from '../config/types.js';
 import { runtimeBuild } from '../runtime/layout.js';
+import { errorInfo } from '../protocol/error-info.js';
 import type { AutoscalerView, ClusterStatus, ErrorInfo, FailureView, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
 import type { ClusterFacts } from './autoscaler/loop.js';
 import type { ObjectStore } from '../worker/object-store.js';
@@ -342,10 +343,10 @@ export class Head {
     const where = placement.bundleIndex < 0 ? 'any bundle' : `bundle ${placement.bundleIndex}`;
     return {
       kind: 'error',
-      error: {
-        kind: 'placement', name: 'RaylaunchRuntimeError', stack: '', taskName: name, nodeId: '', pid: 0,
+      error: errorInfo({
+        kind: 'placement', name: 'RaylaunchRuntimeError', taskName: name,
         message: `${name} needs ${formatResources(fromFixed(need))}, more than ${where} of placement group ${placement.pgId} holds (or the group does not exist)`,
-      },
+      }),
     };
   }
 

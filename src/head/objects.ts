@@ -1,3 +1,4 @@
+import { errorInfo } from '../protocol/error-info.js';
 import type { ObjectValue } from '../protocol/messages.js';
 
 interface Entry {
@@ -81,7 +82,7 @@ export class ObjectDirectory {
   markLost(nodeId: string): void {
     for (const [id, e] of this.entries) {
       if (e.value?.kind !== 'stored' || e.value.nodeId !== nodeId) continue;
-      e.value = { kind: 'error', error: { kind: 'lost', name: 'ObjectLostError', message: `object ${id} was stored only on node ${nodeId}, which died`, stack: '', taskName: '', nodeId, pid: 0 } };
+      e.value = { kind: 'error', error: errorInfo({ kind: 'lost', name: 'ObjectLostError', message: `object ${id} was stored only on node ${nodeId}, which died`, nodeId, objectId: id }) };
     }
   }
 

@@ -1,4 +1,5 @@
 import { type Fixed, formatResources, fromFixed, shapeKey } from '../common/resources.js';
+import { errorInfo } from '../protocol/error-info.js';
 import type { DemandView, ErrorInfo, MessageOf, ObjectValue, TaskSpec } from '../protocol/messages.js';
 import type { Slots } from './slots.js';
 import type { NodeTable } from './nodes.js';
@@ -323,7 +324,7 @@ export class TaskManager {
   }
 
   private errorInfo(rec: TaskRecord, kind: ErrorInfo['kind'], name: string, message: string, nodeId: string, pid: number): ErrorInfo {
-    return { kind, name, message, stack: '', taskName: rec.spec.name, nodeId, pid };
+    return errorInfo({ kind, name, message, taskName: rec.spec.name, nodeId, pid, ...(kind === 'crashed' ? { attempts: rec.failures + 1 } : {}) });
   }
 
   demands(): DemandView[] {

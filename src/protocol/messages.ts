@@ -23,6 +23,15 @@ export interface ErrorInfo {
   taskName: string;
   nodeId: string;
   pid: number;
+  /** The actor the failure concerns (actor-died, name-taken, a cancelled actor call). */
+  actorId?: string;
+  /** A named actor's name and namespace (name-taken, not-found). */
+  actorName?: string;
+  namespace?: string;
+  /** The object that was lost (lost). */
+  objectId?: string;
+  /** How many times the task was tried (crashed). */
+  attempts?: number;
 }
 
 /** Where an object's bytes are: inline in the message, in a node's object store, or an error in its place. */

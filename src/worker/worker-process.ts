@@ -3,15 +3,18 @@
  * registers the job's remote functions) and talks to the cluster only through the agent's IPC channel.
  */
 import { pathToFileURL } from 'node:url';
+import { boundHandle } from '../client/actor-handle.js';
 import { bundleSources } from '../client/bundle-sources.js';
 import { context } from '../client/context.js';
 import { DriverCodeOutsideMainError, SerializationError } from '../client/errors.js';
 import { located } from '../client/failure.js';
+import { processOutput } from '../client/output.js';
 import { lookup, closeRegistry } from '../client/registry.js';
 import { callContext, Runtime } from '../client/runtime.js';
-import { decodeValue, encodeValue } from '../client/serialize.js';
+import { encodeValue } from '../client/serialize.js';
 import { cleanStack } from '../client/stack.js';
 import { ipcTransport } from '../client/transport.js';
+import { errorInfo } from '../protocol/error-info.js';
 import type { ErrorInfo, Message, MessageOf, ObjectValue } from '../protocol/messages.js';
 
 const env = (k: string): string => {
@@ -24,11 +27,24 @@ const identity = {
   role: 'worker' as const, clientId: env('RAYLAUNCH_CLIENT_ID'), jobId: env('RAYLAUNCH_JOB_ID'), nodeId: env('RAYLAUNCH_NODE_ID'),
   inlineLimit: Number(env('RAYLAUNCH_INLINE_LIMIT')),
 };
-const rt = new Runtime(ipcTransport(), { ...identity, namespace: process.env.RAYLAUNCH_NAMESPACE ?? identity.jobId });
+
+// What this process runs. `dispatch` gets the agent's messages, which start only after this process's hello (the
+// last line of this file), once everything below is set up.
+let taskName = 'worker';
+let loadError: Pick<ErrorInfo, 'name' | 'message' | 'stack'> | undefined;
+// Actor mode: this process hosts one actor.
+let instance: Record<string, unknown> | undefined;
+let actorName = '';
+let maxConcurrency = 1;
+let running = 0;
+const calls: MessageOf<'actor.run'>[] = [];
+
+const rt = new Runtime(ipcTransport(), { ...identity, namespace: process.env.RAYLAUNCH_NAMESPACE ?? identity.jobId }, {
+  output: processOutput, onOther: dispatch, reviveHandle: boundHandle,
+});
 // Without its agent a worker process has nothing to do.
 process.on('disconnect', () => process.exit(0));
 context.runtime = rt;
-let taskName = 'worker';
 const label = () => callContext.getStore()?.label ?? taskName;
 
 // Task output goes to the driver (prefixed there) and the job's log, in order with the task's result.
@@ -57,7 +73,6 @@ function loadFailure(e: unknown): Pick<ErrorInfo, 'name' | 'message' | 'stack'> 
   return { name: err.name, message, stack };
 }
 
-let loadError: Pick<ErrorInfo, 'name' | 'message' | 'stack'> | undefined;
 context.loadingModule = true;
 try {
   await import(pathToFileURL(bundle).href);
@@ -75,15 +90,15 @@ class ModuleLoadError extends Error {
   }
 }
 
-function errorInfo(e: unknown, kind: ErrorInfo['kind'], name: string): ErrorInfo {
-  const where = { taskName: name, nodeId: identity.nodeId, pid: process.pid };
-  if (e instanceof ModuleLoadError) return { kind, ...e.info, ...where };
+function failureOf(e: unknown, kind: ErrorInfo['kind'], name: string): ErrorInfo {
+  const where = { kind, taskName: name, nodeId: identity.nodeId, pid: process.pid };
+  if (e instanceof ModuleLoadError) return errorInfo({ ...e.info, ...where });
   const err = e instanceof Error ? e : new Error(String(e));
-  return { kind, name: err.name, message: err.message, stack: cleanStack(err.stack ?? '', bundleSources(bundle)), ...where };
+  return errorInfo({ ...where, name: err.name, message: err.message, stack: cleanStack(err.stack ?? '', bundleSources(bundle)) });
 }
 
 async function argValue(arg: MessageOf<'task.run'>['task']['args'][number], deps: Record<string, ObjectValue>): Promise<unknown> {
-  if ('value' in arg) return decodeValue(arg.value);
+  if ('value' in arg) return rt.decode(arg.value);
   const value = deps[arg.ref];
   if (!value) throw new Error(`dependency ${arg.ref} was not resolved`);
   rt.learn(arg.ref, value);
@@ -103,12 +118,12 @@ async function outcome(name: string, body: () => Promise<unknown>): Promise<Obje
   try {
     result = await body();
   } catch (e) {
-    return { kind: 'error', error: errorInfo(e, 'task', name) };
+    return { kind: 'error', error: failureOf(e, 'task', name) };
   }
   try {
     return { kind: 'inline', data: encodeValue(result, `the return value of ${name}()`).bytes };
   } catch (e) {
-    return { kind: 'error', error: errorInfo(e, e instanceof SerializationError ? 'serialization' : 'task', name) };
+    return { kind: 'error', error: failureOf(e, e instanceof SerializationError ? 'serialization' : 'task', name) };
   }
 }
 
@@ -126,13 +141,6 @@ async function run(m: MessageOf<'task.run'>): Promise<void> {
   rt.send({ type: 'task.done', taskId: task.taskId, attempt: m.attempt, value, pid: process.pid });
 }
 
-// --- actor mode: this process hosts one actor ---
-let instance: Record<string, unknown> | undefined;
-let actorName = '';
-let maxConcurrency = 1;
-let running = 0;
-const calls: MessageOf<'actor.run'>[] = [];
-
 async function startActor(m: MessageOf<'actor.start'>): Promise<void> {
   const { actor } = m;
   rt.actorId = actor.actorId;
@@ -145,7 +153,7 @@ async function startActor(m: MessageOf<'actor.start'>): Promise<void> {
     instance = callContext.run({ taskId: `${actor.actorId}.init`, actorId: actor.actorId, label: actor.name }, () => new cls(...args));
     rt.send({ type: 'actor.ready', actorId: actor.actorId, attempt: m.attempt });
   } catch (e) {
-    rt.send({ type: 'actor.failed', actorId: actor.actorId, attempt: m.attempt, error: errorInfo(e, 'task', actor.name) });
+    rt.send({ type: 'actor.failed', actorId: actor.actorId, attempt: m.attempt, error: failureOf(e, 'task', actor.name) });
   }
 }
 
@@ -173,12 +181,13 @@ async function runCall(m: MessageOf<'actor.run'>): Promise<void> {
   rt.send({ type: 'actor.done', callId: call.callId, actorId: call.actorId, attempt: m.attempt, value });
 }
 
-rt.onOther = (m: Message) => {
+/** The agent's messages for this process (the runtime takes those of the job API). */
+function dispatch(m: Message): void {
   if (m.type === 'task.run') void run(m);
   else if (m.type === 'actor.start') void startActor(m);
   else if (m.type === 'actor.run') {
     calls.push(m);
     pumpCalls();
   }
-};
+}
 rt.send({ type: 'hello', role: 'worker', clientId: identity.clientId, jobId: identity.jobId, nodeId: identity.nodeId });

@@ -137,6 +137,48 @@ main(async () => {
 });
 `,
   },
+  'errors carry what they know as fields: the actor, the name and namespace, the task, its attempts, the object waited for': {
+    stdout: [
+      /^taken: shared in team-t, not created: true$/m, /^not found: nobody in team-t$/m, /^died: Box.incr of the killed actor: true$/m,
+      /^cancelled: sleepy$/m, /^timed out: sleepy after 100 ms, its object: true$/m, /^crashed: doomed after 2 attempts, pid set: true$/m,
+    ],
+    job: `
+import { ActorDiedError, ActorNameTakenError, ActorNotFoundError, cancel, get, getActor, getRuntimeContext, GetTimeoutError, kill, main, remote,
+  TaskCancelledError, WorkerCrashedError } from 'raylaunch';
+export const sleepy = remote(async function sleepy(ms: number) { await new Promise((r) => setTimeout(r, ms)); return 'woke'; });
+export const doomed = remote(function doomed() { process.exit(4); });
+export const Box = remote(class Box { n = 0; incr() { return ++this.n; } id() { return getRuntimeContext().actorId; } });
+main(async () => {
+  Box.options({ name: 'shared', namespace: 'team-t' }).remote();
+  const dup = Box.options({ name: 'shared', namespace: 'team-t' }).remote();
+  const first = await get((await getActor<typeof Box>('shared', { namespace: 'team-t' })).id.remote());
+  try { await get(dup.incr.remote()); } catch (e) {
+    if (e instanceof ActorNameTakenError) console.log('taken: ' + e.actorName + ' in ' + e.namespace + ', not created: ' + (e.actorId !== '' && e.actorId !== first));
+  }
+  try { await getActor('nobody', { namespace: 'team-t' }); } catch (e) {
+    if (e instanceof ActorNotFoundError) console.log('not found: ' + e.actorName + ' in ' + e.namespace);
+  }
+  const b = Box.remote();
+  const id = await get(b.id.remote());
+  await kill(b);
+  try { await get(b.incr.remote()); } catch (e) {
+    if (e instanceof ActorDiedError) console.log('died: ' + e.taskName + ' of the killed actor: ' + (e.actorId === id));
+  }
+  const blockers = Array.from({ length: 8 }, () => sleepy.remote(1500)); // fill every CPU
+  const queued = sleepy.remote(10);
+  await cancel(queued);
+  try { await get(queued); } catch (e) { if (e instanceof TaskCancelledError) console.log('cancelled: ' + e.taskName); }
+  const slow = blockers[0]!;
+  try { await get(slow, { timeoutMs: 100 }); } catch (e) {
+    if (e instanceof GetTimeoutError) console.log('timed out: ' + e.taskName + ' after ' + e.timeoutMs + ' ms, its object: ' + (e.objectId === slow.id));
+  }
+  await get(blockers);
+  try { await get(doomed.options({ maxRetries: 1 }).remote()); } catch (e) {
+    if (e instanceof WorkerCrashedError) console.log('crashed: ' + e.taskName + ' after ' + e.attempts + ' attempts, pid set: ' + (e.pid > 0));
+  }
+});
+`,
+  },
   'each placement strategy puts its bundles where it says, and work runs inside them': {
     stdout: [/^PACK: 1 node$/m, /^STRICT_PACK: 1 node$/m, /^SPREAD: 2 nodes$/m, /^STRICT_SPREAD: 3 nodes$/m, /^in bundle: true$/m, /^infeasible: rejected$/m, /^freed: true$/m],
     job: `

@@ -1,4 +1,4 @@
-// Compile-time check of the job API contract (../shared/API.md): its example, and uses of each declaration,
+// Compile-time check of the job API contract (docs/api.md): its example, and uses of each declaration,
 // must type-check under strict and noUncheckedIndexedAccess. `npm test` runs tsc over this file; it never runs.
 import {
   type ActorHandle, ActorDiedError, ActorNameTakenError, ActorNotFoundError, availableResources, cancel, clusterResources, get,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
+import { makeHandle } from '../../../src/client/actor-handle.js';
 import { SerializationError } from '../../../src/client/errors.js';
 import { ObjectRef } from '../../../src/client/object-ref.js';
 import { decodeValue, encodeValue } from '../../../src/client/serialize.js';
@@ -38,4 +39,25 @@ describe('value encoding', () => {
   for (const [name, v, re] of BAD) {
     it(`refuses ${name}`, () => assert.throws(() => encodeValue(v, 'argument 1'), (e: Error) => e instanceof SerializationError && re.test(e.message)));
   }
+
+  const PATHS: [string, unknown, string][] = [
+    ['a function', { config: { cb: () => 1 } }, 'argument 1.config.cb'],
+    ['a symbol', [1, Symbol('s')], 'argument 1[1]'],
+    ['what v8 cannot clone', { p: new Proxy({}, {}) }, 'argument 1'],
+  ];
+  for (const [name, v, path] of PATHS) {
+    it(`names the place of ${name} in SerializationError.path`, () => {
+      assert.throws(() => encodeValue(v, 'argument 1'), (e: Error) => e instanceof SerializationError && e.path === path && e.taskName === undefined);
+    });
+  }
+
+  it('an actor handle comes back as the reviver it is given makes it, at any depth; without one, as its marker', () => {
+    const ref = { actorId: 'a1', cls: 'C', methods: ['m'] };
+    const bytes = encodeValue({ list: [makeHandle(ref, () => ObjectRef.of('x'))] }, 'v').bytes;
+    const revived: unknown[] = [];
+    const back = decodeValue(bytes, (r) => { revived.push(r); return 'revived'; }) as { list: unknown[] };
+    assert.deepEqual([back.list, revived], [['revived'], [ref]]);
+    const raw = decodeValue(bytes) as { list: Record<string, unknown>[] };
+    assert.deepEqual(Object.values(raw.list[0] ?? {}), [ref]);
+  });
 });
