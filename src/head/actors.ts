@@ -1,8 +1,8 @@
 import { type Fixed, fromFixed } from '../common/resources.js';
 import type { ActorCall, ActorRef, ActorSpec, ActorView, ErrorInfo, Message, ObjectValue } from '../protocol/messages.js';
 import type { ObjectDirectory } from './objects.js';
-import { pickNode } from './scheduler.js';
-import type { Slots } from './slots.js';
+import { pickBest } from './scheduler.js';
+import type { Slot, Slots } from './slots.js';
 
 export interface ActorHost {
   objects: ObjectDirectory;
@@ -22,7 +22,7 @@ interface Actor {
   spec: ActorSpec;
   state: State;
   missing: number;
-  slot: string | undefined;
+  slot: Slot | undefined;
   nodeId: string | undefined;
   /** Bumped at every (re)start; messages of an older incarnation are ignored. */
   attempt: number;
@@ -103,11 +103,11 @@ export class ActorManager {
   place(): void {
     for (const a of this.actors.values()) {
       if (a.state !== 'PENDING') continue;
-      const slot = pickNode(this.host.slots.candidates(a.spec.placement), a.spec.place);
-      const nodeId = slot === undefined ? undefined : this.host.slots.nodeOf(slot);
-      if (slot === undefined || nodeId === undefined) continue;
-      this.host.slots.acquire(slot, a.spec.hold);
-      a.slot = slot;
+      const c = pickBest(this.host.slots.candidates(a.spec.placement), a.spec.place);
+      const nodeId = c === undefined ? undefined : this.host.slots.nodeOf(c.slot);
+      if (c === undefined || nodeId === undefined) continue;
+      this.host.slots.acquire(c.slot, a.spec.hold);
+      a.slot = c.slot;
       a.nodeId = nodeId;
       a.state = 'STARTING';
       a.attempt += 1;

@@ -1,5 +1,5 @@
 import type { Clock } from '../common/clock.js';
-import { type Fixed, fits, formatResources, fromFixed, toFixed } from '../common/resources.js';
+import { type Fixed, formatResources, fromFixed, toFixed } from '../common/resources.js';
 import { configChanges, type LiveChange } from '../config/changes.js';
 import type { ClusterConfig } from '../config/types.js';
 import { runtimeBuild } from '../runtime/layout.js';
@@ -13,8 +13,9 @@ import { type NodeRecord, NodeTable } from './nodes.js';
 import { ObjectDirectory } from './objects.js';
 import { ActorManager } from './actors.js';
 import { PlacementGroups } from './placement-groups.js';
-import { type Candidate, feasibleOn } from './scheduler.js';
-import type { Slots } from './slots.js';
+import { NodeTypes } from './node-types.js';
+import { feasibleOn } from './scheduler.js';
+import { SlotBroker } from './slot-broker.js';
 import { TaskManager } from './tasks.js';
 
 export interface HeadOptions {
@@ -43,6 +44,8 @@ export class Head {
   readonly tasks: TaskManager;
   readonly actors: ActorManager;
   readonly groups: PlacementGroups;
+  readonly nodeTypes: NodeTypes;
+  readonly slots: SlotBroker;
   jobs!: JobManager;
   /** The autoscaler, once main has started it. */
   autoscaler: { view(): AutoscalerView; nudge(): void; terminateWorkers(keepMinWorkers: boolean): Promise<string[]>; reconfigure(config: ClusterConfig): void } | undefined;
@@ -52,98 +55,45 @@ export class Head {
   private readonly nodePeers = new Map<string, Peer>();
   private readonly followers = new Map<Peer, JobSink[]>();
   private readonly relays = new Map<number, { client: string; reqId: number }>();
-  private readonly nodeTypes: { name: string; resources: Fixed }[];
   private relaySeq = 0;
   relayedBytes = 0;
 
   constructor(private readonly o: HeadOptions) {
     this.nodes = new NodeTable(o.store);
     this.objects = new ObjectDirectory((client, id, value) => this.toClient(client, { type: 'object', client, id, value }));
-    this.nodeTypes = Object.entries(o.config.available_node_types).map(([name, t]) => ({ name, resources: toFixed(t.resources) }));
+    this.nodeTypes = new NodeTypes(o.config);
     const failed = (f: { kind: ErrorInfo['kind']; what: string; message: string; nodeId: string }) => this.recordFailure(f);
     const freed = () => this.resourcesChanged();
     this.groups = new PlacementGroups({
       nodes: this.nodes,
       notify: (client, pgId, state, message) => this.toClient(client, { type: 'pg.state', client, pgId, state, ...(message ? { message } : {}) }),
-      limits: () => ({ shapes: this.nodeTypes.map((t) => t.resources), maxNodes: o.config.max_workers + 1 }),
+      limits: () => ({ shapes: this.nodeTypes.shapes(), maxNodes: this.nodeTypes.maxNodes() }),
       resourcesFreed: freed,
       removed: (pgId, why, byJob) => {
         this.actors.killGroup(pgId, why, byJob);
         this.tasks.cancelGroup(pgId, why);
       },
     });
-    const slots = this.slots();
+    this.slots = new SlotBroker({ nodes: this.nodes, bundles: this.groups, nodeTypes: this.nodeTypes });
     this.tasks = new TaskManager({
       objects: this.objects,
       nodes: this.nodes,
-      slots,
+      slots: this.slots,
       runOn: (nodeId, m) => this.nodePeers.get(nodeId)?.send(m),
       kill: (nodeId, taskId) => this.nodePeers.get(nodeId)?.send({ type: 'task.cancel', taskId }),
       warn: (client, message) => this.toClient(client, { type: 'warning', client, message }),
       failed,
       freed,
-      nodeTypes: () => this.nodeTypes,
+      nodeTypes: () => this.nodeTypes.list(),
     });
     this.actors = new ActorManager({
-      objects: this.objects, slots, send: (nodeId, m) => this.nodePeers.get(nodeId)?.send(m), failed, resourcesFreed: freed,
+      objects: this.objects, slots: this.slots, send: (nodeId, m) => this.nodePeers.get(nodeId)?.send(m), failed, resourcesFreed: freed,
     });
-  }
-
-  /** Nodes and placement-group bundles, as places to put work. */
-  private slots(): Slots {
-    const copy = (c: Candidate): Candidate => ({ nodeId: c.nodeId, total: c.total, available: c.available });
-    return {
-      candidates: (placement, need) => {
-        if (placement) return this.groups.candidates(placement.pgId, placement.bundleIndex);
-        const canGrow = need !== undefined && this.canGrowFor(need);
-        return this.nodes.alive().map((n) => this.withPrefetch(copy(n), canGrow));
-      },
-      acquire: (slot, need) => (slot.includes('#') ? this.groups.acquire(slot, need) : this.nodes.acquire(slot, need)),
-      release: (slot, need) => (slot.includes('#') ? this.groups.release(slot, need) : this.nodes.release(slot, need)),
-      nodeOf: (slot) => (slot.includes('#') ? this.groups.nodeOf(slot) : this.nodes.get(slot)?.state === 'ALIVE' ? slot : undefined),
-    };
-  }
-
-  /**
-   * A node may be sent up to one node's worth of tasks beyond its free resources: its agent starts them as its
-   * own resources free up, so the next task is already there when one ends (the head's round trip no longer
-   * sits between two tasks; Ray's worker leases do the same). Only when the cluster cannot grow for the
-   * request (else the work must wait where the autoscaler sees it and new nodes can take it), and not on nodes
-   * holding placement-group reservations, which must stay free for the group's work.
-   */
-  private withPrefetch(c: Candidate, canGrow: boolean): Candidate {
-    if (canGrow || this.groups.reservesOn(c.nodeId)) return c;
-    const available: Record<string, number> = { ...c.available };
-    for (const [k, v] of Object.entries(c.total)) available[k] = (available[k] ?? 0) + v;
-    return { ...c, available };
-  }
-
-  /**
-   * A node type declared without resources (Ray's local provider, or clouds' "take the machine's size") gets
-   * the resources its first node registered with, so the scheduler and the autoscaler can plan with it.
-   */
-  private learnTypeResources(nodeType: string, resources: Record<string, number>): void {
-    const t = this.nodeTypes.find((x) => x.name === nodeType);
-    // Asked of the config, not of t: a declared {CPU: 0} is empty once fixed-point, and must stay as declared.
-    const declared = this.o.config.available_node_types[nodeType]?.resources ?? {};
-    if (t && Object.keys(declared).length === 0 && Object.keys(t.resources).length === 0) t.resources = toFixed(resources);
   }
 
   /** A node type's resources as planned with: declared, or learned from its first node. */
   typeResources(nodeType: string): Record<string, number> {
-    const t = this.nodeTypes.find((x) => x.name === nodeType);
-    return t ? fromFixed(t.resources) : {};
-  }
-
-  /** Whether the autoscaler could add a node for this request (a type that fits it is below its max). */
-  private canGrowFor(need: Fixed): boolean {
-    const c = this.o.config;
-    const workers = this.nodes.alive().filter((n) => n.kind === 'worker');
-    if (workers.length >= c.max_workers) return false;
-    return this.nodeTypes.some((t) => {
-      const spec = c.available_node_types[t.name];
-      return spec !== undefined && spec.max_workers > workers.filter((w) => w.nodeType === t.name).length && fits(t.resources, need);
-    });
+    return this.nodeTypes.resourcesOf(nodeType);
   }
 
   private placing = false;
@@ -228,7 +178,7 @@ export class Head {
     switch (m.type) {
       case 'hello': return this.hello(peer, m);
       case 'node.register':
-        this.learnTypeResources(m.nodeType, m.resources);
+        this.nodeTypes.learn(m.nodeType, m.resources);
         this.nodes.register(m, now);
         this.nodePeers.set(m.nodeId, peer);
         peer.nodeId = m.nodeId;
@@ -330,6 +280,7 @@ export class Head {
     if (restart.length > 0) return { applied: [], error: `these settings need a restart of the head: ${restart.join(', ')}` };
     if (live.length === 0) return { applied: [] };
     this.o.config = next;
+    this.nodeTypes.reconfigure(next);
     this.autoscaler?.reconfigure(next);
     this.o.saveConfig(next);
     this.autoscaler?.nudge();
@@ -428,7 +379,7 @@ export class Head {
       d.count += 1;
       byShape.set(key, d);
     }
-    const shapes = this.nodeTypes.map((t) => t.resources);
+    const shapes = this.nodeTypes.shapes();
     return [...byShape.values()].map((d) => ({ ...d, infeasible: !feasibleOn(shapes, toFixed(d.resources)), source: 'actor' as const }));
   }
 

@@ -5,8 +5,8 @@ import { ActorManager } from '../../../src/head/actors.js';
 import { MemoryStore } from '../../../src/head/gcs/store.js';
 import { NodeTable } from '../../../src/head/nodes.js';
 import { ObjectDirectory } from '../../../src/head/objects.js';
-import type { Slots } from '../../../src/head/slots.js';
 import type { ActorCall, ActorSpec, Message, ObjectValue } from '../../../src/protocol/messages.js';
+import { nodeSlots } from '../../helpers/node-slots.js';
 
 const inline = (n: number): ObjectValue => ({ kind: 'inline', data: new Uint8Array([n]) });
 
@@ -33,11 +33,7 @@ describe('actor lifecycle (ActorManager)', () => {
     objects = new ObjectDirectory(() => undefined);
     sent = [];
     failures = [];
-    const slots: Slots = {
-      candidates: () => nodes.alive().map((n) => ({ nodeId: n.nodeId, total: n.total, available: n.available })),
-      acquire: (s, need) => nodes.acquire(s, need), release: (s, need) => nodes.release(s, need),
-      nodeOf: (s) => (nodes.get(s)?.state === 'ALIVE' ? s : undefined),
-    };
+    const slots = nodeSlots(nodes);
     actors = new ActorManager({ objects, slots, send: (nodeId, m) => sent.push({ nodeId, m }), failed: (f) => failures.push(`${f.what}: ${f.message}`), resourcesFreed: () => actors.place() });
   });
 
