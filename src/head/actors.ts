@@ -41,6 +41,8 @@ interface Actor {
   inflight: Map<string, CallRecord>;
   /** Order of delivery, to redeliver retried calls in the same order. */
   delivered: string[];
+  /** When prune forgets it: set once it is dead and its job has ended. */
+  forgetAt: number | undefined;
 }
 
 const nsKey = (namespace: string, name: string) => `${namespace}\u0000${name}`;
@@ -54,6 +56,8 @@ export class ActorManager {
   private readonly actors = new Map<string, Actor>();
   private readonly names = new Map<string, string>();
   private readonly callIndex = new Map<string, string>(); // returnId → actorId, for cancel
+  /** Jobs that ended: their dead actors are no longer of use to anyone (prune). */
+  private readonly endedJobs = new Set<string>();
 
   constructor(private readonly host: ActorHost) {}
 
@@ -65,7 +69,7 @@ export class ActorManager {
     if (this.actors.has(spec.actorId)) return;
     const a: Actor = {
       spec, state: 'DEPS', missing: 0, slot: undefined, nodeId: undefined, attempt: 0, restarts: 0, killed: false, killedWhy: 'was killed', ownKill: false, cause: undefined,
-      queues: new Map(), inflight: new Map(), delivered: [],
+      queues: new Map(), inflight: new Map(), delivered: [], forgetAt: undefined,
     };
     this.actors.set(spec.actorId, a);
     if (spec.actorName !== undefined) {
@@ -263,6 +267,7 @@ export class ActorManager {
 
   /** A job ended: its actors die, except detached ones. */
   jobEnded(jobId: string): void {
+    this.endedJobs.add(jobId);
     for (const a of this.actors.values()) if (a.spec.jobId === jobId && a.spec.lifetime === 'job') this.kill(a.spec.actorId, true, jobId);
   }
 
@@ -335,8 +340,20 @@ export class ActorManager {
     }));
   }
 
-  /** Forgets dead actors of ended jobs (their views and names are no longer useful). */
-  prune(isJobRunning: (jobId: string) => boolean): void {
-    for (const [id, a] of this.actors) if (a.state === 'DEAD' && !isJobRunning(a.spec.jobId)) this.actors.delete(id);
+  /**
+   * Forgets the dead actors of ended jobs `keepMs` after it first finds them so (`status` still lists a job's
+   * actors for a while after it ended), with the index of their calls. Live actors stay, detached ones included.
+   */
+  prune(now: number, keepMs: number): void {
+    const gone = new Set<string>();
+    for (const [id, a] of this.actors) {
+      if (a.state !== 'DEAD' || !this.endedJobs.has(a.spec.jobId)) continue;
+      a.forgetAt ??= now + keepMs;
+      if (now < a.forgetAt) continue;
+      this.actors.delete(id);
+      gone.add(id);
+    }
+    if (gone.size === 0) return;
+    for (const [returnId, actorId] of this.callIndex) if (gone.has(actorId)) this.callIndex.delete(returnId);
   }
 }

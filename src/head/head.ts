@@ -32,7 +32,7 @@ export interface HeadOptions {
   saveConfig(config: ClusterConfig): void;
 }
 
-/** How long dead nodes stay listed. */
+/** How long dead nodes and dead actors of ended jobs stay listed. */
 export const DEAD_KEPT_MS = 10 * 60_000;
 
 /**
@@ -201,7 +201,10 @@ export class Head implements ReadSources {
     this.resourcesChanged();
   }
 
-  /** Marks nodes dead whose heartbeats stopped; notes which nodes are in use; forgets long-dead nodes. */
+  /**
+   * Marks nodes dead whose heartbeats stopped; notes which nodes are in use; forgets long-dead nodes and the
+   * dead actors of ended jobs.
+   */
   checkLiveness(): void {
     const now = this.o.clock.now();
     const busy = busyReasons(this.actors.nodesInUse(), this.objects.holders());
@@ -212,6 +215,7 @@ export class Head implements ReadSources {
       this.peers.node(n.nodeId)?.close('heartbeats stopped');
     }
     this.nodes.prune(now, DEAD_KEPT_MS);
+    this.actors.prune(now, DEAD_KEPT_MS);
   }
 
   /** A job ended: its work is cancelled, its objects freed, and every node told. */

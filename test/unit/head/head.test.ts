@@ -6,6 +6,7 @@ import { toFixed } from '../../../src/common/resources.js';
 import { applyDefaults } from '../../../src/config/defaults.js';
 import type { ClusterConfig } from '../../../src/config/types.js';
 import type { AutoscalerControl } from '../../../src/head/handlers.js';
+import { DEAD_KEPT_MS } from '../../../src/head/head.js';
 import type { ActorSpec, Message, TaskSpec } from '../../../src/protocol/messages.js';
 import { FakePeer, headHarness } from '../../helpers/head-harness.js';
 
@@ -137,6 +138,26 @@ describe('the head (Head through its router)', () => {
     assert.deepEqual(n1.of('job.ended').map((m) => m.jobId), ['job-0']);
     assert.equal(h.head.objects.get('p'), undefined);
     assert.deepEqual(h.head.tasks.counts(), { pending: 0, running: 0, finished: 0, failed: 0 });
+  });
+
+  it('dead actors of an ended job leave status DEAD_KEPT_MS after they died; a detached one lives on', () => {
+    const n1 = agent('n1', { CPU: 4 });
+    const d = driver();
+    send(d, { type: 'actor.create', actor: actorSpec('a') }, { type: 'actor.create', actor: actorSpec('keeper', { lifetime: 'detached' }) });
+    send(n1, { type: 'actor.ready', actorId: 'a', attempt: 1 }, { type: 'actor.ready', actorId: 'keeper', attempt: 1 });
+    h.head.jobEnded('job-0');
+    send(n1, { type: 'actor.died', actorId: 'a', attempt: 1, reason: 'was killed by SIGKILL' });
+    const actors = () => h.readModel.status(null).actors.map((a) => `${a.actorId}:${a.state}`);
+    for (const step of [0, DEAD_KEPT_MS / 2]) {
+      now += step;
+      send(n1, { type: 'heartbeat', nodeId: 'n1' });
+      h.head.checkLiveness();
+      assert.deepEqual(actors(), ['a:DEAD', 'keeper:ALIVE'], `${step} ms on`);
+    }
+    now += DEAD_KEPT_MS / 2;
+    send(n1, { type: 'heartbeat', nodeId: 'n1' });
+    h.head.checkLiveness();
+    assert.deepEqual(actors(), ['keeper:ALIVE']);
   });
 
   it('a live config change reaches the node types at once (no more work sent ahead) and the autoscaler; a restart-only change is refused', () => {
