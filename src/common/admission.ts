@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protocol/messages.js';
@@ -41,12 +41,14 @@ export interface GuardedServer {
 
 /**
  * An HTTP server (GET /health answers `health()`) whose WebSocket upgrades are admitted only with the cluster
- * token and this protocol version; admitted sockets go to `accept`.
+ * token and this protocol version; admitted sockets go to `accept`. `server`: one already listening, to serve
+ * from now on (else a new one).
  */
-export function guardedServer(o: { token: string; maxPayload: number; health(): Record<string, unknown>; accept(ws: WebSocket): void }): GuardedServer {
+export function guardedServer(o: { token: string; maxPayload: number; health(): Record<string, unknown>; accept(ws: WebSocket): void; server?: Server }): GuardedServer {
   const expected = digest(o.token);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: o.maxPayload });
-  const server = createServer((req, res) => {
+  const server = o.server ?? createServer();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET' && req.url === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(o.health()));

@@ -2,8 +2,8 @@ import { type Fixed, fromFixed } from '../common/resources.js';
 import { errorInfo } from '../protocol/error-info.js';
 import type { ActorCall, ActorRef, ActorSpec, ActorView, ErrorInfo, Message, ObjectValue } from '../protocol/messages.js';
 import type { ObjectDirectory } from './objects.js';
-import { pickNode } from './scheduler.js';
-import type { Slots } from './slots.js';
+import { pickBest } from './scheduler.js';
+import type { Slot, Slots } from './slots.js';
 
 export interface ActorHost {
   objects: ObjectDirectory;
@@ -23,7 +23,7 @@ interface Actor {
   spec: ActorSpec;
   state: State;
   missing: number;
-  slot: string | undefined;
+  slot: Slot | undefined;
   nodeId: string | undefined;
   /** Bumped at every (re)start; messages of an older incarnation are ignored. */
   attempt: number;
@@ -42,6 +42,8 @@ interface Actor {
   inflight: Map<string, CallRecord>;
   /** Order of delivery, to redeliver retried calls in the same order. */
   delivered: string[];
+  /** When prune forgets it: set once it is dead and its job has ended. */
+  forgetAt: number | undefined;
 }
 
 const nsKey = (namespace: string, name: string) => `${namespace}\u0000${name}`;
@@ -55,6 +57,8 @@ export class ActorManager {
   private readonly actors = new Map<string, Actor>();
   private readonly names = new Map<string, string>();
   private readonly callIndex = new Map<string, string>(); // returnId → actorId, for cancel
+  /** Jobs that ended: their dead actors are no longer of use to anyone (prune). */
+  private readonly endedJobs = new Set<string>();
 
   constructor(private readonly host: ActorHost) {}
 
@@ -66,7 +70,7 @@ export class ActorManager {
     if (this.actors.has(spec.actorId)) return;
     const a: Actor = {
       spec, state: 'DEPS', missing: 0, slot: undefined, nodeId: undefined, attempt: 0, restarts: 0, killed: false, killedWhy: 'was killed', ownKill: false, cause: undefined,
-      queues: new Map(), inflight: new Map(), delivered: [],
+      queues: new Map(), inflight: new Map(), delivered: [], forgetAt: undefined,
     };
     this.actors.set(spec.actorId, a);
     if (spec.actorName !== undefined) {
@@ -104,11 +108,11 @@ export class ActorManager {
   place(): void {
     for (const a of this.actors.values()) {
       if (a.state !== 'PENDING') continue;
-      const slot = pickNode(this.host.slots.candidates(a.spec.placement), a.spec.place);
-      const nodeId = slot === undefined ? undefined : this.host.slots.nodeOf(slot);
-      if (slot === undefined || nodeId === undefined) continue;
-      this.host.slots.acquire(slot, a.spec.hold);
-      a.slot = slot;
+      const c = pickBest(this.host.slots.candidates(a.spec.placement), a.spec.place);
+      const nodeId = c === undefined ? undefined : this.host.slots.nodeOf(c.slot);
+      if (c === undefined || nodeId === undefined) continue;
+      this.host.slots.acquire(c.slot, a.spec.hold);
+      a.slot = c.slot;
       a.nodeId = nodeId;
       a.state = 'STARTING';
       a.attempt += 1;
@@ -264,6 +268,7 @@ export class ActorManager {
 
   /** A job ended: its actors die, except detached ones. */
   jobEnded(jobId: string): void {
+    this.endedJobs.add(jobId);
     for (const a of this.actors.values()) if (a.spec.jobId === jobId && a.spec.lifetime === 'job') this.kill(a.spec.actorId, true, jobId);
   }
 
@@ -336,8 +341,20 @@ export class ActorManager {
     }));
   }
 
-  /** Forgets dead actors of ended jobs (their views and names are no longer useful). */
-  prune(isJobRunning: (jobId: string) => boolean): void {
-    for (const [id, a] of this.actors) if (a.state === 'DEAD' && !isJobRunning(a.spec.jobId)) this.actors.delete(id);
+  /**
+   * Forgets the dead actors of ended jobs `keepMs` after it first finds them so (`status` still lists a job's
+   * actors for a while after it ended), with the index of their calls. Live actors stay, detached ones included.
+   */
+  prune(now: number, keepMs: number): void {
+    const gone = new Set<string>();
+    for (const [id, a] of this.actors) {
+      if (a.state !== 'DEAD' || !this.endedJobs.has(a.spec.jobId)) continue;
+      a.forgetAt ??= now + keepMs;
+      if (now < a.forgetAt) continue;
+      this.actors.delete(id);
+      gone.add(id);
+    }
+    if (gone.size === 0) return;
+    for (const [returnId, actorId] of this.callIndex) if (gone.has(actorId)) this.callIndex.delete(returnId);
   }
 }

@@ -1,9 +1,10 @@
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { Batcher } from '../common/batcher.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import type { Message, Role } from '../protocol/messages.js';
-import { guardedServer } from '../common/admission.js';
+import { guardedServer, refuse } from '../common/admission.js';
 
 /** One connection to the head: a node's agent, a driver or a CLI (or the head's own agent, in process). */
 export interface Peer {
@@ -20,12 +21,49 @@ export interface PeerHandlers {
   onClose(peer: Peer): void;
 }
 
-export interface ControlPlaneOptions extends PeerHandlers {
-  host: string;
-  port: number;
+export interface ControlPlaneOptions {
+  /** The bound port (listen()), served from construction on. */
+  listener: Listener;
+  /** Where every connection's messages and close go (the head's router). */
+  handlers: PeerHandlers;
   token: string;
   /** What GET /health answers (no secrets). */
   health(): Record<string, unknown>;
+}
+
+/** The control plane's port, bound and not yet served (the head's address is known before anything that hands it out). */
+export interface Listener {
+  readonly port: number;
+  /** Hands the server over to whoever serves it from now on (once). */
+  take(): Server;
+}
+
+/**
+ * Binds the control plane's port (0: any free one). Until a ControlPlane takes it, every request and upgrade is
+ * answered 503 (the head is starting), so a peer that finds the port early tries again rather than hangs.
+ */
+export function listen(host: string, port: number): Promise<Listener> {
+  const server = createServer();
+  const starting = (socket: Duplex) => refuse(socket, 503, 'the head is starting: try again');
+  const startingRequest = (_req: IncomingMessage, res: ServerResponse) => res.writeHead(503, { 'content-type': 'text/plain' }).end('the head is starting\n');
+  server.on('request', startingRequest);
+  server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => starting(socket));
+  let taken = false;
+  const take = (): Server => {
+    if (taken) throw new Error('the control plane\'s port is served already');
+    taken = true;
+    server.off('request', startingRequest);
+    server.removeAllListeners('upgrade');
+    return server;
+  };
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve({ port: typeof addr === 'object' && addr ? addr.port : port, take });
+    });
+  });
 }
 
 let peerSeq = 0;
@@ -39,7 +77,9 @@ export class ControlPlane {
   private readonly wss: WebSocketServer;
 
   constructor(private readonly o: ControlPlaneOptions) {
-    ({ server: this.server, wss: this.wss } = guardedServer({ token: o.token, maxPayload: 256 * 1024 * 1024, health: o.health, accept: (ws) => this.accept(ws) }));
+    ({ server: this.server, wss: this.wss } = guardedServer({
+      server: o.listener.take(), token: o.token, maxPayload: 256 * 1024 * 1024, health: o.health, accept: (ws) => this.accept(ws),
+    }));
   }
 
   private accept(ws: WebSocket): void {
@@ -56,21 +96,10 @@ export class ControlPlane {
       } catch (e) {
         return peer.close((e as Error).message);
       }
-      this.o.onMessages(peer, msgs);
+      this.o.handlers.onMessages(peer, msgs);
     });
-    ws.on('close', () => this.o.onClose(peer));
+    ws.on('close', () => this.o.handlers.onClose(peer));
     ws.on('error', () => ws.terminate());
-  }
-
-  /** Starts listening; resolves to the port (useful with port 0). */
-  listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.o.port, this.o.host, () => {
-        const addr = this.server.address();
-        resolve(typeof addr === 'object' && addr ? addr.port : this.o.port);
-      });
-    });
   }
 
   close(): Promise<void> {
@@ -87,19 +116,27 @@ export function loopback(handlers: PeerHandlers): { peer: Peer; link: import('..
   let toAgent: ((msgs: Message[]) => void) | undefined;
   const closeHandlers: ((reason: string) => void)[] = [];
   const toAgentBatch = new Batcher<Message>((msgs) => toAgent?.(msgs));
+  let closed = false;
+  // Closed from either end, both ends hear of it once, as over a socket.
+  const close = (reason: string) => {
+    if (closed) return;
+    closed = true;
+    closeHandlers.forEach((h) => h(reason));
+    handlers.onClose(peer);
+  };
   const peer: Peer = {
     id: peerSeq++, role: undefined, clientId: undefined, nodeId: undefined,
-    send: (m) => toAgentBatch.push(m),
-    close: (reason) => closeHandlers.forEach((h) => h(reason)),
+    send: (m) => { if (!closed) toAgentBatch.push(m); },
+    close,
   };
-  const toHead = new Batcher<Message>((msgs) => handlers.onMessages(peer, msgs));
+  const toHead = new Batcher<Message>((msgs) => { if (!closed) handlers.onMessages(peer, msgs); });
   return {
     peer,
     link: {
       send: (msgs) => { for (const m of msgs) toHead.push(m); },
       onMessages: (h) => { toAgent = h; },
       onClose: (h) => { closeHandlers.push(h); },
-      close: async () => handlers.onClose(peer),
+      close: async () => close('closed by the agent'),
     },
   };
 }

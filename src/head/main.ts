@@ -10,9 +10,13 @@ import { headFile, type HeadInfo, nodeDir, readNodeStart } from '../common/node-
 import { packageRoot, runtimeEntry } from '../common/package-root.js';
 import { Agent } from '../worker/agent.js';
 import { ObjectStore } from '../worker/object-store.js';
-import { ControlPlane, loopback } from './control-plane.js';
+import { ControlPlane, listen, loopback } from './control-plane.js';
 import { MemoryStore } from './gcs/store.js';
 import { Head } from './head.js';
+import { headHandlers } from './handlers.js';
+import { ClusterReadModel } from './read-model.js';
+import { Router } from './router.js';
+import { Sessions } from './sessions.js';
 import { JobManager } from './jobs/job-manager.js';
 import { Autoscaler } from './autoscaler/loop.js';
 import { launchHash } from '../config/hash.js';
@@ -27,45 +31,27 @@ const host = nodeListenAddress();
 const store = new ObjectStore();
 const dir = nodeDir(start.stateDir, start.node);
 
-// The head needs the port the control plane got; messages before it exists cannot arrive (nobody knows the port).
-const ref: { head?: Head } = {};
-const plane = new ControlPlane({
-  host, port: config.raylaunch.control_plane_port, token: start.token,
-  onMessages: (peer, msgs) => ref.head?.handle(peer, msgs),
-  onClose: (peer) => ref.head?.closed(peer),
-  health: () => ({ ok: true, cluster: config.cluster_name }),
-});
-const port = await plane.listen();
-const address = `${host}:${port}`;
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+
+// The port first: the head's address is part of what the job manager and the provider hand out. It answers
+// "starting" until the control plane takes it (below), once everything behind the router exists.
+const listener = await listen(host, config.raylaunch.control_plane_port);
+const address = `${host}:${listener.port}`;
 const gcs = new MemoryStore();
 const h = new Head({
-  clusterName: config.cluster_name, headNodeId: start.node, address, config, clock: systemClock, localStore: store, store: gcs,
-  objectAddress: () => agentRef.agent?.objectAddress ?? '',
+  clusterName: config.cluster_name, headNodeId: start.node, config, clock: systemClock, localStore: store, store: gcs,
   saveConfig: (next) => {
     const file = join(start.stateDir, 'config.json');
     writeFileSync(`${file}.tmp`, JSON.stringify(next, null, 2), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
   },
 });
-const agentRef: { agent?: Agent } = {};
-h.jobs = new JobManager({
+const jobs = new JobManager({
   jobsDir: join(start.stateDir, 'jobs'), runtimeRoot: packageRoot(), headAddress: address, token: start.token, clock: systemClock, store: gcs,
   onEnded: (jobId) => h.jobEnded(jobId),
 });
-ref.head = h;
+const readModel = new ClusterReadModel({ clusterName: config.cluster_name, address, cluster: h, jobs });
 
-// The head is a node too: its agent runs in this process and talks to the head without a socket.
-const { link } = loopback({ onMessages: (peer, msgs) => h.handle(peer, msgs), onClose: (peer) => h.closed(peer) });
-const headType = config.available_node_types[config.head_node_type];
-const agent = new Agent(link, {
-  nodeId: start.node, nodeType: config.head_node_type, kind: 'head', resources: nodeResources(headType?.resources), address: host, nodeDir: dir,
-  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: start.token,
-});
-agentRef.agent = agent;
-link.send([{ type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node }]);
-await agent.start();
-
-const liveness = setInterval(() => h.checkLiveness(), 250);
 const provider = await createProvider(config, {
   clusterName: config.cluster_name, stateDir: start.stateDir,
   nodeEnv: {
@@ -73,15 +59,32 @@ const provider = await createProvider(config, {
   },
   entry: (kind) => runtimeEntry(kind === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
   ...(config.provider.type === 'process' ? {} : {
-    nodeSetup: sshNodeSetup({ config, stateDir: start.stateDir, token: start.token, headAddress: address, report: (text) => autoscalerRef.a?.note('error', text) }),
+    // Reports come from node setups, which only the autoscaler's launches start: it exists by then.
+    nodeSetup: sshNodeSetup({ config, stateDir: start.stateDir, token: start.token, headAddress: address, report: (text) => autoscaler.note('error', text) }),
   }),
 });
-const autoscalerRef: { a?: Autoscaler } = {};
 const autoscaler = new Autoscaler({
-  provider, config, clock: systemClock, facts: () => h.autoscalerFacts(), typeResources: (t) => h.typeResources(t), drain: (id) => h.drain(id), launchHash: (t) => launchHash(config, t),
+  provider, config, clock: systemClock, facts: () => readModel.autoscalerFacts(), typeResources: (t) => h.nodeTypes.resourcesOf(t), drain: (id) => h.drain(id), launchHash: (t) => launchHash(config, t),
 });
-h.autoscaler = autoscaler;
-autoscalerRef.a = autoscaler;
+
+const sessions = new Sessions({ head: h, jobs });
+const router = new Router({
+  handlers: headHandlers({ head: h, sessions, jobs, readModel, autoscaler }),
+  frameDone: () => h.placeNow(), closed: (peer) => sessions.closed(peer), log,
+});
+const plane = new ControlPlane({ listener, token: start.token, handlers: router, health: () => ({ ok: true, cluster: config.cluster_name }) });
+
+// The head is a node too: its agent runs in this process and talks to the head without a socket.
+const { link } = loopback(router);
+const headType = config.available_node_types[config.head_node_type];
+const agent = new Agent(link, {
+  nodeId: start.node, nodeType: config.head_node_type, kind: 'head', resources: nodeResources(headType?.resources), address: host, nodeDir: dir,
+  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: start.token,
+});
+link.send([{ type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node }]);
+await agent.start();
+
+const liveness = setInterval(() => h.checkLiveness(), 250);
 autoscaler.start();
 
 const info: HeadInfo = { nodeId: start.node, address, pid: process.pid, startedAt: Date.now() };
@@ -97,7 +100,7 @@ function shutdown(signal: string): void {
   process.stdout.write(`raylaunch head stopping (${signal})\n`);
   clearInterval(liveness);
   autoscaler.stop();
-  h.jobs.stopAll();
+  jobs.stopAll();
   agent.stop();
   void plane.close().finally(() => process.exit(0));
   setTimeout(() => process.exit(0), 2000).unref();

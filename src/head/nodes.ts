@@ -7,6 +7,8 @@ export interface NodeRecord {
   nodeType: string;
   kind: 'head' | 'worker';
   address: string;
+  /** host:port of its object server ('' until known). */
+  objectAddress: string;
   pid: number;
   state: 'ALIVE' | 'DRAINING' | 'DEAD';
   total: Fixed;
@@ -26,9 +28,9 @@ export class NodeTable {
     this.nodes = store.table<NodeRecord>('nodes');
   }
 
-  register(r: { nodeId: string; nodeType: string; kind: 'head' | 'worker'; address: string; pid: number; resources: ResourceDict }, now: number): NodeRecord {
+  register(r: { nodeId: string; nodeType: string; kind: 'head' | 'worker'; address: string; objectAddress?: string; pid: number; resources: ResourceDict }, now: number): NodeRecord {
     const total = toFixed(r.resources);
-    const rec: NodeRecord = { ...r, state: 'ALIVE', total, available: total, lastHeartbeat: now, diedAt: undefined, registeredAt: now, lastUsedAt: now };
+    const rec: NodeRecord = { ...r, objectAddress: r.objectAddress ?? '', state: 'ALIVE', total, available: total, lastHeartbeat: now, diedAt: undefined, registeredAt: now, lastUsedAt: now };
     this.nodes.set(r.nodeId, rec);
     return rec;
   }

@@ -2,7 +2,8 @@ import { type Fixed, fits, fromFixed, subtract, add } from '../common/resources.
 import type { DemandView, PlacementGroupSpec, PlacementGroupView } from '../protocol/messages.js';
 import type { NodeTable } from './nodes.js';
 import { planPlacement, placementFeasible } from './placement.js';
-import type { Candidate } from './scheduler.js';
+import type { BundleSlots } from './slot-broker.js';
+import type { BundleSlot, SlotCandidate } from './slots.js';
 
 interface Bundle { index: number; resources: Fixed; nodeId: string | undefined; available: Fixed }
 
@@ -29,7 +30,7 @@ export interface PlacementHost {
  * group that cannot be reserved now waits (a pending demand); one that can never fit is infeasible. Bundles on
  * a node that dies are reserved again elsewhere, keeping the group's strategy.
  */
-export class PlacementGroups {
+export class PlacementGroups implements BundleSlots {
   private readonly groups = new Map<string, Group>();
 
   constructor(private readonly host: PlacementHost) {}
@@ -114,30 +115,25 @@ export class PlacementGroups {
     return false;
   }
 
-  // --- bundles as slots ---
+  // --- bundles as slots (the SlotBroker's BundleSlots) ---
 
-  candidates(pgId: string, bundleIndex: number): Candidate[] {
+  candidates(pgId: string, bundleIndex: number): SlotCandidate[] {
     const g = this.groups.get(pgId);
     if (!g || g.state !== 'CREATED') return [];
-    return g.bundles
-      .filter((b) => b.nodeId !== undefined && (bundleIndex < 0 || b.index === bundleIndex))
-      .map((b) => ({ nodeId: `${pgId}#${b.index}`, total: b.resources, available: b.available }));
+    return g.bundles.flatMap((b) => (b.nodeId !== undefined && (bundleIndex < 0 || b.index === bundleIndex)
+      ? [{ slot: { kind: 'bundle' as const, pgId, index: b.index }, nodeId: b.nodeId, total: b.resources, available: b.available }]
+      : []));
   }
 
-  private bundle(slot: string): Bundle | undefined {
-    const i = slot.lastIndexOf('#');
-    return this.groups.get(slot.slice(0, i))?.bundles[Number(slot.slice(i + 1))];
-  }
-
-  acquire(slot: string, need: Fixed): void {
-    const b = this.bundle(slot);
+  acquire(slot: BundleSlot, need: Fixed): void {
+    const b = this.groups.get(slot.pgId)?.bundles[slot.index];
     if (b) b.available = subtract(b.available, need);
   }
 
-  release(slot: string, need: Fixed): void {
-    const b = this.bundle(slot);
+  release(slot: BundleSlot, need: Fixed): void {
+    const g = this.groups.get(slot.pgId);
+    const b = g?.bundles[slot.index];
     if (!b) return;
-    const g = this.groups.get(slot.slice(0, slot.lastIndexOf('#')));
     // Work that ends after its group was removed gives its share back to the node itself.
     if (g?.state === 'REMOVED') {
       if (b.nodeId !== undefined) this.host.nodes.release(b.nodeId, need);
@@ -146,9 +142,9 @@ export class PlacementGroups {
     b.available = add(b.available, need);
   }
 
-  nodeOf(slot: string): string | undefined {
-    const g = this.groups.get(slot.slice(0, slot.lastIndexOf('#')));
-    return g?.state === 'REMOVED' ? undefined : this.bundle(slot)?.nodeId;
+  nodeOf(slot: BundleSlot): string | undefined {
+    const g = this.groups.get(slot.pgId);
+    return g?.state === 'REMOVED' ? undefined : g?.bundles[slot.index]?.nodeId;
   }
 
   /** Whether a request could ever fit one bundle of the group (never, once the group is removed). */

@@ -7,13 +7,13 @@ export interface Candidate {
 }
 
 /**
- * Where a request goes: among the nodes it fits on now, the one left least loaded (by the scarcest of the
- * requested resources), so independent work spreads over the cluster; ties keep node order. Pure.
+ * Where a request goes: among the candidates it fits on now, the one left least loaded (by the scarcest of the
+ * requested resources), so independent work spreads over the cluster; ties keep the candidates' order. Pure.
  */
-export function pickNode(nodes: readonly Candidate[], need: Fixed): string | undefined {
-  let best: string | undefined;
+export function pickBest<C extends Candidate>(candidates: readonly C[], need: Fixed): C | undefined {
+  let best: C | undefined;
   let bestLoad = Infinity;
-  for (const n of nodes) {
+  for (const n of candidates) {
     if (!fits(n.available, need)) continue;
     let load = 0;
     for (const k in need) {
@@ -21,11 +21,16 @@ export function pickNode(nodes: readonly Candidate[], need: Fixed): string | und
       if (total > 0) load = Math.max(load, 1 - ((n.available[k] ?? 0) - (need[k] ?? 0)) / total);
     }
     if (load < bestLoad) {
-      best = n.nodeId;
+      best = n;
       bestLoad = load;
     }
   }
   return best;
+}
+
+/** The node pickBest chooses, by id. */
+export function pickNode(nodes: readonly Candidate[], need: Fixed): string | undefined {
+  return pickBest(nodes, need)?.nodeId;
 }
 
 /** Whether a request could ever run on a node of one of these shapes (else it is infeasible). */

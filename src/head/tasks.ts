@@ -1,10 +1,10 @@
 import { type Fixed, formatResources, fromFixed, shapeKey } from '../common/resources.js';
 import { errorInfo } from '../protocol/error-info.js';
 import type { DemandView, ErrorInfo, MessageOf, ObjectValue, TaskSpec } from '../protocol/messages.js';
-import type { Slots } from './slots.js';
+import type { Slot, Slots } from './slots.js';
 import type { NodeTable } from './nodes.js';
 import type { ObjectDirectory } from './objects.js';
-import { feasibleOn, pickNode } from './scheduler.js';
+import { feasibleOn, pickBest } from './scheduler.js';
 
 export interface TaskHost {
   objects: ObjectDirectory;
@@ -28,7 +28,7 @@ interface TaskRecord {
   state: State;
   attempt: number;
   /** Where it runs: a node, or a placement-group bundle on `nodeId`. */
-  slot: string | undefined;
+  slot: Slot | undefined;
   nodeId: string | undefined;
   blocked: boolean;
   missing: number;
@@ -163,14 +163,13 @@ export class TaskManager {
       if (first) {
         const candidates = this.host.slots.candidates(first.spec.placement, q.need);
         while (q.queue.length > 0) {
-          const slot = pickNode(candidates, q.need);
-          const nodeId = slot === undefined ? undefined : this.host.slots.nodeOf(slot);
-          if (slot === undefined || nodeId === undefined) break;
+          const c = pickBest(candidates, q.need);
+          const nodeId = c === undefined ? undefined : this.host.slots.nodeOf(c.slot);
+          if (c === undefined || nodeId === undefined) break;
           const rec = q.queue.shift() as TaskRecord;
           if (this.stale(rec)) continue;
-          this.dispatch(rec, slot, nodeId);
-          const c = candidates.find((x) => x.nodeId === slot);
-          if (c) c.available = this.slotAvailable(c.available, q.need);
+          this.dispatch(rec, c.slot, nodeId);
+          c.available = this.slotAvailable(c.available, q.need);
         }
       }
       if (q.queue.length === 0) this.queues.delete(key);
@@ -187,7 +186,7 @@ export class TaskManager {
     return out;
   }
 
-  private dispatch(rec: TaskRecord, slot: string, nodeId: string): void {
+  private dispatch(rec: TaskRecord, slot: Slot, nodeId: string): void {
     const failed = this.failedDep(rec); // an argument may have been lost since it was ready
     if (failed) return this.finish(rec, failed);
     this.host.slots.acquire(slot, rec.spec.resources);

@@ -5,8 +5,8 @@ import { ActorManager } from '../../../src/head/actors.js';
 import { MemoryStore } from '../../../src/head/gcs/store.js';
 import { NodeTable } from '../../../src/head/nodes.js';
 import { ObjectDirectory } from '../../../src/head/objects.js';
-import type { Slots } from '../../../src/head/slots.js';
 import type { ActorCall, ActorSpec, Message, ObjectValue } from '../../../src/protocol/messages.js';
+import { nodeSlots } from '../../helpers/node-slots.js';
 
 const inline = (n: number): ObjectValue => ({ kind: 'inline', data: new Uint8Array([n]) });
 
@@ -33,11 +33,7 @@ describe('actor lifecycle (ActorManager)', () => {
     objects = new ObjectDirectory(() => undefined);
     sent = [];
     failures = [];
-    const slots: Slots = {
-      candidates: () => nodes.alive().map((n) => ({ nodeId: n.nodeId, total: n.total, available: n.available })),
-      acquire: (s, need) => nodes.acquire(s, need), release: (s, need) => nodes.release(s, need),
-      nodeOf: (s) => (nodes.get(s)?.state === 'ALIVE' ? s : undefined),
-    };
+    const slots = nodeSlots(nodes);
     actors = new ActorManager({ objects, slots, send: (nodeId, m) => sent.push({ nodeId, m }), failed: (f) => failures.push(`${f.what}: ${f.message}`), resourcesFreed: () => actors.place() });
   });
 
@@ -150,6 +146,49 @@ describe('actor lifecycle (ActorManager)', () => {
     actors.ready('d', 1);
     actors.jobEnded('job');
     assert.deepEqual(sent.filter((s) => s.m.type === 'actor.stop').map((s) => (s.m.type === 'actor.stop' ? s.m.actorId : '')), ['a']);
+  });
+
+  describe('forgetting dead actors (prune)', () => {
+    const KEEP = 60_000;
+    const listed = () => actors.views().map((v) => `${v.actorId}:${v.state}`).sort();
+
+    it('dead actors of an ended job are forgotten once they have been dead a while; detached and live ones stay', () => {
+      addNode('n1', 4);
+      actors.create(actor('a'));
+      actors.create(actor('named', { actorName: 'x' }));
+      actors.create(actor('d', { lifetime: 'detached', actorName: 'keeper' }));
+      actors.create(actor('other', { jobId: 'job2' }));
+      for (const id of ['a', 'named', 'd', 'other']) actors.ready(id, 1);
+      actors.call(call('a', 1));
+      actors.died('other', 1, 'exited with code 1'); // dead, but its job still runs
+      actors.jobEnded('job');
+      actors.died('a', 1, 'was killed by SIGKILL');
+      actors.died('named', 1, 'was killed by SIGKILL');
+      actors.prune(1_000, KEEP);
+      assert.deepEqual(listed(), ['a:DEAD', 'd:ALIVE', 'named:DEAD', 'other:DEAD'], 'status still lists them for a while');
+      actors.prune(1_000 + KEEP - 1, KEEP);
+      assert.equal(listed().length, 4);
+      actors.prune(1_000 + KEEP, KEEP);
+      assert.deepEqual(listed(), ['d:ALIVE', 'other:DEAD']);
+      assert.equal(actors.lookup('keeper', 'ns')?.actorId, 'd');
+      assert.equal(actors.cancel('c1.r'), false, 'the forgotten actor\'s calls are forgotten too');
+    });
+
+    it('a detached actor of an ended job is forgotten only once it has died, a while later', () => {
+      addNode('n1', 4);
+      actors.create(actor('d', { lifetime: 'detached' }));
+      actors.ready('d', 1);
+      actors.jobEnded('job');
+      actors.prune(0, KEEP);
+      actors.prune(10 * KEEP, KEEP);
+      assert.deepEqual(listed(), ['d:ALIVE']);
+      actors.kill('d', true, 'job2');
+      actors.died('d', 1, 'was killed by SIGKILL');
+      actors.prune(10 * KEEP, KEEP);
+      assert.deepEqual(listed(), ['d:DEAD']);
+      actors.prune(11 * KEEP, KEEP);
+      assert.deepEqual(listed(), []);
+    });
   });
 
   it('removing a placement group kills the actors in it for good, saying why; others live on', () => {

@@ -4,11 +4,14 @@ import { toFixed } from '../../../src/common/resources.js';
 import { MemoryStore } from '../../../src/head/gcs/store.js';
 import { NodeTable } from '../../../src/head/nodes.js';
 import { PlacementGroups } from '../../../src/head/placement-groups.js';
+import type { BundleSlot, Slot } from '../../../src/head/slots.js';
 import type { PlacementGroupSpec, Strategy } from '../../../src/protocol/messages.js';
 
 const spec = (pgId: string, strategy: Strategy, cpus: number[]): PlacementGroupSpec => ({
   pgId, jobId: 'job', owner: 'driver', strategy, bundles: cpus.map((c) => toFixed({ CPU: c })),
 });
+
+const bundleSlot = (s: Slot | undefined): BundleSlot | undefined => (s?.kind === 'bundle' ? s : undefined);
 
 describe('placement groups (PlacementGroups)', () => {
   let nodes: NodeTable;
@@ -61,10 +64,12 @@ describe('placement groups (PlacementGroups)', () => {
     groups.create(spec('g', 'PACK', [1]));
     const [slot] = groups.candidates('g', 0);
     assert.ok(slot);
-    groups.acquire(slot.nodeId, toFixed({ CPU: 1 }));
+    assert.deepEqual(slot.slot, { kind: 'bundle', pgId: 'g', index: 0 });
+    assert.ok(slot.slot.kind === 'bundle');
+    groups.acquire(slot.slot, toFixed({ CPU: 1 }));
     assert.equal(groups.candidates('g', 0)[0]?.available.CPU ?? 0, 0);
     assert.deepEqual(nodes.get('a')?.available, toFixed({ CPU: 1 }));
-    assert.equal(groups.nodeOf(slot.nodeId), 'a');
+    assert.equal(groups.nodeOf(slot.slot), 'a');
   });
 
   it('removing a group gives its free resources back to the nodes', () => {
@@ -86,7 +91,7 @@ describe('placement groups (PlacementGroups)', () => {
 
   // Work inside a bundle ends after the group is gone when its kill (or its job's end) lands after the removal:
   // its share must still reach the node, or the node shows busy forever.
-  const ENDINGS: [string, (slots: string[]) => void][] = [
+  const ENDINGS: [string, (slots: BundleSlot[]) => void][] = [
     ['work ends before the group is removed', (slots) => {
       for (const s of slots) groups.release(s, toFixed({ CPU: 1 }));
       groups.remove('g', 'job');
@@ -101,7 +106,7 @@ describe('placement groups (PlacementGroups)', () => {
       addNode('a', 2);
       addNode('b', 2);
       groups.create(spec('g', 'STRICT_SPREAD', [1, 1]));
-      const slots = [0, 1].map((i) => groups.candidates('g', i)[0]?.nodeId ?? assert.fail(`bundle ${i} is not reserved`));
+      const slots = [0, 1].map((i) => bundleSlot(groups.candidates('g', i)[0]?.slot) ?? assert.fail(`bundle ${i} is not reserved`));
       for (const s of slots) groups.acquire(s, toFixed({ CPU: 1 }));
       assert.deepEqual([nodes.get('a')?.available, nodes.get('b')?.available], [toFixed({ CPU: 1 }), toFixed({ CPU: 1 })]);
       end(slots);
@@ -112,7 +117,7 @@ describe('placement groups (PlacementGroups)', () => {
   it('a removed group takes no new work', () => {
     addNode('a', 2);
     groups.create(spec('g', 'PACK', [1]));
-    const slot = groups.candidates('g', 0)[0]?.nodeId ?? '';
+    const slot = bundleSlot(groups.candidates('g', 0)[0]?.slot) ?? assert.fail('bundle 0 is not reserved');
     groups.remove('g', 'job');
     assert.equal(groups.fitsBundle('g', 0, toFixed({ CPU: 1 })), false);
     assert.equal(groups.nodeOf(slot), undefined);

@@ -4,9 +4,9 @@ import { toFixed } from '../../../src/common/resources.js';
 import { MemoryStore } from '../../../src/head/gcs/store.js';
 import { NodeTable } from '../../../src/head/nodes.js';
 import { ObjectDirectory } from '../../../src/head/objects.js';
-import type { Slots } from '../../../src/head/slots.js';
 import { TaskManager } from '../../../src/head/tasks.js';
 import type { MessageOf, ObjectValue, TaskSpec } from '../../../src/protocol/messages.js';
+import { nodeSlots } from '../../helpers/node-slots.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 const inline = (n: number): ObjectValue => ({ kind: 'inline', data: new Uint8Array([n]) });
@@ -33,12 +33,7 @@ describe('task lifecycle (TaskManager)', () => {
     objects = new ObjectDirectory((client, id, value) => pushed.push({ client, id, value }));
     runs = [];
     warnings = [];
-    const slots: Slots = {
-      candidates: () => nodes.alive().map((n) => ({ nodeId: n.nodeId, total: n.total, available: n.available })),
-      acquire: (slot, need) => nodes.acquire(slot, need),
-      release: (slot, need) => nodes.release(slot, need),
-      nodeOf: (slot) => (nodes.get(slot)?.state === 'ALIVE' ? slot : undefined),
-    };
+    const slots = nodeSlots(nodes);
     killed = [];
     tasks = new TaskManager({
       objects, nodes, slots, runOn: (nodeId, m) => runs.push({ nodeId, m }), warn: (_c, msg) => warnings.push(msg),

@@ -1,4 +1,4 @@
-// The head and the autoscaler together (real Head, real Autoscaler; a fake provider and a fake clock): how many
+// The head and the autoscaler together (real Head with its router, real Autoscaler; a fake provider and a fake clock): how many
 // workers a job's queued tasks make the autoscaler launch, whatever the order in which new nodes register, the
 // autoscaler ticks and its provider listings come back. Guards against counting one node twice while it
 // registers: as capacity still launching and as a registered node whose tasks are also still counted as demand.
@@ -9,10 +9,8 @@ import { toFixed } from '../../../../src/common/resources.js';
 import { applyDefaults } from '../../../../src/config/defaults.js';
 import { Autoscaler } from '../../../../src/head/autoscaler/loop.js';
 import type { Peer } from '../../../../src/head/control-plane.js';
-import { MemoryStore } from '../../../../src/head/gcs/store.js';
-import { Head } from '../../../../src/head/head.js';
 import type { Message } from '../../../../src/protocol/messages.js';
-import { ObjectStore } from '../../../../src/worker/object-store.js';
+import { headHarness } from '../../../helpers/head-harness.js';
 import { mulberry32, Rng } from '../../../helpers/plan-random.js';
 
 const SEEDS = Number(process.env.SCALE_UP_SEEDS ?? 60);
@@ -39,16 +37,16 @@ async function workersLaunched(c: Case, seed: number): Promise<number> {
     available_node_types: { head: { resources: { CPU: c.headCpus } }, worker: { resources: { CPU: c.workerCpus }, min_workers: 0, max_workers: c.maxWorkers } },
     raylaunch: { demand_batch_ms: 0 },
   });
-  const head = new Head({ clusterName: 'sim', headNodeId: 'head', address: 'head', config, clock, localStore: new ObjectStore(), store: new MemoryStore(), objectAddress: () => '', saveConfig: () => undefined });
+  const { head, router, readModel } = headHarness({ config, clock });
   const agents = new Map<string, Peer>();
   const register = (nodeId: string, kind: 'head' | 'worker', cpus: number) => {
     const p = peer(agents.size);
     agents.set(nodeId, p);
     const nodeType = kind === 'head' ? 'head' : 'worker';
-    head.handle(p, [{ type: 'hello', role: 'agent', clientId: `agent-${nodeId}`, nodeId },
+    router.onMessages(p, [{ type: 'hello', role: 'agent', clientId: `agent-${nodeId}`, nodeId },
       { type: 'node.register', nodeId, nodeType, kind, address: nodeId, objectAddress: nodeId, resources: { CPU: cpus }, pid: 1 }]);
   };
-  const heartbeats = () => { for (const [nodeId, p] of agents) head.handle(p, [{ type: 'heartbeat', nodeId }]); };
+  const heartbeats = () => { for (const [nodeId, p] of agents) router.onMessages(p, [{ type: 'heartbeat', nodeId }]); };
 
   const provider = new FakeProvider();
   provider.nodes.set('head', { id: 'head', nodeType: 'head', kind: 'head', status: 'running', tags: {} });
@@ -57,7 +55,7 @@ async function workersLaunched(c: Case, seed: number): Promise<number> {
     taskId: `t${i}`, jobId: 'job', owner: 'w', fn: 'hold', name: 'hold', args: [], deps: [], returnId: `t${i}.r`,
     resources: toFixed({ CPU: 1 }), maxRetries: 0, retryExceptions: false,
   } }));
-  head.handle(agents.get('head') as Peer, submits); // as a worker process on the head would
+  router.onMessages(agents.get('head') as Peer, submits); // as a worker process on the head would
 
   const unregistered = () => [...provider.nodes.values()].filter((n) => n.kind === 'worker' && !agents.has(n.id));
   const list = provider.listNodes.bind(provider);
@@ -67,7 +65,7 @@ async function workersLaunched(c: Case, seed: number): Promise<number> {
     return listed;
   };
   const autoscaler = new Autoscaler({
-    provider, config, clock, facts: () => head.autoscalerFacts(), typeResources: (t) => head.typeResources(t), drain: (id) => head.drain(id), launchHash: () => 'h',
+    provider, config, clock, facts: () => readModel.autoscalerFacts(), typeResources: (t) => head.nodeTypes.resourcesOf(t), drain: (id) => head.drain(id), launchHash: () => 'h',
   });
   try {
     for (let step = 0; step < 1000; step++) {

@@ -1,0 +1,97 @@
+import type { Message, MessageOf, Role } from '../protocol/messages.js';
+import type { Peer, PeerHandlers } from './control-plane.js';
+
+/** The job API of src/client/runtime.ts: what a driver sends, and a task or actor in a worker process too. */
+const JOB_API = [
+  'submit', 'cancel', 'put', 'fetch', 'object.pull', 'query', 'resources.request',
+  'actor.create', 'actor.call', 'actor.kill', 'actor.lookup', 'pg.create', 'pg.remove',
+] as const;
+
+/**
+ * Who may send the head what, by role, from who sends what: a node's agent (src/worker/agent.ts), a worker
+ * process behind it (src/worker/worker-process.ts and the job API), a driver (src/client/connect.ts and the job
+ * API) and the raylaunch CLI (src/launcher/session.ts). A type in no row is one the head only ever sends.
+ */
+export const MAY_SEND = {
+  agent: ['node.register', 'heartbeat', 'task.crashed', 'actor.died', 'job.bundle.get', /* the answer to a relayed pull */ 'object.data'],
+  worker: [...JOB_API, /* its own, relayed by its agent */ 'hello', 'log', 'task.done', 'task.blocked', 'task.unblocked', 'actor.ready', 'actor.failed', 'actor.done'],
+  driver: [...JOB_API],
+  cli: ['query', 'job.submit', 'job.follow', 'job.stop', 'workers.down', 'config.update'],
+} as const satisfies Record<Role, readonly Message['type'][]>;
+
+/** A type some role may send: the ones with a handler. */
+export type InboundType = (typeof MAY_SEND)[Role][number];
+
+/**
+ * The roles whose messages a connection of this role carries besides its own. An agent relays its worker
+ * processes' messages on its one connection (a later hardening filters that relay).
+ */
+export const CARRIES: Readonly<Record<Role, readonly Role[]>> = { agent: ['agent', 'worker'], worker: ['worker'], driver: ['driver'], cli: ['cli'] };
+
+/** The roles a connection may take with its first hello: a worker process speaks only through its node's agent. */
+export const CONNECTION_ROLES: readonly Role[] = ['agent', 'driver', 'cli'];
+
+/** One handler per inbound type; each gets the connection it came on. */
+export type HandlerTable = { readonly [T in InboundType]: (peer: Peer, m: MessageOf<T>) => void };
+
+const allowed = new Map<Role, ReadonlySet<string>>(
+  (Object.keys(CARRIES) as Role[]).map((role) => [role, new Set(CARRIES[role].flatMap((r) => [...MAY_SEND[r]]))]),
+);
+
+const WHO: Readonly<Record<Role, string>> = { agent: 'an agent', worker: 'a worker process', driver: 'a driver', cli: 'the CLI' };
+
+/** Why a message may not come on this connection, or undefined when it may. Pure. */
+export function refusal(role: Role | undefined, m: Message): string | undefined {
+  if (role === undefined) {
+    if (m.type !== 'hello') return 'the first message must be hello';
+    return CONNECTION_ROLES.includes(m.role) ? undefined : `a connection may not take the role ${m.role}`;
+  }
+  if (!allowed.get(role)?.has(m.type)) return `${WHO[role]} may not send ${m.type}`;
+  // A hello after the first announces a process behind the agent; a connection's own role is set once.
+  if (m.type === 'hello' && m.role !== 'worker') return `a connection's role is set once (${role}), not again as ${m.role}`;
+  return undefined;
+}
+
+export interface RouterOptions {
+  handlers: HandlerTable;
+  /** After each frame: one placement pass for everything the frame changed. */
+  frameDone(): void;
+  closed(peer: Peer): void;
+  /** One line to the head's log. */
+  log(line: string): void;
+}
+
+/**
+ * The head's router: takes from each connection only its role's message types, each to its handler. A message
+ * of the wrong role, or a handler that fails on it, closes that connection with a logged reason, never the head.
+ */
+export class Router implements PeerHandlers {
+  private readonly refused = new WeakSet<Peer>();
+
+  constructor(private readonly o: RouterOptions) {}
+
+  onMessages(peer: Peer, msgs: readonly Message[]): void {
+    for (const m of msgs) {
+      if (this.refused.has(peer)) return;
+      const why = refusal(peer.role, m);
+      if (why !== undefined) return this.refuse(peer, why);
+      const handler = this.o.handlers[m.type as InboundType] as (peer: Peer, m: Message) => void;
+      try {
+        handler(peer, m);
+      } catch (e) {
+        return this.refuse(peer, `${m.type} failed: ${(e as Error).message}`);
+      }
+    }
+    this.o.frameDone();
+  }
+
+  onClose(peer: Peer): void {
+    this.o.closed(peer);
+  }
+
+  private refuse(peer: Peer, why: string): void {
+    this.refused.add(peer);
+    this.o.log(`closing connection ${peer.id} (${peer.role ?? 'no role yet'}${peer.clientId ? ` ${peer.clientId}` : ''}): ${why}`);
+    peer.close(why);
+  }
+}

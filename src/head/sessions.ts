@@ -1,0 +1,67 @@
+import type { MessageOf } from '../protocol/messages.js';
+import type { Peer } from './control-plane.js';
+import type { Head } from './head.js';
+import type { JobManager, JobSink } from './jobs/job-manager.js';
+
+/** What sessions need of the job manager. */
+export type SessionJobs = Pick<JobManager, 'attachDriver' | 'driverDisconnected' | 'follow' | 'unfollow'>;
+
+/**
+ * A connection's life on the head: its hello (role, client id, the driver's job), the job output it follows,
+ * and what its close takes with it (routes, subscriptions, its driver's job, its node).
+ */
+export class Sessions {
+  private readonly followers = new Map<Peer, JobSink[]>();
+
+  constructor(private readonly d: { head: Pick<Head, 'peers' | 'objects' | 'welcome' | 'nodeLost'>; jobs: SessionJobs }) {}
+
+  /** The router lets through a connection's first hello and, from an agent, its worker processes' ones. */
+  hello(peer: Peer, m: MessageOf<'hello'>): void {
+    const { head, jobs } = this.d;
+    if (peer.role === 'agent' && m.role === 'worker') {
+      head.peers.route(m.clientId, peer); // a worker process behind this agent
+      return;
+    }
+    peer.role = m.role;
+    peer.clientId = m.clientId;
+    if (m.role === 'agent') {
+      peer.nodeId = m.nodeId;
+      return peer.send(head.welcome());
+    }
+    if (m.role === 'driver') {
+      const job = jobs.attachDriver({
+        clientId: m.clientId, ...(m.jobId ? { jobId: m.jobId } : {}), ...(m.bundle ? { bundle: m.bundle } : {}), ...(m.name ? { name: m.name } : {}),
+        ...(m.namespace ? { namespace: m.namespace } : {}),
+      });
+      if (!job) {
+        peer.send({ type: 'fatal', message: `job ${m.jobId ?? ''} is not running on this cluster` });
+        return peer.close('unknown job');
+      }
+      head.peers.route(m.clientId, peer);
+      return peer.send(head.welcome(job.jobId, job.namespace));
+    }
+    head.peers.route(m.clientId, peer);
+    peer.send(head.welcome());
+  }
+
+  /** Streams a job's output to this connection until it closes. */
+  follow(peer: Peer, m: MessageOf<'job.follow'>): void {
+    const sink: JobSink = {
+      output: (stream, text) => peer.send({ type: 'job.output', jobId: m.jobId, stream, text }),
+      exit: (state, exitCode) => peer.send({ type: 'job.exit', jobId: m.jobId, state, exitCode }),
+      snapshotEnd: (state) => peer.send({ type: 'job.snapshot.end', jobId: m.jobId, state }),
+    };
+    this.followers.set(peer, [...(this.followers.get(peer) ?? []), sink]);
+    if (!this.d.jobs.follow(m.jobId, sink, m.follow ?? true)) peer.send({ type: 'job.missing', jobId: m.jobId });
+  }
+
+  closed(peer: Peer): void {
+    const { head, jobs } = this.d;
+    for (const sink of this.followers.get(peer) ?? []) jobs.unfollow(sink);
+    this.followers.delete(peer);
+    const gone = head.peers.closed(peer);
+    for (const client of gone.clients) head.objects.unsubscribeAll(client);
+    if (peer.role === 'driver' && peer.clientId) jobs.driverDisconnected(peer.clientId);
+    if (gone.nodeId !== undefined) head.nodeLost(gone.nodeId);
+  }
+}

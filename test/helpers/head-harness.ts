@@ -1,0 +1,118 @@
+import type { Clock } from '../../src/common/clock.js';
+import type { ClusterConfig } from '../../src/config/types.js';
+import type { Peer } from '../../src/head/control-plane.js';
+import { MemoryStore } from '../../src/head/gcs/store.js';
+import { type AutoscalerControl, headHandlers, type HeadJobs } from '../../src/head/handlers.js';
+import { Head } from '../../src/head/head.js';
+import type { JobSink } from '../../src/head/jobs/job-manager.js';
+import { ClusterReadModel } from '../../src/head/read-model.js';
+import { Router } from '../../src/head/router.js';
+import { Sessions, type SessionJobs } from '../../src/head/sessions.js';
+import type { JobView, Message, Role } from '../../src/protocol/messages.js';
+import { ObjectStore } from '../../src/worker/object-store.js';
+
+/** A connection as the head sees it: what the head sends it, and whether (and why) the head closed it. */
+export class FakePeer implements Peer {
+  private static seq = 0;
+  readonly id = FakePeer.seq++;
+  role: Role | undefined = undefined;
+  clientId: string | undefined = undefined;
+  nodeId: string | undefined = undefined;
+  readonly sent: Message[] = [];
+  closedWith: string | undefined;
+
+  send(m: Message): void {
+    this.sent.push(m);
+  }
+
+  close(reason: string): void {
+    this.closedWith = reason;
+  }
+
+  /** What the head sent of one type. */
+  of<T extends Message['type']>(type: T): Extract<Message, { type: T }>[] {
+    return this.sent.filter((m): m is Extract<Message, { type: T }> => m.type === type);
+  }
+}
+
+/** The job manager as the head uses it, in memory: jobs are ids; a driver may attach to a running one. */
+export class FakeJobs implements HeadJobs, SessionJobs {
+  readonly running = new Set<string>();
+  readonly drivers = new Map<string, Set<string>>();
+  readonly disconnected: string[] = [];
+  readonly stopped: string[] = [];
+  private seq = 0;
+
+  attachDriver(req: { jobId?: string; clientId: string }): { jobId: string; namespace: string } | undefined {
+    const jobId = req.jobId ?? `job-${this.seq++}`;
+    if (req.jobId === undefined) this.running.add(jobId);
+    if (!this.running.has(jobId)) return undefined;
+    this.drivers.set(jobId, new Set([...(this.drivers.get(jobId) ?? []), req.clientId]));
+    return { jobId, namespace: jobId };
+  }
+
+  driverDisconnected(clientId: string): void {
+    this.disconnected.push(clientId);
+    for (const d of this.drivers.values()) d.delete(clientId);
+  }
+
+  driversOf(jobId: string): string[] {
+    return [...(this.drivers.get(jobId) ?? [])];
+  }
+
+  follow(jobId: string, sink: JobSink): boolean {
+    if (!this.running.has(jobId)) return false;
+    sink.output('stdout', `output of ${jobId}\n`);
+    return true;
+  }
+
+  unfollow(): void {}
+
+  submit(): string {
+    const jobId = `job-${this.seq++}`;
+    this.running.add(jobId);
+    return jobId;
+  }
+
+  stop(jobId: string): void {
+    this.stopped.push(jobId);
+  }
+
+  bundle(): Uint8Array | null {
+    return null;
+  }
+
+  files(jobId: string): { env: Record<string, string>; namespace: string } {
+    return { env: {}, namespace: jobId };
+  }
+
+  list(): JobView[] {
+    return [...this.running].map((jobId) => ({ jobId, name: jobId, state: 'RUNNING', exitCode: null, startedAt: 0, endedAt: null }));
+  }
+}
+
+export interface HarnessOptions {
+  config: ClusterConfig;
+  clock: Clock;
+  headNodeId?: string;
+  autoscaler?: AutoscalerControl;
+}
+
+/** A real head (Head, router, handlers, sessions, read model) with in-memory jobs and fake connections, as main.ts wires it. */
+export function headHarness(o: HarnessOptions) {
+  const saved: ClusterConfig[] = [];
+  const localStore = new ObjectStore();
+  const head = new Head({
+    clusterName: 'sim', headNodeId: o.headNodeId ?? 'head', config: o.config, clock: o.clock, localStore, store: new MemoryStore(),
+    saveConfig: (c) => saved.push(c),
+  });
+  const jobs = new FakeJobs();
+  const readModel = new ClusterReadModel({ clusterName: 'sim', address: 'head:1', cluster: head, jobs });
+  const sessions = new Sessions({ head, jobs });
+  const logged: string[] = [];
+  const router = new Router({
+    handlers: headHandlers({ head, sessions, jobs, readModel, ...(o.autoscaler ? { autoscaler: o.autoscaler } : {}) }),
+    frameDone: () => head.placeNow(), closed: (peer) => sessions.closed(peer), log: (line) => logged.push(line),
+  });
+  return { head, jobs, readModel, sessions, router, logged, saved, localStore };
+}

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'mocha';
+import { applyDefaults } from '../../../src/config/defaults.js';
+import { Sessions } from '../../../src/head/sessions.js';
+import type { Head } from '../../../src/head/head.js';
+import { FakeJobs, FakePeer, headHarness } from '../../helpers/head-harness.js';
+
+const config = applyDefaults({ provider: { type: 'process' }, head_node_type: 'head', available_node_types: { head: { resources: { CPU: 1 } } } });
+
+describe('connection sessions (Sessions)', () => {
+  let head: Head;
+  let jobs: FakeJobs;
+  let sessions: Sessions;
+  let lost: string[];
+
+  beforeEach(() => {
+    ({ head } = headHarness({ config, clock: { now: () => 0 } }));
+    jobs = new FakeJobs();
+    lost = [];
+    sessions = new Sessions({ head: { peers: head.peers, objects: head.objects, welcome: (j, n) => head.welcome(j, n), nodeLost: (id) => lost.push(id) }, jobs });
+  });
+
+  it('an agent is welcomed and known by its node', () => {
+    const p = new FakePeer();
+    sessions.hello(p, { type: 'hello', role: 'agent', clientId: 'agent-n1', nodeId: 'n1' });
+    assert.deepEqual([p.role, p.clientId, p.nodeId], ['agent', 'agent-n1', 'n1']);
+    assert.equal(p.of('welcome')[0]?.clusterName, 'sim');
+  });
+
+  it('a driver of a running job is welcomed into it and gets its objects pushed', () => {
+    jobs.running.add('job-7');
+    const p = new FakePeer();
+    sessions.hello(p, { type: 'hello', role: 'driver', clientId: 'd1', jobId: 'job-7' });
+    assert.deepEqual([p.of('welcome')[0]?.jobId, p.of('welcome')[0]?.namespace], ['job-7', 'job-7']);
+    head.objects.subscribe('d1', 'x');
+    head.objects.set('x', { kind: 'inline', data: new Uint8Array([1]) }, 'job-7');
+    assert.deepEqual(p.of('object').map((m) => m.id), ['x']);
+  });
+
+  it('a driver of a job that is not running is told so and closed', () => {
+    const p = new FakePeer();
+    sessions.hello(p, { type: 'hello', role: 'driver', clientId: 'd1', jobId: 'job-404' });
+    assert.deepEqual(p.of('fatal').map((m) => m.message), ['job job-404 is not running on this cluster']);
+    assert.equal(p.closedWith, 'unknown job');
+    assert.equal(p.of('welcome').length, 0);
+  });
+
+  it('a worker process announced by its agent is reached through that agent, and forgotten with it', () => {
+    const agent = new FakePeer();
+    agent.nodeId = 'n1';
+    sessions.hello(agent, { type: 'hello', role: 'agent', clientId: 'agent-n1', nodeId: 'n1' });
+    head.peers.bindNode('n1', agent);
+    sessions.hello(agent, { type: 'hello', role: 'worker', clientId: 'n1.w0', jobId: 'j', nodeId: 'n1' });
+    assert.equal(agent.role, 'agent', 'the agent stays an agent');
+    head.peers.toClient('n1.w0', { type: 'warning', client: 'n1.w0', message: 'hi' });
+    assert.deepEqual(agent.of('warning').map((m) => m.message), ['hi']);
+    sessions.closed(agent);
+    head.peers.toClient('n1.w0', { type: 'warning', client: 'n1.w0', message: 'again' });
+    assert.equal(agent.of('warning').length, 1);
+    assert.deepEqual(lost, ['n1']);
+  });
+
+  it('following a job streams its output; a missing job says so; a closed follower is unfollowed', () => {
+    jobs.running.add('job-1');
+    const unfollowed: string[] = [];
+    jobs.unfollow = () => { unfollowed.push('sink'); };
+    const p = new FakePeer();
+    sessions.hello(p, { type: 'hello', role: 'cli', clientId: 'cli-1' });
+    sessions.follow(p, { type: 'job.follow', jobId: 'job-1' });
+    sessions.follow(p, { type: 'job.follow', jobId: 'job-2' });
+    assert.deepEqual(p.of('job.output').map((m) => m.text), ['output of job-1\n']);
+    assert.deepEqual(p.of('job.missing').map((m) => m.jobId), ['job-2']);
+    sessions.closed(p);
+    assert.deepEqual(unfollowed, ['sink', 'sink']);
+    assert.deepEqual(lost, [], 'a CLI is no node');
+  });
+
+  it('a driver that disconnects is reported to the job manager', () => {
+    const p = new FakePeer();
+    sessions.hello(p, { type: 'hello', role: 'driver', clientId: 'd9' });
+    sessions.closed(p);
+    assert.deepEqual(jobs.disconnected, ['d9']);
+  });
+});
