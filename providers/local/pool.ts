@@ -12,11 +12,17 @@ export interface PoolEntry {
   kind: NodeKind;
   requestId: string;
   tags: Record<string, string>;
-  /** setting-up until the node's update ends; failed hosts sit out a cool-down before they are used again */
-  state: 'setting-up' | 'running' | 'failed';
+  /**
+   * running: handed out to a node (older pool files may say setting-up, which means the same); failed: its
+   * setup failed, and it sits out a cool-down before it is handed out again.
+   */
+  state: 'running' | 'failed';
   since: number;
   error?: string;
 }
+
+/** The pool's file in the cluster's state folder on the head (`down` reads it there to find the workers). */
+export const LOCAL_POOL_FILE = 'local-pool.json';
 
 /** host address → what it runs */
 export type Pool = Record<string, PoolEntry>;

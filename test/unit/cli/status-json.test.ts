@@ -18,7 +18,14 @@ const status: ClusterStatus = {
   requestedResources: [{ GPU: 2 }],
   failures: [{ at: 950, kind: 'crashed', what: 'task f', message: 'worker died', nodeId: 'head-1' }],
   autoscaler: {
-    events: [{ at: 960, seq: 1, kind: 'launch', message: 'launch 1 × gpu' }],
+    events: [
+      { at: 960, seq: 1, kind: 'launch', nodeType: 'gpu', count: 1, message: 'launch 1 × gpu' },
+      { at: 961, seq: 2, kind: 'terminate', nodeId: 'i-0', reason: 'idle', message: 'terminate i-0: idle 60 s' },
+      { at: 962, seq: 3, kind: 'backoff', nodeType: 'gpu', seconds: 10, message: 'gpu: no capacity; not launched again for 10 s' },
+      { at: 963, seq: 4, kind: 'setup-failed', nodeId: 'i-1', step: 'setting-up', exitCode: 3, error: '`x` failed', log: '/l/setup-i-1.log', message: 'setting up i-1 failed: `x` failed' },
+      { at: 964, seq: 5, kind: 'setup-failed', nodeId: 'i-2', step: null, exitCode: null, error: 'refused', log: '/l/setup-i-2.log', message: 'setting up i-2 failed: refused' },
+      { at: 965, seq: 6, kind: 'error', message: 'tick failed' },
+    ],
     pending: [{ resources: { GPU: 8 }, count: 1, why: 'no node type offers it' }],
     nodes: [{ nodeId: 'head-1', why: 'busy: running work' }],
     launching: [{ nodeId: 'i-1', nodeType: 'gpu', status: 'setting-up' }],
