@@ -184,6 +184,7 @@ export class Autoscaler {
     this.setUp(d.setups, listed);
     await this.executor.terminate(d.terminations, listed);
     const after = await this.executor.launch(d.launches);
+    if (after) this.lastCloud = after; // status shows the new nodes now, not after the next tick
     if (after && this.d.nodeSetup) {
       // The nodes just launched start their setup now rather than at the next tick.
       const s = startSetups(this.state.instances, this.d.clock.now());

@@ -52,6 +52,18 @@ describe('status --json: the protocol\'s status in the output vocabulary', () =>
     assert.deepEqual(s.requested_resources, [{ GPU: 2 }]);
   });
 
+  it('an autoscaler event carries its kind\'s fields under snake_case names', () => {
+    const events = statusJson(status).autoscaler?.events ?? [];
+    assert.deepEqual(events.map((e) => ({ ...e, at: 0, seq: 0, message: '' })), [
+      { at: 0, seq: 0, message: '', kind: 'launch', node_type: 'gpu', count: 1 },
+      { at: 0, seq: 0, message: '', kind: 'terminate', node_id: 'i-0', reason: 'idle' },
+      { at: 0, seq: 0, message: '', kind: 'backoff', node_type: 'gpu', seconds: 10 },
+      { at: 0, seq: 0, message: '', kind: 'setup-failed', node_id: 'i-1', step: 'setting-up', exit_code: 3, error: '`x` failed', log: '/l/setup-i-1.log' },
+      { at: 0, seq: 0, message: '', kind: 'setup-failed', node_id: 'i-2', step: null, exit_code: null, error: 'refused', log: '/l/setup-i-2.log' },
+      { at: 0, seq: 0, message: '', kind: 'error' },
+    ]);
+  });
+
   it('names a job as Ray\'s Jobs API does', () => {
     assert.deepEqual(jobJson({ jobId: 'job-1', name: 'job.ts', state: 'FAILED', exitCode: 3, startedAt: 900, endedAt: 950 }),
       { job_id: 'job-1', name: 'job.ts', status: 'FAILED', exit_code: 3, start_time: 900, end_time: 950 });
