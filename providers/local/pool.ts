@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ProviderConfigError } from '../errors.js';
+import { fsError, ProviderConfigError } from '../errors.js';
 import type { NodeKind } from '../provider.js';
 
 export interface PoolEntry {
@@ -42,7 +42,7 @@ export class FilePoolStore implements PoolStore {
       text = readFileSync(this.file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Promise.resolve({});
-      return Promise.reject(e as Error);
+      return Promise.reject(fsError('read', this.file, e));
     }
     try {
       return Promise.resolve(JSON.parse(text) as Pool);
@@ -54,9 +54,13 @@ export class FilePoolStore implements PoolStore {
   }
 
   write(pool: Pool): Promise<void> {
-    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-    writeFileSync(`${this.file}.tmp`, JSON.stringify(pool, null, 1), { mode: 0o600 });
-    renameSync(`${this.file}.tmp`, this.file);
+    try {
+      mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+      writeFileSync(`${this.file}.tmp`, JSON.stringify(pool, null, 1), { mode: 0o600 });
+      renameSync(`${this.file}.tmp`, this.file);
+    } catch (e) {
+      return Promise.reject(fsError('write', this.file, e));
+    }
     return Promise.resolve();
   }
 }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
-import { CapacityError } from '../../providers/errors.js';
-import { LocalProvider, MemoryPoolStore } from '../../providers/local/index.js';
+import { after, describe, it } from 'mocha';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CapacityError, ProviderConfigError } from '../../providers/errors.js';
+import { FilePoolStore, LocalProvider, MemoryPoolStore } from '../../providers/local/index.js';
 import { providerConformance } from './conformance.js';
 
 const ips = (n: number) => Array.from({ length: n }, (_, i) => `10.9.0.${i + 2}`);
@@ -83,5 +86,23 @@ describe('local provider with per-type hosts (node_config.worker_ips)', () => {
     await p.launch({ requestId: 'c', nodeType: 'cpu', kind: 'worker', count: 3 });
     const byType = Object.fromEntries((await p.listNodes()).map((n) => [n.id, n.nodeType]));
     assert.deepEqual(byType, { '10.9.0.2': 'cpu', '10.9.0.3': 'cpu', '10.9.0.4': 'cpu', '10.9.0.5': 'gpu' });
+  });
+});
+
+describe('the host pool file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rl-pool-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const CASES: [string, (path: string) => void, 'read' | 'write', RegExp][] = [
+    ['a pool file that is no file cannot be read: a config error naming it', (p) => mkdirSync(p), 'read', /cannot read .*pool-1: EISDIR/],
+    ['a pool file that is no file cannot be written: a config error naming it', (p) => mkdirSync(p), 'write', /cannot write .*pool-2: EISDIR/],
+    ['a damaged pool file says how to recover', (p) => writeFileSync(p, '{'), 'read', /is damaged \(not JSON\)/],
+  ];
+  CASES.forEach(([name, make, op, message], i) => {
+    it(name, async () => {
+      const path = join(dir, `pool-${i + 1}`);
+      make(path);
+      const store = new FilePoolStore(path);
+      await assert.rejects(op === 'read' ? store.read() : store.write({}), (e: unknown) => e instanceof ProviderConfigError && message.test(e.message));
+    });
   });
 });
