@@ -1,7 +1,8 @@
 /**
  * Acts on decide()'s output: launches in parallel (at most max_concurrent_launches provider calls at once),
- * terminations, and node setups in the background. It decides nothing; every result is reported as an Outcome,
- * which the loop folds into its state (applyOutcome) for status and the next tick.
+ * terminations, and node setups in the background (as many as nodes launching, which decide() keeps within
+ * max_concurrent_launches). It decides nothing; every result is reported as an Outcome, which the loop folds
+ * into its state (applyOutcome) for status and the next tick.
  */
 import { ProviderAuthError, ProviderConfigError } from '../../../providers/errors.js';
 import { type CloudNode, holdsFailedHosts, type NodeProvider } from '../../../providers/provider.js';

@@ -36,8 +36,8 @@ const NUDGE_READ_MS = 20;
 const MAX_EVENTS = 200;
 
 /**
- * The autoscaler loop, the only part of the autoscaler with I/O: gather (GCS and listNodes), decide (one pure
- * decide()), act (the executor), every decision and outcome kept as an event with its reason. Ticks every
+ * The autoscaler loop: gather (GCS and listNodes), decide (decide(), pure), act (the executor, the loop's only
+ * other part with I/O), every decision and outcome kept as an event with its reason. Ticks every
  * autoscaler_interval_s and also soon after new demand (once it has been pending demand_batch_ms).
  */
 export class Autoscaler {
