@@ -37,3 +37,13 @@ export class TransientProviderError extends RaylaunchError {
   readonly code = 'provider_transient';
   readonly exitCode = 1;
 }
+
+/** Translates a file-system failure of a provider's own files: permissions and wrong paths need the user, the rest may pass. */
+export function fsError(action: string, path: string, e: unknown): ProviderConfigError | TransientProviderError {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const message = `cannot ${action} ${path}: ${code || String(e)}`;
+  if (['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EISDIR', 'ELOOP'].includes(code)) {
+    return new ProviderConfigError(message, { cause: e, hint: 'The cluster state directory must be a directory you can write.' });
+  }
+  return new TransientProviderError(message, { cause: e });
+}

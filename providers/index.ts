@@ -1,7 +1,8 @@
-import type { ClusterConfig } from '../src/config/types.js';
-import { ProviderConfigError } from './errors.js';
 import { join } from 'node:path';
-import type { CloudNode, NodeKind, NodeProvider } from './provider.js';
+import type { ClusterConfig, LocalProviderConfig, ProviderType } from '../src/config/types.js';
+import { ProviderConfigError } from './errors.js';
+import { LOCAL_POOL_FILE } from './local/pool.js';
+import type { NodeKind, NodeProvider } from './provider.js';
 
 /** What a provider needs besides the config: where the cluster's state lives and how its nodes start. */
 export interface ProviderContext {
@@ -12,18 +13,54 @@ export interface ProviderContext {
   nodeEnv: Record<string, string>;
   /** The runtime's entry file for a node of this kind. */
   entry(kind: NodeKind): string;
-  /** For providers whose nodes are reached over SSH (local, clouds): how a new node is set up and stopped. */
-  nodeSetup?: {
-    setUp(node: CloudNode): Promise<void>;
-    stop(node: CloudNode): Promise<void>;
-    onSetupFailed?(node: CloudNode, error: Error): void;
-  };
+  /**
+   * Set when the provider runs in the head service (its autoscaler's provider), unset on the user's machine
+   * (`up`, `down`): a host pool then keeps its pool in a file there, the one the head's autoscaler writes.
+   */
+  onHead?: boolean;
 }
 
-/** The provider named by provider.type; each is loaded only when used (cloud SDKs are slow to load). */
-export async function createProvider(config: ClusterConfig, ctx: ProviderContext): Promise<NodeProvider> {
-  switch (config.provider.type) {
-    case 'process': {
+/** The hosts a pool provider's config names: hosts that outlive the nodes raylaunch runs on them. */
+export interface HostPool {
+  workers: string[];
+  /** The pool's file in the cluster's state folder on the head. */
+  stateFile: string;
+}
+
+/**
+ * What differs between provider types, in one place: how their nodes are reached and set up, and how the
+ * provider is loaded. Everything else (the `up` pipeline, the autoscaler, `down`) is the same for every type.
+ */
+export interface ProviderKind {
+  /** Nodes are reached over SSH and brought up by the node updater (all but `process`, whose nodes are processes here). */
+  reachedOverSsh: boolean;
+  /** The node updater installs Node.js where the image lacks it (clouds); on hosts the owner provisions, its absence is an error. */
+  installsNode: boolean;
+  /**
+   * Set for a pool of hosts the config names. A terminated node's host keeps running, so raylaunch stops its own
+   * processes there before handing it back; and `down` can reach every host when the head cannot be reached.
+   */
+  hostPool?(config: ClusterConfig): HostPool;
+  /** The provider, loaded only when used (cloud SDKs take seconds to load). */
+  load(config: ClusterConfig, ctx: ProviderContext): Promise<NodeProvider>;
+}
+
+/** The one error for a provider type this version cannot start clusters with. */
+function notYet(type: string): ProviderConfigError {
+  return new ProviderConfigError(`this version of raylaunch starts clusters with provider types process and local; "${type}" clusters cannot be started yet`, {
+    hint: 'use provider: {type: process} to run a cluster on this machine or {type: local} for your own hosts; `raylaunch validate` checks the cloud providers\' configs',
+  });
+}
+
+const cloud: ProviderKind = {
+  reachedOverSsh: true, installsNode: true,
+  load: (config) => Promise.reject(notYet(config.provider.type)),
+};
+
+export const PROVIDER_KINDS: Readonly<Record<ProviderType, ProviderKind>> = {
+  process: {
+    reachedOverSsh: false, installsNode: false,
+    load: async (_config, ctx) => {
       const { ProcessProvider } = await import('./process/index.js');
       return new ProcessProvider({
         clusterName: ctx.clusterName,
@@ -34,21 +71,46 @@ export async function createProvider(config: ClusterConfig, ctx: ProviderContext
           env: { ...baseEnv(), ...ctx.nodeEnv, RAYLAUNCH_NODE_TYPE: nodeType },
         }),
       });
-    }
-    case 'local': {
-      const setup = ctx.nodeSetup;
-      if (!setup) throw new ProviderConfigError('the local provider runs on the head, which sets its hosts up over SSH');
-      const { LocalProvider, FilePoolStore } = await import('./local/index.js');
+    },
+  },
+  local: {
+    reachedOverSsh: true, installsNode: false,
+    hostPool: (config) => {
+      const p = localSection(config);
+      return { workers: p.worker_ips, stateFile: LOCAL_POOL_FILE };
+    },
+    load: async (config, ctx) => {
+      const p = localSection(config);
+      const { LocalProvider, FilePoolStore, MemoryPoolStore } = await import('./local/index.js');
       return new LocalProvider({
-        clusterName: ctx.clusterName, headIp: config.provider.head_ip, workerIps: config.provider.worker_ips,
-        store: new FilePoolStore(join(ctx.stateDir, 'local-pool.json')), head: { nodeType: config.head_node_type }, typeHosts: typeHosts(config), ...setup,
+        clusterName: ctx.clusterName, headIp: p.head_ip, workerIps: p.worker_ips, typeHosts: typeHosts(config),
+        ...(p.external_head_ip ? { externalHeadIp: p.external_head_ip } : {}),
+        // The head host is the cluster's head wherever the provider runs: `up` finds it there to update it. The
+        // worker pool is the head's; on the user's machine it stays empty.
+        store: ctx.onHead ? new FilePoolStore(join(ctx.stateDir, LOCAL_POOL_FILE)) : new MemoryPoolStore(),
+        head: { nodeType: config.head_node_type },
       });
-    }
-    default:
-      throw new ProviderConfigError(`this version of raylaunch starts clusters with provider types process and local; "${config.provider.type}" clusters cannot be started yet`, {
-        hint: 'use provider: {type: process} to run a cluster on this machine or {type: local} for your own hosts; `raylaunch validate` checks the cloud providers\' configs',
-      });
-  }
+    },
+  },
+  aws: cloud,
+  gcp: cloud,
+};
+
+/** The descriptor of a provider type; an unknown type (the config's schema refuses those) is a config error. */
+export function providerKind(type: string): ProviderKind {
+  const kind = (PROVIDER_KINDS as Record<string, ProviderKind | undefined>)[type];
+  if (!kind) throw new ProviderConfigError(`unknown provider type "${type}"`, { hint: 'use one of: process, local, aws, gcp' });
+  return kind;
+}
+
+/** The provider named by provider.type. */
+export function createProvider(config: ClusterConfig, ctx: ProviderContext): Promise<NodeProvider> {
+  return providerKind(config.provider.type).load(config, ctx);
+}
+
+function localSection(config: ClusterConfig): LocalProviderConfig {
+  if (config.provider.type !== 'local') throw new ProviderConfigError(`a ${config.provider.type} provider section was given to the local provider`);
+  return config.provider;
 }
 
 /** Ray's per-type node_config.worker_ips, for the types that restrict their hosts. */

@@ -3,13 +3,11 @@
  * consistent; optional features get their own interfaces rather than new required methods.
  */
 
+import type { ClusterConfig } from '../src/config/types.js';
 import { ProviderConfigError } from './errors.js';
 
 /** The tag (label) every provider puts on its nodes, naming their cluster; listing filters on it. */
 export const CLUSTER_NAME_TAG = 'raylaunch-cluster-name';
-
-/** The tag with a node's update status (Ray's ray-node-status): setting-up, up-to-date, update-failed. */
-export const NODE_STATUS_TAG = 'raylaunch-node-status';
 
 /** Which part of the cluster a node plays. */
 export type NodeKind = 'head' | 'worker';
@@ -52,6 +50,33 @@ export interface NodeProvider {
   launch(req: LaunchRequest): Promise<void>;
   /** Terminates nodes; ids already gone are fine. */
   terminate(ids: string[]): Promise<void>;
+}
+
+/**
+ * Optional, for clouds: creates what the cluster's nodes need before the first one is launched (key pair,
+ * security group or firewall rule, subnet choice). Called by `up` only; idempotent.
+ */
+export interface PreparesCluster {
+  prepare(config: ClusterConfig): Promise<void>;
+}
+
+/** Whether a provider offers `prepare()`. */
+export function preparesCluster(p: NodeProvider): p is NodeProvider & PreparesCluster {
+  return typeof (p as Partial<PreparesCluster>).prepare === 'function';
+}
+
+/**
+ * Optional, for providers that hand the same hosts out again (a host pool): a node whose setup failed is handed
+ * back like terminate() does, but its host is kept out of launches for a cool-down, so a broken host is not
+ * retried on every autoscaler tick. Providers without it get terminate() and a fresh node next time.
+ */
+export interface HoldsFailedHosts {
+  releaseFailed(ids: string[]): Promise<void>;
+}
+
+/** Whether a provider offers `releaseFailed()`. */
+export function holdsFailedHosts(p: NodeProvider): p is NodeProvider & HoldsFailedHosts {
+  return typeof (p as Partial<HoldsFailedHosts>).releaseFailed === 'function';
 }
 
 /** What every provider checks of a launch request before acting on it. */

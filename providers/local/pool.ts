@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ProviderConfigError } from '../errors.js';
+import { fsError, ProviderConfigError } from '../errors.js';
 import type { NodeKind } from '../provider.js';
 
 export interface PoolEntry {
@@ -12,11 +12,17 @@ export interface PoolEntry {
   kind: NodeKind;
   requestId: string;
   tags: Record<string, string>;
-  /** setting-up until the node's update ends; failed hosts sit out a cool-down before they are used again */
-  state: 'setting-up' | 'running' | 'failed';
+  /**
+   * running: handed out to a node (older pool files may say setting-up, which means the same); failed: its
+   * setup failed, and it sits out a cool-down before it is handed out again.
+   */
+  state: 'running' | 'failed';
   since: number;
   error?: string;
 }
+
+/** The pool's file in the cluster's state folder on the head (`down` reads it there to find the workers). */
+export const LOCAL_POOL_FILE = 'local-pool.json';
 
 /** host address → what it runs */
 export type Pool = Record<string, PoolEntry>;
@@ -36,7 +42,7 @@ export class FilePoolStore implements PoolStore {
       text = readFileSync(this.file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Promise.resolve({});
-      return Promise.reject(e as Error);
+      return Promise.reject(fsError('read', this.file, e));
     }
     try {
       return Promise.resolve(JSON.parse(text) as Pool);
@@ -48,9 +54,13 @@ export class FilePoolStore implements PoolStore {
   }
 
   write(pool: Pool): Promise<void> {
-    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-    writeFileSync(`${this.file}.tmp`, JSON.stringify(pool, null, 1), { mode: 0o600 });
-    renameSync(`${this.file}.tmp`, this.file);
+    try {
+      mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+      writeFileSync(`${this.file}.tmp`, JSON.stringify(pool, null, 1), { mode: 0o600 });
+      renameSync(`${this.file}.tmp`, this.file);
+    } catch (e) {
+      return Promise.reject(fsError('write', this.file, e));
+    }
     return Promise.resolve();
   }
 }

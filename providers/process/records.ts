@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ProviderConfigError, TransientProviderError } from '../errors.js';
+import { fsError } from '../errors.js';
 import type { NodeKind } from '../provider.js';
 
 /**
@@ -33,16 +33,6 @@ export const logsDir = (stateDir: string): string => join(stateDir, 'logs');
 /** <stateDir>/logs/<id>.log */
 export const logPath = (stateDir: string, id: string): string => join(logsDir(stateDir), `${id}.log`);
 const recordPath = (stateDir: string, id: string): string => join(nodesDir(stateDir), `${id}.json`);
-
-/** Translates a file-system failure: permissions and wrong paths need the user, the rest may pass. */
-export function fsError(action: string, path: string, e: unknown): ProviderConfigError | TransientProviderError {
-  const code = (e as NodeJS.ErrnoException).code ?? '';
-  const message = `cannot ${action} ${path}: ${code || String(e)}`;
-  if (['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EISDIR', 'ELOOP'].includes(code)) {
-    return new ProviderConfigError(message, { cause: e, hint: 'The cluster state directory must be a directory you can write.' });
-  }
-  return new TransientProviderError(message, { cause: e });
-}
 
 /** Creates a private directory (and its parents) if missing. */
 export async function ensureDir(path: string): Promise<void> {

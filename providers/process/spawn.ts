@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
-import { ProviderConfigError, TransientProviderError } from '../errors.js';
+import { fsError, ProviderConfigError, TransientProviderError } from '../errors.js';
 import { readStatSync } from './proc.js';
-import { fsError } from './records.js';
 import type { ProcessNodeCommand } from './types.js';
 
 /** The identity of a freshly started node process. */

@@ -131,6 +131,6 @@ export function formatJobs(jobs: readonly JobJson[], colour = false): string {
   ]).join('\n');
 }
 
-export function formatEvent(e: AutoscalerEvent): string {
+export function formatEvent(e: Pick<AutoscalerEvent, 'at' | 'kind' | 'message'>): string {
   return `${new Date(e.at).toISOString().slice(11, 19)}  ${e.kind.padEnd(9)} ${e.message}`;
 }

@@ -55,7 +55,13 @@ export interface PlacementGroupJson {
 
 export interface FailureJson { at: number; kind: FailureView['kind']; what: string; message: string; node_id: string }
 
-export interface AutoscalerEventJson { at: number; seq: number; kind: AutoscalerEvent['kind']; message: string }
+/** An autoscaler event: `kind` says which fields it carries besides when, its order and its message. */
+export type AutoscalerEventJson = { at: number; seq: number; message: string } & (
+  | { kind: 'launch'; node_type: string; count: number }
+  | { kind: 'terminate'; node_id: string; reason: string }
+  | { kind: 'backoff'; node_type: string; seconds: number }
+  | { kind: 'setup-failed'; node_id: string; step: string | null; exit_code: number | null; error: string; log: string }
+  | { kind: 'error' });
 
 export interface AutoscalerJson {
   events: AutoscalerEventJson[];
@@ -101,8 +107,19 @@ const placementGroupJson = (g: PlacementGroupView): PlacementGroupJson => ({
   placement_group_id: g.pgId, name: g.name, strategy: g.strategy, state: g.state, bundles: g.bundles.map((b) => ({ resources: b.resources, node_id: b.nodeId })),
 });
 
+function eventJson(e: AutoscalerEvent): AutoscalerEventJson {
+  const base = { at: e.at, seq: e.seq, message: e.message };
+  switch (e.kind) {
+    case 'launch': return { ...base, kind: e.kind, node_type: e.nodeType, count: e.count };
+    case 'terminate': return { ...base, kind: e.kind, node_id: e.nodeId, reason: e.reason };
+    case 'backoff': return { ...base, kind: e.kind, node_type: e.nodeType, seconds: e.seconds };
+    case 'setup-failed': return { ...base, kind: e.kind, node_id: e.nodeId, step: e.step, exit_code: e.exitCode, error: e.error, log: e.log };
+    case 'error': return { ...base, kind: e.kind };
+  }
+}
+
 const autoscalerJson = (a: AutoscalerView): AutoscalerJson => ({
-  events: a.events.map((e) => ({ at: e.at, seq: e.seq, kind: e.kind, message: e.message })),
+  events: a.events.map(eventJson),
   pending: a.pending.map((p) => ({ resources: p.resources, count: p.count, why: p.why })),
   nodes: a.nodes.map((n) => ({ node_id: n.nodeId, why: n.why })),
   launching: a.launching.map((l) => ({ node_id: l.nodeId, node_type: l.nodeType, status: l.status })),

@@ -15,7 +15,7 @@ import { down } from '../launcher/down.js';
 import { execCommandLine, execInTmux, execOverSsh } from '../launcher/remote-exec.js';
 import { runInherited } from '../launcher/shell.js';
 import { headAccess } from '../launcher/ssh-commands.js';
-import { isSshProvider } from '../launcher/ssh-head.js';
+import { reachedOverSsh } from '../launcher/nodes.js';
 import { up } from '../launcher/up.js';
 import { useColour } from '../cli/colour.js';
 
@@ -57,7 +57,7 @@ stdout.`;
     if (flags.start) {
       const config = startConfig(name, target.loaded);
       // a usage mistake is said before anything is started
-      if (flags.tmux && !isSshProvider(config)) throw tmuxIsForSsh(name);
+      if (flags.tmux && !reachedOverSsh(config)) throw tmuxIsForSsh(name);
       await startCluster(config, target.loaded);
     }
     const access = headAccess(name);

@@ -4,7 +4,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createProvider } from '../../providers/index.js';
+import { providerKind } from '../../providers/index.js';
 import { systemClock } from '../common/clock.js';
 import { headFile, type HeadInfo, nodeDir, readNodeStart } from '../common/node-args.js';
 import { packageRoot, runtimeEntry } from '../common/package-root.js';
@@ -52,19 +52,18 @@ const jobs = new JobManager({
 });
 const readModel = new ClusterReadModel({ clusterName: config.cluster_name, address, cluster: h, jobs });
 
-const provider = await createProvider(config, {
-  clusterName: config.cluster_name, stateDir: start.stateDir,
+const kind = providerKind(config.provider.type);
+const provider = await kind.load(config, {
+  clusterName: config.cluster_name, stateDir: start.stateDir, onHead: true,
   nodeEnv: {
     RAYLAUNCH_STATE_DIR: start.stateDir, RAYLAUNCH_TOKEN_FILE: process.env.RAYLAUNCH_TOKEN_FILE ?? '', RAYLAUNCH_HEAD_ADDRESS: address,
   },
-  entry: (kind) => runtimeEntry(kind === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
-  ...(config.provider.type === 'process' ? {} : {
-    // Reports come from node setups, which only the autoscaler's launches start: it exists by then.
-    nodeSetup: sshNodeSetup({ config, stateDir: start.stateDir, token: start.token, headAddress: address, report: (text) => autoscaler.note('error', text) }),
-  }),
+  entry: (k) => runtimeEntry(k === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
 });
 const autoscaler = new Autoscaler({
   provider, config, clock: systemClock, facts: () => readModel.autoscalerFacts(), typeResources: (t) => h.nodeTypes.resourcesOf(t), drain: (id) => h.drain(id), launchHash: (t) => launchHash(config, t),
+  ...(kind.reachedOverSsh ? { nodeSetup: sshNodeSetup({ config, stateDir: start.stateDir, token: start.token, headAddress: address }) } : {}),
+  stopBeforeTerminate: kind.hostPool !== undefined,
 });
 
 const sessions = new Sessions({ head: h, jobs });

@@ -4,22 +4,20 @@
  * runtime it runs from.
  */
 import { join } from 'node:path';
-import type { CloudNode } from '../../providers/provider.js';
 import type { ClusterConfig } from '../config/types.js';
 import { localRuntimeDir, readRuntimeManifest } from '../runtime/layout.js';
 import { SshPool } from '../updater/ssh.js';
-import { workerSetup } from '../updater/ssh-setup.js';
+import { setupLogPath, workerSetup } from '../updater/ssh-setup.js';
+import type { NodeSetup } from './autoscaler/node-setup.js';
 
 export interface HeadSshOptions {
   config: ClusterConfig;
   stateDir: string;
   token: string;
   headAddress: string;
-  /** A node's setup failed for good: shown in status and monitor. */
-  report(text: string): void;
 }
 
-export function sshNodeSetup(o: HeadSshOptions): { setUp(node: CloudNode): Promise<void>; stop(node: CloudNode): Promise<void>; onSetupFailed(node: CloudNode, e: Error): void } {
+export function sshNodeSetup(o: HeadSshOptions): NodeSetup {
   const runtimeDir = localRuntimeDir();
   const manifest = readRuntimeManifest(runtimeDir);
   const pool = new SshPool({ connectTimeoutMs: o.config.raylaunch.node_start_timeout_s * 1000 });
@@ -31,8 +29,8 @@ export function sshNodeSetup(o: HeadSshOptions): { setUp(node: CloudNode): Promi
     }),
   });
   return {
-    ...setup,
-    // One event line: the message's lines (the command's last output included) joined, and where the full log is.
-    onSetupFailed: (node, e) => o.report(`setting up ${node.id} failed: ${e.message.split('\n').map((l) => l.trim()).filter(Boolean).join(' | ').slice(0, 600)} (log: ${join(o.stateDir, 'logs', `setup-${node.id}.log`)})`),
+    setUp: (node, onStep) => setup.setUp(node, (step) => onStep(step)),
+    stop: (node) => setup.stop(node),
+    logOf: (node) => setupLogPath(o.stateDir, node.id),
   };
 }

@@ -4,12 +4,12 @@ import { moveLogsAside } from '../../providers/process/index.js';
 import { headFile } from '../common/node-args.js';
 import { clusterDir } from '../common/paths.js';
 import { configPath, readClusterConfig, tokenPath } from './cluster-state.js';
-import { cliProvider } from './nodes.js';
+import { cliProvider, reachedOverSsh } from './nodes.js';
 import { downOverSsh } from './ssh-down.js';
 import { type RunningWork, runningWork } from './running-work.js';
 import { Session } from './session.js';
 import { HeadConnectionError } from './errors.js';
-import { isSshProvider, sshHeadFile } from './ssh-head.js';
+import { sshHeadFile } from './ssh-head.js';
 
 export interface DownResult {
   cluster_name: string;
@@ -55,7 +55,7 @@ export async function down(clusterName: string, o: { keepJobs?: boolean; work?: 
   const terminated: string[] = [];
   // Asked before anything stops: the head stops its jobs as it goes.
   const jobsStopped = existsSync(headFile(dir)) ? (o.work ?? (await runningWork(clusterName))).jobs : [];
-  if (config && isSshProvider(config)) {
+  if (config && reachedOverSsh(config)) {
     const r = await downOverSsh(config, dir);
     if (!r.headStopped) {
       // The head may still run: forgetting the token and its address here would leave it unreachable for good.

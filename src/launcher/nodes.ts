@@ -1,4 +1,4 @@
-import { createProvider } from '../../providers/index.js';
+import { createProvider, providerKind } from '../../providers/index.js';
 import type { NodeProvider } from '../../providers/provider.js';
 import { runtimeEntry } from '../common/package-root.js';
 import type { ClusterConfig } from '../config/types.js';
@@ -13,3 +13,6 @@ export function cliProvider(config: ClusterConfig, dir: string): Promise<NodePro
     entry: (kind) => runtimeEntry(kind === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
   });
 }
+
+/** Whether the cluster's nodes are reached over SSH (every provider but process, whose nodes run here). */
+export const reachedOverSsh = (config: ClusterConfig): boolean => providerKind(config.provider.type).reachedOverSsh;

@@ -3,11 +3,13 @@
  * then every worker host it had handed out — or, when the head cannot be reached, every host of the pool, since
  * any of them may run a worker. Each host reached forgets the cluster's secrets; host key pins are kept.
  */
+import { providerKind } from '../../providers/index.js';
 import type { ClusterConfig } from '../config/types.js';
 import { forgetCommand, remoteStateDir, stopDaemonCommand } from '../updater/remote.js';
 import type { CommandRunner } from '../updater/runner.js';
 import { SshPool } from '../updater/ssh.js';
-import { localHeadTarget, readSshHead, type SshHead, workerTarget } from './ssh-head.js';
+import { cliProvider } from './nodes.js';
+import { readSshHead, type SshHead, sshHeadTarget, workerTarget } from './ssh-head.js';
 import { pinWorkersFromHead } from './worker-pins.js';
 
 export interface SshDownResult {
@@ -28,8 +30,8 @@ async function stopAndForget(runner: CommandRunner, cluster: string): Promise<bo
 }
 
 /** The worker hosts in the head's pool file; a damaged file lists none (the caller then tries every host). */
-async function poolWorkers(head: CommandRunner, cluster: string): Promise<string[] | undefined> {
-  const r = await head.run(`cat ${remoteStateDir(cluster)}/local-pool.json 2>/dev/null || echo '{}'`);
+async function poolWorkers(head: CommandRunner, cluster: string, file: string): Promise<string[] | undefined> {
+  const r = await head.run(`cat ${remoteStateDir(cluster)}/${file} 2>/dev/null || echo '{}'`);
   try {
     return Object.entries(JSON.parse(r.stdout) as Record<string, { kind?: string }>).filter(([, e]) => e.kind === 'worker').map(([ip]) => ip);
   } catch {
@@ -37,19 +39,29 @@ async function poolWorkers(head: CommandRunner, cluster: string): Promise<string
   }
 }
 
+/** The head as `up` left it; else as the provider lists it. */
+async function findHead(config: ClusterConfig, dir: string): Promise<SshHead | undefined> {
+  const saved = readSshHead(dir);
+  if (saved) return saved;
+  const listed = (await (await cliProvider(config, dir)).listNodes()).find((n) => n.kind === 'head' && n.status !== 'stopped');
+  return listed && sshHeadTarget(config, dir, listed);
+}
+
 export async function downOverSsh(config: ClusterConfig, dir: string): Promise<SshDownResult> {
   const cluster = config.cluster_name;
-  const head: SshHead = readSshHead(dir) ?? localHeadTarget(config, dir);
-  const pool = new SshPool({ connectTimeoutMs: 10_000 });
+  const head = await findHead(config, dir);
   const result: SshDownResult = { stopped: [], unreachable: [], headStopped: false };
-  const allWorkers = config.provider.type === 'local' ? config.provider.worker_ips : [];
+  if (!head) return { ...result, headStopped: true }; // no head was ever started
+  const pool = new SshPool({ connectTimeoutMs: 10_000 });
+  const hostPool = providerKind(config.provider.type).hostPool?.(config);
+  const allWorkers = hostPool?.workers ?? [];
   try {
     const headRunner = pool.runner(head);
     let workers: string[] | undefined;
     try {
       if (await stopAndForget(headRunner, cluster)) result.stopped.push(head.internalIp);
       result.headStopped = true;
-      workers = (await poolWorkers(headRunner, cluster)) ?? allWorkers;
+      workers = hostPool ? ((await poolWorkers(headRunner, cluster, hostPool.stateFile)) ?? allWorkers) : [];
     } catch (e) {
       result.unreachable.push({ host: head.host, reason: firstLine(e) });
     }
@@ -63,7 +75,7 @@ export async function downOverSsh(config: ClusterConfig, dir: string): Promise<S
       }
     }));
     // The pool file goes only once every worker was reached: the next `down` reads it to find the rest.
-    if (result.headStopped && result.unreachable.length === 0) await headRunner.run(`rm -f ${remoteStateDir(cluster)}/local-pool.json`).catch(() => undefined);
+    if (hostPool && result.headStopped && result.unreachable.length === 0) await headRunner.run(`rm -f ${remoteStateDir(cluster)}/${hostPool.stateFile}`).catch(() => undefined);
     return result;
   } finally {
     await pool.close();

@@ -7,31 +7,24 @@ import { join, resolve } from 'node:path';
 import { expandHome } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { SshTarget } from '../updater/runner.js';
-import { ProviderConfigError } from '../../providers/errors.js';
+import type { CloudNode } from '../../providers/provider.js';
 import { writePrivate } from './cluster-state.js';
 
 export const sshHeadFile = (dir: string) => join(dir, 'ssh-head.json');
 export const knownHostsPath = (dir: string) => join(dir, 'known_hosts');
-
-/** Providers whose nodes raylaunch reaches over SSH (all but the embedded process provider). */
-export const isSshProvider = (c: Pick<ClusterConfig, 'provider'>) => c.provider.type !== 'process';
 
 export interface SshHead extends SshTarget {
   /** The head's private address inside the cluster (the control plane listens there). */
   internalIp: string;
 }
 
-/** The login to the local provider's head; clouds will return theirs from the launched instance. */
-export function localHeadTarget(c: ClusterConfig, dir: string): SshHead {
-  if (c.provider.type !== 'local') {
-    throw new ProviderConfigError(`this version of raylaunch starts clusters with provider types process and local; "${c.provider.type}" clusters cannot be started yet`, {
-      hint: 'use provider: {type: process} to run a cluster on this machine or {type: local} for your own hosts; `raylaunch validate` checks the cloud providers\' configs',
-    });
-  }
-  return {
-    host: c.provider.external_head_ip ?? c.provider.head_ip, internalIp: c.provider.head_ip, user: c.auth.ssh_user ?? 'root',
-    privateKeyPath: resolve(expandHome(c.auth.ssh_private_key ?? '~/.ssh/id_ed25519')), knownHostsPath: knownHostsPath(dir),
-  };
+/** The private key this machine logs in to nodes with (the head gets a copy for its workers). */
+export const sshKeyPath = (c: ClusterConfig) => resolve(expandHome(c.auth.ssh_private_key ?? '~/.ssh/id_ed25519'));
+
+/** The login to a head node: its address from the provider's listing, the user and key from the config. */
+export function sshHeadTarget(c: ClusterConfig, dir: string, head: CloudNode): SshHead {
+  const internalIp = head.internalIp ?? head.id;
+  return { host: head.externalIp ?? internalIp, internalIp, user: c.auth.ssh_user ?? 'root', privateKeyPath: sshKeyPath(c), knownHostsPath: knownHostsPath(dir) };
 }
 
 /**

@@ -1,22 +1,22 @@
 /**
- * `up` for clusters reached over SSH: update the head (probe, sync, setup, start — or nothing when it is up to
- * date), wait for it to listen, then let its autoscaler bring min_workers up in parallel while this shows their
- * progress. The control plane is reached only through an SSH tunnel to the head.
+ * `up`'s steps for a head reached over SSH (local hosts, cloud VMs): the node updater brings it up to date in
+ * place (probe, sync, setup, start — or nothing when it is up to date), then `up` waits for its control plane;
+ * its autoscaler brings min_workers up in parallel. The control plane is reached only through an SSH tunnel.
  */
 import { readFileSync } from 'node:fs';
+import { headFile, type HeadInfo } from '../common/node-args.js';
 import type { ClusterConfig } from '../config/types.js';
 import { runtimeHash } from '../config/hash.js';
 import { localRuntimeDir, readRuntimeManifest } from '../runtime/layout.js';
 import { localPath } from '../updater/file-sync.js';
-import { NodeUpdater, type UpdateResult, type UpdateStatus } from '../updater/node-updater.js';
+import { NodeUpdater, type UpdateStatus } from '../updater/node-updater.js';
 import { remoteStateDir } from '../updater/remote.js';
 import type { CommandRunner } from '../updater/runner.js';
 import { SshPool } from '../updater/ssh.js';
-import { configPath, ensureClusterDir, ensureToken, readClusterConfig, writePrivate } from './cluster-state.js';
-import { down } from './down.js';
+import { readClusterConfig, readHeadInfo, writePrivate } from './cluster-state.js';
 import { ClusterStartError } from './errors.js';
-import { localHeadTarget, readSshHead, saveSshHead, type SshHead } from './ssh-head.js';
-import { headFile, type HeadInfo } from '../common/node-args.js';
+import type { HeadSteps } from './head-steps.js';
+import { readSshHead, saveSshHead, type SshHead, sshHeadTarget, sshKeyPath } from './ssh-head.js';
 
 export interface SshUpOptions {
   forceSetup: boolean;
@@ -26,50 +26,62 @@ export interface SshUpOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Brings the head up to date and running; resolves once its control plane listens. */
-export async function upSshHead(config: ClusterConfig, o: SshUpOptions): Promise<{ head: SshHead; info: HeadInfo; update: UpdateResult; dir: string }> {
-  const dir = ensureClusterDir(config.cluster_name);
-  const head = localHeadTarget(config, dir);
-  const key = readKey(head.privateKeyPath);
-  const before = readSshHead(dir);
-  const previous = readClusterConfig(dir);
-  if (before && previous && (before.host !== head.host || before.user !== head.user || before.internalIp !== head.internalIp)) {
-    // The head moved: the old one would run on unseen, holding its workers.
-    o.onStatus(before.internalIp, 'stopping', `the head moved to ${head.host}: stopping the cluster on ${before.host} first`);
-    await down(config.cluster_name);
-  }
-  const token = ensureToken(dir);
+export function sshHeadSteps(config: ClusterConfig, dir: string, o: SshUpOptions): HeadSteps {
+  const key = readKey(config);
+  return {
+    running: () => readHeadInfo(dir) !== undefined,
+    keeps: () => false, // the updater finds out on the node whether anything needs doing
+    takeDownFirst: (listed) => {
+      const before = readSshHead(dir);
+      const head = listed && sshHeadTarget(config, dir, listed);
+      if (!before || !head || !readClusterConfig(dir)) return false;
+      if (before.host === head.host && before.user === head.user && before.internalIp === head.internalIp) return false;
+      // The head moved: the old one would run on unseen, holding its workers.
+      o.onStatus(before.internalIp, 'stopping', `the head moved to ${head.host}: stopping the cluster on ${before.host} first`);
+      return true;
+    },
+    announce: `updating the head of cluster ${config.cluster_name} (${config.head_node_type})`,
+    update: async (node, token) => {
+      if (!node) throw new ClusterStartError(`the provider lists no head node for cluster ${config.cluster_name}`, { hint: 'run raylaunch up again; raylaunch down cleans up what was started' });
+      const head = sshHeadTarget(config, dir, node);
+      // Known here before the head is touched: an `up` that fails half-way can still be taken down, or attached to.
+      saveSshHead(dir, head);
+      const r = await updateHead(config, head, { ...o, token, key });
+      writePrivate(headFile(dir), JSON.stringify(r.info));
+      return r.started;
+    },
+  };
+}
+
+/** Runs the node updater on the head and waits for its head.json. */
+async function updateHead(config: ClusterConfig, head: SshHead, o: SshUpOptions & { token: string; key: string }): Promise<{ info: HeadInfo; started: boolean }> {
   const runtimeDir = localRuntimeDir();
   const manifest = readRuntimeManifest(runtimeDir);
   const pool = new SshPool({
     connectTimeoutMs: config.raylaunch.node_start_timeout_s * 1000,
     onWait: (reason) => o.onStatus(head.internalIp, 'waiting-for-ssh', `${head.user}@${head.host}: ${reason}; retrying`),
   });
-  const configJson = JSON.stringify(config, null, 2);
-  // Known here before the head is touched: an `up` that fails half-way can still be taken down, or attached to.
-  writePrivate(configPath(dir), configJson);
-  saveSshHead(dir, head);
   try {
     const runner = pool.runner(head);
     const update = await new NodeUpdater({
       runner, config, node: { id: head.internalIp, kind: 'head', nodeType: config.head_node_type, ip: head.internalIp }, headAddress: '',
       runtime: { dir: runtimeDir, version: manifest.version, hash: manifest.hash }, runtimeHash: runtimeHash(config),
       // The head reaches workers with the same key this machine uses for the head (never logged, 0600 there).
-      files: { token: `${token}\n`, ssh_key: key },
+      files: { token: `${o.token}\n`, ssh_key: o.key },
       mountSource: (_remote, local) => localPath(local),
       forceSetup: o.forceSetup, restartOnly: o.restartOnly,
       onStatus: (s, detail) => o.onStatus(head.internalIp, s, detail),
     }).update();
     const info = await waitForHeadFile(runner, config, head, config.raylaunch.node_start_timeout_s * 1000);
-    writePrivate(headFile(dir), JSON.stringify(info));
-    return { head, info, update, dir };
+    return { info, started: update.steps.start };
   } finally {
     await pool.close();
   }
 }
 
 /** The private key the head will use for workers; a missing one is the config's mistake, named as such. */
-function readKey(path: string): string {
+function readKey(config: ClusterConfig): string {
+  const path = sshKeyPath(config);
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {

@@ -1,19 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { headFile } from '../common/node-args.js';
+import { providerKind } from '../../providers/index.js';
+import { type CloudNode, type NodeProvider, preparesCluster } from '../../providers/provider.js';
 import { configChanges, formatLiveChange, type LiveChange } from '../config/changes.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { ClusterStatus } from '../protocol/messages.js';
-import { clusterDir } from '../common/paths.js';
-import { configPath, ensureClusterDir, ensureToken, readClusterConfig, readHeadInfo, rememberCluster, writePrivate } from './cluster-state.js';
+import { configPath, ensureClusterDir, ensureToken, readClusterConfig, rememberCluster, writePrivate } from './cluster-state.js';
 import { down } from './down.js';
 import { type RunningWork, runningWork } from './running-work.js';
 import { ClusterStartError } from './errors.js';
 import { cliProvider } from './nodes.js';
+import { processHeadSteps } from './process-up.js';
 import { Session } from './session.js';
-import { isSshProvider } from './ssh-head.js';
-import { upSshHead } from './ssh-up.js';
+import { sshHeadSteps } from './ssh-up.js';
 
 export interface UpOptions {
   waitForWorkers: boolean;
@@ -47,51 +46,54 @@ export interface UpResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The cluster's head as its provider lists it (not one that is stopping or stopped). */
+async function listedHead(provider: NodeProvider): Promise<CloudNode | undefined> {
+  return (await provider.listNodes()).find((n) => n.kind === 'head' && (n.status === 'running' || n.status === 'pending'));
+}
+
 /**
- * Starts a cluster (or finds it running): the head through the provider, then waits until it answers and every
- * node type's min_workers have registered. A running cluster with a different config is restarted.
+ * Starts a cluster (or finds it running), the same way for every provider: launch the head through the provider
+ * (or find it listed), take its address from the provider's listing, update it (over SSH with the node updater,
+ * or nothing for a process on this machine), wait until it answers, then hand it the settings it takes live
+ * and wait for every node type's min_workers. A running cluster with a changed config is restarted, once the
+ * user said yes.
  */
 export async function up(config: ClusterConfig, o: UpOptions): Promise<UpResult> {
-  if (isSshProvider(config)) return upOverSsh(config, o);
   const name = config.cluster_name;
   const dir = ensureClusterDir(name);
   const provider = await cliProvider(config, dir);
-  const running = (await provider.listNodes()).filter((n) => n.kind === 'head' && n.status === 'running');
+  const steps = providerKind(config.provider.type).reachedOverSsh
+    ? sshHeadSteps(config, dir, {
+      forceSetup: !!o.forceSetup, restartOnly: !!o.restartOnly,
+      onStatus: (node, s, detail) => (o.nodeStatus ? o.nodeStatus(node, s, detail) : o.progress(`${node}: ${s}: ${detail}`)),
+    })
+    : processHeadSteps(config, dir, provider, o.progress);
+  if (preparesCluster(provider)) await provider.prepare(config);
+  // What runs now, and what this config changes: a restart ends the running work, so it is confirmed first.
+  let head = await listedHead(provider);
   const previous = readClusterConfig(dir);
-  const changes = running.length > 0 && previous ? configChanges(previous, config) : undefined;
-  let started = true;
-  if (changes && changes.restart.length === 0) {
-    if (changes.live.length === 0) o.progress(`cluster ${name} is already up with this config`);
-    started = false;
+  const changes = steps.running(head) && previous ? configChanges(previous, config) : undefined;
+  if (changes && changes.restart.length > 0) await o.confirmRestart(changes.restart, await runningWork(name));
+  let started = false;
+  if (steps.keeps(changes)) {
+    if (changes?.live.length === 0) o.progress(`cluster ${name} is already up with this config`);
   } else {
-    if (changes) await o.confirmRestart(changes.restart, await runningWork(name));
-    if (running.length > 0 || existsSync(headFile(dir))) {
-      o.progress(running.length > 0 ? `cluster ${name} is running with another config (${changes?.restart.join(', ')}): restarting it` : `cleaning up after the previous run of ${name}`);
+    if (steps.takeDownFirst(head, changes)) {
       await down(name, { keepJobs: true });
       ensureClusterDir(name);
+      head = await listedHead(provider);
     }
-    ensureToken(dir);
+    const token = ensureToken(dir);
     writePrivate(configPath(dir), JSON.stringify(config, null, 2));
-    o.progress(`starting the head of cluster ${name} (${config.head_node_type})`);
-    await provider.launch({ requestId: `head-${randomBytes(4).toString('hex')}`, nodeType: config.head_node_type, kind: 'head', count: 1 });
-    await waitForHead(dir, async () => (await provider.listNodes()).find((n) => n.kind === 'head'));
+    o.progress(steps.announce);
+    if (!head) {
+      await provider.launch({ requestId: `head-${randomBytes(4).toString('hex')}`, nodeType: config.head_node_type, kind: 'head', count: 1 });
+      head = await listedHead(provider);
+    }
+    started = await steps.update(head, token);
   }
   rememberCluster(name);
   return finish(config, dir, started, o);
-}
-
-async function upOverSsh(config: ClusterConfig, o: UpOptions): Promise<UpResult> {
-  const previous = readClusterConfig(clusterDir(config.cluster_name));
-  const changed = previous ? configChanges(previous, config).restart : [];
-  // The head restarts for these (the updater sees its config hash change): what runs there would end.
-  if (changed.length > 0 && readHeadInfo(clusterDir(config.cluster_name))) await o.confirmRestart(changed, await runningWork(config.cluster_name));
-  o.progress(`updating the head of cluster ${config.cluster_name} (${config.head_node_type})`);
-  const r = await upSshHead(config, {
-    forceSetup: !!o.forceSetup, restartOnly: !!o.restartOnly,
-    onStatus: (node, s, detail) => (o.nodeStatus ? o.nodeStatus(node, s, detail) : o.progress(`${node}: ${s}: ${detail}`)),
-  });
-  rememberCluster(config.cluster_name);
-  return finish(config, r.dir, r.update.steps.start, o);
 }
 
 /**
@@ -118,32 +120,6 @@ async function finish(config: ClusterConfig, dir: string, started: boolean, o: U
   }
 }
 
-async function waitForHead(dir: string, findHead: () => Promise<{ id: string } | undefined>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  let headId: string | undefined;
-  for (;;) {
-    const head = await findHead();
-    headId ??= head?.id;
-    if (head && readHeadInfo(dir)?.nodeId === head.id) return;
-    const log = join(dir, 'logs', `${headId ?? 'head'}.log`);
-    if (!head) throw new ClusterStartError(`the head exited while starting${logTail(log)}`, { hint: `its full log is ${log}` });
-    if (Date.now() > deadline) {
-      throw new ClusterStartError('the head did not start listening within 30 s', { hint: `see its log ${log}; clean up with raylaunch down` });
-    }
-    await sleep(30);
-  }
-}
-
-/** The last lines of a log, indented, for an error message. */
-function logTail(file: string, lines = 20): string {
-  try {
-    const tail = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines);
-    return tail.length > 0 ? `; the end of its log:\n${tail.map((l) => `    ${l}`).join('\n')}` : '';
-  } catch {
-    return '';
-  }
-}
-
 async function waitForWorkers(session: Session, first: ClusterStatus, config: ClusterConfig, dir: string, o: UpOptions): Promise<ClusterStatus> {
   const want = Object.entries(config.available_node_types).map(([type, t]) => ({ type, count: Math.min(t.min_workers, t.max_workers) })).filter((w) => w.count > 0);
   const total = want.reduce((n, w) => n + w.count, 0);
@@ -154,10 +130,10 @@ async function waitForWorkers(session: Session, first: ClusterStatus, config: Cl
   for (;;) {
     const status = await session.status();
     // A node whose setup failed for good (after its retries) fails `up` now, with the reason, rather than at the timeout.
-    const failed = status.autoscaler?.events.find((e) => e.kind === 'error' && e.seq > seen && /^setting up /.test(e.message));
-    if (failed) {
-      throw new ClusterStartError(`a min_workers node could not be set up: ${failed.message}`, {
-        hint: 'the head keeps trying other hosts (raylaunch monitor follows it); fix the cause and run raylaunch up again',
+    const failed = status.autoscaler?.events.find((e) => e.kind === 'setup-failed' && e.seq > seen);
+    if (failed?.kind === 'setup-failed') {
+      throw new ClusterStartError(`a min_workers node could not be set up: setting up ${failed.nodeId} failed: ${failed.error} (log on the head: ${failed.log})`, {
+        hint: `its ${failed.step ?? 'setup'} step failed${failed.exitCode === null ? '' : ` with exit code ${failed.exitCode}`}; the head keeps trying other hosts (raylaunch monitor follows it); fix the cause and run raylaunch up again`,
       });
     }
     const alive = new Set(status.nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.nodeId));

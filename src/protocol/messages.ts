@@ -6,7 +6,7 @@ import type { Fixed, ResourceDict } from '../common/resources.js';
 import type { LiveChange } from '../config/changes.js';
 import type { ClusterConfig } from '../config/types.js';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** The upgrade-request header carrying the sender's protocol version. */
 export const PROTOCOL_HEADER = 'x-raylaunch-protocol';
@@ -181,8 +181,26 @@ export interface JobView {
   endedAt: number | null;
 }
 
-/** One decision of the autoscaler, with its reason. */
-export interface AutoscalerEvent { at: number; seq: number; kind: 'launch' | 'terminate' | 'backoff' | 'error'; message: string }
+/** What an autoscaler event is about, by kind: the fields a reader acts on (the message is for people). */
+export type AutoscalerEventDetail =
+  | { kind: 'launch'; nodeType: string; count: number }
+  | { kind: 'terminate'; nodeId: string; /** idle, outdated, max_workers, never_registered, setup_failed, … */ reason: string }
+  | { kind: 'backoff'; nodeType: string; /** how long the type is not launched again */ seconds: number }
+  | {
+    kind: 'setup-failed'; nodeId: string;
+    /** The node updater's step that failed (waiting-for-ssh, syncing-files, setting-up, starting), when known. */
+    step: string | null;
+    /** The failed command's exit code, when a command failed. */
+    exitCode: number | null;
+    /** Why, on one line (the command's last output included). */
+    error: string;
+    /** The node's setup log on the head. */
+    log: string;
+  }
+  | { kind: 'error' };
+
+/** One decision or outcome of the autoscaler, with its reason. */
+export type AutoscalerEvent = { at: number; seq: number; message: string } & AutoscalerEventDetail;
 
 export interface AutoscalerView {
   events: AutoscalerEvent[];

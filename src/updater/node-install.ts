@@ -13,9 +13,6 @@ export const NODE_DIST_URL = 'https://nodejs.org/dist';
 /** Prepended to every remote command: a Node.js raylaunch installed wins over the image's. */
 export const NODE_PATH_PREFIX = 'PATH="$HOME/.raylaunch/node/current/bin:$PATH"; export PATH; ';
 
-/** Providers whose nodes get Node.js installed by raylaunch when missing. */
-export const installsNode = (providerType: string) => providerType === 'aws' || providerType === 'gcp';
-
 /**
  * Downloads, verifies and unpacks the tarball for this machine's architecture. Fails (non-zero, with the reason
  * on stderr) on a checksum mismatch, an unknown architecture, or no curl/wget.

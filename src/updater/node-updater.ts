@@ -15,7 +15,8 @@ import type { ClusterConfig } from '../config/types.js';
 import { HostKeyMismatchError, SshConnectError } from './errors.js';
 import { NodeUpdateError, type UpdateStep } from './errors-update.js';
 import { FileSyncError, syncMount, type SyncResult, withTar } from './file-sync.js';
-import { installNodeCommand, installsNode, NODE_DIST_URL, NODE_DIST_VERSION, NODE_PATH_PREFIX } from './node-install.js';
+import { providerKind } from '../../providers/index.js';
+import { installNodeCommand, NODE_DIST_URL, NODE_DIST_VERSION, NODE_PATH_PREFIX } from './node-install.js';
 import { planUpdate, type UpdateSteps } from './plan.js';
 import { parseProbe, probeCommand, remoteStateDir, shq, startDaemonCommand, stopDaemonCommand } from './remote.js';
 import type { CommandRunner } from './runner.js';
@@ -115,7 +116,7 @@ export class NodeUpdater {
     const runtimeRel = remoteRuntimeDir(runtime);
     this.status('waiting-for-ssh', `connecting to ${runner.host}`);
     let probe = parseProbe((await this.must('waiting-for-ssh', NODE_PATH_PREFIX + probeCommand(cluster, runtimeRel))).stdout);
-    if ((probe.nodeMajor === undefined || probe.nodeMajor < NODE_MAJOR) && installsNode(config.provider.type)) {
+    if ((probe.nodeMajor === undefined || probe.nodeMajor < NODE_MAJOR) && providerKind(config.provider.type).installsNode) {
       const dist = this.o.nodeDist ?? { version: NODE_DIST_VERSION, baseUrl: NODE_DIST_URL };
       this.status('setting-up', `installing Node.js ${dist.version} (found ${probe.nodeVersion || 'none'})`);
       await this.must('setting-up', installNodeCommand(dist.version, dist.baseUrl));

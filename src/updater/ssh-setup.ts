@@ -1,7 +1,6 @@
 /**
- * Setting nodes up over SSH as a provider needs it (`setUp` and `stop` of a node), shared by the head (its
- * autoscaler's workers) and any SSH provider. One pooled connection per host; each node's setup output goes to
- * its own log, never a secret in it.
+ * Setting nodes up over SSH (`setUp` and `stop` of a node), as the head's autoscaler does for its workers. One
+ * pooled connection per host; each node's setup output goes to its own log, never a secret in it.
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -33,14 +32,17 @@ export interface SshSetupOptions {
   onStatus?(node: CloudNode, status: UpdateStatus, detail: string): void;
 }
 
+/** Where a node's setup output goes, under the state folder of the machine doing the setup. */
+export const setupLogPath = (stateDir: string, nodeId: string) => join(stateDir, 'logs', `setup-${nodeId}.log`);
+
 /** setUp/stop for worker nodes, run where the workers' file mounts already are (the head). */
-export function workerSetup(o: SshSetupOptions): { setUp(node: CloudNode): Promise<void>; stop(node: CloudNode): Promise<void> } {
+export function workerSetup(o: SshSetupOptions): { setUp(node: CloudNode, onStatus?: (status: UpdateStatus, detail: string) => void): Promise<void>; stop(node: CloudNode): Promise<void> } {
   const logs = join(o.stateDir, 'logs');
   return {
-    async setUp(node) {
+    async setUp(node, onStatus) {
       const ip = node.internalIp ?? node.id;
       mkdirSync(logs, { recursive: true, mode: 0o700 });
-      const log = createWriteStream(join(logs, `setup-${node.id}.log`), { flags: 'a', mode: 0o600 });
+      const log = createWriteStream(setupLogPath(o.stateDir, node.id), { flags: 'a', mode: 0o600 });
       log.on('error', () => undefined); // a full disk loses the setup log, not the head
       const line = (s: string) => log.write(`${new Date().toISOString()} ${s}\n`);
       try {
@@ -50,7 +52,7 @@ export function workerSetup(o: SshSetupOptions): { setUp(node: CloudNode): Promi
           files: { token: `${o.token}\n` },
           // The head holds the mounts at their remote paths (relative ones under its home); workers get them from there.
           mountSource: (remote) => localPath(remote, homedir()),
-          onStatus: (s, detail) => { line(`[${s}] ${detail}`); o.onStatus?.(node, s, detail); },
+          onStatus: (s, detail) => { line(`[${s}] ${detail}`); o.onStatus?.(node, s, detail); onStatus?.(s, detail); },
           onOutput: (l) => line(l),
         }).update();
       } finally {

@@ -9,7 +9,7 @@ export type InstanceState =
 export const TRANSITIONS: Readonly<Record<InstanceState, Readonly<Partial<Record<InstanceState, string>>>>> = {
   queued: {
     requested: 'the launch was sent to the provider (one call per batch of a type)',
-    terminated: 'dropped before it was sent: no longer needed',
+    terminated: 'dropped before it was sent: launching stopped (an auth or config error) while it waited for its turn',
   },
   requested: {
     allocated: 'the provider lists a node of this launch request',
@@ -17,15 +17,15 @@ export const TRANSITIONS: Readonly<Record<InstanceState, Readonly<Partial<Record
     terminated: 'nothing appeared within the node start timeout',
   },
   allocated: {
-    'setting-up': 'setup started on the node (SSH providers)',
+    'setting-up': 'the autoscaler started the node updater on it (providers reached over SSH)',
     running: 'its agent registered with the head (process nodes need no setup)',
     terminating: 'it never registered within the node start timeout, or it is no longer needed',
     terminated: 'it vanished from the provider',
   },
   'setting-up': {
-    running: 'setup finished and its agent registered',
-    'setup-failed': 'a setup step failed its last attempt',
-    terminating: 'no longer needed while setting up',
+    running: 'its agent registered (the updater started it; the updater may still be writing its last files)',
+    'setup-failed': 'a setup step failed its last attempt (the updater retries first)',
+    terminating: 'no longer needed, or not registered within the node start timeout; it is stopped once its setup has ended',
     terminated: 'it vanished from the provider',
   },
   running: {
@@ -45,7 +45,7 @@ export const TRANSITIONS: Readonly<Record<InstanceState, Readonly<Partial<Record
     terminated: 'the failure was recorded (the type backs off; the next tick may pick another type)',
   },
   'setup-failed': {
-    terminating: 'terminate was sent after the failed setup',
+    terminating: 'the next tick hands it back (a host pool keeps the host out for a cool-down)',
     terminated: 'it vanished from the provider',
   },
 };

@@ -1,29 +1,19 @@
-import { CapacityError, ProviderAuthError, ProviderConfigError } from '../../../providers/errors.js';
-import { NODE_STATUS_TAG, type CloudNode, type NodeProvider } from '../../../providers/provider.js';
+import type { CloudNode, NodeProvider } from '../../../providers/provider.js';
 import type { Clock } from '../../common/clock.js';
-import { formatResources } from '../../common/resources.js';
 import type { ClusterConfig } from '../../config/types.js';
 import type { AutoscalerEvent, AutoscalerView } from '../../protocol/messages.js';
-import { type Instance, transition } from './instance-state.js';
-import { type Demand, plan, type PlanNode, type PlanOutput } from './plan.js';
-import { reconcile } from './reconcile.js';
-import { shapeId } from './resources.js';
+import { batchDemands, type BatchState, nextBatchDue, NO_BATCH } from './batching.js';
+import { decide, decideWorkersOnly, type EventDraft, LAUNCH_HASH_TAG } from './decide.js';
+import { Executor } from './executor.js';
+import type { ClusterFacts } from './facts.js';
+import { startSetups } from './instances.js';
+import type { NodeSetup } from './node-setup.js';
+import { applyOutcome, type AutoscalerState, type Outcome } from './outcomes.js';
+import type { PlanOutput } from './plan.js';
+import { autoscalerView } from './view.js';
 
-/** What the head knows, gathered once per tick. */
-export interface ClusterFacts {
-  /** Registered nodes: resources, liveness and last use. */
-  nodes: {
-    nodeId: string; nodeType: string; kind: 'head' | 'worker'; alive: boolean; total: Record<string, number>; available: Record<string, number>;
-    lastUsedAt: number; registeredAt: number;
-    /** When it was marked dead (set only for dead nodes). */
-    diedAt?: number;
-    /** What keeps it from being idle now, if anything: running work, an actor, objects a job may need. */
-    busy?: string;
-  }[];
-  demands: Demand[];
-  placementGroups: { id: string; strategy: 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD'; bundles: Demand[] }[];
-  requested: Demand[];
-}
+export type { ClusterFacts } from './facts.js';
+export { AGENT_RESTART_GRACE_MS, LAUNCH_HASH_TAG } from './decide.js';
 
 export interface AutoscalerDeps {
   provider: NodeProvider;
@@ -35,27 +25,26 @@ export interface AutoscalerDeps {
   /** No new work goes to a node about to be terminated. */
   drain(nodeId: string): void;
   launchHash(nodeType: string): string;
+  /** How launched nodes are set up, for providers whose nodes are reached over SSH; process nodes start by themselves. */
+  nodeSetup?: NodeSetup;
+  /** A terminated node's host keeps running (a host pool): raylaunch is stopped there before it is handed back. */
+  stopBeforeTerminate?: boolean;
 }
 
-const BACKOFF_BASE_MS = 10_000;
-const BACKOFF_MAX_MS = 5 * 60_000;
 /** The shortest gap between two demand reads caused by nudges. */
 const NUDGE_READ_MS = 20;
-export const LAUNCH_HASH_TAG = 'raylaunch-launch-hash';
-/** How long a listed node may be without a live agent before it is replaced (the supervisor's first restarts take 1–4 s). */
-export const AGENT_RESTART_GRACE_MS = 15_000;
+const MAX_EVENTS = 200;
 
 /**
- * The autoscaler loop, the only part of the autoscaler with I/O: gather (GCS and listNodes), decide (reconcile,
- * plan), act (launch, terminate), every decision kept as an event with its reason. Ticks every
+ * The autoscaler loop: gather (GCS and listNodes), decide (decide(), pure), act (the executor, the loop's only
+ * other part with I/O), every decision and outcome kept as an event with its reason. Ticks every
  * autoscaler_interval_s and also soon after new demand (once it has been pending demand_batch_ms).
  */
 export class Autoscaler {
-  private instances: Instance[] = [];
-  private readonly backoff = new Map<string, { until: number; failures: number }>();
-  private readonly pendingSince = new Map<string, number>();
-  /** Demand shapes a nudge saw that no tick has looked at yet (with a 0 ms window they are due at once). */
-  private readonly unseen = new Set<string>();
+  private state: AutoscalerState = { instances: [], backoff: {}, stopped: undefined, setupSteps: {} };
+  private batch: BatchState = NO_BATCH;
+  private readonly executor: Executor;
+  private ticks = 0;
   private seq = 0;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
@@ -65,13 +54,19 @@ export class Autoscaler {
   private again = false;
   private stopping = false;
   readonly events: AutoscalerEvent[] = [];
-  private stopped: string | undefined;
   private errors = 0;
   private lastPlan: PlanOutput | undefined;
   private lastFacts: ClusterFacts | undefined;
   private lastCloud: CloudNode[] | undefined;
 
-  constructor(private readonly d: AutoscalerDeps) {}
+  constructor(private readonly d: AutoscalerDeps) {
+    this.executor = new Executor({
+      provider: d.provider, ...(d.nodeSetup ? { nodeSetup: d.nodeSetup } : {}), stopBeforeTerminate: !!d.stopBeforeTerminate,
+      drain: (id) => d.drain(id), launchTags: (t) => ({ [LAUNCH_HASH_TAG]: d.launchHash(t) }),
+      maxConcurrentLaunches: () => this.d.config.raylaunch.max_concurrent_launches,
+      report: (o) => this.apply(o),
+    });
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.tick(), this.d.config.raylaunch.autoscaler_interval_s * 1000);
@@ -99,11 +94,13 @@ export class Autoscaler {
     this.nudgePending = true;
     const read = () => {
       this.nudgePending = false;
-      this.lastNudgeRead = performance.now();
-      this.settled(this.d.facts().demands, this.d.clock.now(), true); // the batching clock starts when demand appears
+      const now = this.d.clock.now();
+      this.lastNudgeRead = now;
+      // The batching clock starts when demand appears.
+      this.batch = batchDemands(this.batch, this.d.facts().demands, now, this.d.config.raylaunch.demand_batch_ms, true).state;
       this.armForBatch();
     };
-    const wait = this.lastNudgeRead + NUDGE_READ_MS - performance.now();
+    const wait = this.lastNudgeRead + NUDGE_READ_MS - this.d.clock.now();
     if (wait > 0) setTimeout(read, wait);
     else setImmediate(read);
   }
@@ -111,45 +108,24 @@ export class Autoscaler {
   /** A tick for when the earliest demand still inside its batch window comes out of it. */
   private armForBatch(): void {
     if (this.nudged || this.stopping) return;
-    const now = this.d.clock.now();
-    const batch = this.d.config.raylaunch.demand_batch_ms;
-    const due: number[] = [];
-    for (const [id, since] of this.pendingSince) {
-      const left = since + batch - now;
-      if (left > 0 || this.unseen.has(id)) due.push(Math.max(0, left)); // the rest a tick has already acted on
-    }
-    if (due.length === 0) return;
+    const wait = nextBatchDue(this.batch, this.d.clock.now(), this.d.config.raylaunch.demand_batch_ms);
+    if (wait === undefined) return;
     this.nudged = setTimeout(() => {
       this.nudged = undefined;
       void this.tick();
-    }, Math.min(...due) + 5);
+    }, wait + 5);
   }
 
-  /** An event from outside the loop (a node's setup failed on the provider's side). */
-  note(kind: AutoscalerEvent['kind'], message: string): void {
-    this.event(kind, message);
+  private event(e: EventDraft): void {
+    this.events.push({ ...e, at: this.d.clock.now(), seq: this.seq++ });
+    if (this.events.length > MAX_EVENTS) this.events.shift();
   }
 
-  private event(kind: AutoscalerEvent['kind'], message: string): void {
-    this.events.push({ at: this.d.clock.now(), seq: this.seq++, kind, message });
-    if (this.events.length > 200) this.events.shift();
-  }
-
-  /** Only demands pending for demand_batch_ms count: a burst that the cluster absorbs never launches anything. */
-  private settled(demands: Demand[], now: number, byNudge = false): Demand[] {
-    if (!byNudge) this.unseen.clear();
-    const seen = new Set<string>();
-    const out: Demand[] = [];
-    for (const d of demands) {
-      const id = shapeId(d.resources);
-      seen.add(id);
-      const since = this.pendingSince.get(id) ?? now;
-      if (byNudge && !this.pendingSince.has(id)) this.unseen.add(id);
-      this.pendingSince.set(id, since);
-      if (now - since >= this.d.config.raylaunch.demand_batch_ms) out.push(d);
-    }
-    for (const id of [...this.pendingSince.keys()]) if (!seen.has(id)) this.pendingSince.delete(id);
-    return out;
+  /** An outcome of the executor: folded into the state the next tick decides on, its events kept. */
+  private apply(o: Outcome): void {
+    const { state, events } = applyOutcome(this.state, o, this.d.clock.now());
+    this.state = state;
+    for (const e of events) this.event(e);
   }
 
   async tick(): Promise<void> {
@@ -162,7 +138,7 @@ export class Autoscaler {
       await this.once();
     } catch (e) {
       this.errors += 1;
-      this.event('error', `tick failed (${this.errors} so far): ${(e as Error).message}`);
+      this.event({ kind: 'error', message: `tick failed (${this.errors} so far): ${(e as Error).message}` });
     } finally {
       this.running = false;
     }
@@ -185,49 +161,40 @@ export class Autoscaler {
     // the two, so a node registered by then is listed already. test/unit/head/autoscaler/scale-up.test.ts.
     const facts = this.d.facts();
     this.lastFacts = facts;
-    const registered = new Set(facts.nodes.filter((n) => n.alive).map((n) => n.nodeId));
-    // A node whose agent died but that the provider still lists gets a moment: on nodes reached over SSH the
-    // supervisor restarts the agent within seconds, and it registers again under the same id.
-    const dead = new Set(facts.nodes.filter((n) => !n.alive && now - (n.diedAt ?? 0) >= AGENT_RESTART_GRACE_MS).map((n) => n.nodeId));
-    // Decide.
-    const rec = reconcile({ instances: this.instances, cloud, registered, dead, now, startTimeoutMs: c.raylaunch.node_start_timeout_s * 1000 });
-    this.instances = rec.instances;
-    const facts1 = new Map(facts.nodes.map((n) => [n.nodeId, n]));
-    const nodes: PlanNode[] = cloud.filter((n) => n.status !== 'stopped' && !rec.neverRegistered.includes(n.id) && !this.isLeaving(n.id)).map((n) => {
-      const f = facts1.get(n.id);
-      const live = f?.alive ? f : undefined;
-      return {
-        id: n.id, nodeType: n.nodeType, kind: n.kind, ...(live ? { total: live.total, available: live.available, lastUsedAt: live.lastUsedAt, registeredAt: live.registeredAt } : {}),
-        ...(n.tags[LAUNCH_HASH_TAG] ? { launchHash: n.tags[LAUNCH_HASH_TAG] } : {}),
-      };
-    });
-    const launching: Record<string, number> = {};
-    for (const i of this.instances) if (i.state === 'requested' || i.state === 'queued') launching[i.nodeType] = (launching[i.nodeType] ?? 0) + 1;
-    const types = Object.entries(c.available_node_types);
-    const out = plan({
-      nodeTypes: types.map(([name, t]) => ({ name, resources: this.d.typeResources?.(name) ?? t.resources, minWorkers: t.min_workers, maxWorkers: t.max_workers })),
-      headNodeType: c.head_node_type, maxWorkers: c.max_workers, upscalingSpeed: c.upscaling_speed, nodes, launching,
-      demands: this.settled(facts.demands, now),
-      placementGroups: facts.placementGroups,
-      requestedBundles: facts.requested,
-      backoffUntil: Object.fromEntries([...this.backoff].map(([t, b]) => [t, b.until])),
-      idleTimeoutMs: Object.fromEntries(types.map(([name, t]) => [name, (t.idle_timeout_s ?? c.idle_timeout_minutes * 60) * 1000])),
-      currentLaunchHash: Object.fromEntries(types.map(([name]) => [name, this.d.launchHash(name)])),
-      now, mode: 'improved',
-    });
-    this.lastPlan = out;
-    // Act.
-    const gone = [...rec.neverRegistered.map((id) => ({ id, reason: 'never_registered' as const })), ...out.terminate];
-    if (gone.length > 0) await this.terminate(gone, facts, now);
-    if (this.stopped) return;
-    const inFlight = this.instances.filter((i) => i.state === 'requested' || i.state === 'allocated' || i.state === 'setting-up').length;
-    let budget = c.raylaunch.max_concurrent_launches - inFlight;
-    for (const [nodeType, wanted] of Object.entries(out.launch)) {
-      const count = Math.min(wanted, budget);
-      if (count <= 0) continue;
-      budget -= count;
-      await this.launch(nodeType, count, facts, now);
+    const types = Object.keys(c.available_node_types);
+    const typeResources: Record<string, Record<string, number>> = {};
+    for (const t of types) {
+      const r = this.d.typeResources?.(t);
+      if (r) typeResources[t] = r;
     }
+    // Decide: from here to the state written back nothing awaits, so no outcome can come in between.
+    const d = decide({
+      config: c, facts, cloud, instances: this.state.instances, backoff: this.state.backoff, batch: this.batch, stopped: this.state.stopped !== undefined,
+      typeResources, launchHash: Object.fromEntries(types.map((t) => [t, this.d.launchHash(t)])), setsUpNodes: this.d.nodeSetup !== undefined,
+      tick: this.ticks++, now,
+    });
+    const current = new Set(d.instances.filter((i) => i.state !== 'terminated').map((i) => i.nodeId));
+    const setupSteps = Object.fromEntries(Object.entries(this.state.setupSteps).filter(([id]) => current.has(id)));
+    this.state = { ...this.state, instances: d.instances, setupSteps };
+    this.batch = d.batch;
+    this.lastPlan = d.plan;
+    for (const e of d.events) this.event(e);
+    // Act.
+    const listed = new Map(cloud.map((n) => [n.id, n]));
+    this.setUp(d.setups, listed);
+    await this.executor.terminate(d.terminations, listed);
+    const after = await this.executor.launch(d.launches);
+    if (after) this.lastCloud = after; // status shows the new nodes now, not after the next tick
+    if (after && this.d.nodeSetup) {
+      // The nodes just launched start their setup now rather than at the next tick.
+      const s = startSetups(this.state.instances, this.d.clock.now());
+      this.state = { ...this.state, instances: s.instances };
+      this.setUp(s.nodeIds, new Map(after.map((n) => [n.id, n])));
+    }
+  }
+
+  private setUp(nodeIds: readonly string[], nodes: ReadonlyMap<string, CloudNode>): void {
+    this.executor.setUp(nodeIds.flatMap((id) => nodes.get(id) ?? []));
   }
 
   /**
@@ -237,107 +204,19 @@ export class Autoscaler {
   async terminateWorkers(keepMinWorkers: boolean): Promise<string[]> {
     const now = this.d.clock.now();
     const facts = this.d.facts();
-    const cloud = (await this.d.provider.listNodes()).filter((n) => n.kind === 'worker' && !this.isLeaving(n.id));
-    const used = new Map(facts.nodes.map((n) => [n.nodeId, n]));
-    const gone: { id: string; reason: string }[] = [];
-    for (const [type, t] of Object.entries(this.d.config.available_node_types)) {
-      const mine = cloud.filter((n) => n.nodeType === type)
-        .sort((a, b) => Number(!!used.get(a.id)?.busy) - Number(!!used.get(b.id)?.busy) || (used.get(b.id)?.registeredAt ?? 0) - (used.get(a.id)?.registeredAt ?? 0));
-      const keep = keepMinWorkers ? Math.min(t.min_workers, mine.length) : 0;
-      for (const n of mine.slice(0, mine.length - keep)) gone.push({ id: n.id, reason: 'down_workers_only' });
-    }
-    if (gone.length > 0) await this.terminate(gone, facts, now);
-    return gone.map((g) => g.id);
-  }
-
-  /** Whether the node's latest instance is on its way out (host pools reuse a node id for a later instance). */
-  private isLeaving(id: string): boolean {
-    const latest = this.instances.findLast((i) => i.nodeId === id);
-    return latest !== undefined && (latest.state === 'draining' || latest.state === 'terminating' || latest.state === 'terminated');
-  }
-
-  private async terminate(gone: { id: string; reason: string }[], facts: ClusterFacts, now: number): Promise<void> {
-    const idleFor = (id: string) => {
-      const f = facts.nodes.find((n) => n.nodeId === id);
-      return f ? ` ${Math.round((now - f.lastUsedAt) / 1000)} s` : '';
-    };
-    for (const g of gone) {
-      this.d.drain(g.id);
-      this.instances = this.instances.map((i) => (i.nodeId === g.id && (i.state === 'running' || i.state === 'allocated')
-        ? transition(i.state === 'running' ? transition(i, 'draining', now, g.reason) : i, 'terminating', now, g.reason) : i));
-      this.event('terminate', `terminate ${g.id}: ${g.reason === 'idle' ? `idle${idleFor(g.id)}` : g.reason.replace(/_/g, ' ')}`);
-    }
-    await this.d.provider.terminate(gone.map((g) => g.id));
-  }
-
-  private async launch(nodeType: string, count: number, facts: ClusterFacts, now: number): Promise<void> {
-    const requestId = `as-${nodeType.replace(/[^\w-]/g, '-')}-${now.toString(36)}-${this.seq}`;
-    const fresh: Instance[] = Array.from({ length: count }, (_, k) => ({
-      id: `${requestId}#${k}`, nodeType, requestId, nodeId: undefined, state: 'requested', since: now,
-      history: [{ state: 'requested', at: now, reason: 'launch sent' }],
-    }));
-    this.event('launch', `launch ${count} × ${nodeType} for ${this.why(facts)}`);
-    try {
-      await this.d.provider.launch({ requestId, nodeType, kind: 'worker', count, tags: { [LAUNCH_HASH_TAG]: this.d.launchHash(nodeType) } });
-      this.backoff.delete(nodeType);
-      // Learn the new nodes' ids now: one that dies before the next tick is then known to be gone (else its
-      // request would count as launching until the start timeout, and nothing would replace it).
-      const listed = (await this.d.provider.listNodes()).filter((n) => n.requestId === requestId);
-      this.instances.push(...fresh.map((i, k) => {
-        const node = listed[k];
-        return node ? { ...transition(i, 'allocated', now, 'the provider lists it'), id: node.id, nodeId: node.id } : i;
-      }));
-    } catch (e) {
-      this.instances.push(...fresh.map((i) => transition(transition(i, 'allocation-failed', now, (e as Error).message), 'terminated', now, 'recorded')));
-      if (e instanceof CapacityError) {
-        const failures = (this.backoff.get(nodeType)?.failures ?? 0) + 1;
-        const wait = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1) * (e.reason === 'quota' ? 4 : 1));
-        this.backoff.set(nodeType, { until: now + wait, failures });
-        this.event('backoff', `${nodeType}: ${e.message}; not launched again for ${Math.round(wait / 1000)} s (other types that fit are tried)`);
-      } else if (e instanceof ProviderAuthError || e instanceof ProviderConfigError) {
-        this.stopped = `${e.message}${e.hint ? ` (${e.hint})` : ''}`;
-        this.event('error', `launching stopped: ${this.stopped}`);
-      } else {
-        this.event('error', `launch of ${count} × ${nodeType} failed: ${(e as Error).message}`);
-      }
-    }
-  }
-
-  /** The demands a launch answers, for its event: "12 pending {GPU: 1}". */
-  private why(facts: ClusterFacts): string {
-    const parts = [
-      ...facts.demands.slice(0, 3).map((d) => `${d.count} pending ${formatResources(d.resources)}`),
-      ...(facts.placementGroups.length > 0 ? [`${facts.placementGroups.length} placement group(s)`] : []),
-      ...(facts.requested.length > 0 ? ['request_resources'] : []),
-    ];
-    return parts.length > 0 ? parts.join(', ') : 'min_workers';
+    const cloud = await this.d.provider.listNodes();
+    const d = decideWorkersOnly({ config: this.d.config, facts, cloud, instances: this.state.instances, keepMinWorkers, now });
+    this.state = { ...this.state, instances: d.instances };
+    for (const e of d.events) this.event(e);
+    await this.executor.terminate(d.terminations, new Map(cloud.map((n) => [n.id, n])));
+    return d.terminations.map((t) => t.id);
   }
 
   /** For status: recent events, why demands are pending and why idle nodes stay. */
   view(): AutoscalerView {
-    const c = this.d.config;
-    const facts = this.lastFacts;
-    const now = this.d.clock.now();
-    const pending = (this.lastPlan?.unfulfilled ?? []).map((d) => {
-      const infeasible = this.lastPlan?.infeasible.some((x) => shapeId(x.resources) === shapeId(d.resources));
-      const backedOff = [...this.backoff].filter(([, b]) => b.until > now).map(([t]) => t);
-      const why = infeasible ? 'no node type offers it'
-        : backedOff.length > 0 ? `node types backed off after capacity errors: ${backedOff.join(', ')}`
-          : 'the cluster is at max_workers (or each fitting type at its max_workers)';
-      return { resources: d.resources, count: d.count, why };
+    return autoscalerView({
+      config: this.d.config, facts: this.lastFacts, plan: this.lastPlan, cloud: this.lastCloud, backoff: this.state.backoff,
+      setupSteps: this.state.setupSteps, events: this.events, stopped: this.state.stopped, errors: this.errors, now: this.d.clock.now(),
     });
-    const kept = (facts?.nodes ?? []).filter((n) => n.alive && n.kind === 'worker').map((n) => {
-      const t = c.available_node_types[n.nodeType];
-      const idleMs = now - n.lastUsedAt;
-      const timeout = ((t?.idle_timeout_s ?? c.idle_timeout_minutes * 60) * 1000);
-      const same = facts?.nodes.filter((x) => x.alive && x.kind === 'worker' && x.nodeType === n.nodeType).length ?? 0;
-      const why = n.busy ? `busy: ${n.busy}` : same <= (t?.min_workers ?? 0) ? `idle ${Math.round(idleMs / 1000)} s, kept for min_workers (${t?.min_workers ?? 0})`
-        : `idle ${Math.round(idleMs / 1000)} s of ${Math.round(timeout / 1000)} s`;
-      return { nodeId: n.nodeId, why };
-    });
-    const registered = new Set((facts?.nodes ?? []).filter((n) => n.alive).map((n) => n.nodeId));
-    const launching = (this.lastCloud ?? []).filter((n) => n.kind === 'worker' && !registered.has(n.id))
-      .map((n) => ({ nodeId: n.id, nodeType: n.nodeType, status: n.tags[NODE_STATUS_TAG] ?? n.status }));
-    return { events: this.events.slice(-50), pending, nodes: kept, launching, ...(this.stopped ? { stopped: this.stopped } : {}), errors: this.errors };
   }
 }

@@ -1,8 +1,9 @@
 /**
- * What the autoscaler decides, as one pure function of what it knows: Ray's resource demand scheduler
- * (../shared/reference/ray-launcher.md §4) and its termination rules (§3.4), on run-length demand lists so that
- * thousands of requests cost what a few shapes do. `mode: 'ray'` reproduces Ray exactly, order dependence
- * included; `mode: 'improved'` is what raylaunch runs (deviations documented at `improvedSpread`).
+ * What the autoscaler plans, as one pure function of what it knows: Ray's resource demand scheduler and its
+ * termination rules (terminate.ts), on run-length demand lists so that thousands of requests cost what a few
+ * shapes do. `mode: 'ray'` reproduces Ray exactly, order dependence included (the parity tests hold it to a
+ * transcription of Ray); `mode: 'improved'` is what decide() runs, differing where marked 'improved' below:
+ * SPREAD groups spread, a backed-off type never launched, max_workers never overshot (withinGlobalMax).
  */
 import { binPackResidual, type Demand, dropFirst, fits, mergeAdjacent, type Res, subtract, units } from './resources.js';
 import { terminations, type Termination } from './terminate.js';

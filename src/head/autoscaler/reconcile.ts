@@ -24,7 +24,7 @@ const FORGET_AFTER_MS = 10 * 60_000;
 /**
  * Makes the instance table agree with the world: nodes the provider lists are allocated (or adopted, when no
  * instance knows them: launched before this head, or by hand), registered ones running, vanished ones
- * terminated; nodes that never register within the start timeout are given up on. Pure.
+ * terminated; nodes that never register within the start timeout (setup included) are given up on. Pure.
  */
 export function reconcile(input: ReconcileInput): ReconcileOutput {
   const { now } = input;
@@ -49,7 +49,7 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
         i = transition(i, 'terminated', now, 'the provider no longer lists it');
       } else if (present && (i.state === 'allocated' || i.state === 'setting-up') && input.registered.has(nodeId)) {
         i = transition(i, 'running', now, 'its agent registered');
-      } else if (present && i.state === 'allocated' && now - i.since > input.startTimeoutMs) {
+      } else if (present && (i.state === 'allocated' || i.state === 'setting-up') && now - i.since > input.startTimeoutMs) {
         i = transition(i, 'terminating', now, `it did not register within ${input.startTimeoutMs / 1000} s`);
         neverRegistered.push(nodeId);
       } else if (present && i.state === 'running' && input.dead.has(nodeId)) {

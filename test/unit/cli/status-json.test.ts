@@ -18,7 +18,14 @@ const status: ClusterStatus = {
   requestedResources: [{ GPU: 2 }],
   failures: [{ at: 950, kind: 'crashed', what: 'task f', message: 'worker died', nodeId: 'head-1' }],
   autoscaler: {
-    events: [{ at: 960, seq: 1, kind: 'launch', message: 'launch 1 × gpu' }],
+    events: [
+      { at: 960, seq: 1, kind: 'launch', nodeType: 'gpu', count: 1, message: 'launch 1 × gpu' },
+      { at: 961, seq: 2, kind: 'terminate', nodeId: 'i-0', reason: 'idle', message: 'terminate i-0: idle 60 s' },
+      { at: 962, seq: 3, kind: 'backoff', nodeType: 'gpu', seconds: 10, message: 'gpu: no capacity; not launched again for 10 s' },
+      { at: 963, seq: 4, kind: 'setup-failed', nodeId: 'i-1', step: 'setting-up', exitCode: 3, error: '`x` failed', log: '/l/setup-i-1.log', message: 'setting up i-1 failed: `x` failed' },
+      { at: 964, seq: 5, kind: 'setup-failed', nodeId: 'i-2', step: null, exitCode: null, error: 'refused', log: '/l/setup-i-2.log', message: 'setting up i-2 failed: refused' },
+      { at: 965, seq: 6, kind: 'error', message: 'tick failed' },
+    ],
     pending: [{ resources: { GPU: 8 }, count: 1, why: 'no node type offers it' }],
     nodes: [{ nodeId: 'head-1', why: 'busy: running work' }],
     launching: [{ nodeId: 'i-1', nodeType: 'gpu', status: 'setting-up' }],
@@ -43,6 +50,18 @@ describe('status --json: the protocol\'s status in the output vocabulary', () =>
     assert.deepEqual(s.nodes[0]?.total, RESOURCES);
     assert.deepEqual(s.demands[0]?.resources, { myCustomThing: 1 });
     assert.deepEqual(s.requested_resources, [{ GPU: 2 }]);
+  });
+
+  it('an autoscaler event carries its kind\'s fields under snake_case names', () => {
+    const events = statusJson(status).autoscaler?.events ?? [];
+    assert.deepEqual(events.map((e) => ({ ...e, at: 0, seq: 0, message: '' })), [
+      { at: 0, seq: 0, message: '', kind: 'launch', node_type: 'gpu', count: 1 },
+      { at: 0, seq: 0, message: '', kind: 'terminate', node_id: 'i-0', reason: 'idle' },
+      { at: 0, seq: 0, message: '', kind: 'backoff', node_type: 'gpu', seconds: 10 },
+      { at: 0, seq: 0, message: '', kind: 'setup-failed', node_id: 'i-1', step: 'setting-up', exit_code: 3, error: '`x` failed', log: '/l/setup-i-1.log' },
+      { at: 0, seq: 0, message: '', kind: 'setup-failed', node_id: 'i-2', step: null, exit_code: null, error: 'refused', log: '/l/setup-i-2.log' },
+      { at: 0, seq: 0, message: '', kind: 'error' },
+    ]);
   });
 
   it('names a job as Ray\'s Jobs API does', () => {

@@ -23,6 +23,8 @@ describe('instance lifecycle table', () => {
   const MOVES: [InstanceState, InstanceState, boolean][] = [
     ['requested', 'allocated', true], ['allocated', 'running', true], ['running', 'draining', true], ['draining', 'terminating', true],
     ['terminating', 'terminated', true], ['requested', 'running', false], ['terminated', 'running', false], ['running', 'allocated', false],
+    ['queued', 'requested', true], ['allocated', 'setting-up', true], ['setting-up', 'setup-failed', true], ['setup-failed', 'terminating', true],
+    ['queued', 'allocated', false], ['setup-failed', 'running', false],
   ];
   for (const [from, to, ok] of MOVES) {
     it(`${from} → ${to} is ${ok ? 'allowed and recorded' : 'refused'}`, () => {
@@ -43,6 +45,9 @@ describe('reconcile()', () => {
     { name: 'a running node whose agent died is terminated', instances: [inst('running', { id: 'n1', nodeId: 'n1' })], cloud: [node('n1')], dead: ['n1'], want: [['n1', 'terminating']], never: ['n1'] },
     { name: 'a request with nothing listed past the start timeout ends', instances: [inst('requested', { since: 100 })], cloud: [], want: [['r#0', 'terminated']] },
     { name: 'a node nobody launched (before this head) is adopted', instances: [], cloud: [node('old', 'earlier')], registered: ['old'], want: [['old', 'running']] },
+    { name: 'a node being set up whose agent registered is running', instances: [inst('setting-up', { id: 'n1', nodeId: 'n1' })], cloud: [node('n1')], registered: ['n1'], want: [['n1', 'running']] },
+    { name: 'a node still being set up past the start timeout is given up on', instances: [inst('setting-up', { id: 'n1', nodeId: 'n1', since: 100 })], cloud: [node('n1')], want: [['n1', 'terminating']], never: ['n1'] },
+    { name: 'a node whose setup failed waits for the next decision to hand it back', instances: [inst('setup-failed', { id: 'n1', nodeId: 'n1', since: 100 })], cloud: [node('n1')], want: [['n1', 'setup-failed']] },
   ];
   for (const c of CASES) {
     it(c.name, () => {

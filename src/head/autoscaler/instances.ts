@@ -1,0 +1,53 @@
+/**
+ * Pure operations on the instance table that decide() and the outcomes of the executor share: marking nodes
+ * chosen for termination, starting setups, and matching listed nodes to the launches that made them.
+ */
+import type { CloudNode } from '../../../providers/provider.js';
+import { type Instance, transition } from './instance-state.js';
+
+/** Whether the node's latest instance is on its way out (host pools reuse a node id for a later instance). */
+export function isLeaving(instances: readonly Instance[], nodeId: string): boolean {
+  const latest = instances.findLast((i) => i.nodeId === nodeId);
+  return latest !== undefined && (latest.state === 'draining' || latest.state === 'terminating' || latest.state === 'terminated' || latest.state === 'setup-failed');
+}
+
+/** Instances of nodes chosen for termination move to terminating (a running one drains first). */
+export function markTerminating(instances: readonly Instance[], gone: readonly { id: string; reason: string }[], now: number): Instance[] {
+  const why = new Map(gone.map((g) => [g.id, g.reason]));
+  return instances.map((i) => {
+    const reason = i.nodeId === undefined ? undefined : why.get(i.nodeId);
+    if (reason === undefined) return i;
+    switch (i.state) {
+      case 'running': return transition(transition(i, 'draining', now, reason), 'terminating', now, reason);
+      case 'allocated': case 'setting-up': case 'setup-failed': return transition(i, 'terminating', now, reason);
+      default: return i; // already on its way out (reconcile gave up on it), or gone
+    }
+  });
+}
+
+/**
+ * Nodes this head launched that the provider has allocated start their setup (providers reached over SSH).
+ * Adopted nodes (listed before this head started) are left as they are: they either register or time out.
+ */
+export function startSetups(instances: readonly Instance[], now: number): { instances: Instance[]; nodeIds: string[] } {
+  const nodeIds: string[] = [];
+  const out = instances.map((i) => {
+    const launchedHere = i.history[0]?.state === 'queued' || i.history[0]?.state === 'requested';
+    if (i.state !== 'allocated' || i.nodeId === undefined || !launchedHere) return i;
+    nodeIds.push(i.nodeId);
+    return transition(i, 'setting-up', now, 'setup started');
+  });
+  return { instances: out, nodeIds };
+}
+
+/** Requested instances of the given launches learn their nodes from a listing (in listing order). */
+export function allocateListed(instances: readonly Instance[], requestIds: ReadonlySet<string>, listed: readonly CloudNode[], now: number): Instance[] {
+  const claimed = new Set(instances.filter((i) => i.nodeId !== undefined && i.state !== 'terminated').map((i) => i.nodeId));
+  return instances.map((i) => {
+    if (i.state !== 'requested' || i.nodeId !== undefined || !requestIds.has(i.requestId)) return i;
+    const node = listed.find((n) => n.requestId === i.requestId && !claimed.has(n.id));
+    if (!node) return i;
+    claimed.add(node.id);
+    return { ...transition(i, 'allocated', now, 'the provider lists it'), id: node.id, nodeId: node.id };
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * What the executor's actions came to, and what each outcome changes, pure: the instance table, the capacity
+ * backoff and whether launching has stopped (read by the next tick's decide()), the setup step each node is at
+ * (for status), and the events people read. The provider's error classes decide, never their message text.
+ */
+import { CapacityError, ProviderAuthError, ProviderConfigError } from '../../../providers/errors.js';
+import type { CloudNode } from '../../../providers/provider.js';
+import { NodeUpdateError } from '../../updater/errors-update.js';
+import { backOff, type Backoff, launchedOk } from './backoff.js';
+import type { EventDraft } from './decide.js';
+import { type Instance, type InstanceState, transition, TRANSITIONS } from './instance-state.js';
+import { allocateListed } from './instances.js';
+import { backoffText, oneLine, setupFailedText } from './why.js';
+
+export type Outcome =
+  /** A queued launch was sent to the provider. */
+  | { kind: 'sent'; requestId: string }
+  /** A queued launch was not sent: launching stopped meanwhile. */
+  | { kind: 'dropped'; requestId: string; why: string }
+  | { kind: 'launched'; requestId: string; nodeType: string }
+  | { kind: 'launch-failed'; requestId: string; nodeType: string; count: number; error: unknown }
+  /** The provider's listing after this tick's launches: their nodes' ids. */
+  | { kind: 'listed'; requestIds: string[]; nodes: CloudNode[] }
+  /** The node updater reached a step (waiting-for-ssh, syncing-files, setting-up, starting, up-to-date). */
+  | { kind: 'setup-step'; nodeId: string; step: string }
+  | { kind: 'setup-done'; nodeId: string }
+  | { kind: 'setup-failed'; nodeId: string; error: unknown; log: string };
+
+export interface AutoscalerState {
+  instances: Instance[];
+  backoff: Backoff;
+  /** Why launching stopped (an auth or config error the user must fix); unset while it goes on. */
+  stopped: string | undefined;
+  /** The setup step each node is at, for status (until it registers). */
+  setupSteps: Readonly<Record<string, string>>;
+}
+
+/** Moves the instances of one request (or node) that can make the move; the others are left as they are. */
+function move(instances: readonly Instance[], match: (i: Instance) => boolean, to: InstanceState, now: number, reason: string): Instance[] {
+  return instances.map((i) => (match(i) && to in TRANSITIONS[i.state] ? transition(i, to, now, reason) : i));
+}
+
+const latestOf = (instances: readonly Instance[], nodeId: string) => instances.findLast((i) => i.nodeId === nodeId);
+
+export function applyOutcome(s: AutoscalerState, o: Outcome, now: number): { state: AutoscalerState; events: EventDraft[] } {
+  const ofRequest = (id: string) => (i: Instance) => i.requestId === id && i.nodeId === undefined;
+  switch (o.kind) {
+    case 'sent':
+      return { state: { ...s, instances: move(s.instances, (i) => ofRequest(o.requestId)(i) && i.state === 'queued', 'requested', now, 'launch sent') }, events: [] };
+    case 'dropped':
+      return { state: { ...s, instances: move(s.instances, (i) => ofRequest(o.requestId)(i) && i.state === 'queued', 'terminated', now, o.why) }, events: [] };
+    case 'launched':
+      return { state: { ...s, backoff: launchedOk(s.backoff, o.nodeType) }, events: [] };
+    case 'listed':
+      return { state: { ...s, instances: allocateListed(s.instances, new Set(o.requestIds), o.nodes, now) }, events: [] };
+    case 'launch-failed':
+      return launchFailed(s, o, now);
+    case 'setup-step':
+      return { state: { ...s, setupSteps: { ...s.setupSteps, [o.nodeId]: o.step } }, events: [] };
+    case 'setup-done':
+      return { state: s, events: [] };
+    case 'setup-failed': {
+      const steps = { ...s.setupSteps, [o.nodeId]: 'update-failed' };
+      // Only a node still being set up failed: one terminated meanwhile was stopped on purpose.
+      if (latestOf(s.instances, o.nodeId)?.state !== 'setting-up') return { state: { ...s, setupSteps: steps }, events: [] };
+      const e = o.error instanceof Error ? o.error : new Error(String(o.error));
+      const error = oneLine(e.message);
+      const instances = move(s.instances, (i) => i === latestOf(s.instances, o.nodeId), 'setup-failed', now, error);
+      const detail = e instanceof NodeUpdateError ? { step: e.step, exitCode: e.commandExitCode ?? null } : { step: null, exitCode: null };
+      return {
+        state: { ...s, instances, setupSteps: steps },
+        events: [{ kind: 'setup-failed', nodeId: o.nodeId, ...detail, error, log: o.log, message: setupFailedText(o.nodeId, error, o.log) }],
+      };
+    }
+  }
+}
+
+function launchFailed(s: AutoscalerState, o: Extract<Outcome, { kind: 'launch-failed' }>, now: number): { state: AutoscalerState; events: EventDraft[] } {
+  const e = o.error instanceof Error ? o.error : new Error(String(o.error));
+  const instances = move(move(s.instances, (i) => i.requestId === o.requestId && i.nodeId === undefined, 'allocation-failed', now, e.message),
+    (i) => i.requestId === o.requestId && i.state === 'allocation-failed', 'terminated', now, 'recorded');
+  if (e instanceof CapacityError) {
+    const { backoff, waitMs } = backOff(s.backoff, o.nodeType, e.reason, now);
+    const seconds = Math.round(waitMs / 1000);
+    return { state: { ...s, instances, backoff }, events: [{ kind: 'backoff', nodeType: o.nodeType, seconds, message: backoffText(o.nodeType, e.message, seconds) }] };
+  }
+  if (e instanceof ProviderAuthError || e instanceof ProviderConfigError) {
+    const stopped = `${e.message}${e.hint ? ` (${e.hint})` : ''}`;
+    return { state: { ...s, instances, stopped }, events: [{ kind: 'error', message: `launching stopped: ${stopped}` }] };
+  }
+  // TransientProviderError and anything unexpected: the next tick decides again.
+  return { state: { ...s, instances }, events: [{ kind: 'error', message: `launch of ${o.count} × ${o.nodeType} failed: ${e.message}` }] };
+}

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'mocha';
+import type { CloudNode } from '../../../../providers/provider.js';
+import type { Instance, InstanceState } from '../../../../src/head/autoscaler/instance-state.js';
+import { allocateListed, isLeaving, markTerminating, startSetups } from '../../../../src/head/autoscaler/instances.js';
+
+const inst = (nodeId: string | undefined, state: InstanceState, first: InstanceState = 'requested', requestId = 'r'): Instance => ({
+  id: nodeId ?? `${requestId}#0`, nodeType: 't', requestId, nodeId, state, since: 0, history: [{ state: first, at: 0, reason: 'x' }],
+});
+const node = (id: string, requestId: string): CloudNode => ({ id, nodeType: 't', kind: 'worker', status: 'pending', requestId, tags: {} });
+
+describe('instance table operations', () => {
+  const LEAVING: [InstanceState, boolean][] = [['running', false], ['setting-up', false], ['draining', true], ['terminating', true], ['terminated', true], ['setup-failed', true]];
+  for (const [state, want] of LEAVING) {
+    it(`a node whose latest instance is ${state} is ${want ? '' : 'not '}on its way out`, () => {
+      assert.equal(isLeaving([inst('n', 'terminated'), inst('n', state)], 'n'), want);
+    });
+  }
+
+  const MARK: [InstanceState, InstanceState[]][] = [
+    ['running', ['draining', 'terminating']], ['allocated', ['terminating']], ['setting-up', ['terminating']], ['setup-failed', ['terminating']], ['terminating', []], ['terminated', []],
+  ];
+  for (const [from, moves] of MARK) {
+    it(`a ${from} node chosen for termination moves through ${moves.join(' → ') || 'nothing'}`, () => {
+      const [out] = markTerminating([inst('n', from)], [{ id: 'n', reason: 'idle' }], 5);
+      assert.deepEqual(out?.history.slice(1).map((h) => [h.state, h.reason]), moves.map((m) => [m, 'idle']));
+    });
+  }
+
+  it('setups start on allocated nodes this head launched, not on adopted ones', () => {
+    const r = startSetups([inst('a', 'allocated', 'queued'), inst('b', 'allocated', 'requested'), inst('c', 'allocated', 'allocated'), inst('d', 'running', 'requested')], 5);
+    assert.deepEqual(r.nodeIds, ['a', 'b']);
+    assert.deepEqual(r.instances.map((i) => i.state), ['setting-up', 'setting-up', 'allocated', 'running']);
+  });
+
+  it('a listing gives each requested instance of the launches a node of its request, never one another instance holds', () => {
+    const out = allocateListed([inst('n1', 'running', 'requested', 'r1'), inst(undefined, 'requested', 'requested', 'r1'), inst(undefined, 'requested', 'requested', 'r2')], new Set(['r1']), [node('n1', 'r1'), node('n2', 'r1'), node('n3', 'r2')], 5);
+    assert.deepEqual(out.map((i) => [i.id, i.state]), [['n1', 'running'], ['n2', 'allocated'], ['r2#0', 'requested']]);
+  });
+});
