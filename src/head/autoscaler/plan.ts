@@ -5,37 +5,13 @@
  * transcription of Ray); `mode: 'improved'` is what decide() runs, differing where marked 'improved' below:
  * SPREAD groups spread, a backed-off type never launched, max_workers never overshot (withinGlobalMax).
  */
-import { binPackResidual, type Demand, dropFirst, fits, mergeAdjacent, type Res, subtract, units } from './resources.js';
-import { terminations, type Termination } from './terminate.js';
+import { binPackResidual, consume, type Demand, dropFirst, mergeAdjacent, type Res, unitFits, units } from './resources.js';
+import type { NodeTypeSpec, PlanInput, PlanNode, PlanOutput } from './plan-types.js';
+import { terminations } from './terminate.js';
 
 export type { Demand, Res } from './resources.js';
 export { binPackResidual } from './resources.js';
-
-/** A node type of the config, in YAML order. */
-export type NodeTypeSpec = { name: string; resources: Res; minWorkers: number; maxWorkers: number };
-
-/** A node as the autoscaler sees it: `available` absent = not connected yet (counted at its type's capacity). */
-export type PlanNode = {
-  id: string; ip?: string; nodeType: string | null; kind: 'head' | 'worker' | null;
-  total?: Res; available?: Res;
-  lastUsedAt?: number; launchHash?: string; registeredAt?: number;
-};
-
-/** Everything plan() decides on. */
-export interface PlanInput {
-  nodeTypes: NodeTypeSpec[]; headNodeType: string | null; maxWorkers: number;
-  upscalingSpeed: number; nodes: PlanNode[]; launching: Record<string, number>; demands: Demand[];
-  placementGroups: { id: string; strategy: 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD'; bundles: Demand[] }[];
-  requestedBundles: Demand[]; backoffUntil: Record<string, number>; idleTimeoutMs: Record<string, number>;
-  currentLaunchHash: Record<string, string>; now: number; mode: 'ray' | 'improved';
-}
-
-/** Nodes to launch per type, nodes to terminate with why, and what stays unfulfilled (and can never be). */
-export interface PlanOutput {
-  launch: Record<string, number>;
-  terminate: Termination[];
-  unfulfilled: Demand[]; infeasible: Demand[];
-}
+export type { NodeTypeSpec, PlanInput, PlanNode, PlanOutput } from './plan-types.js';
 
 const GPU_CONSERVE = true;
 
@@ -50,8 +26,8 @@ export function utilizationScore(nodeResources: Res, demands: Demand[]): [boolea
   let fittable = 0;
   for (const d of demands) {
     for (const [k, v] of Object.entries(d.resources)) if (v > 0) types.add(k);
-    for (let i = 0; i < d.count && fits(remaining, d.resources); i++) {
-      subtract(remaining, d.resources);
+    for (let i = 0; i < d.count && unitFits(remaining, d.resources); i++) {
+      consume(remaining, d.resources);
       fittable += 1;
       if (!Object.values(d.resources).some((v) => v > 0)) break; // a zero request fits without end
     }
@@ -314,7 +290,7 @@ export function plan(input: PlanInput): PlanOutput {
   });
   const launch = input.mode === 'ray' ? limited : withinGlobalMax(limited, input, new Set(terminate.map((t) => t.id)), adjustedMin);
 
-  const feasible = (r: Res) => types.some((t) => (t.name === input.headNodeType || t.maxWorkers > 0) && fits(t.resources, r));
+  const feasible = (r: Res) => types.some((t) => (t.name === input.headNodeType || t.maxWorkers > 0) && unitFits(t.resources, r));
   const infeasible = mergeAdjacent(input.demands.filter((d) => !feasible(d.resources)));
   return { launch, terminate, unfulfilled: byDemand.unfulfilled, infeasible };
 }

@@ -11,13 +11,20 @@ const IMPLICIT = 'node:__internal_implicit_resource_';
 /** Capacity of a resource on a node: a missing implicit resource counts as 1 unit, anything else as 0. */
 const cap = (node: Res, k: string) => node[k] ?? (k.startsWith(IMPLICIT) ? 1 : 0);
 
-export function fits(node: Res, d: Res): boolean {
+/**
+ * Whether one unit of `d` fits `node`, Ray's way (a missing implicit resource counts as 1). Not common/resources'
+ * `fits`, which compares fixed-point amounts without implicit resources.
+ */
+export function unitFits(node: Res, d: Res): boolean {
   for (const k in d) if ((d[k] ?? 0) > cap(node, k)) return false;
   return true;
 }
 
-/** In place; zero amounts leave the node untouched (a missing implicit resource appears at 1, then drops). */
-export function subtract(node: Res, d: Res): void {
+/**
+ * Takes one unit of `d` out of `node`, in place (common/resources' `subtract` returns a copy); zero amounts leave
+ * the node untouched (a missing implicit resource appears at 1, then drops).
+ */
+export function consume(node: Res, d: Res): void {
   for (const k in d) {
     const v = d[k] ?? 0;
     if (v === 0) continue;
@@ -89,20 +96,20 @@ export function binPackResidual(nodes: readonly Res[], demands: readonly Demand[
     let left = d.count;
     if (opts.strictSpread) {
       while (left > 0) {
-        const i = free.findIndex((n) => fits(n, d.resources));
+        const i = free.findIndex((n) => unitFits(n, d.resources));
         if (i < 0) break;
         const [n] = free.splice(i, 1) as [Res];
         used.push(n);
-        subtract(n, d.resources);
+        consume(n, d.resources);
         left -= 1;
       }
     } else if (!hasPositive(d.resources)) {
       // Nothing to take away: every unit fits wherever the first one does.
-      if (free.some((n) => fits(n, d.resources))) left = 0;
+      if (free.some((n) => unitFits(n, d.resources))) left = 0;
     } else {
       for (const n of free) {
-        while (left > 0 && fits(n, d.resources)) {
-          subtract(n, d.resources);
+        while (left > 0 && unitFits(n, d.resources)) {
+          consume(n, d.resources);
           left -= 1;
         }
         if (left === 0) break;

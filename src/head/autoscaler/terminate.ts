@@ -1,8 +1,7 @@
 import { binPackResidual, type Res } from './resources.js';
-import type { NodeTypeSpec, PlanInput, PlanNode } from './plan.js';
+import type { NodeTypeSpec, PlanInput, PlanNode, Termination } from './plan-types.js';
 
-/** A node to terminate and why. */
-export type Termination = { id: string; reason: 'idle' | 'outdated' | 'max_workers' | 'max_workers_per_type' | 'type_removed' | 'never_registered' };
+export type { Termination } from './plan-types.js';
 
 const sameRes = (a: Res, b: Res) => {
   const ka = Object.keys(a);

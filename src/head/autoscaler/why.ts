@@ -4,7 +4,7 @@
  */
 import { formatResources } from '../../common/resources.js';
 import type { ClusterFacts } from './facts.js';
-import { fits, type Res } from './resources.js';
+import { type Res, unitFits } from './resources.js';
 
 /**
  * The demands a launch of `nodeType` answers: "12 pending {GPU: 1}", placement groups, request_resources, and
@@ -20,7 +20,7 @@ export function launchReason(o: { resources: Res; facts: ClusterFacts; belowMin:
       ...(o.facts.requested.some((r) => fit(r.resources)) ? ['request_resources'] : []),
     ];
   };
-  let parts = answered((r) => fits(o.resources, r));
+  let parts = answered((r) => unitFits(o.resources, r));
   if (parts.length === 0 && !o.belowMin) parts = answered(() => true);
   if (o.belowMin) parts.push('min_workers');
   return parts.length > 0 ? parts.join(', ') : 'min_workers';
