@@ -8,6 +8,7 @@
 import { CapacityError, ProviderConfigError } from '../errors.js';
 import { CLUSTER_NAME_TAG, type CloudNode, type HoldsFailedHosts, type LaunchRequest, type NodeProvider, validateLaunchRequest } from '../provider.js';
 import type { Pool, PoolEntry, PoolStore } from './pool.js';
+import { Serial } from '../../src/common/serial.js';
 
 export { FilePoolStore, LOCAL_POOL_FILE, MemoryPoolStore, type Pool, type PoolStore } from './pool.js';
 
@@ -29,7 +30,7 @@ export interface LocalProviderOptions {
 }
 
 export class LocalProvider implements NodeProvider, HoldsFailedHosts {
-  private lock: Promise<unknown> = Promise.resolve();
+  private readonly lock = new Serial();
   private readonly now: () => number;
 
   constructor(private readonly o: LocalProviderOptions) {
@@ -41,9 +42,7 @@ export class LocalProvider implements NodeProvider, HoldsFailedHosts {
 
   /** Pool changes one at a time: concurrent launches must not hand out the same host. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn);
-    this.lock = run.catch(() => undefined);
-    return run;
+    return this.lock.run(fn);
   }
 
   async listNodes(): Promise<CloudNode[]> {

@@ -9,6 +9,7 @@ import { ensureDir, listRecords, logPath, logsDir, nodesDir, readRecord, removeR
 import { spawnNode } from './spawn.js';
 import { terminateTree } from './terminate.js';
 import type { ProcessNodeCommand, ProcessProviderOptions } from './types.js';
+import { Serial } from '../../src/common/serial.js';
 
 export type { ProcessNodeCommand, ProcessProviderOptions } from './types.js';
 
@@ -29,7 +30,7 @@ export class ProcessProvider implements NodeProvider {
   private readonly opts: ProcessProviderOptions;
   private readonly graceMs: number;
   /** Launches run one at a time, so two concurrent retries of a request cannot both see it short. */
-  private launches: Promise<void> = Promise.resolve();
+  private readonly launches = new Serial();
 
   constructor(opts: ProcessProviderOptions) {
     if (!existsSync('/proc/self/stat')) {
@@ -59,12 +60,10 @@ export class ProcessProvider implements NodeProvider {
   /** Starts the nodes of the request that are not running yet. */
   async launch(req: LaunchRequest): Promise<void> {
     validateLaunchRequest(req);
-    const run = this.launches.then(async () => {
+    return this.launches.run(async () => {
       const running = (await this.listNodes()).filter((n) => n.requestId === req.requestId && n.status === 'running').length;
       for (let i = running; i < req.count; i++) await this.launchOne(req);
     });
-    this.launches = run.catch(() => undefined);
-    return run;
   }
 
   /** Stops the nodes' process trees in parallel; unknown and already-gone ids are fine. */

@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TransientProviderError } from '../errors.js';
 import { findOwned, type Owned } from './proc.js';
+import { pollUntil } from '../../src/common/wait.js';
 
 /** How often terminate() looks whether the tree is gone. */
 const POLL_MS = 50;
@@ -21,14 +21,15 @@ function signalTree(pid: number, owned: Owned, signal: NodeJS.Signals): void {
   for (const p of owned.procs) if (!(owned.leaderAlive && p.pgid === pid)) send(p.pid, signal);
 }
 
+/** The tree once gone, or what is left of it after `ms`. */
 async function waitGone(pid: number, startTime: number, ms: number): Promise<Owned> {
-  const deadline = Date.now() + ms;
-  let owned: Owned;
-  do {
-    await sleep(Math.max(0, Math.min(POLL_MS, deadline - Date.now())));
-    owned = await findOwned(pid, startTime);
-  } while (owned.procs.length > 0 && Date.now() < deadline);
-  return owned;
+  let last: Owned | undefined;
+  const gone = await pollUntil(async () => {
+    last = await findOwned(pid, startTime);
+    return last.procs.length === 0 ? last : undefined;
+  }, { timeoutMs: ms, every: POLL_MS });
+  // pollUntil calls the probe at least once, so `last` is set.
+  return gone ?? (last as Owned);
 }
 
 /**

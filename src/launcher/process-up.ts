@@ -12,8 +12,8 @@ import type { ClusterConfig } from '../config/types.js';
 import { readHeadInfo } from './cluster-state.js';
 import { ClusterStartError } from './errors.js';
 import type { HeadSteps } from './head-steps.js';
+import { pollUntil } from '../common/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function processHeadSteps(config: ClusterConfig, dir: string, provider: NodeProvider, progress: (line: string) => void): HeadSteps {
   const name = config.cluster_name;
@@ -36,19 +36,15 @@ export function processHeadSteps(config: ClusterConfig, dir: string, provider: N
 
 /** Waits until the head process wrote its head.json; fails with the end of its log when it exited. */
 async function waitForHead(dir: string, findHead: () => Promise<{ id: string } | undefined>): Promise<void> {
-  const deadline = Date.now() + 30_000;
   let headId: string | undefined;
-  for (;;) {
+  const log = () => join(dir, 'logs', `${headId ?? 'head'}.log`);
+  const listening = await pollUntil(async () => {
     const head = await findHead();
     headId ??= head?.id;
-    if (head && readHeadInfo(dir)?.nodeId === head.id) return;
-    const log = join(dir, 'logs', `${headId ?? 'head'}.log`);
-    if (!head) throw new ClusterStartError(`the head exited while starting${logTail(log)}`, { hint: `its full log is ${log}` });
-    if (Date.now() > deadline) {
-      throw new ClusterStartError('the head did not start listening within 30 s', { hint: `see its log ${log}; clean up with raylaunch down` });
-    }
-    await sleep(30);
-  }
+    if (!head) throw new ClusterStartError(`the head exited while starting${logTail(log())}`, { hint: `its full log is ${log()}` });
+    return readHeadInfo(dir)?.nodeId === head.id ? true : undefined;
+  }, { timeoutMs: 30_000, every: 30 });
+  if (!listening) throw new ClusterStartError('the head did not start listening within 30 s', { hint: `see its log ${log()}; clean up with raylaunch down` });
 }
 
 /** The last lines of a log, indented, for an error message. */

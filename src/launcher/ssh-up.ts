@@ -17,6 +17,7 @@ import { readClusterConfig, readHeadInfo, writePrivate } from './cluster-state.j
 import { ClusterStartError } from './errors.js';
 import type { HeadSteps } from './head-steps.js';
 import { readSshHead, saveSshHead, type SshHead, sshHeadTarget, sshKeyPath } from './ssh-head.js';
+import { pollUntil } from '../common/wait.js';
 
 export interface SshUpOptions {
   forceSetup: boolean;
@@ -24,7 +25,6 @@ export interface SshUpOptions {
   onStatus(node: string, status: UpdateStatus | 'stopping', detail: string): void;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function sshHeadSteps(config: ClusterConfig, dir: string, o: SshUpOptions): HeadSteps {
   const key = readKey(config);
@@ -94,16 +94,15 @@ function readKey(config: ClusterConfig): string {
 /** head.json on the head, written once the control plane listens (the start removed any older one). */
 async function waitForHeadFile(runner: CommandRunner, config: ClusterConfig, head: SshHead, timeoutMs: number): Promise<HeadInfo> {
   const limitMs = Math.min(timeoutMs, 60_000);
-  const deadline = Date.now() + limitMs;
   const d = remoteStateDir(config.cluster_name);
-  for (let i = 0; ; i++) {
+  let last = '';
+  const info = await pollUntil(async () => {
     const r = await runner.run(`cat ${d}/head.json 2>/dev/null || { echo; tail -n 20 ${d}/logs/${head.internalIp}.log 2>/dev/null; exit 1; }`);
-    if (r.code === 0) return JSON.parse(r.stdout) as HeadInfo;
-    if (Date.now() > deadline) {
-      throw new ClusterStartError(`the head on ${head.host} did not start listening within ${Math.round(limitMs / 1000)} s; the end of its log:\n${r.stdout.trim().split('\n').map((l) => `    ${l}`).join('\n')}`, {
-        hint: `see ~/.raylaunch/clusters/${config.cluster_name}/logs/ on the head (raylaunch attach opens a shell there)`,
-      });
-    }
-    await sleep(Math.min(50 * 2 ** i, 500));
-  }
+    last = r.stdout;
+    return r.code === 0 ? JSON.parse(r.stdout) as HeadInfo : undefined;
+  }, { timeoutMs: limitMs, every: (i) => Math.min(50 * 2 ** i, 500) });
+  if (info) return info;
+  throw new ClusterStartError(`the head on ${head.host} did not start listening within ${Math.round(limitMs / 1000)} s; the end of its log:\n${last.trim().split('\n').map((l) => `    ${l}`).join('\n')}`, {
+    hint: `see ~/.raylaunch/clusters/${config.cluster_name}/logs/ on the head (raylaunch attach opens a shell there)`,
+  });
 }

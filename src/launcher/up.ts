@@ -13,6 +13,7 @@ import { cliProvider } from './nodes.js';
 import { processHeadSteps } from './process-up.js';
 import { Session } from './session.js';
 import { sshHeadSteps } from './ssh-up.js';
+import { pollUntil } from '../common/wait.js';
 
 export interface UpOptions {
   waitForWorkers: boolean;
@@ -44,7 +45,6 @@ export interface UpResult {
   state_dir: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The cluster's head as its provider lists it (not one that is stopping or stopped). */
 async function listedHead(provider: NodeProvider): Promise<CloudNode | undefined> {
@@ -124,10 +124,10 @@ async function waitForWorkers(session: Session, first: ClusterStatus, config: Cl
   const want = Object.entries(config.available_node_types).map(([type, t]) => ({ type, count: Math.min(t.min_workers, t.max_workers) })).filter((w) => w.count > 0);
   const total = want.reduce((n, w) => n + w.count, 0);
   if (total > 0) o.progress(`waiting for ${total} min_workers ${total === 1 ? 'node' : 'nodes'} to register`);
-  const deadline = Date.now() + config.raylaunch.node_start_timeout_s * 1000;
   // Only failures after this `up` began count.
   const seen = Math.max(-1, ...(first.autoscaler?.events ?? []).map((e) => e.seq));
-  for (;;) {
+  let missing = want;
+  const registered = await pollUntil(async () => {
     const status = await session.status();
     // A node whose setup failed for good (after its retries) fails `up` now, with the reason, rather than at the timeout.
     const failed = status.autoscaler?.events.find((e) => e.kind === 'setup-failed' && e.seq > seen);
@@ -140,14 +140,12 @@ async function waitForWorkers(session: Session, first: ClusterStatus, config: Cl
     // The launching list is the autoscaler's last look at the provider: it may lag a registration.
     for (const l of status.autoscaler?.launching ?? []) if (!alive.has(l.nodeId)) o.nodeStatus?.(l.nodeId, l.status, l.nodeType);
     for (const n of status.nodes) if (alive.has(n.nodeId)) o.nodeStatus?.(n.nodeId, 'registered', n.nodeType);
-    const missing = want.filter((w) => status.nodes.filter((n) => n.nodeType === w.type && n.kind === 'worker' && n.state === 'ALIVE').length < w.count);
-    if (missing.length === 0) return status;
-    if (Date.now() > deadline) {
-      throw new ClusterStartError(`min_workers nodes did not register within node_start_timeout_s (${config.raylaunch.node_start_timeout_s} s): missing ${missing.map((m) => m.type).join(', ')}`, {
-        hint: `see the node logs in ${join(dir, 'logs')}`,
-      });
-    }
-    await sleep(50);
-  }
+    missing = want.filter((w) => status.nodes.filter((n) => n.nodeType === w.type && n.kind === 'worker' && n.state === 'ALIVE').length < w.count);
+    return missing.length === 0 ? status : undefined;
+  }, { timeoutMs: config.raylaunch.node_start_timeout_s * 1000, every: 50 });
+  if (registered) return registered;
+  throw new ClusterStartError(`min_workers nodes did not register within node_start_timeout_s (${config.raylaunch.node_start_timeout_s} s): missing ${missing.map((m) => m.type).join(', ')}`, {
+    hint: `see the node logs in ${join(dir, 'logs')}`,
+  });
 }
 

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { KeyedSerial } from '../common/serial.js';
 
 export interface KnownHost {
   /** The line's host names (`host`, or `[host]:port` off port 22); a line may list several. */
@@ -98,20 +99,9 @@ export async function lookup(file: string, host: string, port: number): Promise<
 
 // Pins in one process are serialised per file, so two hosts pinned at once do not each rewrite the file without
 // the other's line.
-const fileLocks = new Map<string, Promise<unknown>>();
+const fileLocks = new KeyedSerial();
 
-async function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  const key = resolve(file);
-  const before = fileLocks.get(key) ?? Promise.resolve();
-  const run = before.then(fn, fn);
-  const settled = run.catch(() => undefined);
-  fileLocks.set(key, settled);
-  try {
-    return await run;
-  } finally {
-    if (fileLocks.get(key) === settled) fileLocks.delete(key);
-  }
-}
+const withFileLock = <T>(file: string, fn: () => Promise<T>): Promise<T> => fileLocks.run(resolve(file), fn);
 
 async function writeAtomically(file: string, text: string): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;

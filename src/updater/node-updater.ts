@@ -20,6 +20,7 @@ import { installNodeCommand, NODE_DIST_URL, NODE_DIST_VERSION, NODE_PATH_PREFIX 
 import { planUpdate, type UpdateSteps } from './plan.js';
 import { parseProbe, probeCommand, remoteStateDir, shq, startDaemonCommand, stopDaemonCommand } from './remote.js';
 import type { CommandRunner } from './runner.js';
+import { sleep } from '../common/wait.js';
 
 export type UpdateStatus = UpdateStep | 'up-to-date' | 'update-failed';
 
@@ -65,7 +66,6 @@ export interface UpdateResult {
 }
 
 const NODE_MAJOR = 20;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
 
 export class NodeUpdater {

@@ -10,6 +10,7 @@ import { packageRoot } from '../common/package-root.js';
 import { Agent } from './agent.js';
 import { nodeListenAddress } from '../common/net.js';
 import { nodeResources } from '../common/node-resources.js';
+import { pollUntil } from '../common/wait.js';
 
 const start = readNodeStart(process.argv);
 const { config } = start;
@@ -46,15 +47,8 @@ async function connect(): Promise<void> {
 
 /** Tries to reach the head again until the heartbeat timeout has passed, then exits. */
 async function reconnect(): Promise<void> {
-  const deadline = Date.now() + heartbeatTimeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      await connect();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const connected = await pollUntil(() => connect().then(() => true, () => undefined), { timeoutMs: heartbeatTimeoutMs, every: 200 });
+  if (connected) return;
   log('the head is gone; exiting');
   process.exit(0);
 }

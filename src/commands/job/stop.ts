@@ -3,6 +3,7 @@ import { clusterFlag, jobIdArg, resolveCluster, splitConfig } from '../../cli/cl
 import { JobNotFoundError } from '../../launcher/errors.js';
 import { Session } from '../../launcher/session.js';
 import type { JobState } from '../../protocol/messages.js';
+import { pollUntil } from '../../common/wait.js';
 
 export default class JobStop extends BaseCommand {
   static override summary = 'Stop a running job.';
@@ -25,12 +26,12 @@ cancelled, its actors (but detached ones) killed and its objects freed. Stopping
       const job = await find();
       if (!job) throw new JobNotFoundError(`no job ${jobId} on cluster ${name}`, { hint: 'list the jobs with raylaunch job list' });
       if (job.endedAt === null) session.stopJob(jobId);
-      const deadline = Date.now() + 10_000;
       let now = job;
-      while (now.endedAt === null && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
+      // The head reports the job's end within its stop grace period; after 10 s, say where it stands.
+      await pollUntil(async () => {
         now = (await find()) ?? now;
-      }
+        return now.endedAt === null ? undefined : true;
+      }, { timeoutMs: 10_000, every: 100 });
       if (!this.jsonEnabled()) this.log(`${jobId} ${now.state}`);
       return { job_id: jobId, status: now.state };
     } finally {
