@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { syncMount } from '../src/updater/file-sync.js';
 import type { SshTarget } from '../src/updater/runner.js';
-import { SshPool } from '../src/updater/ssh.js';
+import { SshPool } from '../src/updater/ssh/pool.js';
 import { createHosts, type TestHost, type TestHostPool } from '../test/hosts/hosts.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;

@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import type { ClusterConfig } from '../config/types.js';
 import { localRuntimeDir, readRuntimeManifest } from '../runtime/layout.js';
-import { SshPool } from '../updater/ssh.js';
-import { setupLogPath, workerSetup } from '../updater/ssh-setup.js';
+import { SshPool } from '../updater/ssh/pool.js';
+import { setupLogPath, workerSetup } from '../updater/ssh/setup.js';
 import type { NodeSetup } from './autoscaler/node-setup.js';
 
 export interface HeadSshOptions {

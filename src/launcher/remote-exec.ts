@@ -7,7 +7,7 @@ import { RaylaunchError } from '../common/errors.js';
 import { RemoteCommandError } from '../updater/errors.js';
 import { shq } from '../updater/remote.js';
 import type { CommandRunner, SshTarget } from '../updater/runner.js';
-import { SshPool } from '../updater/ssh.js';
+import { SshPool } from '../updater/ssh/pool.js';
 
 /** A port given with -p cannot be listened on here (in use, or privileged). Exit 1. */
 export class LocalPortError extends RaylaunchError {

@@ -11,7 +11,7 @@ import { RaylaunchError } from '../common/errors.js';
 import { expandHome } from '../config/load.js';
 import { FileSyncError, remotePath, rsyncFilterArgs, type SyncFilters } from '../updater/file-sync.js';
 import type { SshTarget } from '../updater/runner.js';
-import { SshPool } from '../updater/ssh.js';
+import { SshPool } from '../updater/ssh/pool.js';
 import { pinWorkersFromHead } from './worker-pins.js';
 import { workerTarget } from './ssh-head.js';
 import { aliveWorkers } from './session.js';

@@ -7,7 +7,7 @@ import { providerKind } from '../../providers/index.js';
 import type { ClusterConfig } from '../config/types.js';
 import { forgetCommand, remoteStateDir, stopDaemonCommand } from '../updater/remote.js';
 import type { CommandRunner } from '../updater/runner.js';
-import { SshPool } from '../updater/ssh.js';
+import { SshPool } from '../updater/ssh/pool.js';
 import { cliProvider } from './nodes.js';
 import { readSshHead, type SshHead, sshHeadTarget, workerTarget } from './ssh-head.js';
 import { pinWorkersFromHead } from './worker-pins.js';

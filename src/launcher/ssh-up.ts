@@ -12,7 +12,7 @@ import { localPath } from '../updater/file-sync.js';
 import { NodeUpdater, type UpdateStatus } from '../updater/node-updater.js';
 import { remoteStateDir } from '../updater/remote.js';
 import type { CommandRunner } from '../updater/runner.js';
-import { SshPool } from '../updater/ssh.js';
+import { SshPool } from '../updater/ssh/pool.js';
 import { readClusterConfig, readHeadInfo, writePrivate } from './cluster-state.js';
 import { ClusterStartError } from './errors.js';
 import type { HeadSteps } from './head-steps.js';

@@ -1,4 +1,4 @@
-import { SshPool } from '../updater/ssh.js';
+import { SshPool } from '../updater/ssh/pool.js';
 import type { SshTarget } from '../updater/runner.js';
 
 /** A loopback port on this machine that reaches the head's control plane through SSH to the head. */

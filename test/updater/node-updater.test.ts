@@ -12,7 +12,7 @@ import { localRuntimeDir, readRuntimeManifest } from '../../src/runtime/layout.j
 import { NodeUpdateError } from '../../src/updater/errors-update.js';
 import { NodeUpdater, type UpdateStatus } from '../../src/updater/node-updater.js';
 import { stopDaemonCommand } from '../../src/updater/remote.js';
-import { SshPool, type SshRunnerOptions } from '../../src/updater/ssh.js';
+import { SshPool, type SshRunnerOptions } from '../../src/updater/ssh/pool.js';
 import { until } from '../helpers/until.js';
 import { createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
 import { testHostsOrFail } from '../helpers/needs-hosts.js';

@@ -11,7 +11,7 @@ import { after, afterEach, before, describe, it } from 'mocha';
 import { HostKeyMismatchError, SshConnectError } from '../../src/updater/errors.js';
 import { fingerprint, lookup, parsePublicKey } from '../../src/updater/known-hosts.js';
 import type { SshTarget } from '../../src/updater/runner.js';
-import { SshPool, SshRunner, type SshRunnerOptions } from '../../src/updater/ssh.js';
+import { SshPool, SshRunner, type SshRunnerOptions } from '../../src/updater/ssh/pool.js';
 import { until } from '../helpers/until.js';
 import { createHosts, type TestHost, type TestHostPool } from '../hosts/hosts.js';
 import { testHostsOrFail } from '../helpers/needs-hosts.js';

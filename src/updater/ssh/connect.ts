@@ -5,9 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type ServerHostKeyAlgorithm } from 'ssh2';
-import { HostKeyMismatchError, HostKeyUnknownError, SshConnectError, type SshAddress, type SshConnectReason } from './errors.js';
-import { fingerprint, keyTypeOf, lookup, parsePublicKey, pin } from './known-hosts.js';
-import type { SshTarget } from './runner.js';
+import { HostKeyMismatchError, HostKeyUnknownError, SshConnectError, type SshAddress, type SshConnectReason } from '../errors.js';
+import { fingerprint, keyTypeOf, lookup, parsePublicKey, pin } from '../known-hosts.js';
+import type { SshTarget } from '../runner.js';
 
 export interface ConnectOptions {
   /** Overall deadline for all attempts. */

@@ -5,12 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, ClientChannel, PseudoTtyOptions, SFTPWrapper } from 'ssh2';
-import { RemoteFileError, SshConnectError, type SshAddress } from './errors.js';
-import type { CommandRunner, Forward, RunOptions, RunResult, SshTarget } from './runner.js';
-import { connectWithRetry } from './ssh-connect.js';
-import { holdStdin, killTaggedCommand, runOnChannel, taggedCommand } from './ssh-exec.js';
-import { listenForward } from './ssh-forward.js';
-import { writeFileSftp } from './ssh-sftp.js';
+import { RemoteFileError, SshConnectError, type SshAddress } from '../errors.js';
+import type { CommandRunner, Forward, RunOptions, RunResult, SshTarget } from '../runner.js';
+import { connectWithRetry } from './connect.js';
+import { holdStdin, killTaggedCommand, runOnChannel, taggedCommand } from './exec.js';
+import { listenForward } from './forward.js';
+import { writeFileSftp } from './sftp.js';
 
 export interface SshRunnerOptions {
   /** Overall deadline for connecting (all attempts); default 120 s, long enough for a node to boot. */

@@ -2,7 +2,7 @@
 import { constants } from 'node:os';
 import { PassThrough, Readable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
-import type { RunOptions, RunResult } from './runner.js';
+import type { RunOptions, RunResult } from '../runner.js';
 
 const TAIL_BYTES = 64 * 1024;
 /** After the timeout's SIGTERM, how long the command gets before SIGKILL, and then before we stop waiting. */

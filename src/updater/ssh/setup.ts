@@ -5,13 +5,13 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { CloudNode } from '../../providers/provider.js';
-import type { ClusterConfig } from '../config/types.js';
-import { runtimeHash } from '../config/hash.js';
-import { localPath } from './file-sync.js';
-import { NodeUpdater, type UpdateStatus } from './node-updater.js';
-import { stopDaemonCommand } from './remote.js';
-import type { CommandRunner, SshTarget } from './runner.js';
+import type { CloudNode } from '../../../providers/provider.js';
+import type { ClusterConfig } from '../../config/types.js';
+import { runtimeHash } from '../../config/hash.js';
+import { localPath } from '../file-sync.js';
+import { NodeUpdater, type UpdateStatus } from '../node-updater.js';
+import { stopDaemonCommand } from '../remote.js';
+import type { CommandRunner, SshTarget } from '../runner.js';
 
 export interface RunnerSource {
   runner(target: SshTarget): CommandRunner;

@@ -1,7 +1,7 @@
 /** A loopback port on this machine whose connections are carried to a node-side address through the SSH connection. */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ClientChannel } from 'ssh2';
-import type { Forward } from './runner.js';
+import type { Forward } from '../runner.js';
 
 function listenLoopback(server: Server): Promise<number> {
   return new Promise((resolve, reject) => {
