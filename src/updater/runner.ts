@@ -1,6 +1,6 @@
 /**
  * The seam between raylaunch and a node's shell: run a command, put a file there, reach one of its ports. The
- * ssh2 implementation (ssh.ts) is what every SSH-reached node uses; tests may substitute their own.
+ * ssh2 implementation (ssh/pool.ts) is what every SSH-reached node uses; tests may substitute their own.
  */
 import type { Readable } from 'node:stream';
 

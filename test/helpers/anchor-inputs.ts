@@ -1,6 +1,6 @@
 /**
- * The deterministic bin-packer inputs of /work/shared/reference/performance-anchors.md §5 (the cases of its §2
- * table) and their expected `to_launch` (Ray's own decision, measured standalone). Shared by
+ * Deterministic bin-packer inputs (the published performance anchors' cases) and their expected `to_launch` (Ray's
+ * own decision, measured standalone with Ray's resource demand scheduler). Shared by
  * bench/autoscaler.ts and the worked-example tests.
  */
 import type { Demand, NodeTypeSpec, PlanInput, PlanNode, Res } from '../../src/head/autoscaler/plan.js';

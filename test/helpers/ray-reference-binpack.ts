@@ -1,7 +1,7 @@
 /**
  * The ORACLE's primitives: a literal, slow transcription of Ray's resource demand scheduler primitives as described
- * in /work/shared/reference/ray-launcher.md §4.1–4.3 (fits, subtract, demand_sort_key, get_bin_pack_residual, the
- * default utilization scorer, get_nodes_for). Written from that description only, for tests; correctness over
+ * in Ray's autoscaler/_private/resource_demand_scheduler.py (fits, subtract, demand_sort_key, get_bin_pack_residual,
+ * the default utilization scorer, get_nodes_for). Written from a description only, for tests; correctness over
  * speed. Demands are one dict per unit; a Python dict is a `Map` here so that insertion order is kept exactly
  * where Python's dict order is observable (float sums, the scorer's walk over a node's resources, keys that
  * `subtract` appends).

@@ -1,7 +1,7 @@
 /**
  * The ORACLE for src/head/autoscaler/plan.ts in mode 'ray': a literal, straightforward transcription of Ray's
- * resource demand scheduler (/work/shared/reference/ray-launcher.md §4, `get_nodes_to_launch` steps 1–10) and of
- * its termination rules (§3.4), written from that description only. Correctness over speed: run-length demands are
+ * resource demand scheduler (`get_nodes_to_launch` in Ray's autoscaler/_private/resource_demand_scheduler.py, steps
+ * 1–10) and of its termination rules (`terminate_nodes_to_enforce_config_constraints`), written from a description only. Correctness over speed: run-length demands are
  * expanded into one dict per unit, sorted (stable) by demand_sort_key descending and first-fitted unit by unit.
  * Exports the same functions and types as plan.ts so tests can run both on the same input.
  *

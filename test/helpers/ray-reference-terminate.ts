@@ -1,6 +1,6 @@
 /**
  * The ORACLE's termination part: a literal transcription of Ray's `terminate_nodes_to_enforce_config_constraints`
- * (/work/shared/reference/ray-launcher.md §3.4) on plan()'s input shape, written from that description only.
+ * (Ray v1's StandardAutoscaler) on plan()'s input shape, written from a description only.
  * Per-type idle timeouts replace Ray's single `idle_timeout_minutes`; `lastUsedAt` absent = no LoadMetrics entry.
  */
 import type { PlanInput, PlanNode, PlanOutput } from '../../src/head/autoscaler/plan.js';

@@ -1,5 +1,5 @@
 // Real sshd "machines" for tests: each host is a network namespace on a private bridge, with its own hostname,
-// /root and host key. See /work/shared/environment.md §2 for the recipe this follows and why each step is there.
+// /root and host key (own UTS and mount namespaces, a bind-mounted home, sshd started by absolute path).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
