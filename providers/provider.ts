@@ -3,33 +3,14 @@
  * consistent; optional features get their own interfaces rather than new required methods.
  */
 
+import type { CloudNode, NodeKind } from '../src/common/cloud-node.js';
 import type { ClusterConfig } from '../src/config/types.js';
 import { ProviderConfigError } from './errors.js';
 
 /** The tag (label) every provider puts on its nodes, naming their cluster; listing filters on it. */
 export const CLUSTER_NAME_TAG = 'raylaunch-cluster-name';
 
-/** Which part of the cluster a node plays. */
-export type NodeKind = 'head' | 'worker';
-
-/** A node as its provider sees it. */
-export interface CloudNode {
-  /** The provider's id for the node (instance id, host, process node id). */
-  id: string;
-  /** The key of available_node_types the node was launched as. */
-  nodeType: string;
-  kind: NodeKind;
-  /** Stopped nodes are listed too, so nothing can hide from `down`. */
-  status: 'pending' | 'running' | 'stopping' | 'stopped';
-  /** Address other nodes of the cluster reach it at. */
-  internalIp?: string;
-  /** Address this machine reaches it at, when it differs. */
-  externalIp?: string;
-  /** The launch request that created it, for idempotent retries. */
-  requestId?: string;
-  /** Provider tags or labels, including raylaunch's own (cluster name, launch hash). */
-  tags: Record<string, string>;
-}
+export type { CloudNode, NodeKind } from '../src/common/cloud-node.js';
 
 /** One batch of identical nodes to create. */
 export interface LaunchRequest {

@@ -1,12 +1,7 @@
 import { canonicalJson } from './hash.js';
-import type { ClusterConfig } from './types.js';
+import type { ClusterConfig, LiveChange } from './types.js';
 
-/** A setting the running head takes without a restart, with its old and new value. */
-export interface LiveChange {
-  path: string;
-  from: unknown;
-  to: unknown;
-}
+export type { LiveChange } from './types.js';
 
 /** How a config differs from the one a cluster runs with: what the head can take live, what needs a restart. */
 export interface ConfigChanges {

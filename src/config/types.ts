@@ -170,3 +170,10 @@ export interface RayOnlyProviderKeys {
   msi_identity_principal_id?: string;
   subnet_id?: string;
 }
+
+/** A setting the running head takes without a restart, with its old and new value. */
+export interface LiveChange {
+  path: string;
+  from: unknown;
+  to: unknown;
+}

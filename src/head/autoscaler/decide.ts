@@ -4,9 +4,9 @@
  * which nodes start their setup. The loop gathers its inputs and the executor acts on its output; nothing here
  * does I/O or reads a clock.
  */
-import type { CloudNode } from '../../../providers/provider.js';
+import type { CloudNode } from '../../common/cloud-node.js';
 import type { ClusterConfig } from '../../config/types.js';
-import type { AutoscalerEventDetail } from '../../protocol/messages.js';
+import type { AutoscalerEventDetail } from '../../common/autoscaler-view.js';
 import type { Backoff } from './backoff.js';
 import { batchDemands, type BatchState } from './batching.js';
 import type { ClusterFacts } from './facts.js';

@@ -4,7 +4,7 @@
  * max_concurrent_launches). It decides nothing; every result is reported as an Outcome, which the loop folds
  * into its state (applyOutcome) for status and the next tick.
  */
-import { ProviderAuthError, ProviderConfigError } from '../../../providers/errors.js';
+import { launchFailure, setupFailure } from './failures.js';
 import { type CloudNode, holdsFailedHosts, type NodeProvider } from '../../../providers/provider.js';
 import type { LaunchOrder, TerminationOrder } from './decide.js';
 import type { NodeSetup } from './node-setup.js';
@@ -60,8 +60,9 @@ export class Executor {
         sent.push(l.requestId);
         this.d.report({ kind: 'launched', requestId: l.requestId, nodeType: l.nodeType });
       } catch (error) {
-        if (error instanceof ProviderAuthError || error instanceof ProviderConfigError) stopped = true;
-        this.d.report({ kind: 'launch-failed', requestId: l.requestId, nodeType: l.nodeType, count: l.count, error });
+        const failure = launchFailure(error);
+        if (failure.class === 'stop') stopped = true;
+        this.d.report({ kind: 'launch-failed', requestId: l.requestId, nodeType: l.nodeType, count: l.count, failure });
       }
     });
     if (sent.length === 0) return undefined;
@@ -109,7 +110,7 @@ export class Executor {
       if (this.setups.has(node.id)) continue;
       const p = setup.setUp(node, (step) => this.d.report({ kind: 'setup-step', nodeId: node.id, step })).then(
         () => this.d.report({ kind: 'setup-done', nodeId: node.id }),
-        (error: unknown) => this.d.report({ kind: 'setup-failed', nodeId: node.id, error, log: setup.logOf(node) }),
+        (error: unknown) => this.d.report({ kind: 'setup-failed', nodeId: node.id, failure: setupFailure(error), log: setup.logOf(node) }),
       );
       this.setups.set(node.id, p);
       void p.finally(() => { if (this.setups.get(node.id) === p) this.setups.delete(node.id); }).catch(() => undefined);

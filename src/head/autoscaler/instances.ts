@@ -2,7 +2,7 @@
  * Pure operations on the instance table that decide() and the outcomes of the executor share: marking nodes
  * chosen for termination, starting setups, and matching listed nodes to the launches that made them.
  */
-import type { CloudNode } from '../../../providers/provider.js';
+import type { CloudNode } from '../../common/cloud-node.js';
 import { type Instance, transition } from './instance-state.js';
 
 /** Whether the node's latest instance is on its way out (host pools reuse a node id for a later instance). */

@@ -1,7 +1,7 @@
 import type { CloudNode, NodeProvider } from '../../../providers/provider.js';
 import type { Clock } from '../../common/clock.js';
 import type { ClusterConfig } from '../../config/types.js';
-import type { AutoscalerEvent, AutoscalerView } from '../../protocol/messages.js';
+import type { AutoscalerEvent, AutoscalerView } from '../../common/autoscaler-view.js';
 import { batchDemands, type BatchState, nextBatchDue, NO_BATCH } from './batching.js';
 import { decide, decideWorkersOnly, type EventDraft, LAUNCH_HASH_TAG } from './decide.js';
 import { Executor } from './executor.js';

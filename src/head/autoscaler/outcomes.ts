@@ -1,16 +1,27 @@
 /**
  * What the executor's actions came to, and what each outcome changes, pure: the instance table, the capacity
  * backoff and whether launching has stopped (read by the next tick's decide()), the setup step each node is at
- * (for status), and the events people read. The provider's error classes decide, never their message text.
+ * (for status), and the events people read. The provider's error classes decide, never their message text: the
+ * executor reads them (failures.ts) and reports them as data.
  */
-import { CapacityError, ProviderAuthError, ProviderConfigError } from '../../../providers/errors.js';
-import type { CloudNode } from '../../../providers/provider.js';
-import { NodeUpdateError } from '../../updater/errors-update.js';
+import type { CloudNode } from '../../common/cloud-node.js';
 import { backOff, type Backoff, launchedOk } from './backoff.js';
 import type { EventDraft } from './decide.js';
 import { type Instance, type InstanceState, transition, TRANSITIONS } from './instance-state.js';
 import { allocateListed } from './instances.js';
 import { backoffText, oneLine, setupFailedText } from './why.js';
+
+/** A failed launch, by what its error's class says to do. */
+export type LaunchFailure =
+  /** No capacity or quota for the type: back it off (a quota longer), other types may serve. */
+  | { class: 'capacity'; reason: 'capacity' | 'quota'; message: string }
+  /** Credentials or config the user must fix: launching stops until then. */
+  | { class: 'stop'; message: string; hint: string | undefined }
+  /** Transient, or unexpected: the next tick decides again. */
+  | { class: 'retry'; message: string };
+
+/** A failed node setup: the updater's step and the command's exit code, where it knew them. */
+export interface SetupFailure { message: string; step: string | null; exitCode: number | null }
 
 export type Outcome =
   /** A queued launch was sent to the provider. */
@@ -18,13 +29,13 @@ export type Outcome =
   /** A queued launch was not sent: launching stopped meanwhile. */
   | { kind: 'dropped'; requestId: string; why: string }
   | { kind: 'launched'; requestId: string; nodeType: string }
-  | { kind: 'launch-failed'; requestId: string; nodeType: string; count: number; error: unknown }
+  | { kind: 'launch-failed'; requestId: string; nodeType: string; count: number; failure: LaunchFailure }
   /** The provider's listing after this tick's launches: their nodes' ids. */
   | { kind: 'listed'; requestIds: string[]; nodes: CloudNode[] }
   /** The node updater reached a step (waiting-for-ssh, syncing-files, setting-up, starting, up-to-date). */
   | { kind: 'setup-step'; nodeId: string; step: string }
   | { kind: 'setup-done'; nodeId: string }
-  | { kind: 'setup-failed'; nodeId: string; error: unknown; log: string };
+  | { kind: 'setup-failed'; nodeId: string; failure: SetupFailure; log: string };
 
 export interface AutoscalerState {
   instances: Instance[];
@@ -63,31 +74,28 @@ export function applyOutcome(s: AutoscalerState, o: Outcome, now: number): { sta
       const steps = { ...s.setupSteps, [o.nodeId]: 'update-failed' };
       // Only a node still being set up failed: one terminated meanwhile was stopped on purpose.
       if (latestOf(s.instances, o.nodeId)?.state !== 'setting-up') return { state: { ...s, setupSteps: steps }, events: [] };
-      const e = o.error instanceof Error ? o.error : new Error(String(o.error));
-      const error = oneLine(e.message);
+      const error = oneLine(o.failure.message);
       const instances = move(s.instances, (i) => i === latestOf(s.instances, o.nodeId), 'setup-failed', now, error);
-      const detail = e instanceof NodeUpdateError ? { step: e.step, exitCode: e.commandExitCode ?? null } : { step: null, exitCode: null };
       return {
         state: { ...s, instances, setupSteps: steps },
-        events: [{ kind: 'setup-failed', nodeId: o.nodeId, ...detail, error, log: o.log, message: setupFailedText(o.nodeId, error, o.log) }],
+        events: [{ kind: 'setup-failed', nodeId: o.nodeId, step: o.failure.step, exitCode: o.failure.exitCode, error, log: o.log, message: setupFailedText(o.nodeId, error, o.log) }],
       };
     }
   }
 }
 
 function launchFailed(s: AutoscalerState, o: Extract<Outcome, { kind: 'launch-failed' }>, now: number): { state: AutoscalerState; events: EventDraft[] } {
-  const e = o.error instanceof Error ? o.error : new Error(String(o.error));
-  const instances = move(move(s.instances, (i) => i.requestId === o.requestId && i.nodeId === undefined, 'allocation-failed', now, e.message),
+  const f = o.failure;
+  const instances = move(move(s.instances, (i) => i.requestId === o.requestId && i.nodeId === undefined, 'allocation-failed', now, f.message),
     (i) => i.requestId === o.requestId && i.state === 'allocation-failed', 'terminated', now, 'recorded');
-  if (e instanceof CapacityError) {
-    const { backoff, waitMs } = backOff(s.backoff, o.nodeType, e.reason, now);
+  if (f.class === 'capacity') {
+    const { backoff, waitMs } = backOff(s.backoff, o.nodeType, f.reason, now);
     const seconds = Math.round(waitMs / 1000);
-    return { state: { ...s, instances, backoff }, events: [{ kind: 'backoff', nodeType: o.nodeType, seconds, message: backoffText(o.nodeType, e.message, seconds) }] };
+    return { state: { ...s, instances, backoff }, events: [{ kind: 'backoff', nodeType: o.nodeType, seconds, message: backoffText(o.nodeType, f.message, seconds) }] };
   }
-  if (e instanceof ProviderAuthError || e instanceof ProviderConfigError) {
-    const stopped = `${e.message}${e.hint ? ` (${e.hint})` : ''}`;
+  if (f.class === 'stop') {
+    const stopped = `${f.message}${f.hint ? ` (${f.hint})` : ''}`;
     return { state: { ...s, instances, stopped }, events: [{ kind: 'error', message: `launching stopped: ${stopped}` }] };
   }
-  // TransientProviderError and anything unexpected: the next tick decides again.
-  return { state: { ...s, instances }, events: [{ kind: 'error', message: `launch of ${o.count} × ${o.nodeType} failed: ${e.message}` }] };
+  return { state: { ...s, instances }, events: [{ kind: 'error', message: `launch of ${o.count} × ${o.nodeType} failed: ${f.message}` }] };
 }

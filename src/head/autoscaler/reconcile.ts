@@ -1,4 +1,4 @@
-import type { CloudNode } from '../../../providers/provider.js';
+import type { CloudNode } from '../../common/cloud-node.js';
 import { type Instance, transition, TRANSITIONS } from './instance-state.js';
 
 export interface ReconcileInput {

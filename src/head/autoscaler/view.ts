@@ -2,9 +2,9 @@
  * What `status` shows of the autoscaler, pure: recent events, why each pending demand waits, why each idle
  * worker stays, and the workers launched but not registered yet with the setup step they are at.
  */
-import type { CloudNode } from '../../../providers/provider.js';
+import type { CloudNode } from '../../common/cloud-node.js';
 import type { ClusterConfig } from '../../config/types.js';
-import type { AutoscalerEvent, AutoscalerView } from '../../protocol/messages.js';
+import type { AutoscalerEvent, AutoscalerView } from '../../common/autoscaler-view.js';
 import { type Backoff, backedOff } from './backoff.js';
 import type { ClusterFacts } from './facts.js';
 import type { PlanOutput } from './plan.js';

@@ -4,6 +4,7 @@ import { CapacityError, ProviderAuthError, ProviderConfigError, TransientProvide
 import type { CloudNode } from '../../../../providers/provider.js';
 import { BACKOFF_BASE_MS } from '../../../../src/head/autoscaler/backoff.js';
 import type { Instance, InstanceState } from '../../../../src/head/autoscaler/instance-state.js';
+import { launchFailure, setupFailure } from '../../../../src/head/autoscaler/failures.js';
 import { applyOutcome, type AutoscalerState, type Outcome } from '../../../../src/head/autoscaler/outcomes.js';
 import { NodeUpdateError } from '../../../../src/updater/errors-update.js';
 
@@ -12,7 +13,8 @@ const inst = (state: InstanceState, o: Partial<Instance> = {}): Instance => ({
   id: 'r1#0', nodeType: 'gpu', requestId: 'r1', nodeId: undefined, state, since: 0, history: [{ state, at: 0, reason: 'test' }], ...o,
 });
 const state = (o: Partial<AutoscalerState> = {}): AutoscalerState => ({ instances: [], backoff: {}, stopped: undefined, setupSteps: {}, ...o });
-const failed = (error: unknown): Outcome => ({ kind: 'launch-failed', requestId: 'r1', nodeType: 'gpu', count: 1, error });
+// The executor reports what the error's class says (failures.ts); these go through it as a launch's errors do.
+const failed = (error: unknown): Outcome => ({ kind: 'launch-failed', requestId: 'r1', nodeType: 'gpu', count: 1, failure: launchFailure(error) });
 
 describe('applyOutcome(): what each outcome of the executor changes', () => {
   const LAUNCH_ERRORS: { name: string; error: unknown; backoffS?: number; stopped?: RegExp; event: [string, RegExp] }[] = [
@@ -75,7 +77,7 @@ describe('applyOutcome(): what each outcome of the executor changes', () => {
   for (const c of SETUP_FAILURES) {
     it(`a setup that failed while the node was being set up is an event with fields: ${c.name}`, () => {
       const s0 = state({ instances: [inst('setting-up', { id: 'n1', nodeId: 'n1' })] });
-      const { state: s, events } = applyOutcome(s0, { kind: 'setup-failed', nodeId: 'n1', error: c.error, log: '/l/setup-n1.log' }, NOW);
+      const { state: s, events } = applyOutcome(s0, { kind: 'setup-failed', nodeId: 'n1', failure: setupFailure(c.error), log: '/l/setup-n1.log' }, NOW);
       assert.deepEqual(events, [{
         kind: 'setup-failed', nodeId: 'n1', step: c.step, exitCode: c.exitCode, error: c.text, log: '/l/setup-n1.log',
         message: `setting up n1 failed: ${c.text} (log: /l/setup-n1.log)`,
@@ -87,7 +89,7 @@ describe('applyOutcome(): what each outcome of the executor changes', () => {
 
   it('a setup that fails after its node was terminated is no failure to report', () => {
     const s0 = state({ instances: [inst('terminating', { id: 'n1', nodeId: 'n1' })] });
-    const { state: s, events } = applyOutcome(s0, { kind: 'setup-failed', nodeId: 'n1', error: new Error('closed'), log: '' }, NOW);
+    const { state: s, events } = applyOutcome(s0, { kind: 'setup-failed', nodeId: 'n1', failure: setupFailure(new Error('closed')), log: '' }, NOW);
     assert.deepEqual([events, s.instances[0]?.state], [[], 'terminating']);
   });
 });

@@ -1,0 +1,21 @@
+/**
+ * What a failed launch or node setup means to the autoscaler's decisions, read off the error's class (never its
+ * text). This is the acting side's job: decision code (outcomes.ts) gets the result as data and imports neither
+ * the providers nor the updater.
+ */
+import { CapacityError, ProviderAuthError, ProviderConfigError } from '../../../providers/errors.js';
+import { NodeUpdateError } from '../../updater/errors-update.js';
+import type { LaunchFailure, SetupFailure } from './outcomes.js';
+
+export function launchFailure(error: unknown): LaunchFailure {
+  const e = error instanceof Error ? error : new Error(String(error));
+  if (e instanceof CapacityError) return { class: 'capacity', reason: e.reason, message: e.message };
+  if (e instanceof ProviderAuthError || e instanceof ProviderConfigError) return { class: 'stop', message: e.message, hint: e.hint };
+  // TransientProviderError and anything unexpected: the next tick decides again.
+  return { class: 'retry', message: e.message };
+}
+
+export function setupFailure(error: unknown): SetupFailure {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return e instanceof NodeUpdateError ? { message: e.message, step: e.step, exitCode: e.commandExitCode ?? null } : { message: e.message, step: null, exitCode: null };
+}
