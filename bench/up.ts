@@ -1,4 +1,4 @@
-// bench/up.ts — `raylaunch up` of a local-provider (SSH) cluster on real sshd test hosts (test/hosts/hosts.ts:
+// bench/up.ts — `raylaunch up` of a local-provider (SSH) cluster on real sshd test hosts (test/helpers/hosts/hosts.ts:
 // network namespaces on 10.200.0.0/24), each figure the median of several trials next to a baseline measured in the
 // same run with OpenSSH/rsync, the tools Ray's launcher uses:
 //   1. `up` of a head + 10 workers on 11 fresh hosts (the runtime is uploaded to each) vs OpenSSH doing the
@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { syncMount } from '../src/updater/file-sync.js';
 import type { SshTarget } from '../src/updater/runner.js';
 import { SshPool } from '../src/updater/ssh/pool.js';
-import { createHosts, type TestHost, type TestHostPool } from '../test/hosts/hosts.js';
+import { createHosts, type TestHost, type TestHostPool } from '../test/helpers/hosts/hosts.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const RUNTIME_DIR = join(ROOT, 'dist', 'runtime');

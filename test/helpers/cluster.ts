@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CliResult, type OnOutput, runCli } from '../cli/run-cli.js';
+import { type CliResult, type OnOutput, runCli } from './run-cli.js';
 import type { StatusJson } from '../../src/cli/status-json.js';
 import { assertSettled, type SettleAllowance } from './settled.js';
 import { until } from './until.js';

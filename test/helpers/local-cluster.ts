@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { TestHost, TestHostPool } from '../hosts/hosts.js';
+import type { TestHost, TestHostPool } from './hosts/hosts.js';
 import { TestCluster } from './cluster.js';
 
 /**

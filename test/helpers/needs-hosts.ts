@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'mocha';
-import { canMakeHosts } from '../hosts/hosts.js';
+import { canMakeHosts } from './hosts/hosts.js';
 
 /**
  * For a describe that needs test hosts: true when this machine can make them; otherwise it registers the one

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from '@oclif/core';
 import { describe, it } from 'mocha';
-import { REPO } from '../../cli/run-cli.js';
+import { REPO } from '../../helpers/run-cli.js';
 
 const COMMANDS = join(REPO, 'src', 'commands');
 const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));

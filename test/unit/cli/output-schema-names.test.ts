@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'mocha';
-import { REPO } from '../../cli/run-cli.js';
+import { REPO } from '../../helpers/run-cli.js';
 import { DATA_KEYS, keyNames, openShapes, SNAKE_CASE } from '../../helpers/schema-names.js';
 
 const dir = join(REPO, 'schemas', 'output');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'mocha';
-import { REPO } from '../../cli/run-cli.js';
+import { REPO } from '../../helpers/run-cli.js';
 
 /** The names a module exports: `export { a, b as c } from …`, `export type { … }`, `export function|class|const …`. */
 export function exportedNames(source: string): string[] {

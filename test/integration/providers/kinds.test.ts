@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'mocha';
+import { ProviderConfigError } from '../../../providers/errors.js';
+import { createProvider, PROVIDER_KINDS, providerKind, type ProviderContext } from '../../../providers/index.js';
+import { holdsFailedHosts, preparesCluster } from '../../../providers/provider.js';
+import { applyDefaults } from '../../../src/config/defaults.js';
+import { PROVIDER_TYPES } from '../../../src/config/types.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rl-kinds-'));
+const ctx = (o: Partial<ProviderContext> = {}): ProviderContext => ({ clusterName: 'k', stateDir: dir, nodeEnv: {}, entry: () => '/nowhere.js', ...o });
+const local = applyDefaults({ cluster_name: 'k', provider: { type: 'local', head_ip: '10.0.0.1', worker_ips: ['10.0.0.2'], external_head_ip: '198.51.100.1' }, auth: { ssh_user: 'u' } });
+
+describe('provider kinds: what differs between provider types, in one place', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('every provider type the config accepts has a descriptor', () => {
+    assert.deepEqual(Object.keys(PROVIDER_KINDS).sort(), [...PROVIDER_TYPES].sort());
+  });
+
+  const KINDS: [string, { reachedOverSsh: boolean; installsNode: boolean; hostPool: boolean }][] = [
+    ['process', { reachedOverSsh: false, installsNode: false, hostPool: false }],
+    ['local', { reachedOverSsh: true, installsNode: false, hostPool: true }],
+    ['aws', { reachedOverSsh: true, installsNode: true, hostPool: false }],
+    ['gcp', { reachedOverSsh: true, installsNode: true, hostPool: false }],
+  ];
+  for (const [type, want] of KINDS) {
+    it(`${type}: ${want.reachedOverSsh ? 'reached over SSH' : 'processes on this machine'}, ${want.installsNode ? 'Node.js installed when missing' : 'Node.js the owner\'s'}${want.hostPool ? ', a pool of hosts' : ''}`, () => {
+      const k = providerKind(type);
+      assert.deepEqual({ reachedOverSsh: k.reachedOverSsh, installsNode: k.installsNode, hostPool: k.hostPool !== undefined }, want);
+    });
+  }
+
+  for (const type of ['aws', 'gcp'] as const) {
+    it(`a ${type} cluster cannot be started yet, and says so as a config error`, async () => {
+      const config = applyDefaults({ cluster_name: 'k', provider: { type, region: 'r', availability_zone: 'r-a', project_id: 'p' } });
+      await assert.rejects(createProvider(config, ctx()), (e: unknown) => e instanceof ProviderConfigError
+        && /"\w+" clusters cannot be started yet/.test(e.message) && /provider: \{type: process\}/.test(e.hint ?? ''));
+    });
+  }
+
+  it('an unknown provider type is a config error', () => {
+    assert.throws(() => providerKind('azure'), ProviderConfigError);
+  });
+
+  it('the local pool: the hosts the config names, and its file on the head', () => {
+    assert.deepEqual(providerKind('local').hostPool?.(local), { workers: ['10.0.0.2'], stateFile: 'local-pool.json' });
+  });
+
+  it('a local provider lists its head host with both addresses, wherever it runs, and holds failed hosts', async () => {
+    for (const onHead of [false, true]) {
+      const p = await createProvider(local, ctx({ onHead }));
+      const heads = (await p.listNodes()).map((n) => [n.id, n.kind, n.internalIp, n.externalIp]);
+      assert.deepEqual(heads, [['10.0.0.1', 'head', '10.0.0.1', '198.51.100.1']], `onHead ${onHead}`);
+      assert.ok(holdsFailedHosts(p));
+      assert.ok(!preparesCluster(p));
+    }
+  });
+});

@@ -1,0 +1,275 @@
+/**
+ * The node runtime bundle, copied to a temp folder with no node_modules above it (as on a node reached over
+ * SSH), must run on its own: the agent loads, jobs import 'raylaunch' from it, ssh2 works without its native
+ * addons, and a supervised head plus an agent run a job, survive a SIGKILL of the head and stop on SIGTERM.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'mocha';
+import { ProcessProvider } from '../../../providers/process/index.js';
+import { isLive, readStat } from '../../../providers/process/proc.js';
+import { headFile, type HeadInfo } from '../../../src/common/node-args.js';
+import { loadConfigText } from '../../../src/config/load.js';
+import { buildRuntime, type RuntimeBuild, runtimeHash } from '../../../src/runtime/build.js';
+import { AGENT_ENTRY, CHECK_ENTRY, readRuntimeManifest, remoteRuntimeDir, SUPERVISOR_ENTRY } from '../../../src/runtime/layout.js';
+import { freePort } from '../../helpers/free-port.js';
+import { until } from '../../helpers/until.js';
+
+interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+function run(args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node ${args.join(' ')} did not finish within ${o.timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, o.timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+  });
+}
+
+
+async function alive(pid: number): Promise<boolean> {
+  const s = await readStat(pid);
+  return s !== undefined && isLive(s);
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** A job folder as writeJobDir lays it out: node_modules/raylaunch links to the runtime. */
+function jobDir(parent: string, runtime: string, files: Record<string, string>): string {
+  const dir = mkdtempSync(join(parent, 'job-'));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(runtime, join(dir, 'node_modules', 'raylaunch'), 'dir');
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+/** A state folder as `up` leaves it for a node: config.json (defaults applied) and a token file. */
+async function stateDir(dir: string, yaml: string): Promise<{ dir: string; env: Record<string, string> }> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const { config } = await loadConfigText(yaml, 'cluster.yaml', { missingFiles: 'warning' });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config), { mode: 0o600 });
+  writeFileSync(join(dir, 'token'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  return { dir, env: { RAYLAUNCH_STATE_DIR: dir, RAYLAUNCH_TOKEN_FILE: join(dir, 'token') } };
+}
+
+const JOB = `
+import { get, main, remote } from 'raylaunch';
+export const where = remote(function where(x) { return { x: x * 2, pid: process.pid, entry: process.argv[1] }; });
+main(async () => {
+  console.log(JSON.stringify(await get(where.remote(21))));
+});
+`;
+
+describe('node runtime bundle (copied away from the repository)', function () {
+  this.timeout(120_000);
+  let tmp: string;
+  let home: string;
+  let rt: string;
+  let built: RuntimeBuild;
+  /** Only what a node would have: no raylaunch variables, no tsx loader, the remote-like home. */
+  const env = (extra: Record<string, string> = {}): Record<string, string> => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...extra });
+
+  before(async () => {
+    tmp = mkdtempSync(join(realpathSync(tmpdir()), 'raylaunch-runtime-'));
+    home = join(tmp, 'home');
+    built = await buildRuntime({ outDir: join(tmp, 'build') });
+    rt = join(home, remoteRuntimeDir(built.manifest));
+    mkdirSync(dirname(rt), { recursive: true });
+    cpSync(built.dir, rt, { recursive: true });
+    rmSync(built.dir, { recursive: true });
+    for (let d = rt; dirname(d) !== d; d = dirname(d)) assert.ok(!existsSync(join(d, 'node_modules')), `${d} has a node_modules`);
+    console.log(`      runtime ${built.manifest.version}-${built.manifest.hash}: ${built.manifest.files.length} files, ${(built.bytes / 1024).toFixed(0)} KiB, built in ${built.ms} ms`);
+  });
+
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('names its folder by a hash that is stable across builds and matches the files', async () => {
+    const again = await buildRuntime({ outDir: join(tmp, 'build2') });
+    rmSync(again.dir, { recursive: true });
+    assert.deepEqual(again.manifest, built.manifest);
+    const m = readRuntimeManifest(rt);
+    assert.deepEqual(m, built.manifest);
+    assert.match(remoteRuntimeDir(m), /^\.raylaunch\/runtime\/\d+\.\d+\.\d+[^/]*-[0-9a-f]{12}$/);
+    assert.deepEqual([...readdirSync(rt)].sort(), [...m.files, 'manifest.json'].sort());
+    assert.equal(runtimeHash(new Map(m.files.map((f) => [f, readFileSync(join(rt, f))]))), m.hash, 'the copy hashes to its name');
+  });
+
+  it('starts the agent, which fails as usual without its environment, with stacks in the TypeScript sources', async () => {
+    const r = await run(['--enable-source-maps', join(rt, AGENT_ENTRY)], { cwd: tmp, env: env(), timeoutMs: 60_000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /RAYLAUNCH_STATE_DIR and RAYLAUNCH_TOKEN_FILE must be set/);
+    assert.match(r.stderr, /src\/common\/node-args\.ts:\d+/, 'source maps lead to the .ts file');
+  });
+
+  it('serves `import \'raylaunch\'` to a job through a node_modules/raylaunch link', async () => {
+    const dir = jobDir(tmp, rt, {
+      'job.mjs': `
+import { remote, get, ObjectRef, TaskError } from 'raylaunch';
+console.log(JSON.stringify({ url: import.meta.resolve('raylaunch'), api: [typeof remote, typeof get, typeof ObjectRef, typeof TaskError] }));
+`,
+    });
+    const r = await run([join(dir, 'job.mjs')], { cwd: dir, env: env(), timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { url: string; api: string[] };
+    assert.deepEqual(out.api, ['function', 'function', 'function', 'function']);
+    assert.equal(out.url, pathToFileURL(join(rt, 'client.js')).href, 'the link leads to the bundled client');
+  });
+
+  it('runs ssh2 from the bundle on its pure-JavaScript crypto (check.js)', async () => {
+    const r = await run([join(rt, CHECK_ENTRY)], { cwd: tmp, env: env(), timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`raylaunch runtime ${built.manifest.version}-${built.manifest.hash} ok`));
+    const code = readRuntimeManifest(rt).files.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(rt, f), 'utf8')).join('\n');
+    assert.match(code, /sshcrypto\.node is a native addon, left out/, 'the addon is replaced, not looked up at run time');
+    assert.match(code, /cpu-features is a native addon, left out/);
+  });
+
+  it('supervisor: an agent exiting 0 (its head gone for good) is not restarted, and the supervisor leaves', async () => {
+    const state = await stateDir(join(tmp, 'state-lonely'), [
+      'cluster_name: lonely', 'provider: {type: process}', 'max_workers: 1', 'head_node_type: head',
+      'available_node_types:', '  head: {resources: {CPU: 1}}', '  worker: {resources: {CPU: 1}}', 'raylaunch: {heartbeat_timeout_s: 1}', '',
+    ].join('\n'));
+    // A head that accepts and never answers: the agent waits in its first connect, so the supervisor (and its pid
+    // file) stay until this test closes it; then the head is gone, and the agent leaves after heartbeat_timeout_s.
+    const sockets = new Set<Socket>();
+    const hung = createServer((s) => sockets.add(s));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const head = `127.0.0.1:${(hung.address() as AddressInfo).port}`;
+    const started = run([join(rt, SUPERVISOR_ENTRY), '--kind', 'worker', '--cluster', 'lonely', '--node', 'worker-1'], {
+      cwd: tmp, env: env({ ...state.env, RAYLAUNCH_NODE_TYPE: 'worker', RAYLAUNCH_HEAD_ADDRESS: head }), timeoutMs: 60_000,
+    });
+    const pidFile = join(state.dir, 'supervisor.pid');
+    try {
+      await until('the agent to connect to the head', 30_000, () => (sockets.size > 0 ? true : undefined));
+      assert.equal(statSync(pidFile).mode & 0o777, 0o600, 'the pid file, written before the agent started');
+    } finally {
+      hung.close();
+      for (const s of sockets) s.destroy();
+    }
+    const r = await started;
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /raylaunch supervisor: agent exited \(code 0\); not restarting/);
+    assert.doesNotMatch(r.stdout, /restarting in/);
+    assert.ok(!existsSync(pidFile), 'the pid file goes with the supervisor');
+  });
+
+  it('supervisor: SIGTERM is forwarded, and a child that does not stop is killed after 5 s', async () => {
+    const state = await stateDir(join(tmp, 'state-stuck'), [
+      'cluster_name: stuck', 'provider: {type: process}', 'max_workers: 1', 'head_node_type: head',
+      'available_node_types:', '  head: {resources: {CPU: 1}}', '  worker: {resources: {CPU: 1}}', 'raylaunch: {heartbeat_timeout_s: 60}', '',
+    ].join('\n'));
+    const supervisor = spawn(process.execPath, [join(rt, SUPERVISOR_ENTRY), '--kind', 'worker', '--cluster', 'stuck', '--node', 'worker-1'], {
+      cwd: tmp, env: env({ ...state.env, RAYLAUNCH_NODE_TYPE: 'worker', RAYLAUNCH_HEAD_ADDRESS: `127.0.0.1:${await freePort()}` }), stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    supervisor.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const exited = once(supervisor, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const pid = supervisor.pid ?? 0;
+    let agentPid = 0;
+    try {
+      agentPid = await until('the agent', 30_000, () => Number(readOrEmpty(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)[0]) || undefined);
+      process.kill(agentPid, 'SIGSTOP'); // a stopped process cannot act on SIGTERM: it stands for a hung daemon
+      process.kill(pid, 'SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const [code] = await Promise.race([exited, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`supervisor still running:\n${out}`)), 30_000); })])
+        .finally(() => clearTimeout(timer));
+      assert.equal(code, 0);
+      assert.match(out, /SIGTERM: stopping the agent[\s\S]*the agent did not stop within 5 s; killing it/);
+      assert.ok(!(await alive(agentPid)));
+    } finally {
+      if (supervisor.exitCode === null && supervisor.signalCode === null) supervisor.kill('SIGKILL');
+      if (agentPid && (await alive(agentPid))) process.kill(agentPid, 'SIGKILL');
+    }
+  });
+
+  describe('a cluster run from the copy', () => {
+    let provider: ProcessProvider | undefined;
+    let state: { dir: string; env: Record<string, string> };
+
+    after(async () => {
+      // Whatever a failed step left running: by the provider's records (pid + start time), never by name.
+      if (provider) await provider.terminate((await provider.listNodes()).map((n) => n.id));
+    });
+
+    it('runs a job on a supervised head and its agent, restarts a SIGKILLed head, and stops on SIGTERM', async () => {
+      const port = await freePort(); // fixed, so the agent finds the restarted head where the old one was
+      state = await stateDir(join(home, '.raylaunch', 'clusters', 'bundled'), [
+        'cluster_name: bundled', 'provider: {type: process}', 'max_workers: 1', 'head_node_type: head',
+        'available_node_types:', '  head: {resources: {CPU: 0}}', '  worker: {resources: {CPU: 1}, min_workers: 1}',
+        // the agent must outlast the head's restart, however slow it is here
+        `raylaunch: {control_plane_port: ${port}, heartbeat_timeout_s: 120}`, '',
+      ].join('\n'));
+      const p = new ProcessProvider({
+        clusterName: 'bundled', stateDir: state.dir,
+        command: () => ({ file: process.execPath, args: ['--enable-source-maps', join(rt, SUPERVISOR_ENTRY), '--kind', 'head'], env: env(state.env) }),
+      });
+      provider = p;
+      await p.launch({ requestId: 'head-bundle-test', nodeType: 'head', kind: 'head', count: 1 });
+      const [headNode] = (await p.listNodes()).filter((n) => n.kind === 'head');
+      assert.ok(headNode);
+      const supervisorPid = Number(readFileSync(join(state.dir, 'nodes', `${headNode.id}.json`), 'utf8').match(/"pid":\s*(\d+)/)?.[1]);
+      const log = join(state.dir, 'logs', `${headNode.id}.log`);
+      const readHead = () => {
+        const text = readOrEmpty(headFile(state.dir));
+        return text ? JSON.parse(text) as HeadInfo : undefined;
+      };
+      const head1 = await until(`head.json (log: ${log})`, 20_000, readHead);
+      assert.equal(head1.address, `127.0.0.1:${port}`);
+      assert.equal(readFileSync(join(state.dir, 'supervisor.pid'), 'utf8').trim(), String(supervisorPid));
+
+      const dir = jobDir(tmp, rt, { 'job.mjs': JOB });
+      const driverEnv = env({ RAYLAUNCH_ADDRESS: head1.address, RAYLAUNCH_TOKEN: readFileSync(join(state.dir, 'token'), 'utf8').trim() });
+      const runJob = async () => {
+        const r = await run([join(dir, 'job.mjs')], { cwd: dir, env: driverEnv, timeoutMs: 60_000 });
+        assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\nhead log:\n${readOrEmpty(log)}`);
+        return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { x: number; pid: number; entry: string };
+      };
+      const first = await runJob();
+      assert.equal(first.x, 42);
+      assert.equal(first.entry, join(rt, 'worker-process.js'), 'tasks run in the bundled worker process');
+      const worker = (await p.listNodes()).find((n) => n.kind === 'worker');
+      assert.ok(worker, 'the head started its agent through the process provider');
+      const agentPid = Number(readFileSync(join(state.dir, 'nodes', `${worker.id}.json`), 'utf8').match(/"pid":\s*(\d+)/)?.[1]);
+      assert.ok(readFileSync(`/proc/${agentPid}/cmdline`, 'utf8').split('\0').includes(join(rt, AGENT_ENTRY)), 'the agent runs from the copy');
+
+      process.kill(head1.pid, 'SIGKILL');
+      await until('the supervisor to log the restart', 30_000, () => (/raylaunch supervisor: head exited \(SIGKILL\); restarting in 1 s/.test(readOrEmpty(log)) ? true : undefined));
+      const head2 = await until('the restarted head', 20_000, () => { const h = readHead(); return h && h.pid !== head1.pid ? h : undefined; });
+      assert.ok(!(await alive(head1.pid)));
+      const second = await runJob(); // the agent found the new head on the same port
+      assert.equal(second.x, 42);
+
+      process.kill(supervisorPid, 'SIGTERM');
+      const supervised = [supervisorPid, head1.pid, head2.pid];
+      await until('the supervisor and its heads to exit', 30_000, async () => ((await Promise.all(supervised.map(alive))).some(Boolean) ? undefined : true));
+      assert.match(readOrEmpty(log), /raylaunch supervisor: SIGTERM: stopping the head/);
+      assert.ok(!existsSync(join(state.dir, 'supervisor.pid')));
+      // The agent outlives its head by design (it waits heartbeat_timeout_s for it); stop it as `down` would.
+      await p.terminate([worker.id]);
+      for (const pid of [agentPid, first.pid, second.pid]) assert.ok(!(await alive(pid)), `pid ${pid} is gone`);
+      assert.deepEqual(await p.listNodes(), []);
+    });
+  });
+});
