@@ -86,13 +86,16 @@ export interface SyncResult { files: number; bytes: number }
  * a FileSyncError naming `what`; a failed `use` ends tar, so it never sits blocked on a full pipe.
  */
 export async function withTar<T>(args: string[], what: string, use: (out: Readable) => Promise<T>, input?: string): Promise<T> {
-  const tar = spawn('tar', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const tar = spawn('tar', args, { stdio: 'pipe' });
   let err = '';
   tar.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   const done = new Promise<number>((res) => {
     tar.on('error', (e) => { err += e.message; res(127); });
     tar.on('close', (code) => res(code ?? 1));
   });
+  // tar may exit before it has read its input (an error, or it needed none): its exit code says what went wrong,
+  // and the EPIPE must not surface as an uncaught error of this process.
+  tar.stdin.on('error', () => undefined);
   tar.stdin.end(input ?? '');
   let result: T;
   try {

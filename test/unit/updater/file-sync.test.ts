@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'mocha';
-import { listFiles, parseRsyncList, remotePath, rsyncFilterArgs } from '../../../src/updater/file-sync.js';
+import { FileSyncError, listFiles, parseRsyncList, remotePath, rsyncFilterArgs, withTar } from '../../../src/updater/file-sync.js';
 
 describe('file sync file lists', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rl-sync-'));
@@ -33,4 +33,11 @@ describe('file sync file lists', () => {
 
   const REMOTE: [string, string][] = [['~/app', '"$HOME"/app'], ['/opt/x', '/opt/x'], ['data dir', `"$HOME"/'data dir'`], ['~', '"$HOME"']];
   for (const [p, want] of REMOTE) it(`remote path ${p} → ${want}`, () => assert.equal(remotePath(p), want));
+});
+
+describe('withTar', () => {
+  it('a tar that exits without reading its input is a FileSyncError, not an uncaught EPIPE', async () => {
+    const input = 'x'.repeat(8 << 20); // more than a pipe holds: the write is still under way when tar exits
+    await assert.rejects(withTar(['--no-such-option'], 'packing the test', async (out) => { out.resume(); }, input), (e: unknown) => e instanceof FileSyncError && /packing the test failed/.test(e.message));
+  });
 });
