@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { copyJobFixture } from './job-fixtures.js';
 import { type CliResult, type OnOutput, runCli } from './run-cli.js';
 import type { StatusJson } from '../../src/cli/status-json.js';
 import { assertSettled, type SettleAllowance } from './settled.js';
@@ -68,8 +69,18 @@ export class TestCluster {
     return jobDir;
   }
 
+  /** A job fixture (test/fixtures/jobs/`name`) copied as writeJob would write it; returns the path of its job.ts. */
+  writeFixture(name: string): string {
+    return copyJobFixture(name, mkdtempSync(join(this.dir, 'job-')));
+  }
+
   submit(jobFile: string, extra: string[] = [], cwd?: string): Promise<CliResult> {
     return this.cli(['submit', this.configFile, jobFile, ...extra], 60_000, cwd ? { cwd } : {});
+  }
+
+  /** Submits a fresh copy of a job fixture; `extra` as for submit, e.g. `['--', 'arg']` for the job's arguments. */
+  submitFixture(name: string, extra: string[] = []): Promise<CliResult> {
+    return this.submit(this.writeFixture(name), extra);
   }
 
   headInfo(): { address: string; pid: number } {

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
+import { copyJobFixture } from '../../helpers/job-fixtures.js';
 import { REPO, runCli } from '../../helpers/run-cli.js';
 
 const TSCONFIG = JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: true } });
@@ -18,6 +19,8 @@ const NOT_RUNNING = /^error: cluster nocluster\d+ is not running$/m;
 interface Case {
   /** Files under the test's folder; the job is `<jobDir>/job.*`, and the CLI runs in jobDir. */
   files: Record<string, string>;
+  /** A job fixture (test/fixtures/jobs/), copied to `<jobDir>/job.ts`. */
+  fixture?: string;
   jobDir?: string;
   job?: string;
   args?: string[];
@@ -28,6 +31,9 @@ interface Case {
   stderr: (root: string) => string | RegExp[];
 }
 
+// The jobs stay strings where they are broken on purpose (a syntax error, a missing package, an import esbuild
+// cannot load, a type error for --typecheck, a .py file): as fixtures, tsc and eslint would fail on them. The two
+// that type-check are fixtures.
 const CASES: Record<string, Case> = {
   'a syntax error shows the line with a caret under the spot, named as submitted': {
     files: { 'job.ts': "import { main } from 'raylaunch';\n\nconst x y = 1;\nmain(async () => {});\n" },
@@ -76,12 +82,12 @@ const CASES: Record<string, Case> = {
     stderr: () => [NOT_RUNNING, /^(?![\s\S]*TS2322)/],
   },
   'a job that type-checks (with raylaunch\'s types) goes on to the cluster': {
-    files: { 'tsconfig.json': TSCONFIG, 'job.ts': "import { get, main, remote } from 'raylaunch';\nexport const f = remote(function f(n: number) { return n; });\nmain(async () => { const x: number = await get(f.remote(1)); console.log(x); });\n" },
+    files: { 'tsconfig.json': TSCONFIG }, fixture: 'submit-errors/type-checks.ts',
     typescript: true, raylaunchTypes: true, code: 1,
     stderr: () => [NOT_RUNNING, /^(?![\s\S]*error TS)/],
   },
   'without raylaunch\'s types installed, the hint says how to install them': {
-    files: { 'tsconfig.json': TSCONFIG, 'job.ts': "import { main } from 'raylaunch';\nmain(() => undefined);\n" },
+    files: { 'tsconfig.json': TSCONFIG }, fixture: 'submit-errors/main-only.ts',
     typescript: true, code: 1,
     stderr: () => [/^job\.ts:1:22: error TS2307: Cannot find module 'raylaunch'/m, new RegExp(`^hint: install raylaunch's types in the job's folder: npm install --save-dev ${REPO.replace(/\/$/, '')} `, 'm')],
   },
@@ -117,6 +123,7 @@ describe('submit stops bad jobs on this machine (the built CLI, no cluster)', fu
         writeFileSync(join(root, file), text);
       }
       const jobDir = join(root, c.jobDir ?? '.');
+      if (c.fixture) copyJobFixture(c.fixture, jobDir);
       const link = (pkg: string, target: string) => {
         mkdirSync(join(jobDir, 'node_modules'), { recursive: true });
         symlinkSync(target, join(jobDir, 'node_modules', pkg), 'dir');

@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, it } from 'mocha';
 import type { StatusJson as Status } from '../../../src/cli/status-json.js';
 import { TestCluster } from '../../helpers/cluster.js';
 import { until as waitFor } from '../../helpers/until.js';
-import { JOB_WAIT_FOR } from '../../helpers/job-wait.js';
 
 const CONFIG = (name: string) => [
   `cluster_name: ${name}`, 'provider: {type: process}', 'max_workers: 4', 'available_node_types:',
@@ -36,27 +35,10 @@ describe('the autoscaler on the process provider (end to end)', function () {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  const job = (body: string) => join(cluster.writeJob({ 'job.ts': [
-    "import { readdirSync, renameSync, writeFileSync } from 'node:fs';",
-    "import { get, getRuntimeContext, main, nodes, placementGroup, remote, requestResources } from 'raylaunch';",
-    JOB_WAIT_FOR, body,
-  ].join('\n') }), 'job.ts');
 
   it('from zero workers, three one-CPU tasks get three new nodes; the workers go after the idle timeout, with the reason', async () => {
     assert.equal(liveWorkers(await status()).length, 0);
-    const r = await cluster.submit(job(`
-// Each task holds its one CPU until all three run at once, which takes three one-CPU nodes.
-export const work = remote(async function work(dir: string, i: number) {
-  writeFileSync(dir + '/tmp-' + i, '');
-  renameSync(dir + '/tmp-' + i, dir + '/started-' + i);
-  await waitFor('all three tasks to run', () => readdirSync(dir).filter((f) => f.startsWith('started-')).length === 3, 45_000);
-  return getRuntimeContext().nodeId;
-});
-main(async () => {
-  const ran = await get([0, 1, 2].map((i) => work.remote(process.cwd(), i)));
-  console.log('ran on ' + new Set(ran).size + ' nodes');
-});
-`));
+    const r = await cluster.submitFixture('autoscaler/three-tasks.ts');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^ran on 3 nodes$/m); // how fast: bench/scale-latency.ts (timings are not asserted in tests)
     const s = await until('the idle workers to be terminated', 60_000, (x) => liveWorkers(x).length === 0);
@@ -68,19 +50,7 @@ main(async () => {
   });
 
   it('an actor pins its node: it is kept past the idle timeout, while an idle node launched after it goes, and status says it is busy', async () => {
-    const r = await cluster.cli(['submit', '-c', cluster.name, '--no-wait', job(`
-export const Holder = remote(class Holder { where() { return getRuntimeContext().nodeId; } });
-main(async () => {
-  const h = Holder.remote();
-  console.log('actor on ' + (await get(h.where.remote())));
-  // A second worker, registered after the actor's: once idle past the timeout it goes, and the actor's node has
-  // been up longer than that.
-  await requestResources({ numCpus: 2 });
-  await waitFor('a second worker', async () => (await nodes()).filter((n) => n.kind === 'worker' && n.alive).length === 2);
-  await requestResources({});
-  await new Promise((r) => setTimeout(r, 600_000)); // keeps the actor until the test ends
-});
-`)]);
+    const r = await cluster.cli(['submit', '-c', cluster.name, '--no-wait', cluster.writeFixture('autoscaler/actor-pins-node.ts')]);
     assert.equal(r.code, 0, r.stderr);
     const actorNode = (x: Status) => x.actors.find((a) => a.state === 'ALIVE')?.node_id ?? undefined;
     const s = await until('the worker launched after the actor\'s to be terminated as idle', 60_000, (x) => {
@@ -95,15 +65,7 @@ main(async () => {
   });
 
   it('a STRICT_SPREAD group of 3 gets 3 nodes in one launch', async () => {
-    const r = await cluster.submit(job(`
-export const where = remote(function where() { return getRuntimeContext().nodeId; });
-main(async () => {
-  const pg = placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
-  await pg.ready({ timeoutMs: 45000 });
-  const on = await get([0, 1, 2].map((i) => where.options({ placementGroup: pg, bundleIndex: i }).remote()));
-  console.log('bundles on ' + new Set(on).size + ' nodes');
-});
-`));
+    const r = await cluster.submitFixture('autoscaler/strict-spread.ts');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^bundles on 3 nodes$/m);
     const events = (await status()).autoscaler?.events.map((e) => e.message) ?? [];
@@ -111,21 +73,7 @@ main(async () => {
   });
 
   it('a STRICT_SPREAD group that loses a node gets one node back, not a new group', async () => {
-    const r = await cluster.submit(job(`
-export const where = remote(function where() { return getRuntimeContext().nodeId; });
-export const killMyNode = remote(function killMyNode() { process.kill(process.ppid, 'SIGKILL'); return 'unreachable'; });
-main(async () => {
-  const pg = placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
-  await pg.ready({ timeoutMs: 45000 });
-  const on = (i: number) => where.options({ placementGroup: pg, bundleIndex: i }).remote();
-  const before = await get([0, 1, 2].map(on));
-  // Not retried: a retry would kill the replacement too. Its failure says the head has seen the node die.
-  const kill = killMyNode.options({ placementGroup: pg, bundleIndex: 0, maxRetries: 0 }).remote();
-  await get(kill).then(() => { throw new Error('killMyNode returned'); }, () => undefined);
-  const after = await get([0, 1, 2].map(on));
-  console.log('after: ' + new Set(after).size + ' nodes, bundle 0 moved: ' + (after[0] !== before[0]) + ', others stayed: ' + (after[1] === before[1] && after[2] === before[2]));
-});
-`));
+    const r = await cluster.submitFixture('autoscaler/strict-spread-node-lost.ts');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^after: 3 nodes, bundle 0 moved: true, others stayed: true$/m);
     const launches = ((await status()).autoscaler?.events ?? []).filter((e) => e.kind === 'launch').map((e) => e.message);
@@ -133,9 +81,7 @@ main(async () => {
   });
 
   it('requestResources scales the cluster up with no task, and back down when cleared', async () => {
-    const r = await cluster.submit(job(`
-main(async () => { await requestResources({ numCpus: 2 }); });
-`));
+    const r = await cluster.submitFixture('autoscaler/request-two-cpus.ts');
     assert.equal(r.code, 0, r.stderr);
     await until('two workers for the request', 60_000, (x) => liveWorkers(x).length === 2);
     // Requested capacity is kept: the autoscaler (ticking every second) reports both idle for well past their 2 s
@@ -146,7 +92,7 @@ main(async () => { await requestResources({ numCpus: 2 }); });
       const idle = (x.autoscaler?.nodes ?? []).map((n) => Number(/^idle (\d+) s of 2 s$/.exec(n.why)?.[1] ?? 0));
       return liveWorkers(x).length === 2 && idle.length === 2 && idle.every((sec) => sec >= 5);
     });
-    await cluster.submit(job('main(async () => { await requestResources({}); });\n'));
+    await cluster.submitFixture('autoscaler/clear-request.ts');
     await until('the workers to go once the request is cleared', 60_000, (x) => liveWorkers(x).length === 0);
   });
 });
@@ -166,17 +112,7 @@ describe('the autoscaler launches what queued work needs, no more (end to end)',
       try {
         const started = join(cluster.dir, 'started');
         const go = join(cluster.dir, 'go');
-        const job = join(cluster.writeJob({ 'job.ts': `
-import { appendFileSync, existsSync } from 'node:fs';
-import { get, getRuntimeContext, main, remote } from 'raylaunch';
-export const hold = remote(async function hold(i: number) {
-  appendFileSync(${JSON.stringify(started)}, i + ' ' + getRuntimeContext().nodeId + '\\n');
-  while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 50));
-  return i;
-});
-main(async () => { console.log('done: ' + (await get([0, 1, 2, 3, 4, 5].map((i) => hold.remote(i)))).length); });
-` }), 'job.ts');
-        const run = cluster.submit(job);
+        const run = cluster.submitFixture('autoscaler/hold-until-go.ts', ['--', started, go]);
         const lines = () => (existsSync(started) ? readFileSync(started, 'utf8').trim().split('\n') : []);
         await waitFor('all six tasks to run', 90_000, () => (lines().length >= 6 ? true : undefined));
         const running = await cluster.status();

@@ -16,7 +16,8 @@ interface Case {
   command: 'submit' | 'run';
   /** Where the user runs raylaunch: in the job's folder (`submit job.ts`) or the one above (`submit job-x/job.ts`). */
   from: 'job folder' | 'parent folder';
-  files: Record<string, string>;
+  /** The job, a fixture of test/fixtures/jobs/job-errors/ (their line numbers are what the expectations name). */
+  job: string;
   code: number;
   /** The whole of stderr, given the path prefix the job's files are named with ('' or 'job-x/'). */
   stderr?: (prefix: string) => string;
@@ -27,58 +28,33 @@ interface Case {
 const outsideMain = (where: string, what: string) =>
   `error: ${where}: ${what}; driver code belongs inside main()\nhint: ${OUTSIDE_MAIN_HINT}\n`;
 
-const TOP_LEVEL_REMOTE = `import { main, remote } from 'raylaunch';
-
-export const f = remote(function f() { return 1; });
-
-// a Ray habit: driver code at the module's top level
-const r = f.remote();
-main(async () => { console.log(r); });
-`;
-
 const CASES: Record<string, Case> = {
   'submit: .remote() at the module\'s top level is one line naming the job\'s file and line': {
-    command: 'submit', from: 'job folder', code: 1, files: { 'job.ts': TOP_LEVEL_REMOTE },
+    command: 'submit', from: 'job folder', code: 1, job: 'job-errors/top-level-remote.ts',
     stderr: (p) => outsideMain(`${p}job.ts:6`, "f.remote() was called at the module's top level"),
   },
   'submit from the folder above: the line names the job as the user gave it': {
-    command: 'submit', from: 'parent folder', code: 1, files: { 'job.ts': TOP_LEVEL_REMOTE },
+    command: 'submit', from: 'parent folder', code: 1, job: 'job-errors/top-level-remote.ts',
     stderr: (p) => outsideMain(`${p}job.ts:6`, "f.remote() was called at the module's top level"),
   },
   'run: .remote() at the module\'s top level is one line naming the job\'s file and line': {
-    command: 'run', from: 'job folder', code: 1, files: { 'job.ts': TOP_LEVEL_REMOTE },
+    command: 'run', from: 'job folder', code: 1, job: 'job-errors/top-level-remote.ts',
     stderr: (p) => outsideMain(`${p}job.ts:6`, "f.remote() was called at the module's top level"),
   },
   'submit: get() at the module\'s top level is one line naming the job\'s file and line': {
     command: 'submit', from: 'job folder', code: 1,
-    files: { 'job.ts': "import { get, main } from 'raylaunch';\n\nconst none = await get([]);\nmain(async () => { console.log(none); });\n" },
+    job: 'job-errors/top-level-get.ts',
     stderr: (p) => outsideMain(`${p}job.ts:3`, "get() was called at the module's top level"),
   },
   'a Ray-style driver script (init() at the top level) fails in the worker processes with the line there': {
     command: 'submit', from: 'job folder', code: 1,
-    files: {
-      'job.ts': `import { get, init, remote } from 'raylaunch';
-
-export const double = remote(function double(x: number) { return x * 2; });
-
-await init();
-console.log(await get(double.remote(21)));
-`,
-    },
+    job: 'job-errors/ray-style-init.ts',
     stderr: (p) => outsideMain(`${p}job.ts:6`,
       "double.remote() was called at the module's top level, which every worker process runs again when it loads the job"),
   },
   'a task error\'s stack shows the job\'s files as submitted, and where it was raised': {
     command: 'submit', from: 'parent folder', code: 1,
-    files: {
-      'lib.ts': "export function check(n: number): number {\n  if (n > 5) throw new TypeError('bad input ' + n);\n  return n;\n}\n",
-      'job.ts': `import { get, main, remote } from 'raylaunch';
-import { check } from './lib.js';
-
-export const validate = remote(function validate(n: number) { return check(n) * 2; });
-main(async () => { await get(validate.remote(7)); });
-`,
-    },
+    job: 'job-errors/task-stack/job.ts',
     stderrMatches: (p) => [
       new RegExp(`^TypeError: bad input 7\\n    at check \\(${p}lib\\.ts:2:\\d+\\)\\n    at validate \\(${p}job\\.ts:4:\\d+\\)\\n`
         + '    \\(raised in task validate on node \\S+, pid \\d+\\)\\n$'),
@@ -86,30 +62,17 @@ main(async () => { await get(validate.remote(7)); });
   },
   'an error thrown in main() shows its stack in the job\'s file': {
     command: 'submit', from: 'job folder', code: 1,
-    files: { 'job.ts': "import { main } from 'raylaunch';\n\nmain(async () => {\n  throw new Error('no input given');\n});\n" },
+    job: 'job-errors/throw-in-main.ts',
     stderrMatches: (p) => [new RegExp(`^Error: no input given\\n    at .*\\(${p}job\\.ts:4:\\d+\\)\\n$`)],
   },
   'an error at the module\'s top level shows its stack in the job\'s file, not Node\'s crash dump': {
     command: 'submit', from: 'job folder', code: 1,
-    files: { 'job.ts': "import { main } from 'raylaunch';\nconst settings = JSON.parse('{not json');\nmain(async () => { console.log(settings); });\n" },
+    job: 'job-errors/bad-json-at-load.ts',
     stderrMatches: (p) => [/^SyntaxError: .*JSON/, new RegExp(`\\n    at <anonymous> \\(${p}job\\.ts:2:\\d+\\)\\n$`)],
   },
   'get() timing out names the task or actor method it waited for': {
     command: 'submit', from: 'job folder', code: 0,
-    files: {
-      'job.ts': `import { get, main, remote } from 'raylaunch';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-export const slow = remote(async function slow(ms: number) { await sleep(ms); return ms; });
-export const Sleeper = remote(class Sleeper { async nap(ms: number) { await sleep(ms); return ms; } });
-main(async () => {
-  const ref = slow.remote(1500);
-  try { await get(ref, { timeoutMs: 300 }); } catch (e) { console.log(String(e)); }
-  const nap = Sleeper.remote().nap.remote(1500);
-  try { await get(nap, { timeoutMs: 300 }); } catch (e) { console.log(String(e)); }
-  await get([ref, nap]);
-});
-`,
-    },
+    job: 'job-errors/get-timeout.ts',
     stdout: [/^GetTimeoutError: get\(\) timed out after 300 ms waiting for slow$/m, /^GetTimeoutError: get\(\) timed out after 300 ms waiting for Sleeper\.nap$/m],
     stderr: () => '',
   },
@@ -125,7 +88,7 @@ describe('job errors name the user\'s files (end to end)', function () {
 
   for (const [title, c] of Object.entries(CASES)) {
     it(title, async () => {
-      const dir = cluster.writeJob(c.files);
+      const dir = dirname(cluster.writeFixture(c.job));
       const [cwd, prefix] = c.from === 'job folder' ? [dir, ''] : [dirname(dir), `${basename(dir)}/`];
       const target = c.command === 'submit' ? [cluster.configFile] : ['-c', name];
       const r = await cluster.cli([c.command, ...target, join(prefix, 'job.ts')], 60_000, { cwd });

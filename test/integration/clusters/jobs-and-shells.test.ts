@@ -19,19 +19,7 @@ describe('jobs from the command line, attach, exec and run (end to end)', functi
 
   before(async () => {
     await cluster.start();
-    jobFile = join(cluster.writeJob({
-      'job.ts': `
-import { existsSync, readFileSync } from 'node:fs';
-import { get, main, remote } from 'raylaunch';
-export const look = remote(function look() { return [readFileSync('data.txt', 'utf8').trim(), existsSync('ignored.bin'), process.env.MODE].join(','); });
-main(async (args) => {
-  if (args[0] === 'sleep') { console.log('sleeping'); await new Promise((r) => setTimeout(r, 600_000)); } // until stopped
-  console.log('driver: ' + [readFileSync('data.txt', 'utf8').trim(), existsSync('ignored.bin'), process.env.MODE].join(','));
-  console.log('task: ' + (await get(look.remote())));
-  console.error('to stderr');
-});
-`,
-    }), 'job.ts');
+    jobFile = cluster.writeFixture('jobs-and-shells/working-dir.ts');
     const wd = join(cluster.dir, 'wd');
     mkdirSync(wd, { recursive: true });
     writeFileSync(join(wd, 'data.txt'), 'hello from the working dir\n');
@@ -134,7 +122,7 @@ main(async (args) => {
   ];
   for (const [what, args, last] of OUTCOMES) {
     it(`submit says the job id as it starts and the outcome as it ends: ${what}`, async () => {
-      const job = join(cluster.writeJob({ 'job.ts': "import { main } from 'raylaunch';\nmain(async (a) => { console.log('out'); if (a[0]) process.exit(Number(a[0])); });\n" }), 'job.ts');
+      const job = cluster.writeFixture('jobs-and-shells/exit-code.ts');
       const r = await cluster.cli(['submit', '-c', name, job, '--', ...args]);
       const lines = r.stderr.trimEnd().split('\n');
       const started = new RegExp(`^Job (job-\\w+) started on cluster ${name}$`).exec(lines[0] ?? '');
@@ -158,7 +146,7 @@ main(async (args) => {
   });
 
   it('Ctrl-C on a terminal asks to stop or detach, and the question stays readable while the job prints', async () => {
-    const job = join(cluster.writeJob({ 'job.ts': "import { main } from 'raylaunch';\nmain(async () => { for (let i = 0; i < 1200; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 50)); } });\n" }), 'job.ts');
+    const job = cluster.writeFixture('jobs-and-shells/ticks.ts');
     const term = new TmuxTerminal(`env RAYLAUNCH_HOME=${cluster.home} ${process.execPath} ${join(REPO, 'bin/run.js')} submit -c ${name} ${job}; echo "exit=$?"; sleep 60`);
     let id = '';
     try {
@@ -188,7 +176,7 @@ main(async (args) => {
     const r = await cluster.cli(['run', '-c', name, jobFile]);
     assert.equal(r.code, 1, 'no data.txt here: the job fails, and run says so');
     assert.match(r.stderr, /ENOENT.*data\.txt/);
-    const ok = join(cluster.writeJob({ 'job.ts': "import { get, main, remote } from 'raylaunch';\nexport const f = remote(function f(x: number) { return x * 2; });\nmain(async (a) => { console.log('doubled ' + (await get(f.remote(Number(a[0]))))); });\n" }), 'job.ts');
+    const ok = cluster.writeFixture('jobs-and-shells/double.ts');
     const r2 = await cluster.cli(['run', '-c', name, ok, '--', '21']);
     assert.equal(r2.code, 0, r2.stderr);
     assert.equal(r2.stdout, 'doubled 42\n');
@@ -196,7 +184,7 @@ main(async (args) => {
 
   it('attach opens a shell on the head in which raylaunch run runs a job (driven through tmux)', async () => {
     assert.equal(spawnSync('tmux', ['-V']).status, 0, 'tmux is needed for this test (.ci/run installs it)');
-    const ok = join(cluster.writeJob({ 'job.ts': "import { get, main, remote } from 'raylaunch';\nexport const f = remote(function f() { return 'from the cluster'; });\nmain(async () => { console.log('attach says ' + (await get(f.remote()))); });\n" }), 'job.ts');
+    const ok = cluster.writeFixture('jobs-and-shells/from-the-cluster.ts');
     const term = new TmuxTerminal(`env RAYLAUNCH_HOME=${cluster.home} SHELL=/bin/sh ${process.execPath} ${join(REPO, 'bin/run.js')} attach -c ${name}`);
     try {
       await term.waitFor(/attached to cluster/);

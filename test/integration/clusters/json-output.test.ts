@@ -19,9 +19,9 @@ describe('--json output of every command matches its schema, in snake_case', fun
   let jobId = '';
 
   before(() => {
-    jobFile = join(cluster.writeJob({ 'job.ts': "import { get, main, remote } from 'raylaunch';\nexport const f = remote(function f() { return 1; });\nmain(async (args) => { console.log('job says hello'); await get(f.remote()); if (args[0] === 'fail') process.exit(3); });\n" }), 'job.ts');
+    jobFile = cluster.writeFixture('json-output/hello.ts');
     // Prints on both streams, then waits for the test to release it: its output must be seen while it runs.
-    streamingJob = join(cluster.writeJob({ 'job.ts': "import { existsSync } from 'node:fs';\nimport { main } from 'raylaunch';\nmain(async (args) => {\n  console.log('out-before'); console.error('err-before');\n  while (!existsSync(args[0] ?? '')) await new Promise((r) => setTimeout(r, 50));\n  console.log('out-after');\n});\n" }), 'job.ts');
+    streamingJob = cluster.writeFixture('json-output/streaming.ts');
     invalidConfig = join(cluster.dir, 'invalid.yaml');
     writeFileSync(invalidConfig, `cluster_name: ${name}\nprovider: {type: process}\nmax_worker: 1\n`);
   });

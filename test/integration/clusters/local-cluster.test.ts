@@ -9,30 +9,7 @@ import { createHosts, type TestHost, type TestHostPool } from '../../helpers/hos
 import type { TestCluster } from '../../helpers/cluster.js';
 import { localCluster, localConfigFor, raylaunchPids } from '../../helpers/local-cluster.js';
 import { until } from '../../helpers/until.js';
-import { JOB_WAIT_FOR } from '../../helpers/job-wait.js';
 import { testHostsOrFail } from '../../helpers/needs-hosts.js';
-
-
-
-// Arguments: MS N runs N tasks of MS ms each; 'hold' N runs N tasks that each keep their CPU until a host has been
-// added, so the queue behind them asks for one for as long as it takes.
-const JOB = `
-import { get, getRuntimeContext, main, nodes, remote } from 'raylaunch';
-${JOB_WAIT_FOR}
-const alive = async () => (await nodes()).filter((n) => n.alive).length;
-const where = remote(async function where(ms: number, hold: number) {
-  await new Promise((r) => setTimeout(r, ms));
-  if (hold > 0) await waitFor('a host added for the queued tasks', async () => (await alive()) > hold, 45_000, 500);
-  return getRuntimeContext().nodeId;
-});
-main(async () => {
-  const hold = process.argv[2] === 'hold' ? await alive() : 0;
-  const ms = hold > 0 ? 0 : Number(process.argv[2] ?? 0);
-  const n = Number(process.argv[3] ?? 8);
-  const ran = new Set(await get(Array.from({ length: n }, () => where.remote(ms, hold))));
-  console.log('nodes:', [...ran].sort().join(','));
-});
-`;
 
 describe('a local cluster on real SSH hosts', function () {
   this.timeout(120_000);
@@ -60,7 +37,7 @@ describe('a local cluster on real SSH hosts', function () {
     writeFileSync(join(app, '.gitignore'), 'secret.env\n');
     writeFileSync(join(app, 'secret.env'), 'TOKEN=never-copied\n');
     cluster = localCluster('lc', pool, head, workers, { min_workers: 1, max_workers: 3, idle_timeout_minutes: 0.05, file_mounts: { '~/app': app } });
-    job = join(cluster.writeJob({ 'job.ts': JOB }), 'job.ts');
+    job = cluster.writeFixture('local-cluster/where.ts');
   });
 
   after(async () => {

@@ -9,15 +9,6 @@ import { TestCluster } from '../../helpers/cluster.js';
 import { TmuxTerminal } from '../../helpers/tmux.js';
 import { until } from '../../helpers/until.js';
 
-const SLEEPER = `
-import { existsSync } from 'node:fs';
-import { main } from 'raylaunch';
-main(async (args) => {
-  console.log('running');
-  for (let i = 0; i < 1200 && !existsSync(args[0]!); i++) await new Promise((r) => setTimeout(r, 100));
-});
-`;
-
 describe('nothing is destroyed without asking (end to end)', function () {
   this.timeout(180_000);
   const name = `keep${process.pid}`;
@@ -40,7 +31,7 @@ describe('nothing is destroyed without asking (end to end)', function () {
 
   before(async () => {
     await cluster.start();
-    sleeper = join(cluster.writeJob({ 'job.ts': SLEEPER }), 'job.ts');
+    sleeper = cluster.writeFixture('nothing-destroyed/sleeper.ts');
     running = await startSleeper();
   });
   after(async () => { await cluster.stop(); });

@@ -17,9 +17,11 @@ import { ProcessProvider } from '../../../providers/process/index.js';
 import { isLive, readStat } from '../../../providers/process/proc.js';
 import { headFile, type HeadInfo } from '../../../src/common/node-args.js';
 import { loadConfigText } from '../../../src/config/load.js';
+import { bundleJob } from '../../../src/launcher/bundle.js';
 import { buildRuntime, type RuntimeBuild, runtimeHash } from '../../../src/runtime/build.js';
 import { AGENT_ENTRY, CHECK_ENTRY, readRuntimeManifest, remoteRuntimeDir, SUPERVISOR_ENTRY } from '../../../src/runtime/layout.js';
 import { freePort } from '../../helpers/free-port.js';
+import { copyJobFixture } from '../../helpers/job-fixtures.js';
 import { until } from '../../helpers/until.js';
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
@@ -54,12 +56,15 @@ function readOrEmpty(file: string): string {
   }
 }
 
-/** A job folder as writeJobDir lays it out: node_modules/raylaunch links to the runtime. */
-function jobDir(parent: string, runtime: string, files: Record<string, string>): string {
+/**
+ * A job folder as writeJobDir lays it out: job.mjs is the job fixture bundled as submit bundles it, and
+ * node_modules/raylaunch links to the runtime.
+ */
+async function jobDir(parent: string, runtime: string, fixture: string): Promise<string> {
   const dir = mkdtempSync(join(parent, 'job-'));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(runtime, join(dir, 'node_modules', 'raylaunch'), 'dir');
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  writeFileSync(join(dir, 'job.mjs'), await bundleJob(copyJobFixture(fixture, dir)));
   return dir;
 }
 
@@ -71,14 +76,6 @@ async function stateDir(dir: string, yaml: string): Promise<{ dir: string; env: 
   writeFileSync(join(dir, 'token'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
   return { dir, env: { RAYLAUNCH_STATE_DIR: dir, RAYLAUNCH_TOKEN_FILE: join(dir, 'token') } };
 }
-
-const JOB = `
-import { get, main, remote } from 'raylaunch';
-export const where = remote(function where(x) { return { x: x * 2, pid: process.pid, entry: process.argv[1] }; });
-main(async () => {
-  console.log(JSON.stringify(await get(where.remote(21))));
-});
-`;
 
 describe('node runtime bundle (copied away from the repository)', function () {
   this.timeout(120_000);
@@ -124,12 +121,7 @@ describe('node runtime bundle (copied away from the repository)', function () {
   });
 
   it('serves `import \'raylaunch\'` to a job through a node_modules/raylaunch link', async () => {
-    const dir = jobDir(tmp, rt, {
-      'job.mjs': `
-import { remote, get, ObjectRef, TaskError } from 'raylaunch';
-console.log(JSON.stringify({ url: import.meta.resolve('raylaunch'), api: [typeof remote, typeof get, typeof ObjectRef, typeof TaskError] }));
-`,
-    });
+    const dir = await jobDir(tmp, rt, 'bundle/resolve-raylaunch.ts');
     const r = await run([join(dir, 'job.mjs')], { cwd: dir, env: env(), timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { url: string; api: string[] };
@@ -239,7 +231,7 @@ console.log(JSON.stringify({ url: import.meta.resolve('raylaunch'), api: [typeof
       assert.equal(head1.address, `127.0.0.1:${port}`);
       assert.equal(readFileSync(join(state.dir, 'supervisor.pid'), 'utf8').trim(), String(supervisorPid));
 
-      const dir = jobDir(tmp, rt, { 'job.mjs': JOB });
+      const dir = await jobDir(tmp, rt, 'bundle/where.ts');
       const driverEnv = env({ RAYLAUNCH_ADDRESS: head1.address, RAYLAUNCH_TOKEN: readFileSync(join(state.dir, 'token'), 'utf8').trim() });
       const runJob = async () => {
         const r = await run([join(dir, 'job.mjs')], { cwd: dir, env: driverEnv, timeoutMs: 60_000 });
