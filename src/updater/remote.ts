@@ -17,6 +17,14 @@ const RUNTIME_MARK = '.raylaunch/runtime/';
 export const remoteStateDir = (cluster: string) => `"$HOME"/.raylaunch/clusters/${shq(cluster)}`;
 
 
+/** A node's log on it, as one shell word: node ids come from providers and the head, and are quoted like any value. */
+const nodeLog = (nodeId: string) => `"$D/logs/"${shq(`${nodeId}.log`)}`;
+
+/** Prints the head's head.json, or (exit 1) the end of its node's log: what `up` polls for until the head listens. */
+export function headInfoCommand(cluster: string, nodeId: string): string {
+  return `D=${remoteStateDir(cluster)}; cat "$D/head.json" 2>/dev/null || { echo; tail -n 20 ${nodeLog(nodeId)} 2>/dev/null; exit 1; }`;
+}
+
 export interface DaemonStart {
   cluster: string;
   nodeId: string;
@@ -44,7 +52,7 @@ export function startDaemonCommand(s: DaemonStart): string {
   return [
     `D=${remoteStateDir(s.cluster)}`,
     `mkdir -p -m 700 "$D/logs" && cd "$D"${s.kind === 'head' ? ' && rm -f head.json' : ''} || exit 1`,
-    `${env.join(' ')} setsid node --enable-source-maps "$HOME"/${s.runtimeRel}/${RUNTIME_FILES.supervisor} --kind ${s.kind} --cluster ${shq(s.cluster)} --node ${shq(s.nodeId)} </dev/null >>"$D/logs/${s.nodeId}.log" 2>&1 &`,
+    `${env.join(' ')} setsid node --enable-source-maps "$HOME"/${s.runtimeRel}/${RUNTIME_FILES.supervisor} --kind ${s.kind} --cluster ${shq(s.cluster)} --node ${shq(s.nodeId)} </dev/null >>${nodeLog(s.nodeId)} 2>&1 &`,
     // Returns once the supervisor has written its pid (up to 5 s), so a stop right after finds it.
     'i=0; while [ $i -lt 100 ] && [ ! -s supervisor.pid ]; do sleep 0.05; i=$((i+1)); done; [ -s supervisor.pid ]',
   ].join('\n');
