@@ -9,8 +9,8 @@ import { forgetCommand, remoteStateDir, stopDaemonCommand } from '../updater/rem
 import type { CommandRunner } from '../updater/runner.js';
 import { SshPool } from '../updater/ssh/pool.js';
 import { cliProvider } from './nodes.js';
-import { readSshHead, type SshHead, sshHeadTarget, workerTarget } from './ssh-head.js';
-import { pinWorkersFromHead } from './worker-pins.js';
+import { readSshHead, type SshHead, sshHeadTarget } from './ssh-head.js';
+import { reachWorkers } from './worker-pins.js';
 
 export interface SshDownResult {
   /** hosts where raylaunch was running and was stopped */
@@ -65,13 +65,16 @@ export async function downOverSsh(config: ClusterConfig, dir: string): Promise<S
     } catch (e) {
       result.unreachable.push({ host: head.host, reason: firstLine(e) });
     }
-    // Without the head's pins the workers are refused below and reported, never trusted blindly.
-    if (workers !== undefined) await pinWorkersFromHead(headRunner, head, cluster, workers).catch(() => undefined);
-    await Promise.all((workers ?? allWorkers).map(async (ip) => {
+    // What the head listed is checked, and reached with pins the head cannot change (worker-pins.ts); what is not
+    // an address at all runs no raylaunch to stop.
+    const reach = await reachWorkers({
+      head, cluster, dir, configHosts: allWorkers, listed: workers ?? allWorkers, ...(workers === undefined ? {} : { headRunner }),
+    });
+    await Promise.all(reach.targets.map(async (t) => {
       try {
-        if (await stopAndForget(pool.runner(workerTarget(head, ip)), cluster)) result.stopped.push(ip);
+        if (await stopAndForget(pool.runner(t), cluster)) result.stopped.push(t.host);
       } catch (e) {
-        result.unreachable.push({ host: ip, reason: firstLine(e) });
+        result.unreachable.push({ host: t.host, reason: firstLine(e) });
       }
     }));
     // The pool file goes only once every worker was reached: the next `down` reads it to find the rest.
