@@ -11,6 +11,7 @@ import { remoteRuntimeDir } from '../runtime/layout.js';
 import type { Readable } from 'node:stream';
 import { withoutLiveSettings } from '../config/changes.js';
 import { canonicalJson } from '../config/hash.js';
+import { nodeConfig } from '../config/node-config.js';
 import type { ClusterConfig } from '../config/types.js';
 import { HostKeyMismatchError, SshConnectError } from './errors.js';
 import { NodeUpdateError, type UpdateStep } from './errors-update.js';
@@ -73,7 +74,8 @@ export class NodeUpdater {
   private readonly lines: string[] = [];
 
   constructor(o: UpdaterOptions) {
-    this.o = o;
+    // What the node runs with, and so what it is sent: never the CLI's cloud credentials.
+    this.o = { ...o, config: nodeConfig(o.config) };
   }
 
   get nodeRuntimeHash(): string {
