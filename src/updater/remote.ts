@@ -78,14 +78,20 @@ export function stopDaemonCommand(cluster: string): string {
   ].join('; ');
 }
 
+/** Removes the code and working folders of jobs that a node's agent fetched (node-data/<node>/jobs); its logs stay. */
+export function dropJobFilesCommand(cluster: string): string {
+  return `D=${remoteStateDir(cluster)}; rm -rf "$D"/node-data/*/jobs`;
+}
+
 /**
  * After `down`: the secrets and state raylaunch left on a node (the token, the head's SSH key, the config and
- * the hashes that would let a later `up` skip setup). Logs and host-key pins stay.
+ * the hashes that would let a later `up` skip setup), and the jobs' code and working folders. With `jobs` (the
+ * head, once their logs were copied to the operator's machine) the head's job folders go too. The nodes' logs
+ * and host-key pins stay.
  */
-export function forgetCommand(cluster: string): string {
-  // The jobs of this run stay readable on the host, aside, as the logs do; the next run starts with none listed.
+export function forgetCommand(cluster: string, o: { jobs: boolean }): string {
   return `D=${remoteStateDir(cluster)}; rm -f "$D/token" "$D/ssh_key" "$D/config.json" "$D/runtime-hash" "$D/config-hash" "$D/head.json"; `
-    + 'if [ -d "$D/jobs" ]; then rm -rf "$D/jobs-last-run" && mv "$D/jobs" "$D/jobs-last-run"; fi';
+    + `${o.jobs ? 'rm -rf "$D/jobs" "$D/jobs-last-run"; ' : ''}${dropJobFilesCommand(cluster)}`;
 }
 
 /** What a node reports in one round trip before an update: Node's version, whether the runtime and daemon are there. */
