@@ -1,6 +1,7 @@
 import { RUNTIME_VERSION } from '../config/hash.js';
 import { formatResources } from '../common/resources.js';
 import { paint, stateStyle, visible } from './colour.js';
+import { printable, printableDeep } from './printable.js';
 import type { DownResult } from '../launcher/down.js';
 import type { KnownCluster } from '../launcher/known-clusters.js';
 import type { UpResult } from '../launcher/up.js';
@@ -24,7 +25,8 @@ function usage(total: Readonly<Record<string, number>>, available: Readonly<Reco
   return keys.map((k) => `${k} ${round((total[k] ?? 0) - (available[k] ?? 0))}/${round(total[k] ?? 0)}`).join(', ');
 }
 
-export function formatStatus(s: StatusJson, colour = false): string {
+export function formatStatus(status: StatusJson, colour = false): string {
+  const s = printableDeep(status);
   const lines = [`cluster ${s.cluster_name}  head ${s.head_address}  runtime ${s.runtime_version}  cli ${RUNTIME_VERSION}`, ''];
   lines.push(...table([
     ['NODE', 'TYPE', 'KIND', 'STATE', 'USED/TOTAL'],
@@ -67,7 +69,8 @@ export function formatStatus(s: StatusJson, colour = false): string {
   return lines.join('\n');
 }
 
-export function formatUp(r: UpResult, configArg: string | undefined): string {
+export function formatUp(result: UpResult, configArg: string | undefined): string {
+  const r = printableDeep(result);
   const ref = configArg ?? `-c ${r.cluster_name}`;
   const workers = r.nodes.filter((n) => n.kind === 'worker').length;
   return [
@@ -94,7 +97,8 @@ export function formatUp(r: UpResult, configArg: string | undefined): string {
  */
 const jobsStopped = (ids: readonly string[]) => (ids.length === 0 ? 'no running jobs' : `${ids.length} running ${ids.length === 1 ? 'job' : 'jobs'} stopped: ${ids.join(', ')}`);
 
-export function formatDown(r: DownResult, workersOnly?: { keepMinWorkers: boolean }): string {
+export function formatDown(result: DownResult, workersOnly?: { keepMinWorkers: boolean }): string {
+  const r = printableDeep(result);
   if (!r.existed) return `cluster ${r.cluster_name} is not running; nothing to do`;
   const n = r.terminated.length;
   const down = workersOnly
@@ -114,7 +118,8 @@ export function formatAge(ms: number): string {
   return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
 }
 
-export function formatClusters(clusters: readonly KnownCluster[], now: number, colour = false): string {
+export function formatClusters(known: readonly KnownCluster[], now: number, colour = false): string {
+  const clusters = printableDeep(known);
   if (clusters.length === 0) return 'no clusters yet; start one with raylaunch up <config.yaml>';
   return table([
     ['CLUSTER', 'PROVIDER', 'STATE', 'HEAD', 'NODES', 'AGE'],
@@ -122,7 +127,8 @@ export function formatClusters(clusters: readonly KnownCluster[], now: number, c
   ]).join('\n');
 }
 
-export function formatJobs(jobs: readonly JobJson[], colour = false): string {
+export function formatJobs(list: readonly JobJson[], colour = false): string {
+  const jobs = printableDeep(list);
   if (jobs.length === 0) return 'no jobs yet';
   const time = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
   return table([
@@ -132,5 +138,5 @@ export function formatJobs(jobs: readonly JobJson[], colour = false): string {
 }
 
 export function formatEvent(e: Pick<AutoscalerEvent, 'at' | 'kind' | 'message'>): string {
-  return `${new Date(e.at).toISOString().slice(11, 19)}  ${e.kind.padEnd(9)} ${e.message}`;
+  return `${new Date(e.at).toISOString().slice(11, 19)}  ${printable(e.kind).padEnd(9)} ${printable(e.message)}`;
 }

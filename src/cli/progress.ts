@@ -2,6 +2,8 @@
  * `up`'s progress: one live line per node with its current step on a terminal, or one plain line per change
  * (not a TTY, or --log-style plain) that reads well in CI logs.
  */
+import { printable, printableText } from './printable.js';
+
 export type LogStyle = 'auto' | 'plain' | 'pretty';
 
 export interface NodeProgress {
@@ -13,7 +15,13 @@ export interface NodeProgress {
 }
 
 export function nodeProgress(out: NodeJS.WriteStream, style: LogStyle): NodeProgress {
-  return style === 'pretty' || (style === 'auto' && out.isTTY) ? new LiveProgress(out) : plainProgress(out);
+  const p = style === 'pretty' || (style === 'auto' && out.isTTY) ? new LiveProgress(out) : plainProgress(out);
+  // Node ids, states and details come from the head too: printed as text, never as terminal controls.
+  return {
+    node: (id, status, detail) => p.node(printable(id), printable(status), printable(detail)),
+    line: (text) => p.line(printableText(text)),
+    done: () => p.done(),
+  };
 }
 
 function plainProgress(out: NodeJS.WritableStream): NodeProgress {

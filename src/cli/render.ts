@@ -1,6 +1,7 @@
 import { RaylaunchError } from '../common/errors.js';
 import { ConfigError, type LocatedProblem } from '../config/problems.js';
 import { paint } from './colour.js';
+import { printableText } from './printable.js';
 
 /** `file:line:col: severity: path: message`, then the hint and any code frame, indented. */
 export function renderProblem(p: LocatedProblem, colour = false): string {
@@ -17,9 +18,10 @@ export function renderError(err: unknown, debug: boolean, colour = false): strin
   const out: string[] = [];
   const error = paint(colour, 'red', 'error:');
   if (err instanceof ConfigError) out.push(...err.problems.map((p) => renderProblem(p, colour)));
-  out.push(`${error} ${err instanceof Error ? err.message : String(err)}`);
+  // Messages carry what a node or the head said (an SSH error, a setup command's last lines): shown, never obeyed.
+  out.push(`${error} ${printableText(err instanceof Error ? err.message : String(err))}`);
   const hint = err instanceof RaylaunchError ? err.hint : undefined;
-  if (hint) out.push(`${paint(colour, 'cyan', 'hint:')} ${hint}`);
+  if (hint) out.push(`${paint(colour, 'cyan', 'hint:')} ${printableText(hint)}`);
   if (debug && err instanceof Error && err.stack) out.push(err.stack);
   return `${out.join('\n')}\n`;
 }

@@ -4,6 +4,7 @@ import { isConfigArg } from '../launcher/cluster-state.js';
 import { rsyncCluster, type RsyncRequest, type RsyncResult } from '../launcher/rsync.js';
 import { headAccess } from '../launcher/ssh-commands.js';
 import { printWarnings, resolveCluster } from './cluster-arg.js';
+import { printable } from './printable.js';
 
 /** `[CONFIG] SOURCE TARGET`: oclif cannot make only the first optional, so all three are, and the count decides. */
 export const rsyncArgs = {
@@ -24,6 +25,7 @@ export async function runRsyncCommand(argv: readonly string[], o: { cluster: str
   const access = headAccess(cluster.name);
   const filters = cluster.loaded?.config ?? access.config ?? { rsync_exclude: [], rsync_filter: [] };
   const result = await rsyncCluster(access, filters, { direction: o.direction, source, target, allNodes: o.allNodes });
-  for (const c of result.copies) process.stderr.write(`copied ${c.from} → ${c.to}\n`);
+  for (const c of result.copies) process.stderr.write(`copied ${printable(c.from)} → ${printable(c.to)}\n`);
+  for (const s of result.skipped) process.stderr.write(`warning: not copied to ${printable(s.host)}: ${s.reason}\n`);
   return result;
 }

@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { clusterFlag, resolveCluster } from '../cli/cluster-arg.js';
+import { printable } from '../cli/printable.js';
 import { aliveWorkers } from '../launcher/session.js';
 
 export interface WorkerIpsResult { cluster_name: string; worker_ips: string[] }
@@ -21,7 +22,7 @@ export default class GetWorkerIps extends BaseCommand {
     const { args, flags } = await this.parse(GetWorkerIps);
     const { name } = await resolveCluster(args.config, flags.cluster);
     const result = { cluster_name: name, worker_ips: (await aliveWorkers(name)).map((n) => n.address) };
-    if (!this.jsonEnabled()) for (const ip of result.worker_ips) this.log(ip);
+    if (!this.jsonEnabled()) for (const ip of result.worker_ips) this.log(printable(ip));
     return result;
   }
 }

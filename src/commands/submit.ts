@@ -8,19 +8,22 @@ import { UsageError } from '../common/errors.js';
 import { bundleJob } from '../launcher/bundle.js';
 import { typecheck, typecheckFlag } from '../cli/typecheck-flag.js';
 import { isConfigArg } from '../launcher/cluster-state.js';
+import { nodeRuntimeEnv } from '../cli/node-env.js';
 import { DEFAULT_UPLOAD_LIMIT_MB, packWorkingDir } from '../launcher/working-dir.js';
 import { Session } from '../launcher/session.js';
 import type { JobState } from '../protocol/messages.js';
 
 export interface SubmitResult { cluster_name: string; job_id: string; status: JobState | 'SUBMITTED'; exit_code: number | null }
 
-/** `--env K=V` flags as a map; a malformed one is a usage error. */
-export function parseEnv(pairs: readonly string[]): Record<string, string> {
+/** `--env K=V` flags as a map; a malformed one is a usage error, as is one that changes how Node.js runs (node-env.ts). */
+export function parseEnv(pairs: readonly string[], o: { allowNodeEnv?: boolean } = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const p of pairs) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(p);
     if (!m?.[1]) throw new UsageError(`--env ${p} is not NAME=VALUE`, { hint: 'e.g. --env LOG_LEVEL=debug (repeat --env for more)' });
     if (m[1].startsWith('RAYLAUNCH_')) throw new UsageError(`--env ${m[1]}: RAYLAUNCH_ variables are raylaunch's own`, { hint: 'use another name' });
+    const why = o.allowNodeEnv ? undefined : nodeRuntimeEnv(m[1]);
+    if (why) throw new UsageError(`--env ${m[1]} changes how Node.js runs the job: it ${why}`, { hint: 'pass --allow-node-env if that is what you mean' });
     env[m[1]] = m[2] ?? '';
   }
   return env;
@@ -56,6 +59,7 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     'no-wait': Flags.boolean({ description: 'Print the job id (and how to follow it) and return without streaming its output.' }),
     'working-dir': Flags.string({ description: 'Upload this folder (honouring .gitignore) as the working directory of the driver and its worker processes.', helpValue: 'DIR' }),
     env: Flags.string({ description: 'Set an environment variable for the driver and its worker processes (repeatable).', helpValue: 'K=V', multiple: true, multipleNonGreedy: true }),
+    'allow-node-env': Flags.boolean({ description: 'Let --env set variables that change how Node.js itself runs the job\'s processes (NODE_OPTIONS, NODE_PATH, …).' }),
     'max-upload-mb': Flags.integer({ description: 'Largest --working-dir upload, in MB.', default: DEFAULT_UPLOAD_LIMIT_MB, min: 1 }),
     typecheck: typecheckFlag,
   };
@@ -70,7 +74,7 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     if (!jobFile) throw new UsageError('missing the job file', { hint: 'raylaunch submit [CONFIG] job.ts [-- args…]' });
     const target = await resolveCluster(configArg, flags.cluster);
     printWarnings(target.loaded);
-    const env = parseEnv(flags.env ?? []);
+    const env = parseEnv(flags.env ?? [], { allowNodeEnv: flags['allow-node-env'] });
     const workingDir = flags['working-dir'] ? packWorkingDir(flags['working-dir'], flags['max-upload-mb']).packed : undefined;
     const bundle = await bundleJob(jobFile);
     typecheck(jobFile, flags.typecheck);

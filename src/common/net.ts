@@ -17,6 +17,19 @@ export function isPrivateAddress(ip: string): boolean {
   return false;
 }
 
+/** One label of a host name (RFC 1123): letters, digits and inner hyphens, 1 to 63 of them. */
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const HOST_NAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
+
+/**
+ * Whether a node address is a literal IP or a valid host name: nothing else reaches an ssh or rsync command line
+ * or a known_hosts line, where `-oProxyCommand=…` would be an option and `*` a pattern that matches every host.
+ * The schemas' host fields (schemas/cluster.schema.json, schemas/providers/local.schema.json) say the same.
+ */
+export function isNodeAddress(s: string): boolean {
+  return isIP(s) !== 0 || (s.length <= 253 && HOST_NAME.test(s));
+}
+
 /** The address this node's services listen on: RAYLAUNCH_NODE_IP (set by the updater), else loopback. */
 export function nodeListenAddress(env: NodeJS.ProcessEnv = process.env): string {
   const ip = env.RAYLAUNCH_NODE_IP || '127.0.0.1';

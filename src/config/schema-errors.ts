@@ -60,12 +60,19 @@ export function describeValue(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-/** Per key: what a pattern mismatch means, and an example of a good value. */
+const HOST_PROBLEM = 'is not an IP address or host name';
+const HOST_HINT = 'write the host\'s address (e.g. 10.0.0.2) or name (e.g. node-1.internal): no spaces, wildcards or leading "-"';
+
+/** Per key (for list items, the list's key): what a pattern mismatch means, and an example of a good value. */
 const PATTERN_MESSAGES: Record<string, [string, string]> = {
   cluster_name: ['may use only letters, digits, ".", "-" and "_", and must start with a letter or digit', 'e.g. cluster_name: my-cluster'],
   region: ['is not a region name', 'aws: like us-west-2; gcp: like us-west1'],
   availability_zone: ['is not a zone list', 'aws: like us-west-2a,us-west-2b; gcp: one zone like us-west1-a'],
   ssh_ingress_cidr: ['is not an address range', 'e.g. 203.0.113.4/32'],
+  ssh_user: ['is not a user name', 'letters, digits, ".", "-" and "_", starting with a letter, digit or "_" (e.g. ssh_user: ubuntu)'],
+  head_ip: [HOST_PROBLEM, HOST_HINT],
+  external_head_ip: [HOST_PROBLEM, HOST_HINT],
+  worker_ips: [HOST_PROBLEM, HOST_HINT],
 };
 
 const BOUND_HINTS: Record<string, (limit: number) => string> = {
@@ -74,7 +81,7 @@ const BOUND_HINTS: Record<string, (limit: number) => string> = {
 
 function describe(e: ErrorObject, path: YamlPath, index: KeyIndex): Problem | undefined {
   const data = e.data;
-  const last = path[path.length - 1];
+  const last = typeof path[path.length - 1] === 'number' ? path[path.length - 2] : path[path.length - 1];
   const base = { severity: 'error' as const, path };
   switch (e.keyword) {
     case 'additionalProperties': {

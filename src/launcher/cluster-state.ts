@@ -3,6 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { join } from 'node:path';
 import { headFile, type HeadInfo } from '../common/node-args.js';
 import { clusterDir, raylaunchHome } from '../common/paths.js';
+import { UsageError } from '../common/errors.js';
+import { isClusterName } from '../config/cluster-name.js';
 import type { ClusterConfig } from '../config/types.js';
 import { ClusterNotFoundError } from './errors.js';
 
@@ -83,6 +85,12 @@ export function clusterFromFlagOrLast(flag: string | undefined): string {
   if (!name) {
     throw new ClusterNotFoundError('no cluster given and none started from this machine yet', {
       hint: 'pass the cluster config (raylaunch status cluster.yaml) or its name (-c NAME), or start one with raylaunch up',
+    });
+  }
+  // `-c ../..` would otherwise act on the folder above RAYLAUNCH_HOME.
+  if (!isClusterName(name)) {
+    throw new UsageError(`${JSON.stringify(name)} is not a cluster name`, {
+      hint: 'a cluster name uses letters, digits, ".", "-" and "_" and starts with a letter or digit, as cluster_name in a config; raylaunch clusters lists them',
     });
   }
   return name;

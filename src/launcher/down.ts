@@ -66,8 +66,9 @@ export async function down(clusterName: string, o: { keepJobs?: boolean; work?: 
     }
     // With hosts left unreached, the cluster stays known here so that `down` can be run again for them.
     if (r.unreachable.length === 0) for (const f of [headFile(dir), configPath(dir), tokenPath(dir), sshHeadFile(dir)]) rmSync(f, { force: true });
-    // The logs stay on each host (~/.raylaunch/clusters/<name>/logs), where the next run appends to them.
-    return { cluster_name: clusterName, existed: true, terminated: r.stopped, unreachable: r.unreachable, logs: null, jobs_stopped: jobsStopped };
+    // The nodes' logs stay on each host (~/.raylaunch/clusters/<name>/logs), where the next run appends to them;
+    // the jobs' logs came here (jobs-last-run), and their code and working folders are gone from the hosts.
+    return { cluster_name: clusterName, existed: true, terminated: r.stopped, unreachable: r.unreachable, logs: r.jobLogs ?? null, jobs_stopped: jobsStopped };
   }
   if (config) {
     const provider = await cliProvider(config, dir);

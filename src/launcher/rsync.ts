@@ -12,8 +12,9 @@ import { expandHome } from '../config/load.js';
 import { FileSyncError, remotePath, rsyncFilterArgs, type SyncFilters } from '../updater/file-sync.js';
 import type { SshTarget } from '../updater/runner.js';
 import { SshPool } from '../updater/ssh/pool.js';
-import { pinWorkersFromHead } from './worker-pins.js';
-import { workerTarget } from './ssh-head.js';
+import { providerKind } from '../../providers/index.js';
+import { lookup } from '../updater/known-hosts.js';
+import { reachWorkers } from './worker-pins.js';
 import { aliveWorkers } from './session.js';
 import { login, rsyncShell, type HeadAccess } from './ssh-commands.js';
 
@@ -37,6 +38,8 @@ export interface RsyncRequest {
 export interface RsyncResult {
   /** each copy made, as rsync was given its ends (`user@host:path` for a node reached over SSH) */
   copies: { from: string; to: string }[];
+  /** workers the head listed that were not copied to, and why */
+  skipped: { host: string; reason: string }[];
 }
 
 /** A local path rsync would take for a remote one (`a:b`) is made explicitly local. */
@@ -103,26 +106,37 @@ async function rsyncOverSsh(access: Extract<HeadAccess, { kind: 'ssh' }>, f: Syn
     const from = `${login(head)}:${r.source}`;
     makeLocalFolder(r.target);
     await runRsync(sshRsyncArgs(head, r, f), `from ${from}`);
-    return { copies: [{ from, to: r.target }] };
+    return { copies: [{ from, to: r.target }], skipped: [] };
   }
   // Workers by the address the cluster knows them by: the one this machine reaches for the local provider.
-  const workers = r.allNodes ? (await aliveWorkers(access.name)).map((n) => n.address) : [];
-  if (workers.length > 0) {
-    const pool = new SshPool({ connectTimeoutMs: 30_000 });
-    try {
-      await pinWorkersFromHead(pool.runner(head), head, access.name, workers);
-    } finally {
-      await pool.close();
-    }
-  }
-  const targets: SshTarget[] = [head, ...workers.map((ip) => workerTarget(head, ip))];
+  const listed = r.allNodes ? (await aliveWorkers(access.name)).map((n) => n.address) : [];
+  const reach = listed.length > 0 ? await pinnedWorkers(access, listed) : { targets: [], refused: [] };
+  const targets: SshTarget[] = [head, ...reach.targets];
   const copies: RsyncResult['copies'] = [];
   for (const t of targets) {
     const to = `${login(t)}:${r.target}`;
     await runRsync(sshRsyncArgs(t, r, f), `to ${to}`);
     copies.push({ from: r.source, to });
   }
-  return { copies };
+  return { copies, skipped: reach.refused };
+}
+
+/**
+ * The workers' logins with the host keys to trust (worker-pins.ts). The system ssh pins nothing itself: a host
+ * the config names that this machine has not met yet is met here first, over ssh2, which pins its key.
+ */
+async function pinnedWorkers(access: Extract<HeadAccess, { kind: 'ssh' }>, listed: string[]) {
+  const pool = new SshPool({ connectTimeoutMs: 30_000 });
+  try {
+    const configHosts = providerKind(access.config.provider.type).hostPool?.(access.config).workers ?? [];
+    const reach = await reachWorkers({ head: access.head, cluster: access.name, dir: access.dir, configHosts, listed, headRunner: pool.runner(access.head) });
+    for (const t of reach.targets) {
+      if (!t.requirePinned && (await lookup(t.knownHostsPath, t.host, 22)).length === 0) await pool.runner(t).run('true');
+    }
+    return reach;
+  } finally {
+    await pool.close();
+  }
 }
 
 /**
@@ -137,7 +151,7 @@ async function rsyncLocal(access: Extract<HeadAccess, { kind: 'local' }>, f: Syn
     mustExist(source, 'the path on the head');
     makeLocalFolder(r.target);
     await runRsync(['-a', ...filters, source, localArg(r.target)], `from ${source}`);
-    return { copies: [{ from: source, to: r.target }] };
+    return { copies: [{ from: source, to: r.target }], skipped: [] };
   }
   const workers = r.allNodes ? (await aliveWorkers(access.name)).map((n) => nodeDir(access.dir, n.nodeId)) : [];
   const folders = [access.shell.cwd, ...workers];
@@ -147,5 +161,5 @@ async function rsyncLocal(access: Extract<HeadAccess, { kind: 'local' }>, f: Syn
     makeLocalFolder(t);
     await runRsync(['-a', ...filters, localArg(r.source), t], `to ${t}`);
   }
-  return { copies: targets.map((to) => ({ from: r.source, to })) };
+  return { copies: targets.map((to) => ({ from: r.source, to })), skipped: [] };
 }

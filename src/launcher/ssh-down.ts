@@ -9,8 +9,9 @@ import { forgetCommand, remoteStateDir, stopDaemonCommand } from '../updater/rem
 import type { CommandRunner } from '../updater/runner.js';
 import { SshPool } from '../updater/ssh/pool.js';
 import { cliProvider } from './nodes.js';
-import { readSshHead, type SshHead, sshHeadTarget, workerTarget } from './ssh-head.js';
-import { pinWorkersFromHead } from './worker-pins.js';
+import { readSshHead, type SshHead, sshHeadTarget } from './ssh-head.js';
+import { copyJobLogs } from './job-logs.js';
+import { reachWorkers } from './worker-pins.js';
 
 export interface SshDownResult {
   /** hosts where raylaunch was running and was stopped */
@@ -19,14 +20,36 @@ export interface SshDownResult {
   unreachable: { host: string; reason: string }[];
   /** false when the head could not be reached: it may still run, so the cluster must not be forgotten here */
   headStopped: boolean;
+  /** where the jobs' logs were copied on this machine; unset when the head had no jobs */
+  jobLogs?: string;
 }
 
 const firstLine = (e: unknown) => (e as Error).message.split('\n')[0] ?? '';
 
-/** Stops raylaunch on a node and removes its secrets; true when a daemon was running. */
+/** Stops raylaunch on a worker and removes its secrets and the jobs' files; true when a daemon was running. */
 async function stopAndForget(runner: CommandRunner, cluster: string): Promise<boolean> {
-  const r = await runner.run(`${stopDaemonCommand(cluster)}\n${forgetCommand(cluster)}`);
+  const r = await runner.run(`${stopDaemonCommand(cluster)}\n${forgetCommand(cluster, { jobs: true })}`);
   return r.stdout.includes('stopped');
+}
+
+/**
+ * The head: stopped, its pool read, the jobs' logs copied here, then its secrets and the jobs' folders removed.
+ * Logs that cannot be copied leave the jobs' folders on the head, and the head is reported for another `down`.
+ */
+async function stopHead(runner: CommandRunner, head: SshHead, cluster: string, dir: string, result: SshDownResult, readPool: () => Promise<string[]>): Promise<string[]> {
+  if ((await runner.run(stopDaemonCommand(cluster))).stdout.includes('stopped')) result.stopped.push(head.internalIp);
+  result.headStopped = true;
+  const workers = await readPool();
+  let copied = false;
+  try {
+    const logs = await copyJobLogs(runner, cluster, dir);
+    if (logs) result.jobLogs = logs;
+    copied = true;
+  } catch (e) {
+    result.unreachable.push({ host: head.host, reason: `the jobs' logs could not be copied here (${firstLine(e)}); the jobs are kept on the head` });
+  }
+  await runner.run(forgetCommand(cluster, { jobs: copied }));
+  return workers;
 }
 
 /** The worker hosts in the head's pool file; a damaged file lists none (the caller then tries every host). */
@@ -59,19 +82,20 @@ export async function downOverSsh(config: ClusterConfig, dir: string): Promise<S
     const headRunner = pool.runner(head);
     let workers: string[] | undefined;
     try {
-      if (await stopAndForget(headRunner, cluster)) result.stopped.push(head.internalIp);
-      result.headStopped = true;
-      workers = hostPool ? ((await poolWorkers(headRunner, cluster, hostPool.stateFile)) ?? allWorkers) : [];
+      workers = await stopHead(headRunner, head, cluster, dir, result, async () => (hostPool ? ((await poolWorkers(headRunner, cluster, hostPool.stateFile)) ?? allWorkers) : []));
     } catch (e) {
       result.unreachable.push({ host: head.host, reason: firstLine(e) });
     }
-    // Without the head's pins the workers are refused below and reported, never trusted blindly.
-    if (workers !== undefined) await pinWorkersFromHead(headRunner, head, cluster, workers).catch(() => undefined);
-    await Promise.all((workers ?? allWorkers).map(async (ip) => {
+    // What the head listed is checked, and reached with pins the head cannot change (worker-pins.ts); what is not
+    // an address at all runs no raylaunch to stop.
+    const reach = await reachWorkers({
+      head, cluster, dir, configHosts: allWorkers, listed: workers ?? allWorkers, ...(workers === undefined ? {} : { headRunner }),
+    });
+    await Promise.all(reach.targets.map(async (t) => {
       try {
-        if (await stopAndForget(pool.runner(workerTarget(head, ip)), cluster)) result.stopped.push(ip);
+        if (await stopAndForget(pool.runner(t), cluster)) result.stopped.push(t.host);
       } catch (e) {
-        result.unreachable.push({ host: ip, reason: firstLine(e) });
+        result.unreachable.push({ host: t.host, reason: firstLine(e) });
       }
     }));
     // The pool file goes only once every worker was reached: the next `down` reads it to find the rest.

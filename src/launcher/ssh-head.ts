@@ -27,14 +27,6 @@ export function sshHeadTarget(c: ClusterConfig, dir: string, head: CloudNode): S
   return { host: head.externalIp ?? internalIp, internalIp, user: c.auth.ssh_user ?? 'root', privateKeyPath: sshKeyPath(c), knownHostsPath: knownHostsPath(dir) };
 }
 
-/**
- * A worker as this machine reaches it: the head's login and key, and only the host key the head pinned for it
- * (copied here by pinWorkersFromHead), never trusted on first use.
- */
-export function workerTarget(head: SshTarget, ip: string): SshTarget {
-  return { host: ip, user: head.user, privateKeyPath: head.privateKeyPath, knownHostsPath: head.knownHostsPath, requirePinned: true };
-}
-
 export function saveSshHead(dir: string, h: SshHead): void {
   writePrivate(sshHeadFile(dir), JSON.stringify(h, null, 2));
 }

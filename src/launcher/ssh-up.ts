@@ -10,7 +10,7 @@ import { runtimeHash } from '../config/hash.js';
 import { localRuntimeDir, readRuntimeManifest } from '../runtime/layout.js';
 import { localPath } from '../updater/file-sync.js';
 import { NodeUpdater, type UpdateStatus } from '../updater/node-updater.js';
-import { remoteStateDir } from '../updater/remote.js';
+import { headInfoCommand } from '../updater/remote.js';
 import type { CommandRunner } from '../updater/runner.js';
 import { SshPool } from '../updater/ssh/pool.js';
 import { readClusterConfig, readHeadInfo, writePrivate } from './cluster-state.js';
@@ -94,10 +94,9 @@ function readKey(config: ClusterConfig): string {
 /** head.json on the head, written once the control plane listens (the start removed any older one). */
 async function waitForHeadFile(runner: CommandRunner, config: ClusterConfig, head: SshHead, timeoutMs: number): Promise<HeadInfo> {
   const limitMs = Math.min(timeoutMs, 60_000);
-  const d = remoteStateDir(config.cluster_name);
   let last = '';
   const info = await pollUntil(async () => {
-    const r = await runner.run(`cat ${d}/head.json 2>/dev/null || { echo; tail -n 20 ${d}/logs/${head.internalIp}.log 2>/dev/null; exit 1; }`);
+    const r = await runner.run(headInfoCommand(config.cluster_name, head.internalIp));
     last = r.stdout;
     return r.code === 0 ? JSON.parse(r.stdout) as HeadInfo : undefined;
   }, { timeoutMs: limitMs, every: (i) => Math.min(50 * 2 ** i, 500) });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { providerKind } from '../../providers/index.js';
 import { type CloudNode, type NodeProvider, preparesCluster } from '../../providers/provider.js';
 import { configChanges, formatLiveChange, type LiveChange } from '../config/changes.js';
+import { nodeConfig } from '../config/node-config.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { ClusterStatus } from '../protocol/messages.js';
 import { configPath, ensureClusterDir, ensureToken, readClusterConfig, rememberCluster, writePrivate } from './cluster-state.js';
@@ -72,7 +73,8 @@ export async function up(config: ClusterConfig, o: UpOptions): Promise<UpResult>
   // What runs now, and what this config changes: a restart ends the running work, so it is confirmed first.
   let head = await listedHead(provider);
   const previous = readClusterConfig(dir);
-  const changes = steps.running(head) && previous ? configChanges(previous, config) : undefined;
+  // What this machine keeps of the config, and what the head runs with, is what nodes get (no cloud credentials).
+  const changes = steps.running(head) && previous ? configChanges(previous, nodeConfig(config)) : undefined;
   if (changes && changes.restart.length > 0) await o.confirmRestart(changes.restart, await runningWork(name));
   let started = false;
   if (steps.keeps(changes)) {
@@ -84,7 +86,7 @@ export async function up(config: ClusterConfig, o: UpOptions): Promise<UpResult>
       head = await listedHead(provider);
     }
     const token = ensureToken(dir);
-    writePrivate(configPath(dir), JSON.stringify(config, null, 2));
+    writePrivate(configPath(dir), JSON.stringify(nodeConfig(config), null, 2));
     o.progress(steps.announce);
     if (!head) {
       await provider.launch({ requestId: `head-${randomBytes(4).toString('hex')}`, nodeType: config.head_node_type, kind: 'head', count: 1 });
@@ -104,7 +106,7 @@ async function finish(config: ClusterConfig, dir: string, started: boolean, o: U
   const name = config.cluster_name;
   const session = await Session.open(name);
   try {
-    const applied = started ? [] : await session.updateConfig(config);
+    const applied = started ? [] : await session.updateConfig(nodeConfig(config));
     for (const c of applied) o.progress(`applied to the running cluster without a restart: ${formatLiveChange(c)}`);
     let status = await session.status();
     if (o.waitForWorkers) status = await waitForWorkers(session, status, config, dir, o);

@@ -11,12 +11,13 @@ import { remoteRuntimeDir } from '../runtime/layout.js';
 import type { Readable } from 'node:stream';
 import { withoutLiveSettings } from '../config/changes.js';
 import { canonicalJson } from '../config/hash.js';
+import { nodeConfig } from '../config/node-config.js';
 import type { ClusterConfig } from '../config/types.js';
 import { HostKeyMismatchError, SshConnectError } from './errors.js';
 import { NodeUpdateError, type UpdateStep } from './errors-update.js';
 import { FileSyncError, syncMount, type SyncResult, withTar } from './file-sync.js';
 import { providerKind } from '../../providers/index.js';
-import { installNodeCommand, NODE_DIST_URL, NODE_DIST_VERSION, NODE_PATH_PREFIX } from './node-install.js';
+import { installNodeCommand, NODE_DIST, type NodeDist, NODE_PATH_PREFIX } from './node-install.js';
 import { planUpdate, type UpdateSteps } from './plan.js';
 import { parseProbe, probeCommand, remoteStateDir, shq, startDaemonCommand, stopDaemonCommand } from './remote.js';
 import type { CommandRunner } from './runner.js';
@@ -51,8 +52,8 @@ export interface UpdaterOptions {
   forceSetup?: boolean;
   restartOnly?: boolean;
   attempts?: number;
-  /** Where Node.js comes from on cloud nodes without it (tests point it at a server of their own). */
-  nodeDist?: { version: string; baseUrl: string };
+  /** Where Node.js comes from on cloud nodes without it (tests point it at a server of their own, with its sums). */
+  nodeDist?: NodeDist;
   onStatus?(status: UpdateStatus, detail: string): void;
   /** Every line the node's commands print (for the node's setup log). */
   onOutput?(line: string): void;
@@ -73,7 +74,8 @@ export class NodeUpdater {
   private readonly lines: string[] = [];
 
   constructor(o: UpdaterOptions) {
-    this.o = o;
+    // What the node runs with, and so what it is sent: never the CLI's cloud credentials.
+    this.o = { ...o, config: nodeConfig(o.config) };
   }
 
   get nodeRuntimeHash(): string {
@@ -117,9 +119,9 @@ export class NodeUpdater {
     this.status('waiting-for-ssh', `connecting to ${runner.host}`);
     let probe = parseProbe((await this.must('waiting-for-ssh', NODE_PATH_PREFIX + probeCommand(cluster, runtimeRel))).stdout);
     if ((probe.nodeMajor === undefined || probe.nodeMajor < NODE_MAJOR) && providerKind(config.provider.type).installsNode) {
-      const dist = this.o.nodeDist ?? { version: NODE_DIST_VERSION, baseUrl: NODE_DIST_URL };
+      const dist = this.o.nodeDist ?? NODE_DIST;
       this.status('setting-up', `installing Node.js ${dist.version} (found ${probe.nodeVersion || 'none'})`);
-      await this.must('setting-up', installNodeCommand(dist.version, dist.baseUrl));
+      await this.must('setting-up', installNodeCommand(dist));
       probe = parseProbe((await this.must('waiting-for-ssh', NODE_PATH_PREFIX + probeCommand(cluster, runtimeRel))).stdout);
     }
     if (probe.nodeMajor === undefined || probe.nodeMajor < NODE_MAJOR) {

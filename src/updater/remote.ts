@@ -17,6 +17,14 @@ const RUNTIME_MARK = '.raylaunch/runtime/';
 export const remoteStateDir = (cluster: string) => `"$HOME"/.raylaunch/clusters/${shq(cluster)}`;
 
 
+/** A node's log on it, as one shell word: node ids come from providers and the head, and are quoted like any value. */
+const nodeLog = (nodeId: string) => `"$D/logs/"${shq(`${nodeId}.log`)}`;
+
+/** Prints the head's head.json, or (exit 1) the end of its node's log: what `up` polls for until the head listens. */
+export function headInfoCommand(cluster: string, nodeId: string): string {
+  return `D=${remoteStateDir(cluster)}; cat "$D/head.json" 2>/dev/null || { echo; tail -n 20 ${nodeLog(nodeId)} 2>/dev/null; exit 1; }`;
+}
+
 export interface DaemonStart {
   cluster: string;
   nodeId: string;
@@ -44,7 +52,7 @@ export function startDaemonCommand(s: DaemonStart): string {
   return [
     `D=${remoteStateDir(s.cluster)}`,
     `mkdir -p -m 700 "$D/logs" && cd "$D"${s.kind === 'head' ? ' && rm -f head.json' : ''} || exit 1`,
-    `${env.join(' ')} setsid node --enable-source-maps "$HOME"/${s.runtimeRel}/${RUNTIME_FILES.supervisor} --kind ${s.kind} --cluster ${shq(s.cluster)} --node ${shq(s.nodeId)} </dev/null >>"$D/logs/${s.nodeId}.log" 2>&1 &`,
+    `${env.join(' ')} setsid node --enable-source-maps "$HOME"/${s.runtimeRel}/${RUNTIME_FILES.supervisor} --kind ${s.kind} --cluster ${shq(s.cluster)} --node ${shq(s.nodeId)} </dev/null >>${nodeLog(s.nodeId)} 2>&1 &`,
     // Returns once the supervisor has written its pid (up to 5 s), so a stop right after finds it.
     'i=0; while [ $i -lt 100 ] && [ ! -s supervisor.pid ]; do sleep 0.05; i=$((i+1)); done; [ -s supervisor.pid ]',
   ].join('\n');
@@ -70,14 +78,20 @@ export function stopDaemonCommand(cluster: string): string {
   ].join('; ');
 }
 
+/** Removes the code and working folders of jobs that a node's agent fetched (node-data/<node>/jobs); its logs stay. */
+export function dropJobFilesCommand(cluster: string): string {
+  return `D=${remoteStateDir(cluster)}; rm -rf "$D"/node-data/*/jobs`;
+}
+
 /**
  * After `down`: the secrets and state raylaunch left on a node (the token, the head's SSH key, the config and
- * the hashes that would let a later `up` skip setup). Logs and host-key pins stay.
+ * the hashes that would let a later `up` skip setup), and the jobs' code and working folders. With `jobs` (the
+ * head, once their logs were copied to the operator's machine) the head's job folders go too. The nodes' logs
+ * and host-key pins stay.
  */
-export function forgetCommand(cluster: string): string {
-  // The jobs of this run stay readable on the host, aside, as the logs do; the next run starts with none listed.
+export function forgetCommand(cluster: string, o: { jobs: boolean }): string {
   return `D=${remoteStateDir(cluster)}; rm -f "$D/token" "$D/ssh_key" "$D/config.json" "$D/runtime-hash" "$D/config-hash" "$D/head.json"; `
-    + 'if [ -d "$D/jobs" ]; then rm -rf "$D/jobs-last-run" && mv "$D/jobs" "$D/jobs-last-run"; fi';
+    + `${o.jobs ? 'rm -rf "$D/jobs" "$D/jobs-last-run"; ' : ''}${dropJobFilesCommand(cluster)}`;
 }
 
 /** What a node reports in one round trip before an update: Node's version, whether the runtime and daemon are there. */

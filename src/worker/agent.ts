@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Batcher } from '../common/batcher.js';
 import { unpack } from '../common/pack.js';
@@ -8,6 +8,7 @@ import { type ResourceDict, toFixed } from '../common/resources.js';
 import type { Transport } from '../client/transport.js';
 import type { Message, MessageOf, ObjectValue } from '../protocol/messages.js';
 import { ObjectFetcher } from './object-fetcher.js';
+import { ObjectFiles, removeStaleFolders } from './object-files.js';
 import { ObjectServer } from './object-server.js';
 import { ObjectStore } from './object-store.js';
 import { type WorkerProc, WorkerPool } from './pool.js';
@@ -51,13 +52,15 @@ export class Agent {
   private readonly fetcher: ObjectFetcher;
   /** host:port of this node's object server, once it listens. */
   objectAddress = '';
-  private readonly shmDir: string;
+  private readonly shmBase: string;
+  private readonly files: ObjectFiles;
   private reqSeq = 0;
   private workerSeq = 0;
 
   constructor(private readonly link: Transport, private readonly o: AgentOptions) {
     this.store = o.store ?? new ObjectStore();
-    this.shmDir = join(existsSync('/dev/shm') ? '/dev/shm' : o.nodeDir, `raylaunch-${o.nodeId}-${process.pid}`);
+    this.shmBase = existsSync('/dev/shm') ? '/dev/shm' : o.nodeDir;
+    this.files = new ObjectFiles(this.shmBase);
     this.server = new ObjectServer({ host: o.address, port: 0, token: o.token, store: this.store });
     this.fetcher = new ObjectFetcher({ token: o.token });
     this.toHead = new Batcher((msgs) => link.send(msgs));
@@ -74,6 +77,7 @@ export class Agent {
   /** Starts the object server, then registers the node (its objects are reachable before anyone learns of them). */
   async start(): Promise<void> {
     const { nodeId, nodeType, kind, address, resources } = this.o;
+    removeStaleFolders(this.shmBase);
     this.objectAddress = `${address}:${await this.server.listen()}`;
     this.toHead.push({ type: 'node.register', nodeId, nodeType, kind, address, objectAddress: this.objectAddress, resources, pid: process.pid });
     this.heartbeat = setInterval(() => this.toHead.push({ type: 'heartbeat', nodeId }), this.o.heartbeatMs);
@@ -82,7 +86,7 @@ export class Agent {
 
   stop(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    rmSync(this.shmDir, { recursive: true, force: true });
+    this.files.remove();
     this.pool.killAll();
     for (const a of this.actors.values()) a.proc?.child.kill('SIGKILL');
     void this.server.close();
@@ -228,10 +232,7 @@ export class Agent {
    */
   private handOver(id: string, data: Uint8Array): string | undefined {
     try {
-      mkdirSync(this.shmDir, { recursive: true, mode: 0o700 });
-      const file = join(this.shmDir, `${id.replace(/[^\w.-]/g, '_')}.${this.reqSeq++}`);
-      writeFileSync(file, data, { mode: 0o600 });
-      return file;
+      return this.files.write(`${id.replace(/[^\w.-]/g, '_')}.${this.reqSeq++}`, data);
     } catch {
       return undefined; // no shared memory here: the IPC channel still works
     }

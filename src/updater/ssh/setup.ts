@@ -10,7 +10,7 @@ import type { ClusterConfig } from '../../config/types.js';
 import { runtimeHash } from '../../config/hash.js';
 import { localPath } from '../file-sync.js';
 import { NodeUpdater, type UpdateStatus } from '../node-updater.js';
-import { stopDaemonCommand } from '../remote.js';
+import { dropJobFilesCommand, stopDaemonCommand } from '../remote.js';
 import type { CommandRunner, SshTarget } from '../runner.js';
 
 export interface RunnerSource {
@@ -62,7 +62,8 @@ export function workerSetup(o: SshSetupOptions): { setUp(node: CloudNode, onStat
     async stop(node) {
       const target = o.target(node.internalIp ?? node.id);
       try {
-        const r = await o.runners.runner(target).run(stopDaemonCommand(o.config.cluster_name));
+        // A host handed back to the pool keeps no job's code or working folder (its logs stay).
+        const r = await o.runners.runner(target).run(`${stopDaemonCommand(o.config.cluster_name)}\n${dropJobFilesCommand(o.config.cluster_name)}`);
         if (r.code !== 0) throw new Error(`stopping raylaunch on ${node.id} failed (exit ${r.code}): ${r.stderr.trim()}`);
       } finally {
         await o.runners.drop?.(target);

@@ -35,7 +35,7 @@ function updater(runner: CommandRunner, provider: Record<string, unknown>) {
     runner, config, node: { id: 'n1', kind: 'worker', nodeType: config.head_node_type, ip: '10.0.0.9' }, headAddress: '10.0.0.1:6380',
     // An empty runtime folder: tar of it is all the upload step needs here.
     runtime: { dir: emptyDir, version: '0.0.0', hash: 'abc' }, runtimeHash: 'h', files: {}, mountSource: (_r, l) => l, attempts: 1,
-    nodeDist: { version: 'v20.99.0', baseUrl: 'http://10.0.0.1:8000' },
+    nodeDist: { version: 'v20.99.0', baseUrl: 'http://10.0.0.1:8000', sha256: { x64: 'a'.repeat(64), arm64: 'b'.repeat(64) } },
   });
 }
 

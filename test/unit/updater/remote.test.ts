@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'mocha';
-import { parseProbe, shq, startDaemonCommand } from '../../../src/updater/remote.js';
+import { headInfoCommand, parseProbe, shq, startDaemonCommand } from '../../../src/updater/remote.js';
 
 describe('remote shell lines', () => {
   for (const s of ['plain', 'with space', "it's", '$HOME', 'a"b', '`id`', '', 'x\ny']) {
@@ -25,8 +28,43 @@ describe('remote shell lines', () => {
   it('starts the daemon detached, with the token only as a file path', () => {
     const cmd = startDaemonCommand({ cluster: 'c', nodeId: '10.0.0.2', kind: 'worker', nodeType: 'cpu', runtimeRel: '.raylaunch/runtime/0.1.0-abc', nodeIp: '10.0.0.2', headAddress: '10.0.0.1:6380' });
     assert.match(cmd, /setsid node /);
-    assert.match(cmd, /<\/dev\/null >>"\$D\/logs\/10\.0\.0\.2\.log" 2>&1 &\n/);
+    assert.match(cmd, /<\/dev\/null >>"\$D\/logs\/"10\.0\.0\.2\.log 2>&1 &\n/);
     execFileSync('sh', ['-n', '-c', cmd]); // parses
     assert.match(cmd, /RAYLAUNCH_TOKEN_FILE="\$D\/token"/);
+  });
+
+  // Node ids come from providers and, on the head, from its own records: in a shell line they are values, never code.
+  describe('a node id that looks like shell code stays a file name', () => {
+    const ID = '$(touch ran)`touch ran2`';
+    const inHome = (cmd: string): { home: string; files: string[] } => {
+      const home = mkdtempSync(join(tmpdir(), 'rl-remote-'));
+      const bin = join(home, 'bin');
+      mkdirSync(bin);
+      // Stands in for setsid: the daemon "starts" and writes its pid where the start line waits for it.
+      writeFileSync(join(bin, 'setsid'), '#!/bin/sh\necho $$ > supervisor.pid\n');
+      chmodSync(join(bin, 'setsid'), 0o755);
+      try {
+        execFileSync('sh', ['-c', cmd], { cwd: home, env: { HOME: home, PATH: `${bin}:${process.env.PATH ?? ''}` }, stdio: 'pipe' });
+      } catch {
+        // headInfoCommand exits 1 while there is no head.json: what matters is what it ran
+      }
+      const state = join(home, '.raylaunch/clusters/c');
+      return { home, files: [...readdirSync(home), ...(existsSync(state) ? readdirSync(state) : [])] };
+    };
+    const CASES: [string, string][] = [
+      ['the daemon\'s start line', startDaemonCommand({ cluster: 'c', nodeId: ID, kind: 'worker', nodeType: 'cpu', runtimeRel: 'rt', nodeIp: '10.0.0.2', headAddress: '10.0.0.1:1' })],
+      ['the head.json poll of up', headInfoCommand('c', ID)],
+    ];
+    for (const [what, cmd] of CASES) {
+      it(`${what} runs nothing from the id`, () => {
+        const { home, files } = inHome(cmd);
+        try {
+          assert.deepEqual(files.filter((f) => f.startsWith('ran')), []);
+          if (what.includes('start')) assert.equal(existsSync(join(home, '.raylaunch/clusters/c/logs', `${ID}.log`)), true, 'the log is named by the id, literally');
+        } finally {
+          rmSync(home, { recursive: true, force: true });
+        }
+      });
+    }
   });
 });
