@@ -8,7 +8,7 @@ import { FakePeer } from '../../helpers/head-harness.js';
 const EVERY_TYPE = Object.keys({
   hello: 1, welcome: 1, fatal: 1, 'node.register': 1, heartbeat: 1, submit: 1, 'task.run': 1, 'task.done': 1, 'task.crashed': 1,
   'task.blocked': 1, 'task.unblocked': 1, warning: 1, put: 1, fetch: 1, object: 1, 'object.pull': 1, 'object.data': 1, log: 1,
-  'job.submit': 1, 'job.accepted': 1, 'job.follow': 1, 'job.snapshot.end': 1, 'job.missing': 1, 'job.output': 1, 'job.exit': 1,
+  'job.submit': 1, 'job.accepted': 1, 'job.refused': 1, 'job.follow': 1, 'job.snapshot.end': 1, 'job.missing': 1, 'job.output': 1, 'job.exit': 1,
   'job.stop': 1, 'job.bundle.get': 1, 'job.bundle': 1, 'job.ended': 1, 'actor.create': 1, 'actor.start': 1, 'actor.ready': 1,
   'actor.failed': 1, 'actor.died': 1, 'actor.call': 1, 'actor.run': 1, 'actor.done': 1, 'actor.kill': 1, 'actor.stop': 1,
   'actor.lookup': 1, 'actor.found': 1, cancel: 1, 'task.cancel': 1, 'pg.create': 1, 'pg.remove': 1, 'pg.state': 1,
