@@ -131,6 +131,40 @@ describe('head router (Router)', () => {
     assert.match(logged.join('\n'), /query failed: boom/);
   });
 
+  it('a placement pass that throws after a frame closes that frame\'s connection with the error logged; the head goes on', () => {
+    const logged: string[] = [];
+    const handlers = { hello: (p: FakePeer, m: Message) => { if (m.type === 'hello') p.role = m.role; }, query: () => undefined } as unknown as HandlerTable;
+    let failing = false;
+    const router = new Router({ handlers, frameDone: () => { if (failing) throw new Error('bad state'); }, closed: () => undefined, log: (l) => logged.push(l) });
+    const p = connected(router, 'cli');
+    const other = connected(router, 'cli');
+    failing = true;
+    assert.doesNotThrow(() => router.onMessages(p, [msg('query')]));
+    failing = false;
+    router.onMessages(other, [msg('query')]);
+    assert.equal(p.closedWith, 'placing the work of its frame failed: bad state');
+    assert.equal(other.closedWith, undefined);
+    assert.match(logged.join('\n'), new RegExp(`closing connection ${p.id} \\(cli\\): placing the work of its frame failed: bad state`));
+  });
+
+  it('cleaning up after a connection that throws is logged, not thrown', () => {
+    const logged: string[] = [];
+    const router = new Router({ handlers: {} as HandlerTable, frameDone: () => undefined, closed: () => { throw new Error('half gone'); }, log: (l) => logged.push(l) });
+    const p = new FakePeer();
+    assert.doesNotThrow(() => router.onClose(p));
+    assert.match(logged.join('\n'), new RegExp(`cleaning up after connection ${p.id} failed: Error: half gone`));
+  });
+
+  it('a connection is refused once: a second reason is neither logged nor sent', () => {
+    const logged: string[] = [];
+    const router = new Router({ handlers: {} as HandlerTable, frameDone: () => undefined, closed: () => undefined, log: (l) => logged.push(l) });
+    const p = new FakePeer();
+    router.refuse(p, 'first');
+    router.refuse(p, 'second');
+    assert.equal(p.closedWith, 'first');
+    assert.equal(logged.length, 1);
+  });
+
   it('a closed connection is handed on', () => {
     const closed: number[] = [];
     const router = new Router({ handlers: {} as HandlerTable, frameDone: () => undefined, closed: (p) => closed.push(p.id), log: () => undefined });
