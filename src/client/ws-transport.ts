@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import { closeReason } from '../common/ws-close.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { type Message, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protocol/messages.js';
 import { RaylaunchRuntimeError } from './errors.js';
@@ -27,13 +28,38 @@ export async function wsTransport(address: string, token: string): Promise<Trans
     ws.once('error', (e) => reject(new RaylaunchRuntimeError(`cannot reach the cluster at ${address}: ${e.message}`)));
   });
   const closeHandlers: ((reason: string) => void)[] = [];
-  ws.on('close', (code, reason) => closeHandlers.forEach((h) => h(reason.toString() || `connection closed (${code})`)));
+  let reason: string | undefined;
+  // Every close handler hears one reason, once: ours when we closed it, else what the socket said.
+  const closed = (why: string) => {
+    if (reason !== undefined) return;
+    reason = why;
+    closeHandlers.forEach((h) => h(why));
+  };
+  ws.on('close', (code, text) => closed(text.toString() || `connection closed (${code})`));
   ws.on('error', () => { /* 'close' follows and reports it */ });
+  /** A frame from the head that is malformed, or that fails here, closes the connection: never the process. */
+  const refuse = (why: string) => {
+    closed(why);
+    ws.close(1008, closeReason(why));
+  };
   return {
     send: (messages) => { if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(messages)); },
     onMessages: (handler) => {
       ws.removeAllListeners('message');
-      ws.on('message', (data: Buffer) => handler(decodeFrame(data)));
+      ws.on('message', (data: Buffer) => {
+        if (reason !== undefined) return;
+        let msgs: Message[];
+        try {
+          msgs = decodeFrame(data);
+        } catch (e) {
+          return refuse(`the cluster at ${address} sent ${(e as Error).message}; closing the connection`);
+        }
+        try {
+          handler(msgs);
+        } catch (e) {
+          refuse(`a message from the cluster at ${address} could not be handled (${(e as Error).message}); closing the connection`);
+        }
+      });
     },
     onClose: (handler) => { closeHandlers.push(handler); },
     close: () => new Promise<void>((resolve) => {

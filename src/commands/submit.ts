@@ -24,9 +24,18 @@ export function parseEnv(pairs: readonly string[], o: { allowNodeEnv?: boolean }
     if (m[1].startsWith('RAYLAUNCH_')) throw new UsageError(`--env ${m[1]}: RAYLAUNCH_ variables are raylaunch's own`, { hint: 'use another name' });
     const why = o.allowNodeEnv ? undefined : nodeRuntimeEnv(m[1]);
     if (why) throw new UsageError(`--env ${m[1]} changes how Node.js runs the job: it ${why}`, { hint: 'pass --allow-node-env if that is what you mean' });
+    if (m[2]?.includes('\0')) throw new UsageError(`--env ${m[1]}: the value holds a NUL byte, which no process environment can carry`, { hint: 'remove it' });
     env[m[1]] = m[2] ?? '';
   }
   return env;
+}
+
+/** The job's arguments as they go to its driver's command line, which cannot carry a NUL byte. */
+export function checkJobArgs(args: readonly string[]): string[] {
+  args.forEach((a, i) => {
+    if (a.includes('\0')) throw new UsageError(`argument ${i + 1} of the job holds a NUL byte, which no command line can carry`, { hint: 'remove it' });
+  });
+  return [...args];
 }
 
 /** The last line of `submit`: `Job job-… SUCCEEDED in 3.2 s`, `Job job-… FAILED (exit 1) in 0.8 s`. */
@@ -75,11 +84,12 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     const target = await resolveCluster(configArg, flags.cluster);
     printWarnings(target.loaded);
     const env = parseEnv(flags.env ?? [], { allowNodeEnv: flags['allow-node-env'] });
+    const args = checkJobArgs(jobArgs);
     const workingDir = flags['working-dir'] ? packWorkingDir(flags['working-dir'], flags['max-upload-mb']).packed : undefined;
     const bundle = await bundleJob(jobFile);
     typecheck(jobFile, flags.typecheck);
     const session = await Session.open(target.name);
-    const jobId = await session.submitJob({ name: basename(jobFile), bundle, args: jobArgs, env, ...(workingDir ? { workingDir } : {}) });
+    const jobId = await session.submitJob({ name: basename(jobFile), bundle, args, env, ...(workingDir ? { workingDir } : {}) });
     const startedAt = performance.now();
     const followHint = `raylaunch job logs -c ${target.name} ${jobId} --follow`;
     const human = !this.jsonEnabled();

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { Batcher } from '../common/batcher.js';
+import { closeReason } from '../common/ws-close.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import type { Message, Role } from '../protocol/messages.js';
 import { guardedServer, refuse } from '../common/admission.js';
@@ -19,6 +20,8 @@ export interface Peer {
 export interface PeerHandlers {
   onMessages(peer: Peer, msgs: Message[]): void;
   onClose(peer: Peer): void;
+  /** What the peer sent cannot be taken (a malformed frame, a failure handling it): close it, with the reason logged. */
+  refuse(peer: Peer, why: string): void;
 }
 
 export interface ControlPlaneOptions {
@@ -87,16 +90,21 @@ export class ControlPlane {
     const peer: Peer = {
       id: peerSeq++, role: undefined, clientId: undefined, nodeId: undefined,
       send: (m) => { if (ws.readyState === ws.OPEN) out.push(m); },
-      close: (reason) => { out.flushNow(); ws.close(1008, reason.slice(0, 120)); },
+      close: (reason) => { out.flushNow(); ws.close(1008, closeReason(reason)); },
     };
     ws.on('message', (data: Buffer) => {
       let msgs: Message[];
       try {
         msgs = decodeFrame(data);
       } catch (e) {
-        return peer.close((e as Error).message);
+        return this.o.handlers.refuse(peer, (e as Error).message);
       }
-      this.o.handlers.onMessages(peer, msgs);
+      // The router handles each message in a boundary of its own; this one is for whatever escapes it.
+      try {
+        this.o.handlers.onMessages(peer, msgs);
+      } catch (e) {
+        this.o.handlers.refuse(peer, `its frame failed: ${(e as Error).message}`);
+      }
     });
     ws.on('close', () => this.o.handlers.onClose(peer));
     ws.on('error', () => ws.terminate());
@@ -112,7 +120,7 @@ export class ControlPlane {
 }
 
 /** An in-process connection (the head's own agent): the same messages, without a socket. */
-export function loopback(handlers: PeerHandlers): { peer: Peer; link: import('../client/transport.js').Transport } {
+export function loopback(handlers: Pick<PeerHandlers, 'onMessages' | 'onClose'>): { peer: Peer; link: import('../client/transport.js').Transport } {
   let toAgent: ((msgs: Message[]) => void) | undefined;
   const closeHandlers: ((reason: string) => void)[] = [];
   const toAgentBatch = new Batcher<Message>((msgs) => toAgent?.(msgs));

@@ -3,6 +3,7 @@ import type { AutoscalerView, MessageOf } from '../protocol/messages.js';
 import type { Peer } from './control-plane.js';
 import type { Head } from './head.js';
 import type { JobManager } from './jobs/job-manager.js';
+import { RefusedSubmission } from './jobs/submission.js';
 import type { ClusterReadModel } from './read-model.js';
 import type { HandlerTable } from './router.js';
 import type { Sessions } from './sessions.js';
@@ -85,7 +86,7 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
     log: (_peer, m) => {
       for (const driver of jobs.driversOf(m.jobId)) peers.toClient(driver, m);
     },
-    'job.submit': (peer, m) => peer.send({ type: 'job.accepted', reqId: m.reqId, jobId: jobs.submit(m) }),
+    'job.submit': (peer, m) => peer.send(submitted(m, jobs)),
     'job.follow': (peer, m) => sessions.follow(peer, m),
     'job.stop': (_peer, m) => jobs.stop(m.jobId),
     'job.bundle.get': (peer, m) => peer.send({ type: 'job.bundle', reqId: m.reqId, jobId: m.jobId, bundle: jobs.bundle(m.jobId), ...jobs.files(m.jobId) }),
@@ -94,6 +95,16 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
     'config.update': (peer, m) => peer.send({ type: 'config.updated', reqId: m.reqId, client: m.client, ...updateConfig(d, m.config) }),
     'workers.down': (peer, m) => workersDown(peer, m, autoscaler),
   };
+}
+
+/** The answer to a job.submit: its job, or why the head refuses to start it (the connection stays open). */
+function submitted(m: MessageOf<'job.submit'>, jobs: HeadJobs): MessageOf<'job.accepted' | 'job.refused'> {
+  try {
+    return { type: 'job.accepted', reqId: m.reqId, jobId: jobs.submit(m) };
+  } catch (e) {
+    if (e instanceof RefusedSubmission) return { type: 'job.refused', reqId: m.reqId, message: e.message };
+    throw e;
+  }
 }
 
 /** A live change goes to the head (and through it the node types) and to the autoscaler, which looks again at once. */

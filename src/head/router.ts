@@ -64,6 +64,7 @@ export interface RouterOptions {
 /**
  * The head's router: takes from each connection only its role's message types, each to its handler. A message
  * of the wrong role, or a handler that fails on it, closes that connection with a logged reason, never the head.
+ * (Messages reach it checked against their types' shapes: the control plane decodes with src/protocol/check.ts.)
  */
 export class Router implements PeerHandlers {
   private readonly refused = new WeakSet<Peer>();
@@ -82,14 +83,25 @@ export class Router implements PeerHandlers {
         return this.refuse(peer, `${m.type} failed: ${(e as Error).message}`);
       }
     }
-    this.o.frameDone();
+    try {
+      this.o.frameDone();
+    } catch (e) {
+      // What the frame changed is the likeliest cause: its sender goes, the head stays.
+      this.refuse(peer, `placing the work of its frame failed: ${(e as Error).message}`);
+    }
   }
 
   onClose(peer: Peer): void {
-    this.o.closed(peer);
+    try {
+      this.o.closed(peer);
+    } catch (e) {
+      this.o.log(`cleaning up after connection ${peer.id} failed: ${(e as Error).stack ?? String(e)}`);
+    }
   }
 
-  private refuse(peer: Peer, why: string): void {
+  /** Closes the connection with a logged reason; nothing more of it is handled. */
+  refuse(peer: Peer, why: string): void {
+    if (this.refused.has(peer)) return;
     this.refused.add(peer);
     this.o.log(`closing connection ${peer.id} (${peer.role ?? 'no role yet'}${peer.clientId ? ` ${peer.clientId}` : ''}): ${why}`);
     peer.close(why);

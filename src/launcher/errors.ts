@@ -28,6 +28,13 @@ export class HeadConnectionError extends RaylaunchError {
   readonly exitCode = 1;
 }
 
+/** The head would not start the job as asked (a path outside its working directory, a NUL byte); the message says why. Exit 1. */
+export class JobRefusedError extends RaylaunchError {
+  override readonly name = 'JobRefusedError';
+  readonly code = 'job_refused';
+  readonly exitCode = 1;
+}
+
 /** No job by that id on the cluster. Exit 1. */
 export class JobNotFoundError extends RaylaunchError {
   override readonly name = 'JobNotFoundError';

@@ -8,7 +8,7 @@ import type { ClusterConfig } from '../config/types.js';
 import type { ClusterStatus, JobState, Message, NodeView } from '../protocol/messages.js';
 import { notRunning } from './known-clusters.js';
 import { readHeadInfo, readToken } from './cluster-state.js';
-import { HeadConnectionError, JobNotFoundError } from './errors.js';
+import { HeadConnectionError, JobNotFoundError, JobRefusedError } from './errors.js';
 import { RaylaunchError } from '../common/errors.js';
 import { readSshHead } from './ssh-head.js';
 import { openTunnel, type Tunnel } from './tunnel.js';
@@ -67,10 +67,10 @@ export class Session {
 
   private until<T>(pick: (m: Message) => T | undefined): Promise<T> {
     return new Promise((resolve, reject) => {
-      if (this.closeReason) return reject(new RaylaunchRuntimeError(`the head closed the connection: ${this.closeReason}`));
+      if (this.closeReason) return reject(new RaylaunchRuntimeError(`the connection to the head closed: ${this.closeReason}`));
       this.waiters.push((m) => {
         if (m.type === 'fatal') {
-          reject(new HeadConnectionError(`the head closed the connection: ${m.message}`));
+          reject(new HeadConnectionError(`the connection to the head closed: ${m.message}`));
           return true;
         }
         const v = pick(m);
@@ -90,9 +90,12 @@ export class Session {
 
   async submitJob(req: { name: string; bundle: Uint8Array; args: string[]; env: Record<string, string>; workingDir?: Uint8Array }): Promise<string> {
     const reqId = this.reqSeq++;
-    const reply = this.until((m) => (m.type === 'job.accepted' && m.reqId === reqId ? m.jobId : undefined));
+    const reply = this.until((m) => (m.type === 'job.accepted' && m.reqId === reqId ? m.jobId
+      : m.type === 'job.refused' && m.reqId === reqId ? new JobRefusedError(`the head refused the job: ${m.message}`) : undefined));
     this.transport.send([{ type: 'job.submit', reqId, ...req }]);
-    return reply;
+    const r = await reply;
+    if (r instanceof Error) throw r;
+    return r;
   }
 
   /**

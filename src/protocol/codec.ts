@@ -1,4 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
+import { checkMessages } from './check.js';
 import type { Message } from './messages.js';
 
 /**
@@ -8,11 +9,13 @@ export function encodeFrame(messages: readonly Message[]): Buffer {
   return serialize(messages);
 }
 
-/** Decodes a frame; anything that is not a list of typed messages is refused. */
+/** Decodes a frame; throws unless it is a list of messages each of its type's shape (check.ts). */
 export function decodeFrame(data: Uint8Array): Message[] {
-  const value: unknown = deserialize(data);
-  if (!Array.isArray(value) || !value.every((m) => typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string')) {
-    throw new Error('malformed frame: expected a list of messages');
+  let value: unknown;
+  try {
+    value = deserialize(data);
+  } catch (e) {
+    throw new Error(`malformed frame: ${(e as Error).message}`, { cause: e });
   }
-  return value as Message[];
+  return checkMessages(value);
 }

@@ -6,6 +6,7 @@ import { unpack } from '../common/pack.js';
 import { runtimeEntry } from '../common/package-root.js';
 import { type ResourceDict, toFixed } from '../common/resources.js';
 import type { Transport } from '../client/transport.js';
+import { checkMessages } from '../protocol/check.js';
 import type { Message, MessageOf, ObjectValue } from '../protocol/messages.js';
 import { ObjectFetcher } from './object-fetcher.js';
 import { ObjectFiles, removeStaleFolders } from './object-files.js';
@@ -29,6 +30,8 @@ export interface AgentOptions {
   token: string;
   /** The node's object store; the head passes its own so it can serve its drivers' large puts. */
   store?: ObjectStore;
+  /** One line to the node's log (why a worker process or the head's connection was closed). */
+  log(line: string): void;
 }
 
 /** Objects above this many bytes go to local worker processes as files rather than IPC messages. */
@@ -61,7 +64,7 @@ export class Agent {
     this.store = o.store ?? new ObjectStore();
     this.shmBase = existsSync('/dev/shm') ? '/dev/shm' : o.nodeDir;
     this.files = new ObjectFiles(this.shmBase);
-    this.server = new ObjectServer({ host: o.address, port: 0, token: o.token, store: this.store });
+    this.server = new ObjectServer({ host: o.address, port: 0, token: o.token, store: this.store, log: o.log });
     this.fetcher = new ObjectFetcher({ token: o.token });
     this.toHead = new Batcher((msgs) => link.send(msgs));
     const cpus = o.resources.CPU ?? 0;
@@ -71,7 +74,18 @@ export class Agent {
       total: toFixed(o.resources),
       onCrash: (run, pid, reason) => this.toHead.push({ type: 'task.crashed', taskId: run.task.taskId, attempt: run.attempt, pid, reason }),
     });
-    link.onMessages((msgs) => { for (const m of msgs) this.fromHead(m); });
+    link.onMessages((msgs) => {
+      for (const m of msgs) {
+        try {
+          this.fromHead(m);
+        } catch (e) {
+          // A message from the head this agent cannot act on: the connection goes (main.ts reconnects), not the node.
+          this.o.log(`closing the connection to the head: ${m.type} failed here: ${(e as Error).message}`);
+          void link.close();
+          return;
+        }
+      }
+    });
   }
 
   /** Starts the object server, then registers the node (its objects are reachable before anyone learns of them). */
@@ -96,11 +110,11 @@ export class Agent {
   private fromHead(m: Message): void {
     switch (m.type) {
       case 'task.run':
-        void this.ensureJob(m.task.jobId).then(() => this.pool.run(m), (e: Error) => this.toHead.push({
+        this.settle(this.ensureJob(m.task.jobId).then(() => this.pool.run(m), (e: Error) => this.toHead.push({
           type: 'task.crashed', taskId: m.task.taskId, attempt: m.attempt, pid: 0, reason: `the job's code could not be fetched: ${e.message}`,
-        }));
+        })), `running task ${m.task.taskId}`);
         return;
-      case 'actor.start': return void this.startActor(m);
+      case 'actor.start': return this.settle(this.startActor(m), `starting actor ${m.actor.actorId}`);
       case 'actor.run': {
         const a = this.actors.get(m.call.actorId);
         if (!a) return;
@@ -143,6 +157,11 @@ export class Agent {
     }
   }
 
+  /** Work that finishes later: a failure in it is logged, never left to end the process as an unhandled rejection. */
+  private settle(work: Promise<unknown>, what: string): void {
+    work.catch((e: unknown) => this.o.log(`${what} failed: ${(e as Error).stack ?? String(e)}`));
+  }
+
   private toWorker(clientId: string, m: Message): void {
     const p = this.pool.find(clientId) ?? [...this.actors.values()].find((a) => a.proc?.clientId === clientId)?.proc;
     if (p?.child.connected) p.child.send([m]);
@@ -159,7 +178,7 @@ export class Agent {
     try {
       const p = await this.spawnWorker(jobId, { RAYLAUNCH_ACTOR_ID: actorId });
       record.proc = p;
-      p.child.once('exit', (code, signal) => died(code === null ? `was killed by ${signal ?? 'a signal'}` : `exited with code ${code}`));
+      p.child.once('exit', (code, signal) => died(p.fault ?? (code === null ? `was killed by ${signal ?? 'a signal'}` : `exited with code ${code}`)));
     } catch (e) {
       died(`could not be started: ${(e as Error).message}`);
     }
@@ -205,11 +224,11 @@ export class Agent {
         this.toHead.push({ ...m, value: this.keep(m.id, m.value, m.jobId) });
         return;
       case 'object.pull':
-        void this.pull(m, p.jobId).then((data) => {
-          if (data === 'relay') return;
+        this.settle(this.pull(m, p.jobId).then((data) => {
+          if (data === 'relay' || !p.child.connected) return;
           const file = data && data.byteLength > LARGE_BY_FILE ? this.handOver(m.id, data) : undefined;
           p.child.send([{ type: 'object.data', reqId: m.reqId, client: m.client, id: m.id, data: file ? null : data, ...(file ? { file } : {}) }] satisfies Message[]);
-        });
+        }), `fetching object ${m.id} for worker process ${p.child.pid ?? '?'}`);
         return;
       case 'task.blocked':
       case 'task.unblocked':
@@ -305,8 +324,38 @@ export class Agent {
       stdio: ['ignore', log, log, 'ipc'],
     });
     const p: WorkerProc = { clientId, jobId, child, ready: false, running: undefined, blocked: false };
-    child.on('message', (msgs: Message[]) => { for (const m of msgs) this.fromWorker(p, m); });
+    child.on('message', (value: unknown) => this.fromWorkerBatch(p, value));
+    // A send to a process that just exited fails here (its exit handler reports it), not as an uncaught error.
+    child.on('error', (e) => this.o.log(`worker process ${child.pid ?? '?'} (${clientId}): ${e.message}`));
     return p;
+  }
+
+  /**
+   * What a worker process sent: user code runs there, so each batch is checked against the protocol and each
+   * message handled in a boundary of its own. A bad one ends that process (its task fails as crashed, with the
+   * reason), never the agent.
+   */
+  private fromWorkerBatch(p: WorkerProc, value: unknown): void {
+    if (p.fault !== undefined) return;
+    let msgs: Message[];
+    try {
+      msgs = checkMessages(value);
+    } catch (e) {
+      return this.dropWorker(p, `it sent ${(e as Error).message}`);
+    }
+    for (const m of msgs) {
+      try {
+        this.fromWorker(p, m);
+      } catch (e) {
+        return this.dropWorker(p, `its ${m.type} message failed here: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private dropWorker(p: WorkerProc, why: string): void {
+    p.fault = `was killed by its agent: ${why}`;
+    this.o.log(`killing worker process ${p.child.pid ?? '?'} (${p.clientId}, job ${p.jobId}): ${why}`);
+    p.child.kill('SIGKILL');
   }
 
   get stats(): { processes: number; busy: number; queued: number; objects: number; bytes: number } {

@@ -1,7 +1,11 @@
 import type { Server } from 'node:http';
 import { deserialize, serialize } from 'node:v8';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { type TProperties, Type } from '@sinclair/typebox';
 import { guardedServer } from '../common/admission.js';
+import { closeReason } from '../common/ws-close.js';
+import { Count } from '../protocol/shapes.js';
+import { UnionCheck, type UnionOf } from '../protocol/union.js';
 
 /** The most bytes one chunk carries: a node never sends more in one message, whatever a fetcher asks for. */
 export const CHUNK_LIMIT = 8 * 1024 * 1024;
@@ -12,36 +16,27 @@ export const CHUNK_LIMIT = 8 * 1024 * 1024;
  */
 export const OBJECT_MAX_PAYLOAD = 2 * CHUNK_LIMIT;
 
-/** A fetcher asks for `length` bytes of object `id` from `offset` (the server answers at most CHUNK_LIMIT). */
-export interface ChunkGet {
-  type: 'chunk.get';
-  reqId: number;
-  id: string;
-  offset: number;
-  length: number;
-}
-
-/**
- * The answer to a chunk.get: the object's size and where these bytes go. The bytes themselves follow the header
- * raw in the same WebSocket message (see encodeObjectFrame), so they are never v8-serialized or copied.
- */
-export interface ChunkHeader {
-  type: 'chunk';
-  reqId: number;
-  id: string;
-  offset: number;
-  total: number;
-}
-
-/** The node does not hold the object (never made here, or already dropped with its job). */
-export interface ChunkMissing {
-  type: 'chunk.missing';
-  reqId: number;
-  id: string;
-}
+const Str = Type.String();
 
 /** Every header on an object-transfer connection; kept out of src/protocol because only nodes speak it. */
-export type ObjectMessage = ChunkGet | ChunkHeader | ChunkMissing;
+const OBJECT_MESSAGES = {
+  /** A fetcher asks for `length` bytes of object `id` from `offset` (the server answers at most CHUNK_LIMIT). */
+  'chunk.get': { reqId: Count, id: Str, offset: Count, length: Count },
+  /**
+   * The answer to a chunk.get: the object's size and where these bytes go. The bytes themselves follow the header
+   * raw in the same WebSocket message (see encodeObjectFrame), so they are never v8-serialized or copied.
+   */
+  chunk: { reqId: Count, id: Str, offset: Count, total: Count },
+  /** The node does not hold the object (never made here, or already dropped with its job). */
+  'chunk.missing': { reqId: Count, id: Str },
+} satisfies Record<string, TProperties>;
+
+export type ObjectMessage = UnionOf<typeof OBJECT_MESSAGES>;
+export type ChunkGet = Extract<ObjectMessage, { type: 'chunk.get' }>;
+export type ChunkHeader = Extract<ObjectMessage, { type: 'chunk' }>;
+export type ChunkMissing = Extract<ObjectMessage, { type: 'chunk.missing' }>;
+
+const objectMessages = new UnionCheck<ObjectMessage>(OBJECT_MESSAGES, 'object-transfer header');
 
 /**
  * The head of a frame: a 4-byte little-endian header length, then the v8-serialized header. A chunk's raw payload
@@ -77,28 +72,15 @@ export function decodeObjectFrame(message: Buffer | readonly Buffer[]): { header
     if (first.byteLength < headerEnd) throw new Error('malformed object frame: truncated header');
   }
   const value: unknown = deserialize(first.subarray(4, headerEnd));
-  if (!isObjectMessage(value)) throw new Error('malformed object frame: unknown header');
+  const why = objectMessages.problem(value);
+  if (why !== undefined) throw new Error(`malformed object frame: ${why}`);
   const payload: Buffer[] = [];
   if (first.byteLength > headerEnd) payload.push(first.subarray(headerEnd));
   for (let i = 1; i < parts.length; i++) {
     const p = parts[i];
     if (p !== undefined && p.byteLength > 0) payload.push(p);
   }
-  return { header: value, payload };
-}
-
-const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-
-function isObjectMessage(v: unknown): v is ObjectMessage {
-  if (typeof v !== 'object' || v === null) return false;
-  const m = v as Record<string, unknown>;
-  if (!isCount(m.reqId) || typeof m.id !== 'string') return false;
-  switch (m.type) {
-    case 'chunk.get': return isCount(m.offset) && isCount(m.length);
-    case 'chunk': return isCount(m.offset) && isCount(m.total);
-    case 'chunk.missing': return true;
-    default: return false;
-  }
+  return { header: value as ObjectMessage, payload };
 }
 
 /** What an ObjectServer needs to listen and serve: where, the cluster token, and the node's objects. */
@@ -108,6 +90,8 @@ export interface ObjectServerOptions {
   port: number;
   token: string;
   store: { get(id: string): Uint8Array | undefined };
+  /** One line to the node's log: why a fetcher's connection was closed. */
+  log?(line: string): void;
 }
 
 
@@ -148,15 +132,24 @@ export class ObjectServer {
   }
 
   private accept(ws: WebSocket): void {
+    // A fetcher that sends what it may not, or a request that fails here, loses its connection; the node serves on.
+    const refuse = (why: string) => {
+      this.o.log?.(`object server: closing a fetcher's connection: ${why}`);
+      ws.close(1008, closeReason(why));
+    };
     ws.on('message', (data: Buffer) => {
       let header: ObjectMessage;
       try {
         header = decodeObjectFrame(data).header;
       } catch (e) {
-        return ws.close(1008, (e as Error).message.slice(0, 120));
+        return refuse((e as Error).message);
       }
-      if (header.type !== 'chunk.get') return ws.close(1008, `unexpected ${header.type} from a fetcher`);
-      this.serve(ws, header);
+      if (header.type !== 'chunk.get') return refuse(`unexpected ${header.type} from a fetcher`);
+      try {
+        this.serve(ws, header);
+      } catch (e) {
+        refuse(`serving ${header.id} failed: ${(e as Error).message}`);
+      }
     });
     ws.on('error', () => ws.terminate());
   }

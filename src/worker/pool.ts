@@ -10,6 +10,8 @@ export interface WorkerProc {
   ready: boolean;
   running: MessageOf<'task.run'> | undefined;
   blocked: boolean;
+  /** Why the agent killed it (it sent what it may not): what its task's crash report says instead of the signal. */
+  fault?: string;
 }
 
 export interface PoolOptions {
@@ -79,7 +81,7 @@ export class WorkerPool {
     this.startingJobs.set(jobId, (this.startingJobs.get(jobId) ?? 0) + 1);
     this.opts.spawn(jobId).then((p) => {
       this.procs.add(p);
-      p.child.once('exit', (code, signal) => this.exited(p, code === null ? `killed by ${signal ?? 'a signal'}` : `exited with code ${code}`));
+      p.child.once('exit', (code, signal) => this.exited(p, p.fault ?? (code === null ? `killed by ${signal ?? 'a signal'}` : `exited with code ${code}`)));
     }, () => {
       this.doneStarting(jobId);
       this.failQueued(jobId, 'the worker process could not be started');

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, createWriteStream, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
-import { unpack } from '../../common/pack.js';
+import { type PackedFile, writeFiles } from '../../common/pack.js';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import type { JobState, JobView } from '../../protocol/messages.js';
 import type { GcsStore, Table } from '../gcs/store.js';
 import { runtimeEntry } from '../../common/package-root.js';
 import { writeJobDir } from '../../worker/agent.js';
+import { checkSubmission, type Submission } from './submission.js';
 
 export interface JobSink {
   output(stream: 'stdout' | 'stderr', text: string): void;
@@ -135,18 +136,35 @@ export class JobManager {
     return job;
   }
 
-  submit(req: { name: string; bundle: Uint8Array; args: string[]; env: Record<string, string>; workingDir?: Uint8Array }): string {
+  /**
+   * Starts a submitted job's driver. A request the driver could not run as asked is refused before any job exists
+   * (RefusedSubmission); a failure after that ends the job FAILED with the reason in its log, never half started.
+   */
+  submit(req: Submission & { name: string; bundle: Uint8Array }): string {
+    const files = checkSubmission(req);
     const job = this.create(req.name, false);
+    try {
+      this.start(job, req, files);
+    } catch (e) {
+      this.append(job, 'stderr', `raylaunch: the driver could not be started: ${(e as Error).message}\n`);
+      this.end(job, 'FAILED', null);
+    }
+    return job.view.jobId;
+  }
+
+  private start(job: Job, req: Submission & { bundle: Uint8Array }, files: PackedFile[] | undefined): void {
+    job.log = createWriteStream(join(job.dir, 'driver.log'), { flags: 'a', mode: 0o600 });
+    // A log that cannot be written loses the log, not the head (an 'error' nobody hears would end the process).
+    job.log.on('error', () => undefined);
     writeJobDir(job.dir, req.bundle, this.o.runtimeRoot);
     job.env = userEnv(req.env);
     let cwd = job.dir;
-    if (req.workingDir) {
+    if (req.workingDir && files) {
       writeFileSync(join(job.dir, 'working_dir.pack'), req.workingDir, { mode: 0o600 });
       cwd = join(job.dir, 'working_dir');
-      unpack(req.workingDir, cwd);
+      writeFiles(files, cwd);
       job.hasWorkingDir = true;
     }
-    job.log = createWriteStream(join(job.dir, 'driver.log'), { flags: 'a', mode: 0o600 });
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RAYLAUNCH_')) env[k] = v;
     const child = spawn(process.execPath, ['--enable-source-maps', runtimeEntry('src/client/driver-process.js'), join(job.dir, 'job.mjs'), ...req.args], {
@@ -165,7 +183,6 @@ export class JobManager {
       if (signal && !job.stopping) this.append(job, 'stderr', `raylaunch: the driver was killed by ${signal}\n`);
       this.end(job, state, code);
     });
-    return job.view.jobId;
   }
 
   private append(job: Job, stream: 'stdout' | 'stderr', text: string): void {
@@ -199,7 +216,14 @@ export class JobManager {
     const job = jobId ? this.jobs.get(jobId) : this.create(req.name ?? 'interactive driver', true);
     if (!job || job.view.endedAt !== null) return undefined;
     if (req.namespace) job.namespace = req.namespace;
-    if (!jobId && req.bundle) writeJobDir(job.dir, req.bundle, this.o.runtimeRoot);
+    if (!jobId && req.bundle) {
+      try {
+        writeJobDir(job.dir, req.bundle, this.o.runtimeRoot);
+      } catch (e) {
+        this.end(job, 'FAILED', null); // not left PENDING: the connection that asked is closed with the reason
+        throw e;
+      }
+    }
     job.drivers.add(clientId);
     if (job.interactive) {
       job.view.state = 'RUNNING';

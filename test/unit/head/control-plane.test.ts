@@ -5,7 +5,9 @@ import type { Transport } from '../../../src/client/transport.js';
 import { wsTransport } from '../../../src/client/ws-transport.js';
 import { applyDefaults } from '../../../src/config/defaults.js';
 import { ControlPlane, listen, loopback, type Peer } from '../../../src/head/control-plane.js';
-import type { Message } from '../../../src/protocol/messages.js';
+import { type Message, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
+import { WebSocket } from 'ws';
+import { rawPeer } from '../../helpers/raw-peer.js';
 import { headHarness } from '../../helpers/head-harness.js';
 
 const TOKEN = 'secret-token';
@@ -56,6 +58,50 @@ describe('control plane (a real socket on loopback, the head\'s router behind it
     await cli.close();
   });
 });
+
+describe('control plane: malformed frames (a real socket, a peer holding the token)', () => {
+  let plane: ControlPlane | undefined;
+  afterEach(async () => { await plane?.close(); plane = undefined; });
+
+  async function serving() {
+    const listener = await listen('127.0.0.1', 0);
+    const h = headHarness({ config, clock: { now: () => 0 } });
+    plane = new ControlPlane({ listener, token: TOKEN, handlers: h.router, health: () => ({ ok: true }) });
+    return { h, address: `127.0.0.1:${listener.port}` };
+  }
+
+  const task = { taskId: 't', jobId: 'j', owner: 'd1', fn: 'f', name: 'bad', args: [], deps: [], returnId: 't.r', resources: null, maxRetries: 0, retryExceptions: false };
+  const FRAMES: [string, unknown[], RegExp][] = [
+    ['a submit whose task has no resources map', [[{ type: 'hello', role: 'driver', clientId: 'd1' }, { type: 'submit', task }]], /^a malformed submit message \(\/task\/resources: /],
+    // Its reason (the type, quoted) is longer than a close frame holds in bytes: cut for the frame, whole in the log.
+    ['a message whose type is a long name in another script', [[{ type: 'hello', role: 'cli', clientId: 'c1' }], [{ type: 'é'.repeat(100) }]], /^no message has the type "é{60}"$/],
+    ['bytes that are no v8 value', [], /^malformed frame: /],
+  ];
+  for (const [title, frames, why] of FRAMES) {
+    it(`${title}: closes that connection before any of its frame is handled, with the reason logged; another carries on`, async () => {
+      const { h, address } = await serving();
+      const cli = await wsTransport(address, TOKEN);
+      await handshake(cli, { type: 'hello', role: 'cli', clientId: 'cli' });
+      const r = frames.length > 0 ? await rawPeer(address, TOKEN, frames) : await rawBytes(address, new Uint8Array([0xff, 0x0f, 0x6f]));
+      assert.equal(r.closed?.code, 1008);
+      const line = h.logged.find((l) => l.includes('closing connection')) ?? '';
+      assert.match(line.replace(/^closing connection \d+ \([^)]*\): /, ''), why);
+      assert.ok(Buffer.byteLength(r.closed.reason) <= 123 && line.includes(r.closed.reason), r.closed.reason);
+      assert.equal(h.readModel.status(null).tasks.pending, 0, 'nothing of the frame was handled');
+      const reply = next(cli, 'query.reply');
+      cli.send([{ type: 'query', reqId: 7, client: 'cli' }]);
+      assert.equal((await reply).type, 'query.reply');
+      await cli.close();
+    });
+  }
+});
+
+/** Raw bytes as one frame from a peer holding the token; resolves with how the head closed the connection. */
+function rawBytes(address: string, bytes: Uint8Array): Promise<{ closed: { code: number; reason: string } }> {
+  const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+  ws.once('open', () => ws.send(bytes));
+  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ closed: { code, reason: reason.toString() } })));
+}
 
 describe('in-process connection (loopback)', () => {
   it('closed by the head, both ends hear of it once, and nothing more passes', () => {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'mocha';
 import { MemoryStore } from '../../../src/head/gcs/store.js';
+import { pack } from '../../../src/common/pack.js';
 import { JobManager } from '../../../src/head/jobs/job-manager.js';
+import { RefusedSubmission } from '../../../src/head/jobs/submission.js';
 import type { JobState, JobView } from '../../../src/protocol/messages.js';
 
 describe('the job manager across a restart of the head (JobManager)', () => {
@@ -44,4 +46,30 @@ describe('the job manager across a restart of the head (JobManager)', () => {
     mkdirSync(join(jobsDir, 'stray'));
     assert.deepEqual(manager().list(), []);
   });
+});
+
+describe('a job submission the head refuses (JobManager.submit)', () => {
+  let jobsDir = '';
+  beforeEach(() => { jobsDir = mkdtempSync(join(tmpdir(), 'rl-jobs-')); });
+  afterEach(() => rmSync(jobsDir, { recursive: true, force: true }));
+
+  const manager = () => new JobManager({ jobsDir, runtimeRoot: '/nonexistent', headAddress: '', token: '', clock: { now: () => 5000 }, store: new MemoryStore(), onEnded: () => undefined });
+  const request = (over: Partial<Parameters<JobManager['submit']>[0]>) => ({ name: 'job.mjs', bundle: new TextEncoder().encode('export {};\n'), args: [], env: {}, ...over });
+
+  const REFUSED: [string, Partial<Parameters<JobManager['submit']>[0]>, RegExp][] = [
+    ['a variable whose value holds a NUL byte', { env: { MODE: 'a\0b' } }, /^--env MODE: its value holds a NUL byte$/],
+    ['a variable name with =', { env: { 'A=B': 'x' } }, /^--env "A=B" is not a variable name/],
+    ['an argument holding a NUL byte', { args: ['fine', 'a\0b'] }, /^argument 2 of the job holds a NUL byte$/],
+    ['a working directory with a path out of it', { workingDir: pack([{ path: 'ok', mode: 0o600, data: new Uint8Array(1) }, { path: '../x', mode: 0o600, data: new Uint8Array(1) }]) },
+      /^--working-dir: refusing to unpack "\.\.\/x": it climbs out of the folder/],
+    ['a working directory that is no pack', { workingDir: new Uint8Array([1, 2, 3]) }, /^--working-dir: the working directory is not a packed folder/],
+  ];
+  for (const [title, over, why] of REFUSED) {
+    it(`${title}: refused with the reason, before any job or file exists`, () => {
+      const m = manager();
+      assert.throws(() => m.submit(request(over)), (e: unknown) => e instanceof RefusedSubmission && why.test(e.message));
+      assert.deepEqual(m.list(), []);
+      assert.deepEqual(readdirSync(jobsDir), []);
+    });
+  }
 });

@@ -8,7 +8,7 @@ import { FakePeer } from '../../helpers/head-harness.js';
 const EVERY_TYPE = Object.keys({
   hello: 1, welcome: 1, fatal: 1, 'node.register': 1, heartbeat: 1, submit: 1, 'task.run': 1, 'task.done': 1, 'task.crashed': 1,
   'task.blocked': 1, 'task.unblocked': 1, warning: 1, put: 1, fetch: 1, object: 1, 'object.pull': 1, 'object.data': 1, log: 1,
-  'job.submit': 1, 'job.accepted': 1, 'job.follow': 1, 'job.snapshot.end': 1, 'job.missing': 1, 'job.output': 1, 'job.exit': 1,
+  'job.submit': 1, 'job.accepted': 1, 'job.refused': 1, 'job.follow': 1, 'job.snapshot.end': 1, 'job.missing': 1, 'job.output': 1, 'job.exit': 1,
   'job.stop': 1, 'job.bundle.get': 1, 'job.bundle': 1, 'job.ended': 1, 'actor.create': 1, 'actor.start': 1, 'actor.ready': 1,
   'actor.failed': 1, 'actor.died': 1, 'actor.call': 1, 'actor.run': 1, 'actor.done': 1, 'actor.kill': 1, 'actor.stop': 1,
   'actor.lookup': 1, 'actor.found': 1, cancel: 1, 'task.cancel': 1, 'pg.create': 1, 'pg.remove': 1, 'pg.state': 1,
@@ -129,6 +129,40 @@ describe('head router (Router)', () => {
     assert.equal(p.closedWith, 'query failed: boom');
     assert.equal(other.closedWith, undefined);
     assert.match(logged.join('\n'), /query failed: boom/);
+  });
+
+  it('a placement pass that throws after a frame closes that frame\'s connection with the error logged; the head goes on', () => {
+    const logged: string[] = [];
+    const handlers = { hello: (p: FakePeer, m: Message) => { if (m.type === 'hello') p.role = m.role; }, query: () => undefined } as unknown as HandlerTable;
+    let failing = false;
+    const router = new Router({ handlers, frameDone: () => { if (failing) throw new Error('bad state'); }, closed: () => undefined, log: (l) => logged.push(l) });
+    const p = connected(router, 'cli');
+    const other = connected(router, 'cli');
+    failing = true;
+    assert.doesNotThrow(() => router.onMessages(p, [msg('query')]));
+    failing = false;
+    router.onMessages(other, [msg('query')]);
+    assert.equal(p.closedWith, 'placing the work of its frame failed: bad state');
+    assert.equal(other.closedWith, undefined);
+    assert.match(logged.join('\n'), new RegExp(`closing connection ${p.id} \\(cli\\): placing the work of its frame failed: bad state`));
+  });
+
+  it('cleaning up after a connection that throws is logged, not thrown', () => {
+    const logged: string[] = [];
+    const router = new Router({ handlers: {} as HandlerTable, frameDone: () => undefined, closed: () => { throw new Error('half gone'); }, log: (l) => logged.push(l) });
+    const p = new FakePeer();
+    assert.doesNotThrow(() => router.onClose(p));
+    assert.match(logged.join('\n'), new RegExp(`cleaning up after connection ${p.id} failed: Error: half gone`));
+  });
+
+  it('a connection is refused once: a second reason is neither logged nor sent', () => {
+    const logged: string[] = [];
+    const router = new Router({ handlers: {} as HandlerTable, frameDone: () => undefined, closed: () => undefined, log: (l) => logged.push(l) });
+    const p = new FakePeer();
+    router.refuse(p, 'first');
+    router.refuse(p, 'second');
+    assert.equal(p.closedWith, 'first');
+    assert.equal(logged.length, 1);
   });
 
   it('a closed connection is handed on', () => {

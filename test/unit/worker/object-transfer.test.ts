@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serialize } from 'node:v8';
 import { afterEach, describe, it } from 'mocha';
 import { WebSocket, WebSocketServer } from 'ws';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
@@ -279,5 +280,55 @@ describe('object transfer (ObjectServer + ObjectFetcher)', () => {
     });
     assert.equal(status, 426);
     assert.equal(server.requestsServed, 0);
+  });
+
+  /** A header as a fetcher would frame it, whatever value it is. */
+  const rawHeader = (value: unknown): Buffer => {
+    const body = serialize(value);
+    const frame = Buffer.alloc(4 + body.byteLength);
+    frame.writeUInt32LE(body.byteLength, 0);
+    body.copy(frame, 4);
+    return frame;
+  };
+  const BAD_HEADERS: [string, Buffer, RegExp][] = [
+    ['a chunk.get for a negative offset', rawHeader({ type: 'chunk.get', reqId: 1, id: 'obj', offset: -1, length: 10 }), /a malformed chunk\.get object-transfer header \(\/offset: /],
+    ['a chunk.get whose id is a number', rawHeader({ type: 'chunk.get', reqId: 1, id: 7, offset: 0, length: 10 }), /a malformed chunk\.get object-transfer header \(\/id: /],
+    ['a header of no known type', rawHeader({ type: 'chunk.put', reqId: 1, id: 'obj' }), /no object-transfer header has the type "chunk\.put"/],
+    ['a reply where a request belongs', rawHeader({ type: 'chunk.missing', reqId: 1, id: 'obj' }), /unexpected chunk\.missing from a fetcher/],
+    ['fewer bytes than a header length', Buffer.from([1, 2]), /shorter than its header length/],
+  ];
+  for (const [title, frame, why] of BAD_HEADERS) {
+    it(`${title} closes only that fetcher's connection, with the reason logged; the node serves on`, async () => {
+      const logged: string[] = [];
+      const store = new ObjectStore();
+      const data = pattern(100, 4);
+      store.put('obj', data, 'job-1');
+      const server = new ObjectServer({ host: '127.0.0.1', port: 0, token: TOKEN, store, log: (l) => logged.push(l) });
+      servers.push(server);
+      const address = `127.0.0.1:${await server.listen()}`;
+      const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      const closed = new Promise<[number, string]>((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()])));
+      ws.send(frame);
+      const [code, reason] = await closed;
+      assert.equal(code, 1008);
+      assert.match(reason, why);
+      assert.match(logged.join('\n'), why);
+      const got = await fetcher().fetch(address, 'obj');
+      assert.ok(got && Buffer.from(got).equals(data));
+    });
+  }
+
+  it('a node that answers with a malformed header fails the fetch naming it, and drops that connection', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    wss.on('connection', (ws) => ws.on('message', () => ws.send(rawHeader({ type: 'chunk', reqId: 0, id: 'obj', offset: 0, total: 'lots' }))));
+    try {
+      const address = `127.0.0.1:${(wss.address() as AddressInfo).port}`;
+      await assert.rejects(fetcher().fetch(address, 'obj'), /the object server at 127\.0\.0\.1:\d+ sent malformed object frame: a malformed chunk object-transfer header \(\/total: .*\); dropping the connection/);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+    }
   });
 });
