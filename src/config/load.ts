@@ -1,8 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { applyDefaults } from './defaults.js';
-import { ConfigError, ConfigFileError, formatPath, type LocatedProblem, type Problem, type YamlPath } from './problems.js';
+import {
+  ConfigError, ConfigFileError, ConfigTooLargeError, formatPath, type LocatedProblem, type Problem, type YamlPath,
+} from './problems.js';
 import { type ClusterConfig, PROVIDER_TYPES } from './types.js';
 import { checkSemantics, validateRaw } from './validate.js';
 import { locateAll, parseYaml, toValue, type YamlSource } from './yaml.js';
@@ -17,19 +19,27 @@ export interface LoadOptions {
   cwd?: string;
 }
 
+/**
+ * The most a cluster config file may hold. Ray's biggest example configs are a few KiB; past this, parsing and
+ * checking would cost seconds and hundreds of MB for a file that is not a cluster config.
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 export interface LoadedConfig {
   file: string;
   config: ClusterConfig;
   warnings: LocatedProblem[];
 }
 
-/** Reads, parses, validates and defaults a cluster config. Throws ConfigFileError or ConfigError. */
+/** Reads, parses, validates and defaults a cluster config. Throws ConfigFileError, ConfigTooLargeError or ConfigError. */
 export async function loadConfig(file: string, opts: LoadOptions): Promise<LoadedConfig> {
   return loadConfigText(await readConfigText(file), file, opts);
 }
 
 /** As loadConfig, for text already read; `file` names it in messages. */
 export async function loadConfigText(text: string, file: string, opts: LoadOptions): Promise<LoadedConfig> {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_CONFIG_BYTES) throw new ConfigTooLargeError(file, bytes, MAX_CONFIG_BYTES);
   const { source, errors } = parseYaml(text, file);
   if (errors.length > 0) throw new ConfigError(file, errors);
   if (text.trim() === '' || source.doc.contents === null) {
@@ -67,16 +77,28 @@ function stopOnErrors(source: YamlSource, problems: Problem[]): LocatedProblem[]
   return located;
 }
 
+/** Reads the file, refusing one larger than MAX_CONFIG_BYTES before reading it (or, for a pipe, past the limit). */
 async function readConfigText(file: string): Promise<string> {
+  let handle: FileHandle | undefined;
   try {
-    const s = await stat(file);
-    if (s.isDirectory()) {
-      throw new ConfigFileError(`${file} is a directory, not a cluster config file`, { hint: 'pass the path of a .yaml file, e.g. example-configs/process.yaml' });
+    handle = await open(file, 'r');
+    const s = await handle.stat();
+    if (s.isDirectory()) throw directoryError(file);
+    if (s.isFile() && s.size > MAX_CONFIG_BYTES) throw new ConfigTooLargeError(file, s.size, MAX_CONFIG_BYTES);
+    // One byte past the limit tells a pipe (or a file still growing) that is too large.
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, length, buf.length - length, null);
+      length += bytesRead;
+      if (bytesRead === 0 || length === buf.length) break;
     }
-    return await readFile(file, 'utf8');
+    if (length > MAX_CONFIG_BYTES) throw new ConfigTooLargeError(file, undefined, MAX_CONFIG_BYTES);
+    return buf.toString('utf8', 0, length);
   } catch (e) {
-    if (e instanceof ConfigFileError) throw e;
+    if (e instanceof ConfigFileError || e instanceof ConfigTooLargeError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw directoryError(file);
     if (code === 'ENOENT') {
       throw new ConfigFileError(`config file ${file} does not exist`, { hint: 'check the path; example configs are in example-configs/ (e.g. example-configs/process.yaml)', cause: e });
     }
@@ -84,8 +106,14 @@ async function readConfigText(file: string): Promise<string> {
       throw new ConfigFileError(`config file ${file} cannot be read (permission denied)`, { hint: `check its permissions (ls -l ${file})`, cause: e });
     }
     throw new ConfigFileError(`config file ${file} cannot be read: ${(e as Error).message}`, { cause: e });
+  } finally {
+    await handle?.close();
   }
 }
+
+const directoryError = (file: string) => new ConfigFileError(`${file} is a directory, not a cluster config file`, {
+  hint: 'pass the path of a .yaml file, e.g. example-configs/process.yaml',
+});
 
 export function expandHome(p: string): string {
   return p === '~' ? homedir() : p.startsWith('~/') ? `${homedir()}${p.slice(1)}` : p;

@@ -60,6 +60,29 @@ export class ConfigError extends RaylaunchError {
   }
 }
 
+const mib = (n: number) => `${Number.isInteger(n / 1024 / 1024) ? n / 1024 / 1024 : (n / 1024 / 1024).toFixed(1)} MiB`;
+
+/** The config file is larger than raylaunch reads (MAX_CONFIG_BYTES); nothing of it was parsed. Exit 1. */
+export class ConfigTooLargeError extends RaylaunchError {
+  override readonly name = 'ConfigTooLargeError';
+  readonly code = 'config_too_large';
+  readonly exitCode = 1;
+  readonly file: string;
+  /** The file's size, when known (a pipe is only known to be larger than the limit). */
+  readonly bytes: number | undefined;
+  readonly limit: number;
+
+  constructor(file: string, bytes: number | undefined, limit: number) {
+    const size = bytes === undefined ? '' : `${bytes < limit * 1.1 ? `${bytes.toLocaleString('en')} bytes` : mib(bytes)}: `;
+    super(`config file ${file} is ${size}more than the ${mib(limit)} raylaunch reads as a cluster config`, {
+      hint: `check that ${file} is the config you meant; keep large data out of it (file_mounts can copy files to the nodes)`,
+    });
+    this.file = file;
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
 /** The config file itself cannot be read (missing, a directory, no permission). Exit 1. */
 export class ConfigFileError extends RaylaunchError {
   override readonly name = 'ConfigFileError';

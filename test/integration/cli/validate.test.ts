@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'mocha';
+import { after, before, describe, it } from 'mocha';
+import { bytesOfMetadata } from '../../helpers/big-configs.js';
 import { assertOutput } from '../../helpers/output-schemas.js';
 import { REPO, runCli } from '../../helpers/run-cli.js';
 
@@ -115,6 +116,29 @@ describe('raylaunch validate (the built CLI)', () => {
       ['max_worker', 'did you mean "max_workers"?'],
       ['idle_timout_minutes', 'did you mean "idle_timeout_minutes"?'],
     ]);
+  });
+
+  describe('large files: bounded time and output', () => {
+    let dir = '';
+    before(() => { dir = mkdtempSync(join(tmpdir(), 'raylaunch-validate-big-')); });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const write = (name: string, text: string) => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+
+    it('a config over 1 MiB is refused, naming the file, its size and the limit, before it is parsed', async () => {
+      const file = write('big.yaml', `${bytesOfMetadata(2 * 1024 * 1024).text}: not: yaml: [\n`);
+      const r = await runCli(['validate', file]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stderr, `error: config file ${file} is 2.0 MiB: more than the 1 MiB raylaunch reads as a cluster config\n`
+        + `hint: check that ${file} is the config you meant; keep large data out of it (file_mounts can copy files to the nodes)\n`);
+      const json = await runCli(['validate', file, '--json']);
+      const parsed = JSON.parse(json.stdout) as { error: { code: string } };
+      assertShape(parsed);
+      assert.equal(parsed.error.code, 'config_too_large');
+    });
   });
 
   const USAGE: [string, string[], number, RegExp][] = [
