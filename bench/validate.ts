@@ -5,13 +5,14 @@ import { renderError } from '../src/cli/render.js';
 import { loadConfigText } from '../src/config/load.js';
 import { ConfigError } from '../src/config/problems.js';
 import {
-  aliasBomb, anchorsAndAliases, type BigConfig, bytesOfMetadata, duplicateKeys, manyWorkerHosts, metadataKeys,
+  aliasBomb, aliasesInAnchors, anchorsAndAliases, type BigConfig, bytesOfMetadata, duplicateKeys, manyWorkerHosts, metadataKeys,
   typoTopLevelKeys, unknownTopLevelKeys,
 } from '../test/helpers/big-configs.js';
 
 const CASES: BigConfig[] = [
   unknownTopLevelKeys(5_000), unknownTopLevelKeys(20_000), typoTopLevelKeys(20_000), unknownTopLevelKeys(100_000),
-  metadataKeys(20_000), duplicateKeys(5_000), anchorsAndAliases(30_000), aliasBomb(), manyWorkerHosts(20_000),
+  metadataKeys(20_000), duplicateKeys(5_000), anchorsAndAliases(30_000), aliasesInAnchors(380_000), aliasBomb(),
+  manyWorkerHosts(20_000),
   bytesOfMetadata(2 * 1024 * 1024), bytesOfMetadata(20 * 1024 * 1024),
 ];
 

@@ -52,9 +52,9 @@ export class ConfigError extends RaylaunchError {
   readonly problems: readonly LocatedProblem[];
   readonly file: string;
 
-  constructor(file: string, problems: readonly LocatedProblem[], hint?: string) {
+  constructor(file: string, problems: readonly LocatedProblem[], opts: { hint?: string; cause?: unknown } = {}) {
     const errors = problems.filter((p) => p.severity === 'error').length;
-    super(`${file}: ${errors} ${errors === 1 ? 'problem' : 'problems'} in the cluster config`, { hint });
+    super(`${file}: ${errors} ${errors === 1 ? 'problem' : 'problems'} in the cluster config`, opts);
     this.file = file;
     this.problems = problems;
   }

@@ -50,6 +50,13 @@ export const aliasBomb = (levels = 7): BigConfig => {
   return { name: `alias bomb (${levels} levels of 9)`, text: `${PROCESS}metadata:\n${lines(levels, level)}` };
 };
 
+/** 249 anchors that each hold an alias and are used once, beside a list of `values` numbers: 498 aliases in all. */
+export const aliasesInAnchors = (values: number): BigConfig => ({
+  name: `249 aliased anchors holding an alias, ${values.toLocaleString('en')} other values`,
+  text: `${PROCESS}metadata:\n  base: &a x\n  l:\n${lines(249, (i) => `    - &b${i} [*a]\n    - *b${i}`)}`
+    + `  filler: [${Array(values).fill('1').join(',')}]\n`,
+});
+
 /** A local-provider config with `n` worker hosts, one node type allowed to use them all. */
 export const manyWorkerHosts = (n: number): BigConfig => {
   const ips = Array.from({ length: n }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
-import { bytesOfMetadata } from '../../helpers/big-configs.js';
+import { aliasBomb, bytesOfMetadata } from '../../helpers/big-configs.js';
 import { assertOutput } from '../../helpers/output-schemas.js';
 import { REPO, runCli } from '../../helpers/run-cli.js';
 
@@ -138,6 +138,21 @@ describe('raylaunch validate (the built CLI)', () => {
       const parsed = JSON.parse(json.stdout) as { error: { code: string } };
       assertShape(parsed);
       assert.equal(parsed.error.code, 'config_too_large');
+    });
+
+    it('the alias bomb is a config error naming the file and what to do, not a bug', async () => {
+      const file = write('bomb.yaml', aliasBomb().text);
+      const r = await runCli(['validate', file]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, [
+        `${file}:9:10: error: the aliases (*name) in this file expand to more than 100,000 values`,
+        '      8 |   e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+        '    > 9 |   f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]',
+        '        |          ^',
+        '    hint: write the repeated parts out, or alias fewer or smaller parts: a cluster config needs a few aliases at most',
+        `error: ${file}: 1 problem in the cluster config`,
+        '',
+      ].join('\n'));
     });
   });
 
