@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { applyDefaults } from './defaults.js';
 import {
-  ConfigError, ConfigFileError, ConfigTooLargeError, formatPath, type LocatedProblem, type Problem, type YamlPath,
+  ConfigError, ConfigFileError, ConfigTooLargeError, firstProblems, formatPath, type LocatedProblem, type Problem, type YamlPath,
 } from './problems.js';
 import { type ClusterConfig, PROVIDER_TYPES } from './types.js';
 import { checkSemantics, validateRaw } from './validate.js';
@@ -28,7 +28,10 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 export interface LoadedConfig {
   file: string;
   config: ClusterConfig;
+  /** The first warnings in file order (MAX_PROBLEMS_SHOWN of them at most). */
   warnings: LocatedProblem[];
+  /** How many warnings there are in all. */
+  warningCount: number;
 }
 
 /** Reads, parses, validates and defaults a cluster config. Throws ConfigFileError, ConfigTooLargeError or ConfigError. */
@@ -56,12 +59,12 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   // reports everything; checks on values the schema already rejected are left out.
   const rawMap = raw as Record<string, unknown>;
   const config = applyDefaults(rawMap);
-  const schemaErrors = problems.filter((p) => p.severity === 'error').map((p) => p.path);
-  const coveredBySchema = (path: YamlPath) => schemaErrors.some((e) => e.length > 0 && e.length <= path.length && e.every((seg, i) => seg === path[i]));
+  const schemaErrors = new Set(problems.filter((p) => p.severity === 'error' && p.path.length > 0).map((p) => JSON.stringify(p.path)));
+  const coveredBySchema = (path: YamlPath) => path.some((_, i) => schemaErrors.has(JSON.stringify(path.slice(0, i + 1))));
   problems.push(...checkSemantics(config, rawMap).filter((p) => !coveredBySchema(p.path)));
   problems.push(...(await missingFiles(config, opts)));
-  const located = stopOnErrors(source, problems);
-  return { file, config, warnings: located };
+  const { shown, count } = stopOnErrors(source, problems);
+  return { file, config, warnings: shown, warningCount: count };
 }
 
 function hasKnownProvider(raw: unknown): raw is Record<string, unknown> {
@@ -71,10 +74,11 @@ function hasKnownProvider(raw: unknown): raw is Record<string, unknown> {
   return (PROVIDER_TYPES as readonly unknown[]).includes(type);
 }
 
-function stopOnErrors(source: YamlSource, problems: Problem[]): LocatedProblem[] {
-  const located = locateAll(source, problems, formatPath).sort((a, b) => a.line - b.line || a.column - b.column);
+/** Throws a ConfigError if any problem is an error; else the first warnings, and how many there are. */
+function stopOnErrors(source: YamlSource, problems: Problem[]): { shown: LocatedProblem[]; count: number } {
+  const located = locateAll(source, problems, formatPath);
   if (located.some((p) => p.severity === 'error')) throw new ConfigError(source.file, located);
-  return located;
+  return firstProblems(located);
 }
 
 /** Reads the file, refusing one larger than MAX_CONFIG_BYTES before reading it (or, for a pipe, past the limit). */

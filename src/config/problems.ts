@@ -15,6 +15,11 @@ export interface Problem {
   hint?: string;
   /** Point at the key itself (unknown or misplaced keys) rather than at its value. */
   at?: 'key' | 'value';
+  /**
+   * A "did you mean" still to be searched for: worked out only for the problems reported (a file of 20,000 unknown
+   * keys gets 50 searches, not 20,000). When it finds something it replaces `hint`.
+   */
+  suggest?: () => string | undefined;
 }
 
 /** A problem with its place in the file, as printed and as reported by `validate --json`. */
@@ -31,6 +36,24 @@ export interface LocatedProblem {
   frame?: string;
 }
 
+/** A located problem whose "did you mean" may still be to be worked out. */
+export interface PendingProblem extends LocatedProblem {
+  suggest?: () => string | undefined;
+}
+
+/** At most this many problems are reported (printed, or listed by --json); the rest are counted. */
+export const MAX_PROBLEMS_SHOWN = 50;
+
+/** The first problems in file order, their suggestions worked out, and how many there were in all. */
+export function firstProblems(problems: readonly PendingProblem[]): { shown: LocatedProblem[]; count: number } {
+  const shown = [...problems].sort((a, b) => a.line - b.line || a.column - b.column).slice(0, MAX_PROBLEMS_SHOWN)
+    .map(({ suggest, ...p }) => {
+      const hint = suggest?.();
+      return hint ? { ...p, hint } : p;
+    });
+  return { shown, count: problems.length };
+}
+
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /** Renders a path the way a user would type it: dots between plain keys, brackets for indexes and odd keys. */
@@ -44,19 +67,27 @@ export function formatPath(path: YamlPath): string {
   return out;
 }
 
-/** The config cannot be used: carries every problem found, all at once. Exit 1. */
+/**
+ * The config cannot be used: every problem is found at once; the first MAX_PROBLEMS_SHOWN in file order are kept,
+ * and the rest counted. Exit 1.
+ */
 export class ConfigError extends RaylaunchError {
   override readonly name = 'ConfigError';
   readonly code = 'config_invalid';
   readonly exitCode = 1;
+  /** The first problems in file order (errors and warnings). */
   readonly problems: readonly LocatedProblem[];
+  /** How many problems there are in all, of which `problems` holds the first. */
+  readonly problemCount: number;
   readonly file: string;
 
-  constructor(file: string, problems: readonly LocatedProblem[], opts: { hint?: string; cause?: unknown } = {}) {
+  constructor(file: string, problems: readonly PendingProblem[], opts: { hint?: string; cause?: unknown } = {}) {
     const errors = problems.filter((p) => p.severity === 'error').length;
     super(`${file}: ${errors} ${errors === 1 ? 'problem' : 'problems'} in the cluster config`, opts);
+    const { shown, count } = firstProblems(problems);
     this.file = file;
-    this.problems = problems;
+    this.problems = shown;
+    this.problemCount = count;
   }
 }
 

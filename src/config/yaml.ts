@@ -1,8 +1,8 @@
 import {
   Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, type ParsedNode,
-  type ScalarTag, type Tags, visit,
+  type ScalarTag, type Tags, visit, type YAMLMap,
 } from 'yaml';
-import { ConfigError, type LocatedProblem, type Problem, type YamlPath } from './problems.js';
+import { ConfigError, type LocatedProblem, type PendingProblem, type Problem, type YamlPath } from './problems.js';
 import { checkDocument } from './yaml-checks.js';
 
 /** A parsed config file that still knows where every key and value came from. */
@@ -165,15 +165,24 @@ export function locate(source: YamlSource, path: YamlPath, at: 'key' | 'value' =
   return { line, column: col };
 }
 
+// Each mapping's keys, indexed the first time a problem is located in it: locating is then linear in the path,
+// not in the size of the mappings along it.
+const keyIndexes = new WeakMap<YAMLMap, Map<string, { key: unknown; value: unknown }>>();
+
 function child(node: unknown, seg: string | number): { key: unknown; value: unknown } | undefined {
   if (isMap(node)) {
-    for (const item of node.items) {
-      if (!isPair(item)) continue;
-      const k = item.key;
-      const kv = isScalar(k) ? k.value : k;
-      if (String(kv) === String(seg)) return { key: k, value: item.value ?? k };
+    let index = keyIndexes.get(node);
+    if (!index) {
+      index = new Map();
+      for (const item of node.items) {
+        if (!isPair(item)) continue;
+        const k = item.key;
+        const name = String(isScalar(k) ? k.value : k);
+        if (!index.has(name)) index.set(name, { key: k, value: item.value ?? k });
+      }
+      keyIndexes.set(node, index);
     }
-    return undefined;
+    return index.get(String(seg));
   }
   if (isSeq(node) && typeof seg === 'number') {
     const v = node.items[seg];
@@ -182,13 +191,13 @@ function child(node: unknown, seg: string | number): { key: unknown; value: unkn
   return undefined;
 }
 
-/** Gives every problem its file, line and column. */
-export function locateAll(source: YamlSource, problems: readonly Problem[], format: (p: YamlPath) => string): LocatedProblem[] {
+/** Gives every problem its file, line and column; "did you mean" searches are left for the problems reported. */
+export function locateAll(source: YamlSource, problems: readonly Problem[], format: (p: YamlPath) => string): PendingProblem[] {
   return problems.map((p) => {
     const { line, column } = locate(source, p.path, p.at);
     return {
       severity: p.severity, file: source.file, path: format(p.path), line, column, message: p.message,
-      ...(p.hint ? { hint: p.hint } : {}),
+      ...(p.hint ? { hint: p.hint } : {}), ...(p.suggest ? { suggest: p.suggest } : {}),
     };
   });
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
-import { aliasBomb, bytesOfMetadata } from '../../helpers/big-configs.js';
+import { aliasBomb, bytesOfMetadata, unknownTopLevelKeys } from '../../helpers/big-configs.js';
 import { assertOutput } from '../../helpers/output-schemas.js';
 import { REPO, runCli } from '../../helpers/run-cli.js';
 
@@ -140,6 +140,27 @@ describe('raylaunch validate (the built CLI)', () => {
       assert.equal(parsed.error.code, 'config_too_large');
     });
 
+    it('20,000 unknown keys: the first 50 problems, then how many more', async () => {
+      const file = write('unknown.yaml', unknownTopLevelKeys(20_000).text);
+      const r = await runCli(['validate', file]);
+      assert.equal(r.code, 1);
+      const problems = r.stderr.split('\n').filter((l) => l.startsWith(`${file}:`));
+      assert.equal(problems.length, 50);
+      assert.equal(problems[0], `${file}:3:1: error: unknown_key_0: unknown key "unknown_key_0"`);
+      assert.equal(problems[49], `${file}:52:1: error: unknown_key_49: unknown key "unknown_key_49"`);
+      assert.match(r.stderr, /\n… and 19950 more problems \(the first 50 are shown\)\nerror: .*: 20000 problems in the cluster config\n$/);
+    });
+
+    it('--json lists the first 50 problems and says how many there are in all', async () => {
+      const file = write('unknown.yaml', unknownTopLevelKeys(20_000).text);
+      const r = await runCli(['validate', file, '--json']);
+      assert.equal(r.code, 1);
+      const parsed = JSON.parse(r.stdout) as { error: { problems: unknown[]; problem_count: number } };
+      assertShape(parsed);
+      assert.equal(parsed.error.problems.length, 50);
+      assert.equal(parsed.error.problem_count, 20_000);
+    });
+
     it('the alias bomb is a config error naming the file and what to do, not a bug', async () => {
       const file = write('bomb.yaml', aliasBomb().text);
       const r = await runCli(['validate', file]);
@@ -153,6 +174,20 @@ describe('raylaunch validate (the built CLI)', () => {
         `error: ${file}: 1 problem in the cluster config`,
         '',
       ].join('\n'));
+    });
+
+    it('60 warnings: the first 50 on stderr, then how many more; --json has them all counted', async () => {
+      const file = write('warnings.yaml', `provider: {type: process}\nhead_start_ray_commands:\n${'  - ray start --head\n'.repeat(60)}`);
+      const r = await runCli(['validate', file]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr.split('\n').filter((l) => l.startsWith(`${file}:`)).length, 50);
+      assert.match(r.stderr, /\n… and 10 more warnings \(the first 50 are shown\)\n$/);
+      assert.match(r.stdout, /: valid \(60 warnings\)/);
+      const json = await runCli(['validate', file, '--json']);
+      const parsed = JSON.parse(json.stdout) as { warnings: unknown[]; warning_count: number };
+      assertShape(parsed);
+      assert.equal(parsed.warnings.length, 50);
+      assert.equal(parsed.warning_count, 60);
     });
   });
 
