@@ -3,7 +3,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { loadConfig } from '../config/load.js';
 import { clusterFromFlagOrLast, isConfigArg } from '../launcher/cluster-state.js';
 import { UsageError } from '../common/errors.js';
-import { renderProblem } from './render.js';
+import { moreLine, renderProblem } from './render.js';
 import { useColour } from './colour.js';
 
 export const clusterFlag = Flags.string({ char: 'c', description: 'Cluster name (instead of CONFIG). Default: the cluster of the most recent `up`.', helpValue: 'NAME' });
@@ -18,7 +18,10 @@ export async function resolveCluster(first: string | undefined, flag: string | u
 }
 
 export function printWarnings(loaded: LoadedConfig | undefined): void {
-  for (const w of loaded?.warnings ?? []) process.stderr.write(`${renderProblem(w, useColour(process.stderr))}\n`);
+  if (!loaded) return;
+  for (const w of loaded.warnings) process.stderr.write(`${renderProblem(w, useColour(process.stderr))}\n`);
+  const more = moreLine(loaded.warningCount - loaded.warnings.length, 'warning');
+  if (more) process.stderr.write(`${more}\n`);
 }
 
 /** `[CONFIG] ARG…`: the first positional is the cluster config only if it is YAML. */

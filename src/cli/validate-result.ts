@@ -4,7 +4,7 @@ import type { LocatedProblem } from '../config/problems.js';
 import { redact } from '../config/redact.js';
 import type { ClusterConfig, Resources } from '../config/types.js';
 import { table } from './format.js';
-import { renderProblem } from './render.js';
+import { moreLine, renderProblem } from './render.js';
 
 /** What `raylaunch validate` returns; `--json` prints it as is (schemas/output/validate.schema.json). */
 export interface ValidateResult {
@@ -19,7 +19,10 @@ export interface ValidateResult {
   node_types: { name: string; head: boolean; resources: Resources; min_workers: number; max_workers: number; launch_hash: string }[];
   runtime_hash: string;
   runtime_version: string;
+  /** The first warnings in file order. */
   warnings: LocatedProblem[];
+  /** How many warnings there are in all. */
+  warning_count: number;
   /** The resolved config, defaults applied, secrets redacted. */
   config: ClusterConfig;
 }
@@ -43,6 +46,7 @@ export function validateResult(loaded: LoadedConfig): ValidateResult {
     runtime_hash: runtimeHash(c),
     runtime_version: RUNTIME_VERSION,
     warnings: loaded.warnings,
+    warning_count: loaded.warningCount,
     config: redact(c),
   };
 }
@@ -59,7 +63,7 @@ export function formatValidate(r: ValidateResult): string {
     ...r.node_types.map((t) => [t.head ? `${t.name} (head)` : t.name, String(t.min_workers), String(t.max_workers), fmtResources(t.resources), t.launch_hash]),
   ];
   return [
-    `${r.file}: valid${r.warnings.length > 0 ? ` (${r.warnings.length} ${r.warnings.length === 1 ? 'warning' : 'warnings'})` : ''}`,
+    `${r.file}: valid${r.warning_count > 0 ? ` (${r.warning_count} ${r.warning_count === 1 ? 'warning' : 'warnings'})` : ''}`,
     `  cluster       ${r.cluster_name}`,
     `  provider      ${r.provider}`,
     `  head type     ${r.head_node_type}`,
@@ -70,4 +74,6 @@ export function formatValidate(r: ValidateResult): string {
   ].join('\n');
 }
 
-export const formatWarnings = (r: ValidateResult, colour = false): string => r.warnings.map((w) => renderProblem(w, colour)).join('\n');
+export const formatWarnings = (r: ValidateResult, colour = false): string => [
+  ...r.warnings.map((w) => renderProblem(w, colour)), moreLine(r.warning_count - r.warnings.length, 'warning') ?? [],
+].flat().join('\n');

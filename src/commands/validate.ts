@@ -11,7 +11,8 @@ export default class Validate extends BaseCommand {
 schemas/cluster.schema.json and the provider's section schema, applies the provider's defaults, and prints a \
 summary with the launch hash of each node type and the runtime hash.
 
-Every problem is reported at once, with its file, line, column and YAML path, and a hint where one exists. \
+Every problem is found at once; the first 50 in file order are printed with their file, line, column and YAML \
+path, and a hint where one exists, and the rest are counted. A config file may hold at most 1 MiB. \
 Files the config refers to (file_mounts sources, SSH keys) are only warned about here: validate works offline; \
 \`raylaunch up\` needs them.
 

@@ -1,8 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { applyDefaults } from './defaults.js';
-import { ConfigError, ConfigFileError, formatPath, type LocatedProblem, type Problem, type YamlPath } from './problems.js';
+import {
+  ConfigError, ConfigFileError, ConfigTooLargeError, firstProblems, formatPath, type LocatedProblem, type Problem, type YamlPath,
+} from './problems.js';
 import { type ClusterConfig, PROVIDER_TYPES } from './types.js';
 import { checkSemantics, validateRaw } from './validate.js';
 import { locateAll, parseYaml, toValue, type YamlSource } from './yaml.js';
@@ -17,19 +19,30 @@ export interface LoadOptions {
   cwd?: string;
 }
 
+/**
+ * The most a cluster config file may hold. Ray's biggest example configs are a few KiB; past this, parsing and
+ * checking would cost seconds and hundreds of MB for a file that is not a cluster config.
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 export interface LoadedConfig {
   file: string;
   config: ClusterConfig;
+  /** The first warnings in file order (MAX_PROBLEMS_SHOWN of them at most). */
   warnings: LocatedProblem[];
+  /** How many warnings there are in all. */
+  warningCount: number;
 }
 
-/** Reads, parses, validates and defaults a cluster config. Throws ConfigFileError or ConfigError. */
+/** Reads, parses, validates and defaults a cluster config. Throws ConfigFileError, ConfigTooLargeError or ConfigError. */
 export async function loadConfig(file: string, opts: LoadOptions): Promise<LoadedConfig> {
   return loadConfigText(await readConfigText(file), file, opts);
 }
 
 /** As loadConfig, for text already read; `file` names it in messages. */
 export async function loadConfigText(text: string, file: string, opts: LoadOptions): Promise<LoadedConfig> {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_CONFIG_BYTES) throw new ConfigTooLargeError(file, bytes, MAX_CONFIG_BYTES);
   const { source, errors } = parseYaml(text, file);
   if (errors.length > 0) throw new ConfigError(file, errors);
   if (text.trim() === '' || source.doc.contents === null) {
@@ -46,12 +59,12 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   // reports everything; checks on values the schema already rejected are left out.
   const rawMap = raw as Record<string, unknown>;
   const config = applyDefaults(rawMap);
-  const schemaErrors = problems.filter((p) => p.severity === 'error').map((p) => p.path);
-  const coveredBySchema = (path: YamlPath) => schemaErrors.some((e) => e.length > 0 && e.length <= path.length && e.every((seg, i) => seg === path[i]));
+  const schemaErrors = new Set(problems.filter((p) => p.severity === 'error' && p.path.length > 0).map((p) => JSON.stringify(p.path)));
+  const coveredBySchema = (path: YamlPath) => path.some((_, i) => schemaErrors.has(JSON.stringify(path.slice(0, i + 1))));
   problems.push(...checkSemantics(config, rawMap).filter((p) => !coveredBySchema(p.path)));
   problems.push(...(await missingFiles(config, opts)));
-  const located = stopOnErrors(source, problems);
-  return { file, config, warnings: located };
+  const { shown, count } = stopOnErrors(source, problems);
+  return { file, config, warnings: shown, warningCount: count };
 }
 
 function hasKnownProvider(raw: unknown): raw is Record<string, unknown> {
@@ -61,22 +74,35 @@ function hasKnownProvider(raw: unknown): raw is Record<string, unknown> {
   return (PROVIDER_TYPES as readonly unknown[]).includes(type);
 }
 
-function stopOnErrors(source: YamlSource, problems: Problem[]): LocatedProblem[] {
-  const located = locateAll(source, problems, formatPath).sort((a, b) => a.line - b.line || a.column - b.column);
+/** Throws a ConfigError if any problem is an error; else the first warnings, and how many there are. */
+function stopOnErrors(source: YamlSource, problems: Problem[]): { shown: LocatedProblem[]; count: number } {
+  const located = locateAll(source, problems, formatPath);
   if (located.some((p) => p.severity === 'error')) throw new ConfigError(source.file, located);
-  return located;
+  return firstProblems(located);
 }
 
+/** Reads the file, refusing one larger than MAX_CONFIG_BYTES before reading it (or, for a pipe, past the limit). */
 async function readConfigText(file: string): Promise<string> {
+  let handle: FileHandle | undefined;
   try {
-    const s = await stat(file);
-    if (s.isDirectory()) {
-      throw new ConfigFileError(`${file} is a directory, not a cluster config file`, { hint: 'pass the path of a .yaml file, e.g. example-configs/process.yaml' });
+    handle = await open(file, 'r');
+    const s = await handle.stat();
+    if (s.isDirectory()) throw directoryError(file);
+    if (s.isFile() && s.size > MAX_CONFIG_BYTES) throw new ConfigTooLargeError(file, s.size, MAX_CONFIG_BYTES);
+    // One byte past the limit tells a pipe (or a file still growing) that is too large.
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, length, buf.length - length, null);
+      length += bytesRead;
+      if (bytesRead === 0 || length === buf.length) break;
     }
-    return await readFile(file, 'utf8');
+    if (length > MAX_CONFIG_BYTES) throw new ConfigTooLargeError(file, undefined, MAX_CONFIG_BYTES);
+    return buf.toString('utf8', 0, length);
   } catch (e) {
-    if (e instanceof ConfigFileError) throw e;
+    if (e instanceof ConfigFileError || e instanceof ConfigTooLargeError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw directoryError(file);
     if (code === 'ENOENT') {
       throw new ConfigFileError(`config file ${file} does not exist`, { hint: 'check the path; example configs are in example-configs/ (e.g. example-configs/process.yaml)', cause: e });
     }
@@ -84,8 +110,14 @@ async function readConfigText(file: string): Promise<string> {
       throw new ConfigFileError(`config file ${file} cannot be read (permission denied)`, { hint: `check its permissions (ls -l ${file})`, cause: e });
     }
     throw new ConfigFileError(`config file ${file} cannot be read: ${(e as Error).message}`, { cause: e });
+  } finally {
+    await handle?.close();
   }
 }
+
+const directoryError = (file: string) => new ConfigFileError(`${file} is a directory, not a cluster config file`, {
+  hint: 'pass the path of a .yaml file, e.g. example-configs/process.yaml',
+});
 
 export function expandHome(p: string): string {
   return p === '~' ? homedir() : p.startsWith('~/') ? `${homedir()}${p.slice(1)}` : p;

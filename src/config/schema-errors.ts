@@ -9,11 +9,11 @@ export type KeyIndex = ReadonlyMap<string, readonly string[]>;
 export function schemaProblems(
   errors: readonly ErrorObject[], data: unknown, prefix: YamlPath, handled: ReadonlySet<string>, index: KeyIndex,
 ): Problem[] {
-  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.schemaPath));
+  const anyOfPaths = [...new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.schemaPath))];
   const out: Problem[] = [];
   for (const e of errors) {
     if (e.keyword === 'if') continue;
-    if ([...anyOfPaths].some((p) => e.schemaPath !== p && e.schemaPath.startsWith(`${p}/`))) continue;
+    if (anyOfPaths.some((p) => e.schemaPath !== p && e.schemaPath.startsWith(`${p}/`))) continue;
     const path = [...prefix, ...pointerToPath(e.instancePath, data)];
     const p = describe(e, path, index);
     if (!p) continue;
@@ -86,8 +86,11 @@ function describe(e: ErrorObject, path: YamlPath, index: KeyIndex): Problem | un
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
-      const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      return { ...base, path: [...path, key], at: 'key', message: `unknown key "${key}"`, ...hintFor(key, allowed, index) };
+      const allowed = allowedKeys(e.parentSchema);
+      return {
+        ...base, path: [...path, key], at: 'key', message: `unknown key "${key}"`, hint: placeHint(key, allowed, index),
+        suggest: () => didYouMean(key, allowed),
+      };
     }
     case 'required': {
       const key = (e.params as { missingProperty: string }).missingProperty;
@@ -105,10 +108,10 @@ function describe(e: ErrorObject, path: YamlPath, index: KeyIndex): Problem | un
     case 'enum':
     case 'const': {
       const allowed = e.keyword === 'enum' ? (e.params as { allowedValues: unknown[] }).allowedValues : [(e.params as { allowedValue: unknown }).allowedValue];
-      const guess = typeof data === 'string' ? closest(data, allowed.map(String)) : undefined;
       return {
         ...base, message: `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}; got ${describeValue(data)}`,
-        hint: guess ? `did you mean "${guess}"?` : `use one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+        hint: `use one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+        ...(typeof data === 'string' ? { suggest: () => didYouMean(data, allowed.map(String)) } : {}),
       };
     }
     case 'minimum':
@@ -164,11 +167,28 @@ function typeHint(want: unknown, data: unknown): string {
   return `write ${typeWord(want)} here`;
 }
 
-function hintFor(key: string, allowed: readonly string[], index: KeyIndex): { hint?: string } {
-  const guess = closest(key, allowed);
-  if (guess) return { hint: `did you mean "${guess}"?` };
+const allowedCache = new WeakMap<object, readonly string[]>();
+
+/** The keys a mapping's schema names (once per schema: a file can have thousands of unknown keys in one mapping). */
+function allowedKeys(schema: unknown): readonly string[] {
+  if (typeof schema !== 'object' || schema === null) return [];
+  let keys = allowedCache.get(schema);
+  if (!keys) {
+    keys = Object.keys((schema as { properties?: object }).properties ?? {});
+    allowedCache.set(schema, keys);
+  }
+  return keys;
+}
+
+function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  const guess = closest(word, candidates);
+  return guess ? `did you mean "${guess}"?` : undefined;
+}
+
+/** For an unknown key, when no known key is close: where the key belongs, or what is allowed here. */
+function placeHint(key: string, allowed: readonly string[], index: KeyIndex): string {
   const homes = index.get(key);
-  if (homes && homes.length > 0) return { hint: `"${key}" is a key of ${homes.join(' or ')}` };
-  if (allowed.length > 0 && allowed.length <= 12) return { hint: `allowed here: ${allowed.join(', ')}` };
-  return { hint: 'remove it, or see the keys allowed here in schemas/cluster.schema.json' };
+  if (homes && homes.length > 0) return `"${key}" is a key of ${homes.join(' or ')}`;
+  if (allowed.length > 0 && allowed.length <= 12) return `allowed here: ${allowed.join(', ')}`;
+  return 'remove it, or see the keys allowed here in schemas/cluster.schema.json';
 }

@@ -182,6 +182,7 @@ function localPool(c: ClusterConfig, raw: Raw): Problem[] {
   if (c.provider.type !== 'local') return [];
   const out: Problem[] = [];
   const pool = Array.isArray(c.provider.worker_ips) ? c.provider.worker_ips.map(String) : [];
+  const inPool = new Set(pool);
   const seen = new Set<string>();
   // Each node's services listen on its address, and only on loopback or private networks. A host name is
   // resolved on the host itself at `up` (and checked there).
@@ -225,7 +226,7 @@ function localPool(c: ClusterConfig, raw: Raw): Problem[] {
     const own = t.node_config.worker_ips;
     if (!Array.isArray(own)) continue;
     own.forEach((ip, i) => {
-      if (!pool.includes(String(ip))) {
+      if (!inPool.has(String(ip))) {
         out.push({
           severity: 'error', path: ['available_node_types', name, 'node_config', 'worker_ips', i],
           message: `host "${String(ip)}" is not in provider.worker_ips`, hint: 'every host of a node type must be in the pool provider.worker_ips',

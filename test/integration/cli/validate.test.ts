@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'mocha';
+import { after, before, describe, it } from 'mocha';
+import { aliasBomb, bytesOfMetadata, unknownTopLevelKeys } from '../../helpers/big-configs.js';
 import { assertOutput } from '../../helpers/output-schemas.js';
 import { REPO, runCli } from '../../helpers/run-cli.js';
 
@@ -115,6 +116,79 @@ describe('raylaunch validate (the built CLI)', () => {
       ['max_worker', 'did you mean "max_workers"?'],
       ['idle_timout_minutes', 'did you mean "idle_timeout_minutes"?'],
     ]);
+  });
+
+  describe('large files: bounded time and output', () => {
+    let dir = '';
+    before(() => { dir = mkdtempSync(join(tmpdir(), 'raylaunch-validate-big-')); });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const write = (name: string, text: string) => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+
+    it('a config over 1 MiB is refused, naming the file, its size and the limit, before it is parsed', async () => {
+      const file = write('big.yaml', `${bytesOfMetadata(2 * 1024 * 1024).text}: not: yaml: [\n`);
+      const r = await runCli(['validate', file]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stderr, `error: config file ${file} is 2.0 MiB: more than the 1 MiB raylaunch reads as a cluster config\n`
+        + `hint: check that ${file} is the config you meant; keep large data out of it (file_mounts can copy files to the nodes)\n`);
+      const json = await runCli(['validate', file, '--json']);
+      const parsed = JSON.parse(json.stdout) as { error: { code: string } };
+      assertShape(parsed);
+      assert.equal(parsed.error.code, 'config_too_large');
+    });
+
+    it('20,000 unknown keys: the first 50 problems, then how many more', async () => {
+      const file = write('unknown.yaml', unknownTopLevelKeys(20_000).text);
+      const r = await runCli(['validate', file]);
+      assert.equal(r.code, 1);
+      const problems = r.stderr.split('\n').filter((l) => l.startsWith(`${file}:`));
+      assert.equal(problems.length, 50);
+      assert.equal(problems[0], `${file}:3:1: error: unknown_key_0: unknown key "unknown_key_0"`);
+      assert.equal(problems[49], `${file}:52:1: error: unknown_key_49: unknown key "unknown_key_49"`);
+      assert.match(r.stderr, /\n… and 19950 more problems \(the first 50 are shown\)\nerror: .*: 20000 problems in the cluster config\n$/);
+    });
+
+    it('--json lists the first 50 problems and says how many there are in all', async () => {
+      const file = write('unknown.yaml', unknownTopLevelKeys(20_000).text);
+      const r = await runCli(['validate', file, '--json']);
+      assert.equal(r.code, 1);
+      const parsed = JSON.parse(r.stdout) as { error: { problems: unknown[]; problem_count: number } };
+      assertShape(parsed);
+      assert.equal(parsed.error.problems.length, 50);
+      assert.equal(parsed.error.problem_count, 20_000);
+    });
+
+    it('the alias bomb is a config error naming the file and what to do, not a bug', async () => {
+      const file = write('bomb.yaml', aliasBomb().text);
+      const r = await runCli(['validate', file]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, [
+        `${file}:9:10: error: the aliases (*name) in this file expand to more than 100,000 values`,
+        '      8 |   e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+        '    > 9 |   f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]',
+        '        |          ^',
+        '    hint: write the repeated parts out, or alias fewer or smaller parts: a cluster config needs a few aliases at most',
+        `error: ${file}: 1 problem in the cluster config`,
+        '',
+      ].join('\n'));
+    });
+
+    it('60 warnings: the first 50 on stderr, then how many more; --json has them all counted', async () => {
+      const file = write('warnings.yaml', `provider: {type: process}\nhead_start_ray_commands:\n${'  - ray start --head\n'.repeat(60)}`);
+      const r = await runCli(['validate', file]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr.split('\n').filter((l) => l.startsWith(`${file}:`)).length, 50);
+      assert.match(r.stderr, /\n… and 10 more warnings \(the first 50 are shown\)\n$/);
+      assert.match(r.stdout, /: valid \(60 warnings\)/);
+      const json = await runCli(['validate', file, '--json']);
+      const parsed = JSON.parse(json.stdout) as { warnings: unknown[]; warning_count: number };
+      assertShape(parsed);
+      assert.equal(parsed.warnings.length, 50);
+      assert.equal(parsed.warning_count, 60);
+    });
   });
 
   const USAGE: [string, string[], number, RegExp][] = [
