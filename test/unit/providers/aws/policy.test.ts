@@ -17,6 +17,11 @@ describe('the head role\'s policy', () => {
     assert.equal(got, readFileSync(GOLDEN, 'utf8'));
   });
 
+  it('is printed in the README as it is', () => {
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+    assert.ok(readme.includes(`\`\`\`json\n${readFileSync(GOLDEN, 'utf8')}\`\`\``), 'README.md: the AWS section\'s policy differs from test/fixtures/aws/head-policy.json');
+  });
+
   it('never allows DescribeInstanceAttribute (UserData holds host keys), a wildcard action, or an untagged terminate', () => {
     const p = headPolicy(INPUT);
     const actions = p.Statement.flatMap((s) => [s.Action].flat());
