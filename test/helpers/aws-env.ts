@@ -31,7 +31,13 @@ export function isolateAwsEnv(opts: { imdsEndpoint?: string } = {}): () => void 
   };
 }
 
-export const DUMMY_CREDENTIALS = { accessKeyId: 'AKIAFAKECLIKEY000001', secretAccessKey: 'fake-secret-for-tests-only' };
+export interface StaticCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export const DUMMY_CREDENTIALS: StaticCredentials = { accessKeyId: 'AKIAFAKECLIKEY000001', secretAccessKey: 'fake-secret-for-tests-only' };
 
 export interface AwsClients {
   ec2: EC2Client;
@@ -45,7 +51,7 @@ export interface AwsClients {
  * head uses: IMDS, with the environment isolateAwsEnv set up); retries are off unless asked, so a test sees each
  * answer as the fake gave it.
  */
-export function awsClients(fake: FakeAws, opts: { credentials?: typeof DUMMY_CREDENTIALS | 'chain'; maxAttempts?: number } = {}): AwsClients {
+export function awsClients(fake: FakeAws, opts: { credentials?: StaticCredentials | 'chain'; maxAttempts?: number } = {}): AwsClients {
   const creds = opts.credentials ?? DUMMY_CREDENTIALS;
   const config = { region: 'us-west-2', endpoint: fake.endpoint, maxAttempts: opts.maxAttempts ?? 1, ...(creds === 'chain' ? {} : { credentials: creds }) };
   const ec2 = new EC2Client(config);
