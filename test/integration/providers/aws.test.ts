@@ -180,3 +180,49 @@ describe('the AWS provider against the fake AWS, through the SDK', function () {
     assert.equal(fake.cloud.profiles.size, 0);
   });
 });
+
+describe('the AWS provider on the head: the instance profile\'s credentials, under raylaunch\'s own policy', function () {
+  this.timeout(120_000);
+  let restoreEnv: () => void;
+  let fake: FakeAws;
+  let dir: string;
+
+  beforeEach(async () => {
+    // The head instance gets 127.0.0.1, the address the SDK's own IMDS requests come from.
+    fake = await FakeAws.start({ pool: new InMemoryHostPool(['127.0.0.1', ...Array.from({ length: 10 }, (_, i) => `127.0.5.${i + 1}`)]) });
+    dir = mkdtempSync(join(tmpdir(), 'rl-aws-head-'));
+  });
+  afterEach(async () => {
+    restoreEnv();
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the head launches, lists and terminates workers with its role (ASIA keys from IMDSv2), and the policy lets it do exactly that', async () => {
+    // The CLI: dummy keys, as a user's.
+    restoreEnv = isolateAwsEnv();
+    Object.assign(process.env, { AWS_ENDPOINT_URL: fake.endpoint, AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey });
+    const ctx = { clusterName: 'rl-head', stateDir: dir, nodeEnv: {}, entry: () => '/none.js' };
+    const cli = await createProvider(config({ cluster_name: 'rl-head' }), ctx) as AwsProvider;
+    const prepared = await cli.prepare(config({ cluster_name: 'rl-head' }), () => undefined);
+    await cli.launch({ requestId: 'head-1', nodeType: prepared.head_node_type, kind: 'head', count: 1 });
+    cli.close();
+    restoreEnv();
+    // The head: no keys at all, only IMDS (as on an instance) and the endpoint the CLI passed on.
+    restoreEnv = isolateAwsEnv({ imdsEndpoint: fake.imdsEndpoint });
+    process.env.AWS_ENDPOINT_URL = fake.endpoint;
+    const head = await createProvider(prepared, { ...ctx, onHead: true }) as AwsProvider;
+    try {
+      await head.launch({ requestId: 'w-1', nodeType: 'ray.worker.default', kind: 'worker', count: 3, tags: { 'raylaunch-launch-hash': 'h' } });
+      const workers = (await head.listNodes()).filter((n) => n.kind === 'worker');
+      assert.equal(workers.length, 3);
+      await head.terminate(workers.map((n) => n.id));
+    } finally {
+      head.close();
+    }
+    const byRole = fake.calls.filter((c) => c.roleName === 'raylaunch-head-rl-head');
+    assert.deepEqual([...new Set(byRole.map((c) => c.action))].sort(), ['DescribeInstances', 'RunInstances', 'TerminateInstances']);
+    assert.ok(byRole.every((c) => c.accessKeyId?.startsWith('ASIA') && c.status === 200), JSON.stringify(byRole.map((c) => [c.action, c.status, c.error])));
+    assert.equal(fake.calls.filter((c) => c.accessKeyId === DUMMY_CREDENTIALS.accessKeyId && c.action === 'RunInstances').length, 1, 'the CLI launched the head only');
+  });
+});
