@@ -64,6 +64,9 @@ export async function down(clusterName: string, o: { keepJobs?: boolean; work?: 
       // A cloud head that cannot be reached is terminated all the same: its instance is the cluster.
       r.stopped = await terminateCloudNodes(await cliProvider(config, dir), clusterName, o.progress);
       r.headStopped = true;
+      // Terminated, nothing runs there any more: only what could not be kept (the jobs' logs) is still reported.
+      for (const u of r.unreachable) o.progress?.(`${u.host}: ${u.reason}`);
+      r.unreachable = [];
     }
     if (!r.headStopped) {
       // The head may still run: forgetting the token and its address here would leave it unreachable for good.
