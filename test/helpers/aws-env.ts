@@ -22,6 +22,8 @@ export function isolateAwsEnv(opts: { imdsEndpoint?: string } = {}): () => void 
   writeFileSync(join(dir, 'credentials'), '');
   process.env.AWS_CONFIG_FILE = join(dir, 'config');
   process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials');
+  // The SDK warns once per process that its releases after January 2027 need Node 22; known, and noise in test logs.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   if (opts.imdsEndpoint === undefined) process.env.AWS_EC2_METADATA_DISABLED = 'true';
   else process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT = opts.imdsEndpoint;
   return () => {

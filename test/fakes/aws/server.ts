@@ -109,19 +109,23 @@ export class FakeAws {
   static async start(opts: FakeAwsOptions = {}): Promise<FakeAws> {
     const fake = new FakeAws(opts);
     const host = refuseMetadataAddress(opts.host ?? '127.0.0.1');
-    const api = createServer((req, res) => { void fake.api(req, res); });
-    api.listen(opts.port ?? 0, host);
-    await once(api, 'listening');
-    fake.servers.push(api);
-    fake.endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${(api.address() as AddressInfo).port}`;
-    if (opts.imds !== false) {
-      const imdsHost = refuseMetadataAddress(opts.imds?.host ?? host);
-      const imds = createServer((req, res) => fake.imds.handle(req, res));
-      imds.listen(opts.imds?.port ?? 0, imdsHost);
-      await once(imds, 'listening');
-      fake.servers.push(imds);
-      fake.imdsEndpoint = `http://${imdsHost.includes(':') ? `[${imdsHost}]` : imdsHost}:${(imds.address() as AddressInfo).port}`;
-      fake.cloud.imdsEndpoint = fake.imdsEndpoint;
+    const imdsHost = opts.imds === false ? undefined : refuseMetadataAddress(opts.imds?.host ?? host);
+    const listen = async (server: Server, port: number | undefined, at: string): Promise<string> => {
+      server.listen(port ?? 0, at);
+      await once(server, 'listening');
+      fake.servers.push(server);
+      return `http://${at.includes(':') ? `[${at}]` : at}:${(server.address() as AddressInfo).port}`;
+    };
+    try {
+      fake.endpoint = await listen(createServer((req, res) => { void fake.api(req, res); }), opts.port, host);
+      if (imdsHost !== undefined) {
+        fake.imdsEndpoint = await listen(createServer((req, res) => fake.imds.handle(req, res)), opts.imds === false ? undefined : opts.imds?.port, imdsHost);
+        fake.cloud.imdsEndpoint = fake.imdsEndpoint;
+      }
+    } catch (e) {
+      // A listener that failed (address in use) must not leave the other one open.
+      await fake.close();
+      throw e;
     }
     return fake;
   }

@@ -145,6 +145,14 @@ describe('fake AWS: EC2 through the SDK', () => {
     await assert.rejects(c.ec2.send(new CreateTagsCommand({ Resources: ['i-0000000000000000f'], Tags: [{ Key: 'k', Value: 'v' }] })), { name: 'InvalidInstanceID.NotFound' });
   });
 
+  it('RunInstances places an instance by its network interface\'s subnet and groups', async () => {
+    const sg = (await c.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'g', Description: 'g' }))).GroupId ?? '';
+    const subnet = (await c.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'availability-zone', Values: ['us-west-2c'] }] }))).Subnets?.[0]?.SubnetId;
+    const out = await c.ec2.send(run({ NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnet, Groups: [sg], AssociatePublicIpAddress: true }] }));
+    const [i] = out.Instances ?? [];
+    assert.deepEqual([i?.SubnetId, i?.Placement?.AvailabilityZone, i?.SecurityGroups?.map((g) => g.GroupId)], [subnet, 'us-west-2c', [sg]]);
+  });
+
   it('RunInstances refuses an unknown image, type, key pair, subnet or group', async () => {
     const CASES: [Partial<RunInstancesCommandInput>, string][] = [
       [{ ImageId: 'ami-00000000000000000' }, 'InvalidAMIID.NotFound'],
