@@ -9,7 +9,7 @@ import { createProvider } from '../providers/index.js';
 import { runtimeEntry } from '../src/common/package-root.js';
 import { clusterDir } from '../src/common/paths.js';
 import type { ClusterConfig } from '../src/config/types.js';
-import { readClusterConfig, readHeadInfo, tokenPath } from '../src/launcher/cluster-state.js';
+import { readClusterConfig, readHeadInfo } from '../src/launcher/cluster-state.js';
 import { Session } from '../src/launcher/session.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -41,7 +41,7 @@ async function nodeStart(config: ClusterConfig): Promise<number> {
   if (!head) throw new Error('no head');
   const provider = await createProvider(config, {
     clusterName: NAME, stateDir: dir,
-    nodeEnv: { RAYLAUNCH_STATE_DIR: dir, RAYLAUNCH_TOKEN_FILE: tokenPath(dir), RAYLAUNCH_HEAD_ADDRESS: head.address },
+    nodeEnv: { RAYLAUNCH_STATE_DIR: dir, RAYLAUNCH_HEAD_ADDRESS: head.address },
     entry: (kind) => runtimeEntry(kind === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
   });
   const session = await Session.open(NAME);

@@ -5,7 +5,7 @@ import { type Message, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protocol/mes
 import { RaylaunchRuntimeError } from './errors.js';
 import type { Transport } from './transport.js';
 
-/** Connects to a head's control plane with the cluster token; refusals come back as errors that say why. */
+/** Connects to a head's control plane with a credential (the operator's, a node's or a job's); refusals come back as errors that say why. */
 export async function wsTransport(address: string, token: string): Promise<Transport> {
   const url = address.startsWith('ws://') ? address : `ws://${address}`;
   const ws = new WebSocket(url, {
@@ -21,7 +21,7 @@ export async function wsTransport(address: string, token: string): Promise<Trans
       res.on('end', () => {
         ws.terminate();
         reject(new RaylaunchRuntimeError(res.statusCode === 401
-          ? `the cluster at ${address} refused the token (HTTP 401): use the token of this cluster (RAYLAUNCH_TOKEN or ~/.raylaunch/clusters/<name>/token)`
+          ? `the cluster at ${address} refused the credential (HTTP 401): use one this cluster issued (a submitted job's driver gets its own; the operator's is ~/.raylaunch/credentials/<name>)`
           : `the cluster at ${address} refused the connection (HTTP ${res.statusCode}): ${body.trim()}`));
       });
     });

@@ -6,13 +6,18 @@ import { closeReason } from '../common/ws-close.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import type { Message, Role } from '../protocol/messages.js';
 import { guardedServer, refuse } from '../common/admission.js';
+import type { Identity } from '../common/credentials.js';
 
 /** One connection to the head: a node's agent, a driver or a CLI (or the head's own agent, in process). */
 export interface Peer {
   readonly id: number;
+  /** Who its credential says it is (decided at the upgrade, before any message): its hello must agree. */
+  readonly identity: Identity;
   role: Role | undefined;
   clientId: string | undefined;
   nodeId: string | undefined;
+  /** A driver's job, from its job credential (undefined for the operator's connections). */
+  jobId: string | undefined;
   send(m: Message): void;
   close(reason: string): void;
 }
@@ -29,7 +34,8 @@ export interface ControlPlaneOptions {
   listener: Listener;
   /** Where every connection's messages and close go (the head's router). */
   handlers: PeerHandlers;
-  token: string;
+  /** Who an Authorization header's credential makes a connection, or undefined for none of this cluster's. */
+  admit(authorization: string | undefined): Identity | undefined;
   /** What GET /health answers (no secrets). */
   health(): Record<string, unknown>;
 }
@@ -73,7 +79,7 @@ let peerSeq = 0;
 
 /**
  * The head's one listening port: WebSocket for the cluster's own traffic and plain HTTP (health). A connection
- * without the cluster token is refused with 401 during the upgrade, before any message is read.
+ * without a credential of this cluster is refused with 401 during the upgrade, before any message is read.
  */
 export class ControlPlane {
   private readonly server: Server;
@@ -81,14 +87,15 @@ export class ControlPlane {
 
   constructor(private readonly o: ControlPlaneOptions) {
     ({ server: this.server, wss: this.wss } = guardedServer({
-      server: o.listener.take(), token: o.token, maxPayload: 256 * 1024 * 1024, health: o.health, accept: (ws) => this.accept(ws),
+      server: o.listener.take(), admit: o.admit, refusedText: 'a credential of this cluster is required (the operator\'s, a node\'s or a job\'s)',
+      maxPayload: 256 * 1024 * 1024, health: o.health, accept: (ws, who) => this.accept(ws, who),
     }));
   }
 
-  private accept(ws: WebSocket): void {
+  private accept(ws: WebSocket, identity: Identity): void {
     const out = new Batcher<Message>((msgs) => ws.send(encodeFrame(msgs)));
     const peer: Peer = {
-      id: peerSeq++, role: undefined, clientId: undefined, nodeId: undefined,
+      id: peerSeq++, identity, role: undefined, clientId: undefined, nodeId: undefined, jobId: undefined,
       send: (m) => { if (ws.readyState === ws.OPEN) out.push(m); },
       close: (reason) => { out.flushNow(); ws.close(1008, closeReason(reason)); },
     };
@@ -119,8 +126,8 @@ export class ControlPlane {
   }
 }
 
-/** An in-process connection (the head's own agent): the same messages, without a socket. */
-export function loopback(handlers: Pick<PeerHandlers, 'onMessages' | 'onClose'>): { peer: Peer; link: import('../client/transport.js').Transport } {
+/** An in-process connection (the head's own agent, node `nodeId`): the same messages, without a socket or a credential. */
+export function loopback(handlers: Pick<PeerHandlers, 'onMessages' | 'onClose'>, nodeId: string): { peer: Peer; link: import('../client/transport.js').Transport } {
   let toAgent: ((msgs: Message[]) => void) | undefined;
   const closeHandlers: ((reason: string) => void)[] = [];
   const toAgentBatch = new Batcher<Message>((msgs) => toAgent?.(msgs));
@@ -133,7 +140,7 @@ export function loopback(handlers: Pick<PeerHandlers, 'onMessages' | 'onClose'>)
     handlers.onClose(peer);
   };
   const peer: Peer = {
-    id: peerSeq++, role: undefined, clientId: undefined, nodeId: undefined,
+    id: peerSeq++, identity: { kind: 'node', nodeId }, role: undefined, clientId: undefined, nodeId: undefined, jobId: undefined,
     send: (m) => { if (!closed) toAgentBatch.push(m); },
     close,
   };

@@ -31,6 +31,8 @@ export interface HeadOptions {
   store: GcsStore;
   /** Keeps the config the head runs with where a restarted head reads it (config.json in its state folder). */
   saveConfig(config: ClusterConfig): void;
+  /** What admits agents and drivers to every node's object server; handed out in their welcome. */
+  objectCredential?: string;
 }
 
 /** How long dead nodes and dead actors of ended jobs stay listed. */
@@ -100,10 +102,13 @@ export class Head implements ReadSources {
   }
 
   /** What a peer is told once its hello is accepted. */
-  welcome(jobId?: string, namespace?: string): MessageOf<'welcome'> {
+  /** `objectCredential`: for an agent or a driver, which fetch from object servers (never the CLI or a worker process). */
+  welcome(o: { jobId?: string | undefined; namespace?: string | undefined; objectCredential?: boolean } = {}): MessageOf<'welcome'> {
+    const { jobId, namespace } = o;
     return {
       type: 'welcome', clusterName: this.o.clusterName, headNodeId: this.o.headNodeId, inlineLimit: this.config.raylaunch.inline_object_limit,
       heartbeatTimeoutMs: this.config.raylaunch.heartbeat_timeout_s * 1000, ...(jobId ? { jobId } : {}), ...(namespace ? { namespace } : {}),
+      ...(o.objectCredential && this.o.objectCredential ? { objectCredential: this.o.objectCredential } : {}),
     };
   }
 

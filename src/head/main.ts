@@ -23,6 +23,8 @@ import { launchHash } from '../config/hash.js';
 import { nodeListenAddress } from '../common/net.js';
 import { nodeResources } from '../common/node-resources.js';
 import { sshNodeSetup } from './ssh-nodes.js';
+import { HeadCredentials } from './credential-store.js';
+import { mintCredential } from '../common/credentials.js';
 
 const start = readNodeStart(process.argv);
 const { config } = start;
@@ -38,7 +40,11 @@ const log = (line: string) => process.stdout.write(`${new Date().toISOString()} 
 const listener = await listen(host, config.raylaunch.control_plane_port);
 const address = `${host}:${listener.port}`;
 const gcs = new MemoryStore();
+const credentials = new HeadCredentials(start.stateDir);
+// Minted afresh by each head and kept in memory: agents and drivers get it in their welcome, to fetch objects.
+const objectCredential = mintCredential('object');
 const h = new Head({
+  objectCredential,
   clusterName: config.cluster_name, headNodeId: start.node, config, clock: systemClock, localStore: store, store: gcs,
   saveConfig: (next) => {
     const file = join(start.stateDir, 'config.json');
@@ -47,7 +53,8 @@ const h = new Head({
   },
 });
 const jobs = new JobManager({
-  jobsDir: join(start.stateDir, 'jobs'), runtimeRoot: packageRoot(), headAddress: address, token: start.token, clock: systemClock, store: gcs,
+  jobsDir: join(start.stateDir, 'jobs'), runtimeRoot: packageRoot(), headAddress: address, clock: systemClock, store: gcs,
+  credentials: { mint: (jobId) => credentials.mintJob(jobId), revoke: (jobId) => credentials.revokeJob(jobId) },
   onEnded: (jobId) => h.jobEnded(jobId),
 });
 const readModel = new ClusterReadModel({ clusterName: config.cluster_name, address, cluster: h, jobs });
@@ -56,13 +63,14 @@ const kind = providerKind(config.provider.type);
 const provider = await kind.load(config, {
   clusterName: config.cluster_name, stateDir: start.stateDir, onHead: true,
   nodeEnv: {
-    RAYLAUNCH_STATE_DIR: start.stateDir, RAYLAUNCH_TOKEN_FILE: process.env.RAYLAUNCH_TOKEN_FILE ?? '', RAYLAUNCH_HEAD_ADDRESS: address,
+    RAYLAUNCH_STATE_DIR: start.stateDir, RAYLAUNCH_HEAD_ADDRESS: address,
   },
+  nodeCredential: (nodeId) => credentials.mintNode(nodeId),
   entry: (k) => runtimeEntry(k === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
 });
 const autoscaler = new Autoscaler({
   provider, config, clock: systemClock, facts: () => readModel.autoscalerFacts(), typeResources: (t) => h.nodeTypes.resourcesOf(t), drain: (id) => h.drain(id), launchHash: (t) => launchHash(config, t),
-  ...(kind.reachedOverSsh ? { nodeSetup: sshNodeSetup({ config, stateDir: start.stateDir, token: start.token, headAddress: address }) } : {}),
+  ...(kind.reachedOverSsh ? { nodeSetup: sshNodeSetup({ config, stateDir: start.stateDir, credential: (nodeId) => credentials.mintNode(nodeId), headAddress: address }) } : {}),
   stopBeforeTerminate: kind.hostPool !== undefined,
 });
 
@@ -71,14 +79,14 @@ const router = new Router({
   handlers: headHandlers({ head: h, sessions, jobs, readModel, autoscaler }),
   frameDone: () => h.placeNow(), closed: (peer) => sessions.closed(peer), log,
 });
-const plane = new ControlPlane({ listener, token: start.token, handlers: router, health: () => ({ ok: true, cluster: config.cluster_name }) });
+const plane = new ControlPlane({ listener, admit: (header) => credentials.table.lookup(header), handlers: router, health: () => ({ ok: true, cluster: config.cluster_name }) });
 
 // The head is a node too: its agent runs in this process and talks to the head without a socket.
-const { link } = loopback(router);
+const { link } = loopback(router, start.node);
 const headType = config.available_node_types[config.head_node_type];
 const agent = new Agent(link, {
   nodeId: start.node, nodeType: config.head_node_type, kind: 'head', resources: nodeResources(headType?.resources), address: host, nodeDir: dir,
-  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: start.token,
+  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: objectCredential,
   log: (line) => log(`agent: ${line}`),
 });
 link.send([{ type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node }]);

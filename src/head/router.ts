@@ -1,5 +1,6 @@
 import type { Message, MessageOf, Role } from '../protocol/messages.js';
 import type { Peer, PeerHandlers } from './control-plane.js';
+import { helloRefusal, type Identity } from '../common/credentials.js';
 
 /** The job API of src/client/runtime.ts: what a driver sends, and a task or actor in a worker process too. */
 const JOB_API = [
@@ -40,11 +41,12 @@ const allowed = new Map<Role, ReadonlySet<string>>(
 
 const WHO: Readonly<Record<Role, string>> = { agent: 'an agent', worker: 'a worker process', driver: 'a driver', cli: 'the CLI' };
 
-/** Why a message may not come on this connection, or undefined when it may. Pure. */
-export function refusal(role: Role | undefined, m: Message): string | undefined {
+/** Why a message may not come on this connection (its role so far, and who its credential says it is), or undefined when it may. Pure. */
+export function refusal(role: Role | undefined, m: Message, identity: Identity): string | undefined {
   if (role === undefined) {
     if (m.type !== 'hello') return 'the first message must be hello';
-    return CONNECTION_ROLES.includes(m.role) ? undefined : `a connection may not take the role ${m.role}`;
+    if (!CONNECTION_ROLES.includes(m.role)) return `a connection may not take the role ${m.role}`;
+    return helloRefusal(identity, m);
   }
   if (!allowed.get(role)?.has(m.type)) return `${WHO[role]} may not send ${m.type}`;
   // A hello after the first announces a process behind the agent; a connection's own role is set once.
@@ -74,7 +76,7 @@ export class Router implements PeerHandlers {
   onMessages(peer: Peer, msgs: readonly Message[]): void {
     for (const m of msgs) {
       if (this.refused.has(peer)) return;
-      const why = refusal(peer.role, m);
+      const why = refusal(peer.role, m, peer.identity);
       if (why !== undefined) return this.refuse(peer, why);
       const handler = this.o.handlers[m.type as InboundType] as (peer: Peer, m: Message) => void;
       try {

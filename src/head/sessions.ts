@@ -25,10 +25,12 @@ export class Sessions {
     peer.role = m.role;
     peer.clientId = m.clientId;
     if (m.role === 'agent') {
+      // The router let this hello through only with the node credential of the node it names.
       peer.nodeId = m.nodeId;
-      return peer.send(head.welcome());
+      return peer.send(head.welcome({ objectCredential: true }));
     }
     if (m.role === 'driver') {
+      if (peer.identity.kind === 'job') peer.jobId = peer.identity.jobId;
       const job = jobs.attachDriver({
         clientId: m.clientId, ...(m.jobId ? { jobId: m.jobId } : {}), ...(m.bundle ? { bundle: m.bundle } : {}), ...(m.name ? { name: m.name } : {}),
         ...(m.namespace ? { namespace: m.namespace } : {}),
@@ -38,7 +40,7 @@ export class Sessions {
         return peer.close('unknown job');
       }
       head.peers.route(m.clientId, peer);
-      return peer.send(head.welcome(job.jobId, job.namespace));
+      return peer.send(head.welcome({ jobId: job.jobId, namespace: job.namespace, objectCredential: true }));
     }
     head.peers.route(m.clientId, peer);
     peer.send(head.welcome());

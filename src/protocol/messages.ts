@@ -31,7 +31,11 @@ export const MESSAGES = {
     /** a driver started by hand: its own module, for worker processes to load */
     bundle: Opt(Bytes), name: Opt(Str), namespace: Opt(Str),
   },
-  welcome: { clusterName: Str, headNodeId: Str, jobId: Opt(Str), namespace: Opt(Str), inlineLimit: Count, heartbeatTimeoutMs: Type.Number({ exclusiveMinimum: 0 }) },
+  welcome: {
+    clusterName: Str, headNodeId: Str, jobId: Opt(Str), namespace: Opt(Str), inlineLimit: Count, heartbeatTimeoutMs: Type.Number({ exclusiveMinimum: 0 }),
+    /** to an agent or a driver: what admits it to every node's object server (held in memory, never passed on) */
+    objectCredential: Opt(Str),
+  },
   fatal: { message: Str },
   // nodes
   'node.register': {

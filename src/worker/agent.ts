@@ -26,7 +26,7 @@ export interface AgentOptions {
   runtimeRoot: string;
   inlineLimit: number;
   heartbeatMs: number;
-  /** The cluster token: the node's object server admits only holders of it, and fetches present it. */
+  /** The object credential from the head's welcome: this node's object server admits only holders of it, and its fetches present it. */
   token: string;
   /** The node's object store; the head passes its own so it can serve its drivers' large puts. */
   store?: ObjectStore;

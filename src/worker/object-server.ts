@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { deserialize, serialize } from 'node:v8';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { type TProperties, Type } from '@sinclair/typebox';
-import { guardedServer } from '../common/admission.js';
+import { digest, guardedServer, tokenMatches } from '../common/admission.js';
 import { closeReason } from '../common/ws-close.js';
 import { Count } from '../protocol/shapes.js';
 import { UnionCheck, type UnionOf } from '../protocol/union.js';
@@ -83,11 +83,15 @@ export function decodeObjectFrame(message: Buffer | readonly Buffer[]): { header
   return { header: value as ObjectMessage, payload };
 }
 
-/** What an ObjectServer needs to listen and serve: where, the cluster token, and the node's objects. */
+/** What an ObjectServer needs to listen and serve: where, the cluster's object credential, and the node's objects. */
 export interface ObjectServerOptions {
   host: string;
   /** 0 picks any free port; listen() resolves to the one chosen. */
   port: number;
+  /**
+   * The object credential the head hands registered agents and drivers (in their welcome, never to a worker
+   * process): what admits a fetcher here.
+   */
   token: string;
   store: { get(id: string): Uint8Array | undefined };
   /** One line to the node's log: why a fetcher's connection was closed. */
@@ -97,7 +101,7 @@ export interface ObjectServerOptions {
 
 /**
  * Serves a node's stored objects to other nodes and drivers directly, in chunks of at most CHUNK_LIMIT, so large
- * objects never pass through the head. Admission is the control plane's: the cluster token (401 without it,
+ * objects never pass through the head. Admission is the control plane's: the object credential (401 without it,
  * before any message is read) and the same protocol version (426 otherwise).
  */
 export class ObjectServer {
@@ -108,7 +112,10 @@ export class ObjectServer {
   private largest = 0;
 
   constructor(private readonly o: ObjectServerOptions) {
-    ({ server: this.server, wss: this.wss } = guardedServer({ token: o.token, maxPayload: OBJECT_MAX_PAYLOAD, health: () => ({ ok: true }), accept: (ws) => this.accept(ws) }));
+    const expected = digest(o.token);
+    ({ server: this.server, wss: this.wss } = guardedServer({
+      admit: (h) => (tokenMatches(h, expected) ? true : undefined), refusedText: 'the cluster\'s object credential is required', maxPayload: OBJECT_MAX_PAYLOAD, health: () => ({ ok: true }), accept: (ws) => this.accept(ws),
+    }));
   }
 
   /** Payload bytes sent so far, over all connections (headers not counted). */

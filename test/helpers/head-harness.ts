@@ -1,4 +1,5 @@
 import type { Clock } from '../../src/common/clock.js';
+import type { Identity } from '../../src/common/credentials.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 import type { Peer } from '../../src/head/control-plane.js';
 import { MemoryStore } from '../../src/head/gcs/store.js';
@@ -18,6 +19,11 @@ export class FakePeer implements Peer {
   role: Role | undefined = undefined;
   clientId: string | undefined = undefined;
   nodeId: string | undefined = undefined;
+  jobId: string | undefined = undefined;
+
+  /** `identity`: who its credential says it is (default: the operator, who may be the CLI or a driver). */
+  constructor(readonly identity: Identity = { kind: 'operator' }) {}
+
   readonly sent: Message[] = [];
   closedWith: string | undefined;
 

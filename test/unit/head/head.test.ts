@@ -53,7 +53,7 @@ describe('the head (Head through its router)', () => {
 
   const send = (p: FakePeer, ...msgs: Message[]) => h.router.onMessages(p, msgs);
   const agent = (nodeId: string, resources: Record<string, number> = { CPU: 2 }, nodeType = 'worker') => {
-    const p = new FakePeer();
+    const p = new FakePeer({ kind: 'node', nodeId });
     send(p, { type: 'hello', role: 'agent', clientId: `agent-${nodeId}`, nodeId },
       { type: 'node.register', nodeId, nodeType, kind: nodeId === 'head' ? 'head' : 'worker', address: nodeId, objectAddress: `${nodeId}:9`, resources, pid: 1 });
     return p;

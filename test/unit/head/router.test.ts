@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Identity } from '../../../src/common/credentials.js';
 import { describe, it } from 'mocha';
 import { CARRIES, type HandlerTable, MAY_SEND, Router, refusal } from '../../../src/head/router.js';
 import type { Message, Role } from '../../../src/protocol/messages.js';
@@ -43,8 +44,11 @@ function recordingRouter() {
   return { router, reached, logged, frames: () => frames };
 }
 
+/** Who holds a credential for each role in these tests (msg() names node n and no job). */
+const IDENTITY: Record<Role, Identity> = { agent: { kind: 'node', nodeId: 'n' }, driver: { kind: 'operator' }, cli: { kind: 'operator' }, worker: { kind: 'operator' } };
+
 function connected(router: Router, role: Role): FakePeer {
-  const p = new FakePeer();
+  const p = new FakePeer(IDENTITY[role]);
   router.onMessages(p, [msg('hello', role)]);
   assert.equal(p.role, role);
   return p;
@@ -89,7 +93,24 @@ describe('head router (Router)', () => {
     ['a driver may connect', msg('hello', 'driver'), undefined],
     ['the CLI may connect', msg('hello', 'cli'), undefined],
   ];
-  for (const [title, m, why] of FIRST) it(title, () => assert.equal(refusal(undefined, m), why));
+  for (const [title, m, why] of FIRST) it(title, () => assert.equal(refusal(undefined, m, IDENTITY[(m as { role: Role }).role] ?? { kind: 'operator' }), why));
+
+  // The credential decides who a connection is: its first hello must agree (src/common/credentials.ts).
+  const CREDENTIAL: [string, Identity, Message, RegExp | undefined][] = [
+    ['the operator\'s credential may connect as the CLI', { kind: 'operator' }, msg('hello', 'cli'), undefined],
+    ['the operator\'s credential may not connect as an agent', { kind: 'operator' }, msg('hello', 'agent'), /the operator's credential may not connect as agent/],
+    ['a node credential may not connect as the CLI', { kind: 'node', nodeId: 'n' }, msg('hello', 'cli'), /a node credential may not connect as cli/],
+    ['a node credential may not connect as another node', { kind: 'node', nodeId: 'other' }, msg('hello', 'agent'), /node credential of other may not connect as node n/],
+    ['a job credential may not connect as the CLI', { kind: 'job', jobId: 'j1' }, msg('hello', 'cli'), /a job credential may not connect as cli/],
+    ['a job credential may not start a job of its own', { kind: 'job', jobId: 'j1' }, msg('hello', 'driver'), /job credential of j1 may not connect as the driver of a new job/],
+  ];
+  for (const [title, id, m, why] of CREDENTIAL) {
+    it(title, () => {
+      const got = refusal(undefined, m, id);
+      if (why) assert.match(got ?? '', why);
+      else assert.equal(got, undefined);
+    });
+  }
 
   const AGAIN: [string, Role, Role, boolean][] = [
     ['an agent announces a worker process behind it', 'agent', 'worker', true],
