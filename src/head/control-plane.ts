@@ -13,6 +13,8 @@ export interface Peer {
   role: Role | undefined;
   clientId: string | undefined;
   nodeId: string | undefined;
+  /** The job whose credential this connection presented (a driver of that job); undefined for an operator's. */
+  jobId?: string;
   send(m: Message): void;
   close(reason: string): void;
 }

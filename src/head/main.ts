@@ -13,6 +13,7 @@ import { ObjectStore } from '../worker/object-store.js';
 import { ControlPlane, listen, loopback } from './control-plane.js';
 import { MemoryStore } from './gcs/store.js';
 import { Head } from './head.js';
+import { authorize } from './authorize.js';
 import { headHandlers } from './handlers.js';
 import { ClusterReadModel } from './read-model.js';
 import { Router } from './router.js';
@@ -68,7 +69,7 @@ const autoscaler = new Autoscaler({
 
 const sessions = new Sessions({ head: h, jobs });
 const router = new Router({
-  handlers: headHandlers({ head: h, sessions, jobs, readModel, autoscaler }),
+  handlers: headHandlers({ head: h, sessions, jobs, readModel, autoscaler }), authorize: (peer, m) => authorize(peer, m, h.authFacts),
   frameDone: () => h.placeNow(), closed: (peer) => sessions.closed(peer), log,
 });
 const plane = new ControlPlane({ listener, token: start.token, handlers: router, health: () => ({ ok: true, cluster: config.cluster_name }) });
