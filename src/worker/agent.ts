@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Batcher } from '../common/batcher.js';
 import { unpack } from '../common/pack.js';
@@ -14,6 +14,7 @@ import { ObjectServer } from './object-server.js';
 import { ObjectStore } from './object-store.js';
 import { type WorkerProc, WorkerPool } from './pool.js';
 import { ForbiddenWorkerMessage, stamp, type WorkerFacts } from './worker-messages.js';
+import { giveTo, lookupWorkerUser, type WorkerUser } from './worker-user.js';
 
 export interface AgentOptions {
   nodeId: string;
@@ -31,6 +32,8 @@ export interface AgentOptions {
   token: string;
   /** The node's object store; the head passes its own so it can serve its drivers' large puts. */
   store?: ObjectStore;
+  /** raylaunch.worker_user: the user worker processes run as (the agent must be root). */
+  workerUser?: string;
   /** One line to the node's log (why a worker process or the head's connection was closed). */
   log(line: string): void;
 }
@@ -61,11 +64,14 @@ export class Agent {
   private readonly files: ObjectFiles;
   private reqSeq = 0;
   private workerSeq = 0;
+  /** Who worker processes run as, when not as the agent's user. */
+  private readonly user: WorkerUser | undefined;
 
   constructor(private readonly link: Transport, private readonly o: AgentOptions) {
     this.store = o.store ?? new ObjectStore();
     this.shmBase = existsSync('/dev/shm') ? '/dev/shm' : o.nodeDir;
-    this.files = new ObjectFiles(this.shmBase);
+    this.user = o.workerUser === undefined ? undefined : lookupWorkerUser(o.workerUser, process.getuid?.());
+    this.files = new ObjectFiles(this.shmBase, this.user);
     this.server = new ObjectServer({ host: o.address, port: 0, token: o.token, store: this.store, log: o.log });
     this.fetcher = new ObjectFetcher({ token: o.token });
     this.toHead = new Batcher((msgs) => link.send(msgs));
@@ -313,6 +319,10 @@ export class Agent {
         if (!existsSync(bundle)) writeJobDir(dir, reply.bundle, this.o.runtimeRoot);
         const cwd = reply.workingDir ? join(dir, 'working_dir') : dir;
         if (reply.workingDir && !existsSync(cwd)) unpack(reply.workingDir, cwd);
+        if (this.user) {
+          chmodSync(join(this.o.nodeDir, 'jobs'), 0o711); // passed through, never listed
+          giveTo(dir, this.user);
+        }
         return { bundle, cwd, env: reply.env, namespace: reply.namespace };
       })();
       this.jobs.set(jobId, p);
@@ -338,6 +348,7 @@ export class Agent {
         ...extraEnv,
       },
       execArgv: ['--enable-source-maps'],
+      ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}),
       serialization: 'advanced',
       stdio: ['ignore', log, log, 'ipc'],
     });
