@@ -139,6 +139,7 @@ export function applyDefaults(raw: Raw): ClusterConfig {
     demand_batch_ms: count(rl.demand_batch_ms, 300),
     max_concurrent_launches: count(rl.max_concurrent_launches, 10),
     ...(typeof rl.ssh_ingress_cidr === 'string' ? { ssh_ingress_cidr: rl.ssh_ingress_cidr } : {}),
+    ...(typeof rl.worker_user === 'string' ? { worker_user: rl.worker_user } : {}),
   };
 
   return {

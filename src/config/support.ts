@@ -285,6 +285,7 @@ export const KEY_RULES: readonly KeyRule[] = [
   { key: 'raylaunch.inline_object_limit', status: SUPPORTED, note: 'bytes; default 102400' },
   { key: 'raylaunch.demand_batch_ms', status: SUPPORTED, note: 'a demand pending this long is acted on; default 300' },
   { key: 'raylaunch.max_concurrent_launches', status: SUPPORTED, note: 'most nodes launching at once; default 10' },
+  { key: 'raylaunch.worker_user', status: SUPPORTED, note: 'where raylaunch runs as root: the user worker processes run as; refused unless the agent is root' },
   { key: 'raylaunch.ssh_ingress_cidr', status: SUPPORTED, note: 'aws/gcp: source range allowed to reach SSH; default this machine\'s address /32' },
 ];
 

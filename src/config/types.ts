@@ -96,6 +96,8 @@ export interface RaylaunchSettings {
   demand_batch_ms: number;
   max_concurrent_launches: number;
   ssh_ingress_cidr?: string;
+  /** Where the agent runs as root: the unprivileged user its worker processes run as. */
+  worker_user?: string;
 }
 
 /** Keys every provider section accepts. */

@@ -95,7 +95,7 @@ export class ControlPlane {
   private accept(ws: WebSocket, identity: Identity): void {
     const out = new Batcher<Message>((msgs) => ws.send(encodeFrame(msgs)));
     const peer: Peer = {
-      id: peerSeq++, identity, role: undefined, clientId: undefined, nodeId: undefined, jobId: undefined,
+      id: peerSeq++, identity, role: undefined, clientId: undefined, nodeId: undefined, jobId: identity.kind === 'job' ? identity.jobId : undefined,
       send: (m) => { if (ws.readyState === ws.OPEN) out.push(m); },
       close: (reason) => { out.flushNow(); ws.close(1008, closeReason(reason)); },
     };

@@ -13,6 +13,7 @@ import { ObjectStore } from '../worker/object-store.js';
 import { ControlPlane, listen, loopback } from './control-plane.js';
 import { MemoryStore } from './gcs/store.js';
 import { Head } from './head.js';
+import { authorize } from './authorize.js';
 import { headHandlers } from './handlers.js';
 import { ClusterReadModel } from './read-model.js';
 import { Router } from './router.js';
@@ -76,7 +77,7 @@ const autoscaler = new Autoscaler({
 
 const sessions = new Sessions({ head: h, jobs });
 const router = new Router({
-  handlers: headHandlers({ head: h, sessions, jobs, readModel, autoscaler }),
+  handlers: headHandlers({ head: h, sessions, jobs, readModel, autoscaler }), authorize: (peer, m) => authorize(peer, m, h.authFacts),
   frameDone: () => h.placeNow(), closed: (peer) => sessions.closed(peer), log,
 });
 const plane = new ControlPlane({ listener, admit: (header) => credentials.table.lookup(header), handlers: router, health: () => ({ ok: true, cluster: config.cluster_name }) });
@@ -87,6 +88,7 @@ const headType = config.available_node_types[config.head_node_type];
 const agent = new Agent(link, {
   nodeId: start.node, nodeType: config.head_node_type, kind: 'head', resources: nodeResources(headType?.resources), address: host, nodeDir: dir,
   runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: objectCredential,
+    ...(config.raylaunch.worker_user !== undefined ? { workerUser: config.raylaunch.worker_user } : {}),
   log: (line) => log(`agent: ${line}`),
 });
 link.send([{ type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node }]);

@@ -1,31 +1,17 @@
 import type { Message, MessageOf, Role } from '../protocol/messages.js';
+import { MAY_SEND } from '../protocol/roles.js';
+import type { Verdict } from './authorize.js';
 import type { Peer, PeerHandlers } from './control-plane.js';
 import { helloRefusal, type Identity } from '../common/credentials.js';
 
-/** The job API of src/client/runtime.ts: what a driver sends, and a task or actor in a worker process too. */
-const JOB_API = [
-  'submit', 'cancel', 'put', 'fetch', 'object.pull', 'query', 'resources.request',
-  'actor.create', 'actor.call', 'actor.kill', 'actor.lookup', 'pg.create', 'pg.remove',
-] as const;
-
-/**
- * Who may send the head what, by role, from who sends what: a node's agent (src/worker/agent.ts), a worker
- * process behind it (src/worker/worker-process.ts and the job API), a driver (src/client/connect.ts and the job
- * API) and the raylaunch CLI (src/launcher/session.ts). A type in no row is one the head only ever sends.
- */
-export const MAY_SEND = {
-  agent: ['node.register', 'heartbeat', 'task.crashed', 'actor.died', 'job.bundle.get', /* the answer to a relayed pull */ 'object.data'],
-  worker: [...JOB_API, /* its own, relayed by its agent */ 'hello', 'log', 'task.done', 'task.blocked', 'task.unblocked', 'actor.ready', 'actor.failed', 'actor.done'],
-  driver: [...JOB_API],
-  cli: ['query', 'job.submit', 'job.follow', 'job.stop', 'workers.down', 'config.update'],
-} as const satisfies Record<Role, readonly Message['type'][]>;
+export { JOB_API, MAY_SEND } from '../protocol/roles.js';
 
 /** A type some role may send: the ones with a handler. */
 export type InboundType = (typeof MAY_SEND)[Role][number];
 
 /**
  * The roles whose messages a connection of this role carries besides its own. An agent relays its worker
- * processes' messages on its one connection (a later hardening filters that relay).
+ * processes' messages on its one connection, only those of the worker row and with their ids stamped by it.
  */
 export const CARRIES: Readonly<Record<Role, readonly Role[]>> = { agent: ['agent', 'worker'], worker: ['worker'], driver: ['driver'], cli: ['cli'] };
 
@@ -56,6 +42,8 @@ export function refusal(role: Role | undefined, m: Message, identity: Identity):
 
 export interface RouterOptions {
   handlers: HandlerTable;
+  /** On whose behalf a message may act (authorize.ts): after the role check, before its handler. */
+  authorize?(peer: Peer, m: Message): Verdict;
   /** After each frame: one placement pass for everything the frame changed. */
   frameDone(): void;
   closed(peer: Peer): void;
@@ -78,6 +66,12 @@ export class Router implements PeerHandlers {
       if (this.refused.has(peer)) return;
       const why = refusal(peer.role, m, peer.identity);
       if (why !== undefined) return this.refuse(peer, why);
+      const verdict = this.o.authorize?.(peer, m);
+      if (verdict && 'close' in verdict) return this.refuse(peer, verdict.close);
+      if (verdict) {
+        this.o.log(`dropping ${m.type} from connection ${peer.id} (${peer.role ?? 'no role yet'}${peer.clientId ? ` ${peer.clientId}` : ''}): ${verdict.deny}`);
+        continue;
+      }
       const handler = this.o.handlers[m.type as InboundType] as (peer: Peer, m: Message) => void;
       try {
         handler(peer, m);
