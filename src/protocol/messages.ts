@@ -11,7 +11,7 @@ import {
 } from './shapes.js';
 import type { UnionOf } from './union.js';
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** The upgrade-request header carrying the sender's protocol version. */
 export const PROTOCOL_HEADER = 'x-raylaunch-protocol';
