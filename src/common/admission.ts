@@ -44,7 +44,11 @@ export interface GuardedServer {
  * token and this protocol version; admitted sockets go to `accept`. `server`: one already listening, to serve
  * from now on (else a new one).
  */
-export function guardedServer(o: { token: string; maxPayload: number; health(): Record<string, unknown>; accept(ws: WebSocket): void; server?: Server }): GuardedServer {
+export function guardedServer(o: {
+  token: string; maxPayload: number; health(): Record<string, unknown>; accept(ws: WebSocket): void; server?: Server;
+  /** Why no more connections are taken now (answered 503), or undefined while they are. */
+  full?(): string | undefined;
+}): GuardedServer {
   const expected = digest(o.token);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: o.maxPayload });
   const server = o.server ?? createServer();
@@ -61,6 +65,8 @@ export function guardedServer(o: { token: string; maxPayload: number; health(): 
     if (!tokenMatches(req.headers.authorization, expected)) return refuse(socket, 401, 'a valid cluster token is required');
     const refusal = versionRefusal(req.headers[PROTOCOL_HEADER]);
     if (refusal) return refuse(socket, 426, refusal);
+    const full = o.full?.();
+    if (full !== undefined) return refuse(socket, 503, full);
     wss.handleUpgrade(req, socket, head, (ws) => o.accept(ws));
   });
   return { server, wss };
