@@ -46,6 +46,8 @@ export interface GuardedServer {
  */
 export function guardedServer<Who>(o: {
   admit(authorization: string | undefined): Who | undefined; refusedText: string; maxPayload: number; health(): Record<string, unknown>; accept(ws: WebSocket, who: Who): void; server?: Server;
+  /** Why no more connections are taken now (answered 503), or undefined while they are. */
+  full?(): string | undefined;
 }): GuardedServer {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: o.maxPayload });
   const server = o.server ?? createServer();
@@ -63,6 +65,8 @@ export function guardedServer<Who>(o: {
     if (who === undefined) return refuse(socket, 401, o.refusedText);
     const refusal = versionRefusal(req.headers[PROTOCOL_HEADER]);
     if (refusal) return refuse(socket, 426, refusal);
+    const full = o.full?.();
+    if (full !== undefined) return refuse(socket, 503, full);
     wss.handleUpgrade(req, socket, head, (ws) => o.accept(ws, who));
   });
   return { server, wss };

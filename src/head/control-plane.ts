@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { Batcher } from '../common/batcher.js';
+import { FrameLink } from '../common/frame-link.js';
 import { closeReason } from '../common/ws-close.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { CHUNK_BYTES, FRAME_LIMIT, payloadBytes } from '../protocol/fragments.js';
 import type { Message, Role } from '../protocol/messages.js';
 import { guardedServer, refuse } from '../common/admission.js';
 import type { Identity } from '../common/credentials.js';
@@ -38,7 +40,24 @@ export interface ControlPlaneOptions {
   admit(authorization: string | undefined): Identity | undefined;
   /** What GET /health answers (no secrets). */
   health(): Record<string, unknown>;
+  /** Bounds on what peers may hold of the head's memory; defaults: CONTROL_PLANE_LIMITS. */
+  limits?: Partial<ControlPlaneLimits>;
 }
+
+/** What the control plane lets its peers hold (raylaunch.max_connections, raylaunch.max_message_mb). */
+export interface ControlPlaneLimits {
+  /** Open WebSocket connections; one more is refused with 503 during its upgrade. */
+  maxConnections: number;
+  /**
+   * The largest frame one peer may send (reassembled from its chunks: its budget of bytes in flight), and the
+   * most that may wait unwritten to one peer before it is closed as one that does not read.
+   */
+  maxMessageBytes: number;
+  /** Over this many bytes waiting to be written to a peer, the head reads nothing more from it until they are. */
+  highWater: number;
+}
+
+export const CONTROL_PLANE_LIMITS: ControlPlaneLimits = { maxConnections: 1024, maxMessageBytes: 256 * 1024 * 1024, highWater: 16 * 1024 * 1024 };
 
 /** The control plane's port, bound and not yet served (the head's address is known before anything that hands it out). */
 export interface Listener {
@@ -84,25 +103,56 @@ let peerSeq = 0;
 export class ControlPlane {
   private readonly server: Server;
   private readonly wss: WebSocketServer;
+  private readonly limits: ControlPlaneLimits;
+  private largest = 0;
 
   constructor(private readonly o: ControlPlaneOptions) {
+    const limits = { ...CONTROL_PLANE_LIMITS, ...o.limits };
+    this.limits = limits;
     ({ server: this.server, wss: this.wss } = guardedServer({
+      // A frame past FRAME_LIMIT is refused from its header, before its payload is read: larger ones come in chunks.
       server: o.listener.take(), admit: o.admit, refusedText: 'a credential of this cluster is required (the operator\'s, a node\'s or a job\'s)',
-      maxPayload: 256 * 1024 * 1024, health: o.health, accept: (ws, who) => this.accept(ws, who),
+      maxPayload: FRAME_LIMIT, health: o.health, accept: (ws, who) => this.accept(ws, who),
+      full: () => (this.wss.clients.size >= limits.maxConnections
+        ? `the head has ${this.wss.clients.size} connections open, its limit (raylaunch.max_connections): try again once some close, or raise the limit`
+        : undefined),
     }));
   }
 
+  /** The most bytes one WebSocket message brought so far: what travels in chunks stays near CHUNK_BYTES. */
+  get largestMessage(): number {
+    return this.largest;
+  }
+
+  /** Open WebSocket connections. */
+  get connections(): number {
+    return this.wss.clients.size;
+  }
+
   private accept(ws: WebSocket, identity: Identity): void {
-    const out = new Batcher<Message>((msgs) => ws.send(encodeFrame(msgs)));
+    const { maxMessageBytes, highWater } = this.limits;
+    const link = new FrameLink(ws, {
+      maxMessage: maxMessageBytes, highWater, maxBuffered: maxMessageBytes, stuck: (why) => this.o.handlers.refuse(peer, why),
+    });
+    // A burst of large replies in one turn makes frames of about a chunk each, every one weighed against the bound.
+    const out = new Batcher<Message>((msgs) => link.send(encodeFrame(msgs)), { bytes: CHUNK_BYTES, size: payloadBytes });
     const peer: Peer = {
       id: peerSeq++, identity, role: undefined, clientId: undefined, nodeId: undefined, jobId: identity.kind === 'job' ? identity.jobId : undefined,
-      send: (m) => { if (ws.readyState === ws.OPEN) out.push(m); },
-      close: (reason) => { out.flushNow(); ws.close(1008, closeReason(reason)); },
+      send: (m) => { if (ws.readyState === ws.OPEN && !link.stuck) out.push(m); },
+      close: (reason) => {
+        // A peer that does not read would never take the close frame: its socket goes, and what waited with it.
+        if (link.stuck) return ws.terminate();
+        out.flushNow();
+        ws.close(1008, closeReason(reason));
+      },
     };
     ws.on('message', (data: Buffer) => {
+      this.largest = Math.max(this.largest, data.byteLength);
       let msgs: Message[];
       try {
-        msgs = decodeFrame(data);
+        const frame = link.receive(data);
+        if (!frame) return;
+        msgs = decodeFrame(frame);
       } catch (e) {
         return this.o.handlers.refuse(peer, (e as Error).message);
       }

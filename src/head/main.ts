@@ -34,6 +34,8 @@ const host = nodeListenAddress();
 const store = new ObjectStore();
 const dir = nodeDir(start.stateDir, start.node);
 
+const MIB = 1024 * 1024;
+
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
 // The port first: the head's address is part of what the job manager and the provider hand out. It answers
@@ -57,6 +59,7 @@ const jobs = new JobManager({
   jobsDir: join(start.stateDir, 'jobs'), runtimeRoot: packageRoot(), headAddress: address, clock: systemClock, store: gcs,
   credentials: { mint: (jobId) => credentials.mintJob(jobId), revoke: (jobId) => credentials.revokeJob(jobId) },
   onEnded: (jobId) => h.jobEnded(jobId),
+  uploadLimits: { maxBytes: config.raylaunch.max_upload_mb * MIB, maxFiles: config.raylaunch.max_upload_files },
 });
 const readModel = new ClusterReadModel({ clusterName: config.cluster_name, address, cluster: h, jobs });
 
@@ -80,7 +83,10 @@ const router = new Router({
   handlers: headHandlers({ head: h, sessions, jobs, readModel, autoscaler }), authorize: (peer, m) => authorize(peer, m, h.authFacts),
   frameDone: () => h.placeNow(), closed: (peer) => sessions.closed(peer), log,
 });
-const plane = new ControlPlane({ listener, admit: (header) => credentials.table.lookup(header), handlers: router, health: () => ({ ok: true, cluster: config.cluster_name }) });
+const plane = new ControlPlane({
+  listener, admit: (header) => credentials.table.lookup(header), handlers: router, health: () => ({ ok: true, cluster: config.cluster_name }),
+  limits: { maxConnections: config.raylaunch.max_connections, maxMessageBytes: config.raylaunch.max_message_mb * MIB },
+});
 
 // The head is a node too: its agent runs in this process and talks to the head without a socket.
 const { link } = loopback(router, start.node);

@@ -4,17 +4,24 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import { type TProperties, Type } from '@sinclair/typebox';
 import { digest, guardedServer, tokenMatches } from '../common/admission.js';
 import { closeReason } from '../common/ws-close.js';
+import { CHUNK_BYTES, FRAME_LIMIT } from '../protocol/fragments.js';
 import { Count } from '../protocol/shapes.js';
 import { UnionCheck, type UnionOf } from '../protocol/union.js';
 
 /** The most bytes one chunk carries: a node never sends more in one message, whatever a fetcher asks for. */
-export const CHUNK_LIMIT = 8 * 1024 * 1024;
+export const CHUNK_LIMIT = CHUNK_BYTES;
 
 /**
  * The largest WebSocket message either side accepts. A chunk is its header plus at most CHUNK_LIMIT bytes, so
  * twice the limit leaves ample room while still refusing a peer that tries to make us buffer without bound.
  */
-export const OBJECT_MAX_PAYLOAD = 2 * CHUNK_LIMIT;
+export const OBJECT_MAX_PAYLOAD = FRAME_LIMIT;
+
+/**
+ * Over this many bytes waiting to be written to a fetcher, its further requests are not read until they are:
+ * a fetcher keeps a few chunks in flight (its window), so only one that asks for far more than it reads waits.
+ */
+export const SERVE_HIGH_WATER = 4 * CHUNK_LIMIT;
 
 const Str = Type.String();
 
@@ -157,6 +164,7 @@ export class ObjectServer {
       } catch (e) {
         refuse(`serving ${header.id} failed: ${(e as Error).message}`);
       }
+      if (ws.bufferedAmount > SERVE_HIGH_WATER) ws.pause();
     });
     ws.on('error', () => ws.terminate());
   }
@@ -164,9 +172,11 @@ export class ObjectServer {
   private serve(ws: WebSocket, req: ChunkGet): void {
     if (ws.readyState !== ws.OPEN) return;
     this.requests++;
+    // Once a reply is written, read the fetcher's requests again if they were paused and little waits now.
+    const written = () => { if (ws.isPaused && ws.bufferedAmount <= SERVE_HIGH_WATER / 2) ws.resume(); };
     const data = this.o.store.get(req.id);
     if (data === undefined) {
-      ws.send(encodeObjectFrame({ type: 'chunk.missing', reqId: req.reqId, id: req.id }));
+      ws.send(encodeObjectFrame({ type: 'chunk.missing', reqId: req.reqId, id: req.id }), written);
       return;
     }
     const total = data.byteLength;
@@ -180,7 +190,7 @@ export class ObjectServer {
     // Two fragments of one message: the payload is written from the store's memory instead of being
     // concatenated onto the header, and the fetcher receives header and payload as separate buffers.
     ws.send(header, { binary: true, fin: false });
-    ws.send(slice, { binary: true, fin: true });
+    ws.send(slice, { binary: true, fin: true }, written);
   }
 
   /** Starts listening; resolves to the port (useful with port 0). */

@@ -8,7 +8,7 @@ import type { JobState, JobView } from '../../protocol/messages.js';
 import type { GcsStore, Table } from '../gcs/store.js';
 import { runtimeEntry } from '../../common/package-root.js';
 import { writeJobDir } from '../../worker/agent.js';
-import { checkSubmission, type Submission } from './submission.js';
+import { checkSubmission, DEFAULT_UPLOAD_LIMITS, type Submission, type UploadLimits } from './submission.js';
 
 export interface JobSink {
   output(stream: 'stdout' | 'stderr', text: string): void;
@@ -59,6 +59,8 @@ export interface JobManagerOptions {
   store: GcsStore;
   /** A job ended (its driver exited or disconnected): cancel its work, free its objects. */
   onEnded(jobId: string): void;
+  /** What a submitted working directory may hold; default DEFAULT_UPLOAD_LIMITS. */
+  uploadLimits?: UploadLimits;
 }
 
 /** What the job manager needs of the head's credential table. */
@@ -152,7 +154,7 @@ export class JobManager {
    * (RefusedSubmission); a failure after that ends the job FAILED with the reason in its log, never half started.
    */
   submit(req: Submission & { name: string; bundle: Uint8Array }): string {
-    const files = checkSubmission(req);
+    const files = checkSubmission(req, this.o.uploadLimits ?? DEFAULT_UPLOAD_LIMITS);
     const job = this.create(req.name, false);
     try {
       this.start(job, req, files);
