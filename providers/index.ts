@@ -9,8 +9,13 @@ export interface ProviderContext {
   clusterName: string;
   /** ~/.raylaunch/clusters/<name> on the machine the provider runs on. */
   stateDir: string;
-  /** Environment for node processes (head address, token file), without secrets in argv. */
+  /** Environment for node processes (state folder, head address): never a credential. */
   nodeEnv: Record<string, string>;
+  /**
+   * The head's provider only: mints the credential a new worker's agent connects with. The process provider
+   * hands it to the node over its stdin pipe; nothing keeps it on disk.
+   */
+  nodeCredential?(nodeId: string): string;
   /** The runtime's entry file for a node of this kind. */
   entry(kind: NodeKind): string;
   /**
@@ -73,6 +78,7 @@ export const PROVIDER_KINDS: Readonly<Record<ProviderType, ProviderKind>> = {
           args: ['--enable-source-maps', ctx.entry(kind)],
           env: { ...baseEnv(), ...ctx.nodeEnv, RAYLAUNCH_NODE_TYPE: nodeType },
         }),
+        ...(ctx.nodeCredential ? { credential: ctx.nodeCredential } : {}),
       });
     },
   },

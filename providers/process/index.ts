@@ -93,7 +93,8 @@ export class ProcessProvider implements NodeProvider {
     let id = newNodeId(req.kind, req.nodeType);
     while ((await readRecord(stateDir, id)) !== undefined || existsSync(logPath(stateDir, id))) id = newNodeId(req.kind, req.nodeType);
     const cmd = this.command(req.kind, req.nodeType);
-    const { pid, startTime } = await spawnNode(cmd, [...cmd.args, '--cluster', clusterName, '--node', id], logPath(stateDir, id), id);
+    const stdin = req.kind === 'worker' ? this.opts.credential?.(id) : undefined;
+    const { pid, startTime } = await spawnNode(cmd, [...cmd.args, '--cluster', clusterName, '--node', id], logPath(stateDir, id), id, stdin);
     const tags = { ...req.tags, [CLUSTER_NAME_TAG]: clusterName };
     const rec: NodeRecord = { id, nodeType: req.nodeType, kind: req.kind, requestId: req.requestId, pid, startTime, launchedAt: new Date().toISOString(), tags };
     try {

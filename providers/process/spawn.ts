@@ -30,9 +30,10 @@ async function spawnError(child: ChildProcess, file: string, id: string): Promis
 /**
  * Starts one node in its own session and process group (detached ⇒ setsid), so terminate() can find its whole
  * tree by group, and with stdio on its log file rather than ours, so `$(raylaunch up …)` does not wait for the
- * node to close the caller's pipe.
+ * node to close the caller's pipe. `stdin`: one line written to the node's stdin pipe (its credential), which is
+ * then closed; without it stdin is /dev/null.
  */
-export async function spawnNode(cmd: ProcessNodeCommand, args: string[], logFile: string, id: string): Promise<Spawned> {
+export async function spawnNode(cmd: ProcessNodeCommand, args: string[], logFile: string, id: string, stdin?: string): Promise<Spawned> {
   let log: FileHandle;
   try {
     log = await open(logFile, 'a', 0o600);
@@ -42,12 +43,16 @@ export async function spawnNode(cmd: ProcessNodeCommand, args: string[], logFile
   try {
     let child: ChildProcess;
     try {
-      child = spawn(cmd.file, args, { detached: true, stdio: ['ignore', log.fd, log.fd], env: { ...cmd.env } });
+      child = spawn(cmd.file, args, { detached: true, stdio: [stdin === undefined ? 'ignore' : 'pipe', log.fd, log.fd], env: { ...cmd.env } });
     } catch (e) {
       // Synchronous throws are argument problems (a NUL byte in an argument, say): the config's fault.
       throw new ProviderConfigError(`cannot start node ${id}: ${String(e)}`, { cause: e, hint: 'Check the node command.' });
     }
     if (child.pid === undefined) throw await spawnError(child, cmd.file, id);
+    if (stdin !== undefined && child.stdin) {
+      child.stdin.on('error', () => undefined); // a node that died at once: its record and log say so
+      child.stdin.end(`${stdin}\n`);
+    }
     // Read before any await: until the event loop turns, a child that already died is an unreaped zombie whose
     // /proc entry (and start time) is still there.
     const stat = readStatSync(child.pid);

@@ -15,6 +15,8 @@ export interface ProcessProviderOptions {
   stateDir: string;
   /** How to start a node of this kind/type. The provider appends `--cluster <clusterName> --node <id>` to args. */
   command: (kind: NodeKind, nodeType: string) => ProcessNodeCommand;
+  /** The secret a new worker node reads as the first line of its stdin (its node credential), if any. */
+  credential?(nodeId: string): string;
   /** SIGTERM → SIGKILL grace period for terminate(); default 5000 ms. */
   graceMs?: number;
 }

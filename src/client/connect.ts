@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Message } from '../protocol/messages.js';
 import { boundHandle } from './actor-handle.js';
@@ -10,10 +10,24 @@ import type { Transport } from './transport.js';
 
 export interface ConnectOptions { address?: string; token?: string; namespace?: string }
 
-function tokenFromEnv(): string | undefined {
-  if (process.env.RAYLAUNCH_TOKEN) return process.env.RAYLAUNCH_TOKEN;
-  const file = process.env.RAYLAUNCH_TOKEN_FILE;
-  return file ? readFileSync(file, 'utf8').trim() : undefined;
+/**
+ * The driver's credential: from the 0600 file RAYLAUNCH_CREDENTIAL_FILE names (a submitted job's, or the one
+ * `raylaunch run` writes), removed as soon as it is read so nothing the driver starts later finds it; else
+ * RAYLAUNCH_TOKEN, for a driver its operator starts by hand.
+ */
+function credentialFromEnv(): string | undefined {
+  const file = process.env.RAYLAUNCH_CREDENTIAL_FILE;
+  if (file) {
+    delete process.env.RAYLAUNCH_CREDENTIAL_FILE;
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (e) {
+      throw new RaylaunchRuntimeError(`cannot read the driver's credential from ${file}: ${(e as Error).message} (it is read once, by the first init())`);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }
+  return process.env.RAYLAUNCH_TOKEN || undefined;
 }
 
 /** Connects this process as a driver (once); the head gives it a job unless RAYLAUNCH_JOB_ID names one. */
@@ -22,19 +36,20 @@ export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime>
   if (context.worker) throw new RaylaunchRuntimeError('init() is for drivers; worker processes are connected already');
   context.connecting ??= (async () => {
     const address = opts.address ?? process.env.RAYLAUNCH_ADDRESS;
-    const token = opts.token ?? tokenFromEnv();
+    const token = opts.token ?? credentialFromEnv();
     if (!address || !token) {
-      throw new RaylaunchRuntimeError('no cluster to connect to: run the job with `raylaunch submit job.ts`, or set RAYLAUNCH_ADDRESS and RAYLAUNCH_TOKEN');
+      throw new RaylaunchRuntimeError('no cluster to connect to: run the job with `raylaunch submit job.ts` or with `raylaunch run job.ts`, or set RAYLAUNCH_ADDRESS and RAYLAUNCH_TOKEN');
     }
     // Only drivers load ws. Both load before the handshake: the runtime must take over the connection as soon as
     // the head has welcomed it, or messages that follow the welcome would be lost.
     const [{ wsTransport }, { ObjectFetcher }] = await Promise.all([import('./ws-transport.js'), import('../worker/object-fetcher.js')]);
-    const fetcher = new ObjectFetcher({ token });
     const transport = await wsTransport(address, token);
     const clientId = Runtime.newClientId('driver');
     const jobId = process.env.RAYLAUNCH_JOB_ID;
     const namespace = opts.namespace ?? process.env.RAYLAUNCH_NAMESPACE;
     const welcome = await handshake(transport, { type: 'hello', role: 'driver', clientId, ...(jobId ? { jobId } : ownModule()), ...(namespace ? { namespace } : {}) });
+    // Object servers admit the object credential the head hands its drivers, not the driver's own.
+    const fetcher = new ObjectFetcher({ token: welcome.objectCredential ?? '' });
     const rt = new Runtime(transport, {
       role: 'driver', clientId, jobId: welcome.jobId ?? '', nodeId: welcome.headNodeId, inlineLimit: welcome.inlineLimit,
       namespace: welcome.namespace ?? namespace ?? welcome.jobId ?? '',

@@ -185,7 +185,7 @@ export class Runtime {
   }
 
   cancel(id: string, force: boolean, recursive: boolean): void {
-    this.send({ type: 'cancel', id, force, recursive });
+    this.send({ type: 'cancel', id, force, recursive, jobId: this.identity.jobId });
   }
 
   createPlacementGroup(bundles: ResourceDict[], strategy: Strategy, name: string | undefined): string {
@@ -274,7 +274,7 @@ export class Runtime {
       }
     }
     const data = this.requests.request('object.data', (reqId) => this.send({
-      type: 'object.pull', reqId, client: this.identity.clientId, id, nodeId: value.nodeId, address: value.address, size: value.size,
+      type: 'object.pull', reqId, client: this.identity.clientId, id, nodeId: value.nodeId, size: value.size,
     }));
     return data.catch((e: unknown) => { throw e instanceof RaylaunchRuntimeError && !(e instanceof GetTimeoutError) ? lost() : e; });
   }

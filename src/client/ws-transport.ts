@@ -1,18 +1,29 @@
 import { WebSocket } from 'ws';
+import { FrameLink } from '../common/frame-link.js';
 import { closeReason } from '../common/ws-close.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { FRAME_LIMIT } from '../protocol/fragments.js';
 import { type Message, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protocol/messages.js';
 import { RaylaunchRuntimeError } from './errors.js';
 import type { Transport } from './transport.js';
 
-/** Connects to a head's control plane with the cluster token; refusals come back as errors that say why. */
+/**
+ * The largest frame taken from the head (reassembled from its chunks): an object relayed whole, a job's
+ * working directory to an agent. The head is trusted; this only keeps a broken one from exhausting a client.
+ */
+const MAX_FROM_HEAD = 1024 * 1024 * 1024;
+
+/** Connects to a head's control plane with a credential (the operator's, a node's or a job's); refusals come back as errors that say why. */
 export async function wsTransport(address: string, token: string): Promise<Transport> {
   const url = address.startsWith('ws://') ? address : `ws://${address}`;
   const ws = new WebSocket(url, {
     headers: { authorization: `Bearer ${token}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) },
     perMessageDeflate: false,
-    maxPayload: 256 * 1024 * 1024,
+    maxPayload: FRAME_LIMIT,
   });
+  // Large frames (a put, a job with its working directory) go out in chunks the head's frame limit admits. A client
+  // always reads: were both ends to stop reading while their own frames wait, neither would ever drain.
+  const link = new FrameLink(ws, { maxMessage: MAX_FROM_HEAD });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('unexpected-response', (_req, res) => {
@@ -21,7 +32,7 @@ export async function wsTransport(address: string, token: string): Promise<Trans
       res.on('end', () => {
         ws.terminate();
         reject(new RaylaunchRuntimeError(res.statusCode === 401
-          ? `the cluster at ${address} refused the token (HTTP 401): use the token of this cluster (RAYLAUNCH_TOKEN or ~/.raylaunch/clusters/<name>/token)`
+          ? `the cluster at ${address} refused the credential (HTTP 401): use one this cluster issued (a submitted job's driver gets its own; the operator's is ~/.raylaunch/credentials/<name>)`
           : `the cluster at ${address} refused the connection (HTTP ${res.statusCode}): ${body.trim()}`));
       });
     });
@@ -43,14 +54,16 @@ export async function wsTransport(address: string, token: string): Promise<Trans
     ws.close(1008, closeReason(why));
   };
   return {
-    send: (messages) => { if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(messages)); },
+    send: (messages) => { if (ws.readyState === WebSocket.OPEN) link.send(encodeFrame(messages)); },
     onMessages: (handler) => {
       ws.removeAllListeners('message');
       ws.on('message', (data: Buffer) => {
         if (reason !== undefined) return;
         let msgs: Message[];
         try {
-          msgs = decodeFrame(data);
+          const frame = link.receive(data);
+          if (!frame) return;
+          msgs = decodeFrame(frame);
         } catch (e) {
           return refuse(`the cluster at ${address} sent ${(e as Error).message}; closing the connection`);
         }

@@ -13,7 +13,7 @@ export default class Down extends BaseCommand {
   static override summary = 'Stop every node of a cluster.';
   static override description = `Terminates the head and every worker (each node's whole process group; never by name), keeps \
 the last run's logs and jobs aside (on SSH hosts: each job's driver.log and job.json are copied to this machine's \
-jobs-last-run, and the jobs' code and working folders removed from the hosts), and forgets the cluster's token. On a terminal it first asks, naming the \
+jobs-last-run, and the jobs' code and working folders removed from the hosts), and forgets the operator's credential for it. On a terminal it first asks, naming the \
 cluster, its provider and its running jobs (-y answers yes); without a terminal, a cluster named by CONFIG or -c \
 goes down at once, and the default one (of the most recent up) only with -y. A cluster that does not exist is fine \
 (exit 0), and a cluster whose head crashed is cleaned up from the provider's records.`;

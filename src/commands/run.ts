@@ -4,13 +4,15 @@ import { UsageError } from '../common/errors.js';
 import { bundleJob } from '../launcher/bundle.js';
 import { typecheck, typecheckFlag } from '../cli/typecheck-flag.js';
 import { headShell, runDriver } from '../launcher/shell.js';
+import { clusterFromFlagOrLast, readOperatorCredential } from '../launcher/cluster-state.js';
 
 export default class Run extends BaseCommand {
   static override summary = 'Run a job\'s driver here, by hand, against a cluster.';
   static override description = `Bundles JOB like submit does and starts its driver here, in this terminal, instead of on the \
 head: handy inside raylaunch attach, or to debug a driver with your own tools. It joins the cluster named by \
-RAYLAUNCH_ADDRESS and RAYLAUNCH_TOKEN (an attach shell sets them), or else the cluster given by CONFIG or -c NAME. \
-Output goes straight to this terminal; the exit code is the job's.`;
+CONFIG or -c NAME, or else RAYLAUNCH_CLUSTER (an attach shell sets it), or else the last cluster started here. The \
+driver connects with the operator's credential of this machine, handed to it in a 0600 file it removes on \
+reading. Output goes straight to this terminal; the exit code is the job's.`;
   static override usage = 'run [CONFIG] JOB [-- ARGS…] [-c NAME]';
   static override examples = [
     { description: 'Inside raylaunch attach.', command: '<%= config.bin %> <%= command.id %> job.ts' },
@@ -24,13 +26,11 @@ Output goes straight to this terminal; the exit code is the job's.`;
     const { configArg, rest } = splitConfig(argv as string[]);
     const [jobFile, ...jobArgs] = [...rest, ...this.passthrough];
     if (!jobFile) throw new UsageError('missing the job file', { hint: 'raylaunch run [CONFIG] job.ts [-- args…]' });
-    let env: NodeJS.ProcessEnv = process.env;
-    if (configArg || flags.cluster || !process.env.RAYLAUNCH_ADDRESS) {
-      const { name } = await resolveCluster(configArg, flags.cluster);
-      env = headShell(name).env;
-    }
+    const inShell = !configArg && !flags.cluster ? process.env.RAYLAUNCH_CLUSTER : undefined;
+    const name = inShell ? clusterFromFlagOrLast(inShell) : (await resolveCluster(configArg, flags.cluster)).name;
+    const { env } = headShell(name);
     const bundle = await bundleJob(jobFile);
     typecheck(jobFile, flags.typecheck);
-    this.exit(await runDriver(bundle, jobArgs, env));
+    this.exit(await runDriver(bundle, jobArgs, env, readOperatorCredential(name) ?? ''));
   }
 }

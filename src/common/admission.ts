@@ -5,12 +5,12 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protocol/messages.js';
 
 /**
- * Admission to raylaunch's listeners (the head's control plane, every node's object server): the cluster token
+ * Admission to raylaunch's listeners (the head's control plane, every node's object server): the credential
  * and the protocol version are checked on the upgrade request, before any message is read.
  */
-const digest = (s: string) => createHash('sha256').update(s).digest();
+export const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** Whether an Authorization header carries the cluster token; compares digests in constant time. */
+/** Whether an Authorization header carries the one expected credential; compares digests in constant time. */
 export function tokenMatches(header: string | undefined, expected: Buffer): boolean {
   const m = /^Bearer (.+)$/.exec(header ?? '');
   return m?.[1] !== undefined && timingSafeEqual(digest(m[1]), expected);
@@ -40,12 +40,15 @@ export interface GuardedServer {
 }
 
 /**
- * An HTTP server (GET /health answers `health()`) whose WebSocket upgrades are admitted only with the cluster
- * token and this protocol version; admitted sockets go to `accept`. `server`: one already listening, to serve
- * from now on (else a new one).
+ * An HTTP server (GET /health answers `health()`) whose WebSocket upgrades are admitted only when `admit` knows
+ * the Authorization header's credential and the peer speaks this protocol version; admitted sockets go to
+ * `accept` with who `admit` said they are. `server`: one already listening, to serve from now on (else a new one).
  */
-export function guardedServer(o: { token: string; maxPayload: number; health(): Record<string, unknown>; accept(ws: WebSocket): void; server?: Server }): GuardedServer {
-  const expected = digest(o.token);
+export function guardedServer<Who>(o: {
+  admit(authorization: string | undefined): Who | undefined; refusedText: string; maxPayload: number; health(): Record<string, unknown>; accept(ws: WebSocket, who: Who): void; server?: Server;
+  /** Why no more connections are taken now (answered 503), or undefined while they are. */
+  full?(): string | undefined;
+}): GuardedServer {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: o.maxPayload });
   const server = o.server ?? createServer();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -58,10 +61,13 @@ export function guardedServer(o: { token: string; maxPayload: number; health(): 
     res.end('not found\n');
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!tokenMatches(req.headers.authorization, expected)) return refuse(socket, 401, 'a valid cluster token is required');
+    const who = o.admit(req.headers.authorization);
+    if (who === undefined) return refuse(socket, 401, o.refusedText);
     const refusal = versionRefusal(req.headers[PROTOCOL_HEADER]);
     if (refusal) return refuse(socket, 426, refusal);
-    wss.handleUpgrade(req, socket, head, (ws) => o.accept(ws));
+    const full = o.full?.();
+    if (full !== undefined) return refuse(socket, 503, full);
+    wss.handleUpgrade(req, socket, head, (ws) => o.accept(ws, who));
   });
   return { server, wss };
 }

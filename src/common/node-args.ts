@@ -7,7 +7,6 @@ export interface NodeStart {
   cluster: string;
   node: string;
   stateDir: string;
-  token: string;
   config: ClusterConfig;
 }
 
@@ -20,19 +19,23 @@ function flag(argv: readonly string[], name: string): string {
 
 export function readNodeStart(argv: readonly string[]): NodeStart {
   const stateDir = process.env.RAYLAUNCH_STATE_DIR;
-  const tokenFile = process.env.RAYLAUNCH_TOKEN_FILE;
-  if (!stateDir || !tokenFile) throw new Error('RAYLAUNCH_STATE_DIR and RAYLAUNCH_TOKEN_FILE must be set');
+  if (!stateDir) throw new Error('RAYLAUNCH_STATE_DIR must be set');
   return {
     cluster: flag(argv, '--cluster'),
     node: flag(argv, '--node'),
     stateDir,
-    token: readFileSync(tokenFile, 'utf8').trim(),
     config: JSON.parse(readFileSync(join(stateDir, 'config.json'), 'utf8')) as ClusterConfig,
   };
 }
 
 /** A node's own folder (job bundles, worker logs); provider records live beside, in <stateDir>/nodes. */
 export const nodeDir = (stateDir: string, nodeId: string) => join(stateDir, 'node-data', nodeId);
+
+/** The hex SHA-256 of the operator's credential, which `up` leaves in the head's state folder (the credential stays with the operator). */
+export const operatorDigestFile = (stateDir: string) => join(stateDir, 'operator.sha256');
+
+/** The digests of the node credentials the head minted, by node id: they outlive a head restart. */
+export const nodeDigestsFile = (stateDir: string) => join(stateDir, 'node-credentials.json');
 
 /** The file the head writes once it listens: how the CLI and nodes reach it. */
 export const headFile = (stateDir: string) => join(stateDir, 'head.json');

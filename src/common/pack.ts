@@ -39,6 +39,29 @@ export function packedPathProblem(path: string): string | undefined {
   return undefined;
 }
 
+/**
+ * How many files a packed folder says it holds, read from the head of its list (v8's array tag and length)
+ * without deserializing anything: a pack of millions of tiny entries is refused before they become objects.
+ * Undefined when the bytes do not start as a list.
+ */
+export function packedFileCount(packed: Uint8Array): number | undefined {
+  let at = 0;
+  const varint = (): number | undefined => {
+    let value = 0;
+    for (let shift = 0; shift < 35 && at < packed.byteLength; shift += 7) {
+      const byte = packed[at++] ?? 0;
+      value += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return value;
+    }
+    return undefined;
+  };
+  if (packed[at++] !== 0xff || varint() === undefined) return undefined;
+  while (packed[at] === 0x00) at++; // padding
+  const tag = packed[at++];
+  // 'A': a dense array, 'a': a sparse one; either way its length follows.
+  return tag === 0x41 || tag === 0x61 ? varint() : undefined;
+}
+
 /** The files of a packed folder, each checked to stay inside it; throws PackError naming the first that does not. */
 export function readPack(packed: Uint8Array): PackedFile[] {
   let files: unknown;

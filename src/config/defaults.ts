@@ -138,7 +138,12 @@ export function applyDefaults(raw: Raw): ClusterConfig {
     inline_object_limit: count(rl.inline_object_limit, 100 * 1024),
     demand_batch_ms: count(rl.demand_batch_ms, 300),
     max_concurrent_launches: count(rl.max_concurrent_launches, 10),
+    max_connections: count(rl.max_connections, 1024),
+    max_message_mb: count(rl.max_message_mb, 256),
+    max_upload_mb: count(rl.max_upload_mb, 100), // as submit's --max-upload-mb
+    max_upload_files: count(rl.max_upload_files, 50_000),
     ...(typeof rl.ssh_ingress_cidr === 'string' ? { ssh_ingress_cidr: rl.ssh_ingress_cidr } : {}),
+    ...(typeof rl.worker_user === 'string' ? { worker_user: rl.worker_user } : {}),
   };
 
   return {

@@ -61,7 +61,7 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   const config = applyDefaults(rawMap);
   const schemaErrors = new Set(problems.filter((p) => p.severity === 'error' && p.path.length > 0).map((p) => JSON.stringify(p.path)));
   const coveredBySchema = (path: YamlPath) => path.some((_, i) => schemaErrors.has(JSON.stringify(path.slice(0, i + 1))));
-  problems.push(...checkSemantics(config, rawMap).filter((p) => !coveredBySchema(p.path)));
+  problems.push(...checkSemantics(config, rawMap, { uid: process.getuid?.() }).filter((p) => !coveredBySchema(p.path)));
   problems.push(...(await missingFiles(config, opts)));
   const { shown, count } = stopOnErrors(source, problems);
   return { file, config, warnings: shown, warningCount: count };

@@ -95,7 +95,17 @@ export interface RaylaunchSettings {
   inline_object_limit: number;
   demand_batch_ms: number;
   max_concurrent_launches: number;
+  /** Open connections the head's control plane takes. */
+  max_connections: number;
+  /** The largest message one peer may send the head (reassembled from 8 MiB chunks), in MiB. */
+  max_message_mb: number;
+  /** The most a job's working directory may hold (its files' bytes) when it reaches the head, in MiB. */
+  max_upload_mb: number;
+  /** The most files a job's working directory may hold when it reaches the head. */
+  max_upload_files: number;
   ssh_ingress_cidr?: string;
+  /** Where the agent runs as root: the unprivileged user its worker processes run as. */
+  worker_user?: string;
 }
 
 /** Keys every provider section accepts. */

@@ -105,7 +105,7 @@ function keyIndex(): KeyIndex {
  * Checks that need the whole config with defaults applied: head type, worker bounds, the local host pool,
  * cloud naming rules. `raw` tells which keys the file wrote, so problems point at them.
  */
-export function checkSemantics(c: ClusterConfig, raw: Raw): Problem[] {
+export function checkSemantics(c: ClusterConfig, raw: Raw, here: { uid?: number } = {}): Problem[] {
   const out: Problem[] = [];
   const err = (path: YamlPath, message: string, hint: string, at?: 'key') =>
     out.push({ severity: 'error', path, message, hint, ...(at ? { at } : {}) });
@@ -160,6 +160,15 @@ export function checkSemantics(c: ClusterConfig, raw: Raw): Problem[] {
     const foreign = c.provider.availability_zone.split(',').map((z) => z.trim()).filter((z) => !z.startsWith(region));
     if (foreign.length > 0) {
       err(['provider', 'availability_zone'], `zone ${foreign.join(', ')} is not in region ${region}`, `use zones such as ${region}a,${region}b`);
+    }
+  }
+  const workerUser = c.raylaunch.worker_user;
+  if (workerUser !== undefined) {
+    // Only root can start processes as another user; the agent runs as the SSH login (process: as this user).
+    const agentUser = c.provider.type === 'process' ? (here.uid === 0 ? 'root' : `uid ${here.uid ?? '?'}`) : c.auth.ssh_user ?? '?';
+    if (agentUser !== 'root') {
+      err(['raylaunch', 'worker_user'], `worker_user "${workerUser}" needs raylaunch's agents to run as root, but they run as ${agentUser}`,
+        c.provider.type === 'process' ? 'run raylaunch as root, or remove worker_user' : 'set auth.ssh_user: root, or remove worker_user');
     }
   }
   if (c.provider.type === 'local' && !c.auth.ssh_user) {

@@ -287,6 +287,12 @@ export class ActorManager {
     return true;
   }
 
+  /** Who an actor belongs to and where it runs (what may kill it, or report for it). */
+  owner(actorId: string): { jobId: string; nodeId: string | undefined; detached: boolean } | undefined {
+    const a = this.actors.get(actorId);
+    return a ? { jobId: a.spec.jobId, nodeId: a.nodeId, detached: a.spec.lifetime === 'detached' } : undefined;
+  }
+
   lookup(name: string, namespace: string): ActorRef | null {
     const id = this.names.get(nsKey(namespace, name));
     const a = id ? this.actors.get(id) : undefined;

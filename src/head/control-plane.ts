@@ -2,17 +2,24 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { Batcher } from '../common/batcher.js';
+import { FrameLink } from '../common/frame-link.js';
 import { closeReason } from '../common/ws-close.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { CHUNK_BYTES, FRAME_LIMIT, payloadBytes } from '../protocol/fragments.js';
 import type { Message, Role } from '../protocol/messages.js';
 import { guardedServer, refuse } from '../common/admission.js';
+import type { Identity } from '../common/credentials.js';
 
 /** One connection to the head: a node's agent, a driver or a CLI (or the head's own agent, in process). */
 export interface Peer {
   readonly id: number;
+  /** Who its credential says it is (decided at the upgrade, before any message): its hello must agree. */
+  readonly identity: Identity;
   role: Role | undefined;
   clientId: string | undefined;
   nodeId: string | undefined;
+  /** A driver's job, from its job credential (undefined for the operator's connections). */
+  jobId: string | undefined;
   send(m: Message): void;
   close(reason: string): void;
 }
@@ -29,10 +36,28 @@ export interface ControlPlaneOptions {
   listener: Listener;
   /** Where every connection's messages and close go (the head's router). */
   handlers: PeerHandlers;
-  token: string;
+  /** Who an Authorization header's credential makes a connection, or undefined for none of this cluster's. */
+  admit(authorization: string | undefined): Identity | undefined;
   /** What GET /health answers (no secrets). */
   health(): Record<string, unknown>;
+  /** Bounds on what peers may hold of the head's memory; defaults: CONTROL_PLANE_LIMITS. */
+  limits?: Partial<ControlPlaneLimits>;
 }
+
+/** What the control plane lets its peers hold (raylaunch.max_connections, raylaunch.max_message_mb). */
+export interface ControlPlaneLimits {
+  /** Open WebSocket connections; one more is refused with 503 during its upgrade. */
+  maxConnections: number;
+  /**
+   * The largest frame one peer may send (reassembled from its chunks: its budget of bytes in flight), and the
+   * most that may wait unwritten to one peer before it is closed as one that does not read.
+   */
+  maxMessageBytes: number;
+  /** Over this many bytes waiting to be written to a peer, the head reads nothing more from it until they are. */
+  highWater: number;
+}
+
+export const CONTROL_PLANE_LIMITS: ControlPlaneLimits = { maxConnections: 1024, maxMessageBytes: 256 * 1024 * 1024, highWater: 16 * 1024 * 1024 };
 
 /** The control plane's port, bound and not yet served (the head's address is known before anything that hands it out). */
 export interface Listener {
@@ -73,29 +98,61 @@ let peerSeq = 0;
 
 /**
  * The head's one listening port: WebSocket for the cluster's own traffic and plain HTTP (health). A connection
- * without the cluster token is refused with 401 during the upgrade, before any message is read.
+ * without a credential of this cluster is refused with 401 during the upgrade, before any message is read.
  */
 export class ControlPlane {
   private readonly server: Server;
   private readonly wss: WebSocketServer;
+  private readonly limits: ControlPlaneLimits;
+  private largest = 0;
 
   constructor(private readonly o: ControlPlaneOptions) {
+    const limits = { ...CONTROL_PLANE_LIMITS, ...o.limits };
+    this.limits = limits;
     ({ server: this.server, wss: this.wss } = guardedServer({
-      server: o.listener.take(), token: o.token, maxPayload: 256 * 1024 * 1024, health: o.health, accept: (ws) => this.accept(ws),
+      // A frame past FRAME_LIMIT is refused from its header, before its payload is read: larger ones come in chunks.
+      server: o.listener.take(), admit: o.admit, refusedText: 'a credential of this cluster is required (the operator\'s, a node\'s or a job\'s)',
+      maxPayload: FRAME_LIMIT, health: o.health, accept: (ws, who) => this.accept(ws, who),
+      full: () => (this.wss.clients.size >= limits.maxConnections
+        ? `the head has ${this.wss.clients.size} connections open, its limit (raylaunch.max_connections): try again once some close, or raise the limit`
+        : undefined),
     }));
   }
 
-  private accept(ws: WebSocket): void {
-    const out = new Batcher<Message>((msgs) => ws.send(encodeFrame(msgs)));
+  /** The most bytes one WebSocket message brought so far: what travels in chunks stays near CHUNK_BYTES. */
+  get largestMessage(): number {
+    return this.largest;
+  }
+
+  /** Open WebSocket connections. */
+  get connections(): number {
+    return this.wss.clients.size;
+  }
+
+  private accept(ws: WebSocket, identity: Identity): void {
+    const { maxMessageBytes, highWater } = this.limits;
+    const link = new FrameLink(ws, {
+      maxMessage: maxMessageBytes, highWater, maxBuffered: maxMessageBytes, stuck: (why) => this.o.handlers.refuse(peer, why),
+    });
+    // A burst of large replies in one turn makes frames of about a chunk each, every one weighed against the bound.
+    const out = new Batcher<Message>((msgs) => link.send(encodeFrame(msgs)), { bytes: CHUNK_BYTES, size: payloadBytes });
     const peer: Peer = {
-      id: peerSeq++, role: undefined, clientId: undefined, nodeId: undefined,
-      send: (m) => { if (ws.readyState === ws.OPEN) out.push(m); },
-      close: (reason) => { out.flushNow(); ws.close(1008, closeReason(reason)); },
+      id: peerSeq++, identity, role: undefined, clientId: undefined, nodeId: undefined, jobId: identity.kind === 'job' ? identity.jobId : undefined,
+      send: (m) => { if (ws.readyState === ws.OPEN && !link.stuck) out.push(m); },
+      close: (reason) => {
+        // A peer that does not read would never take the close frame: its socket goes, and what waited with it.
+        if (link.stuck) return ws.terminate();
+        out.flushNow();
+        ws.close(1008, closeReason(reason));
+      },
     };
     ws.on('message', (data: Buffer) => {
+      this.largest = Math.max(this.largest, data.byteLength);
       let msgs: Message[];
       try {
-        msgs = decodeFrame(data);
+        const frame = link.receive(data);
+        if (!frame) return;
+        msgs = decodeFrame(frame);
       } catch (e) {
         return this.o.handlers.refuse(peer, (e as Error).message);
       }
@@ -119,8 +176,8 @@ export class ControlPlane {
   }
 }
 
-/** An in-process connection (the head's own agent): the same messages, without a socket. */
-export function loopback(handlers: Pick<PeerHandlers, 'onMessages' | 'onClose'>): { peer: Peer; link: import('../client/transport.js').Transport } {
+/** An in-process connection (the head's own agent, node `nodeId`): the same messages, without a socket or a credential. */
+export function loopback(handlers: Pick<PeerHandlers, 'onMessages' | 'onClose'>, nodeId: string): { peer: Peer; link: import('../client/transport.js').Transport } {
   let toAgent: ((msgs: Message[]) => void) | undefined;
   const closeHandlers: ((reason: string) => void)[] = [];
   const toAgentBatch = new Batcher<Message>((msgs) => toAgent?.(msgs));
@@ -133,7 +190,7 @@ export function loopback(handlers: Pick<PeerHandlers, 'onMessages' | 'onClose'>)
     handlers.onClose(peer);
   };
   const peer: Peer = {
-    id: peerSeq++, role: undefined, clientId: undefined, nodeId: undefined,
+    id: peerSeq++, identity: { kind: 'node', nodeId }, role: undefined, clientId: undefined, nodeId: undefined, jobId: undefined,
     send: (m) => { if (!closed) toAgentBatch.push(m); },
     close,
   };

@@ -43,7 +43,7 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
       autoscaler?.nudge();
       head.submit(m.task);
     },
-    'task.done': (_peer, m) => tasks.done(m.taskId, m.attempt, m.value),
+    'task.done': (peer, m) => tasks.done(m.taskId, m.attempt, head.trusted(peer, m.value)),
     'task.crashed': (_peer, m) => tasks.crashed(m.taskId, m.attempt, m.reason, m.pid),
     'task.blocked': (_peer, m) => tasks.blocked(m.taskId),
     'task.unblocked': (_peer, m) => tasks.unblocked(m.taskId),
@@ -62,9 +62,14 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
       actors.call(m.call);
       objects.subscribe(m.call.owner, m.call.returnId);
     },
-    'actor.done': (_peer, m) => actors.done(m.callId, m.actorId, m.attempt, m.value),
+    'actor.done': (peer, m) => actors.done(m.callId, m.actorId, m.attempt, head.trusted(peer, m.value)),
     'actor.kill': (_peer, m) => actors.kill(m.actorId, m.noRestart, m.jobId),
-    'actor.lookup': (_peer, m) => peers.toClient(m.client, { type: 'actor.found', reqId: m.reqId, client: m.client, actor: actors.lookup(m.name, m.namespace) }),
+    'actor.lookup': (_peer, m) => {
+      const actor = actors.lookup(m.name, m.namespace);
+      const jobId = peers.jobOf(m.client);
+      if (actor && jobId !== undefined) head.foundActor(jobId, actor.actorId); // a handle it now holds (it may kill a detached one)
+      peers.toClient(m.client, { type: 'actor.found', reqId: m.reqId, client: m.client, actor });
+    },
     // placement groups and requested capacity
     'pg.create': (_peer, m) => {
       autoscaler?.nudge();
@@ -76,7 +81,7 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
       head.requestResources(m.bundles);
     },
     // objects
-    put: (_peer, m) => head.put(m),
+    put: (peer, m) => head.put({ ...m, value: head.trusted(peer, m.value) }),
     fetch: (_peer, m) => {
       for (const id of m.ids) objects.subscribe(m.client, id);
     },

@@ -6,6 +6,7 @@ import { errorInfo } from '../protocol/error-info.js';
 import type { ActorSpec, MessageOf, ObjectValue, TaskSpec } from '../protocol/messages.js';
 import type { ObjectStore } from '../worker/object-store.js';
 import { ActorManager } from './actors.js';
+import type { AuthFacts } from './authorize.js';
 import { busyReasons } from './busy.js';
 import type { Peer } from './control-plane.js';
 import { type Failure, FailureLog } from './failures.js';
@@ -31,6 +32,8 @@ export interface HeadOptions {
   store: GcsStore;
   /** Keeps the config the head runs with where a restarted head reads it (config.json in its state folder). */
   saveConfig(config: ClusterConfig): void;
+  /** What admits agents and drivers to every node's object server; handed out in their welcome. */
+  objectCredential?: string;
 }
 
 /** How long dead nodes and dead actors of ended jobs stay listed. */
@@ -52,6 +55,10 @@ export class Head implements ReadSources {
   readonly peers = new PeerRegistry();
   readonly relay: ObjectRelay;
   readonly failures: FailureLog;
+  /** What authorize.ts decides on: the head's tables, looked up. */
+  readonly authFacts: AuthFacts;
+  /** Per job, the actors it found with getActor(): it holds a handle to them (it may kill detached ones). */
+  private readonly found = new Map<string, Set<string>>();
   private config: ClusterConfig;
   private requestedNow: ResourceDict[] = [];
   private placing = false;
@@ -93,6 +100,28 @@ export class Head implements ReadSources {
     this.actors = new ActorManager({
       objects: this.objects, slots: this.slots, send: (nodeId, m) => this.peers.toNode(nodeId, m), failed, resourcesFreed: freed,
     });
+    this.authFacts = {
+      client: (id) => this.peers.client(id), jobsVia: (peer) => this.peers.jobsVia(peer), nodePeer: (id) => this.peers.node(id),
+      task: (id) => this.tasks.owner(id), actor: (id) => this.actors.owner(id), objectJob: (id) => this.objects.jobOf(id),
+      found: (jobId, actorId) => this.found.get(jobId)?.has(actorId) ?? false, groupJob: (id) => this.groups.jobOf(id),
+    };
+  }
+
+  /** A job's getActor() found this actor: the job holds a handle to it now. */
+  foundActor(jobId: string, actorId: string): void {
+    const set = this.found.get(jobId) ?? new Set<string>();
+    set.add(actorId);
+    this.found.set(jobId, set);
+  }
+
+  /**
+   * A value as the head keeps it. Only a node's agent says an object is stored, and only on its own node; where
+   * to fetch it is the node table's object server for that node, never an address the sender wrote.
+   */
+  trusted(peer: Peer, value: ObjectValue): ObjectValue {
+    if (value.kind !== 'stored') return value;
+    if (peer.role !== 'agent' || value.nodeId !== peer.nodeId) throw new Error(`it names an object stored on node ${value.nodeId}, which is not its own`);
+    return { ...value, address: this.nodes.get(value.nodeId)?.objectAddress ?? '' };
   }
 
   get requested(): readonly ResourceDict[] {
@@ -100,10 +129,13 @@ export class Head implements ReadSources {
   }
 
   /** What a peer is told once its hello is accepted. */
-  welcome(jobId?: string, namespace?: string): MessageOf<'welcome'> {
+  /** `objectCredential`: for an agent or a driver, which fetch from object servers (never the CLI or a worker process). */
+  welcome(o: { jobId?: string | undefined; namespace?: string | undefined; objectCredential?: boolean } = {}): MessageOf<'welcome'> {
+    const { jobId, namespace } = o;
     return {
       type: 'welcome', clusterName: this.o.clusterName, headNodeId: this.o.headNodeId, inlineLimit: this.config.raylaunch.inline_object_limit,
       heartbeatTimeoutMs: this.config.raylaunch.heartbeat_timeout_s * 1000, ...(jobId ? { jobId } : {}), ...(namespace ? { namespace } : {}),
+      ...(o.objectCredential && this.o.objectCredential ? { objectCredential: this.o.objectCredential } : {}),
     };
   }
 
@@ -134,6 +166,11 @@ export class Head implements ReadSources {
     this.nodes.register(m, this.o.clock.now());
     this.peers.bindNode(m.nodeId, peer);
     peer.nodeId = m.nodeId;
+    // Agents fetch objects only from the object servers the head names, by node id.
+    const addresses: Record<string, string> = {};
+    for (const n of this.nodes.all()) if (n.state !== 'DEAD' && n.objectAddress) addresses[n.nodeId] = n.objectAddress;
+    peer.send({ type: 'node.objects', addresses });
+    for (const other of this.peers.nodePeers()) if (other !== peer) other.send({ type: 'node.objects', addresses: { [m.nodeId]: m.objectAddress } });
     this.resourcesChanged();
   }
 
@@ -226,6 +263,7 @@ export class Head implements ReadSources {
     this.tasks.cancelJob(jobId);
     this.objects.dropJob(jobId);
     this.o.localStore.dropJob(jobId);
+    this.found.delete(jobId);
     for (const p of this.peers.nodePeers()) p.send({ type: 'job.ended', jobId });
   }
 

@@ -13,6 +13,7 @@ import { ObjectStore } from '../worker/object-store.js';
 import { ControlPlane, listen, loopback } from './control-plane.js';
 import { MemoryStore } from './gcs/store.js';
 import { Head } from './head.js';
+import { authorize } from './authorize.js';
 import { headHandlers } from './handlers.js';
 import { ClusterReadModel } from './read-model.js';
 import { Router } from './router.js';
@@ -23,6 +24,8 @@ import { launchHash } from '../config/hash.js';
 import { nodeListenAddress } from '../common/net.js';
 import { nodeResources } from '../common/node-resources.js';
 import { sshNodeSetup } from './ssh-nodes.js';
+import { HeadCredentials } from './credential-store.js';
+import { mintCredential } from '../common/credentials.js';
 
 const start = readNodeStart(process.argv);
 const { config } = start;
@@ -31,6 +34,8 @@ const host = nodeListenAddress();
 const store = new ObjectStore();
 const dir = nodeDir(start.stateDir, start.node);
 
+const MIB = 1024 * 1024;
+
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
 // The port first: the head's address is part of what the job manager and the provider hand out. It answers
@@ -38,7 +43,11 @@ const log = (line: string) => process.stdout.write(`${new Date().toISOString()} 
 const listener = await listen(host, config.raylaunch.control_plane_port);
 const address = `${host}:${listener.port}`;
 const gcs = new MemoryStore();
+const credentials = new HeadCredentials(start.stateDir);
+// Minted afresh by each head and kept in memory: agents and drivers get it in their welcome, to fetch objects.
+const objectCredential = mintCredential('object');
 const h = new Head({
+  objectCredential,
   clusterName: config.cluster_name, headNodeId: start.node, config, clock: systemClock, localStore: store, store: gcs,
   saveConfig: (next) => {
     const file = join(start.stateDir, 'config.json');
@@ -47,8 +56,10 @@ const h = new Head({
   },
 });
 const jobs = new JobManager({
-  jobsDir: join(start.stateDir, 'jobs'), runtimeRoot: packageRoot(), headAddress: address, token: start.token, clock: systemClock, store: gcs,
+  jobsDir: join(start.stateDir, 'jobs'), runtimeRoot: packageRoot(), headAddress: address, clock: systemClock, store: gcs,
+  credentials: { mint: (jobId) => credentials.mintJob(jobId), revoke: (jobId) => credentials.revokeJob(jobId) },
   onEnded: (jobId) => h.jobEnded(jobId),
+  uploadLimits: { maxBytes: config.raylaunch.max_upload_mb * MIB, maxFiles: config.raylaunch.max_upload_files },
 });
 const readModel = new ClusterReadModel({ clusterName: config.cluster_name, address, cluster: h, jobs });
 
@@ -56,29 +67,34 @@ const kind = providerKind(config.provider.type);
 const provider = await kind.load(config, {
   clusterName: config.cluster_name, stateDir: start.stateDir, onHead: true,
   nodeEnv: {
-    RAYLAUNCH_STATE_DIR: start.stateDir, RAYLAUNCH_TOKEN_FILE: process.env.RAYLAUNCH_TOKEN_FILE ?? '', RAYLAUNCH_HEAD_ADDRESS: address,
+    RAYLAUNCH_STATE_DIR: start.stateDir, RAYLAUNCH_HEAD_ADDRESS: address,
   },
+  nodeCredential: (nodeId) => credentials.mintNode(nodeId),
   entry: (k) => runtimeEntry(k === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
 });
 const autoscaler = new Autoscaler({
   provider, config, clock: systemClock, facts: () => readModel.autoscalerFacts(), typeResources: (t) => h.nodeTypes.resourcesOf(t), drain: (id) => h.drain(id), launchHash: (t) => launchHash(config, t),
-  ...(kind.reachedOverSsh ? { nodeSetup: sshNodeSetup({ config, stateDir: start.stateDir, token: start.token, headAddress: address }) } : {}),
+  ...(kind.reachedOverSsh ? { nodeSetup: sshNodeSetup({ config, stateDir: start.stateDir, credential: (nodeId) => credentials.mintNode(nodeId), headAddress: address }) } : {}),
   stopBeforeTerminate: kind.hostPool !== undefined,
 });
 
 const sessions = new Sessions({ head: h, jobs });
 const router = new Router({
-  handlers: headHandlers({ head: h, sessions, jobs, readModel, autoscaler }),
+  handlers: headHandlers({ head: h, sessions, jobs, readModel, autoscaler }), authorize: (peer, m) => authorize(peer, m, h.authFacts),
   frameDone: () => h.placeNow(), closed: (peer) => sessions.closed(peer), log,
 });
-const plane = new ControlPlane({ listener, token: start.token, handlers: router, health: () => ({ ok: true, cluster: config.cluster_name }) });
+const plane = new ControlPlane({
+  listener, admit: (header) => credentials.table.lookup(header), handlers: router, health: () => ({ ok: true, cluster: config.cluster_name }),
+  limits: { maxConnections: config.raylaunch.max_connections, maxMessageBytes: config.raylaunch.max_message_mb * MIB },
+});
 
 // The head is a node too: its agent runs in this process and talks to the head without a socket.
-const { link } = loopback(router);
+const { link } = loopback(router, start.node);
 const headType = config.available_node_types[config.head_node_type];
 const agent = new Agent(link, {
   nodeId: start.node, nodeType: config.head_node_type, kind: 'head', resources: nodeResources(headType?.resources), address: host, nodeDir: dir,
-  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: start.token,
+  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: objectCredential,
+    ...(config.raylaunch.worker_user !== undefined ? { workerUser: config.raylaunch.worker_user } : {}),
   log: (line) => log(`agent: ${line}`),
 });
 link.send([{ type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node }]);

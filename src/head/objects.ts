@@ -39,6 +39,11 @@ export class ObjectDirectory {
     for (const cb of callbacks) cb();
   }
 
+  /** The job an object (or the result of a task or call) belongs to. */
+  jobOf(id: string): string | undefined {
+    return this.entries.get(id)?.jobId || undefined;
+  }
+
   /** Expects an object of this job (a task's return), so it is freed with the job even if never set. */
   expect(id: string, jobId: string): void {
     this.entry(id, jobId);

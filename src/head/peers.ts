@@ -6,19 +6,35 @@ import type { Peer } from './control-plane.js';
  * node id (its agent) map to the peer their messages go through.
  */
 export class PeerRegistry {
-  private readonly clients = new Map<string, Peer>();
+  private readonly clients = new Map<string, { peer: Peer; jobId: string | undefined }>();
   private readonly nodes = new Map<string, Peer>();
 
-  /** Replies to this client go through this peer. */
-  route(clientId: string, peer: Peer): void {
-    this.clients.set(clientId, peer);
+  /** Replies to this client go through this peer; `jobId`: the job it acts for (a driver's, a worker process's). */
+  route(clientId: string, peer: Peer, jobId?: string): void {
+    this.clients.set(clientId, { peer, jobId });
+  }
+
+  client(clientId: string): { peer: Peer; jobId: string | undefined } | undefined {
+    return this.clients.get(clientId);
+  }
+
+  /** The job of a client, as its hello (or its agent's stamp) said. */
+  jobOf(clientId: string): string | undefined {
+    return this.clients.get(clientId)?.jobId;
+  }
+
+  /** The jobs of the clients behind one connection (an agent's worker processes). */
+  jobsVia(peer: Peer): Set<string> {
+    const jobs = new Set<string>();
+    for (const c of this.clients.values()) if (c.peer === peer && c.jobId !== undefined) jobs.add(c.jobId);
+    return jobs;
   }
 
   toClient(client: string, m: Message): void {
-    this.clients.get(client)?.send(m);
+    this.clients.get(client)?.peer.send(m);
   }
 
-  /** This peer is the node's agent (the latest registration wins). */
+  /** This peer is the node's agent (authorize.ts lets no other connection take a node id that has one). */
   bindNode(nodeId: string, peer: Peer): void {
     this.nodes.set(nodeId, peer);
   }
@@ -42,8 +58,8 @@ export class PeerRegistry {
    */
   closed(peer: Peer): { clients: string[]; nodeId: string | undefined } {
     const clients: string[] = [];
-    for (const [client, p] of this.clients) {
-      if (p !== peer) continue;
+    for (const [client, c] of this.clients) {
+      if (c.peer !== peer) continue;
       this.clients.delete(client);
       clients.push(client);
     }

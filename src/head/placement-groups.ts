@@ -71,6 +71,11 @@ export class PlacementGroups implements BundleSlots {
     }
   }
 
+  /** The job that made the group. */
+  jobOf(pgId: string): string | undefined {
+    return this.groups.get(pgId)?.spec.jobId;
+  }
+
   /** `byJob`: the job that removed it (its own job, when the job ended). */
   remove(pgId: string, byJob: string | undefined): void {
     const g = this.groups.get(pgId);

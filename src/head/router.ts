@@ -1,30 +1,17 @@
 import type { Message, MessageOf, Role } from '../protocol/messages.js';
+import { MAY_SEND } from '../protocol/roles.js';
+import type { Verdict } from './authorize.js';
 import type { Peer, PeerHandlers } from './control-plane.js';
+import { helloRefusal, type Identity } from '../common/credentials.js';
 
-/** The job API of src/client/runtime.ts: what a driver sends, and a task or actor in a worker process too. */
-const JOB_API = [
-  'submit', 'cancel', 'put', 'fetch', 'object.pull', 'query', 'resources.request',
-  'actor.create', 'actor.call', 'actor.kill', 'actor.lookup', 'pg.create', 'pg.remove',
-] as const;
-
-/**
- * Who may send the head what, by role, from who sends what: a node's agent (src/worker/agent.ts), a worker
- * process behind it (src/worker/worker-process.ts and the job API), a driver (src/client/connect.ts and the job
- * API) and the raylaunch CLI (src/launcher/session.ts). A type in no row is one the head only ever sends.
- */
-export const MAY_SEND = {
-  agent: ['node.register', 'heartbeat', 'task.crashed', 'actor.died', 'job.bundle.get', /* the answer to a relayed pull */ 'object.data'],
-  worker: [...JOB_API, /* its own, relayed by its agent */ 'hello', 'log', 'task.done', 'task.blocked', 'task.unblocked', 'actor.ready', 'actor.failed', 'actor.done'],
-  driver: [...JOB_API],
-  cli: ['query', 'job.submit', 'job.follow', 'job.stop', 'workers.down', 'config.update'],
-} as const satisfies Record<Role, readonly Message['type'][]>;
+export { JOB_API, MAY_SEND } from '../protocol/roles.js';
 
 /** A type some role may send: the ones with a handler. */
 export type InboundType = (typeof MAY_SEND)[Role][number];
 
 /**
  * The roles whose messages a connection of this role carries besides its own. An agent relays its worker
- * processes' messages on its one connection (a later hardening filters that relay).
+ * processes' messages on its one connection, only those of the worker row and with their ids stamped by it.
  */
 export const CARRIES: Readonly<Record<Role, readonly Role[]>> = { agent: ['agent', 'worker'], worker: ['worker'], driver: ['driver'], cli: ['cli'] };
 
@@ -40,11 +27,12 @@ const allowed = new Map<Role, ReadonlySet<string>>(
 
 const WHO: Readonly<Record<Role, string>> = { agent: 'an agent', worker: 'a worker process', driver: 'a driver', cli: 'the CLI' };
 
-/** Why a message may not come on this connection, or undefined when it may. Pure. */
-export function refusal(role: Role | undefined, m: Message): string | undefined {
+/** Why a message may not come on this connection (its role so far, and who its credential says it is), or undefined when it may. Pure. */
+export function refusal(role: Role | undefined, m: Message, identity: Identity): string | undefined {
   if (role === undefined) {
     if (m.type !== 'hello') return 'the first message must be hello';
-    return CONNECTION_ROLES.includes(m.role) ? undefined : `a connection may not take the role ${m.role}`;
+    if (!CONNECTION_ROLES.includes(m.role)) return `a connection may not take the role ${m.role}`;
+    return helloRefusal(identity, m);
   }
   if (!allowed.get(role)?.has(m.type)) return `${WHO[role]} may not send ${m.type}`;
   // A hello after the first announces a process behind the agent; a connection's own role is set once.
@@ -54,6 +42,8 @@ export function refusal(role: Role | undefined, m: Message): string | undefined 
 
 export interface RouterOptions {
   handlers: HandlerTable;
+  /** On whose behalf a message may act (authorize.ts): after the role check, before its handler. */
+  authorize?(peer: Peer, m: Message): Verdict;
   /** After each frame: one placement pass for everything the frame changed. */
   frameDone(): void;
   closed(peer: Peer): void;
@@ -74,8 +64,14 @@ export class Router implements PeerHandlers {
   onMessages(peer: Peer, msgs: readonly Message[]): void {
     for (const m of msgs) {
       if (this.refused.has(peer)) return;
-      const why = refusal(peer.role, m);
+      const why = refusal(peer.role, m, peer.identity);
       if (why !== undefined) return this.refuse(peer, why);
+      const verdict = this.o.authorize?.(peer, m);
+      if (verdict && 'close' in verdict) return this.refuse(peer, verdict.close);
+      if (verdict) {
+        this.o.log(`dropping ${m.type} from connection ${peer.id} (${peer.role ?? 'no role yet'}${peer.clientId ? ` ${peer.clientId}` : ''}): ${verdict.deny}`);
+        continue;
+      }
       const handler = this.o.handlers[m.type as InboundType] as (peer: Peer, m: Message) => void;
       try {
         handler(peer, m);

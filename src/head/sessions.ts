@@ -19,26 +19,30 @@ export class Sessions {
   hello(peer: Peer, m: MessageOf<'hello'>): void {
     const { head, jobs } = this.d;
     if (peer.role === 'agent' && m.role === 'worker') {
-      head.peers.route(m.clientId, peer); // a worker process behind this agent
+      head.peers.route(m.clientId, peer, m.jobId); // a worker process behind this agent, with the job its agent stamped
       return;
     }
     peer.role = m.role;
     peer.clientId = m.clientId;
     if (m.role === 'agent') {
+      // The router let this hello through only with the node credential of the node it names.
       peer.nodeId = m.nodeId;
-      return peer.send(head.welcome());
+      return peer.send(head.welcome({ objectCredential: true }));
     }
     if (m.role === 'driver') {
+      // A connection with a job's credential is that job's driver (its jobId is set at admission; authorize.ts
+      // refuses a hello naming another job).
+      const jobId = peer.jobId ?? m.jobId;
       const job = jobs.attachDriver({
-        clientId: m.clientId, ...(m.jobId ? { jobId: m.jobId } : {}), ...(m.bundle ? { bundle: m.bundle } : {}), ...(m.name ? { name: m.name } : {}),
+        clientId: m.clientId, ...(jobId ? { jobId } : {}), ...(m.bundle ? { bundle: m.bundle } : {}), ...(m.name ? { name: m.name } : {}),
         ...(m.namespace ? { namespace: m.namespace } : {}),
       });
       if (!job) {
         peer.send({ type: 'fatal', message: `job ${m.jobId ?? ''} is not running on this cluster` });
         return peer.close('unknown job');
       }
-      head.peers.route(m.clientId, peer);
-      return peer.send(head.welcome(job.jobId, job.namespace));
+      head.peers.route(m.clientId, peer, job.jobId);
+      return peer.send(head.welcome({ jobId: job.jobId, namespace: job.namespace, objectCredential: true }));
     }
     head.peers.route(m.clientId, peer);
     peer.send(head.welcome());

@@ -13,7 +13,8 @@ import type { NodeSetup } from './autoscaler/node-setup.js';
 export interface HeadSshOptions {
   config: ClusterConfig;
   stateDir: string;
-  token: string;
+  /** Mints (and admits) the node credential of a worker being set up. */
+  credential(nodeId: string): string;
   headAddress: string;
 }
 
@@ -22,7 +23,7 @@ export function sshNodeSetup(o: HeadSshOptions): NodeSetup {
   const manifest = readRuntimeManifest(runtimeDir);
   const pool = new SshPool({ connectTimeoutMs: o.config.raylaunch.node_start_timeout_s * 1000 });
   const setup = workerSetup({
-    config: o.config, stateDir: o.stateDir, runners: pool, token: o.token, headAddress: () => o.headAddress,
+    config: o.config, stateDir: o.stateDir, runners: pool, credential: o.credential, headAddress: () => o.headAddress,
     runtime: { dir: runtimeDir, version: manifest.version, hash: manifest.hash },
     target: (ip) => ({
       host: ip, user: o.config.auth.ssh_user ?? 'root', privateKeyPath: join(o.stateDir, 'ssh_key'), knownHostsPath: join(o.stateDir, 'known_hosts'),

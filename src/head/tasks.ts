@@ -263,6 +263,12 @@ export class TaskManager {
    * cancel(ref): a queued task is removed; a running one is stopped only with `force` (its worker process is
    * killed). Either way get() rejects with TaskCancelledError. `recursive` also cancels the tasks it submitted.
    */
+  /** The job and, while it runs, the node of the task with this id or result id (what may report on it or cancel it). */
+  owner(id: string): { jobId: string; nodeId: string | undefined } | undefined {
+    const rec = this.tasks.get(this.byReturn.get(id) ?? id);
+    return rec ? { jobId: rec.spec.jobId, nodeId: rec.state === 'running' ? rec.nodeId : undefined } : undefined;
+  }
+
   cancel(returnId: string, force: boolean, recursive: boolean): boolean {
     const taskId = this.byReturn.get(returnId);
     const rec = taskId ? this.tasks.get(taskId) : undefined;

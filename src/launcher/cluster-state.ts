@@ -1,14 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { credentialDigest, mintCredential } from '../common/credentials.js';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { headFile, type HeadInfo } from '../common/node-args.js';
+import { dirname, join } from 'node:path';
+import { headFile, type HeadInfo, operatorDigestFile } from '../common/node-args.js';
 import { clusterDir, raylaunchHome } from '../common/paths.js';
 import { UsageError } from '../common/errors.js';
 import { isClusterName } from '../config/cluster-name.js';
 import type { ClusterConfig } from '../config/types.js';
 import { ClusterNotFoundError } from './errors.js';
 
-/** ~/.raylaunch/clusters/<name>/, created 0700 (it holds the token). */
+/** ~/.raylaunch/clusters/<name>/, created 0700 (head address, config, logs). */
 export function ensureClusterDir(name: string): string {
   const dir = clusterDir(name);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -16,22 +16,40 @@ export function ensureClusterDir(name: string): string {
   return dir;
 }
 
-export const tokenPath = (dir: string) => join(dir, 'token');
+/**
+ * ~/.raylaunch/credentials/<name>: the operator's credential for the cluster (0600, in a 0700 folder). Apart from
+ * the cluster's folder on purpose: on the process provider that folder is also every node's state folder, which
+ * a task can read.
+ */
+export const operatorCredentialPath = (name: string) => join(raylaunchHome(), 'credentials', name);
 
-/** The cluster's token: 256 random bits, stored 0600, made once per cluster. Never printed or put in argv. */
-export function ensureToken(dir: string): string {
-  const file = tokenPath(dir);
-  if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+/**
+ * The operator's credential: `rlo_` and 256 random bits, stored 0600 on this machine only, made once per
+ * cluster; the head gets only its digest. Never printed or put in argv.
+ */
+export function ensureOperatorCredential(name: string): string {
+  const file = operatorCredentialPath(name);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  chmodSync(dirname(file), 0o700);
+  if (!existsSync(file)) writeFileSync(file, `${mintCredential('operator')}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
   return readFileSync(file, 'utf8').trim();
 }
 
-export function readToken(dir: string): string | undefined {
+export function readOperatorCredential(name: string): string | undefined {
   try {
-    return readFileSync(tokenPath(dir), 'utf8').trim();
+    return readFileSync(operatorCredentialPath(name), 'utf8').trim();
   } catch {
     return undefined;
   }
+}
+
+/** What the head keeps of the operator's credential: its digest, for `operatorDigestFile` in the head's state folder. */
+export const operatorDigest = (credential: string) => `${credentialDigest(credential)}\n`;
+
+/** Leaves the operator's digest in a head's state folder on this machine (the process provider). */
+export function writeOperatorDigest(stateDir: string, credential: string): void {
+  writePrivate(operatorDigestFile(stateDir), operatorDigest(credential));
 }
 
 export function writePrivate(file: string, content: string): void {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { moveLogsAside } from '../../providers/process/index.js';
 import { headFile } from '../common/node-args.js';
 import { clusterDir } from '../common/paths.js';
-import { configPath, readClusterConfig, tokenPath } from './cluster-state.js';
+import { configPath, operatorCredentialPath, readClusterConfig } from './cluster-state.js';
 import { providerKind } from '../../providers/index.js';
 import { terminateCloudNodes } from './cloud-down.js';
 import { cliProvider, reachedOverSsh } from './nodes.js';
@@ -26,7 +26,7 @@ export interface DownResult {
 
 /**
  * Terminates every node of a cluster (head last is not needed: the provider ends each process group), keeps
- * the last run's logs, and forgets the token. Idempotent: a cluster that does not exist is fine, and one whose
+ * the last run's logs, and forgets the operator's credential. Idempotent: a cluster that does not exist is fine, and one whose
  * head crashed is cleaned up from the provider's own records.
  */
 const hasNodeRecords = (dir: string) => existsSync(join(dir, 'nodes')) && readdirSync(join(dir, 'nodes')).length > 0;
@@ -69,14 +69,14 @@ export async function down(clusterName: string, o: { keepJobs?: boolean; work?: 
       r.unreachable = [];
     }
     if (!r.headStopped) {
-      // The head may still run: forgetting the token and its address here would leave it unreachable for good.
+      // The head may still run: forgetting the operator's credential and the head's address here would leave it unreachable for good.
       const head = r.unreachable[0];
       throw new HeadConnectionError(`cannot reach the head ${head?.host ?? ''} of cluster ${clusterName} to stop it: ${head?.reason ?? ''}${r.stopped.length ? `; stopped on ${r.stopped.join(', ')}` : ''}`, {
         hint: `the cluster is kept on this machine: run raylaunch down -c ${clusterName} again once the head can be reached (if that host is gone for good, delete ${dir})`,
       });
     }
     // With hosts left unreached, the cluster stays known here so that `down` can be run again for them.
-    if (r.unreachable.length === 0) for (const f of [headFile(dir), configPath(dir), tokenPath(dir), sshHeadFile(dir)]) rmSync(f, { force: true });
+    if (r.unreachable.length === 0) for (const f of [headFile(dir), configPath(dir), operatorCredentialPath(clusterName), sshHeadFile(dir)]) rmSync(f, { force: true });
     // The nodes' logs stay on each host (~/.raylaunch/clusters/<name>/logs), where the next run appends to them;
     // the jobs' logs came here (jobs-last-run), and their code and working folders are gone from the hosts.
     return { cluster_name: clusterName, existed: true, terminated: r.stopped, unreachable: r.unreachable, logs: r.jobLogs ?? null, jobs_stopped: jobsStopped };
@@ -93,7 +93,7 @@ export async function down(clusterName: string, o: { keepJobs?: boolean; work?: 
   await moveLogsAside(dir);
   moveAside(join(dir, 'node-data'), join(dir, 'node-data-last-run'));
   if (!o.keepJobs) moveAside(join(dir, 'jobs'), join(dir, 'jobs-last-run'));
-  for (const f of [headFile(dir), configPath(dir), tokenPath(dir)]) rmSync(f, { force: true });
+  for (const f of [headFile(dir), configPath(dir), operatorCredentialPath(clusterName)]) rmSync(f, { force: true });
   return { cluster_name: clusterName, existed: true, terminated, unreachable: [], logs: join(dir, 'logs-last-run'), jobs_stopped: jobsStopped };
 }
 

@@ -16,5 +16,6 @@ export interface HeadSteps {
   /** The progress line before the head is launched or updated. */
   announce: string;
   /** Brings the head node up to date and waits until its control plane listens; true when raylaunch (re)started there. */
-  update(head: CloudNode | undefined, token: string): Promise<boolean>;
+  /** `credential`: the operator's, of which the head gets only the digest. */
+  update(head: CloudNode | undefined, credential: string): Promise<boolean>;
 }

@@ -2,14 +2,13 @@ import { createProvider, providerKind } from '../../providers/index.js';
 import type { NodeProvider } from '../../providers/provider.js';
 import { runtimeEntry } from '../common/package-root.js';
 import type { ClusterConfig } from '../config/types.js';
-import { tokenPath } from './cluster-state.js';
 
 /** The provider as the CLI uses it (to start the head, and to tear everything down). */
 export function cliProvider(config: ClusterConfig, dir: string): Promise<NodeProvider> {
   return createProvider(config, {
     clusterName: config.cluster_name,
     stateDir: dir,
-    nodeEnv: { RAYLAUNCH_STATE_DIR: dir, RAYLAUNCH_TOKEN_FILE: tokenPath(dir) },
+    nodeEnv: { RAYLAUNCH_STATE_DIR: dir },
     entry: (kind) => runtimeEntry(kind === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
   });
 }

@@ -7,7 +7,7 @@ import type { LiveChange } from '../config/changes.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { ClusterStatus, JobState, Message, NodeView } from '../protocol/messages.js';
 import { notRunning } from './known-clusters.js';
-import { readHeadInfo, readToken } from './cluster-state.js';
+import { readHeadInfo, readOperatorCredential } from './cluster-state.js';
 import { HeadConnectionError, JobNotFoundError, JobRefusedError } from './errors.js';
 import { RaylaunchError } from '../common/errors.js';
 import { readSshHead } from './ssh-head.js';
@@ -36,7 +36,7 @@ export class Session {
   static async open(clusterName: string): Promise<Session> {
     const dir = clusterDir(clusterName);
     const head = readHeadInfo(dir);
-    const token = readToken(dir);
+    const token = readOperatorCredential(clusterName);
     if (!head || !token) {
       throw notRunning(clusterName);
     }

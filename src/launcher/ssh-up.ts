@@ -13,7 +13,7 @@ import { NodeUpdater, type UpdateStatus } from '../updater/node-updater.js';
 import { headInfoCommand } from '../updater/remote.js';
 import type { CommandRunner } from '../updater/runner.js';
 import { SshPool } from '../updater/ssh/pool.js';
-import { readClusterConfig, readHeadInfo, writePrivate } from './cluster-state.js';
+import { operatorDigest, readClusterConfig, readHeadInfo, writePrivate } from './cluster-state.js';
 import { ClusterStartError } from './errors.js';
 import type { HeadSteps } from './head-steps.js';
 import { readSshHead, saveSshHead, type SshHead, sshHeadTarget, sshKeyPath } from './ssh-head.js';
@@ -41,12 +41,12 @@ export function sshHeadSteps(config: ClusterConfig, dir: string, o: SshUpOptions
       return true;
     },
     announce: `updating the head of cluster ${config.cluster_name} (${config.head_node_type})`,
-    update: async (node, token) => {
+    update: async (node, credential) => {
       if (!node) throw new ClusterStartError(`the provider lists no head node for cluster ${config.cluster_name}`, { hint: 'run raylaunch up again; raylaunch down cleans up what was started' });
       const head = sshHeadTarget(config, dir, node);
       // Known here before the head is touched: an `up` that fails half-way can still be taken down, or attached to.
       saveSshHead(dir, head);
-      const r = await updateHead(config, head, { ...o, token, key });
+      const r = await updateHead(config, head, { ...o, credential, key });
       writePrivate(headFile(dir), JSON.stringify(r.info));
       return r.started;
     },
@@ -54,7 +54,7 @@ export function sshHeadSteps(config: ClusterConfig, dir: string, o: SshUpOptions
 }
 
 /** Runs the node updater on the head and waits for its head.json. */
-async function updateHead(config: ClusterConfig, head: SshHead, o: SshUpOptions & { token: string; key: string }): Promise<{ info: HeadInfo; started: boolean }> {
+async function updateHead(config: ClusterConfig, head: SshHead, o: SshUpOptions & { credential: string; key: string }): Promise<{ info: HeadInfo; started: boolean }> {
   const runtimeDir = localRuntimeDir();
   const manifest = readRuntimeManifest(runtimeDir);
   const pool = new SshPool({
@@ -67,7 +67,8 @@ async function updateHead(config: ClusterConfig, head: SshHead, o: SshUpOptions 
       runner, config, node: { id: head.internalIp, kind: 'head', nodeType: config.head_node_type, ip: head.internalIp }, headAddress: '',
       runtime: { dir: runtimeDir, version: manifest.version, hash: manifest.hash }, runtimeHash: runtimeHash(config),
       // The head reaches workers with the same key this machine uses for the head (never logged, 0600 there).
-      files: { token: `${o.token}\n`, ssh_key: o.key },
+      // Of the operator's credential, only its digest goes: whoever reads the head's files cannot act as the operator.
+      files: { 'operator.sha256': operatorDigest(o.credential), ssh_key: o.key },
       mountSource: (_remote, local) => localPath(local),
       forceSetup: o.forceSetup, restartOnly: o.restartOnly,
       onStatus: (s, detail) => o.onStatus(head.internalIp, s, detail),

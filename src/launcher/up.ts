@@ -6,7 +6,7 @@ import { configChanges, formatLiveChange, type LiveChange } from '../config/chan
 import { nodeConfig } from '../config/node-config.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { ClusterStatus } from '../protocol/messages.js';
-import { configPath, ensureClusterDir, ensureToken, readClusterConfig, rememberCluster, writePrivate } from './cluster-state.js';
+import { configPath, ensureClusterDir, ensureOperatorCredential, writeOperatorDigest, readClusterConfig, rememberCluster, writePrivate } from './cluster-state.js';
 import { down } from './down.js';
 import { type RunningWork, runningWork } from './running-work.js';
 import { ClusterStartError } from './errors.js';
@@ -86,7 +86,9 @@ export async function up(given: ClusterConfig, o: UpOptions): Promise<UpResult> 
       ensureClusterDir(name);
       head = await listedHead(provider);
     }
-    const token = ensureToken(dir);
+    const credential = ensureOperatorCredential(name);
+    // The head admits the operator by this digest; the credential itself never leaves this machine.
+    if (!providerKind(config.provider.type).reachedOverSsh) writeOperatorDigest(dir, credential);
     writePrivate(configPath(dir), JSON.stringify(nodeConfig(config), null, 2));
     o.progress(steps.announce);
     if (!head) {
@@ -94,7 +96,7 @@ export async function up(given: ClusterConfig, o: UpOptions): Promise<UpResult> 
       head = await listedHead(provider);
     }
     if (head?.status === 'pending') head = await runningHead(provider, config, o.progress);
-    started = await steps.update(head, token);
+    started = await steps.update(head, credential);
   }
   rememberCluster(name);
   return finish(config, dir, started, o);

@@ -11,7 +11,7 @@ import {
 } from './shapes.js';
 import type { UnionOf } from './union.js';
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** The upgrade-request header carrying the sender's protocol version. */
 export const PROTOCOL_HEADER = 'x-raylaunch-protocol';
@@ -31,13 +31,19 @@ export const MESSAGES = {
     /** a driver started by hand: its own module, for worker processes to load */
     bundle: Opt(Bytes), name: Opt(Str), namespace: Opt(Str),
   },
-  welcome: { clusterName: Str, headNodeId: Str, jobId: Opt(Str), namespace: Opt(Str), inlineLimit: Count, heartbeatTimeoutMs: Type.Number({ exclusiveMinimum: 0 }) },
+  welcome: {
+    clusterName: Str, headNodeId: Str, jobId: Opt(Str), namespace: Opt(Str), inlineLimit: Count, heartbeatTimeoutMs: Type.Number({ exclusiveMinimum: 0 }),
+    /** to an agent or a driver: what admits it to every node's object server (held in memory, never passed on) */
+    objectCredential: Opt(Str),
+  },
   fatal: { message: Str },
   // nodes
   'node.register': {
     nodeId: Str, nodeType: Str, kind: OneOf('head', 'worker'), address: Str, objectAddress: Str, resources: ResourceDictShape, pid: Count,
   },
   heartbeat: { nodeId: Str },
+  /** To agents: the object servers of registered nodes, by node id (the only addresses an agent fetches from); merged into what it knows. */
+  'node.objects': { addresses: Dict(Str) },
   // tasks
   submit: { task: TaskSpecShape },
   'task.run': { task: TaskSpecShape, attempt: Count, deps: Deps },
@@ -50,8 +56,9 @@ export const MESSAGES = {
   put: { id: Str, owner: Str, jobId: Str, value: ObjectValueShape },
   fetch: { client: Str, ids: Type.Array(Str) },
   object: { client: Str, id: Str, value: ObjectValueShape },
+  /** An object of the node `nodeId`: its agent (or the head) finds the node's object server by that id, never by an address the asker names. */
   'object.pull': {
-    reqId: Count, client: Str, id: Str, nodeId: Str, address: Str,
+    reqId: Count, client: Str, id: Str, nodeId: Str,
     /** the stored size, when known: the fetch asks for every chunk at once instead of one round trip later */
     size: Opt(Count),
   },
@@ -99,7 +106,8 @@ export const MESSAGES = {
   'actor.lookup': { reqId: Count, client: Str, name: Str, namespace: Str },
   'actor.found': { reqId: Count, client: Str, actor: Type.Union([ActorRefShape, Type.Null()]) },
   // cancel
-  cancel: { id: Str, force: Type.Boolean(), recursive: Type.Boolean() },
+  /** jobId: the job that asks (it may cancel only its own work). */
+  cancel: { id: Str, force: Type.Boolean(), recursive: Type.Boolean(), jobId: Str },
   'task.cancel': { taskId: Str },
   // placement groups and requested capacity
   'pg.create': { pg: PlacementGroupSpecShape },

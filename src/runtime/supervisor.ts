@@ -2,11 +2,15 @@
  * `node supervisor.js --kind head|worker --cluster NAME --node ID`: keeps a node's daemon (the head service or
  * the agent, from the same runtime folder) running on a machine reached over SSH, where nobody else would
  * notice it crash. Started detached with its output appended to the node's log; the daemon inherits both.
+ * A worker's node credential arrives as the first line of stdin (from the node updater over SSH): it is kept
+ * only in this process's memory and written to each agent it starts over that agent's stdin pipe, so no file on
+ * the node holds it and no environment a task could inherit carries it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtimeEntry } from '../common/package-root.js';
+import { readSecretLine } from '../common/stdin-secret.js';
 import { type ChildExit, describeExit, restartDecision, type RestartHistory } from './restart-policy.js';
 
 /** How long the daemon gets to shut down cleanly after SIGTERM before it is killed. */
@@ -41,10 +45,18 @@ let history: RestartHistory = { startedAt: Date.now(), lastDelayMs: null };
 let restartTimer: NodeJS.Timeout | undefined;
 let stopping = false;
 
+// Read before anything else, so the SSH channel that brought it can close; the head needs none (its agent is in process).
+let credential = '';
+if (kind === 'worker') credential = await readSecretLine(process.stdin);
+else process.stdin.destroy();
+if (kind === 'worker' && !credential) usage('a worker\'s node credential must arrive as the first line of stdin');
+
 function start(delayMs: number | null): void {
   restartTimer = undefined;
   history = { startedAt: Date.now(), lastDelayMs: delayMs };
-  const c = spawn(process.execPath, ['--enable-source-maps', entry, '--cluster', cluster, '--node', node], { stdio: 'inherit' });
+  const c = spawn(process.execPath, ['--enable-source-maps', entry, '--cluster', cluster, '--node', node], { stdio: [kind === 'worker' ? 'pipe' : 'ignore', 'inherit', 'inherit'] });
+  c.stdin?.on('error', () => undefined); // a child that dies at once: its exit is what matters
+  c.stdin?.end(`${credential}\n`);
   child = c;
   let ended = false;
   const end = (exit: ChildExit) => {

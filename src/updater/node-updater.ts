@@ -41,10 +41,15 @@ export interface UpdaterOptions {
   headAddress: string;
   runtime: { dir: string; version: string; hash: string };
   /**
-   * Written into the node's state folder with mode 0600 (token, keys) beside config.json (from `config`); content
-   * never logged.
+   * Written into the node's state folder with mode 0600 (the operator's digest, the head's key) beside config.json
+   * (from `config`); content never logged. Never a credential a task could use: see `credential`.
    */
   files: Record<string, string>;
+  /**
+   * A worker's node credential: sent on the start command's stdin to the supervisor, which keeps it in memory and
+   * hands it to the agent over a pipe. Never written on the node.
+   */
+  credential?: string;
   /** The runtime hash this config gives (config/hash.ts runtimeHash); combined here with the runtime build. */
   runtimeHash: string;
   /** Where file_mounts' local sides are: this machine's paths, or (on the head, for workers) the mounts' own remote paths. */
@@ -151,7 +156,7 @@ export class NodeUpdater {
       await this.must('starting', NODE_PATH_PREFIX + startDaemonCommand({
         cluster, nodeId: node.id, kind: node.kind, nodeType: node.nodeType, runtimeRel, nodeIp, headAddress: this.o.headAddress,
         ...(node.kind === 'head' ? { env: providerKind(config.provider.type).headEnv?.(process.env) ?? {} } : {}),
-      }));
+      }), `${this.o.credential ?? ''}\n`);
       await this.must('starting', `D=${remoteStateDir(cluster)}; printf %s ${shq(this.nodeRuntimeHash)} > "$D/runtime-hash" && printf %s ${shq(this.configHash)} > "$D/config-hash"`);
     }
     this.status('up-to-date', steps.reason);
@@ -237,7 +242,7 @@ export class NodeUpdater {
   }
 
   /** raylaunch's own remote commands: a failure is a bug or a broken host, reported with what it printed. */
-  private async must(step: UpdateStep, cmd: string, stdin?: Readable) {
+  private async must(step: UpdateStep, cmd: string, stdin?: Readable | string) {
     const r = await this.o.runner.run(cmd, stdin ? { stdin } : {});
     if (r.code !== 0) {
       throw new NodeUpdateError(this.o.node.id, this.o.runner.host, step, `a raylaunch step failed on ${this.o.runner.host} (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`, {

@@ -40,22 +40,25 @@ export interface DaemonStart {
 }
 
 /**
- * Starts raylaunch's supervisor detached from the SSH session: setsid, stdin from /dev/null and output to the
- * node's log, so the channel closes at once and a dropped connection cannot kill the daemon. Secrets stay in
- * files (RAYLAUNCH_TOKEN_FILE), never in argv or the environment listing of `ps`.
+ * Starts raylaunch's supervisor detached from the SSH session: setsid, output to the node's log, so a dropped
+ * connection cannot kill the daemon. Its stdin is the command's: the updater sends one line on it, a worker's
+ * node credential (empty for the head), which the supervisor reads and then closes, so the channel ends. The
+ * credential is never in a file, argv or the environment.
  */
 export function startDaemonCommand(s: DaemonStart): string {
   const env = [
-    'RAYLAUNCH_STATE_DIR="$D"', 'RAYLAUNCH_TOKEN_FILE="$D/token"', `RAYLAUNCH_NODE_TYPE=${shq(s.nodeType)}`,
+    'RAYLAUNCH_STATE_DIR="$D"', `RAYLAUNCH_NODE_TYPE=${shq(s.nodeType)}`,
     `RAYLAUNCH_NODE_IP=${shq(s.nodeIp)}`, `RAYLAUNCH_NODE_ID=${shq(s.nodeId)}`,
     ...(s.headAddress ? [`RAYLAUNCH_HEAD_ADDRESS=${shq(s.headAddress)}`] : []),
     ...Object.entries(s.env ?? {}).filter(([k]) => /^[A-Z_][A-Z0-9_]*$/.test(k)).map(([k, v]) => `${k}=${shq(v)}`),
   ];
-  // The daemon is its own statement: `a && b &` would background a subshell that keeps the channel open.
+  // The daemon is its own statement: `a && b &` would background a subshell that keeps the channel open. A
+  // background command's stdin is /dev/null before its own redirections apply: stdin is kept on fd 3 for it.
   return [
+    'exec 3<&0',
     `D=${remoteStateDir(s.cluster)}`,
-    `mkdir -p -m 700 "$D/logs" && cd "$D"${s.kind === 'head' ? ' && rm -f head.json' : ''} || exit 1`,
-    `${env.join(' ')} setsid node --enable-source-maps "$HOME"/${s.runtimeRel}/${RUNTIME_FILES.supervisor} --kind ${s.kind} --cluster ${shq(s.cluster)} --node ${shq(s.nodeId)} </dev/null >>${nodeLog(s.nodeId)} 2>&1 &`,
+    `mkdir -p -m 700 "$D/logs" && cd "$D"${s.kind === 'head' ? ' && rm -f head.json' : ''} && rm -f token || exit 1`,
+    `${env.join(' ')} setsid node --enable-source-maps "$HOME"/${s.runtimeRel}/${RUNTIME_FILES.supervisor} --kind ${s.kind} --cluster ${shq(s.cluster)} --node ${shq(s.nodeId)} <&3 3<&- >>${nodeLog(s.nodeId)} 2>&1 &`,
     // Returns once the supervisor has written its pid (up to 5 s), so a stop right after finds it.
     'i=0; while [ $i -lt 100 ] && [ ! -s supervisor.pid ]; do sleep 0.05; i=$((i+1)); done; [ -s supervisor.pid ]',
   ].join('\n');
@@ -87,13 +90,13 @@ export function dropJobFilesCommand(cluster: string): string {
 }
 
 /**
- * After `down`: the secrets and state raylaunch left on a node (the token, the head's SSH key, the config and
+ * After `down`: the secrets and state raylaunch left on a node (the head's SSH key, the credential digests, the config and
  * the hashes that would let a later `up` skip setup), and the jobs' code and working folders. With `jobs` (the
  * head, once their logs were copied to the operator's machine) the head's job folders go too. The nodes' logs
  * and host-key pins stay.
  */
 export function forgetCommand(cluster: string, o: { jobs: boolean }): string {
-  return `D=${remoteStateDir(cluster)}; rm -f "$D/token" "$D/ssh_key" "$D/config.json" "$D/runtime-hash" "$D/config-hash" "$D/head.json"; `
+  return `D=${remoteStateDir(cluster)}; rm -f "$D/token" "$D/operator.sha256" "$D/node-credentials.json" "$D/ssh_key" "$D/config.json" "$D/runtime-hash" "$D/config-hash" "$D/head.json"; `
     + `${o.jobs ? 'rm -rf "$D/jobs" "$D/jobs-last-run"; ' : ''}${dropJobFilesCommand(cluster)}`;
 }
 

@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Batcher } from '../common/batcher.js';
 import { unpack } from '../common/pack.js';
@@ -13,6 +13,8 @@ import { ObjectFiles, removeStaleFolders } from './object-files.js';
 import { ObjectServer } from './object-server.js';
 import { ObjectStore } from './object-store.js';
 import { type WorkerProc, WorkerPool } from './pool.js';
+import { ForbiddenWorkerMessage, stamp, type WorkerFacts } from './worker-messages.js';
+import { giveTo, lookupWorkerUser, type WorkerUser } from './worker-user.js';
 
 export interface AgentOptions {
   nodeId: string;
@@ -26,10 +28,12 @@ export interface AgentOptions {
   runtimeRoot: string;
   inlineLimit: number;
   heartbeatMs: number;
-  /** The cluster token: the node's object server admits only holders of it, and fetches present it. */
+  /** The object credential from the head's welcome: this node's object server admits only holders of it, and its fetches present it. */
   token: string;
   /** The node's object store; the head passes its own so it can serve its drivers' large puts. */
   store?: ObjectStore;
+  /** raylaunch.worker_user: the user worker processes run as (the agent must be root). */
+  workerUser?: string;
   /** One line to the node's log (why a worker process or the head's connection was closed). */
   log(line: string): void;
 }
@@ -47,23 +51,27 @@ export class Agent {
   private readonly toHead: Batcher<Message>;
   private readonly bundleRequests = new Map<number, (reply: MessageOf<'job.bundle'>) => void>();
   private readonly jobs = new Map<string, Promise<JobFiles>>();
-  private readonly callJobs = new Map<string, string>();
-  /** Actors hosted here: one worker process each, started by the head's actor.start. */
-  private readonly actors = new Map<string, { proc: WorkerProc | undefined; start: MessageOf<'actor.start'>; pending: Message[] }>();
+  /** Actors hosted here: one worker process each, started by the head's actor.start; the calls given to it, with the caller's job. */
+  private readonly actors = new Map<string, HostedActor>();
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly server: ObjectServer;
   private readonly fetcher: ObjectFetcher;
+  /** The object servers of the cluster's nodes (host:port by node id), as the head's node table has them. */
+  private readonly objectServers = new Map<string, string>();
   /** host:port of this node's object server, once it listens. */
   objectAddress = '';
   private readonly shmBase: string;
   private readonly files: ObjectFiles;
   private reqSeq = 0;
   private workerSeq = 0;
+  /** Who worker processes run as, when not as the agent's user. */
+  private readonly user: WorkerUser | undefined;
 
   constructor(private readonly link: Transport, private readonly o: AgentOptions) {
     this.store = o.store ?? new ObjectStore();
     this.shmBase = existsSync('/dev/shm') ? '/dev/shm' : o.nodeDir;
-    this.files = new ObjectFiles(this.shmBase);
+    this.user = o.workerUser === undefined ? undefined : lookupWorkerUser(o.workerUser, process.getuid?.());
+    this.files = new ObjectFiles(this.shmBase, this.user);
     this.server = new ObjectServer({ host: o.address, port: 0, token: o.token, store: this.store, log: o.log });
     this.fetcher = new ObjectFetcher({ token: o.token });
     this.toHead = new Batcher((msgs) => link.send(msgs));
@@ -118,7 +126,7 @@ export class Agent {
       case 'actor.run': {
         const a = this.actors.get(m.call.actorId);
         if (!a) return;
-        this.callJobs.set(m.call.callId, m.call.jobId);
+        a.calls.set(m.call.callId, m.call.jobId);
         if (a.proc?.ready) a.proc.child.send([m] satisfies Message[]);
         else a.pending.push(m);
         return;
@@ -128,6 +136,9 @@ export class Agent {
         a?.proc?.child.kill('SIGKILL');
         return;
       }
+      case 'node.objects':
+        for (const [nodeId, address] of Object.entries(m.addresses)) this.objectServers.set(nodeId, address);
+        return;
       case 'task.cancel':
         this.pool.kill(m.taskId);
         return;
@@ -169,7 +180,7 @@ export class Agent {
 
   private async startActor(m: MessageOf<'actor.start'>): Promise<void> {
     const { actorId, jobId } = m.actor;
-    const record = { proc: undefined as WorkerProc | undefined, start: m, pending: [] as Message[] };
+    const record: HostedActor = { proc: undefined, start: m, pending: [], calls: new Map() };
     this.actors.set(actorId, record);
     const died = (reason: string) => {
       if (this.actors.get(actorId) === record) this.actors.delete(actorId);
@@ -184,7 +195,7 @@ export class Agent {
     }
   }
 
-  private actorOf(p: WorkerProc): { start: MessageOf<'actor.start'>; pending: Message[] } | undefined {
+  private actorOf(p: WorkerProc): HostedActor | undefined {
     for (const a of this.actors.values()) if (a.proc === p) return a;
     return undefined;
   }
@@ -196,7 +207,21 @@ export class Agent {
     return { kind: 'stored', nodeId: this.o.nodeId, size: value.data.byteLength, address: this.objectAddress };
   }
 
-  private fromWorker(p: WorkerProc, m: Message): void {
+  /** What the agent knows of a worker process, to stamp its messages with (worker-messages.ts). */
+  private factsOf(p: WorkerProc): WorkerFacts {
+    const actor = this.actorOf(p);
+    return {
+      clientId: p.clientId, jobId: p.jobId, nodeId: this.o.nodeId, pid: p.child.pid ?? 0, greeted: p.ready,
+      task: p.running ? { taskId: p.running.task.taskId, attempt: p.running.attempt } : undefined,
+      actor: actor ? { actorId: actor.start.actor.actorId, attempt: actor.start.attempt } : undefined,
+      hasCall: (callId) => actor?.calls.has(callId) ?? false,
+    };
+  }
+
+  /** One message of a worker process, stamped with what this agent knows of it (stamp() throws for what it may not send). */
+  private fromWorker(p: WorkerProc, sent: Message): void {
+    const m = stamp(sent, this.factsOf(p));
+    if (!m) return;
     switch (m.type) {
       case 'hello': {
         this.toHead.push(m); // lets the head route this client's replies through us
@@ -208,15 +233,15 @@ export class Agent {
       }
       case 'actor.done': {
         // The result belongs to the caller's job (a detached actor outlives the job that made it).
-        const jobId = this.callJobs.get(m.callId) ?? this.actorOf(p)?.start.actor.jobId ?? '';
-        this.callJobs.delete(m.callId);
+        const actor = this.actorOf(p);
+        const jobId = actor?.calls.get(m.callId) ?? p.jobId;
+        actor?.calls.delete(m.callId);
         this.toHead.push({ ...m, value: this.keep(`${m.callId}.r`, m.value, jobId) });
         return;
       }
       case 'task.done': {
-        const run = p.running;
+        const run = p.running as MessageOf<'task.run'>; // stamp() checked it runs this task
         this.pool.finished(p);
-        if (!run || run.task.taskId !== m.taskId) return;
         this.toHead.push({ ...m, value: this.keep(run.task.returnId, m.value, run.task.jobId) });
         return;
       }
@@ -234,11 +259,6 @@ export class Agent {
       case 'task.unblocked':
         this.pool.setBlocked(p, m.type === 'task.blocked');
         this.toHead.push(m);
-        return;
-      case 'actor.kill':
-      case 'pg.remove':
-        // Who asks is ours to say, not the task's: the head tells its own job's kills from failures by it.
-        this.toHead.push({ ...m, jobId: p.jobId });
         return;
       default:
         this.toHead.push(m);
@@ -259,15 +279,19 @@ export class Agent {
 
   /**
    * An object for a worker process here: from this node's store, else straight from the node that holds it
-   * (kept here afterwards, so the node fetches it once). Only if that node cannot be reached is the head asked
-   * to relay it. The copy is dropped with the asking worker's job: kept for no job, every fetched object would
+   * (kept here afterwards, so the node fetches it once), at the address the head gave for that node id: the
+   * token goes to no address a task names. Only if that node is unknown here or cannot be reached is the head
+   * asked to relay it. The copy is dropped with the asking worker's job: kept for no job, every fetched object would
    * stay in memory for the node's lifetime.
    */
   private async pull(m: MessageOf<'object.pull'>, jobId: string): Promise<Uint8Array | null | 'relay'> {
     const local = this.store.get(m.id);
     if (local) return local;
+    if (m.nodeId === this.o.nodeId) return null;
+    const address = this.objectServers.get(m.nodeId);
     try {
-      const data = await this.fetcher.fetch(m.address, m.id, m.size);
+      if (address === undefined) throw new Error(`node ${m.nodeId} is not known here`);
+      const data = await this.fetcher.fetch(address, m.id, m.size);
       if (data) this.store.put(m.id, data, jobId);
       return data ?? null;
     } catch {
@@ -295,6 +319,10 @@ export class Agent {
         if (!existsSync(bundle)) writeJobDir(dir, reply.bundle, this.o.runtimeRoot);
         const cwd = reply.workingDir ? join(dir, 'working_dir') : dir;
         if (reply.workingDir && !existsSync(cwd)) unpack(reply.workingDir, cwd);
+        if (this.user) {
+          chmodSync(join(this.o.nodeDir, 'jobs'), 0o711); // passed through, never listed
+          giveTo(dir, this.user);
+        }
         return { bundle, cwd, env: reply.env, namespace: reply.namespace };
       })();
       this.jobs.set(jobId, p);
@@ -320,6 +348,7 @@ export class Agent {
         ...extraEnv,
       },
       execArgv: ['--enable-source-maps'],
+      ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}),
       serialization: 'advanced',
       stdio: ['ignore', log, log, 'ipc'],
     });
@@ -347,6 +376,7 @@ export class Agent {
       try {
         this.fromWorker(p, m);
       } catch (e) {
+        if (e instanceof ForbiddenWorkerMessage) return this.dropWorker(p, `it sent ${e.message}`);
         return this.dropWorker(p, `its ${m.type} message failed here: ${(e as Error).message}`);
       }
     }
@@ -370,6 +400,8 @@ export function writeJobDir(dir: string, bundle: Uint8Array, runtimeRoot: string
   if (!existsSync(link)) symlinkSync(runtimeRoot, link, 'dir');
   writeFileSync(join(dir, 'job.mjs'), bundle, { mode: 0o600 });
 }
+
+interface HostedActor { proc: WorkerProc | undefined; start: MessageOf<'actor.start'>; pending: Message[]; calls: Map<string, string> }
 
 interface JobFiles { bundle: string; cwd: string; env: Record<string, string>; namespace: string }
 

@@ -1,5 +1,6 @@
 /**
- * A worker node's agent process: connects to the head with the cluster token, registers the node's
+ * A worker node's agent process: connects to the head with its node credential (the first line of stdin, from
+ * its supervisor or the process provider; kept in memory only), registers the node's
  * resources and runs its tasks. It exits by itself when the head has been gone longer than the heartbeat
  * timeout. Started by a provider with `--cluster <name> --node <id>`.
  */
@@ -11,6 +12,7 @@ import { Agent } from './agent.js';
 import { nodeListenAddress } from '../common/net.js';
 import { nodeResources } from '../common/node-resources.js';
 import { pollUntil } from '../common/wait.js';
+import { readSecretLine } from '../common/stdin-secret.js';
 
 const start = readNodeStart(process.argv);
 const { config } = start;
@@ -21,18 +23,27 @@ if (!type || !headAddress) {
   process.stderr.write(`raylaunch agent: node type "${nodeType}" or head address missing\n`);
   process.exit(2);
 }
+const credential = await readSecretLine(process.stdin).catch((e: Error) => {
+  process.stderr.write(`raylaunch agent: ${e.message}\n`);
+  return process.exit(2);
+});
+if (!credential) {
+  process.stderr.write('raylaunch agent: no node credential on stdin\n');
+  process.exit(2);
+}
 const heartbeatTimeoutMs = config.raylaunch.heartbeat_timeout_s * 1000;
 const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s}\n`);
 
 let agent: Agent | undefined;
 
 async function connect(): Promise<void> {
-  const link = await wsTransport(headAddress, start.token);
-  await handshake(link, { type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node });
+  const link = await wsTransport(headAddress, credential);
+  const welcome = await handshake(link, { type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node });
   const a = new Agent(link, {
     nodeId: start.node, nodeType, kind: 'worker', resources: nodeResources(type?.resources), address: nodeListenAddress(),
     nodeDir: nodeDir(start.stateDir, start.node), runtimeRoot: packageRoot(),
-    inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: Math.min(1000, heartbeatTimeoutMs / 5), token: start.token, log,
+    inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: Math.min(1000, heartbeatTimeoutMs / 5), token: welcome.objectCredential ?? '', log,
+    ...(config.raylaunch.worker_user !== undefined ? { workerUser: config.raylaunch.worker_user } : {}),
   });
   agent = a;
   link.onClose((reason) => {

@@ -53,7 +53,7 @@ class Connection {
         res.on('data', (d: Buffer) => { body += d.toString(); });
         res.on('end', () => {
           this.failure = new Error(res.statusCode === 401
-            ? `the object server at ${address} refused the token (HTTP 401): the fetcher must use this cluster's token`
+            ? `the object server at ${address} refused the credential (HTTP 401): the fetcher must use the object credential its head handed out`
             : `the object server at ${address} refused the connection (HTTP ${res.statusCode}): ${body.trim()}`);
           reject(this.failure);
           this.ws.terminate();

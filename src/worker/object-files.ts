@@ -5,7 +5,7 @@
  * or over a file someone else put there. Folders of agents that were killed are removed when the next one
  * starts: only folders owned by this user whose agent process is gone.
  */
-import { closeSync, constants, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, constants, fchownSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** `raylaunch-<agent pid>-<mkdtemp's 6 random characters>` */
@@ -31,14 +31,15 @@ function isOurs(path: string, mode?: number): boolean {
 export class ObjectFiles {
   private dir: string | undefined;
 
-  /** `base`: /dev/shm where there is one. */
-  constructor(private readonly base: string) {}
+  /** `base`: /dev/shm where there is one; `owner`: the worker user, who reads (and deletes) the files. */
+  constructor(private readonly base: string, private readonly owner?: { uid: number; gid: number }) {}
 
   /** Writes `data` to a new file named `name` in this agent's folder (made on first use); returns its path. */
   write(name: string, data: Uint8Array): string {
     const file = join(this.folder(), name);
     const fd = openSync(file, CREATE_NEW, 0o600);
     try {
+      if (this.owner) fchownSync(fd, this.owner.uid, this.owner.gid);
       for (let at = 0; at < data.byteLength;) at += writeSync(fd, data, at);
     } finally {
       closeSync(fd);
@@ -60,6 +61,8 @@ export class ObjectFiles {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`${dir} is not a private folder of this user`);
     }
+    // Checked as ours first, then given to the worker user: it reads the files and deletes each it took.
+    if (this.owner) chownSync(dir, this.owner.uid, this.owner.gid);
     this.dir = dir;
     return dir;
   }

@@ -2,19 +2,26 @@ import type { Server } from 'node:http';
 import { deserialize, serialize } from 'node:v8';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { type TProperties, Type } from '@sinclair/typebox';
-import { guardedServer } from '../common/admission.js';
+import { digest, guardedServer, tokenMatches } from '../common/admission.js';
 import { closeReason } from '../common/ws-close.js';
+import { CHUNK_BYTES, FRAME_LIMIT } from '../protocol/fragments.js';
 import { Count } from '../protocol/shapes.js';
 import { UnionCheck, type UnionOf } from '../protocol/union.js';
 
 /** The most bytes one chunk carries: a node never sends more in one message, whatever a fetcher asks for. */
-export const CHUNK_LIMIT = 8 * 1024 * 1024;
+export const CHUNK_LIMIT = CHUNK_BYTES;
 
 /**
  * The largest WebSocket message either side accepts. A chunk is its header plus at most CHUNK_LIMIT bytes, so
  * twice the limit leaves ample room while still refusing a peer that tries to make us buffer without bound.
  */
-export const OBJECT_MAX_PAYLOAD = 2 * CHUNK_LIMIT;
+export const OBJECT_MAX_PAYLOAD = FRAME_LIMIT;
+
+/**
+ * Over this many bytes waiting to be written to a fetcher, its further requests are not read until they are:
+ * a fetcher keeps a few chunks in flight (its window), so only one that asks for far more than it reads waits.
+ */
+export const SERVE_HIGH_WATER = 4 * CHUNK_LIMIT;
 
 const Str = Type.String();
 
@@ -83,11 +90,15 @@ export function decodeObjectFrame(message: Buffer | readonly Buffer[]): { header
   return { header: value as ObjectMessage, payload };
 }
 
-/** What an ObjectServer needs to listen and serve: where, the cluster token, and the node's objects. */
+/** What an ObjectServer needs to listen and serve: where, the cluster's object credential, and the node's objects. */
 export interface ObjectServerOptions {
   host: string;
   /** 0 picks any free port; listen() resolves to the one chosen. */
   port: number;
+  /**
+   * The object credential the head hands registered agents and drivers (in their welcome, never to a worker
+   * process): what admits a fetcher here.
+   */
   token: string;
   store: { get(id: string): Uint8Array | undefined };
   /** One line to the node's log: why a fetcher's connection was closed. */
@@ -97,7 +108,7 @@ export interface ObjectServerOptions {
 
 /**
  * Serves a node's stored objects to other nodes and drivers directly, in chunks of at most CHUNK_LIMIT, so large
- * objects never pass through the head. Admission is the control plane's: the cluster token (401 without it,
+ * objects never pass through the head. Admission is the control plane's: the object credential (401 without it,
  * before any message is read) and the same protocol version (426 otherwise).
  */
 export class ObjectServer {
@@ -108,7 +119,10 @@ export class ObjectServer {
   private largest = 0;
 
   constructor(private readonly o: ObjectServerOptions) {
-    ({ server: this.server, wss: this.wss } = guardedServer({ token: o.token, maxPayload: OBJECT_MAX_PAYLOAD, health: () => ({ ok: true }), accept: (ws) => this.accept(ws) }));
+    const expected = digest(o.token);
+    ({ server: this.server, wss: this.wss } = guardedServer({
+      admit: (h) => (tokenMatches(h, expected) ? true : undefined), refusedText: 'the cluster\'s object credential is required', maxPayload: OBJECT_MAX_PAYLOAD, health: () => ({ ok: true }), accept: (ws) => this.accept(ws),
+    }));
   }
 
   /** Payload bytes sent so far, over all connections (headers not counted). */
@@ -150,6 +164,7 @@ export class ObjectServer {
       } catch (e) {
         refuse(`serving ${header.id} failed: ${(e as Error).message}`);
       }
+      if (ws.bufferedAmount > SERVE_HIGH_WATER) ws.pause();
     });
     ws.on('error', () => ws.terminate());
   }
@@ -157,9 +172,11 @@ export class ObjectServer {
   private serve(ws: WebSocket, req: ChunkGet): void {
     if (ws.readyState !== ws.OPEN) return;
     this.requests++;
+    // Once a reply is written, read the fetcher's requests again if they were paused and little waits now.
+    const written = () => { if (ws.isPaused && ws.bufferedAmount <= SERVE_HIGH_WATER / 2) ws.resume(); };
     const data = this.o.store.get(req.id);
     if (data === undefined) {
-      ws.send(encodeObjectFrame({ type: 'chunk.missing', reqId: req.reqId, id: req.id }));
+      ws.send(encodeObjectFrame({ type: 'chunk.missing', reqId: req.reqId, id: req.id }), written);
       return;
     }
     const total = data.byteLength;
@@ -173,7 +190,7 @@ export class ObjectServer {
     // Two fragments of one message: the payload is written from the store's memory instead of being
     // concatenated onto the header, and the fetcher receives header and payload as separate buffers.
     ws.send(header, { binary: true, fin: false });
-    ws.send(slice, { binary: true, fin: true });
+    ws.send(slice, { binary: true, fin: true }, written);
   }
 
   /** Starts listening; resolves to the port (useful with port 0). */

@@ -87,8 +87,9 @@ export class TestCluster {
     return JSON.parse(readFileSync(join(this.home, 'clusters', this.name, 'head.json'), 'utf8')) as { address: string; pid: number };
   }
 
+  /** The operator's credential, which stays on this machine (outside the cluster's folder, which nodes share here). */
   token(): string {
-    return readFileSync(join(this.home, 'clusters', this.name, 'token'), 'utf8').trim();
+    return readFileSync(join(this.home, 'credentials', this.name), 'utf8').trim();
   }
 
   /**

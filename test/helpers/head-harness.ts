@@ -1,7 +1,9 @@
 import type { Clock } from '../../src/common/clock.js';
+import type { Identity } from '../../src/common/credentials.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 import type { Peer } from '../../src/head/control-plane.js';
 import { MemoryStore } from '../../src/head/gcs/store.js';
+import { authorize } from '../../src/head/authorize.js';
 import { type AutoscalerControl, headHandlers, type HeadJobs } from '../../src/head/handlers.js';
 import { Head } from '../../src/head/head.js';
 import type { JobSink } from '../../src/head/jobs/job-manager.js';
@@ -18,6 +20,11 @@ export class FakePeer implements Peer {
   role: Role | undefined = undefined;
   clientId: string | undefined = undefined;
   nodeId: string | undefined = undefined;
+  jobId: string | undefined = undefined;
+
+  /** `identity`: who its credential says it is (default: the operator, who may be the CLI or a driver). */
+  constructor(readonly identity: Identity = { kind: 'operator' }) {}
+
   readonly sent: Message[] = [];
   closedWith: string | undefined;
 
@@ -112,7 +119,7 @@ export function headHarness(o: HarnessOptions) {
   const logged: string[] = [];
   const router = new Router({
     handlers: headHandlers({ head, sessions, jobs, readModel, ...(o.autoscaler ? { autoscaler: o.autoscaler } : {}) }),
-    frameDone: () => head.placeNow(), closed: (peer) => sessions.closed(peer), log: (line) => logged.push(line),
+    authorize: (peer, m) => authorize(peer, m, head.authFacts), frameDone: () => head.placeNow(), closed: (peer) => sessions.closed(peer), log: (line) => logged.push(line),
   });
   return { head, jobs, readModel, sessions, router, logged, saved, localStore };
 }

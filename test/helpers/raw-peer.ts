@@ -41,3 +41,16 @@ export function rawPeer(address: string, token: string, frames: readonly unknown
     });
   });
 }
+
+/** Sends a driver's hello on an open socket and resolves the job the head's welcome gives that driver. */
+export function helloAsDriver(ws: WebSocket, clientId: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    ws.once('message', (data: Buffer) => {
+      const msgs = deserialize(data) as { type?: unknown; jobId?: unknown }[];
+      const welcome = msgs.find((m) => m.type === 'welcome');
+      if (typeof welcome?.jobId === 'string') resolve(welcome.jobId);
+      else reject(new Error(`the head answered a driver's hello with ${JSON.stringify(msgs.map((m) => m.type))}, not a welcome naming its job`));
+    });
+    ws.send(serialize([{ type: 'hello', role: 'driver', clientId }]));
+  });
+}

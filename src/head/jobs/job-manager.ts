@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, createWriteStream, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { type PackedFile, writeFiles } from '../../common/pack.js';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
@@ -8,7 +8,7 @@ import type { JobState, JobView } from '../../protocol/messages.js';
 import type { GcsStore, Table } from '../gcs/store.js';
 import { runtimeEntry } from '../../common/package-root.js';
 import { writeJobDir } from '../../worker/agent.js';
-import { checkSubmission, type Submission } from './submission.js';
+import { checkSubmission, DEFAULT_UPLOAD_LIMITS, type Submission, type UploadLimits } from './submission.js';
 
 export interface JobSink {
   output(stream: 'stdout' | 'stderr', text: string): void;
@@ -53,12 +53,25 @@ export interface JobManagerOptions {
   jobsDir: string;
   runtimeRoot: string;
   headAddress: string;
-  token: string;
+  /** Job credentials: one minted per submitted job's driver, revoked when the job ends. */
+  credentials: JobCredentials;
   clock: Clock;
   store: GcsStore;
   /** A job ended (its driver exited or disconnected): cancel its work, free its objects. */
   onEnded(jobId: string): void;
+  /** What a submitted working directory may hold; default DEFAULT_UPLOAD_LIMITS. */
+  uploadLimits?: UploadLimits;
 }
+
+/** What the job manager needs of the head's credential table. */
+export interface JobCredentials {
+  /** A fresh credential that admits only the driver of this job. */
+  mint(jobId: string): string;
+  revoke(jobId: string): void;
+}
+
+/** The file in a job's folder that hands its driver the job credential; the driver removes it as it reads it. */
+export const CREDENTIAL_FILE = 'credential';
 
 const OUTPUT_KEPT = 4 * 1024 * 1024;
 const STOP_GRACE_MS = 3000;
@@ -141,7 +154,7 @@ export class JobManager {
    * (RefusedSubmission); a failure after that ends the job FAILED with the reason in its log, never half started.
    */
   submit(req: Submission & { name: string; bundle: Uint8Array }): string {
-    const files = checkSubmission(req);
+    const files = checkSubmission(req, this.o.uploadLimits ?? DEFAULT_UPLOAD_LIMITS);
     const job = this.create(req.name, false);
     try {
       this.start(job, req, files);
@@ -167,9 +180,12 @@ export class JobManager {
     }
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RAYLAUNCH_')) env[k] = v;
+    // A file, not the environment, which every child of the driver would inherit: the driver removes it at once.
+    const credentialFile = join(job.dir, CREDENTIAL_FILE);
+    writeFileSync(credentialFile, this.o.credentials.mint(job.view.jobId), { mode: 0o600, flag: 'wx' });
     const child = spawn(process.execPath, ['--enable-source-maps', runtimeEntry('src/client/driver-process.js'), join(job.dir, 'job.mjs'), ...req.args], {
       cwd,
-      env: { ...env, ...job.env, RAYLAUNCH_ADDRESS: this.o.headAddress, RAYLAUNCH_TOKEN: this.o.token, RAYLAUNCH_JOB_ID: job.view.jobId },
+      env: { ...env, ...job.env, RAYLAUNCH_ADDRESS: this.o.headAddress, RAYLAUNCH_CREDENTIAL_FILE: credentialFile, RAYLAUNCH_JOB_ID: job.view.jobId },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     job.driver = child;
@@ -203,6 +219,9 @@ export class JobManager {
     job.view.state = state;
     job.view.exitCode = exitCode;
     job.view.endedAt = this.o.clock.now();
+    this.o.credentials.revoke(job.view.jobId);
+    // A driver that died before reading its credential leaves it behind; it admits nobody now, but goes anyway.
+    rmSync(join(job.dir, CREDENTIAL_FILE), { force: true });
     this.save(job);
     job.log?.end();
     for (const f of job.followers) f.exit(state, exitCode);

@@ -28,7 +28,8 @@ export interface SshSetupOptions {
   target(ip: string): SshTarget;
   runtime: { dir: string; version: string; hash: string };
   headAddress(): string;
-  token: string;
+  /** The node credential for a worker being set up: handed to its supervisor on stdin, never written there. */
+  credential(nodeId: string): string;
   onStatus?(node: CloudNode, status: UpdateStatus, detail: string): void;
 }
 
@@ -55,7 +56,7 @@ export function workerSetup(o: SshSetupOptions): { setUp(node: CloudNode, onStat
         await new NodeUpdater({
           runner: o.runners.runner(targetOf(o, node)), config: o.config, node: { id: node.id, kind: node.kind, nodeType: node.nodeType, ip },
           headAddress: o.headAddress(), runtime: o.runtime, runtimeHash: runtimeHash(o.config),
-          files: { token: `${o.token}\n` },
+          files: {}, credential: o.credential(node.id),
           // The head holds the mounts at their remote paths (relative ones under its home); workers get them from there.
           mountSource: (remote) => localPath(remote, homedir()),
           onStatus: (s, detail) => { line(`[${s}] ${detail}`); o.onStatus?.(node, s, detail); onStatus?.(s, detail); },

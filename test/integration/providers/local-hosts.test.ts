@@ -56,7 +56,7 @@ describe('local provider on real SSH hosts', function () {
     const ssh = new SshPool({ connectTimeoutMs: 10_000 });
     const m = readRuntimeManifest(localRuntimeDir());
     const setup = workerSetup({
-      config, stateDir: join(dir, name), runners: ssh, token: 'conformance-token', headAddress: () => `${hosts.hosts[0]?.ip}:1`,
+      config, stateDir: join(dir, name), runners: ssh, credential: () => 'rln_conformance', headAddress: () => `${hosts.hosts[0]?.ip}:1`,
       runtime: { dir: localRuntimeDir(), version: m.version, hash: m.hash },
       target: (ip) => ({ host: ip, user: 'root', privateKeyPath: hosts.keyPath, knownHostsPath: join(dir, 'known_hosts') }),
     });

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
@@ -15,7 +14,8 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'mocha';
 import { ProcessProvider } from '../../../providers/process/index.js';
 import { isLive, readStat } from '../../../providers/process/proc.js';
-import { headFile, type HeadInfo } from '../../../src/common/node-args.js';
+import { headFile, type HeadInfo, operatorDigestFile } from '../../../src/common/node-args.js';
+import { credentialDigest, mintCredential } from '../../../src/common/credentials.js';
 import { loadConfigText } from '../../../src/config/load.js';
 import { bundleJob } from '../../../src/launcher/bundle.js';
 import { buildRuntime, type RuntimeBuild, runtimeHash } from '../../../src/runtime/build.js';
@@ -26,13 +26,15 @@ import { until } from '../../helpers/until.js';
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-function run(args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Run> {
+/** `o.input`: written to the program's stdin (a node credential), which is then closed. */
+function run(args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number; input?: string }): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: o.cwd, env: o.env, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (o.input !== undefined) child.stdin?.end(o.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`node ${args.join(' ')} did not finish within ${o.timeoutMs} ms\n${stdout}\n${stderr}`));
@@ -68,13 +70,14 @@ async function jobDir(parent: string, runtime: string, fixture: string): Promise
   return dir;
 }
 
-/** A state folder as `up` leaves it for a node: config.json (defaults applied) and a token file. */
-async function stateDir(dir: string, yaml: string): Promise<{ dir: string; env: Record<string, string> }> {
+/** A state folder as `up` leaves it for a head: config.json (defaults applied) and the operator's digest; the operator's credential stays here. */
+async function stateDir(dir: string, yaml: string): Promise<{ dir: string; env: Record<string, string>; operator: string }> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const { config } = await loadConfigText(yaml, 'cluster.yaml', { missingFiles: 'warning' });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config), { mode: 0o600 });
-  writeFileSync(join(dir, 'token'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-  return { dir, env: { RAYLAUNCH_STATE_DIR: dir, RAYLAUNCH_TOKEN_FILE: join(dir, 'token') } };
+  const operator = mintCredential('operator');
+  writeFileSync(operatorDigestFile(dir), `${credentialDigest(operator)}\n`, { mode: 0o600 });
+  return { dir, env: { RAYLAUNCH_STATE_DIR: dir }, operator };
 }
 
 describe('node runtime bundle (copied away from the repository)', function () {
@@ -116,7 +119,7 @@ describe('node runtime bundle (copied away from the repository)', function () {
   it('starts the agent, which fails as usual without its environment, with stacks in the TypeScript sources', async () => {
     const r = await run(['--enable-source-maps', join(rt, AGENT_ENTRY)], { cwd: tmp, env: env(), timeoutMs: 60_000 });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /RAYLAUNCH_STATE_DIR and RAYLAUNCH_TOKEN_FILE must be set/);
+    assert.match(r.stderr, /RAYLAUNCH_STATE_DIR must be set/);
     assert.match(r.stderr, /src\/common\/node-args\.ts:\d+/, 'source maps lead to the .ts file');
   });
 
@@ -150,7 +153,7 @@ describe('node runtime bundle (copied away from the repository)', function () {
     await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
     const head = `127.0.0.1:${(hung.address() as AddressInfo).port}`;
     const started = run([join(rt, SUPERVISOR_ENTRY), '--kind', 'worker', '--cluster', 'lonely', '--node', 'worker-1'], {
-      cwd: tmp, env: env({ ...state.env, RAYLAUNCH_NODE_TYPE: 'worker', RAYLAUNCH_HEAD_ADDRESS: head }), timeoutMs: 60_000,
+      cwd: tmp, env: env({ ...state.env, RAYLAUNCH_NODE_TYPE: 'worker', RAYLAUNCH_HEAD_ADDRESS: head }), timeoutMs: 60_000, input: `${mintCredential('node')}\n`,
     });
     const pidFile = join(state.dir, 'supervisor.pid');
     try {
@@ -173,8 +176,9 @@ describe('node runtime bundle (copied away from the repository)', function () {
       'available_node_types:', '  head: {resources: {CPU: 1}}', '  worker: {resources: {CPU: 1}}', 'raylaunch: {heartbeat_timeout_s: 60}', '',
     ].join('\n'));
     const supervisor = spawn(process.execPath, [join(rt, SUPERVISOR_ENTRY), '--kind', 'worker', '--cluster', 'stuck', '--node', 'worker-1'], {
-      cwd: tmp, env: env({ ...state.env, RAYLAUNCH_NODE_TYPE: 'worker', RAYLAUNCH_HEAD_ADDRESS: `127.0.0.1:${await freePort()}` }), stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: tmp, env: env({ ...state.env, RAYLAUNCH_NODE_TYPE: 'worker', RAYLAUNCH_HEAD_ADDRESS: `127.0.0.1:${await freePort()}` }), stdio: ['pipe', 'pipe', 'inherit'],
     });
+    supervisor.stdin.end(`${mintCredential('node')}\n`);
     let out = '';
     supervisor.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     const exited = once(supervisor, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
@@ -198,7 +202,7 @@ describe('node runtime bundle (copied away from the repository)', function () {
 
   describe('a cluster run from the copy', () => {
     let provider: ProcessProvider | undefined;
-    let state: { dir: string; env: Record<string, string> };
+    let state: { dir: string; env: Record<string, string>; operator: string };
 
     after(async () => {
       // Whatever a failed step left running: by the provider's records (pid + start time), never by name.
@@ -232,7 +236,7 @@ describe('node runtime bundle (copied away from the repository)', function () {
       assert.equal(readFileSync(join(state.dir, 'supervisor.pid'), 'utf8').trim(), String(supervisorPid));
 
       const dir = await jobDir(tmp, rt, 'bundle/where.ts');
-      const driverEnv = env({ RAYLAUNCH_ADDRESS: head1.address, RAYLAUNCH_TOKEN: readFileSync(join(state.dir, 'token'), 'utf8').trim() });
+      const driverEnv = env({ RAYLAUNCH_ADDRESS: head1.address, RAYLAUNCH_TOKEN: state.operator });
       const runJob = async () => {
         const r = await run([join(dir, 'job.mjs')], { cwd: dir, env: driverEnv, timeoutMs: 60_000 });
         assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\nhead log:\n${readOrEmpty(log)}`);

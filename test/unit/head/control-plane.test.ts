@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Identity } from '../../../src/common/credentials.js';
 import { afterEach, describe, it } from 'mocha';
 import { handshake } from '../../../src/client/connect.js';
 import type { Transport } from '../../../src/client/transport.js';
@@ -11,6 +12,8 @@ import { rawPeer } from '../../helpers/raw-peer.js';
 import { headHarness } from '../../helpers/head-harness.js';
 
 const TOKEN = 'secret-token';
+/** The credential table of these tests: TOKEN is the operator's. */
+const admit = (h: string | undefined): Identity | undefined => (h === `Bearer ${TOKEN}` ? { kind: 'operator' } : undefined);
 const config = applyDefaults({ provider: { type: 'process' }, head_node_type: 'head', available_node_types: { head: { resources: { CPU: 1 } } } });
 
 /** The next messages of one type a transport receives. */
@@ -29,7 +32,7 @@ describe('control plane (a real socket on loopback, the head\'s router behind it
     assert.equal(health.status, 503);
     await health.text();
     const h = headHarness({ config, clock: { now: () => 0 } });
-    plane = new ControlPlane({ listener, token: TOKEN, handlers: h.router, health: () => ({ ok: true }) });
+    plane = new ControlPlane({ listener, admit, handlers: h.router, health: () => ({ ok: true }) });
     const t = await wsTransport(`127.0.0.1:${listener.port}`, TOKEN);
     const welcome = await handshake(t, { type: 'hello', role: 'cli', clientId: 'cli' });
     assert.equal(welcome.clusterName, 'sim');
@@ -40,7 +43,7 @@ describe('control plane (a real socket on loopback, the head\'s router behind it
   it('a message of the wrong role closes that connection with the reason; another connection carries on', async () => {
     const listener = await listen('127.0.0.1', 0);
     const h = headHarness({ config, clock: { now: () => 0 } });
-    plane = new ControlPlane({ listener, token: TOKEN, handlers: h.router, health: () => ({ ok: true }) });
+    plane = new ControlPlane({ listener, admit, handlers: h.router, health: () => ({ ok: true }) });
     const address = `127.0.0.1:${listener.port}`;
     const intruder = await wsTransport(address, TOKEN);
     await handshake(intruder, { type: 'hello', role: 'driver', clientId: 'd1' });
@@ -66,7 +69,7 @@ describe('control plane: malformed frames (a real socket, a peer holding the tok
   async function serving() {
     const listener = await listen('127.0.0.1', 0);
     const h = headHarness({ config, clock: { now: () => 0 } });
-    plane = new ControlPlane({ listener, token: TOKEN, handlers: h.router, health: () => ({ ok: true }) });
+    plane = new ControlPlane({ listener, admit, handlers: h.router, health: () => ({ ok: true }) });
     return { h, address: `127.0.0.1:${listener.port}` };
   }
 
@@ -106,7 +109,7 @@ function rawBytes(address: string, bytes: Uint8Array): Promise<{ closed: { code:
 describe('in-process connection (loopback)', () => {
   it('closed by the head, both ends hear of it once, and nothing more passes', () => {
     const heard: string[] = [];
-    const { peer, link } = loopback({ onMessages: (_p, msgs) => heard.push(...msgs.map((m) => `head got ${m.type}`)), onClose: (p: Peer) => heard.push(`head closed ${p.id}`) });
+    const { peer, link } = loopback({ onMessages: (_p, msgs) => heard.push(...msgs.map((m) => `head got ${m.type}`)), onClose: (p: Peer) => heard.push(`head closed ${p.id}`) }, 'head');
     link.onClose((reason) => heard.push(`agent closed: ${reason}`));
     peer.close('refused');
     peer.close('again');

@@ -21,13 +21,14 @@ function clusterConfig(o: { maxWorkers?: number; workerResources?: Record<string
   });
 }
 
+// A client's ids begin with its client id (the head refuses others): `t1` is d1's task d1.t1.
 const task = (id: string, o: Partial<TaskSpec> = {}): TaskSpec => ({
-  taskId: id, jobId: 'job-0', owner: 'd1', fn: 'f', name: id, args: [], deps: [], returnId: `${id}.r`, resources: toFixed({ CPU: 1 }),
+  taskId: `d1.${id}`, jobId: 'job-0', owner: 'd1', fn: 'f', name: id, args: [], deps: [], returnId: `d1.${id}.r`, resources: toFixed({ CPU: 1 }),
   maxRetries: 1, retryExceptions: false, ...o,
 });
 
 const actorSpec = (id: string, o: Partial<ActorSpec> = {}): ActorSpec => ({
-  actorId: id, jobId: 'job-0', owner: 'd1', cls: 'C', name: 'C', methods: [], ctorArgs: [], deps: [], place: toFixed({ CPU: 1 }), hold: toFixed({}),
+  actorId: `d1.${id}`, jobId: 'job-0', owner: 'd1', cls: 'C', name: 'C', methods: [], ctorArgs: [], deps: [], place: toFixed({ CPU: 1 }), hold: toFixed({}),
   maxRestarts: 0, maxTaskRetries: 0, maxConcurrency: 1, namespace: 'ns', lifetime: 'job', ...o,
 });
 
@@ -53,7 +54,7 @@ describe('the head (Head through its router)', () => {
 
   const send = (p: FakePeer, ...msgs: Message[]) => h.router.onMessages(p, msgs);
   const agent = (nodeId: string, resources: Record<string, number> = { CPU: 2 }, nodeType = 'worker') => {
-    const p = new FakePeer();
+    const p = new FakePeer({ kind: 'node', nodeId });
     send(p, { type: 'hello', role: 'agent', clientId: `agent-${nodeId}`, nodeId },
       { type: 'node.register', nodeId, nodeType, kind: nodeId === 'head' ? 'head' : 'worker', address: nodeId, objectAddress: `${nodeId}:9`, resources, pid: 1 });
     return p;
@@ -68,15 +69,15 @@ describe('the head (Head through its router)', () => {
     send(p, { type: 'hello', role: 'cli', clientId: 'cli' });
     return p;
   };
-  const runs = (p: FakePeer) => p.of('task.run').map((m) => m.task.taskId);
+  const runs = (p: FakePeer) => p.of('task.run').map((m) => m.task.taskId.replace(/^d1\./, ''));
 
   it('a driver\'s task runs on a registered node and its result reaches the driver', () => {
     const n1 = agent('n1');
     const d = driver();
     send(d, { type: 'submit', task: task('t1') });
     assert.deepEqual(runs(n1), ['t1']);
-    send(n1, { type: 'task.done', taskId: 't1', attempt: 1, value: { kind: 'inline', data: new Uint8Array([7]) }, pid: 1 });
-    assert.deepEqual(d.of('object').map((m) => m.id), ['t1.r']);
+    send(n1, { type: 'task.done', taskId: 'd1.t1', attempt: 1, value: { kind: 'inline', data: new Uint8Array([7]) }, pid: 1 });
+    assert.deepEqual(d.of('object').map((m) => m.id), ['d1.t1.r']);
     assert.ok(autoscaler.calls.includes('nudge'), 'new work nudges the autoscaler');
   });
 
@@ -133,10 +134,10 @@ describe('the head (Head through its router)', () => {
     agent('n2', { CPU: 0 });
     const d = driver();
     send(d, { type: 'submit', task: task('t1') }, { type: 'submit', task: task('t2') });
-    send(d, { type: 'put', id: 'p', owner: 'd1', jobId: 'job-0', value: { kind: 'inline', data: new Uint8Array([1]) } });
+    send(d, { type: 'put', id: 'd1.p', owner: 'd1', jobId: 'job-0', value: { kind: 'inline', data: new Uint8Array([1]) } });
     h.head.jobEnded('job-0');
     assert.deepEqual(n1.of('job.ended').map((m) => m.jobId), ['job-0']);
-    assert.equal(h.head.objects.get('p'), undefined);
+    assert.equal(h.head.objects.get('d1.p'), undefined);
     assert.deepEqual(h.head.tasks.counts(), { pending: 0, running: 0, finished: 0, failed: 0 });
   });
 
@@ -144,10 +145,10 @@ describe('the head (Head through its router)', () => {
     const n1 = agent('n1', { CPU: 4 });
     const d = driver();
     send(d, { type: 'actor.create', actor: actorSpec('a') }, { type: 'actor.create', actor: actorSpec('keeper', { lifetime: 'detached' }) });
-    send(n1, { type: 'actor.ready', actorId: 'a', attempt: 1 }, { type: 'actor.ready', actorId: 'keeper', attempt: 1 });
+    send(n1, { type: 'actor.ready', actorId: 'd1.a', attempt: 1 }, { type: 'actor.ready', actorId: 'd1.keeper', attempt: 1 });
     h.head.jobEnded('job-0');
-    send(n1, { type: 'actor.died', actorId: 'a', attempt: 1, reason: 'was killed by SIGKILL' });
-    const actors = () => h.readModel.status(null).actors.map((a) => `${a.actorId}:${a.state}`);
+    send(n1, { type: 'actor.died', actorId: 'd1.a', attempt: 1, reason: 'was killed by SIGKILL' });
+    const actors = () => h.readModel.status(null).actors.map((a) => `${a.actorId.replace(/^d1\./, '')}:${a.state}`);
     for (const step of [0, DEAD_KEPT_MS / 2]) {
       now += step;
       send(n1, { type: 'heartbeat', nodeId: 'n1' });
@@ -195,23 +196,23 @@ describe('the head (Head through its router)', () => {
   it('a driver\'s large put stays on the head node, at the object server its agent registered', () => {
     agent('head', { CPU: 0 }, 'head');
     const d = driver();
-    send(d, { type: 'put', id: 'big', owner: 'd1', jobId: 'job-0', value: { kind: 'inline', data: new Uint8Array(101) } },
-      { type: 'put', id: 'small', owner: 'd1', jobId: 'job-0', value: { kind: 'inline', data: new Uint8Array(100) } });
-    assert.deepEqual(h.head.objects.get('big'), { kind: 'stored', nodeId: 'head', size: 101, address: 'head:9' });
-    assert.equal(h.localStore.get('big')?.byteLength, 101);
-    assert.equal(h.head.objects.get('small')?.kind, 'inline');
+    send(d, { type: 'put', id: 'd1.big', owner: 'd1', jobId: 'job-0', value: { kind: 'inline', data: new Uint8Array(101) } },
+      { type: 'put', id: 'd1.small', owner: 'd1', jobId: 'job-0', value: { kind: 'inline', data: new Uint8Array(100) } });
+    assert.deepEqual(h.head.objects.get('d1.big'), { kind: 'stored', nodeId: 'head', size: 101, address: 'head:9' });
+    assert.equal(h.localStore.get('d1.big')?.byteLength, 101);
+    assert.equal(h.head.objects.get('d1.small')?.kind, 'inline');
   });
 
   it('work for a placement group none of whose bundles could hold it fails at once (a task) or is warned about (an actor)', () => {
     agent('n1', { CPU: 4 });
     const d = driver();
-    send(d, { type: 'pg.create', pg: { pgId: 'g', jobId: 'job-0', owner: 'd1', strategy: 'PACK', bundles: [toFixed({ CPU: 1 })] } });
+    send(d, { type: 'pg.create', pg: { pgId: 'd1.g', jobId: 'job-0', owner: 'd1', strategy: 'PACK', bundles: [toFixed({ CPU: 1 })] } });
     assert.deepEqual(d.of('pg.state').map((m) => m.state), ['CREATED']);
-    send(d, { type: 'submit', task: task('t1', { placement: { pgId: 'g', bundleIndex: 0 }, resources: toFixed({ CPU: 2 }) }) },
-      { type: 'actor.create', actor: actorSpec('a', { placement: { pgId: 'g', bundleIndex: -1 }, place: toFixed({ CPU: 3 }) }) });
-    const v = h.head.objects.get('t1.r');
-    assert.match(v?.kind === 'error' ? v.error.message : '', /t1 needs \{CPU: 2\}, more than bundle 0 of placement group g holds/);
-    assert.match(d.of('warning')[0]?.message ?? '', /C needs \{CPU: 3\}, more than any bundle of placement group g holds/);
+    send(d, { type: 'submit', task: task('t1', { placement: { pgId: 'd1.g', bundleIndex: 0 }, resources: toFixed({ CPU: 2 }) }) },
+      { type: 'actor.create', actor: actorSpec('a', { placement: { pgId: 'd1.g', bundleIndex: -1 }, place: toFixed({ CPU: 3 }) }) });
+    const v = h.head.objects.get('d1.t1.r');
+    assert.match(v?.kind === 'error' ? v.error.message : '', /t1 needs \{CPU: 2\}, more than bundle 0 of placement group d1.g holds/);
+    assert.match(d.of('warning')[0]?.message ?? '', /C needs \{CPU: 3\}, more than any bundle of placement group d1.g holds/);
     assert.deepEqual(h.readModel.status(null).failures.map((f) => `${f.kind} ${f.what}`), ['placement C'], 'the actor\'s is listed (the task\'s error goes to its caller)');
   });
 
@@ -234,6 +235,7 @@ describe('the head (Head through its router)', () => {
     h.jobs.running.add('job-5');
     const d = new FakePeer();
     send(d, { type: 'hello', role: 'driver', clientId: 'd5', jobId: 'job-5' });
+    send(n1, { type: 'hello', role: 'worker', clientId: 'n1.w0', jobId: 'job-5', nodeId: 'n1' });
     send(n1, { type: 'log', jobId: 'job-5', source: 'task', nodeId: 'n1', pid: 1, stream: 'stdout', text: 'hi\n' });
     assert.deepEqual(d.of('log').map((m) => m.text), ['hi\n']);
     send(d, { type: 'query', reqId: 3, client: 'd5' });

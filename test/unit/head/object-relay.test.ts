@@ -4,7 +4,7 @@ import { ObjectRelay } from '../../../src/head/object-relay.js';
 import type { Message, MessageOf } from '../../../src/protocol/messages.js';
 import { FakePeer } from '../../helpers/head-harness.js';
 
-const pull = (reqId: number, nodeId: string, id = 'obj'): MessageOf<'object.pull'> => ({ type: 'object.pull', reqId, client: 'w1', id, nodeId, address: `${nodeId}:1` });
+const pull = (reqId: number, nodeId: string, id = 'obj'): MessageOf<'object.pull'> => ({ type: 'object.pull', reqId, client: 'w1', id, nodeId });
 const bytes = (n: number) => new Uint8Array(n).fill(7);
 
 describe('object relay (ObjectRelay)', () => {

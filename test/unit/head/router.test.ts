@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Identity } from '../../../src/common/credentials.js';
 import { describe, it } from 'mocha';
 import { CARRIES, type HandlerTable, MAY_SEND, Router, refusal } from '../../../src/head/router.js';
 import type { Message, Role } from '../../../src/protocol/messages.js';
@@ -6,7 +7,7 @@ import { FakePeer } from '../../helpers/head-harness.js';
 
 /** Every message type of the protocol: the compiler says when one is added and missing here. */
 const EVERY_TYPE = Object.keys({
-  hello: 1, welcome: 1, fatal: 1, 'node.register': 1, heartbeat: 1, submit: 1, 'task.run': 1, 'task.done': 1, 'task.crashed': 1,
+  hello: 1, welcome: 1, fatal: 1, 'node.register': 1, heartbeat: 1, 'node.objects': 1, submit: 1, 'task.run': 1, 'task.done': 1, 'task.crashed': 1,
   'task.blocked': 1, 'task.unblocked': 1, warning: 1, put: 1, fetch: 1, object: 1, 'object.pull': 1, 'object.data': 1, log: 1,
   'job.submit': 1, 'job.accepted': 1, 'job.refused': 1, 'job.follow': 1, 'job.snapshot.end': 1, 'job.missing': 1, 'job.output': 1, 'job.exit': 1,
   'job.stop': 1, 'job.bundle.get': 1, 'job.bundle': 1, 'job.ended': 1, 'actor.create': 1, 'actor.start': 1, 'actor.ready': 1,
@@ -22,7 +23,7 @@ const ALLOWED: Record<'agent' | 'driver' | 'cli', string[]> = {
     'hello', 'log', 'task.done', 'task.blocked', 'task.unblocked', 'actor.ready', 'actor.failed', 'actor.done',
     'submit', 'cancel', 'put', 'fetch', 'object.pull', 'query', 'resources.request', 'actor.create', 'actor.call', 'actor.kill', 'actor.lookup', 'pg.create', 'pg.remove',
   ],
-  driver: ['submit', 'cancel', 'put', 'fetch', 'object.pull', 'query', 'resources.request', 'actor.create', 'actor.call', 'actor.kill', 'actor.lookup', 'pg.create', 'pg.remove'],
+  driver: ['submit', 'cancel', 'put', 'fetch', 'object.pull', 'query', 'resources.request', 'actor.create', 'actor.call', 'actor.kill', 'actor.lookup', 'pg.create', 'pg.remove', 'job.stop'],
   cli: ['query', 'job.submit', 'job.follow', 'job.stop', 'workers.down', 'config.update'],
 };
 
@@ -43,8 +44,11 @@ function recordingRouter() {
   return { router, reached, logged, frames: () => frames };
 }
 
+/** Who holds a credential for each role in these tests (msg() names node n and no job). */
+const IDENTITY: Record<Role, Identity> = { agent: { kind: 'node', nodeId: 'n' }, driver: { kind: 'operator' }, cli: { kind: 'operator' }, worker: { kind: 'operator' } };
+
 function connected(router: Router, role: Role): FakePeer {
-  const p = new FakePeer();
+  const p = new FakePeer(IDENTITY[role]);
   router.onMessages(p, [msg('hello', role)]);
   assert.equal(p.role, role);
   return p;
@@ -89,7 +93,24 @@ describe('head router (Router)', () => {
     ['a driver may connect', msg('hello', 'driver'), undefined],
     ['the CLI may connect', msg('hello', 'cli'), undefined],
   ];
-  for (const [title, m, why] of FIRST) it(title, () => assert.equal(refusal(undefined, m), why));
+  for (const [title, m, why] of FIRST) it(title, () => assert.equal(refusal(undefined, m, IDENTITY[(m as { role: Role }).role] ?? { kind: 'operator' }), why));
+
+  // The credential decides who a connection is: its first hello must agree (src/common/credentials.ts).
+  const CREDENTIAL: [string, Identity, Message, RegExp | undefined][] = [
+    ['the operator\'s credential may connect as the CLI', { kind: 'operator' }, msg('hello', 'cli'), undefined],
+    ['the operator\'s credential may not connect as an agent', { kind: 'operator' }, msg('hello', 'agent'), /the operator's credential may not connect as agent/],
+    ['a node credential may not connect as the CLI', { kind: 'node', nodeId: 'n' }, msg('hello', 'cli'), /a node credential may not connect as cli/],
+    ['a node credential may not connect as another node', { kind: 'node', nodeId: 'other' }, msg('hello', 'agent'), /node credential of other may not connect as node n/],
+    ['a job credential may not connect as the CLI', { kind: 'job', jobId: 'j1' }, msg('hello', 'cli'), /a job credential may not connect as cli/],
+    ['a job credential may not start a job of its own', { kind: 'job', jobId: 'j1' }, msg('hello', 'driver'), /job credential of j1 may not connect as the driver of a new job/],
+  ];
+  for (const [title, id, m, why] of CREDENTIAL) {
+    it(title, () => {
+      const got = refusal(undefined, m, id);
+      if (why) assert.match(got ?? '', why);
+      else assert.equal(got, undefined);
+    });
+  }
 
   const AGAIN: [string, Role, Role, boolean][] = [
     ['an agent announces a worker process behind it', 'agent', 'worker', true],

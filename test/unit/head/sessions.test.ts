@@ -17,7 +17,7 @@ describe('connection sessions (Sessions)', () => {
     ({ head } = headHarness({ config, clock: { now: () => 0 } }));
     jobs = new FakeJobs();
     lost = [];
-    sessions = new Sessions({ head: { peers: head.peers, objects: head.objects, welcome: (j, n) => head.welcome(j, n), nodeLost: (id) => lost.push(id) }, jobs });
+    sessions = new Sessions({ head: { peers: head.peers, objects: head.objects, welcome: (o) => head.welcome(o), nodeLost: (id) => lost.push(id) }, jobs });
   });
 
   it('an agent is welcomed and known by its node', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'mocha';
@@ -25,12 +25,31 @@ describe('remote shell lines', () => {
     });
   });
 
-  it('starts the daemon detached, with the token only as a file path', () => {
+  it('starts the daemon detached, its stdin the command\'s: the node credential goes there, never into a file or the environment', () => {
     const cmd = startDaemonCommand({ cluster: 'c', nodeId: '10.0.0.2', kind: 'worker', nodeType: 'cpu', runtimeRel: '.raylaunch/runtime/0.1.0-abc', nodeIp: '10.0.0.2', headAddress: '10.0.0.1:6380' });
     assert.match(cmd, /setsid node /);
-    assert.match(cmd, /<\/dev\/null >>"\$D\/logs\/"10\.0\.0\.2\.log 2>&1 &\n/);
+    assert.match(cmd, /<&3 3<&- >>"\$D\/logs\/"10\.0\.0\.2\.log 2>&1 &\n/);
     execFileSync('sh', ['-n', '-c', cmd]); // parses
-    assert.match(cmd, /RAYLAUNCH_TOKEN_FILE="\$D\/token"/);
+    assert.doesNotMatch(cmd, /TOKEN|CREDENTIAL/);
+  });
+
+  it('the supervisor, started in the background, reads the credential the updater sends on stdin', () => {
+    const home = mkdtempSync(join(tmpdir(), 'rl-remote-'));
+    try {
+      const bin = join(home, 'bin');
+      mkdirSync(bin);
+      // Stands in for setsid: records the first line of its stdin and its environment, then writes its pid.
+      writeFileSync(join(bin, 'setsid'), '#!/bin/sh\nread c; echo "$c" > got; env > env.txt; echo $$ > supervisor.pid\n');
+      chmodSync(join(bin, 'setsid'), 0o755);
+      const cmd = startDaemonCommand({ cluster: 'c', nodeId: 'w', kind: 'worker', nodeType: 'cpu', runtimeRel: 'rt', nodeIp: '10.0.0.2', headAddress: '10.0.0.1:1' });
+      execFileSync('sh', ['-c', cmd], { cwd: home, env: { HOME: home, PATH: `${bin}:${process.env.PATH ?? ''}` }, input: 'rln_secret\n', stdio: 'pipe' });
+      const state = join(home, '.raylaunch/clusters/c');
+      assert.equal(readFileSync(join(state, 'got'), 'utf8').trim(), 'rln_secret');
+      assert.doesNotMatch(readFileSync(join(state, 'env.txt'), 'utf8'), /rln_secret/);
+      assert.deepEqual(readdirSync(state).filter((f) => /token|credential/.test(f)), []);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('hands the head the provider\'s variables (an AWS endpoint) as literal values, and no variable with a name that is not one', () => {

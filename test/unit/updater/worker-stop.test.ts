@@ -28,7 +28,7 @@ describe('a worker host handed back to the pool', () => {
       const setup = workerSetup({
         config: applyDefaults({ cluster_name: 'c', provider: { type: 'local', head_ip: '10.0.0.1', worker_ips: ['10.0.0.5'] }, auth: { ssh_user: 'u' } }),
         stateDir: home, runners: { runner: () => runner }, target: (ip) => ({ host: ip, user: 'u', privateKeyPath: '/k', knownHostsPath: '/kh' }),
-        runtime: { dir: home, version: '0', hash: 'h' }, headAddress: () => '10.0.0.1:1', token: 't',
+        runtime: { dir: home, version: '0', hash: 'h' }, headAddress: () => '10.0.0.1:1', credential: () => 'rln_t',
       });
       await setup.stop({ id: '10.0.0.5', nodeType: 'w', kind: 'worker', status: 'running', internalIp: '10.0.0.5', tags: {} });
       assert.equal(existsSync(join(node, 'jobs')), false);

@@ -18,8 +18,8 @@ const SEEDS = Number(process.env.SCALE_UP_SEEDS ?? 60);
 interface Case { name: string; workerCpus: number; headCpus: number; maxWorkers: number; tasks: number; want: number }
 
 /** A connection as the head sees it; what is sent to it is dropped (no task ever finishes here). */
-function peer(id: number): Peer {
-  return { id, role: undefined, clientId: undefined, nodeId: undefined, send: () => undefined, close: () => undefined };
+function peer(id: number, nodeId: string): Peer {
+  return { id, identity: { kind: 'node', nodeId }, role: undefined, clientId: undefined, nodeId: undefined, jobId: undefined, send: () => undefined, close: () => undefined };
 }
 
 /**
@@ -40,7 +40,7 @@ async function workersLaunched(c: Case, seed: number): Promise<number> {
   const { head, router, readModel } = headHarness({ config, clock });
   const agents = new Map<string, Peer>();
   const register = (nodeId: string, kind: 'head' | 'worker', cpus: number) => {
-    const p = peer(agents.size);
+    const p = peer(agents.size, nodeId);
     agents.set(nodeId, p);
     const nodeType = kind === 'head' ? 'head' : 'worker';
     router.onMessages(p, [{ type: 'hello', role: 'agent', clientId: `agent-${nodeId}`, nodeId },

@@ -1,0 +1,36 @@
+/**
+ * `raylaunch.worker_user`: where the agent runs as root, its worker processes run as this unprivileged user. What
+ * they need is given to it (the job's folder, the folder of objects handed over in shared memory); the agent's own
+ * files (token, logs, node folder) stay root's, 0600/0700, which that user cannot read.
+ */
+import { chownSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface WorkerUser { name: string; uid: number; gid: number }
+
+/** worker_user cannot be used here: named, what is wrong, what to do. */
+export class WorkerUserError extends Error {
+  override readonly name = 'WorkerUserError';
+}
+
+/** The user's uid and gid, from the passwd file (as getpwnam(3) reads it on hosts without a directory service). */
+export function lookupWorkerUser(name: string, uid: number | undefined, passwd = '/etc/passwd'): WorkerUser {
+  if (uid !== 0) throw new WorkerUserError(`raylaunch.worker_user "${name}" needs the agent to run as root (it runs as uid ${uid ?? '?'}): run it as root, or remove worker_user`);
+  for (const line of readFileSync(passwd, 'utf8').split('\n')) {
+    const [user, , u, g] = line.split(':');
+    if (user !== name) continue;
+    const found = { name, uid: Number(u), gid: Number(g) };
+    if (!Number.isSafeInteger(found.uid) || !Number.isSafeInteger(found.gid)) break;
+    if (found.uid === 0) throw new WorkerUserError(`raylaunch.worker_user "${name}" is root: name an unprivileged user`);
+    return found;
+  }
+  throw new WorkerUserError(`raylaunch.worker_user "${name}" is no user on this host (${passwd}): create it, or name another`);
+}
+
+/** Gives a folder and what is in it to the worker user (never following a link out of it). */
+export function giveTo(path: string, user: WorkerUser): void {
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) return;
+  chownSync(path, user.uid, user.gid);
+  if (st.isDirectory()) for (const name of readdirSync(path)) giveTo(join(path, name), user);
+}

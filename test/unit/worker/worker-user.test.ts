@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'mocha';
+import { giveTo, lookupWorkerUser, WorkerUserError } from '../../../src/worker/worker-user.js';
+import { ObjectFiles } from '../../../src/worker/object-files.js';
+
+const root = process.getuid?.() === 0;
+
+describe('raylaunch.worker_user: worker processes as an unprivileged user', () => {
+  const base = mkdtempSync(join(tmpdir(), 'rl-wu-'));
+  after(() => rmSync(base, { recursive: true, force: true }));
+
+  const REFUSED: [title: string, name: string, uid: number, reason: RegExp][] = [
+    ['an agent that is not root', 'nobody', 1000, /needs the agent to run as root \(it runs as uid 1000\)/],
+    ['a user the host does not have', 'no-such-user-rl', 0, /"no-such-user-rl" is no user on this host/],
+    ['root itself', 'root', 0, /is root: name an unprivileged user/],
+  ];
+  for (const [title, name, uid, reason] of REFUSED) {
+    it(`is refused for ${title}`, () => {
+      assert.throws(() => lookupWorkerUser(name, uid), (e: unknown) => e instanceof WorkerUserError && reason.test(e.message));
+    });
+  }
+
+  it('a process started as the worker user reads the job folder and the objects handed to it, and not the agent\'s files', function () {
+    if (!root) this.skip(); // only root starts processes as another user
+    const user = lookupWorkerUser('nobody', 0);
+    chmodSync(base, 0o711);
+    const agentFile = join(base, 'token');
+    writeFileSync(agentFile, 'secret', { mode: 0o600 });
+    const job = join(base, 'jobs', 'job-1');
+    mkdirSync(job, { recursive: true, mode: 0o700 });
+    chmodSync(join(base, 'jobs'), 0o711);
+    writeFileSync(join(job, 'job.mjs'), 'export {};\n', { mode: 0o600 });
+    giveTo(job, user);
+    const shm = new ObjectFiles(join(base, 'shm'), user);
+    const object = shm.write('o1', new Uint8Array([1, 2, 3]));
+    chmodSync(join(base, 'shm'), 0o711); // as /dev/shm: passed through by everyone
+    const script = `const fs = require('node:fs'); const r = (f) => { try { fs.readFileSync(f); return 'read'; } catch (e) { return e.code; } };
+      const rm = (f) => { try { fs.unlinkSync(f); return 'removed'; } catch (e) { return e.code; } };
+      console.log(JSON.stringify([process.getuid(), r(${JSON.stringify(join(job, 'job.mjs'))}), r(${JSON.stringify(object)}), rm(${JSON.stringify(object)}), r(${JSON.stringify(agentFile)})]));`;
+    const out = execFileSync(process.execPath, ['-e', script], { uid: user.uid, gid: user.gid, cwd: job, encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(out), [user.uid, 'read', 'read', 'removed', 'EACCES']);
+    shm.remove();
+  });
+});
