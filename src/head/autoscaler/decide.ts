@@ -11,7 +11,7 @@ import type { Backoff } from './backoff.js';
 import { batchDemands, type BatchState } from './batching.js';
 import type { ClusterFacts } from './facts.js';
 import type { Instance } from './instance-state.js';
-import { isLeaving, markTerminating, startSetups } from './instances.js';
+import { isLeaving, markTerminating, runningIds, startSetups } from './instances.js';
 import { plan, type PlanNode, type PlanOutput, type Res } from './plan.js';
 import { reconcile } from './reconcile.js';
 import { launchReason, terminationWhy } from './why.js';
@@ -130,7 +130,7 @@ export function decide(input: DecideInput): Decision {
     }
   }
 
-  const setups = input.setsUpNodes ? startSetups(instances, now) : { instances, nodeIds: [] };
+  const setups = input.setsUpNodes ? startSetups(instances, runningIds(input.cloud), now) : { instances, nodeIds: [] };
   return { instances: setups.instances, batch, plan: out, launches, terminations, setups: setups.nodeIds, events };
 }
 

@@ -26,18 +26,25 @@ export function markTerminating(instances: readonly Instance[], gone: readonly {
 }
 
 /**
- * Nodes this head launched that the provider has allocated start their setup (providers reached over SSH).
+ * Nodes this head launched that the provider has allocated start their setup (providers reached over SSH) once
+ * the provider lists them running: a cloud instance that is still pending has no address to reach yet (EC2 boots
+ * for tens of seconds), so it stays allocated, under the node start timeout, until a later listing shows it run.
  * Adopted nodes (listed before this head started) are left as they are: they either register or time out.
  */
-export function startSetups(instances: readonly Instance[], now: number): { instances: Instance[]; nodeIds: string[] } {
+export function startSetups(instances: readonly Instance[], running: ReadonlySet<string>, now: number): { instances: Instance[]; nodeIds: string[] } {
   const nodeIds: string[] = [];
   const out = instances.map((i) => {
     const launchedHere = i.history[0]?.state === 'queued' || i.history[0]?.state === 'requested';
-    if (i.state !== 'allocated' || i.nodeId === undefined || !launchedHere) return i;
+    if (i.state !== 'allocated' || i.nodeId === undefined || !launchedHere || !running.has(i.nodeId)) return i;
     nodeIds.push(i.nodeId);
     return transition(i, 'setting-up', now, 'setup started');
   });
   return { instances: out, nodeIds };
+}
+
+/** The ids of the nodes a listing shows running: the ones setup can reach. */
+export function runningIds(listed: readonly CloudNode[]): Set<string> {
+  return new Set(listed.filter((n) => n.status === 'running').map((n) => n.id));
 }
 
 /** Requested instances of the given launches learn their nodes from a listing (in listing order). */

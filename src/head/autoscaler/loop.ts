@@ -6,7 +6,7 @@ import { batchDemands, type BatchState, nextBatchDue, NO_BATCH } from './batchin
 import { decide, decideWorkersOnly, type EventDraft, LAUNCH_HASH_TAG } from './decide.js';
 import { Executor } from './executor.js';
 import type { ClusterFacts } from './facts.js';
-import { startSetups } from './instances.js';
+import { runningIds, startSetups } from './instances.js';
 import type { NodeSetup } from './node-setup.js';
 import { applyOutcome, type AutoscalerState, type Outcome, resumeIfDue } from './outcomes.js';
 import type { PlanOutput } from './plan.js';
@@ -188,7 +188,7 @@ export class Autoscaler {
     if (after) this.lastCloud = after; // status shows the new nodes now, not after the next tick
     if (after && this.d.nodeSetup) {
       // The nodes just launched start their setup now rather than at the next tick.
-      const s = startSetups(this.state.instances, this.d.clock.now());
+      const s = startSetups(this.state.instances, runningIds(after), this.d.clock.now());
       this.state = { ...this.state, instances: s.instances };
       this.setUp(s.nodeIds, new Map(after.map((n) => [n.id, n])));
     }

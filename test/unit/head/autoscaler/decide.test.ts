@@ -151,15 +151,16 @@ describe('decide(): one pure decision per tick', () => {
     assert.deepEqual(d.instances[0]?.history.slice(-2).map((h) => h.state), ['draining', 'terminating']);
   });
 
-  const SETUPS: { name: string; setsUpNodes: boolean; instance: Instance; want: string[] }[] = [
+  const SETUPS: { name: string; setsUpNodes: boolean; instance: Instance; want: string[]; status?: CloudNode['status'] }[] = [
     { name: 'a node this head launched that the provider lists starts its setup (providers reached over SSH)', setsUpNodes: true, instance: inst(undefined, 'requested'), want: ['w1'] },
+    { name: 'a node this head launched that is still pending (a booting instance) waits for a listing that shows it running', setsUpNodes: true, instance: inst(undefined, 'requested'), want: [], status: 'pending' },
     { name: 'a process node is never set up: it starts by itself', setsUpNodes: false, instance: inst(undefined, 'requested'), want: [] },
     { name: 'a node listed before this head started (adopted) is not set up again', setsUpNodes: true, instance: inst('w1', 'allocated', { history: [{ state: 'allocated', at: NOW, reason: 'adopted' }] }), want: [] },
     { name: 'a node already being set up is not set up twice', setsUpNodes: true, instance: inst('w1', 'setting-up'), want: [] },
   ];
   for (const c of SETUPS) {
     it(c.name, () => {
-      const d = decide(input({ setsUpNodes: c.setsUpNodes, cloud: [head, worker('w1')], instances: [c.instance] }));
+      const d = decide(input({ setsUpNodes: c.setsUpNodes, cloud: [head, { ...worker('w1'), status: c.status ?? 'running' }], instances: [c.instance] }));
       assert.deepEqual(d.setups, c.want);
       for (const id of c.want) assert.equal(d.instances.find((i) => i.nodeId === id)?.state, 'setting-up');
     });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import type { CloudNode } from '../../../../providers/provider.js';
 import type { Instance, InstanceState } from '../../../../src/head/autoscaler/instance-state.js';
-import { allocateListed, isLeaving, markTerminating, startSetups } from '../../../../src/head/autoscaler/instances.js';
+import { allocateListed, isLeaving, markTerminating, runningIds, startSetups } from '../../../../src/head/autoscaler/instances.js';
 
 const inst = (nodeId: string | undefined, state: InstanceState, first: InstanceState = 'requested', requestId = 'r'): Instance => ({
   id: nodeId ?? `${requestId}#0`, nodeType: 't', requestId, nodeId, state, since: 0, history: [{ state: first, at: 0, reason: 'x' }],
@@ -28,9 +28,15 @@ describe('instance table operations', () => {
   }
 
   it('setups start on allocated nodes this head launched, not on adopted ones', () => {
-    const r = startSetups([inst('a', 'allocated', 'queued'), inst('b', 'allocated', 'requested'), inst('c', 'allocated', 'allocated'), inst('d', 'running', 'requested')], 5);
+    const r = startSetups([inst('a', 'allocated', 'queued'), inst('b', 'allocated', 'requested'), inst('c', 'allocated', 'allocated'), inst('d', 'running', 'requested')], new Set(['a', 'b', 'c', 'd']), 5);
     assert.deepEqual(r.nodeIds, ['a', 'b']);
     assert.deepEqual(r.instances.map((i) => i.state), ['setting-up', 'setting-up', 'allocated', 'running']);
+  });
+
+  it('a node the provider does not list running yet (a booting instance, no address) waits allocated for its setup', () => {
+    const r = startSetups([inst('a', 'allocated', 'requested'), inst('b', 'allocated', 'requested')], runningIds([{ ...node('a', 'r'), status: 'running' }, node('b', 'r')]), 5);
+    assert.deepEqual(r.nodeIds, ['a']);
+    assert.deepEqual(r.instances.map((i) => i.state), ['setting-up', 'allocated']);
   });
 
   it('a listing gives each requested instance of the launches a node of its request, never one another instance holds', () => {
