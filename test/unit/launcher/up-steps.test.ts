@@ -9,6 +9,7 @@ import { headFile } from '../../../src/common/node-args.js';
 import { configChanges } from '../../../src/config/changes.js';
 import { applyDefaults } from '../../../src/config/defaults.js';
 import { ClusterStartError } from '../../../src/launcher/errors.js';
+import { headPollDelayMs } from '../../../src/launcher/up.js';
 import { processHeadSteps } from '../../../src/launcher/process-up.js';
 import { saveSshHead, sshHeadTarget } from '../../../src/launcher/ssh-head.js';
 import { sshHeadSteps } from '../../../src/launcher/ssh-up.js';
@@ -90,5 +91,13 @@ describe('up\'s head steps', () => {
       const t = sshHeadTarget(configWith(key), dir, head({ internalIp: '10.0.0.1', externalIp: '198.51.100.1' }));
       assert.deepEqual([t.host, t.internalIp, t.user, t.privateKeyPath], ['198.51.100.1', '10.0.0.1', 'u', key]);
     });
+  });
+});
+
+describe('up waiting for a booting cloud head', () => {
+  it('lists it again sooner at first, and never more than a second apart, so up goes on within a second of it running', () => {
+    const delays = Array.from({ length: 40 }, (_, i) => headPollDelayMs(i));
+    assert.deepEqual(delays.slice(0, 3), [250, 500, 1000]);
+    assert.ok(delays.every((d) => d <= 1000), delays.join(','));
   });
 });
