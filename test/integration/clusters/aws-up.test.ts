@@ -20,6 +20,7 @@ const NAME = 'e2e';
 const WORKERS = 10;
 const ROLE = `raylaunch-head-${NAME}`;
 const HOST_KEY_TAG = 'raylaunch-host-key';
+const BOOT_MS = 2000;
 
 describe('raylaunch up of an AWS config against the fake AWS, the CLI confined to the test bridge', function () {
   this.timeout(240_000);
@@ -49,7 +50,8 @@ describe('raylaunch up of an AWS config against the fake AWS, the CLI confined t
 
   before(async () => {
     restoreEnv = isolateAwsEnv();
-    bed = await awsTestBed(WORKERS + 1);
+    // Instances pending for a while, as on EC2: nothing may reach a node before it runs and has its address.
+    bed = await awsTestBed(WORKERS + 1, { bootDelayMs: BOOT_MS });
     cluster = bed.cluster(NAME, awsConfigFor(NAME, WORKERS));
   });
   after(async () => {
