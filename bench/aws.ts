@@ -85,7 +85,7 @@ try {
     [`up, head + ${WORKERS} workers, pending → running ${BOOT_MS / 1000} s`, `${secs(median(wallL))}${span(wallL)}`],
     [`raylaunch's overhead beyond the cloud (wall − 2 × ${BOOT_MS / 1000} s boots; goal ≤ 3 s)`, `${secs(median(overhead))}${span(overhead)}`],
     [`RunInstances for the scale-up 0 → ${WORKERS}`, String(calls.get('RunInstances') ?? 0)],
-    ['the head\'s EC2 calls during up (10 s boots)', callText],
+    ['the head\'s EC2 calls during up (10 s boots; the fake pages by 5)', callText],
     [`AWS SDK import (client-ec2 + iam + sts), fresh Node ${process.version}`, `${Math.round(median(imports))} ms`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
