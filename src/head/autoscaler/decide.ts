@@ -60,6 +60,9 @@ export interface Decision {
   events: EventDraft[];
 }
 
+/** provider.cache_stopped_nodes, on the providers that have it. */
+export const cachesStopped = (c: ClusterConfig): boolean => 'cache_stopped_nodes' in c.provider && c.provider.cache_stopped_nodes === true;
+
 /** Instances that count against raylaunch.max_concurrent_launches: launched and not yet running. */
 const IN_FLIGHT = new Set(['queued', 'requested', 'allocated', 'setting-up']);
 
@@ -70,7 +73,10 @@ export function decide(input: DecideInput): Decision {
   // A node whose agent died but that the provider still lists gets a moment: on nodes reached over SSH the
   // supervisor restarts the agent within seconds, and it registers again under the same id.
   const dead = new Set(facts.nodes.filter((n) => !n.alive && now - (n.diedAt ?? 0) >= AGENT_RESTART_GRACE_MS).map((n) => n.nodeId));
-  const rec = reconcile({ instances: input.instances, cloud: input.cloud, registered, dead, now, startTimeoutMs: c.raylaunch.node_start_timeout_s * 1000 });
+  // With cache_stopped_nodes a stopped worker is kept for reuse, not a node: it is not adopted, and a node that
+  // stops is gone for the instance table (a later launch that starts it again makes a new instance of it).
+  const seen = cachesStopped(c) ? input.cloud.filter((n) => n.status !== 'stopped') : input.cloud;
+  const rec = reconcile({ instances: input.instances, cloud: seen, registered, dead, now, startTimeoutMs: c.raylaunch.node_start_timeout_s * 1000 });
   // A node the head drains on its own (a spot interruption notice) counts as going from now on: isLeaving() keeps
   // it out of plan(), which replaces what it held at once, before the node goes.
   const drainedNow = markDrained(rec.instances, new Map(facts.nodes.flatMap((n) => (n.drainReason !== undefined ? [[n.nodeId, n.drainReason]] : []))), now);
