@@ -191,6 +191,21 @@ describe('decide(): one pure decision per tick', () => {
     });
   }
 
+  it('cache_stopped_nodes: a stopped worker is kept for reuse, neither adopted nor terminated; a stopped instance is done', () => {
+    const caching = applyDefaults({
+      provider: { type: 'aws', region: 'us-west-2', cache_stopped_nodes: true }, max_workers: 10, head_node_type: 'head',
+      available_node_types: { head: { resources: { CPU: 0 } }, small: { resources: { CPU: 1 }, max_workers: 10 } },
+      raylaunch: { demand_batch_ms: 0 },
+    });
+    const stopped = { ...worker('w1'), status: 'stopped' as const };
+    const d = decide(input({ config: caching, cloud: [head, stopped, { ...worker('w2'), status: 'stopped' as const }], instances: [inst('w2', 'terminating')], now: NOW + 3_600_000 }));
+    assert.deepEqual(d.terminations, []);
+    assert.equal(d.instances.find((i) => i.nodeId === 'w1'), undefined, 'not adopted');
+    assert.equal(d.instances.find((i) => i.nodeId === 'w2')?.state, 'terminated');
+    const plain = decide(input({ cloud: [head, stopped], now: NOW }));
+    assert.equal(plain.instances.find((i) => i.nodeId === 'w1')?.state, 'allocated', 'without caching a stopped worker is adopted (and given up on if it never registers)');
+  });
+
   const SETUPS: { name: string; setsUpNodes: boolean; instance: Instance; want: string[] }[] = [
     { name: 'a node this head launched that the provider lists starts its setup (providers reached over SSH)', setsUpNodes: true, instance: inst(undefined, 'requested'), want: ['w1'] },
     { name: 'a process node is never set up: it starts by itself', setsUpNodes: false, instance: inst(undefined, 'requested'), want: [] },
