@@ -38,6 +38,10 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
     // nodes
     'node.register': (peer, m) => head.registerNode(peer, m),
     heartbeat: (_peer, m) => head.heartbeat(m.nodeId),
+    'node.draining': (_peer, m) => {
+      head.drainNow(m.nodeId, m.reason);
+      autoscaler?.nudge(); // its replacement is launched now, not at the next tick
+    },
     // tasks
     submit: (_peer, m) => {
       autoscaler?.nudge();

@@ -11,7 +11,7 @@ import {
 } from './shapes.js';
 import type { UnionOf } from './union.js';
 
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /** The upgrade-request header carrying the sender's protocol version. */
 export const PROTOCOL_HEADER = 'x-raylaunch-protocol';
@@ -42,6 +42,8 @@ export const MESSAGES = {
     nodeId: Str, nodeType: Str, kind: OneOf('head', 'worker'), address: Str, objectAddress: Str, resources: ResourceDictShape, pid: Count,
   },
   heartbeat: { nodeId: Str },
+  /** From an agent: its node goes soon whatever the autoscaler decides (a spot interruption notice); the head drains it now. */
+  'node.draining': { nodeId: Str, reason: Str },
   /** To agents: the object servers of registered nodes, by node id (the only addresses an agent fetches from); merged into what it knows. */
   'node.objects': { addresses: Dict(Str) },
   // tasks

@@ -155,6 +155,8 @@ export const NodeViewShape = Type.Object({
   available: ResourceDictShape,
   pid: Count,
   lastHeartbeat: Type.Number(),
+  /** Why a node drains when the autoscaler did not choose it (a spot interruption notice). */
+  drainReason: Type.Optional(Str),
 });
 
 export const DemandViewShape = Type.Object({
@@ -213,6 +215,7 @@ export const AutoscalerViewShape = matching<AutoscalerView>()(Type.Object({
   events: Type.Array(Type.Union([
     Type.Object({ ...EventHead, kind: Type.Literal('launch'), nodeType: Str, count: Count }),
     Type.Object({ ...EventHead, kind: Type.Literal('terminate'), nodeId: Str, reason: Str }),
+    Type.Object({ ...EventHead, kind: Type.Literal('drain'), nodeId: Str, reason: Str }),
     Type.Object({ ...EventHead, kind: Type.Literal('backoff'), nodeType: Str, seconds: Type.Number() }),
     Type.Object({ ...EventHead, kind: Type.Literal('setup-failed'), nodeId: Str, step: Nullable(Str), exitCode: NullableCount, error: Str, log: Str }),
     Type.Object({ ...EventHead, kind: Type.Literal('error') }),

@@ -106,6 +106,11 @@ export class Agent {
     this.heartbeat.unref();
   }
 
+  /** The node goes soon whatever the autoscaler decides (a spot interruption notice): the head drains it now. */
+  draining(reason: string): void {
+    this.toHead.push({ type: 'node.draining', nodeId: this.o.nodeId, reason });
+  }
+
   stop(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.files.remove();

@@ -5,7 +5,7 @@
  * into its state (applyOutcome) for status and the next tick.
  */
 import { launchFailure, setupFailure } from './failures.js';
-import { type CloudNode, holdsFailedHosts, type NodeProvider } from '../../../providers/provider.js';
+import { type CloudNode, holdsFailedHosts, type NodeProvider, stopsNodes } from '../../../providers/provider.js';
 import type { LaunchOrder, TerminationOrder } from './decide.js';
 import type { NodeSetup } from './node-setup.js';
 import type { Outcome } from './outcomes.js';
@@ -24,6 +24,8 @@ export interface ExecutorDeps {
   /** Tags every node of a launch carries (the launch hash of its type). */
   launchTags(nodeType: string): Record<string, string>;
   maxConcurrentLaunches(): number;
+  /** provider.cache_stopped_nodes: idle workers are stopped for reuse, where the provider can stop them. */
+  cacheStoppedNodes?(): boolean;
   report(o: Outcome): void;
 }
 
@@ -90,14 +92,18 @@ export class Executor {
       // A host whose setup failed may well be unreachable: its stop is tried, and a failure is not news.
       stopFailure = stops.map((r, k) => (r.status === 'rejected' && orders[k]?.reason !== 'setup_failed' ? r.reason as unknown : undefined)).find((r) => r !== undefined);
     }
-    const failed = orders.filter((t) => t.reason === 'setup_failed').map((t) => t.id);
     const provider = this.d.provider;
+    // Only idle workers are kept stopped: an outdated, failed or drained node would only be replaced again.
+    const cached = this.d.cacheStoppedNodes?.() === true && stopsNodes(provider) ? orders.filter((t) => t.reason === 'idle') : [];
+    if (cached.length > 0 && stopsNodes(provider)) await provider.stop(cached.map((t) => t.id));
+    const rest = orders.filter((t) => !cached.includes(t));
+    const failed = rest.filter((t) => t.reason === 'setup_failed').map((t) => t.id);
     if (failed.length > 0 && holdsFailedHosts(provider)) {
       await provider.releaseFailed(failed);
-      const rest = orders.filter((t) => t.reason !== 'setup_failed').map((t) => t.id);
-      if (rest.length > 0) await provider.terminate(rest);
-    } else {
-      await provider.terminate(orders.map((t) => t.id));
+      const others = rest.filter((t) => t.reason !== 'setup_failed').map((t) => t.id);
+      if (others.length > 0) await provider.terminate(others);
+    } else if (rest.length > 0) {
+      await provider.terminate(rest.map((t) => t.id));
     }
     if (stopFailure !== undefined) throw stopFailure;
   }

@@ -19,10 +19,26 @@ export function markTerminating(instances: readonly Instance[], gone: readonly {
     if (reason === undefined) return i;
     switch (i.state) {
       case 'running': return transition(transition(i, 'draining', now, reason), 'terminating', now, reason);
+      case 'draining': return transition(i, 'terminating', now, reason);
       case 'allocated': case 'setting-up': case 'setup-failed': return transition(i, 'terminating', now, reason);
       default: return i; // already on its way out (reconcile gave up on it), or gone
     }
   });
+}
+
+/**
+ * Running nodes the head drains though the autoscaler did not choose them (a spot interruption notice) move to
+ * draining: from now on they count as going, so plan() replaces what they held. Returns the nodes that moved now.
+ */
+export function markDrained(instances: readonly Instance[], draining: ReadonlyMap<string, string>, now: number): { instances: Instance[]; drained: { nodeId: string; reason: string }[] } {
+  const drained: { nodeId: string; reason: string }[] = [];
+  const out = instances.map((i) => {
+    const reason = i.nodeId === undefined ? undefined : draining.get(i.nodeId);
+    if (reason === undefined || i.state !== 'running' || i.nodeId === undefined) return i;
+    drained.push({ nodeId: i.nodeId, reason });
+    return transition(i, 'draining', now, reason);
+  });
+  return { instances: out, drained };
 }
 
 /**

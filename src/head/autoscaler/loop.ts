@@ -3,7 +3,7 @@ import type { Clock } from '../../common/clock.js';
 import type { ClusterConfig } from '../../config/types.js';
 import type { AutoscalerEvent, AutoscalerView } from '../../common/autoscaler-view.js';
 import { batchDemands, type BatchState, nextBatchDue, NO_BATCH } from './batching.js';
-import { decide, decideWorkersOnly, type EventDraft, LAUNCH_HASH_TAG } from './decide.js';
+import { cachesStopped, decide, decideWorkersOnly, type EventDraft, LAUNCH_HASH_TAG } from './decide.js';
 import { Executor } from './executor.js';
 import type { ClusterFacts } from './facts.js';
 import { runningIds, startSetups } from './instances.js';
@@ -64,6 +64,7 @@ export class Autoscaler {
       provider: d.provider, ...(d.nodeSetup ? { nodeSetup: d.nodeSetup } : {}), stopBeforeTerminate: !!d.stopBeforeTerminate,
       drain: (id) => d.drain(id), launchTags: (t) => ({ [LAUNCH_HASH_TAG]: d.launchHash(t) }),
       maxConcurrentLaunches: () => this.d.config.raylaunch.max_concurrent_launches,
+      cacheStoppedNodes: () => cachesStopped(this.d.config),
       report: (o) => this.apply(o),
     });
   }

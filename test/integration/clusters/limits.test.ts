@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'mocha';
 import { WebSocket } from 'ws';
 import { pack } from '../../../src/common/pack.js';
 import { encodeFrame } from '../../../src/protocol/codec.js';
-import { type Message, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
+import { type Message } from '../../../src/protocol/messages.js';
+import { protocolHeaders } from '../../../src/protocol/serial-format.js';
 import { TestCluster } from '../../helpers/cluster.js';
 import { helloAsDriver, rawPeer } from '../../helpers/raw-peer.js';
 import { until } from '../../helpers/until.js';
@@ -30,7 +31,7 @@ describe('bounded resources on the control plane (process cluster, end to end)',
   after(async () => { await cluster.stop(); });
 
   const connect = async () => {
-    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${cluster.token()}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${cluster.token()}`, ...protocolHeaders() } });
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
     return ws;
   };

@@ -9,7 +9,8 @@ import { applyDefaults } from '../../../src/config/defaults.js';
 import { ControlPlane, type ControlPlaneLimits, listen } from '../../../src/head/control-plane.js';
 import { encodeFrame } from '../../../src/protocol/codec.js';
 import { CHUNK_BYTES, FRAME_LIMIT } from '../../../src/protocol/fragments.js';
-import { type Message, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
+import { type Message } from '../../../src/protocol/messages.js';
+import { protocolHeaders } from '../../../src/protocol/serial-format.js';
 import { headHarness } from '../../helpers/head-harness.js';
 import { helloAsDriver } from '../../helpers/raw-peer.js';
 import { until } from '../../helpers/until.js';
@@ -74,7 +75,7 @@ describe('control plane limits (a real socket on loopback, the head\'s router be
   it('a whole frame past the frame limit (16 MiB) is refused from its header (1009), and the sender alone is closed', async () => {
     const { address } = await serving();
     const cli = await client(address, 'cli', 'cli');
-    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
     ws.once('open', () => ws.send(Buffer.alloc(FRAME_LIMIT + 1)));
     const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));
     assert.equal(code, 1009);
@@ -85,7 +86,7 @@ describe('control plane limits (a real socket on loopback, the head\'s router be
     const bound = 16 * MIB;
     const { h, address } = await serving({ maxMessageBytes: bound, highWater: 4 * MIB });
     const cli = await client(address, 'cli', 'cli');
-    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
     await new Promise((resolve) => ws.once('open', resolve));
     const jobId = await helloAsDriver(ws, 'slow');
     ws.pause(); // reads nothing more, ever

@@ -5,6 +5,7 @@ import { serialize } from 'node:v8';
 import { afterEach, describe, it } from 'mocha';
 import { WebSocket, WebSocketServer } from 'ws';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
+import { protocolHeaders } from '../../../src/protocol/serial-format.js';
 import { ObjectFetcher } from '../../../src/worker/object-fetcher.js';
 import { CHUNK_LIMIT, decodeObjectFrame, encodeObjectFrame, ObjectServer } from '../../../src/worker/object-server.js';
 import { ObjectStore } from '../../../src/worker/object-store.js';
@@ -116,7 +117,7 @@ describe('object transfer (ObjectServer + ObjectFetcher)', () => {
   it('the server caps a request for more than 8 MiB at 8 MiB, whatever the peer asks', async () => {
     const data = pattern(CHUNK_LIMIT * 3, 8);
     const { server, address } = await node({ obj: data });
-    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
     try {
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
       const reply = new Promise<Buffer>((resolve) => ws.once('message', (d: Buffer) => resolve(d)));
@@ -306,7 +307,7 @@ describe('object transfer (ObjectServer + ObjectFetcher)', () => {
       const server = new ObjectServer({ host: '127.0.0.1', port: 0, token: TOKEN, store, log: (l) => logged.push(l) });
       servers.push(server);
       const address = `127.0.0.1:${await server.listen()}`;
-      const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+      const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
       const closed = new Promise<[number, string]>((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()])));
       ws.send(frame);

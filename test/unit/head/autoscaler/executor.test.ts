@@ -191,3 +191,33 @@ describe('eachLimited()', () => {
     });
   }
 });
+
+/** A fake that can stop nodes for reuse (cache_stopped_nodes), as the AWS provider can. */
+class StoppingProvider extends FakeProvider {
+  async stop(ids: string[]): Promise<void> {
+    this.calls.push(`stop ${ids.join(',')}`);
+    for (const id of ids) {
+      const n = this.nodes.get(id);
+      if (n) n.status = 'stopped';
+    }
+  }
+}
+
+describe('the executor with cache_stopped_nodes', () => {
+  const CASES: { name: string; cache: boolean; provider: () => FakeProvider; want: string[] }[] = [
+    { name: 'idle workers are stopped for reuse; an outdated one and a failed setup are terminated', cache: true, provider: () => new StoppingProvider(), want: ['stop w1,w2', 'terminate w3,w4'] },
+    { name: 'without cache_stopped_nodes every one is terminated', cache: false, provider: () => new StoppingProvider(), want: ['terminate w1,w2,w3,w4'] },
+    { name: 'a provider that cannot stop terminates them all', cache: true, provider: () => new FakeProvider(), want: ['terminate w1,w2,w3,w4'] },
+  ];
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const provider = c.provider();
+      const { e, drained } = executor({ provider, cacheStoppedNodes: () => c.cache });
+      await e.terminate([
+        { id: 'w1', reason: 'idle' }, { id: 'w2', reason: 'idle' }, { id: 'w3', reason: 'outdated' }, { id: 'w4', reason: 'setup_failed' },
+      ], new Map());
+      assert.deepEqual(provider.calls, c.want);
+      assert.deepEqual(drained, ['w1', 'w2', 'w3', 'w4'], 'each drains first');
+    });
+  }
+});
