@@ -73,7 +73,7 @@ const provider = await kind.load(config, {
   entry: (k) => runtimeEntry(k === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
 });
 const autoscaler = new Autoscaler({
-  provider, config, clock: systemClock, facts: () => readModel.autoscalerFacts(), typeResources: (t) => h.nodeTypes.resourcesOf(t), drain: (id) => h.drain(id), launchHash: (t) => launchHash(config, t),
+  provider, config, clock: systemClock, facts: () => readModel.autoscalerFacts(), typeResources: (t) => h.nodeTypes.resourcesOf(t), drain: (id) => h.drain(id), revokeNodes: (ids) => credentials.revokeNodes(ids), launchHash: (t) => launchHash(config, t),
   ...(kind.reachedOverSsh ? { nodeSetup: sshNodeSetup({ config, stateDir: start.stateDir, credential: (nodeId) => credentials.mintNode(nodeId), headAddress: address }) } : {}),
   stopBeforeTerminate: kind.hostPool !== undefined,
 });
