@@ -93,7 +93,7 @@ const { link } = loopback(router, start.node);
 const headType = config.available_node_types[config.head_node_type];
 const agent = new Agent(link, {
   nodeId: start.node, nodeType: config.head_node_type, kind: 'head', resources: nodeResources(headType?.resources), address: host, nodeDir: dir,
-  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: objectCredential,
+  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: objectCredential, maxObjectConnections: config.raylaunch.max_connections,
     ...(config.raylaunch.worker_user !== undefined ? { workerUser: config.raylaunch.worker_user } : {}),
   log: (line) => log(`agent: ${line}`),
 });

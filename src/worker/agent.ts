@@ -32,6 +32,8 @@ export interface AgentOptions {
   token: string;
   /** The node's object store; the head passes its own so it can serve its drivers' large puts. */
   store?: ObjectStore;
+  /** raylaunch.max_connections: the most fetchers this node's object server takes at once. */
+  maxObjectConnections?: number;
   /** raylaunch.worker_user: the user worker processes run as (the agent must be root). */
   workerUser?: string;
   /** One line to the node's log (why a worker process or the head's connection was closed). */
@@ -72,7 +74,9 @@ export class Agent {
     this.shmBase = existsSync('/dev/shm') ? '/dev/shm' : o.nodeDir;
     this.user = o.workerUser === undefined ? undefined : lookupWorkerUser(o.workerUser, process.getuid?.());
     this.files = new ObjectFiles(this.shmBase, this.user);
-    this.server = new ObjectServer({ host: o.address, port: 0, token: o.token, store: this.store, log: o.log });
+    this.server = new ObjectServer({
+      host: o.address, port: 0, token: o.token, store: this.store, log: o.log, ...(o.maxObjectConnections !== undefined ? { maxConnections: o.maxObjectConnections } : {}),
+    });
     this.fetcher = new ObjectFetcher({ token: o.token });
     this.toHead = new Batcher((msgs) => link.send(msgs));
     const cpus = o.resources.CPU ?? 0;
