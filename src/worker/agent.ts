@@ -103,7 +103,7 @@ export class Agent {
   /** Starts the object server, then registers the node (its objects are reachable before anyone learns of them). */
   async start(): Promise<void> {
     const { nodeId, nodeType, kind, address, resources } = this.o;
-    removeStaleFolders(this.shmBase);
+    removeStaleFolders(this.shmBase, undefined, this.user);
     this.objectAddress = `${address}:${await this.server.listen()}`;
     this.toHead.push({ type: 'node.register', nodeId, nodeType, kind, address, objectAddress: this.objectAddress, resources, pid: process.pid });
     this.heartbeat = setInterval(() => this.toHead.push({ type: 'heartbeat', nodeId }), this.o.heartbeatMs);
