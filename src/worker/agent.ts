@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Batcher } from '../common/batcher.js';
 import { unpack } from '../common/pack.js';
 import { runtimeEntry } from '../common/package-root.js';
@@ -14,7 +14,7 @@ import { ObjectServer } from './object-server.js';
 import { ObjectStore } from './object-store.js';
 import { type WorkerProc, WorkerPool } from './pool.js';
 import { ForbiddenWorkerMessage, stamp, type WorkerFacts } from './worker-messages.js';
-import { giveTo, lookupWorkerUser, type WorkerUser } from './worker-user.js';
+import { assertReachable, giveTo, lookupWorkerUser, type WorkerUser } from './worker-user.js';
 
 export interface AgentOptions {
   nodeId: string;
@@ -73,6 +73,13 @@ export class Agent {
     this.store = o.store ?? new ObjectStore();
     this.shmBase = existsSync('/dev/shm') ? '/dev/shm' : o.nodeDir;
     this.user = o.workerUser === undefined ? undefined : lookupWorkerUser(o.workerUser, process.getuid?.());
+    if (this.user) {
+      // Jobs' folders lie below the node's: the worker user passes through it and node-data (never lists them).
+      assertReachable(dirname(dirname(o.nodeDir)), this.user);
+      mkdirSync(o.nodeDir, { recursive: true, mode: 0o700 });
+      chmodSync(dirname(o.nodeDir), 0o711);
+      chmodSync(o.nodeDir, 0o711);
+    }
     this.files = new ObjectFiles(this.shmBase, this.user);
     this.server = new ObjectServer({
       host: o.address, port: 0, token: o.token, store: this.store, log: o.log, ...(o.maxObjectConnections !== undefined ? { maxConnections: o.maxObjectConnections } : {}),
