@@ -21,6 +21,8 @@ export interface ExecutorDeps {
   stopBeforeTerminate: boolean;
   /** No new work goes to a node about to be terminated. */
   drain(nodeId: string): void;
+  /** The credentials of these nodes admit nobody from now on (they are being terminated). */
+  revoke(nodeIds: readonly string[]): void;
   /** Tags every node of a launch carries (the launch hash of its type). */
   launchTags(nodeType: string): Record<string, string>;
   maxConcurrentLaunches(): number;
@@ -90,14 +92,22 @@ export class Executor {
       // A host whose setup failed may well be unreachable: its stop is tried, and a failure is not news.
       stopFailure = stops.map((r, k) => (r.status === 'rejected' && orders[k]?.reason !== 'setup_failed' ? r.reason as unknown : undefined)).find((r) => r !== undefined);
     }
-    const failed = orders.filter((t) => t.reason === 'setup_failed').map((t) => t.id);
-    const provider = this.d.provider;
-    if (failed.length > 0 && holdsFailedHosts(provider)) {
-      await provider.releaseFailed(failed);
-      const rest = orders.filter((t) => t.reason !== 'setup_failed').map((t) => t.id);
-      if (rest.length > 0) await provider.terminate(rest);
-    } else {
-      await provider.terminate(orders.map((t) => t.id));
+    const ids = orders.map((t) => t.id);
+    // After the setups have settled (a setup mints the node's credential as it starts the agent), and again once
+    // the provider is done, whatever it threw: a setup still running during a cloud terminate may mint one more.
+    this.d.revoke(ids);
+    try {
+      const failed = orders.filter((t) => t.reason === 'setup_failed').map((t) => t.id);
+      const provider = this.d.provider;
+      if (failed.length > 0 && holdsFailedHosts(provider)) {
+        await provider.releaseFailed(failed);
+        const rest = orders.filter((t) => t.reason !== 'setup_failed').map((t) => t.id);
+        if (rest.length > 0) await provider.terminate(rest);
+      } else {
+        await provider.terminate(ids);
+      }
+    } finally {
+      this.d.revoke(ids);
     }
     if (stopFailure !== undefined) throw stopFailure;
   }
