@@ -90,9 +90,9 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
     fetch: (_peer, m) => {
       for (const id of m.ids) if (asked.first(`fetch\0${m.client}\0${id}`)) objects.subscribe(m.client, id);
     },
-    'object.pull': (_peer, m) => {
-      if (asked.first(`pull\0${m.client}\0${m.id}`)) head.relay.pull(m);
-    },
+    // Each pull has its own reqId that its sender waits on, so every one is answered; what they make the head
+    // hold for a peer that does not read is bounded by the control plane (raylaunch.max_message_mb).
+    'object.pull': (_peer, m) => head.relay.pull(m),
     'object.data': (peer, m) => head.relay.data(peer, m),
     // jobs
     log: (_peer, m) => {
