@@ -293,7 +293,7 @@ export const KEY_RULES: readonly KeyRule[] = [
   { key: 'raylaunch.demand_batch_ms', status: SUPPORTED, note: 'a demand pending this long is acted on; default 300' },
   { key: 'raylaunch.max_concurrent_launches', status: SUPPORTED, note: 'most nodes launching at once; default 10' },
   { key: 'raylaunch.worker_user', status: SUPPORTED, note: 'where raylaunch runs as root: the user worker processes run as; refused unless the agent is root' },
-  { key: 'raylaunch.max_connections', status: SUPPORTED, note: 'connections the control plane takes; one more is refused (HTTP 503); default 1024' },
+  { key: 'raylaunch.max_connections', status: SUPPORTED, note: 'connections the control plane takes, and each node\'s object server; one more is refused (HTTP 503); default 1024' },
   { key: 'raylaunch.max_message_mb', status: SUPPORTED, note: 'largest message a peer may send the head (in 8 MiB chunks), and most waiting unread to one peer; default 256' },
   { key: 'raylaunch.max_upload_mb', status: SUPPORTED, note: 'a job\'s working dir, as the head takes it; default 100' },
   { key: 'raylaunch.max_upload_files', status: SUPPORTED, note: 'files in a job\'s working dir, as the head takes it; default 50000' },

@@ -59,6 +59,7 @@ async function connect(): Promise<void> {
     nodeId: start.node, nodeType, kind: 'worker', resources: nodeResources(type?.resources), address: nodeListenAddress(),
     nodeDir: nodeDir(start.stateDir, start.node), runtimeRoot: packageRoot(),
     inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: Math.min(1000, heartbeatTimeoutMs / 5), token: welcome.objectCredential ?? '', log,
+    maxObjectConnections: config.raylaunch.max_connections,
     ...(config.raylaunch.worker_user !== undefined ? { workerUser: config.raylaunch.worker_user } : {}),
   });
   agent = a;

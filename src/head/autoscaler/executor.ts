@@ -21,6 +21,8 @@ export interface ExecutorDeps {
   stopBeforeTerminate: boolean;
   /** No new work goes to a node about to be terminated. */
   drain(nodeId: string): void;
+  /** The credentials of these nodes admit nobody from now on (they are being terminated). */
+  revoke(nodeIds: readonly string[]): void;
   /** Tags every node of a launch carries (the launch hash of its type). */
   launchTags(nodeType: string): Record<string, string>;
   maxConcurrentLaunches(): number;
@@ -93,17 +95,26 @@ export class Executor {
       stopFailure = stops.map((r, k) => (r.status === 'rejected' && orders[k]?.reason !== 'setup_failed' ? r.reason as unknown : undefined)).find((r) => r !== undefined);
     }
     const provider = this.d.provider;
-    // Only idle workers are kept stopped: an outdated, failed or drained node would only be replaced again.
-    const cached = this.d.cacheStoppedNodes?.() === true && stopsNodes(provider) ? orders.filter((t) => t.reason === 'idle') : [];
-    if (cached.length > 0 && stopsNodes(provider)) await provider.stop(cached.map((t) => t.id));
-    const rest = orders.filter((t) => !cached.includes(t));
-    const failed = rest.filter((t) => t.reason === 'setup_failed').map((t) => t.id);
-    if (failed.length > 0 && holdsFailedHosts(provider)) {
-      await provider.releaseFailed(failed);
-      const others = rest.filter((t) => t.reason !== 'setup_failed').map((t) => t.id);
-      if (others.length > 0) await provider.terminate(others);
-    } else if (rest.length > 0) {
-      await provider.terminate(rest.map((t) => t.id));
+    const ids = orders.map((t) => t.id);
+    // After the setups have settled (a setup mints the node's credential as it starts the agent), and again once
+    // the provider is done, whatever it threw: a setup still running during a cloud terminate may mint one more.
+    // A node kept stopped is set up again, with a new credential, when it is started.
+    this.d.revoke(ids);
+    try {
+      // Only idle workers are kept stopped: an outdated, failed or drained node would only be replaced again.
+      const cached = this.d.cacheStoppedNodes?.() === true && stopsNodes(provider) ? orders.filter((t) => t.reason === 'idle') : [];
+      if (cached.length > 0 && stopsNodes(provider)) await provider.stop(cached.map((t) => t.id));
+      const rest = orders.filter((t) => !cached.includes(t));
+      const failed = rest.filter((t) => t.reason === 'setup_failed').map((t) => t.id);
+      if (failed.length > 0 && holdsFailedHosts(provider)) {
+        await provider.releaseFailed(failed);
+        const others = rest.filter((t) => t.reason !== 'setup_failed').map((t) => t.id);
+        if (others.length > 0) await provider.terminate(others);
+      } else if (rest.length > 0) {
+        await provider.terminate(rest.map((t) => t.id));
+      }
+    } finally {
+      this.d.revoke(ids);
     }
     if (stopFailure !== undefined) throw stopFailure;
   }

@@ -24,6 +24,8 @@ export interface AutoscalerDeps {
   typeResources?(nodeType: string): Record<string, number>;
   /** No new work goes to a node about to be terminated. */
   drain(nodeId: string): void;
+  /** A terminated node's credential admits nobody (the head's credential table and its file); unset where none are minted. */
+  revokeNodes?(nodeIds: readonly string[]): void;
   launchHash(nodeType: string): string;
   /** How launched nodes are set up, for providers whose nodes are reached over SSH; process nodes start by themselves. */
   nodeSetup?: NodeSetup;
@@ -62,7 +64,7 @@ export class Autoscaler {
   constructor(private readonly d: AutoscalerDeps) {
     this.executor = new Executor({
       provider: d.provider, ...(d.nodeSetup ? { nodeSetup: d.nodeSetup } : {}), stopBeforeTerminate: !!d.stopBeforeTerminate,
-      drain: (id) => d.drain(id), launchTags: (t) => ({ [LAUNCH_HASH_TAG]: d.launchHash(t) }),
+      drain: (id) => d.drain(id), revoke: (ids) => d.revokeNodes?.(ids), launchTags: (t) => ({ [LAUNCH_HASH_TAG]: d.launchHash(t) }),
       maxConcurrentLaunches: () => this.d.config.raylaunch.max_concurrent_launches,
       cacheStoppedNodes: () => cachesStopped(this.d.config),
       report: (o) => this.apply(o),

@@ -84,9 +84,9 @@ main(async () => {
     ws.pause(); // reads nothing, ever
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
     const { nodeId } = JSON.parse(readFileSync(join(cluster.home, 'clusters', name, 'head.json'), 'utf8')) as { nodeId: string };
-    const pull = (reqId: number): Message => ({ type: 'object.pull', reqId, client: 'slow', id: 'slow-o', nodeId });
+    const pull = (reqId: number): Message => ({ type: 'object.pull', reqId, client: 'slow', id: 'slow.o', nodeId });
     // 150 answers of 2 MiB each: 300 MiB the head would hold for it without a bound (48 MiB with it).
-    ws.send(encodeFrame([{ type: 'put', id: 'slow-o', owner: 'slow', jobId, value: { kind: 'inline', data: new Uint8Array(2 * MIB) } }]));
+    ws.send(encodeFrame([{ type: 'put', id: 'slow.o', owner: 'slow', jobId, value: { kind: 'inline', data: new Uint8Array(2 * MIB) } }]));
     ws.send(encodeFrame(Array.from({ length: 150 }, (_, i) => pull(i))));
     await until('the head to close the slow reader', 30_000, () => (/closing connection \d+ \(driver slow\): it does not read what it is sent/.test(headLog()) ? true : undefined));
     ws.resume();

@@ -36,11 +36,11 @@ describe('control plane limits (a real socket on loopback, the head\'s router be
     return { h, plane, address: `127.0.0.1:${listener.port}` };
   }
 
-  async function client(address: string, role: 'cli' | 'driver', clientId: string): Promise<Transport> {
+  async function client(address: string, role: 'cli' | 'driver', clientId: string): Promise<Transport & { jobId: string }> {
     const t = await wsTransport(address, TOKEN);
     open.push(t);
-    await handshake(t, { type: 'hello', role, clientId });
-    return t;
+    const welcome = await handshake(t, { type: 'hello', role, clientId });
+    return Object.assign(t, { jobId: welcome.jobId ?? '' });
   }
 
   /** A query answered: the connection works, and everything it sent before was handled. */
@@ -66,9 +66,9 @@ describe('control plane limits (a real socket on loopback, the head\'s router be
     const { h, plane: p, address } = await serving();
     const driver = await client(address, 'driver', 'd1');
     const data = new Uint8Array(40_000_000).map((_, i) => i % 251);
-    driver.send([{ type: 'put', id: 'big', owner: 'd1', jobId: 'j1', value: { kind: 'inline', data } }]);
+    driver.send([{ type: 'put', id: 'd1.big', owner: 'd1', jobId: driver.jobId, value: { kind: 'inline', data } }]);
     await answers(driver, 'd1');
-    assert.deepEqual(h.localStore.get('big'), data);
+    assert.deepEqual(h.localStore.get('d1.big'), data);
     assert.ok(p.largestMessage <= CHUNK_BYTES + 7, `largest message ${p.largestMessage}`);
   });
 
@@ -91,9 +91,9 @@ describe('control plane limits (a real socket on loopback, the head\'s router be
     const jobId = await helloAsDriver(ws, 'slow');
     ws.pause(); // reads nothing more, ever
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
-    // One frame asking for 40 copies of a 2 MB object: 80 MB of answers that it will not read.
-    const pull = (reqId: number): Message => ({ type: 'object.pull', reqId, client: 'slow', id: 'slow-o', nodeId: 'head' });
-    ws.send(encodeFrame([{ type: 'put', id: 'slow-o', owner: 'slow', jobId, value: { kind: 'inline', data: new Uint8Array(2 * MIB) } }]));
+    // 40 pulls of a 2 MB object: 80 MB of answers that it will not read.
+    const pull = (reqId: number): Message => ({ type: 'object.pull', reqId, client: 'slow', id: 'slow.o', nodeId: 'head' });
+    ws.send(encodeFrame([{ type: 'put', id: 'slow.o', owner: 'slow', jobId, value: { kind: 'inline', data: new Uint8Array(2 * MIB) } }]));
     ws.send(encodeFrame(Array.from({ length: 40 }, (_, i) => pull(i))));
     const line = await until('the slow reader to be closed', 20_000, () => h.logged.find((l) => l.includes('does not read')));
     const waiting = Number(/(\d+\.\d) MiB wait unwritten/.exec(line)?.[1]);

@@ -9,6 +9,7 @@ import { protocolHeaders } from '../../../src/protocol/serial-format.js';
 import { ObjectFetcher } from '../../../src/worker/object-fetcher.js';
 import { CHUNK_LIMIT, decodeObjectFrame, encodeObjectFrame, ObjectServer } from '../../../src/worker/object-server.js';
 import { ObjectStore } from '../../../src/worker/object-store.js';
+import { until } from '../../helpers/until.js';
 
 const TOKEN = 'object-token';
 const MiB = 1024 * 1024;
@@ -319,6 +320,40 @@ describe('object transfer (ObjectServer + ObjectFetcher)', () => {
       assert.ok(got && Buffer.from(got).equals(data));
     });
   }
+
+  it('fetchers past raylaunch.max_connections are refused with 503 and the reason; the open ones keep theirs, and a freed slot is taken again', async () => {
+    const store = new ObjectStore();
+    const data = pattern(1000, 9);
+    store.put('obj', data, 'job-1');
+    const server = new ObjectServer({ host: '127.0.0.1', port: 0, token: TOKEN, store, maxConnections: 2 });
+    servers.push(server);
+    const address = `127.0.0.1:${await server.listen()}`;
+    const open = async () => {
+      const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      return ws;
+    };
+    const [a, b] = [await open(), await open()];
+    const third = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+    const refused = await new Promise<{ status: number | undefined; body: string }>((resolve, reject) => {
+      third.once('open', () => reject(new Error('a third connection was taken past the limit')));
+      third.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => { body += c.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      });
+    });
+    assert.equal(refused.status, 503);
+    assert.match(refused.body, /has 2 connections open, its limit \(raylaunch\.max_connections\)/);
+    const served = new Promise<Buffer[] | Buffer>((resolve) => a.once('message', (m: Buffer) => resolve(m)));
+    a.send(encodeObjectFrame({ type: 'chunk.get', reqId: 1, id: 'obj', offset: 0, length: 1000 }));
+    assert.equal(decodeObjectFrame(await served).header.type, 'chunk', 'an open connection is still served');
+    b.close();
+    await until('the closed connection to be gone', 5000, () => (server.connections === 1 ? true : undefined));
+    const got = await fetcher().fetch(address, 'obj');
+    assert.ok(got && Buffer.from(got).equals(data));
+    a.close();
+  });
 
   it('a node that answers with a malformed header fails the fetch naming it, and drops that connection', async () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });

@@ -45,7 +45,7 @@ function executor(o: Partial<ExecutorDeps> & Pick<ExecutorDeps, 'provider'>) {
   const outcomes: Outcome[] = [];
   const drained: string[] = [];
   const e = new Executor({
-    stopBeforeTerminate: false, drain: (id) => drained.push(id), launchTags: (t) => ({ tag: t }), maxConcurrentLaunches: () => 10,
+    stopBeforeTerminate: false, drain: (id) => drained.push(id), revoke: () => undefined, launchTags: (t) => ({ tag: t }), maxConcurrentLaunches: () => 10,
     report: (x) => outcomes.push(x), ...o,
   });
   return { e, outcomes, drained };
