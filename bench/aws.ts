@@ -7,15 +7,18 @@
 //   3. the EC2 calls the head makes for the scale-up from 0 to 10 workers (one round: min_workers asks at once);
 //   4. the import cost of the AWS SDK clients in a fresh Node process (raylaunch loads them only for aws clusters).
 // Nothing leaves this machine: the fake listens on 10.200.0.1, never a metadata address. Run: npm run bench:aws
-// (as root, like the integration tests); BENCH_QUICK=1 runs one trial of each.
+// (as root, like the integration tests); BENCH_QUICK=1 runs one trial of each; BENCH_TIMELINE=1 prints each
+// trial's timeline (the CLI's progress lines, the fake's calls and instance transitions, ms from the start of up).
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import type { CallRecord, TransitionEvent } from '../test/fakes/aws/index.js';
 import { awsConfigFor, awsTestBed } from '../test/helpers/aws-cluster.js';
 import { DUMMY_CREDENTIALS, isolateAwsEnv } from '../test/helpers/aws-env.js';
 
 const WORKERS = 10;
 const BOOT_MS = 10_000;
 const QUICK = process.env.BENCH_QUICK === '1';
+const TIMELINE = process.env.BENCH_TIMELINE === '1';
 const TRIALS = QUICK ? 1 : 3;
 const IMPORT_TRIALS = QUICK ? 1 : 5;
 const UP_TIMEOUT_MS = 180_000;
@@ -39,9 +42,14 @@ async function upTrials(bootDelayMs: number): Promise<Trial[]> {
       const cluster = bed.cluster(name, awsConfigFor(name, WORKERS));
       try {
         const from = bed.fake.calls.length;
+        const timeline = new Timeline();
+        const onTransition = (e: TransitionEvent) => timeline.add(`fake: ${e.instanceId} ${e.from ?? 'new'} → ${e.to}`);
+        bed.fake.cloud.on('transition', onTransition);
         const t0 = performance.now();
-        const r = await cluster.cli(['up', cluster.configFile, '-y'], UP_TIMEOUT_MS);
+        const r = await cluster.cli(['up', cluster.configFile, '-y'], UP_TIMEOUT_MS, { onOutput: ({ stderr }) => timeline.lines('cli', stderr) });
         const wallMs = performance.now() - t0;
+        bed.fake.cloud.off('transition', onTransition);
+        if (TIMELINE) console.error(timeline.print(bed.fake.calls.slice(from)));
         if (r.code !== 0) throw new Error(`up failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
         const headCalls = new Map<string, number>();
         for (const c of bed.fake.calls.slice(from)) {
@@ -59,6 +67,29 @@ async function upTrials(bootDelayMs: number): Promise<Trial[]> {
     await bed.close();
   }
   return out;
+}
+
+/** What happened during one `up`, stamped as it happened, for finding where the time goes. */
+class Timeline {
+  private readonly start = Date.now();
+  private readonly entries: { at: number; text: string }[] = [];
+  private seen = 0;
+
+  add(text: string, at = Date.now()): void {
+    this.entries.push({ at, text });
+  }
+
+  /** The complete lines of a stream printed so far that are new since the last look. */
+  lines(source: string, printed: string): void {
+    const done = printed.slice(0, printed.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '');
+    for (const l of done.slice(this.seen)) this.add(`${source}: ${l}`);
+    this.seen = Math.max(this.seen, done.length);
+  }
+
+  print(calls: readonly CallRecord[]): string {
+    const all = [...this.entries, ...calls.map((c) => ({ at: c.at, text: `call: ${c.action} by ${c.roleName ? 'head' : 'cli'}` }))].sort((a, b) => a.at - b.at);
+    return all.map((e) => `  ${String(e.at - this.start).padStart(6)} ms  ${e.text}`).join('\n');
+  }
 }
 
 /** The three SDK clients imported in a fresh Node process, as `up` of an aws cluster loads them. */

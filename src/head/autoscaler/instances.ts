@@ -41,6 +41,8 @@ export function markDrained(instances: readonly Instance[], draining: ReadonlyMa
   return { instances: out, drained };
 }
 
+const launchedHere = (i: Instance) => i.history[0]?.state === 'queued' || i.history[0]?.state === 'requested';
+
 /**
  * Nodes this head launched that the provider has allocated start their setup (providers reached over SSH) once
  * the provider lists them running: a cloud instance that is still pending has no address to reach yet (EC2 boots
@@ -50,8 +52,7 @@ export function markDrained(instances: readonly Instance[], draining: ReadonlyMa
 export function startSetups(instances: readonly Instance[], running: ReadonlySet<string>, now: number): { instances: Instance[]; nodeIds: string[] } {
   const nodeIds: string[] = [];
   const out = instances.map((i) => {
-    const launchedHere = i.history[0]?.state === 'queued' || i.history[0]?.state === 'requested';
-    if (i.state !== 'allocated' || i.nodeId === undefined || !launchedHere || !running.has(i.nodeId)) return i;
+    if (i.state !== 'allocated' || i.nodeId === undefined || !launchedHere(i) || !running.has(i.nodeId)) return i;
     nodeIds.push(i.nodeId);
     return transition(i, 'setting-up', now, 'setup started');
   });
@@ -73,4 +74,17 @@ export function allocateListed(instances: readonly Instance[], requestIds: Reado
     claimed.add(node.id);
     return { ...transition(i, 'allocated', now, 'the provider lists it'), id: node.id, nodeId: node.id };
   });
+}
+
+/**
+ * How soon the loop lists the provider again while a node this head launched boots (requested, or allocated and
+ * not yet set up): an instance runs at a moment only a listing shows, and waiting for the next full tick
+ * (autoscaler_interval_s) left each boot up to that long unnoticed. undefined: nothing boots, the tick suffices.
+ * Four listings a second are far below EC2's DescribeInstances rate limit.
+ */
+export const BOOT_POLL_MS = 250;
+
+export function bootPollMs(instances: readonly Instance[], intervalMs: number): number | undefined {
+  const booting = instances.some((i) => (i.state === 'requested' || i.state === 'allocated') && launchedHere(i));
+  return booting && BOOT_POLL_MS < intervalMs ? BOOT_POLL_MS : undefined;
 }

@@ -6,7 +6,7 @@ import { batchDemands, type BatchState, nextBatchDue, NO_BATCH } from './batchin
 import { cachesStopped, decide, decideWorkersOnly, type EventDraft, LAUNCH_HASH_TAG } from './decide.js';
 import { Executor } from './executor.js';
 import type { ClusterFacts } from './facts.js';
-import { runningIds, startSetups } from './instances.js';
+import { bootPollMs, runningIds, startSetups } from './instances.js';
 import type { NodeSetup } from './node-setup.js';
 import { applyOutcome, type AutoscalerState, type Outcome, resumeIfDue } from './outcomes.js';
 import type { PlanOutput } from './plan.js';
@@ -51,6 +51,7 @@ export class Autoscaler {
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private nudged: NodeJS.Timeout | undefined;
+  private bootPoll: NodeJS.Timeout | undefined;
   private nudgePending = false;
   private lastNudgeRead = -Infinity;
   private again = false;
@@ -85,6 +86,7 @@ export class Autoscaler {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     if (this.nudged) clearTimeout(this.nudged);
+    if (this.bootPoll) clearTimeout(this.bootPoll);
   }
 
   /**
@@ -119,6 +121,17 @@ export class Autoscaler {
     }, wait + 5);
   }
 
+  /** A tick soon while a node this head launched boots, so its setup starts once a listing shows it running. */
+  private armForBoot(): void {
+    if (this.bootPoll || this.stopping || !this.d.nodeSetup) return;
+    const wait = bootPollMs(this.state.instances, this.d.config.raylaunch.autoscaler_interval_s * 1000);
+    if (wait === undefined) return;
+    this.bootPoll = setTimeout(() => {
+      this.bootPoll = undefined;
+      void this.tick();
+    }, wait);
+  }
+
   private event(e: EventDraft): void {
     this.events.push({ ...e, at: this.d.clock.now(), seq: this.seq++ });
     if (this.events.length > MAX_EVENTS) this.events.shift();
@@ -146,6 +159,7 @@ export class Autoscaler {
       this.running = false;
     }
     this.armForBatch();
+    this.armForBoot();
     if (this.again && !this.stopping) {
       this.again = false;
       await this.tick();

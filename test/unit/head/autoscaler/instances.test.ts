@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import type { CloudNode } from '../../../../providers/provider.js';
 import type { Instance, InstanceState } from '../../../../src/head/autoscaler/instance-state.js';
-import { allocateListed, isLeaving, markTerminating, runningIds, startSetups } from '../../../../src/head/autoscaler/instances.js';
+import { allocateListed, BOOT_POLL_MS, bootPollMs, isLeaving, markTerminating, runningIds, startSetups } from '../../../../src/head/autoscaler/instances.js';
 
 const inst = (nodeId: string | undefined, state: InstanceState, first: InstanceState = 'requested', requestId = 'r'): Instance => ({
   id: nodeId ?? `${requestId}#0`, nodeType: 't', requestId, nodeId, state, since: 0, history: [{ state: first, at: 0, reason: 'x' }],
@@ -10,6 +10,19 @@ const inst = (nodeId: string | undefined, state: InstanceState, first: InstanceS
 const node = (id: string, requestId: string): CloudNode => ({ id, nodeType: 't', kind: 'worker', status: 'pending', requestId, tags: {} });
 
 describe('instance table operations', () => {
+  const BOOT: { name: string; instances: Instance[]; intervalMs?: number; want: number | undefined }[] = [
+    { name: 'a launch not listed yet', instances: [inst(undefined, 'requested')], want: BOOT_POLL_MS },
+    { name: 'a launched instance listed but not set up (pending)', instances: [inst('n', 'allocated')], want: BOOT_POLL_MS },
+    { name: 'nodes being set up or running only', instances: [inst('a', 'setting-up'), inst('b', 'running')], want: undefined },
+    { name: 'an adopted node waiting to register (not launched here)', instances: [inst('n', 'allocated', 'allocated')], want: undefined },
+    { name: 'a booting instance when the full tick is as frequent', instances: [inst('n', 'allocated')], intervalMs: BOOT_POLL_MS, want: undefined },
+  ];
+  for (const c of BOOT) {
+    it(`the loop lists again ${c.want === undefined ? 'at the next full tick' : 'soon'} for ${c.name}`, () => {
+      assert.equal(bootPollMs(c.instances, c.intervalMs ?? 1000), c.want);
+    });
+  }
+
   const LEAVING: [InstanceState, boolean][] = [['running', false], ['setting-up', false], ['draining', true], ['terminating', true], ['terminated', true], ['setup-failed', true]];
   for (const [state, want] of LEAVING) {
     it(`a node whose latest instance is ${state} is ${want ? '' : 'not '}on its way out`, () => {
