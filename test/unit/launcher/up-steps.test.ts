@@ -95,9 +95,8 @@ describe('up\'s head steps', () => {
 });
 
 describe('up waiting for a booting cloud head', () => {
-  it('lists it again sooner at first, and never more than a second apart, so up goes on within a second of it running', () => {
+  it('lists it again a quarter second apart throughout, so up goes on within 250 ms of it running', () => {
     const delays = Array.from({ length: 40 }, (_, i) => headPollDelayMs(i));
-    assert.deepEqual(delays.slice(0, 3), [250, 500, 1000]);
-    assert.ok(delays.every((d) => d <= 1000), delays.join(','));
+    assert.ok(delays.every((d) => d > 0 && d <= 250), delays.join(','));
   });
 });
