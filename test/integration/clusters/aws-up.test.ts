@@ -104,6 +104,9 @@ describe('raylaunch up of an AWS config against the fake AWS, the CLI confined t
     assert.equal(workers.length, WORKERS);
     const workerIds = instances().filter((i) => tag(i.id, 'raylaunch-node-kind') === 'worker').map((i) => i.id).sort();
     assert.deepEqual(workers.map((n) => n.node_id).sort(), workerIds);
+    // The head is named like its workers: by its instance id, not its address.
+    const headIds = instances().filter((i) => tag(i.id, 'raylaunch-node-kind') === 'head').map((i) => i.id);
+    assert.deepEqual(status.nodes.filter((n) => n.kind === 'head').map((n) => n.node_id), headIds);
   });
 
   it('a job runs on the workers (the head, CPU: 0 on clouds, runs none of its tasks)', async () => {

@@ -11,7 +11,7 @@ import { applyDefaults } from '../../../src/config/defaults.js';
 import { ClusterStartError } from '../../../src/launcher/errors.js';
 import { headPollDelayMs } from '../../../src/launcher/up.js';
 import { processHeadSteps } from '../../../src/launcher/process-up.js';
-import { saveSshHead, sshHeadTarget } from '../../../src/launcher/ssh-head.js';
+import { headNodeId, saveSshHead, sshHeadTarget } from '../../../src/launcher/ssh-head.js';
 import { sshHeadSteps } from '../../../src/launcher/ssh-up.js';
 
 const head = (o: Partial<CloudNode> = {}): CloudNode => ({ id: 'head-1', nodeType: 'head', kind: 'head', status: 'running', tags: {}, ...o });
@@ -90,6 +90,14 @@ describe('up\'s head steps', () => {
       writeFileSync(key, 'k');
       const t = sshHeadTarget(configWith(key), dir, head({ internalIp: '10.0.0.1', externalIp: '198.51.100.1' }));
       assert.deepEqual([t.host, t.internalIp, t.user, t.privateKeyPath], ['198.51.100.1', '10.0.0.1', 'u', key]);
+    });
+
+    it('names the head by the provider\'s id for it (a cloud instance id, as its workers), not its address', () => {
+      const key = join(dir, 'key');
+      writeFileSync(key, 'k');
+      const t = sshHeadTarget(configWith(key), dir, head({ id: 'i-0abc', internalIp: '10.0.0.1' }));
+      assert.equal(headNodeId(t), 'i-0abc');
+      assert.equal(headNodeId({ ...t, nodeId: undefined }), '10.0.0.1', 'a head saved before the id was kept goes by its address');
     });
   });
 });
