@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Instance, RunInstancesCommandInput, TagSpecification } from '@aws-sdk/client-ec2';
-import ssh2 from 'ssh2';
+import { ed25519KeyPair } from './keygen.js';
 import type { AwsProviderConfig, ClusterConfig } from '../../src/config/types.js';
 import { ProviderConfigError } from '../errors.js';
 import {
@@ -90,7 +90,7 @@ export class AwsProvider implements NodeProvider, PreparesCluster, CleansUpClust
     const nc = type.node_config;
     let state = this.requests.get(req.requestId);
     if (!state) {
-      const key = ssh2.utils.generateKeyPairSync('ed25519');
+      const key = ed25519KeyPair();
       state = { calls: 0, generation: 0, subnetIndex: 0, hostKey: { private: key.private, public: key.public } };
       this.requests.set(req.requestId, state);
     }
