@@ -78,7 +78,8 @@ describe('raylaunch up of an AWS config against the fake AWS, the CLI confined t
     const [head, ...others] = instances().filter((i) => tag(i.id, 'raylaunch-node-kind') === 'head');
     assert.ok(head && others.length === 0);
     assert.equal(head.profileName, ROLE);
-    assert.match(r.stdout, new RegExp(`cluster e2e is up \\(aws provider\\)\\n {2}head {7}${head.privateIp?.replace(/\./g, '\\.')}`));
+    // The head goes by its instance id, as its workers do, at its private address.
+    assert.match(r.stdout, new RegExp(`cluster e2e is up \\(aws provider\\)\\n {2}head {7}${head.id} at ${head.privateIp?.replace(/\./g, '\\.')}:`));
     // The key the host serves is the one raylaunch put in its UserData, and the one the CLI pinned.
     const pinned = tag(head.id, HOST_KEY_TAG) ?? '';
     assert.equal(await served(head.privateIp ?? ''), pinned);
