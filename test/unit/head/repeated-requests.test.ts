@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import type { Identity } from '../../../src/common/credentials.js';
 import { applyDefaults } from '../../../src/config/defaults.js';
 import { ControlPlane, listen } from '../../../src/head/control-plane.js';
-import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
+import { protocolHeaders } from '../../../src/protocol/serial-format.js';
 import { MAX_LIST_ITEMS } from '../../../src/protocol/shapes.js';
 import { headHarness } from '../../helpers/head-harness.js';
 import { helloAsDriver } from '../../helpers/raw-peer.js';
@@ -21,7 +21,7 @@ type Received = { type?: unknown; [k: string]: unknown }[];
  * a query; resolves with everything the head sent up to that query's reply, or how the head closed it.
  */
 async function driverSends(address: string, frames: (ids: { client: string; jobId: string; object: string }) => unknown[][]) {
-  const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+  const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const jobId = await helloAsDriver(ws, 'd1');
   const ids = { client: 'd1', jobId, object: 'd1.o1' };

@@ -329,12 +329,12 @@ describe('object transfer (ObjectServer + ObjectFetcher)', () => {
     servers.push(server);
     const address = `127.0.0.1:${await server.listen()}`;
     const open = async () => {
-      const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+      const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
       return ws;
     };
     const [a, b] = [await open(), await open()];
-    const third = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+    const third = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
     const refused = await new Promise<{ status: number | undefined; body: string }>((resolve, reject) => {
       third.once('open', () => reject(new Error('a third connection was taken past the limit')));
       third.once('unexpected-response', (_req, res) => {
