@@ -61,7 +61,9 @@ async function listedHead(provider: NodeProvider): Promise<CloudNode | undefined
  */
 export async function up(config: ClusterConfig, o: UpOptions): Promise<UpResult> {
   const name = config.cluster_name;
-  const dir = ensureClusterDir(name);
+  // On the process provider this folder is every node's state folder: worker_user's processes pass through it.
+  const passable = !providerKind(config.provider.type).reachedOverSsh && config.raylaunch.worker_user !== undefined;
+  const dir = ensureClusterDir(name, { passable });
   const provider = await cliProvider(config, dir);
   const steps = providerKind(config.provider.type).reachedOverSsh
     ? sshHeadSteps(config, dir, {
@@ -69,6 +71,7 @@ export async function up(config: ClusterConfig, o: UpOptions): Promise<UpResult>
       onStatus: (node, s, detail) => (o.nodeStatus ? o.nodeStatus(node, s, detail) : o.progress(`${node}: ${s}: ${detail}`)),
     })
     : processHeadSteps(config, dir, provider, o.progress);
+  steps.preflight();
   if (preparesCluster(provider)) await provider.prepare(config);
   // What runs now, and what this config changes: a restart ends the running work, so it is confirmed first.
   let head = await listedHead(provider);
@@ -82,7 +85,7 @@ export async function up(config: ClusterConfig, o: UpOptions): Promise<UpResult>
   } else {
     if (steps.takeDownFirst(head, changes)) {
       await down(name, { keepJobs: true });
-      ensureClusterDir(name);
+      ensureClusterDir(name, { passable });
       head = await listedHead(provider);
     }
     const credential = ensureOperatorCredential(name);
