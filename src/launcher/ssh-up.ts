@@ -29,6 +29,8 @@ export interface SshUpOptions {
 export function sshHeadSteps(config: ClusterConfig, dir: string, o: SshUpOptions): HeadSteps {
   const key = readKey(config);
   return {
+    // worker_user is checked on each host, by its agent (the folders that matter are there, not here).
+    preflight: () => undefined,
     running: () => readHeadInfo(dir) !== undefined,
     keeps: () => false, // the updater finds out on the node whether anything needs doing
     takeDownFirst: (listed) => {
