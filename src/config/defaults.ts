@@ -144,6 +144,9 @@ export function applyDefaults(raw: Raw): ClusterConfig {
     max_upload_files: count(rl.max_upload_files, 50_000),
     ...(typeof rl.ssh_ingress_cidr === 'string' ? { ssh_ingress_cidr: rl.ssh_ingress_cidr } : {}),
     ...(typeof rl.worker_user === 'string' ? { worker_user: rl.worker_user } : {}),
+    // Every provider: a head restarted (by its supervisor, or by hand) finds its cluster as it left it.
+    gcs_storage: typeof rl.gcs_storage === 'string' ? rl.gcs_storage : 'sqlite',
+    ...(typeof rl.gcs_storage_password_file === 'string' ? { gcs_storage_password_file: rl.gcs_storage_password_file } : {}),
   };
 
   return {

@@ -1,6 +1,7 @@
 import type { ErrorObject } from 'ajv';
 import { closest } from '../common/suggest.js';
 import type { Problem, YamlPath } from './problems.js';
+import { redact } from './redact.js';
 
 /** Every key name the schemas know, with where it belongs: for "x is a key of y" hints on misplaced keys. */
 export type KeyIndex = ReadonlyMap<string, readonly string[]>;
@@ -55,7 +56,10 @@ export function describeValue(v: unknown): string {
   if (v === null || v === undefined) return 'nothing (an empty value)';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v)}`;
+  if (typeof v === 'string') {
+    const shown = redact(v); // a URL's password (raylaunch.gcs_storage) never reaches a message
+    return `the string ${JSON.stringify(shown.length > 60 ? `${shown.slice(0, 57)}...` : shown)}`;
+  }
   if (typeof v === 'number') return Number.isInteger(v) ? `${v}` : `the fraction ${v}`;
   return `${typeof v} ${String(v)}`;
 }
@@ -73,6 +77,7 @@ const PATTERN_MESSAGES: Record<string, [string, string]> = {
   head_ip: [HOST_PROBLEM, HOST_HINT],
   external_head_ip: [HOST_PROBLEM, HOST_HINT],
   worker_ips: [HOST_PROBLEM, HOST_HINT],
+  gcs_storage: ['is not a GCS store', 'sqlite (the default), memory, or redis://[user:password@]host:port/db (rediss:// for TLS)'],
 };
 
 const BOUND_HINTS: Record<string, (limit: number) => string> = {

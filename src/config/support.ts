@@ -292,6 +292,8 @@ export const KEY_RULES: readonly KeyRule[] = [
   { key: 'raylaunch.inline_object_limit', status: SUPPORTED, note: 'bytes; default 102400' },
   { key: 'raylaunch.demand_batch_ms', status: SUPPORTED, note: 'a demand pending this long is acted on; default 300' },
   { key: 'raylaunch.max_concurrent_launches', status: SUPPORTED, note: 'most nodes launching at once; default 10' },
+  { key: 'raylaunch.gcs_storage', status: SUPPORTED, note: 'sqlite (default: gcs.sqlite in the head\'s state dir), memory (state dies with the head), or redis://[user:password@]host:port/db / rediss://' },
+  { key: 'raylaunch.gcs_storage_password_file', status: SUPPORTED, note: 'redis: a file on the head with the password (or env RAYLAUNCH_GCS_REDIS_PASSWORD)' },
   { key: 'raylaunch.worker_user', status: SUPPORTED, note: 'where raylaunch runs as root: the user worker processes run as; refused unless the agent is root' },
   { key: 'raylaunch.max_connections', status: SUPPORTED, note: 'connections the control plane takes, and each node\'s object server; one more is refused (HTTP 503); default 1024' },
   { key: 'raylaunch.max_message_mb', status: SUPPORTED, note: 'largest message a peer may send the head (in 8 MiB chunks), and most waiting unread to one peer; default 256' },

@@ -106,6 +106,10 @@ export interface RaylaunchSettings {
   ssh_ingress_cidr?: string;
   /** Where the agent runs as root: the unprivileged user its worker processes run as. */
   worker_user?: string;
+  /** Where the head keeps the GCS: 'sqlite' (its state dir), 'memory' (dies with the head) or a redis:// URL. */
+  gcs_storage: string;
+  /** redis gcs_storage: a file on the head with the password. */
+  gcs_storage_password_file?: string;
 }
 
 /** Keys every provider section accepts. */

@@ -19,7 +19,7 @@ export interface AutoscalerControl {
   reconfigure(config: ClusterConfig): void;
 }
 
-export type HeadJobs = Pick<JobManager, 'driversOf' | 'submit' | 'stop' | 'bundle' | 'files' | 'list'>;
+export type HeadJobs = Pick<JobManager, 'driversOf' | 'submit' | 'saved' | 'stop' | 'bundle' | 'files' | 'list'>;
 
 export interface HandlerDeps {
   head: Head;
@@ -102,7 +102,13 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
     log: (_peer, m) => {
       for (const driver of jobs.driversOf(m.jobId)) peers.toClient(driver, m);
     },
-    'job.submit': (peer, m) => peer.send(submitted(m, jobs)),
+    // A submitter hears of its job once the job's record is durable. A store that fails stops the head: the
+    // submitter then sees its connection close, never an id a restarted head would not know.
+    'job.submit': (peer, m) => {
+      const reply = submitted(m, jobs);
+      if (reply.type === 'job.refused') return peer.send(reply);
+      void jobs.saved(reply.jobId).then(() => peer.send(reply), () => undefined);
+    },
     'job.follow': (peer, m) => sessions.follow(peer, m),
     'job.stop': (_peer, m) => jobs.stop(m.jobId),
     'job.bundle.get': (peer, m) => peer.send({ type: 'job.bundle', reqId: m.reqId, jobId: m.jobId, bundle: jobs.bundle(m.jobId), ...jobs.files(m.jobId) }),
@@ -115,7 +121,7 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
 }
 
 /** The answer to a job.submit: its job, or why the head refuses to start it (the connection stays open). */
-function submitted(m: MessageOf<'job.submit'>, jobs: HeadJobs): MessageOf<'job.accepted' | 'job.refused'> {
+function submitted(m: MessageOf<'job.submit'>, jobs: HeadJobs): MessageOf<'job.accepted'> | MessageOf<'job.refused'> {
   try {
     return { type: 'job.accepted', reqId: m.reqId, jobId: jobs.submit(m) };
   } catch (e) {

@@ -10,7 +10,7 @@ import type { AuthFacts } from './authorize.js';
 import { busyReasons } from './busy.js';
 import type { Peer } from './control-plane.js';
 import { type Failure, FailureLog } from './failures.js';
-import type { GcsStore } from './gcs/store.js';
+import { type GcsStore, type Table, writeBehind } from './gcs/store.js';
 import { NodeTable } from './nodes.js';
 import { NodeTypes } from './node-types.js';
 import { ObjectDirectory } from './objects.js';
@@ -36,6 +36,9 @@ export interface HeadOptions {
   objectCredential?: string;
 }
 
+/** The key of the one request_resources record (each call replaces the one before). */
+const REQUESTED = 'last';
+
 /** How long dead nodes and dead actors of ended jobs stay listed. */
 export const DEAD_KEPT_MS = 10 * 60_000;
 
@@ -60,12 +63,18 @@ export class Head implements ReadSources {
   /** Per job, the actors it found with getActor(): it holds a handle to them (it may kill detached ones). */
   private readonly found = new Map<string, Set<string>>();
   private config: ClusterConfig;
-  private requestedNow: ResourceDict[] = [];
+  /**
+   * request_resources(): one record, written behind (the call has no reply to hold back); a restarted head
+   * reads it back, so the capacity it asked for is kept across the restart. A call lost with the head before
+   * it was written leaves the one before it in force.
+   */
+  private readonly requestedTable: Table<ResourceDict[]>;
   private placing = false;
 
   constructor(private readonly o: HeadOptions) {
     this.config = o.config;
-    this.nodes = new NodeTable(o.store);
+    this.nodes = new NodeTable(o.store, o.clock.now());
+    this.requestedTable = o.store.table<ResourceDict[]>('request_resources');
     this.nodeTypes = new NodeTypes(o.config);
     this.failures = new FailureLog(o.clock);
     this.objects = new ObjectDirectory((client, id, value) => this.peers.toClient(client, { type: 'object', client, id, value }));
@@ -125,7 +134,7 @@ export class Head implements ReadSources {
   }
 
   get requested(): readonly ResourceDict[] {
-    return this.requestedNow;
+    return this.requestedTable.get(REQUESTED) ?? [];
   }
 
   /** What a peer is told once its hello is accepted. */
@@ -196,8 +205,7 @@ export class Head implements ReadSources {
 
   /** request_resources(): the capacity the autoscaler keeps, kept in the GCS too. */
   requestResources(bundles: ResourceDict[]): void {
-    this.requestedNow = bundles;
-    this.o.store.kv.set('request_resources', new TextEncoder().encode(JSON.stringify(bundles)));
+    writeBehind(this.requestedTable.update(REQUESTED, () => bundles));
   }
 
   put(m: MessageOf<'put'>): void {

@@ -11,7 +11,9 @@ import { packageRoot, runtimeEntry } from '../common/package-root.js';
 import { Agent } from '../worker/agent.js';
 import { ObjectStore } from '../worker/object-store.js';
 import { ControlPlane, listen, loopback } from './control-plane.js';
-import { MemoryStore } from './gcs/store.js';
+import { openStore } from './gcs/open.js';
+import { redactRedisUrl } from './gcs/redis.js';
+import { RaylaunchError } from '../common/errors.js';
 import { Head } from './head.js';
 import { authorize } from './authorize.js';
 import { headHandlers } from './handlers.js';
@@ -38,11 +40,25 @@ const MIB = 1024 * 1024;
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
-// The port first: the head's address is part of what the job manager and the provider hand out. It answers
+// The GCS store before anything listens: a head serves only the state it loaded. A store it cannot open (a
+// wrong redis password, an unreachable redis) stops it with the setting to fix; a write that fails later (another
+// head writing the same store, a lost redis, a full disk) stops it too, since its tables are then ahead of the
+// store: the supervisor restarts it and it loads what the store has.
+function storeFailed(e: unknown): never {
+  const hint = e instanceof RaylaunchError && e.hint ? `\nhint: ${e.hint}` : '';
+  process.stderr.write(`raylaunch head: the GCS store (${redactRedisUrl(config.raylaunch.gcs_storage)}) failed: ${(e as Error).message}${hint}\n`);
+  process.exit(1);
+}
+const gcs = await openStore(config.raylaunch.gcs_storage, {
+  clusterName: config.cluster_name, stateDir: start.stateDir, failed: storeFailed,
+  ...(config.raylaunch.gcs_storage_password_file !== undefined ? { passwordFile: config.raylaunch.gcs_storage_password_file } : {}),
+}).catch(storeFailed);
+log(`GCS store: ${redactRedisUrl(config.raylaunch.gcs_storage)} (${gcs.table('nodes').size} nodes, ${gcs.table('jobs').size} jobs loaded)`);
+
+// The port next: the head's address is part of what the job manager and the provider hand out. It answers
 // "starting" until the control plane takes it (below), once everything behind the router exists.
 const listener = await listen(host, config.raylaunch.control_plane_port);
 const address = `${host}:${listener.port}`;
-const gcs = new MemoryStore();
 const credentials = new HeadCredentials(start.stateDir);
 // Minted afresh by each head and kept in memory: agents and drivers get it in their welcome, to fetch objects.
 const objectCredential = mintCredential('object');
@@ -118,7 +134,8 @@ function shutdown(signal: string): void {
   autoscaler.stop();
   jobs.stopAll();
   agent.stop();
-  void plane.close().finally(() => process.exit(0));
+  // The store last: jobs stopped above are recorded STOPPED in it.
+  void plane.close().then(() => gcs.close()).finally(() => process.exit(0));
   setTimeout(() => process.exit(0), 2000).unref();
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -1,8 +1,13 @@
 import { type Fixed, fromFixed, subtract, add, toFixed, type ResourceDict } from '../common/resources.js';
 import type { NodeView } from '../protocol/messages.js';
-import type { GcsStore, Table } from './gcs/store.js';
+import { type GcsStore, type Table, writeBehind } from './gcs/store.js';
 
-export interface NodeRecord {
+/**
+ * What the GCS keeps of a node, written behind (the head goes on without waiting): an agent registers again after
+ * a head restart, so a registration or state change lost with the head is made again, and a node a restarted head
+ * still finds ALIVE but never hears from again is declared dead by its heartbeat timeout.
+ */
+export interface DurableNode {
   nodeId: string;
   nodeType: string;
   kind: 'head' | 'worker';
@@ -12,29 +17,61 @@ export interface NodeRecord {
   pid: number;
   state: 'ALIVE' | 'DRAINING' | 'DEAD';
   total: Fixed;
-  available: Fixed;
-  lastHeartbeat: number;
-  diedAt: number | undefined;
   registeredAt: number;
-  /** Last time it had work, an actor or objects someone may still need (idle time counts from here). */
-  lastUsedAt: number;
+  diedAt?: number;
   /** Why it drains when the autoscaler did not choose it (a spot interruption notice). */
   drainReason?: string;
 }
 
-/** The GCS node table: every node that registered, its resources as the scheduler counts them, and liveness. */
-export class NodeTable {
-  private readonly nodes: Table<NodeRecord>;
+/**
+ * A node as the head uses it: the durable record plus what is not durable at all, kept in this process only:
+ * - `available`: changes with every task placed or ended; a restarted head counts it again from what the agents
+ *   report (it starts at `total`);
+ * - `lastHeartbeat`: a restarted head starts every node's heartbeat timeout afresh (it cannot know how long it
+ *   was away);
+ * - `lastUsedAt`: idle time counts again from the restart, so a restart never makes a node look idle.
+ */
+export interface NodeRecord extends DurableNode {
+  available: Fixed;
+  lastHeartbeat: number;
+  /** Last time it had work, an actor or objects someone may still need (idle time counts from here). */
+  lastUsedAt: number;
+}
 
-  constructor(store: GcsStore) {
-    this.nodes = store.table<NodeRecord>('nodes');
+const durable = (n: NodeRecord): DurableNode => {
+  const { available: _a, lastHeartbeat: _h, lastUsedAt: _u, ...rest } = n;
+  return rest;
+};
+
+/**
+ * The GCS node table: every node that registered, its resources as the scheduler counts them, and liveness.
+ * Records are values: each change makes a new one (frozen), and changes to the durable part go to the store.
+ */
+export class NodeTable {
+  private readonly table: Table<DurableNode>;
+  private readonly nodes = new Map<string, NodeRecord>();
+
+  /** `now`: when this head opened the store (the start of every loaded node's heartbeat timeout and idle time). */
+  constructor(store: GcsStore, now = 0) {
+    this.table = store.table<DurableNode>('nodes');
+    for (const d of this.table.values()) this.nodes.set(d.nodeId, Object.freeze({ ...d, available: d.state === 'DEAD' ? {} : d.total, lastHeartbeat: now, lastUsedAt: now }));
+  }
+
+  /** Keeps the new record; its durable part goes to the store (behind) when `durableChange`. */
+  private put(n: NodeRecord, durableChange: boolean): NodeRecord {
+    const rec = Object.freeze(n);
+    Object.freeze(rec.available);
+    this.nodes.set(rec.nodeId, rec);
+    if (durableChange) writeBehind(this.table.update(rec.nodeId, () => durable(rec)));
+    return rec;
   }
 
   register(r: { nodeId: string; nodeType: string; kind: 'head' | 'worker'; address: string; objectAddress?: string; pid: number; resources: ResourceDict }, now: number): NodeRecord {
-    const total = toFixed(r.resources);
-    const rec: NodeRecord = { ...r, objectAddress: r.objectAddress ?? '', state: 'ALIVE', total, available: total, lastHeartbeat: now, diedAt: undefined, registeredAt: now, lastUsedAt: now };
-    this.nodes.set(r.nodeId, rec);
-    return rec;
+    const total = Object.freeze(toFixed(r.resources));
+    return this.put({
+      nodeId: r.nodeId, nodeType: r.nodeType, kind: r.kind, address: r.address, objectAddress: r.objectAddress ?? '', pid: r.pid,
+      state: 'ALIVE', total, available: total, lastHeartbeat: now, registeredAt: now, lastUsedAt: now,
+    }, true);
   }
 
   get(nodeId: string): NodeRecord | undefined {
@@ -42,71 +79,62 @@ export class NodeTable {
   }
 
   alive(): NodeRecord[] {
-    return this.nodes.values().filter((n) => n.state === 'ALIVE');
+    return [...this.nodes.values()].filter((n) => n.state === 'ALIVE');
   }
 
   all(): NodeRecord[] {
-    return this.nodes.values();
+    return [...this.nodes.values()];
   }
 
   heartbeat(nodeId: string, now: number): void {
     const n = this.nodes.get(nodeId);
-    if (n && n.state !== 'DEAD') {
-      n.lastHeartbeat = now;
-      this.nodes.set(nodeId, n); // write-through, for stores that persist
-    }
+    if (n && n.state !== 'DEAD') this.put({ ...n, lastHeartbeat: now }, false);
   }
 
   /** No new work goes to a draining node (it is about to be terminated); running work finishes. */
   markDraining(nodeId: string, reason?: string): boolean {
     const n = this.nodes.get(nodeId);
     if (n?.state !== 'ALIVE') return false;
-    n.state = 'DRAINING';
-    if (reason !== undefined) n.drainReason = reason;
-    this.nodes.set(nodeId, n);
+    this.put({ ...n, state: 'DRAINING', ...(reason !== undefined ? { drainReason: reason } : {}) }, true);
     return true;
   }
 
   /** Records which nodes are in use now (their idle time restarts). */
   touch(now: number, inUse: (n: NodeRecord) => boolean): void {
-    for (const n of this.nodes.values()) if (n.state !== 'DEAD' && inUse(n)) n.lastUsedAt = now;
+    for (const n of this.nodes.values()) if (n.state !== 'DEAD' && n.lastUsedAt !== now && inUse(n)) this.put({ ...n, lastUsedAt: now }, false);
   }
 
   /** Marks a node dead; returns false when it already was. */
   markDead(nodeId: string, now: number): boolean {
     const n = this.nodes.get(nodeId);
     if (!n || n.state === 'DEAD') return false;
-    n.state = 'DEAD';
-    n.diedAt = now;
-    n.available = {};
-    this.nodes.set(nodeId, n);
+    this.put({ ...n, state: 'DEAD', diedAt: now, available: {} }, true);
     return true;
   }
 
   /** Nodes whose last heartbeat is older than the timeout. */
   silentSince(cutoff: number): NodeRecord[] {
-    return this.nodes.values().filter((n) => n.state !== 'DEAD' && n.lastHeartbeat < cutoff);
+    return [...this.nodes.values()].filter((n) => n.state !== 'DEAD' && n.lastHeartbeat < cutoff);
   }
 
   acquire(nodeId: string, need: Fixed): void {
     const n = this.nodes.get(nodeId);
-    if (n && n.state !== 'DEAD') {
-      n.available = subtract(n.available, need);
-      this.nodes.set(nodeId, n);
-    }
+    if (n && n.state !== 'DEAD') this.put({ ...n, available: subtract(n.available, need) }, false);
   }
 
   release(nodeId: string, need: Fixed): void {
     const n = this.nodes.get(nodeId);
-    if (n && n.state !== 'DEAD') {
-      n.available = add(n.available, need);
-      this.nodes.set(nodeId, n);
-    }
+    if (n && n.state !== 'DEAD') this.put({ ...n, available: add(n.available, need) }, false);
   }
 
   /** Forgets nodes dead for longer than `keepMs` (nodes() reports recently dead ones only). */
   prune(now: number, keepMs: number): void {
-    for (const n of this.nodes.values()) if (n.state === 'DEAD' && n.diedAt !== undefined && now - n.diedAt > keepMs) this.nodes.delete(n.nodeId);
+    for (const n of [...this.nodes.values()]) {
+      if (n.state === 'DEAD' && n.diedAt !== undefined && now - n.diedAt > keepMs) {
+        this.nodes.delete(n.nodeId);
+        writeBehind(this.table.update(n.nodeId, () => undefined));
+      }
+    }
   }
 
   view(n: NodeRecord): NodeView {

@@ -5,6 +5,7 @@
  */
 import { build, type Metafile, type OutputFile } from 'esbuild';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +14,8 @@ import { RUNTIME_FILES } from './entries.js';
 import { dynamicCommonJsInterop, leaveOutNativeAddons } from './esbuild-plugins.js';
 import type { RuntimeManifest } from './layout.js';
 import { ESM_BANNER } from '../common/esm-banner.js';
+
+const SQLITE_WASM = 'node-sqlite3-wasm.wasm';
 
 const ENTRIES: { in: string; file: string }[] = [
   { in: 'src/head/main.ts', file: RUNTIME_FILES.head },
@@ -107,6 +110,9 @@ export async function buildRuntime(o: { outDir?: string } = {}): Promise<Runtime
     logLevel: 'silent',
   });
   const files = new Map<string, Uint8Array>(result.outputFiles.map((f: OutputFile) => [relative(virtualDir, f.path), f.contents]));
+  // The head's sqlite GCS store is SQLite compiled to WebAssembly: its loader (bundled into a chunk of this flat
+  // folder) reads the .wasm from its own folder, so it goes here too. Heads only: no worker entry loads it.
+  files.set(SQLITE_WASM, readFileSync(createRequire(join(root, 'package.json')).resolve(`node-sqlite3-wasm/dist/${SQLITE_WASM}`)));
   files.set(RUNTIME_FILES.packageJson, Buffer.from(runtimePackageJson(pkg)));
   const names = [...files.keys()].sort();
   const workerFiles = new Set([...reachedFrom(result.metafile, virtualDir, WORKER_ENTRIES), RUNTIME_FILES.packageJson].filter((f) => files.has(f)));

@@ -2,7 +2,7 @@ import type { Clock } from '../../src/common/clock.js';
 import type { Identity } from '../../src/common/credentials.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 import type { Peer } from '../../src/head/control-plane.js';
-import { MemoryStore } from '../../src/head/gcs/store.js';
+import { memoryStore } from '../../src/head/gcs/open.js';
 import { authorize } from '../../src/head/authorize.js';
 import { type AutoscalerControl, headHandlers, type HeadJobs } from '../../src/head/handlers.js';
 import { Head } from '../../src/head/head.js';
@@ -81,6 +81,18 @@ export class FakeJobs implements HeadJobs, SessionJobs {
     return jobId;
   }
 
+  /** While set, a job's record is not durable until releaseSaves(). */
+  holdSaves = false;
+  private readonly held: (() => void)[] = [];
+
+  saved(): Promise<void> {
+    return this.holdSaves ? new Promise((resolve) => this.held.push(resolve)) : Promise.resolve();
+  }
+
+  releaseSaves(): void {
+    for (const r of this.held.splice(0)) r();
+  }
+
   stop(jobId: string): void {
     this.stopped.push(jobId);
   }
@@ -110,7 +122,7 @@ export function headHarness(o: HarnessOptions) {
   const saved: ClusterConfig[] = [];
   const localStore = new ObjectStore();
   const head = new Head({
-    clusterName: 'sim', headNodeId: o.headNodeId ?? 'head', config: o.config, clock: o.clock, localStore, store: new MemoryStore(),
+    clusterName: 'sim', headNodeId: o.headNodeId ?? 'head', config: o.config, clock: o.clock, localStore, store: memoryStore(),
     saveConfig: (c) => saved.push(c),
   });
   const jobs = new FakeJobs();

@@ -5,7 +5,7 @@ import { type PackedFile, writeFiles } from '../../common/pack.js';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import type { JobState, JobView } from '../../protocol/messages.js';
-import type { GcsStore, Table } from '../gcs/store.js';
+import { type GcsStore, type Table, writeBehind } from '../gcs/store.js';
 import { runtimeEntry } from '../../common/package-root.js';
 import { writeJobDir } from '../../worker/agent.js';
 import { checkSubmission, DEFAULT_UPLOAD_LIMITS, type Submission, type UploadLimits } from './submission.js';
@@ -43,7 +43,26 @@ interface Job {
   stopping: boolean;
   /** Reloaded from an earlier run of the head: its output is only in driver.log. */
   onDisk?: boolean;
+  /** Resolves when the job's latest record is durable in the GCS. */
+  saved: Promise<void>;
 }
+
+/**
+ * What the GCS keeps of a job: its view (id, name, state, exit code, times), its submission's settings and where
+ * its folder is (bundle, driver.log). A new job's record is durable before the submitter hears its id (handlers.ts
+ * waits on `saved`); later changes (RUNNING, the end and exit code) are written behind, since job.json in the
+ * job's folder has them too and a restarted head reconciles a job it finds unfinished.
+ */
+export interface JobRecord extends JobView {
+  namespace: string;
+  /** The job's folder: job.mjs, driver.log (its logs), working_dir.pack. */
+  dir: string;
+  env: Record<string, string>;
+  hasWorkingDir: boolean;
+  interactive: boolean;
+}
+
+const viewOf = (r: JobView): JobView => ({ jobId: r.jobId, name: r.name, state: r.state, exitCode: r.exitCode, startedAt: r.startedAt, endedAt: r.endedAt });
 
 export interface JobManagerOptions {
   /**
@@ -82,36 +101,47 @@ const STOP_GRACE_MS = 3000;
  */
 export class JobManager {
   private readonly jobs = new Map<string, Job>();
-  /** Job views, as the GCS job table keeps them (live handles stay in `jobs`). */
-  private readonly table: Table<JobView>;
+  /** Job records, as the GCS job table keeps them (live handles stay in `jobs`). */
+  private readonly table: Table<JobRecord>;
 
   constructor(private readonly o: JobManagerOptions) {
-    this.table = o.store.table<JobView>('jobs');
+    this.table = o.store.table<JobRecord>('jobs');
     this.reload();
   }
 
-  /**
-   * Jobs of earlier runs of the head, from their job.json. One still RUNNING there lost its driver with the head
-   * that ran it (a clean shutdown records its jobs as STOPPED first): it is FAILED, and its log says why.
-   */
-  private reload(): void {
-    let ids: string[];
+  /** The records of earlier runs of the head: the GCS's, and job.json of folders it has no record of. */
+  private earlier(): JobRecord[] {
+    const records = new Map(this.table.values().map((r) => [r.jobId, r]));
+    let ids: string[] = [];
     try {
       ids = readdirSync(this.o.jobsDir);
     } catch {
-      return; // no jobs yet
+      // no jobs yet
     }
     for (const jobId of ids) {
+      if (records.has(jobId)) continue;
       const dir = join(this.o.jobsDir, jobId);
-      let view: JobView;
       try {
-        view = JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8')) as JobView;
+        const view = JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8')) as JobView;
+        records.set(jobId, { ...viewOf(view), namespace: jobId, dir, env: {}, hasWorkingDir: false, interactive: false });
       } catch {
-        continue; // a folder without a readable record is not a job of ours
+        // a folder without a readable record is not a job of ours
       }
+    }
+    return [...records.values()];
+  }
+
+  /**
+   * Jobs of earlier runs of the head. One still RUNNING lost its driver with the head that ran it (a clean
+   * shutdown records its jobs as STOPPED first): it is FAILED, and its log says why.
+   */
+  private reload(): void {
+    for (const r of this.earlier()) {
+      const { jobId, dir } = r;
+      const view = viewOf(r); // the job's own copy: records in the table are frozen
       const job: Job = {
-        view, env: {}, hasWorkingDir: false, namespace: jobId, dir, driver: undefined, drivers: new Set(), interactive: false,
-        output: [], outputBytes: 0, dropped: 0, log: undefined, followers: new Set(), stopping: false, onDisk: true,
+        view, env: { ...r.env }, hasWorkingDir: r.hasWorkingDir, namespace: r.namespace, dir, driver: undefined, drivers: new Set(), interactive: r.interactive,
+        output: [], outputBytes: 0, dropped: 0, log: undefined, followers: new Set(), stopping: false, onDisk: true, saved: Promise.resolve(),
       };
       this.jobs.set(jobId, job);
       if (view.endedAt === null) {
@@ -125,7 +155,9 @@ export class JobManager {
 
   /** The GCS table and the job's own record on disk. */
   private save(job: Job): void {
-    this.table.set(job.view.jobId, job.view);
+    const record: JobRecord = { ...job.view, namespace: job.namespace, dir: job.dir, env: { ...job.env }, hasWorkingDir: job.hasWorkingDir, interactive: job.interactive };
+    job.saved = this.table.update(job.view.jobId, () => record);
+    writeBehind(job.saved);
     try {
       writeFileSync(join(job.dir, 'job.json.tmp'), JSON.stringify(job.view), { mode: 0o600 });
       renameSync(join(job.dir, 'job.json.tmp'), join(job.dir, 'job.json'));
@@ -142,7 +174,7 @@ export class JobManager {
       namespace: jobId,
       view: { jobId, name, state: 'PENDING', exitCode: null, startedAt: this.o.clock.now(), endedAt: null },
       dir: join(this.o.jobsDir, jobId), driver: undefined, drivers: new Set(), interactive, output: [], outputBytes: 0, dropped: 0,
-      log: undefined, followers: new Set(), stopping: false,
+      log: undefined, followers: new Set(), stopping: false, saved: Promise.resolve(),
     };
     this.jobs.set(jobId, job);
     this.save(job);
@@ -342,7 +374,12 @@ export class JobManager {
   }
 
   list(): JobView[] {
-    return this.table.values().map((v) => ({ ...v }));
+    return this.table.values().map(viewOf);
+  }
+
+  /** Resolves when the job's latest record is durable (a submitter hears of a job only once it is). */
+  saved(jobId: string): Promise<void> {
+    return this.jobs.get(jobId)?.saved ?? Promise.resolve();
   }
 }
 

@@ -63,7 +63,8 @@ describe('the config nodes get', () => {
       if (typeof s !== 'object' || s === null) return;
       const props = (s as { properties?: Record<string, unknown> }).properties ?? {};
       for (const [k, v] of Object.entries(props)) {
-        if (SECRET_NAME.test(k)) found.push([...path, k].join('.'));
+        // A key naming a file that holds a secret (raylaunch.gcs_storage_password_file) is a path: not secret.
+        if (SECRET_NAME.test(k) && !k.endsWith('_file')) found.push([...path, k].join('.'));
         walk(v, [...path, k]);
       }
     };

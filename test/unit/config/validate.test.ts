@@ -190,6 +190,12 @@ const ERROR_CASES: { name: string; yaml: string; errors: string[]; hints?: (stri
     hints: ['did you mean "heartbeat_timeout_s"?'],
   },
   {
+    name: 'a raylaunch.gcs_storage that is no store is refused, naming the key, without the password it holds',
+    yaml: `${PROC}raylaunch: {gcs_storage: "postgres://me:hunter2@db:5432"}\n`,
+    errors: ['2:26 raylaunch.gcs_storage: the string "postgres://me:<redacted>@db:5432" is not a GCS store'],
+    hints: ['sqlite (the default), memory, or redis://[user:password@]host:port/db (rediss:// for TLS)'],
+  },
+  {
     name: 'a key with no value',
     yaml: `${PROC}max_workers:\n`,
     errors: ['2:13 max_workers: expected a whole number, got nothing (an empty value)'],

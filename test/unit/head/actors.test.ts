@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'mocha';
 import { toFixed } from '../../../src/common/resources.js';
 import { ActorManager } from '../../../src/head/actors.js';
-import { MemoryStore } from '../../../src/head/gcs/store.js';
+import { memoryStore } from '../../../src/head/gcs/open.js';
 import { NodeTable } from '../../../src/head/nodes.js';
 import { ObjectDirectory } from '../../../src/head/objects.js';
 import type { ActorCall, ActorSpec, Message, ObjectValue } from '../../../src/protocol/messages.js';
@@ -29,7 +29,7 @@ describe('actor lifecycle (ActorManager)', () => {
   let failures: string[];
 
   beforeEach(() => {
-    nodes = new NodeTable(new MemoryStore());
+    nodes = new NodeTable(memoryStore());
     objects = new ObjectDirectory(() => undefined);
     sent = [];
     failures = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'mocha';
 import { toFixed } from '../../../src/common/resources.js';
-import { MemoryStore } from '../../../src/head/gcs/store.js';
+import { memoryStore } from '../../../src/head/gcs/open.js';
 import { NodeTable } from '../../../src/head/nodes.js';
 import { PlacementGroups } from '../../../src/head/placement-groups.js';
 import type { BundleSlot, Slot } from '../../../src/head/slots.js';
@@ -20,7 +20,7 @@ describe('placement groups (PlacementGroups)', () => {
   let removed: string[];
 
   beforeEach(() => {
-    nodes = new NodeTable(new MemoryStore());
+    nodes = new NodeTable(memoryStore());
     notes = [];
     removed = [];
     groups = new PlacementGroups({

@@ -3,7 +3,7 @@ import { beforeEach, describe, it } from 'mocha';
 import { type Fixed, toFixed } from '../../../src/common/resources.js';
 import { busyReasons } from '../../../src/head/busy.js';
 import { FailureLog } from '../../../src/head/failures.js';
-import { MemoryStore } from '../../../src/head/gcs/store.js';
+import { memoryStore } from '../../../src/head/gcs/open.js';
 import { NodeTable } from '../../../src/head/nodes.js';
 import { ObjectDirectory } from '../../../src/head/objects.js';
 import { ClusterReadModel, type ReadSources } from '../../../src/head/read-model.js';
@@ -11,7 +11,7 @@ import type { AutoscalerView, DemandView, PlacementGroupView } from '../../../sr
 
 /** The tables the read model reads: real node table and object directory, the rest as fixed answers. */
 function sources() {
-  const nodes = new NodeTable(new MemoryStore());
+  const nodes = new NodeTable(memoryStore());
   const objects = new ObjectDirectory(() => undefined);
   const actorNodes = new Set<string>();
   const pendingActors: Fixed[] = [];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'mocha';
 import { type Fixed, toFixed } from '../../../src/common/resources.js';
 import { applyDefaults } from '../../../src/config/defaults.js';
-import { MemoryStore } from '../../../src/head/gcs/store.js';
+import { memoryStore } from '../../../src/head/gcs/open.js';
 import { NodeTable } from '../../../src/head/nodes.js';
 import { NodeTypes } from '../../../src/head/node-types.js';
 import { PlacementGroups } from '../../../src/head/placement-groups.js';
@@ -21,7 +21,7 @@ describe('slot broker (SlotBroker)', () => {
   let broker: SlotBroker;
 
   beforeEach(() => {
-    nodes = new NodeTable(new MemoryStore());
+    nodes = new NodeTable(memoryStore());
     types = new NodeTypes(config(0));
     groups = new PlacementGroups({
       nodes, notify: () => undefined, limits: () => ({ shapes: types.shapes(), maxNodes: 4 }), resourcesFreed: () => undefined, removed: () => undefined,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'mocha';
 import { toFixed } from '../../../src/common/resources.js';
-import { MemoryStore } from '../../../src/head/gcs/store.js';
+import { memoryStore } from '../../../src/head/gcs/open.js';
 import { NodeTable } from '../../../src/head/nodes.js';
 import { ObjectDirectory } from '../../../src/head/objects.js';
 import { TaskManager } from '../../../src/head/tasks.js';
@@ -28,7 +28,7 @@ describe('task lifecycle (TaskManager)', () => {
   let killed: string[];
 
   beforeEach(() => {
-    nodes = new NodeTable(new MemoryStore());
+    nodes = new NodeTable(memoryStore());
     pushed = [];
     objects = new ObjectDirectory((client, id, value) => pushed.push({ client, id, value }));
     runs = [];
