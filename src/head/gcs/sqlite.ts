@@ -6,11 +6,16 @@
  * be arm64. better-sqlite3 is a native addon built per platform (its install compiles for ~2 min here, and
  * nothing could build or fetch an arm64 one to ship), so every head would need a build of its own delivered;
  * the WebAssembly build is one 1.3 MB file that runs wherever Node runs, shipped beside the bundle (see
- * src/runtime/build.ts). What it costs, from bench/gcs-store.ts on this machine (2 shared cores, shared disk):
- * grouped 100 updates per turn, wasm ~6–18k updates/s against better-sqlite3 (WAL, synchronous=FULL) ~10–47k;
- * one update per turn both are bound by the disk's fsync (~70–600/s, same order). The head writes records on
- * node, job, actor and placement-group events, not per task, so neither is near its limit; load of 10k records
- * and RSS are in the bench's table. The wasm build has no WAL (no shared memory): it runs with a rollback
+ * src/runtime/build.ts). What it costs, from `npm run bench:gcs` on this machine (2 shared cores, shared disk;
+ * both drivers under this backend's settings):
+ *
+ *   | sqlite driver   | updates/s, 1 per turn | 10 per turn | 100 per turn | open + load 10k records | RSS after |
+ *   | wasm (chosen)   | 679                   | 7,712       | 45,428       | 95 ms                   | 148 MiB   |
+ *   | better-sqlite3  | 644                   | 10,586      | 77,095       | 53 ms                   | 154 MiB   |
+ *
+ * One update per turn both wait on the disk's sync; grouped, the native build is up to ~1.7× faster. The head
+ * writes records on node, job and request_resources events, never per task, so neither is near its limit, and
+ * portability wins. The wasm build has no WAL (no shared memory): it runs with a rollback
  * journal, and takes its lock as a `<file>.lock` directory (its VFS's way), which a head killed inside a
  * transaction leaves behind: the single head that owns this state dir removes it when it opens the file (a second
  * head on the same file is caught by the versions, not by this lock).
