@@ -20,7 +20,7 @@
  * transaction leaves behind: the single head that owns this state dir removes it when it opens the file (a second
  * head on the same file is caught by the versions, not by this lock).
  */
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, fchmodSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Backend, Row, WriteOp } from './backend.js';
 import { StoreConflictError } from './store.js';
@@ -78,8 +78,10 @@ export const sqliteFile = (stateDir: string) => join(stateDir, 'gcs.sqlite');
 
 export async function sqliteBackend(file: string, driver: (file: string) => Promise<SqliteDriver> = wasmDriver): Promise<Backend> {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  // Created 0600 before sqlite opens it: job records hold the --env of their submission.
-  closeSync(openSync(file, 'a', 0o600));
+  // 0600 before sqlite opens it (its journal takes the same mode): job records hold their submission's --env.
+  const fd = openSync(file, 'a', 0o600);
+  fchmodSync(fd, 0o600);
+  closeSync(fd);
   const db = await driver(file);
   // A rollback journal truncated rather than deleted (one file operation less per commit); NORMAL syncs the
   // database at each commit, so a commit survives the head's crash and, in all but rare cases, the machine's.
