@@ -10,7 +10,8 @@ import { headFile, type HeadInfo, nodeDir, readNodeStart } from '../common/node-
 import { packageRoot, runtimeEntry } from '../common/package-root.js';
 import { Agent } from '../worker/agent.js';
 import { ObjectStore } from '../worker/object-store.js';
-import { ControlPlane, listen, loopback } from './control-plane.js';
+import { ControlPlane, loopback } from './control-plane.js';
+import { ControlPortTakenError, listenKept } from './control-port.js';
 import { MemoryStore } from './gcs/store.js';
 import { Head } from './head.js';
 import { authorize } from './authorize.js';
@@ -38,9 +39,14 @@ const MIB = 1024 * 1024;
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
-// The port first: the head's address is part of what the job manager and the provider hand out. It answers
-// "starting" until the control plane takes it (below), once everything behind the router exists.
-const listener = await listen(host, config.raylaunch.control_plane_port);
+// The port first, the same on every start of this cluster's head: the head's address is part of what the job
+// manager and the provider hand out. It answers "starting" until the control plane takes it (below), once
+// everything behind the router exists.
+const listener = await listenKept(host, config.raylaunch.control_plane_port, start.stateDir).catch((e: unknown) => {
+  if (!(e instanceof ControlPortTakenError)) throw e;
+  log(`raylaunch head: ${e.message}`);
+  return process.exit(1); // not 0: the supervisor restarts a head that failed, with growing delays
+});
 const address = `${host}:${listener.port}`;
 const gcs = new MemoryStore();
 const credentials = new HeadCredentials(start.stateDir);
