@@ -122,9 +122,9 @@ function shutdown(signal: string): void {
   process.stdout.write(`raylaunch head stopping (${signal})\n`);
   clearInterval(liveness);
   autoscaler.stop();
-  jobs.stopAll();
-  void plane.close().finally(() => process.exit(0));
-  setTimeout(() => process.exit(0), 2000).unref();
+  // Drivers are detached: the head ends them (killed after 1.5 s) before it goes, or nothing would.
+  void Promise.all([jobs.stopAll(1500), plane.close()]).finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 4000).unref();
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
