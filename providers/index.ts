@@ -16,7 +16,10 @@ export interface ProviderContext {
    * hands it to the node over its stdin pipe; nothing keeps it on disk.
    */
   nodeCredential?(nodeId: string): string;
-  /** The runtime's entry file for a node of this kind. */
+  /**
+   * The runtime's entry file for a node of this kind; it is started with `--kind <kind>` (the head's entry is
+   * the supervisor, which keeps the head service and the head node's agent running).
+   */
   entry(kind: NodeKind): string;
   /**
    * Set when the provider runs in the head service (its autoscaler's provider), unset on the user's machine
@@ -75,7 +78,7 @@ export const PROVIDER_KINDS: Readonly<Record<ProviderType, ProviderKind>> = {
         stateDir: ctx.stateDir,
         command: (kind, nodeType) => ({
           file: process.execPath,
-          args: ['--enable-source-maps', ctx.entry(kind)],
+          args: ['--enable-source-maps', ctx.entry(kind), '--kind', kind],
           env: { ...baseEnv(), ...ctx.nodeEnv, RAYLAUNCH_NODE_TYPE: nodeType },
         }),
         ...(ctx.nodeCredential ? { credential: ctx.nodeCredential } : {}),

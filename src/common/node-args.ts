@@ -37,6 +37,12 @@ export const operatorDigestFile = (stateDir: string) => join(stateDir, 'operator
 /** The digests of the node credentials the head minted, by node id: they outlive a head restart. */
 export const nodeDigestsFile = (stateDir: string) => join(stateDir, 'node-credentials.json');
 
+/**
+ * The control plane's port, chosen by the first start of a cluster's head and kept for every later one (agents and
+ * drivers hold the head's host:port); `down` removes it.
+ */
+export const controlPortFile = (stateDir: string) => join(stateDir, 'control-port');
+
 /** The file the head writes once it listens: how the CLI and nodes reach it. */
 export const headFile = (stateDir: string) => join(stateDir, 'head.json');
 

@@ -5,8 +5,8 @@ import { nodeDigestsFile, operatorDigestFile } from '../common/node-args.js';
 /**
  * The head's credential table and the files that let it outlive a restart: the operator's digest (written by
  * `up`) and the digests of the node credentials this head minted. Only digests are ever on disk here; the
- * secrets are handed to their holders and forgotten. Job credentials live in memory only: a job's driver does
- * not outlive its head.
+ * secrets are handed to their holders and forgotten. Job credentials live in memory only (a driver that outlives
+ * its head cannot prove itself to the next one yet).
  */
 export class HeadCredentials {
   readonly table = new CredentialTable();

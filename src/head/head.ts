@@ -4,7 +4,6 @@ import { configChanges, type LiveChange } from '../config/changes.js';
 import type { ClusterConfig } from '../config/types.js';
 import { errorInfo } from '../protocol/error-info.js';
 import type { ActorSpec, MessageOf, ObjectValue, TaskSpec } from '../protocol/messages.js';
-import type { ObjectStore } from '../worker/object-store.js';
 import { ActorManager } from './actors.js';
 import type { AuthFacts } from './authorize.js';
 import { busyReasons } from './busy.js';
@@ -26,14 +25,14 @@ export interface HeadOptions {
   headNodeId: string;
   config: ClusterConfig;
   clock: Clock;
-  /** The head node's own object store (held by its in-process agent). */
-  localStore: ObjectStore;
   /** Where the GCS tables live. */
   store: GcsStore;
   /** Keeps the config the head runs with where a restarted head reads it (config.json in its state folder). */
   saveConfig(config: ClusterConfig): void;
   /** What admits agents and drivers to every node's object server; handed out in their welcome. */
   objectCredential?: string;
+  /** The head node's own agent registered (again). */
+  ownNodeRegistered?(): void;
 }
 
 /** The key of the one request_resources record (each call replaces the one before). */
@@ -79,7 +78,7 @@ export class Head implements ReadSources {
     this.failures = new FailureLog(o.clock);
     this.objects = new ObjectDirectory((client, id, value) => this.peers.toClient(client, { type: 'object', client, id, value }));
     this.relay = new ObjectRelay({
-      headNodeId: o.headNodeId, local: (id) => o.localStore.get(id), toClient: (client, m) => this.peers.toClient(client, m),
+      toClient: (client, m) => this.peers.toClient(client, m),
       holder: (nodeId) => (this.nodes.get(nodeId)?.state === 'ALIVE' ? this.peers.node(nodeId) : undefined),
     });
     const failed = (f: Failure) => this.failures.record(f);
@@ -181,6 +180,7 @@ export class Head implements ReadSources {
     peer.send({ type: 'node.objects', addresses });
     for (const other of this.peers.nodePeers()) if (other !== peer) other.send({ type: 'node.objects', addresses: { [m.nodeId]: m.objectAddress } });
     this.resourcesChanged();
+    if (m.nodeId === this.o.headNodeId) this.o.ownNodeRegistered?.();
   }
 
   heartbeat(nodeId: string): void {
@@ -208,8 +208,13 @@ export class Head implements ReadSources {
     writeBehind(this.requestedTable.update(REQUESTED, () => bundles));
   }
 
+  /**
+   * A driver's put, large ones included, stays in the head's object directory: the head node's agent is a process
+   * of its own, which the head cannot hand an object to and know it holds before anyone asks for it. Such an
+   * object lives only in the head's process (and is lost with it).
+   */
   put(m: MessageOf<'put'>): void {
-    this.objects.set(m.id, this.keepLarge(m.id, m.value, m.jobId), m.jobId);
+    this.objects.set(m.id, m.value, m.jobId);
   }
 
   /** Work asked to run in a placement group none of whose bundles could ever hold it fails now, not never. */
@@ -223,15 +228,6 @@ export class Head implements ReadSources {
         message: `${name} needs ${formatResources(fromFixed(need))}, more than ${where} of placement group ${placement.pgId} holds (or the group does not exist)`,
       }),
     };
-  }
-
-  /** A driver's large put stays on the head node (drivers run there), like a task's large result on its node. */
-  private keepLarge(id: string, value: ObjectValue, jobId: string): ObjectValue {
-    if (value.kind !== 'inline' || value.data.byteLength <= this.config.raylaunch.inline_object_limit) return value;
-    this.o.localStore.put(id, value.data, jobId);
-    // The head node's object server, as its agent registered it.
-    const address = this.nodes.get(this.o.headNodeId)?.objectAddress ?? '';
-    return { kind: 'stored', nodeId: this.o.headNodeId, size: value.data.byteLength, address };
   }
 
   /** A node is gone (its connection closed or its heartbeats stopped): its objects, bundles, actors and tasks with it. */
@@ -270,7 +266,6 @@ export class Head implements ReadSources {
     this.groups.jobEnded(jobId);
     this.tasks.cancelJob(jobId);
     this.objects.dropJob(jobId);
-    this.o.localStore.dropJob(jobId);
     this.found.delete(jobId);
     for (const p of this.peers.nodePeers()) p.send({ type: 'job.ended', jobId });
   }

@@ -1,16 +1,18 @@
 /**
- * The head service: control plane, GCS, scheduler, job manager, the head node's own agent, and the keeper of
- * min_workers, in one process. Started by a provider with `--cluster <name> --node <id>`.
+ * The head service: control plane, GCS, scheduler, job manager and the keeper of min_workers, in one process.
+ * Started by the head node's supervisor (src/runtime/supervisor.ts) with `--cluster <name> --node <id>`, which
+ * also runs the head node's agent as a process of its own: a crash of this process leaves the node's worker
+ * processes and the jobs' drivers running. The supervisor writes that agent's node credential on this process's
+ * stdin; it is admitted for this node alone and kept in memory only.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { providerKind } from '../../providers/index.js';
 import { systemClock } from '../common/clock.js';
-import { headFile, type HeadInfo, nodeDir, readNodeStart } from '../common/node-args.js';
+import { headFile, type HeadInfo, readNodeStart } from '../common/node-args.js';
 import { packageRoot, runtimeEntry } from '../common/package-root.js';
-import { Agent } from '../worker/agent.js';
-import { ObjectStore } from '../worker/object-store.js';
-import { ControlPlane, listen, loopback } from './control-plane.js';
+import { ControlPlane } from './control-plane.js';
+import { ControlPortTakenError, listenKept } from './control-port.js';
 import { openStore } from './gcs/open.js';
 import { redactRedisUrl } from './gcs/redis.js';
 import { RaylaunchError } from '../common/errors.js';
@@ -24,19 +26,18 @@ import { JobManager } from './jobs/job-manager.js';
 import { Autoscaler } from './autoscaler/loop.js';
 import { launchHash } from '../config/hash.js';
 import { nodeListenAddress } from '../common/net.js';
-import { nodeResources } from '../common/node-resources.js';
 import { sshNodeSetup } from './ssh-nodes.js';
 import { HeadCredentials } from './credential-store.js';
-import { mintCredential } from '../common/credentials.js';
+import { credentialDigest, mintCredential } from '../common/credentials.js';
+import { readSecretLine } from '../common/stdin-secret.js';
 
 const start = readNodeStart(process.argv);
 const { config } = start;
 // Loopback for the process provider; the node's private address where workers on other hosts must reach it.
 const host = nodeListenAddress();
-const store = new ObjectStore();
-const dir = nodeDir(start.stateDir, start.node);
 
 const MIB = 1024 * 1024;
+const startedAt = Date.now();
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -55,16 +56,29 @@ const gcs = await openStore(config.raylaunch.gcs_storage, {
 }).catch(storeFailed);
 log(`GCS store: ${redactRedisUrl(config.raylaunch.gcs_storage)} (${gcs.table('nodes').size} nodes, ${gcs.table('jobs').size} jobs loaded)`);
 
-// The port next: the head's address is part of what the job manager and the provider hand out. It answers
-// "starting" until the control plane takes it (below), once everything behind the router exists.
-const listener = await listen(host, config.raylaunch.control_plane_port);
+// The port next, the same on every start of this cluster's head: the head's address is part of what the job
+// manager and the provider hand out. It answers "starting" until the control plane takes it (below), once
+// everything behind the router exists.
+const listener = await listenKept(host, config.raylaunch.control_plane_port, start.stateDir).catch((e: unknown) => {
+  if (!(e instanceof ControlPortTakenError)) throw e;
+  log(`raylaunch head: ${e.message}`);
+  return process.exit(1); // not 0: the supervisor restarts a head that failed, with growing delays
+});
 const address = `${host}:${listener.port}`;
 const credentials = new HeadCredentials(start.stateDir);
+// The head node's own agent's credential, from the supervisor; none when this head was started some other way.
+const ownAgent = await readSecretLine(process.stdin).catch((e: Error) => {
+  log(`raylaunch head: ${e.message}; the head node's agent cannot connect`);
+  return '';
+});
+if (ownAgent) credentials.table.addDigest(credentialDigest(ownAgent), { kind: 'node', nodeId: start.node });
 // Minted afresh by each head and kept in memory: agents and drivers get it in their welcome, to fetch objects.
 const objectCredential = mintCredential('object');
 const h = new Head({
   objectCredential,
-  clusterName: config.cluster_name, headNodeId: start.node, config, clock: systemClock, localStore: store, store: gcs,
+  clusterName: config.cluster_name, headNodeId: start.node, config, clock: systemClock, store: gcs,
+  // head.json says the head is up once its own node can run work, as `up` waits for.
+  ownNodeRegistered: () => writeHeadInfo(),
   saveConfig: (next) => {
     const file = join(start.stateDir, 'config.json');
     writeFileSync(`${file}.tmp`, JSON.stringify(next, null, 2), { mode: 0o600 });
@@ -86,7 +100,7 @@ const provider = await kind.load(config, {
     RAYLAUNCH_STATE_DIR: start.stateDir, RAYLAUNCH_HEAD_ADDRESS: address,
   },
   nodeCredential: (nodeId) => credentials.mintNode(nodeId),
-  entry: (k) => runtimeEntry(k === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
+  entry: (k) => runtimeEntry(k === 'head' ? 'src/runtime/supervisor.js' : 'src/worker/main.js'),
 });
 const autoscaler = new Autoscaler({
   provider, config, clock: systemClock, facts: () => readModel.autoscalerFacts(), typeResources: (t) => h.nodeTypes.resourcesOf(t), drain: (id) => h.drain(id), revokeNodes: (ids) => credentials.revokeNodes(ids), launchHash: (t) => launchHash(config, t),
@@ -104,26 +118,18 @@ const plane = new ControlPlane({
   limits: { maxConnections: config.raylaunch.max_connections, maxMessageBytes: config.raylaunch.max_message_mb * MIB },
 });
 
-// The head is a node too: its agent runs in this process and talks to the head without a socket.
-const { link } = loopback(router, start.node);
-const headType = config.available_node_types[config.head_node_type];
-const agent = new Agent(link, {
-  nodeId: start.node, nodeType: config.head_node_type, kind: 'head', resources: nodeResources(headType?.resources), address: host, nodeDir: dir,
-  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: objectCredential, maxObjectConnections: config.raylaunch.max_connections,
-    ...(config.raylaunch.worker_user !== undefined ? { workerUser: config.raylaunch.worker_user } : {}),
-  log: (line) => log(`agent: ${line}`),
-});
-link.send([{ type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node }]);
-await agent.start();
-
 const liveness = setInterval(() => h.checkLiveness(), 250);
 autoscaler.start();
 
-const info: HeadInfo = { nodeId: start.node, address, pid: process.pid, startedAt: Date.now() };
-const file = headFile(start.stateDir);
-writeFileSync(`${file}.tmp`, JSON.stringify(info), { mode: 0o600 });
-renameSync(`${file}.tmp`, file);
+function writeHeadInfo(): void {
+  const info: HeadInfo = { nodeId: start.node, address, pid: process.pid, startedAt };
+  const file = headFile(start.stateDir);
+  writeFileSync(`${file}.tmp`, JSON.stringify(info), { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
 process.stdout.write(`raylaunch head ${start.node} of cluster ${config.cluster_name} listening on ${address}\n`);
+// The supervisor starts the head node's agent once it knows where the head listens.
+process.send?.({ type: 'listening', address });
 
 let stopping = false;
 function shutdown(signal: string): void {
@@ -132,11 +138,10 @@ function shutdown(signal: string): void {
   process.stdout.write(`raylaunch head stopping (${signal})\n`);
   clearInterval(liveness);
   autoscaler.stop();
-  jobs.stopAll();
-  agent.stop();
-  // The store last: jobs stopped above are recorded STOPPED in it.
-  void plane.close().then(() => gcs.close()).finally(() => process.exit(0));
-  setTimeout(() => process.exit(0), 2000).unref();
+  // Drivers are detached: the head ends them (killed after 1.5 s) before it goes, or nothing would. The store
+  // last: jobs stopped here are recorded STOPPED in it.
+  void Promise.all([jobs.stopAll(1500), plane.close()]).then(() => gcs.close()).finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 4000).unref();
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));

@@ -6,9 +6,6 @@ export interface RelayPeer {
 }
 
 export interface RelayHost {
-  headNodeId: string;
-  /** An object of the head node's own store (its drivers' large puts). */
-  local(id: string): Uint8Array | undefined;
   /** The agent of a live node, if it has one connected. */
   holder(nodeId: string): RelayPeer | undefined;
   toClient(client: string, m: Message): void;
@@ -32,7 +29,6 @@ export class ObjectRelay {
 
   pull(m: MessageOf<'object.pull'>): void {
     const answer = (data: Uint8Array | null) => this.host.toClient(m.client, { type: 'object.data', reqId: m.reqId, client: m.client, id: m.id, data });
-    if (m.nodeId === this.host.headNodeId) return answer(this.host.local(m.id) ?? null);
     const holder = this.host.holder(m.nodeId);
     if (!holder) return answer(null);
     const relayId = this.seq++;

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { moveLogsAside } from '../../providers/process/index.js';
-import { headFile } from '../common/node-args.js';
+import { controlPortFile, headFile } from '../common/node-args.js';
 import { clusterDir } from '../common/paths.js';
 import { configPath, operatorCredentialPath, readClusterConfig } from './cluster-state.js';
 import { providerKind } from '../../providers/index.js';
@@ -93,7 +93,8 @@ export async function down(clusterName: string, o: { keepJobs?: boolean; work?: 
   await moveLogsAside(dir);
   moveAside(join(dir, 'node-data'), join(dir, 'node-data-last-run'));
   if (!o.keepJobs) moveAside(join(dir, 'jobs'), join(dir, 'jobs-last-run'));
-  for (const f of [headFile(dir), configPath(dir), operatorCredentialPath(clusterName)]) rmSync(f, { force: true });
+  // The kept control-plane port goes too: the next cluster of this name picks a free one afresh.
+  for (const f of [headFile(dir), configPath(dir), operatorCredentialPath(clusterName), controlPortFile(dir)]) rmSync(f, { force: true });
   return { cluster_name: clusterName, existed: true, terminated, unreachable: [], logs: join(dir, 'logs-last-run'), jobs_stopped: jobsStopped };
 }
 

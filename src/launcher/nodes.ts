@@ -9,7 +9,7 @@ export function cliProvider(config: ClusterConfig, dir: string): Promise<NodePro
     clusterName: config.cluster_name,
     stateDir: dir,
     nodeEnv: { RAYLAUNCH_STATE_DIR: dir },
-    entry: (kind) => runtimeEntry(kind === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
+    entry: (kind) => runtimeEntry(kind === 'head' ? 'src/runtime/supervisor.js' : 'src/worker/main.js'),
   });
 }
 

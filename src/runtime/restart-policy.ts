@@ -24,10 +24,11 @@ export const HEALTHY_UPTIME_MS = 60_000;
 /**
  * Exit code 0 is deliberate (the agent leaves when its head is gone for good, the head after SIGTERM) and ends
  * the supervisor too; anything else is a crash, retried with doubling delays so a node that cannot start does
- * not spin.
+ * not spin. `evenClean`: a clean exit is retried the same way (the head node's agent, which leaves when the head
+ * is gone too long, while the head it serves is kept running beside it).
  */
-export function restartDecision(exit: ChildExit, history: RestartHistory, now: number): RestartDecision {
-  if (exit.code === 0 && exit.signal === null) return { restart: false };
+export function restartDecision(exit: ChildExit, history: RestartHistory, now: number, o: { evenClean?: boolean } = {}): RestartDecision {
+  if (exit.code === 0 && exit.signal === null && !o.evenClean) return { restart: false };
   const healthy = now - history.startedAt >= HEALTHY_UPTIME_MS;
   if (history.lastDelayMs === null || healthy) return { restart: true, delayMs: FIRST_DELAY_MS };
   return { restart: true, delayMs: Math.min(history.lastDelayMs * 2, MAX_DELAY_MS) };

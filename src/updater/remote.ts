@@ -96,7 +96,7 @@ export function dropJobFilesCommand(cluster: string): string {
  * and host-key pins stay.
  */
 export function forgetCommand(cluster: string, o: { jobs: boolean }): string {
-  return `D=${remoteStateDir(cluster)}; rm -f "$D/token" "$D/operator.sha256" "$D/node-credentials.json" "$D/ssh_key" "$D/config.json" "$D/runtime-hash" "$D/config-hash" "$D/head.json"; `
+  return `D=${remoteStateDir(cluster)}; rm -f "$D/token" "$D/operator.sha256" "$D/node-credentials.json" "$D/ssh_key" "$D/config.json" "$D/runtime-hash" "$D/config-hash" "$D/head.json" "$D/control-port"; `
     + `${o.jobs ? 'rm -rf "$D/jobs" "$D/jobs-last-run"; ' : ''}${dropJobFilesCommand(cluster)}`;
 }
 

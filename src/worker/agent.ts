@@ -30,7 +30,7 @@ export interface AgentOptions {
   heartbeatMs: number;
   /** The object credential from the head's welcome: this node's object server admits only holders of it, and its fetches present it. */
   token: string;
-  /** The node's object store; the head passes its own so it can serve its drivers' large puts. */
+  /** The node's object store (a new one unless given). */
   store?: ObjectStore;
   /** raylaunch.max_connections: the most fetchers this node's object server takes at once. */
   maxObjectConnections?: number;
@@ -69,7 +69,7 @@ export class Agent {
   /** Who worker processes run as, when not as the agent's user. */
   private readonly user: WorkerUser | undefined;
 
-  constructor(private readonly link: Transport, private readonly o: AgentOptions) {
+  constructor(private link: Transport, private readonly o: AgentOptions) {
     this.store = o.store ?? new ObjectStore();
     this.shmBase = existsSync('/dev/shm') ? '/dev/shm' : o.nodeDir;
     this.user = o.workerUser === undefined ? undefined : lookupWorkerUser(o.workerUser, process.getuid?.());
@@ -85,7 +85,7 @@ export class Agent {
       host: o.address, port: 0, token: o.token, store: this.store, log: o.log, ...(o.maxObjectConnections !== undefined ? { maxConnections: o.maxObjectConnections } : {}),
     });
     this.fetcher = new ObjectFetcher({ token: o.token });
-    this.toHead = new Batcher((msgs) => link.send(msgs));
+    this.toHead = new Batcher((msgs) => this.link.send(msgs));
     const cpus = o.resources.CPU ?? 0;
     this.pool = new WorkerPool({
       spawn: (jobId) => this.spawnWorker(jobId),
@@ -93,6 +93,10 @@ export class Agent {
       total: toFixed(o.resources),
       onCrash: (run, pid, reason) => this.toHead.push({ type: 'task.crashed', taskId: run.task.taskId, attempt: run.attempt, pid, reason }),
     });
+    this.listen(link);
+  }
+
+  private listen(link: Transport): void {
     link.onMessages((msgs) => {
       for (const m of msgs) {
         try {
@@ -107,14 +111,30 @@ export class Agent {
     });
   }
 
+  /**
+   * A new connection to the head, after the last one closed: the node registers again under the same id, with
+   * its object server, worker processes and objects as they are (a restarted head finds the node's work still
+   * running). Messages sent while no connection was open are gone.
+   */
+  relink(link: Transport): void {
+    this.link = link;
+    this.listen(link);
+    this.register();
+  }
+
   /** Starts the object server, then registers the node (its objects are reachable before anyone learns of them). */
   async start(): Promise<void> {
-    const { nodeId, nodeType, kind, address, resources } = this.o;
+    const { nodeId, address } = this.o;
     removeStaleFolders(this.shmBase, undefined, this.user);
     this.objectAddress = `${address}:${await this.server.listen()}`;
-    this.toHead.push({ type: 'node.register', nodeId, nodeType, kind, address, objectAddress: this.objectAddress, resources, pid: process.pid });
+    this.register();
     this.heartbeat = setInterval(() => this.toHead.push({ type: 'heartbeat', nodeId }), this.o.heartbeatMs);
     this.heartbeat.unref();
+  }
+
+  private register(): void {
+    const { nodeId, nodeType, kind, address, resources } = this.o;
+    this.toHead.push({ type: 'node.register', nodeId, nodeType, kind, address, objectAddress: this.objectAddress, resources, pid: process.pid });
   }
 
   /** The node goes soon whatever the autoscaler decides (a spot interruption notice): the head drains it now. */

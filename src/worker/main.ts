@@ -1,10 +1,13 @@
 /**
- * A worker node's agent process: connects to the head with its node credential (the first line of stdin, from
- * its supervisor or the process provider; kept in memory only), registers the node's
- * resources and runs its tasks. It exits by itself when the head has been gone longer than the heartbeat
- * timeout. Started by a provider with `--cluster <name> --node <id>`.
+ * A node's agent process: connects to the head with its node credential (the first line of stdin, from its
+ * supervisor or the process provider; kept in memory only), registers the node's resources and runs its tasks.
+ * While the head is unreachable its worker processes keep running and it tries to connect again; it exits by
+ * itself (ending them) when the head has been gone longer than the heartbeat timeout. Started by a provider or a
+ * supervisor with `--cluster <name> --node <id>`, and `--kind head` on the head node (its supervisor starts it
+ * beside the head service).
  */
 import { wsTransport } from '../client/ws-transport.js';
+import type { Transport } from '../client/transport.js';
 import { handshake } from '../client/connect.js';
 import { nodeDir, readNodeStart } from '../common/node-args.js';
 import { packageRoot } from '../common/package-root.js';
@@ -19,6 +22,7 @@ import { readSecretLine } from '../common/stdin-secret.js';
 const start = readNodeStart(process.argv);
 const { config } = start;
 const nodeType = process.env.RAYLAUNCH_NODE_TYPE ?? '';
+const kind = process.argv.includes('--kind') && process.argv[process.argv.indexOf('--kind') + 1] === 'head' ? 'head' : 'worker';
 const headAddress = process.env.RAYLAUNCH_HEAD_ADDRESS ?? '';
 const type = config.available_node_types[nodeType];
 if (!type || !headAddress) {
@@ -55,30 +59,41 @@ if (isSpotType(config, nodeType)) {
 async function connect(): Promise<void> {
   const link = await wsTransport(headAddress, credential);
   const welcome = await handshake(link, { type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node });
+  if (agent) {
+    // The same node again, its worker processes and objects as they were.
+    agent.relink(link);
+    watch(link);
+    if (drainReason !== undefined) agent.draining(drainReason);
+    log(`node ${start.node} (${nodeType}) registered again with the head at ${headAddress}`);
+    return;
+  }
   const a = new Agent(link, {
-    nodeId: start.node, nodeType, kind: 'worker', resources: nodeResources(type?.resources), address: nodeListenAddress(),
+    nodeId: start.node, nodeType, kind, resources: nodeResources(type?.resources), address: nodeListenAddress(),
     nodeDir: nodeDir(start.stateDir, start.node), runtimeRoot: packageRoot(),
     inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: Math.min(1000, heartbeatTimeoutMs / 5), token: welcome.objectCredential ?? '', log,
     maxObjectConnections: config.raylaunch.max_connections,
     ...(config.raylaunch.worker_user !== undefined ? { workerUser: config.raylaunch.worker_user } : {}),
   });
   agent = a;
-  link.onClose((reason) => {
-    log(`lost the head: ${reason}`);
-    a.stop();
-    agent = undefined;
-    void reconnect();
-  });
+  watch(link);
   await a.start();
   if (drainReason !== undefined) a.draining(drainReason);
   log(`node ${start.node} (${nodeType}) registered with the head at ${headAddress}`);
 }
 
-/** Tries to reach the head again until the heartbeat timeout has passed, then exits. */
+function watch(link: Transport): void {
+  link.onClose((reason) => {
+    log(`lost the head: ${reason}`);
+    void reconnect();
+  });
+}
+
+/** Tries to reach the head again until the heartbeat timeout has passed, then exits (its worker processes with it). */
 async function reconnect(): Promise<void> {
   const connected = await pollUntil(() => connect().then(() => true, () => undefined), { timeoutMs: heartbeatTimeoutMs, every: 200 });
   if (connected) return;
   log('the head is gone; exiting');
+  agent?.stop();
   process.exit(0);
 }
 

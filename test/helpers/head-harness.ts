@@ -11,7 +11,6 @@ import { ClusterReadModel } from '../../src/head/read-model.js';
 import { Router } from '../../src/head/router.js';
 import { Sessions, type SessionJobs } from '../../src/head/sessions.js';
 import type { JobView, Message, Role } from '../../src/protocol/messages.js';
-import { ObjectStore } from '../../src/worker/object-store.js';
 
 /** A connection as the head sees it: what the head sends it, and whether (and why) the head closed it. */
 export class FakePeer implements Peer {
@@ -120,9 +119,8 @@ export interface HarnessOptions {
 /** A real head (Head, router, handlers, sessions, read model) with in-memory jobs and fake connections, as main.ts wires it. */
 export function headHarness(o: HarnessOptions) {
   const saved: ClusterConfig[] = [];
-  const localStore = new ObjectStore();
   const head = new Head({
-    clusterName: 'sim', headNodeId: o.headNodeId ?? 'head', config: o.config, clock: o.clock, localStore, store: memoryStore(),
+    clusterName: 'sim', headNodeId: o.headNodeId ?? 'head', config: o.config, clock: o.clock, store: memoryStore(),
     saveConfig: (c) => saved.push(c),
   });
   const jobs = new FakeJobs();
@@ -133,5 +131,5 @@ export function headHarness(o: HarnessOptions) {
     handlers: headHandlers({ head, sessions, jobs, readModel, ...(o.autoscaler ? { autoscaler: o.autoscaler } : {}) }),
     authorize: (peer, m) => authorize(peer, m, head.authFacts), frameDone: () => head.placeNow(), closed: (peer) => sessions.closed(peer), log: (line) => logged.push(line),
   });
-  return { head, jobs, readModel, sessions, router, logged, saved, localStore };
+  return { head, jobs, readModel, sessions, router, logged, saved };
 }

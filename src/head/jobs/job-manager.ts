@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, createWriteStream, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { type PackedFile, writeFiles } from '../../common/pack.js';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
@@ -8,7 +7,10 @@ import type { JobState, JobView } from '../../protocol/messages.js';
 import { type GcsStore, type Table, writeBehind } from '../gcs/store.js';
 import { runtimeEntry } from '../../common/package-root.js';
 import { writeJobDir } from '../../worker/agent.js';
+import { pollUntil } from '../../common/wait.js';
+import { readStatSync } from '../../../providers/process/proc.js';
 import { checkSubmission, DEFAULT_UPLOAD_LIMITS, type Submission, type UploadLimits } from './submission.js';
+import { type DriverEnd, driverAlive, type DriverRecord, DriverWatch, readDriverRecord, saveDriverRecord, startDriver } from './driver.js';
 
 export interface JobSink {
   output(stream: 'stdout' | 'stderr', text: string): void;
@@ -31,7 +33,10 @@ interface Job {
   /** Where its named actors live unless they say otherwise (the driver's init({ namespace }), else the job id). */
   namespace: string;
   dir: string;
-  driver: ChildProcess | undefined;
+  /** The detached driver this head follows (one it started, or one a head before it started). */
+  driver: DriverWatch | undefined;
+  /** Its record's offsets are saved once per turn of output. */
+  savingOffsets?: boolean;
   drivers: Set<string>;
   interactive: boolean;
   output: { stream: 'stdout' | 'stderr'; text: string }[];
@@ -96,7 +101,7 @@ const OUTPUT_KEPT = 4 * 1024 * 1024;
 const STOP_GRACE_MS = 3000;
 
 /**
- * Runs each submitted job's driver as a child process of the head and keeps its status, exit code, times and
+ * Runs each submitted job's driver detached from the head (driver.ts) and keeps its status, exit code, times and
  * output (on disk and for followers). A driver started by hand gets a job of its own while it is connected.
  */
 export class JobManager {
@@ -132,8 +137,10 @@ export class JobManager {
   }
 
   /**
-   * Jobs of earlier runs of the head. One still RUNNING lost its driver with the head that ran it (a clean
-   * shutdown records its jobs as STOPPED first): it is FAILED, and its log says why.
+   * Jobs of earlier runs of the head. One still RUNNING whose detached driver runs on (or ended while no head
+   * watched) is followed again from where the last head left its output files; one without such a driver (an
+   * interactive driver, or a head older than detached drivers) is FAILED, and its log says why. A clean shutdown
+   * records its jobs as STOPPED first.
    */
   private reload(): void {
     for (const r of this.earlier()) {
@@ -144,6 +151,7 @@ export class JobManager {
         output: [], outputBytes: 0, dropped: 0, log: undefined, followers: new Set(), stopping: false, onDisk: true, saved: Promise.resolve(),
       };
       this.jobs.set(jobId, job);
+      if (view.endedAt === null && this.reattach(job)) continue;
       if (view.endedAt === null) {
         appendFileSync(join(dir, 'driver.log'), 'raylaunch: the head stopped while this job ran; its driver ended with it\n', { mode: 0o600 });
         view.state = 'FAILED';
@@ -151,6 +159,70 @@ export class JobManager {
       }
       this.save(job);
     }
+  }
+
+  /** Follows the detached driver of a job that was running under an earlier head; false when it has none. */
+  private reattach(job: Job): boolean {
+    const record = readDriverRecord(job.dir);
+    if (!record) return false;
+    job.onDisk = false;
+    job.hasWorkingDir = existsSync(join(job.dir, 'working_dir.pack'));
+    // What the earlier head logged is the start of this job's output for followers.
+    const earlier = readLog(join(job.dir, 'driver.log'));
+    if (earlier) {
+      job.output.push({ stream: 'stdout', text: earlier.slice(-OUTPUT_KEPT) });
+      job.outputBytes = Math.min(earlier.length, OUTPUT_KEPT);
+      job.dropped = Math.max(0, earlier.length - OUTPUT_KEPT);
+    }
+    this.openLog(job);
+    this.save(job);
+    this.follow_(job, record);
+    return true;
+  }
+
+  private openLog(job: Job): void {
+    job.log = createWriteStream(join(job.dir, 'driver.log'), { flags: 'a', mode: 0o600 });
+    // A log that cannot be written loses the log, not the head (an 'error' nobody hears would end the process).
+    job.log.on('error', () => undefined);
+  }
+
+  /** Follows a detached driver's output files and its end. */
+  private follow_(job: Job, record: DriverRecord): void {
+    const watch = new DriverWatch(job.dir, record, {
+      output: (stream, text) => {
+        this.append(job, stream, text);
+        this.saveOffsets(job);
+      },
+      ended: (end) => this.driverEnded(job, end),
+    });
+    job.driver = watch;
+    watch.start();
+  }
+
+  /** How far the driver's output was read, kept so that a head after this one goes on from there. */
+  private saveOffsets(job: Job): void {
+    if (job.savingOffsets) return;
+    job.savingOffsets = true;
+    setImmediate(() => {
+      job.savingOffsets = false;
+      if (job.driver) {
+        try {
+          saveDriverRecord(job.dir, job.driver.record);
+        } catch {
+          // at worst a later head copies some output into driver.log twice
+        }
+      }
+    });
+  }
+
+  private driverEnded(job: Job, end: DriverEnd): void {
+    if (job.driver) saveDriverRecord(job.dir, job.driver.record);
+    const state: JobState = job.stopping ? 'STOPPED' : end.exitCode === 0 ? 'SUCCEEDED' : 'FAILED';
+    if (!job.stopping) {
+      if (end.signal) this.append(job, 'stderr', `raylaunch: the driver was killed by ${end.signal}\n`);
+      else if (end.vanished) this.append(job, 'stderr', 'raylaunch: the driver\'s process ended without an exit status (it was killed)\n');
+    }
+    this.end(job, state, end.exitCode);
   }
 
   /** The GCS table and the job's own record on disk. */
@@ -198,9 +270,7 @@ export class JobManager {
   }
 
   private start(job: Job, req: Submission & { bundle: Uint8Array }, files: PackedFile[] | undefined): void {
-    job.log = createWriteStream(join(job.dir, 'driver.log'), { flags: 'a', mode: 0o600 });
-    // A log that cannot be written loses the log, not the head (an 'error' nobody hears would end the process).
-    job.log.on('error', () => undefined);
+    this.openLog(job);
     writeJobDir(job.dir, req.bundle, this.o.runtimeRoot);
     job.env = userEnv(req.env);
     let cwd = job.dir;
@@ -215,22 +285,14 @@ export class JobManager {
     // A file, not the environment, which every child of the driver would inherit: the driver removes it at once.
     const credentialFile = join(job.dir, CREDENTIAL_FILE);
     writeFileSync(credentialFile, this.o.credentials.mint(job.view.jobId), { mode: 0o600, flag: 'wx' });
-    const child = spawn(process.execPath, ['--enable-source-maps', runtimeEntry('src/client/driver-process.js'), join(job.dir, 'job.mjs'), ...req.args], {
-      cwd,
+    const record = startDriver({
+      dir: job.dir, cwd,
       env: { ...env, ...job.env, RAYLAUNCH_ADDRESS: this.o.headAddress, RAYLAUNCH_CREDENTIAL_FILE: credentialFile, RAYLAUNCH_JOB_ID: job.view.jobId },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      argv: [process.execPath, '--enable-source-maps', runtimeEntry('src/client/driver-process.js'), join(job.dir, 'job.mjs'), ...req.args],
     });
-    job.driver = child;
     job.view.state = 'RUNNING';
     this.save(job);
-    child.stdout.on('data', (d: Buffer) => this.append(job, 'stdout', d.toString()));
-    child.stderr.on('data', (d: Buffer) => this.append(job, 'stderr', d.toString()));
-    child.on('error', (e) => this.append(job, 'stderr', `raylaunch: the driver could not be started: ${e.message}\n`));
-    child.on('close', (code, signal) => {
-      const state: JobState = job.stopping ? 'STOPPED' : code === 0 ? 'SUCCEEDED' : 'FAILED';
-      if (signal && !job.stopping) this.append(job, 'stderr', `raylaunch: the driver was killed by ${signal}\n`);
-      this.end(job, state, code);
-    });
+    this.follow_(job, record);
   }
 
   private append(job: Job, stream: 'stdout' | 'stderr', text: string): void {
@@ -255,6 +317,7 @@ export class JobManager {
     // A driver that died before reading its credential leaves it behind; it admits nobody now, but goes anyway.
     rmSync(join(job.dir, CREDENTIAL_FILE), { force: true });
     this.save(job);
+    job.driver?.stop();
     job.log?.end();
     for (const f of job.followers) f.exit(state, exitCode);
     job.followers.clear();
@@ -330,28 +393,33 @@ export class JobManager {
     for (const job of this.jobs.values()) job.followers.delete(sink);
   }
 
-  /** Stops a job's driver: SIGTERM, then SIGKILL after a grace period. */
+  /** Stops a job's driver and whatever it started in its process group: SIGTERM, then SIGKILL after a grace period. */
   stop(jobId: string): void {
     const job = this.jobs.get(jobId);
     if (!job || job.view.endedAt !== null) return;
     job.stopping = true;
     if (!job.driver) return this.end(job, 'STOPPED', null);
-    job.driver.kill('SIGTERM');
-    const driver = job.driver;
-    setTimeout(() => { if (driver.exitCode === null && driver.signalCode === null) driver.kill('SIGKILL'); }, STOP_GRACE_MS).unref();
+    const { record } = job.driver;
+    signalGroup(record, 'SIGTERM');
+    setTimeout(() => signalGroup(record, 'SIGKILL'), STOP_GRACE_MS).unref();
   }
 
   /**
-   * The head is shutting down: every running job is stopped, and recorded as STOPPED now, since the head will
-   * not be there to see its driver exit.
+   * The head is shutting down (`down`, or `up` replacing it): every running job is stopped, and recorded as
+   * STOPPED now, since the head will not be there to see its driver exit. Resolves once the drivers' groups are
+   * gone, those still there after `graceMs` killed: detached, nothing else would end them.
    */
-  stopAll(): void {
+  async stopAll(graceMs = STOP_GRACE_MS): Promise<void> {
+    const records: DriverRecord[] = [];
     for (const job of this.jobs.values()) {
       if (job.view.endedAt !== null) continue;
+      if (job.driver) records.push(job.driver.record);
       this.stop(job.view.jobId);
       this.append(job, 'stderr', 'raylaunch: the job was stopped: the head is shutting down\n');
       this.end(job, 'STOPPED', null);
     }
+    await pollUntil(() => (records.some((r) => driverAlive(r)) ? undefined : true), { timeoutMs: graceMs, every: 50 });
+    for (const r of records) signalGroup(r, 'SIGKILL');
   }
 
   bundle(jobId: string): Uint8Array | null {
@@ -380,6 +448,19 @@ export class JobManager {
   /** Resolves when the job's latest record is durable (a submitter hears of a job only once it is). */
   saved(jobId: string): Promise<void> {
     return this.jobs.get(jobId)?.saved ?? Promise.resolve();
+  }
+}
+
+/** Signals a driver's process group, only while its leader is the process that started then (pids are recycled). */
+function signalGroup(record: DriverRecord, signal: NodeJS.Signals): void {
+  // The kernel reuses no pid that still names a group: with the pid free, -pid reaches only what is left of the
+  // driver's group; with it taken by a newer process, that group is gone.
+  const s = readStatSync(record.pid);
+  if (s !== undefined && s.startTime !== record.startTime) return;
+  try {
+    process.kill(-record.pid, signal);
+  } catch {
+    // gone meanwhile
   }
 }
 

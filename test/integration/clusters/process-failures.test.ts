@@ -41,7 +41,8 @@ describe('node failures on the process provider (end to end)', function () {
     const live = new Set((await status()).nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.node_id));
     const agents = cluster.nodeRecords().filter((r) => r.kind === 'worker' && live.has(r.id)).map((r) => r.pid);
     assert.ok(head && agents.length === 2, `head ${head?.pid}, agents ${agents.join(', ')}`);
-    process.kill(head.pid, 'SIGKILL');
+    // The whole head node: its supervisor (the record's pid) leads the group of the head service and its agent.
+    process.kill(-head.pid, 'SIGKILL');
     await until('the agents to exit', 60_000, () => (agents.every((pid) => !alive(pid)) ? true : undefined));
     const down = await cluster.cli(['down', '-c', name]);
     assert.equal(down.code, 0, down.stderr);

@@ -10,23 +10,14 @@ const bytes = (n: number) => new Uint8Array(n).fill(7);
 describe('object relay (ObjectRelay)', () => {
   let toClients: { client: string; m: Message }[];
   let holders: Map<string, FakePeer>;
-  let local: Map<string, Uint8Array>;
   let relay: ObjectRelay;
 
   beforeEach(() => {
     toClients = [];
     holders = new Map([['n1', new FakePeer()], ['n2', new FakePeer()]]);
-    local = new Map([['mine', bytes(3)]]);
-    relay = new ObjectRelay({ headNodeId: 'head', local: (id) => local.get(id), holder: (nodeId) => holders.get(nodeId), toClient: (client, m) => toClients.push({ client, m }) });
+    relay = new ObjectRelay({ holder: (nodeId) => holders.get(nodeId), toClient: (client, m) => toClients.push({ client, m }) });
   });
   const answers = () => toClients.map(({ client, m }) => (m.type === 'object.data' ? `${client} #${m.reqId} ${m.id}: ${m.data?.byteLength ?? 'null'}` : m.type));
-
-  it('answers from the head node\'s own store without a relay', () => {
-    relay.pull(pull(5, 'head', 'mine'));
-    relay.pull(pull(6, 'head', 'gone'));
-    assert.deepEqual(answers(), ['w1 #5 mine: 3', 'w1 #6 gone: null']);
-    assert.equal(relay.relayedBytes, 0);
-  });
 
   it('a node without a live agent has nothing to give: null at once', () => {
     relay.pull(pull(5, 'dead'));

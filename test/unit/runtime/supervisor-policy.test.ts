@@ -27,6 +27,15 @@ describe('supervisor restart policy', () => {
     it(c.name, () => assert.deepEqual(restartDecision(c.exit, c.history, c.now), c.want));
   }
 
+  const CLEAN_KEPT: { name: string; exit: ChildExit; history: RestartHistory; now: number; want: RestartDecision }[] = [
+    { name: 'the head node\'s agent that left cleanly is started again after 1 s', exit: { code: 0, signal: null }, history: { startedAt: T, lastDelayMs: null }, now: T + 10, want: { restart: true, delayMs: 1000 } },
+    { name: 'and backs off like a crash when it keeps leaving', exit: { code: 0, signal: null }, history: { startedAt: T, lastDelayMs: 4000 }, now: T + 10, want: { restart: true, delayMs: 8000 } },
+    { name: 'its crashes are crashes', exit: crashed, history: { startedAt: T, lastDelayMs: null }, now: T + 10, want: { restart: true, delayMs: 1000 } },
+  ];
+  for (const c of CLEAN_KEPT) {
+    it(`evenClean: ${c.name}`, () => assert.deepEqual(restartDecision(c.exit, c.history, c.now, { evenClean: true }), c.want));
+  }
+
   it('backs off 1, 2, 4, 8, 16, 30, 30 s through a crash loop', () => {
     const delays: number[] = [];
     let history: RestartHistory = { startedAt: 0, lastDelayMs: null };

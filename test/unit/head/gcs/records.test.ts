@@ -14,7 +14,6 @@ import { JobManager } from '../../../../src/head/jobs/job-manager.js';
 import { NodeTable } from '../../../../src/head/nodes.js';
 import { ClusterReadModel } from '../../../../src/head/read-model.js';
 import { Sessions } from '../../../../src/head/sessions.js';
-import { ObjectStore } from '../../../../src/worker/object-store.js';
 import { FakeJobs, FakePeer } from '../../../helpers/head-harness.js';
 
 const config = applyDefaults({ provider: { type: 'process' }, head_node_type: 'head', available_node_types: { head: { resources: { CPU: 1 } } } });
@@ -26,7 +25,7 @@ function place() {
 }
 
 const head = (store: GcsStore, now = 0) => new Head({
-  clusterName: 'c', headNodeId: 'head', config, clock: { now: () => now }, localStore: new ObjectStore(), store, saveConfig: () => undefined,
+  clusterName: 'c', headNodeId: 'head', config, clock: { now: () => now }, store, saveConfig: () => undefined,
 });
 
 describe('the node table in the GCS store: what is durable and what is not', () => {
