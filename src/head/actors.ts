@@ -1,6 +1,8 @@
 import { type Fixed, fromFixed } from '../common/resources.js';
 import { errorInfo } from '../protocol/error-info.js';
-import type { ActorCall, ActorRef, ActorSpec, ActorView, ErrorInfo, Message, ObjectValue } from '../protocol/messages.js';
+import type { ActorCall, ActorRef, ActorSpec, ActorView, ErrorInfo, Message, ObjectValue, ResumedActor } from '../protocol/messages.js';
+import { loadSpec, type StoredActorSpec, storeSpec } from './gcs/json-bytes.js';
+import { type GcsStore, type Table, writeBehind } from './gcs/store.js';
 import type { ObjectDirectory } from './objects.js';
 import { pickBest } from './scheduler.js';
 import type { Slot, Slots } from './slots.js';
@@ -44,6 +46,24 @@ interface Actor {
   delivered: string[];
   /** When prune forgets it: set once it is dead and its job has ended. */
   forgetAt: number | undefined;
+  /** Loaded from the store on a node whose agent has not reported it yet (a restarted head). */
+  resuming?: boolean;
+}
+
+/**
+ * What the GCS keeps of a live actor, written behind (create, placement, start, restart; deleted once it is dead):
+ * an actor created just before the head died is still re-reported by its node's agent if it started, and one
+ * whose record is lost before it started is lost. Its queued calls are not kept. A restarted head loads each
+ * as waiting for its node's agent (head_reconnect_timeout_s): reported, it runs on with its state; not reported
+ * (or its node never back), it restarts within max_restarts like an actor whose node died.
+ */
+interface DurableActor {
+  spec: StoredActorSpec;
+  /** Placed on `nodeId` (starting or alive there), or waiting for a node. */
+  placed: boolean;
+  nodeId: string | null;
+  attempt: number;
+  restarts: number;
 }
 
 const nsKey = (namespace: string, name: string) => `${namespace}\u0000${name}`;
@@ -60,7 +80,91 @@ export class ActorManager {
   /** Jobs that ended: their dead actors are no longer of use to anyone (prune). */
   private readonly endedJobs = new Set<string>();
 
-  constructor(private readonly host: ActorHost) {}
+  private readonly table: Table<DurableActor> | undefined;
+
+  constructor(private readonly host: ActorHost, store?: GcsStore) {
+    this.table = store?.table<DurableActor>('actors');
+    for (const d of this.table?.values() ?? []) this.load(d);
+  }
+
+  /** A live actor as the store has it: placed ones wait for their node's agent, the others for a node. */
+  private load(d: DurableActor): void {
+    const spec = loadSpec(d.spec);
+    const a: Actor = {
+      spec, state: 'DEPS', missing: 0, slot: undefined, nodeId: undefined, attempt: d.attempt, restarts: d.restarts, killed: false, killedWhy: 'was killed',
+      ownKill: false, cause: undefined, queues: new Map(), inflight: new Map(), delivered: [], forgetAt: undefined,
+    };
+    this.actors.set(spec.actorId, a);
+    if (spec.actorName !== undefined) this.names.set(nsKey(spec.namespace, spec.actorName), spec.actorId);
+    if (d.placed && d.nodeId !== null) {
+      a.state = 'STARTING';
+      a.nodeId = d.nodeId;
+      a.resuming = true;
+      return;
+    }
+    this.waitForDeps(a);
+  }
+
+  private persist(a: Actor): void {
+    if (!this.table) return;
+    const id = a.spec.actorId;
+    if (a.state === 'DEAD') return writeBehind(this.table.update(id, (prev) => (prev ? undefined : prev)));
+    const placed = a.state === 'STARTING' || a.state === 'ALIVE' || a.state === 'STOPPING';
+    writeBehind(this.table.update(id, (prev) => ({
+      spec: prev?.spec ?? storeSpec(a.spec), placed, nodeId: placed ? a.nodeId ?? null : null, attempt: a.attempt, restarts: a.restarts,
+    })));
+  }
+
+  /**
+   * An actor its node's agent still hosts, re-reported after the agent registered again, with the calls it was
+   * given and has not answered. A restarted head takes it (from its store, or from the report alone) as running
+   * there, its state intact. False when this head placed the actor elsewhere or restarted it since (the report
+   * is stale: the caller stops that copy).
+   */
+  resume(r: ResumedActor, nodeId: string): boolean {
+    const known = this.actors.get(r.actor.actorId);
+    if (known && !(known.resuming && known.nodeId === nodeId && known.attempt === r.attempt)) {
+      return known.state !== 'DEAD' && known.nodeId === nodeId && known.attempt === r.attempt;
+    }
+    const a: Actor = known ?? {
+      spec: r.actor, state: 'STARTING', missing: 0, slot: undefined, nodeId, attempt: r.attempt, restarts: 0, killed: false, killedWhy: 'was killed',
+      ownKill: false, cause: undefined, queues: new Map(), inflight: new Map(), delivered: [], forgetAt: undefined,
+    };
+    if (!known) {
+      this.actors.set(a.spec.actorId, a);
+      const key = a.spec.actorName === undefined ? undefined : nsKey(a.spec.namespace, a.spec.actorName);
+      if (key !== undefined && !this.names.has(key)) this.names.set(key, a.spec.actorId);
+    }
+    a.resuming = false;
+    const c = this.host.slots.candidates(a.spec.placement).find((x) => x.nodeId === nodeId);
+    a.slot = c?.slot ?? { kind: 'node', nodeId };
+    this.host.slots.acquire(a.slot, a.spec.hold);
+    for (const { call, attempt } of r.calls) {
+      if (a.inflight.has(call.callId)) continue;
+      a.inflight.set(call.callId, { call, missing: 0, retries: 0, attempt });
+      a.delivered.push(call.callId);
+      this.callIndex.set(call.returnId, call.actorId);
+      this.host.objects.expect(call.returnId, call.jobId);
+      this.host.objects.subscribe(call.owner, call.returnId);
+    }
+    a.state = r.ready ? 'ALIVE' : 'STARTING';
+    this.persist(a);
+    this.pump(a);
+    return true;
+  }
+
+  /**
+   * A node's agent has re-reported what it hosts: the actors this restarted head loaded on that node and the
+   * agent did not report are gone with their processes (restarted within max_restarts).
+   */
+  resumed(nodeId: string): void {
+    for (const a of [...this.actors.values()]) {
+      if (a.resuming && a.nodeId === nodeId) {
+        a.resuming = false;
+        this.died(a.spec.actorId, a.attempt, 'was no longer running on its node when its agent reconnected to the restarted head');
+      }
+    }
+  }
 
   private error(a: Actor, kind: ErrorInfo['kind'], name: string, message: string): ErrorInfo {
     return errorInfo({ kind, name, message, taskName: a.spec.name, nodeId: a.nodeId ?? '', actorId: a.spec.actorId, actorName: a.spec.actorName, namespace: a.spec.namespace });
@@ -82,7 +186,12 @@ export class ActorManager {
       }
       this.names.set(key, spec.actorId);
     }
-    const deps = [...new Set(spec.deps)];
+    this.persist(a);
+    this.waitForDeps(a);
+  }
+
+  private waitForDeps(a: Actor): void {
+    const deps = [...new Set(a.spec.deps)];
     a.missing = deps.length;
     for (const dep of deps) {
       this.host.objects.whenSet(dep, () => {
@@ -116,6 +225,7 @@ export class ActorManager {
       a.nodeId = nodeId;
       a.state = 'STARTING';
       a.attempt += 1;
+      this.persist(a);
       const deps = this.host.objects.valuesOf(a.spec.deps);
       this.host.send(nodeId, { type: 'actor.start', actor: a.spec, attempt: a.attempt, deps });
     }
@@ -125,10 +235,11 @@ export class ActorManager {
     const a = this.actors.get(actorId);
     if (!a || a.attempt !== attempt || a.state !== 'STARTING') return;
     a.state = 'ALIVE';
-    // Retried calls go first, in their original order.
+    // Retried calls go first, in their original order (not those this incarnation has already: an actor resumed
+    // before its constructor returned was given its calls by the last head).
     for (const callId of a.delivered) {
       const rec = a.inflight.get(callId);
-      if (rec) this.deliver(a, rec);
+      if (rec && rec.attempt !== a.attempt) this.deliver(a, rec);
     }
     this.pump(a);
   }
@@ -226,6 +337,7 @@ export class ActorManager {
     a.ownKill = false;
     a.state = 'PENDING';
     a.nodeId = undefined;
+    this.persist(a);
     this.place();
   }
 
@@ -329,6 +441,7 @@ export class ActorManager {
   private die(a: Actor, cause: ErrorInfo, failure = true): void {
     a.state = 'DEAD';
     a.cause = cause;
+    this.persist(a);
     if (failure && cause.kind !== 'name-taken') this.host.failed({ kind: cause.kind, what: a.spec.name, message: cause.message, nodeId: a.nodeId ?? '' });
     for (const q of a.queues.values()) for (const rec of q) this.failCall(a, rec.call);
     a.queues.clear();

@@ -42,6 +42,7 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
     hello: (peer, m) => sessions.hello(peer, m),
     // nodes
     'node.register': (peer, m) => head.registerNode(peer, m),
+    'node.resume': (peer, m) => head.resumeNode(peer, m),
     heartbeat: (_peer, m) => head.heartbeat(m.nodeId),
     'node.draining': (_peer, m) => {
       head.drainNow(m.nodeId, m.reason);
@@ -91,6 +92,7 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
     },
     // objects
     put: (peer, m) => head.put({ ...m, value: head.trusted(peer, m.value) }),
+    'object.stored': (peer, m) => head.objectStored(peer, m),
     fetch: (_peer, m) => {
       for (const id of m.ids) if (asked.first(`fetch\0${m.client}\0${id}`)) objects.subscribe(m.client, id);
     },

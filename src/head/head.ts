@@ -69,14 +69,22 @@ export class Head implements ReadSources {
    */
   private readonly requestedTable: Table<ResourceDict[]>;
   private placing = false;
+  /** A restarted head whose loaded nodes have not all come back (or been declared dead) yet. */
+  private recovering: boolean;
+  private readonly recoverBy: number;
+  /** Drivers' large puts the head node's agent has been handed and not yet confirmed, by id. */
+  private readonly storing = new Map<string, MessageOf<'put'>>();
 
   constructor(private readonly o: HeadOptions) {
     this.config = o.config;
-    this.nodes = new NodeTable(o.store, o.clock.now());
+    // A restarted head gives the agents it knew head_reconnect_timeout_s to come back before declaring them dead.
+    this.nodes = new NodeTable(o.store, o.clock.now(), o.config.raylaunch.head_reconnect_timeout_s * 1000);
     this.requestedTable = o.store.table<ResourceDict[]>('request_resources');
     this.nodeTypes = new NodeTypes(o.config);
     this.failures = new FailureLog(o.clock);
-    this.objects = new ObjectDirectory((client, id, value) => this.peers.toClient(client, { type: 'object', client, id, value }));
+    this.objects = new ObjectDirectory((client, id, value) => this.peers.toClient(client, { type: 'object', client, id, value }), o.store);
+    this.recovering = this.nodes.all().some((n) => n.reconnectBy !== undefined);
+    this.recoverBy = o.clock.now() + o.config.raylaunch.head_reconnect_timeout_s * 1000;
     this.relay = new ObjectRelay({
       toClient: (client, m) => this.peers.toClient(client, m),
       holder: (nodeId) => (this.nodes.get(nodeId)?.state === 'ALIVE' ? this.peers.node(nodeId) : undefined),
@@ -92,7 +100,7 @@ export class Head implements ReadSources {
         this.actors.killGroup(pgId, why, byJob);
         this.tasks.cancelGroup(pgId, why);
       },
-    });
+    }, o.store);
     this.slots = new SlotBroker({ nodes: this.nodes, bundles: this.groups, nodeTypes: this.nodeTypes });
     this.tasks = new TaskManager({
       objects: this.objects,
@@ -107,7 +115,7 @@ export class Head implements ReadSources {
     });
     this.actors = new ActorManager({
       objects: this.objects, slots: this.slots, send: (nodeId, m) => this.peers.toNode(nodeId, m), failed, resourcesFreed: freed,
-    });
+    }, o.store);
     this.authFacts = {
       client: (id) => this.peers.client(id), jobsVia: (peer) => this.peers.jobsVia(peer), nodePeer: (id) => this.peers.node(id),
       task: (id) => this.tasks.owner(id), actor: (id) => this.actors.owner(id), objectJob: (id) => this.objects.jobOf(id),
@@ -183,6 +191,25 @@ export class Head implements ReadSources {
     if (m.nodeId === this.o.headNodeId) this.o.ownNodeRegistered?.();
   }
 
+  /**
+   * What a node's agent still runs and holds, re-reported after it registered again: a restarted head rebuilds its
+   * records of that work from it (the node's resources taken again, results routed to their owners); a head that
+   * retried the work elsewhere since has the agent stop its stale copy.
+   */
+  resumeNode(peer: Peer, m: MessageOf<'node.resume'>): void {
+    const nodeId = m.nodeId;
+    if (peer.nodeId !== nodeId || this.peers.node(nodeId) !== peer) throw new Error(`it resumes node ${nodeId}, which this connection did not register`);
+    for (const t of m.tasks) {
+      if (this.tasks.resume(t.task, t.attempt, nodeId)) this.objects.subscribe(t.task.owner, t.task.returnId);
+      else peer.send({ type: 'task.cancel', taskId: t.task.taskId });
+    }
+    for (const a of m.actors) if (!this.actors.resume(a, nodeId)) peer.send({ type: 'actor.stop', actorId: a.actor.actorId });
+    this.actors.resumed(nodeId);
+    const address = this.nodes.get(nodeId)?.objectAddress ?? '';
+    for (const o of m.objects) this.objects.set(o.id, { kind: 'stored', nodeId, size: o.size, address }, o.jobId);
+    this.resourcesChanged();
+  }
+
   heartbeat(nodeId: string): void {
     this.nodes.heartbeat(nodeId, this.o.clock.now());
   }
@@ -209,12 +236,26 @@ export class Head implements ReadSources {
   }
 
   /**
-   * A driver's put, large ones included, stays in the head's object directory: the head node's agent is a process
-   * of its own, which the head cannot hand an object to and know it holds before anyone asks for it. Such an
-   * object lives only in the head's process (and is lost with it).
+   * A driver's put. One too large to travel inline goes to the head node's agent, which keeps it in its object
+   * store (as it did when it lived in the head's process) and confirms (object.stored): only then is its location
+   * set, so nobody fetches it from a store that does not hold it yet. Without the head node's agent connected it
+   * stays in the head's object directory, and is lost with the head.
    */
   put(m: MessageOf<'put'>): void {
-    this.objects.set(m.id, m.value, m.jobId);
+    const own = this.peers.node(this.o.headNodeId);
+    const big = m.value.kind === 'inline' && m.value.data.byteLength > this.config.raylaunch.inline_object_limit;
+    if (!big || !own || this.nodes.get(this.o.headNodeId)?.state !== 'ALIVE' || m.value.kind !== 'inline') return this.objects.set(m.id, m.value, m.jobId);
+    this.objects.expect(m.id, m.jobId);
+    this.storing.set(m.id, m);
+    own.send({ type: 'object.store', id: m.id, jobId: m.jobId, data: m.value.data });
+  }
+
+  /** The head node's agent holds a put the head handed it: where it is, for everyone who waits for it. */
+  objectStored(peer: Peer, m: MessageOf<'object.stored'>): void {
+    const put = this.storing.get(m.id);
+    if (!put || peer.nodeId !== this.o.headNodeId) return;
+    this.storing.delete(m.id);
+    this.objects.set(m.id, { kind: 'stored', nodeId: this.o.headNodeId, size: m.size, address: this.nodes.get(this.o.headNodeId)?.objectAddress ?? '' }, put.jobId);
   }
 
   /** Work asked to run in a placement group none of whose bundles could ever hold it fails now, not never. */
@@ -235,6 +276,11 @@ export class Head implements ReadSources {
     const node = this.nodes.get(nodeId);
     const expected = node?.state === 'DRAINING'; // the autoscaler terminated it: not a failure
     if (!this.nodes.markDead(nodeId, this.o.clock.now())) return;
+    if (nodeId === this.o.headNodeId) {
+      // Puts handed to the head node's agent and not confirmed: the head still has them, so they stay inline.
+      for (const put of this.storing.values()) this.objects.set(put.id, put.value, put.jobId);
+      this.storing.clear();
+    }
     if (!expected) this.failures.record({ kind: 'lost', what: `node ${nodeId}`, message: `node ${nodeId} (${node?.nodeType ?? '?'}) died`, nodeId });
     this.objects.markLost(nodeId);
     this.groups.nodeDied(nodeId);
@@ -251,17 +297,22 @@ export class Head implements ReadSources {
     const now = this.o.clock.now();
     const busy = busyReasons(this.actors.nodesInUse(), this.objects.holders());
     this.nodes.touch(now, (n) => busy(n) !== undefined);
-    for (const n of this.nodes.silentSince(now - this.config.raylaunch.heartbeat_timeout_s * 1000)) {
+    for (const n of this.nodes.overdue(now, this.config.raylaunch.heartbeat_timeout_s * 1000)) {
       if (n.nodeId === this.o.headNodeId) continue;
       this.nodeLost(n.nodeId);
       this.peers.node(n.nodeId)?.close('heartbeats stopped');
     }
     this.nodes.prune(now, DEAD_KEPT_MS);
     this.actors.prune(now, DEAD_KEPT_MS);
+    if (this.recovering && (now > this.recoverBy || !this.nodes.all().some((n) => n.reconnectBy !== undefined))) {
+      this.recovering = false;
+      this.objects.failUnknown('was lost with the restart of the head (it lived only in the head, or its owner was never re-reported)');
+    }
   }
 
   /** A job ended: its work is cancelled, its objects freed, and every node told. */
   jobEnded(jobId: string): void {
+    for (const [id, put] of this.storing) if (put.jobId === jobId) this.storing.delete(id);
     this.actors.jobEnded(jobId);
     this.groups.jobEnded(jobId);
     this.tasks.cancelJob(jobId);

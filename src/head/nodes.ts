@@ -29,17 +29,30 @@ export interface DurableNode {
  *   report (it starts at `total`);
  * - `lastHeartbeat`: a restarted head starts every node's heartbeat timeout afresh (it cannot know how long it
  *   was away);
- * - `lastUsedAt`: idle time counts again from the restart, so a restart never makes a node look idle.
+ * - `lastUsedAt`: idle time counts again from the restart, so a restart never makes a node look idle;
+ * - `reconnectBy`: set on a node loaded from the store until its agent registers again (a restarted head's
+ *   reconnect grace): until then it is neither declared dead, nor idle, nor given work.
  */
 export interface NodeRecord extends DurableNode {
   available: Fixed;
   lastHeartbeat: number;
   /** Last time it had work, an actor or objects someone may still need (idle time counts from here). */
   lastUsedAt: number;
+  /** Loaded from the store and not yet registered again: declared dead only after this time. */
+  reconnectBy?: number;
+}
+
+/**
+ * Whether a node's agent is overdue at `now`: silent past the heartbeat timeout, or, in a restarted head's
+ * reconnect grace, not back by its end. Pure.
+ */
+export function overdue(n: NodeRecord, now: number, heartbeatTimeoutMs: number): boolean {
+  if (n.state === 'DEAD') return false;
+  return n.reconnectBy !== undefined ? now > n.reconnectBy : n.lastHeartbeat < now - heartbeatTimeoutMs;
 }
 
 const durable = (n: NodeRecord): DurableNode => {
-  const { available: _a, lastHeartbeat: _h, lastUsedAt: _u, ...rest } = n;
+  const { available: _a, lastHeartbeat: _h, lastUsedAt: _u, reconnectBy: _r, ...rest } = n;
   return rest;
 };
 
@@ -51,10 +64,16 @@ export class NodeTable {
   private readonly table: Table<DurableNode>;
   private readonly nodes = new Map<string, NodeRecord>();
 
-  /** `now`: when this head opened the store (the start of every loaded node's heartbeat timeout and idle time). */
-  constructor(store: GcsStore, now = 0) {
+  /**
+   * `now`: when this head opened the store (the start of every loaded node's idle time); `reconnectMs`: how long
+   * a loaded node's agent has to register again (raylaunch.head_reconnect_timeout_s) before it is declared dead.
+   */
+  constructor(store: GcsStore, now = 0, reconnectMs = 0) {
     this.table = store.table<DurableNode>('nodes');
-    for (const d of this.table.values()) this.nodes.set(d.nodeId, Object.freeze({ ...d, available: d.state === 'DEAD' ? {} : d.total, lastHeartbeat: now, lastUsedAt: now }));
+    for (const d of this.table.values()) {
+      const grace = d.state === 'DEAD' ? {} : { reconnectBy: now + reconnectMs };
+      this.nodes.set(d.nodeId, Object.freeze({ ...d, available: d.state === 'DEAD' ? {} : d.total, lastHeartbeat: now, lastUsedAt: now, ...grace }));
+    }
   }
 
   /** Keeps the new record; its durable part goes to the store (behind) when `durableChange`. */
@@ -68,9 +87,12 @@ export class NodeTable {
 
   register(r: { nodeId: string; nodeType: string; kind: 'head' | 'worker'; address: string; objectAddress?: string; pid: number; resources: ResourceDict }, now: number): NodeRecord {
     const total = Object.freeze(toFixed(r.resources));
+    // Back after a head restart: what the restarted head already holds on it (reserved bundles) stays held.
+    const prev = this.nodes.get(r.nodeId);
+    const available = prev?.reconnectBy !== undefined ? subtract(total, subtract(prev.total, prev.available)) : total;
     return this.put({
       nodeId: r.nodeId, nodeType: r.nodeType, kind: r.kind, address: r.address, objectAddress: r.objectAddress ?? '', pid: r.pid,
-      state: 'ALIVE', total, available: total, lastHeartbeat: now, registeredAt: now, lastUsedAt: now,
+      state: 'ALIVE', total, available, lastHeartbeat: now, registeredAt: prev?.reconnectBy !== undefined ? prev.registeredAt : now, lastUsedAt: now,
     }, true);
   }
 
@@ -80,6 +102,16 @@ export class NodeTable {
 
   alive(): NodeRecord[] {
     return [...this.nodes.values()].filter((n) => n.state === 'ALIVE');
+  }
+
+  /** Alive nodes whose agent is connected: where work can be sent now (not those still in a reconnect grace). */
+  placeable(): NodeRecord[] {
+    return [...this.nodes.values()].filter((n) => n.state === 'ALIVE' && n.reconnectBy === undefined);
+  }
+
+  /** Whether the node was loaded from the store and its agent has not registered again yet. */
+  awaitingReconnect(nodeId: string): boolean {
+    return this.nodes.get(nodeId)?.reconnectBy !== undefined;
   }
 
   all(): NodeRecord[] {
@@ -112,9 +144,9 @@ export class NodeTable {
     return true;
   }
 
-  /** Nodes whose last heartbeat is older than the timeout. */
-  silentSince(cutoff: number): NodeRecord[] {
-    return [...this.nodes.values()].filter((n) => n.state !== 'DEAD' && n.lastHeartbeat < cutoff);
+  /** Nodes whose agent is overdue (overdue()). */
+  overdue(now: number, heartbeatTimeoutMs: number): NodeRecord[] {
+    return [...this.nodes.values()].filter((n) => overdue(n, now, heartbeatTimeoutMs));
   }
 
   acquire(nodeId: string, need: Fixed): void {

@@ -1,5 +1,15 @@
 import { errorInfo } from '../protocol/error-info.js';
 import type { ObjectValue } from '../protocol/messages.js';
+import { loadValue, type StoredValue, storeValue } from './gcs/json-bytes.js';
+import { type GcsStore, type Table, writeBehind } from './gcs/store.js';
+
+/**
+ * What the GCS keeps of an object: an inline value or an error, the only copy of which is the head's, with its
+ * job; written behind (a result set just before the head died may be lost: the agent that produced it sends it
+ * again after its re-report only if it had not sent it before). Deleted with its job. A stored object's location
+ * is not kept: the agent holding it re-reports it when it reconnects.
+ */
+interface DurableObject { jobId: string; value: StoredValue }
 
 interface Entry {
   value: ObjectValue | undefined;
@@ -14,8 +24,15 @@ interface Entry {
  */
 export class ObjectDirectory {
   private readonly entries = new Map<string, Entry>();
+  private readonly table: Table<DurableObject> | undefined;
 
-  constructor(private readonly push: (client: string, id: string, value: ObjectValue) => void) {}
+  constructor(private readonly push: (client: string, id: string, value: ObjectValue) => void, store?: GcsStore) {
+    this.table = store?.table<DurableObject>('objects');
+    for (const key of this.table?.keys() ?? []) {
+      const d = this.table?.get(key);
+      if (d) this.entries.set(key, { value: loadValue(d.value), jobId: d.jobId, subscribers: new Set(), callbacks: [] });
+    }
+  }
 
   private entry(id: string, jobId = ''): Entry {
     let e = this.entries.get(id);
@@ -32,6 +49,8 @@ export class ObjectDirectory {
     const e = this.entry(id, jobId);
     if (e.value) return;
     e.value = value;
+    const kept = this.table && e.jobId ? storeValue(value) : undefined;
+    if (kept) writeBehind(this.table?.update(id, () => ({ jobId: e.jobId, value: kept })) ?? Promise.resolve());
     for (const client of e.subscribers) this.push(client, id, value);
     e.subscribers.clear();
     const callbacks = e.callbacks;
@@ -100,7 +119,26 @@ export class ObjectDirectory {
 
   /** Frees a finished job's objects. */
   dropJob(jobId: string): void {
-    for (const [id, e] of this.entries) if (e.jobId === jobId) this.entries.delete(id);
+    for (const [id, e] of this.entries) {
+      if (e.jobId !== jobId) continue;
+      this.entries.delete(id);
+      if (this.table?.get(id) !== undefined) writeBehind(this.table.update(id, () => undefined));
+    }
+  }
+
+  /**
+   * Objects asked for that nobody said would come (no task or call expects them, no put set them): after a head
+   * restart, once every node it knew has reported what it holds or is dead, these were lost with the last head,
+   * and whoever waits for them gets an ObjectLostError now rather than waiting forever.
+   */
+  failUnknown(why: string): string[] {
+    const failed: string[] = [];
+    for (const [id, e] of this.entries) {
+      if (e.value || e.jobId || (e.subscribers.size === 0 && e.callbacks.length === 0)) continue;
+      failed.push(id);
+      this.set(id, { kind: 'error', error: errorInfo({ kind: 'lost', name: 'ObjectLostError', message: `object ${id} ${why}`, objectId: id }) }, '');
+    }
+    return failed;
   }
 
   get count(): number {

@@ -1,11 +1,19 @@
 import { type Fixed, fits, fromFixed, subtract, add } from '../common/resources.js';
 import type { DemandView, PlacementGroupSpec, PlacementGroupView } from '../protocol/messages.js';
+import { type GcsStore, type Table, writeBehind } from './gcs/store.js';
 import type { NodeTable } from './nodes.js';
 import { planPlacement, placementFeasible } from './placement.js';
 import type { BundleSlots } from './slot-broker.js';
 import type { BundleSlot, SlotCandidate } from './slots.js';
 
 interface Bundle { index: number; resources: Fixed; nodeId: string | undefined; available: Fixed }
+
+/**
+ * What the GCS keeps of a group, written behind at each change (created, reserved, rescheduled; deleted once
+ * removed): its spec, its state, and the node each bundle is reserved on. A group created just before the head
+ * died may be lost with it.
+ */
+interface DurableGroup { spec: PlacementGroupSpec; state: PlacementGroupView['state']; nodes: (string | null)[] }
 
 interface Group {
   spec: PlacementGroupSpec;
@@ -32,16 +40,40 @@ export interface PlacementHost {
  */
 export class PlacementGroups implements BundleSlots {
   private readonly groups = new Map<string, Group>();
+  private readonly table: Table<DurableGroup> | undefined;
 
-  constructor(private readonly host: PlacementHost) {}
+  /** A restarted head's groups hold their reservations again: on nodes still known alive, at once. */
+  constructor(private readonly host: PlacementHost, store?: GcsStore) {
+    this.table = store?.table<DurableGroup>('placement_groups');
+    for (const d of this.table?.values() ?? []) {
+      const g: Group = { spec: d.spec, state: d.state, bundles: d.spec.bundles.map((resources, index) => ({ index, resources, nodeId: undefined, available: resources })) };
+      for (const b of g.bundles) {
+        const nodeId = d.nodes[b.index] ?? null;
+        const node = nodeId === null ? undefined : host.nodes.get(nodeId);
+        if (nodeId === null || !node || node.state === 'DEAD') continue;
+        host.nodes.acquire(nodeId, b.resources);
+        b.nodeId = nodeId;
+      }
+      if (g.state === 'CREATED' && g.bundles.some((b) => b.nodeId === undefined)) g.state = 'RESCHEDULING';
+      this.groups.set(d.spec.pgId, g);
+    }
+  }
+
+  private persist(g: Group): void {
+    if (!this.table) return;
+    if (g.state === 'REMOVED') return writeBehind(this.table.update(g.spec.pgId, () => undefined));
+    writeBehind(this.table.update(g.spec.pgId, () => ({ spec: g.spec, state: g.state, nodes: g.bundles.map((b) => b.nodeId ?? null) })));
+  }
 
   create(spec: PlacementGroupSpec): void {
     if (this.groups.has(spec.pgId)) return;
     const g: Group = { spec, state: 'PENDING', bundles: spec.bundles.map((resources, index) => ({ index, resources, nodeId: undefined, available: resources })) };
     this.groups.set(spec.pgId, g);
+    this.persist(g);
     const { shapes, maxNodes } = this.host.limits();
     if (!placementFeasible(shapes, spec.bundles, spec.strategy, maxNodes)) {
       g.state = 'INFEASIBLE';
+      this.persist(g);
       this.host.notify(spec.owner, spec.pgId, 'INFEASIBLE', `placement group ${spec.name ?? spec.pgId} (${spec.strategy}, ${spec.bundles.length} bundles) can never fit this cluster's node types`);
       return;
     }
@@ -54,7 +86,7 @@ export class PlacementGroups implements BundleSlots {
       if (g.state !== 'PENDING' && g.state !== 'RESCHEDULING') continue;
       const fixed = new Map<number, string>();
       for (const b of g.bundles) if (b.nodeId !== undefined) fixed.set(b.index, b.nodeId);
-      const nodes = this.host.nodes.alive().map((n) => ({ nodeId: n.nodeId, available: n.available }));
+      const nodes = this.host.nodes.placeable().map((n) => ({ nodeId: n.nodeId, available: n.available }));
       const plan = planPlacement(nodes, g.spec.bundles, g.spec.strategy, fixed);
       if (!plan) continue;
       for (const b of g.bundles) {
@@ -67,6 +99,7 @@ export class PlacementGroups implements BundleSlots {
       }
       const was = g.state;
       g.state = 'CREATED';
+      this.persist(g);
       if (was === 'PENDING') this.host.notify(g.spec.owner, g.spec.pgId, 'CREATED');
     }
   }
@@ -85,6 +118,7 @@ export class PlacementGroups implements BundleSlots {
     for (const b of g.bundles) if (b.nodeId !== undefined) this.host.nodes.release(b.nodeId, b.available);
     const was = g.state;
     g.state = 'REMOVED';
+    this.persist(g);
     if (was === 'PENDING') this.host.notify(g.spec.owner, pgId, 'REMOVED', 'the placement group was removed before it was ready');
     this.host.removed(pgId, `its placement group ${g.spec.name ?? pgId} was removed`, byJob);
     this.host.resourcesFreed();
@@ -105,7 +139,10 @@ export class PlacementGroups implements BundleSlots {
         b.available = b.resources;
         lost = true;
       }
-      if (lost) g.state = 'RESCHEDULING';
+      if (lost) {
+        g.state = 'RESCHEDULING';
+        this.persist(g);
+      }
     }
     this.place();
   }
@@ -125,7 +162,8 @@ export class PlacementGroups implements BundleSlots {
   candidates(pgId: string, bundleIndex: number): SlotCandidate[] {
     const g = this.groups.get(pgId);
     if (!g || g.state !== 'CREATED') return [];
-    return g.bundles.flatMap((b) => (b.nodeId !== undefined && (bundleIndex < 0 || b.index === bundleIndex)
+    // A bundle on a node still in a restarted head's reconnect grace takes no work until its agent is back.
+    return g.bundles.flatMap((b) => (b.nodeId !== undefined && (bundleIndex < 0 || b.index === bundleIndex) && !this.host.nodes.awaitingReconnect(b.nodeId)
       ? [{ slot: { kind: 'bundle' as const, pgId, index: b.index }, nodeId: b.nodeId, total: b.resources, available: b.available }]
       : []));
   }

@@ -42,7 +42,7 @@ export class SlotBroker implements Slots {
 
   candidates(placement: { pgId: string; bundleIndex: number } | undefined, need?: Fixed): SlotCandidate[] {
     if (placement) return this.d.bundles.candidates(placement.pgId, placement.bundleIndex);
-    const alive = this.d.nodes.alive();
+    const alive = this.d.nodes.placeable();
     const canGrow = need !== undefined && this.d.nodeTypes.canGrowFor(need, alive.filter((n) => n.kind === 'worker'));
     return alive.map((n) => withPrefetch(
       { slot: { kind: 'node', nodeId: n.nodeId }, nodeId: n.nodeId, total: n.total, available: n.available },
@@ -62,6 +62,7 @@ export class SlotBroker implements Slots {
 
   nodeOf(slot: Slot): string | undefined {
     if (slot.kind === 'bundle') return this.d.bundles.nodeOf(slot);
-    return this.d.nodes.get(slot.nodeId)?.state === 'ALIVE' ? slot.nodeId : undefined;
+    const n = this.d.nodes.get(slot.nodeId);
+    return n?.state === 'ALIVE' && n.reconnectBy === undefined ? slot.nodeId : undefined;
   }
 }

@@ -99,6 +99,34 @@ export class TaskManager {
     if (deps.length === 0) this.depsReady(rec);
   }
 
+  /**
+   * A task its node's agent still runs, re-reported after the agent registered again. A restarted head knows no
+   * task (they are not durable): it takes it as running there, holding its resources there, and retries it if
+   * the node dies later. Its failures so far are not known: each attempt but this one counts as failed, so it is
+   * never run more often than maxRetries allows. A head that knows the task (the link broke, the head did not
+   * restart, and the task was retried elsewhere) answers false: that copy is stale.
+   */
+  resume(spec: TaskSpec, attempt: number, nodeId: string): boolean {
+    if (this.tasks.has(spec.taskId)) {
+      const known = this.tasks.get(spec.taskId);
+      return known?.state === 'running' && known.nodeId === nodeId && known.attempt === attempt;
+    }
+    const slot: Slot = (spec.placement && this.host.slots.candidates(spec.placement).find((c) => c.nodeId === nodeId)?.slot) || { kind: 'node', nodeId };
+    const rec: TaskRecord = {
+      spec, state: 'running', attempt, slot, nodeId, blocked: false, missing: 0, failures: Math.min(Math.max(0, attempt - 1), spec.maxRetries),
+    };
+    this.tasks.set(spec.taskId, rec);
+    this.byReturn.set(spec.returnId, spec.taskId);
+    if (spec.parent) {
+      const kids = this.children.get(spec.parent) ?? new Set();
+      kids.add(spec.taskId);
+      this.children.set(spec.parent, kids);
+    }
+    this.host.objects.expect(spec.returnId, spec.jobId);
+    this.host.slots.acquire(slot, spec.resources);
+    return true;
+  }
+
   /** A failed (or lost) argument fails the task with the same error, without running it. */
   private failedDep(rec: TaskRecord): ObjectValue | undefined {
     for (const dep of rec.spec.deps) {

@@ -6,8 +6,9 @@
  */
 import { type TProperties, Type } from '@sinclair/typebox';
 import {
-  ActorCallShape, ActorRefShape, ActorSpecShape, ClusterConfigShape, ClusterStatusShape, Count, Dict, ErrorInfoShape, JobStateShape,
-  List, LiveChangeShape, ObjectValueShape, OneOf, PlacementGroupSpecShape, PlacementGroupStateShape, ResourceDictShape, RoleShape, TaskSpecShape,
+  ActorCallShape, ActorRefShape, ActorSpecShape, ClusterConfigShape, ClusterStatusShape, Count, Dict, ErrorInfoShape, HeldObjectShape, JobStateShape,
+  List, LiveChangeShape, ObjectValueShape, OneOf, PlacementGroupSpecShape, PlacementGroupStateShape, ResourceDictShape, ResumedActorShape, ResumedTaskShape,
+  RoleShape, TaskSpecShape,
 } from './shapes.js';
 import type { UnionOf } from './union.js';
 
@@ -46,6 +47,12 @@ export const MESSAGES = {
   'node.draining': { nodeId: Str, reason: Str },
   /** To agents: the object servers of registered nodes, by node id (the only addresses an agent fetches from); merged into what it knows. */
   'node.objects': { addresses: Dict(Str) },
+  /**
+   * From an agent right after it registered again on a new connection (the head restarted, or the link broke):
+   * the work it still runs, as the head sent it, and the objects its store holds, for the head to rebuild its
+   * records from. What it produced while the head was away follows this message.
+   */
+  'node.resume': { nodeId: Str, tasks: List(ResumedTaskShape), actors: List(ResumedActorShape), objects: List(HeldObjectShape) },
   // tasks
   submit: { task: TaskSpecShape },
   'task.run': { task: TaskSpecShape, attempt: Count, deps: Deps },
@@ -64,6 +71,10 @@ export const MESSAGES = {
     /** the stored size, when known: the fetch asks for every chunk at once instead of one round trip later */
     size: Opt(Count),
   },
+  /** To the head node's agent: keep this object (a driver's put too large to travel inline); it answers object.stored. */
+  'object.store': { id: Str, jobId: Str, data: Bytes },
+  /** The head node's agent holds the object now: only then does the head say where it is. */
+  'object.stored': { id: Str, jobId: Str, size: Count },
   'object.data': {
     reqId: Count, client: Str, id: Str, data: Type.Union([Bytes, Type.Null()]),
     /** large data handed to a local worker process as a file in shared memory (it deletes it) */
@@ -133,6 +144,6 @@ export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>
 
 export type {
   ActorCall, ActorRef, ActorSpec, ActorView, ClusterStatus, DemandView, ErrorInfo, FailureView, JobState, JobView, NodeView, ObjectValue,
-  PlacementGroupSpec, PlacementGroupView, Role, Strategy, TaskArg, TaskSpec,
+  PlacementGroupSpec, PlacementGroupView, ResumedActor, ResumedTask, Role, Strategy, TaskArg, TaskSpec,
 } from './shapes.js';
 export type { AutoscalerEvent, AutoscalerEventDetail, AutoscalerView } from '../common/autoscaler-view.js';

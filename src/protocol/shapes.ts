@@ -140,6 +140,21 @@ export const ActorCallShape = Type.Object({
   returnId: Str,
 });
 
+/** A task an agent still runs, as the head sent it (task.run): enough for a restarted head to retry it elsewhere. */
+export const ResumedTaskShape = Type.Object({ task: TaskSpecShape, attempt: Count });
+
+/** An actor an agent still hosts, as the head started it, with the calls delivered to it and not yet answered. */
+export const ResumedActorShape = Type.Object({
+  actor: ActorSpecShape,
+  attempt: Count,
+  /** Its constructor has returned (actor.ready was sent). */
+  ready: Type.Boolean(),
+  calls: List(Type.Object({ call: ActorCallShape, attempt: Count })),
+});
+
+/** An object in an agent's store. */
+export const HeldObjectShape = Type.Object({ id: Str, jobId: Str, size: Count });
+
 /** What a handle needs: enough to call the actor from any process. */
 export const ActorRefShape = Type.Object({ actorId: Str, cls: Str, methods: List(Str) });
 
@@ -279,6 +294,8 @@ export type TaskSpec = Static<typeof TaskSpecShape>;
 export type ActorSpec = Static<typeof ActorSpecShape>;
 export type ActorCall = Static<typeof ActorCallShape>;
 export type ActorRef = Static<typeof ActorRefShape>;
+export type ResumedTask = Static<typeof ResumedTaskShape>;
+export type ResumedActor = Static<typeof ResumedActorShape>;
 export type Strategy = Static<typeof StrategyShape>;
 export type PlacementGroupSpec = Static<typeof PlacementGroupSpecShape>;
 export type NodeView = Static<typeof NodeViewShape>;
