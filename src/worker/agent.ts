@@ -12,6 +12,7 @@ import { ObjectFetcher } from './object-fetcher.js';
 import { ObjectFiles, removeStaleFolders } from './object-files.js';
 import { ObjectServer } from './object-server.js';
 import { ObjectStore } from './object-store.js';
+import { OutageBuffer } from './outage-buffer.js';
 import { type WorkerProc, WorkerPool } from './pool.js';
 import { ForbiddenWorkerMessage, stamp, type WorkerFacts } from './worker-messages.js';
 import { assertReachable, giveTo, lookupWorkerUser, type WorkerUser } from './worker-user.js';
@@ -68,6 +69,18 @@ export class Agent {
   private workerSeq = 0;
   /** Who worker processes run as, when not as the agent's user. */
   private readonly user: WorkerUser | undefined;
+  /** Whether a connection to the head is open: while not, what goes to the head waits in `outage`. */
+  private connected = true;
+  private readonly outage = new OutageBuffer();
+  /**
+   * Tasks the head sent here whose end the head has not been sent yet (on an open connection), as the head sent
+   * them: re-reported after a relink, results still waiting in `outage` included.
+   */
+  private readonly unsent = new Map<string, MessageOf<'task.run'>>();
+  /** Each live worker process's hello, as relayed: said again to a restarted head, which routes their replies by it. */
+  private readonly hellos = new Map<string, MessageOf<'hello'>>();
+  /** Per worker process, objects it asked the head for and has not received: asked again after a relink. */
+  private readonly fetches = new Map<string, Set<string>>();
 
   constructor(private link: Transport, private readonly o: AgentOptions) {
     this.store = o.store ?? new ObjectStore();
@@ -85,7 +98,7 @@ export class Agent {
       host: o.address, port: 0, token: o.token, store: this.store, log: o.log, ...(o.maxObjectConnections !== undefined ? { maxConnections: o.maxObjectConnections } : {}),
     });
     this.fetcher = new ObjectFetcher({ token: o.token });
-    this.toHead = new Batcher((msgs) => this.link.send(msgs));
+    this.toHead = new Batcher((msgs) => this.deliver(msgs));
     const cpus = o.resources.CPU ?? 0;
     this.pool = new WorkerPool({
       spawn: (jobId) => this.spawnWorker(jobId),
@@ -111,15 +124,58 @@ export class Agent {
     });
   }
 
+  /** To the head, or, while no connection is open, kept until the next one (an open one tells sent work apart). */
+  private deliver(msgs: Message[]): void {
+    if (!this.connected) {
+      for (const m of msgs) this.outage.push(m);
+      return;
+    }
+    this.link.send(msgs);
+    for (const m of msgs) {
+      if (m.type === 'task.done' || m.type === 'task.crashed') {
+        if (this.unsent.get(m.taskId)?.attempt === m.attempt) this.unsent.delete(m.taskId);
+      } else if (m.type === 'actor.done') {
+        this.actors.get(m.actorId)?.open.delete(m.callId);
+      }
+    }
+  }
+
+  /** The connection to the head closed: from now on what the head would be sent waits for the next one. */
+  disconnected(): void {
+    this.toHead.flushNow();
+    this.connected = false;
+  }
+
   /**
    * A new connection to the head, after the last one closed: the node registers again under the same id, with
-   * its object server, worker processes and objects as they are (a restarted head finds the node's work still
-   * running). Messages sent while no connection was open are gone.
+   * its object server, worker processes and objects as they are; it says its worker processes' hellos again,
+   * re-reports the work it runs and the objects it holds (node.resume), asks again for what its worker processes
+   * wait for, and only then sends what it produced while the head was away (a restarted head knows each task
+   * before its result). `objectCredential`: the head's, from its welcome (a restarted head mints a new one).
    */
-  relink(link: Transport): void {
+  relink(link: Transport, objectCredential: string | undefined): void {
+    this.toHead.flushNow(); // pushed before this connection: produced during the outage
     this.link = link;
+    this.connected = true;
+    if (objectCredential !== undefined) {
+      this.server.rotate(objectCredential);
+      this.fetcher.rotate(objectCredential);
+    }
     this.listen(link);
     this.register();
+    for (const hello of this.hellos.values()) this.toHead.push(hello);
+    this.toHead.push({
+      type: 'node.resume', nodeId: this.o.nodeId,
+      tasks: [...this.unsent.values()].map((m) => ({ task: m.task, attempt: m.attempt })),
+      actors: [...this.actors.values()].map((a) => ({
+        actor: a.start.actor, attempt: a.start.attempt, ready: a.ready, calls: [...a.open.values()].map((r) => ({ call: r.call, attempt: r.attempt })),
+      })),
+      objects: this.store.list(),
+    });
+    for (const [client, ids] of this.fetches) if (ids.size > 0) this.toHead.push({ type: 'fetch', client, ids: [...ids] });
+    const { messages, dropped } = this.outage.drain();
+    if (dropped > 0) this.o.log(`${dropped} messages for the head were dropped while it was away (past the agent's outage buffer)`);
+    for (const m of messages) this.toHead.push(m);
   }
 
   /** Starts the object server, then registers the node (its objects are reachable before anyone learns of them). */
@@ -154,6 +210,7 @@ export class Agent {
   private fromHead(m: Message): void {
     switch (m.type) {
       case 'task.run':
+        this.unsent.set(m.task.taskId, m);
         this.settle(this.ensureJob(m.task.jobId).then(() => this.pool.run(m), (e: Error) => this.toHead.push({
           type: 'task.crashed', taskId: m.task.taskId, attempt: m.attempt, pid: 0, reason: `the job's code could not be fetched: ${e.message}`,
         })), `running task ${m.task.taskId}`);
@@ -163,6 +220,7 @@ export class Agent {
         const a = this.actors.get(m.call.actorId);
         if (!a) return;
         a.calls.set(m.call.callId, m.call.jobId);
+        a.open.set(m.call.callId, m);
         if (a.proc?.ready) a.proc.child.send([m] satisfies Message[]);
         else a.pending.push(m);
         return;
@@ -172,6 +230,11 @@ export class Agent {
         a?.proc?.child.kill('SIGKILL');
         return;
       }
+      case 'object.store':
+        // A driver's put the head hands the head node's store; the head says where it is only after this answer.
+        this.store.put(m.id, m.data, m.jobId);
+        this.toHead.push({ type: 'object.stored', id: m.id, jobId: m.jobId, size: m.data.byteLength });
+        return;
       case 'node.objects':
         for (const [nodeId, address] of Object.entries(m.addresses)) this.objectServers.set(nodeId, address);
         return;
@@ -189,11 +252,15 @@ export class Agent {
         return;
       }
       case 'job.ended':
+        for (const [taskId, run] of this.unsent) if (run.task.jobId === m.jobId) this.unsent.delete(taskId);
         this.pool.endJob(m.jobId);
         this.store.dropJob(m.jobId);
         this.jobs.delete(m.jobId);
         return;
       case 'object':
+        this.fetches.get(m.client)?.delete(m.id);
+        this.toWorker(m.client, m);
+        return;
       case 'object.data':
       case 'query.reply':
       case 'warning':
@@ -216,7 +283,7 @@ export class Agent {
 
   private async startActor(m: MessageOf<'actor.start'>): Promise<void> {
     const { actorId, jobId } = m.actor;
-    const record: HostedActor = { proc: undefined, start: m, pending: [], calls: new Map() };
+    const record: HostedActor = { proc: undefined, start: m, pending: [], calls: new Map(), open: new Map(), ready: false };
     this.actors.set(actorId, record);
     const died = (reason: string) => {
       if (this.actors.get(actorId) === record) this.actors.delete(actorId);
@@ -261,6 +328,7 @@ export class Agent {
     switch (m.type) {
       case 'hello': {
         this.toHead.push(m); // lets the head route this client's replies through us
+        this.hellos.set(p.clientId, m);
         const actor = this.actorOf(p);
         if (!actor) return this.pool.markReady(p);
         p.ready = true;
@@ -296,6 +364,19 @@ export class Agent {
         this.pool.setBlocked(p, m.type === 'task.blocked');
         this.toHead.push(m);
         return;
+      case 'fetch': {
+        const ids = this.fetches.get(p.clientId) ?? new Set<string>();
+        for (const id of m.ids) ids.add(id);
+        this.fetches.set(p.clientId, ids);
+        this.toHead.push(m);
+        return;
+      }
+      case 'actor.ready': {
+        const actor = this.actorOf(p);
+        if (actor) actor.ready = true;
+        this.toHead.push(m);
+        return;
+      }
       default:
         this.toHead.push(m);
     }
@@ -389,6 +470,10 @@ export class Agent {
       stdio: ['ignore', log, log, 'ipc'],
     });
     const p: WorkerProc = { clientId, jobId, child, ready: false, running: undefined, blocked: false };
+    child.once('exit', () => {
+      this.hellos.delete(clientId);
+      this.fetches.delete(clientId);
+    });
     child.on('message', (value: unknown) => this.fromWorkerBatch(p, value));
     // A send to a process that just exited fails here (its exit handler reports it), not as an uncaught error.
     child.on('error', (e) => this.o.log(`worker process ${child.pid ?? '?'} (${clientId}): ${e.message}`));
@@ -437,7 +522,16 @@ export function writeJobDir(dir: string, bundle: Uint8Array, runtimeRoot: string
   writeFileSync(join(dir, 'job.mjs'), bundle, { mode: 0o600 });
 }
 
-interface HostedActor { proc: WorkerProc | undefined; start: MessageOf<'actor.start'>; pending: Message[]; calls: Map<string, string> }
+interface HostedActor {
+  proc: WorkerProc | undefined;
+  start: MessageOf<'actor.start'>;
+  pending: Message[];
+  calls: Map<string, string>;
+  /** Calls given to it whose answer the head has not been sent yet (re-reported after a relink). */
+  open: Map<string, MessageOf<'actor.run'>>;
+  /** Its constructor returned (actor.ready went to the head). */
+  ready: boolean;
+}
 
 interface JobFiles { bundle: string; cwd: string; env: Record<string, string>; namespace: string }
 

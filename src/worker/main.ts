@@ -1,8 +1,9 @@
 /**
  * A node's agent process: connects to the head with its node credential (the first line of stdin, from its
  * supervisor or the process provider; kept in memory only), registers the node's resources and runs its tasks.
- * While the head is unreachable its worker processes keep running and it tries to connect again; it exits by
- * itself (ending them) when the head has been gone longer than the heartbeat timeout. Started by a provider or a
+ * While the head is unreachable its worker processes keep running and it tries to connect again (backoff with
+ * jitter, reconnect.ts); it exits by itself (ending them) when the head has been gone longer than
+ * raylaunch.head_reconnect_timeout_s. Started by a provider or a
  * supervisor with `--cluster <name> --node <id>`, and `--kind head` on the head node (its supervisor starts it
  * beside the head service).
  */
@@ -16,7 +17,8 @@ import { imdsV2 } from './instance-metadata.js';
 import { isSpotType, SPOT_NOTICE_REASON, SpotWatcher } from './spot-watcher.js';
 import { nodeListenAddress } from '../common/net.js';
 import { nodeResources } from '../common/node-resources.js';
-import { pollUntil } from '../common/wait.js';
+import { sleep } from '../common/wait.js';
+import { nextReconnect } from './reconnect.js';
 import { readSecretLine } from '../common/stdin-secret.js';
 
 const start = readNodeStart(process.argv);
@@ -38,6 +40,7 @@ if (!credential) {
   process.exit(2);
 }
 const heartbeatTimeoutMs = config.raylaunch.heartbeat_timeout_s * 1000;
+const reconnectTimeoutMs = config.raylaunch.head_reconnect_timeout_s * 1000;
 const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s}\n`);
 
 let agent: Agent | undefined;
@@ -61,7 +64,7 @@ async function connect(): Promise<void> {
   const welcome = await handshake(link, { type: 'hello', role: 'agent', clientId: `agent-${start.node}`, nodeId: start.node });
   if (agent) {
     // The same node again, its worker processes and objects as they were.
-    agent.relink(link);
+    agent.relink(link, welcome.objectCredential);
     watch(link);
     if (drainReason !== undefined) agent.draining(drainReason);
     log(`node ${start.node} (${nodeType}) registered again with the head at ${headAddress}`);
@@ -84,15 +87,35 @@ async function connect(): Promise<void> {
 function watch(link: Transport): void {
   link.onClose((reason) => {
     log(`lost the head: ${reason}`);
+    agent?.disconnected();
     void reconnect();
   });
 }
 
-/** Tries to reach the head again until the heartbeat timeout has passed, then exits (its worker processes with it). */
+let reconnecting = false;
+
+/**
+ * Tries to reach the head again, with growing, jittered waits, until head_reconnect_timeout_s has passed since
+ * it was lost; then exits, its worker processes with it.
+ */
 async function reconnect(): Promise<void> {
-  const connected = await pollUntil(() => connect().then(() => true, () => undefined), { timeoutMs: heartbeatTimeoutMs, every: 200 });
-  if (connected) return;
-  log('the head is gone; exiting');
+  if (reconnecting) return;
+  reconnecting = true;
+  const since = Date.now();
+  let last: string | undefined;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await connect();
+      reconnecting = false;
+      return;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    const step = nextReconnect({ attempt, since, now: Date.now(), deadlineMs: reconnectTimeoutMs, random: Math.random() });
+    if ('giveUp' in step) break;
+    await sleep(step.waitMs);
+  }
+  log(`the head has been gone for raylaunch.head_reconnect_timeout_s (${reconnectTimeoutMs / 1000} s; last: ${last ?? 'nothing'}); exiting`);
   agent?.stop();
   process.exit(0);
 }

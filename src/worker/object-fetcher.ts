@@ -153,11 +153,16 @@ export class ObjectFetcher {
   private readonly connectTimeoutMs: number;
   private closed = false;
 
-  constructor(private readonly o: ObjectFetcherOptions) {
+  constructor(private o: ObjectFetcherOptions) {
     this.chunkBytes = Math.min(positiveInt(o.chunkBytes, CHUNK_LIMIT), CHUNK_LIMIT);
     this.window = positiveInt(o.window, 4);
     this.idleTimeoutMs = positiveInt(o.idleTimeoutMs, 60_000);
     this.connectTimeoutMs = positiveInt(o.connectTimeoutMs, 10_000);
+  }
+
+  /** The object credential of a restarted head: presented by every connection opened from now on. */
+  rotate(token: string): void {
+    this.o = { ...this.o, token };
   }
 
   private connection(address: string): Connection {

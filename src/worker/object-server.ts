@@ -123,16 +123,26 @@ export class ObjectServer {
   private requests = 0;
   private largest = 0;
 
+  private expected: ReturnType<typeof digest>;
+
   constructor(private readonly o: ObjectServerOptions) {
-    const expected = digest(o.token);
+    this.expected = digest(o.token);
     const most = o.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     ({ server: this.server, wss: this.wss } = guardedServer({
-      admit: (h) => (tokenMatches(h, expected) ? true : undefined), refusedText: 'the cluster\'s object credential is required', maxPayload: OBJECT_MAX_PAYLOAD, health: () => ({ ok: true }), accept: (ws) => this.accept(ws),
+      admit: (h) => (tokenMatches(h, this.expected) ? true : undefined), refusedText: 'the cluster\'s object credential is required', maxPayload: OBJECT_MAX_PAYLOAD, health: () => ({ ok: true }), accept: (ws) => this.accept(ws),
       // Every fetcher holds the object credential, so it is the credential's holders (any driver) this bounds.
       full: () => (this.wss.clients.size >= most
         ? `this node's object server has ${this.wss.clients.size} connections open, its limit (raylaunch.max_connections): try again once some close, or raise the limit`
         : undefined),
     }));
+  }
+
+  /**
+   * A restarted head minted a new object credential: from now on only it admits a new fetcher (connections already
+   * admitted stay open). The old one is forgotten, not kept anywhere.
+   */
+  rotate(token: string): void {
+    this.expected = digest(token);
   }
 
   /** Payload bytes sent so far, over all connections (headers not counted). */

@@ -22,6 +22,11 @@ export class ObjectStore {
     }
   }
 
+  /** What it holds: each object's id, job and size (what an agent re-reports to a restarted head). */
+  list(): { id: string; jobId: string; size: number }[] {
+    return [...this.objects].map(([id, o]) => ({ id, jobId: o.jobId, size: o.data.byteLength }));
+  }
+
   get size(): { objects: number; bytes: number } {
     return { objects: this.objects.size, bytes: this.bytes };
   }

@@ -2,6 +2,7 @@ import type { Clock } from '../../src/common/clock.js';
 import type { Identity } from '../../src/common/credentials.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 import type { Peer } from '../../src/head/control-plane.js';
+import type { GcsStore } from '../../src/head/gcs/store.js';
 import { memoryStore } from '../../src/head/gcs/open.js';
 import { authorize } from '../../src/head/authorize.js';
 import { type AutoscalerControl, headHandlers, type HeadJobs } from '../../src/head/handlers.js';
@@ -114,13 +115,15 @@ export interface HarnessOptions {
   clock: Clock;
   headNodeId?: string;
   autoscaler?: AutoscalerControl;
+  /** The GCS store (default: a fresh memory store); a reopened one is a restarted head's. */
+  store?: GcsStore;
 }
 
 /** A real head (Head, router, handlers, sessions, read model) with in-memory jobs and fake connections, as main.ts wires it. */
 export function headHarness(o: HarnessOptions) {
   const saved: ClusterConfig[] = [];
   const head = new Head({
-    clusterName: 'sim', headNodeId: o.headNodeId ?? 'head', config: o.config, clock: o.clock, store: memoryStore(),
+    clusterName: 'sim', headNodeId: o.headNodeId ?? 'head', config: o.config, clock: o.clock, store: o.store ?? memoryStore(),
     saveConfig: (c) => saved.push(c),
   });
   const jobs = new FakeJobs();

@@ -193,12 +193,23 @@ describe('the head (Head through its router)', () => {
     assert.deepEqual(c2.of('workers.down.reply').map((m) => m.error), ['this head runs no autoscaler']);
   });
 
-  it('a driver\'s put, large or small, stays in the head\'s directory (the head node\'s agent is a process of its own)', () => {
-    agent('head', { CPU: 0 }, 'head');
+  it('a driver\'s large put goes to the head node\'s agent, a small one stays in the head\'s directory', () => {
+    const own = agent('head', { CPU: 0 }, 'head');
     const d = driver();
     send(d, { type: 'put', id: 'd1.big', owner: 'd1', jobId: 'job-0', value: { kind: 'inline', data: new Uint8Array(101) } },
       { type: 'put', id: 'd1.small', owner: 'd1', jobId: 'job-0', value: { kind: 'inline', data: new Uint8Array(100) } });
-    assert.deepEqual(['d1.big', 'd1.small'].map((id) => { const v = h.head.objects.get(id); return v?.kind === 'inline' ? v.data.byteLength : v; }), [101, 100]);
+    assert.deepEqual(own.of('object.store').map((m) => m.id), ['d1.big']);
+    send(own, { type: 'object.stored', id: 'd1.big', jobId: 'job-0', size: 101 });
+    assert.deepEqual(['d1.big', 'd1.small'].map((id) => h.head.objects.get(id)?.kind), ['stored', 'inline']);
+  });
+
+  it('a driver\'s large put stays in the head\'s directory while the head node\'s agent is not connected, or if it goes before it confirms', () => {
+    const d = driver();
+    send(d, { type: 'put', id: 'd1.big', owner: 'd1', jobId: 'job-0', value: { kind: 'inline', data: new Uint8Array(101) } });
+    const own = agent('head', { CPU: 0 }, 'head');
+    send(d, { type: 'put', id: 'd1.big2', owner: 'd1', jobId: 'job-0', value: { kind: 'inline', data: new Uint8Array(102) } });
+    h.router.onClose(own);
+    assert.deepEqual(['d1.big', 'd1.big2'].map((id) => { const v = h.head.objects.get(id); return v?.kind === 'inline' ? v.data.byteLength : v; }), [101, 102]);
   });
 
   it('work for a placement group none of whose bundles could hold it fails at once (a task) or is warned about (an actor)', () => {
