@@ -105,7 +105,7 @@ const provider = await kind.load(config, {
 const autoscaler = new Autoscaler({
   provider, config, clock: systemClock, facts: () => readModel.autoscalerFacts(), typeResources: (t) => h.nodeTypes.resourcesOf(t), drain: (id) => h.drain(id), revokeNodes: (ids) => credentials.revokeNodes(ids), launchHash: (t) => launchHash(config, t),
   ...(kind.reachedOverSsh ? { nodeSetup: sshNodeSetup({ config, stateDir: start.stateDir, credential: (nodeId) => credentials.mintNode(nodeId), headAddress: address }) } : {}),
-  stopBeforeTerminate: kind.hostPool !== undefined,
+  stopBeforeTerminate: kind.hostPool !== undefined, store: gcs,
 });
 
 const sessions = new Sessions({ head: h, jobs });

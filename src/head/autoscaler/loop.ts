@@ -1,5 +1,6 @@
 import type { CloudNode, NodeProvider } from '../../../providers/provider.js';
 import type { Clock } from '../../common/clock.js';
+import { type GcsStore, type Table, writeBehind } from '../gcs/store.js';
 import type { ClusterConfig } from '../../config/types.js';
 import type { AutoscalerEvent, AutoscalerView } from '../../common/autoscaler-view.js';
 import { batchDemands, type BatchState, nextBatchDue, NO_BATCH } from './batching.js';
@@ -11,6 +12,7 @@ import type { NodeSetup } from './node-setup.js';
 import { applyOutcome, type AutoscalerState, type Outcome, resumeIfDue } from './outcomes.js';
 import type { PlanOutput } from './plan.js';
 import { autoscalerView } from './view.js';
+import { transition } from './instance-state.js';
 
 export type { ClusterFacts } from './facts.js';
 export { AGENT_RESTART_GRACE_MS, LAUNCH_HASH_TAG } from './decide.js';
@@ -31,7 +33,19 @@ export interface AutoscalerDeps {
   nodeSetup?: NodeSetup;
   /** A terminated node's host keeps running (a host pool): raylaunch is stopped there before it is handed back. */
   stopBeforeTerminate?: boolean;
+  /** Where the autoscaler's own state is kept across a head restart (none: it starts empty). */
+  store?: GcsStore;
 }
+
+/**
+ * What the GCS keeps of the autoscaler: its instance table (launch requests in flight by request id, each node's
+ * lifecycle state and the reasons for it), the capacity backoffs and why launching stopped. Written behind at
+ * every change, except before a launch is sent: the instances it adds are durable first, so a restarted head
+ * always knows a request it may have sent and matches the provider's nodes to it (never launching it twice).
+ * The setup step each node is at is not kept (status only).
+ */
+type DurableAutoscaler = Omit<AutoscalerState, 'setupSteps'>;
+const STATE_KEY = 'state';
 
 /** The shortest gap between two demand reads caused by nudges. */
 const NUDGE_READ_MS = 20;
@@ -62,7 +76,17 @@ export class Autoscaler {
   private lastFacts: ClusterFacts | undefined;
   private lastCloud: CloudNode[] | undefined;
 
+  private readonly table: Table<DurableAutoscaler> | undefined;
+
   constructor(private readonly d: AutoscalerDeps) {
+    this.table = d.store?.table<DurableAutoscaler>('autoscaler');
+    const kept = this.table?.get(STATE_KEY);
+    if (kept) {
+      // A launch still queued may have been sent just before the last head died: it is taken as sent (requested),
+      // matched to the provider's nodes by its request id like any other, or given up after the start timeout.
+      const instances = kept.instances.map((i) => (i.state === 'queued' ? transition(i, 'requested', d.clock.now(), 'a restarted head takes it as sent') : i));
+      this.state = { ...kept, instances, setupSteps: {} };
+    }
     this.executor = new Executor({
       provider: d.provider, ...(d.nodeSetup ? { nodeSetup: d.nodeSetup } : {}), stopBeforeTerminate: !!d.stopBeforeTerminate,
       drain: (id) => d.drain(id), revoke: (ids) => d.revokeNodes?.(ids), launchTags: (t) => ({ [LAUNCH_HASH_TAG]: d.launchHash(t) }),
@@ -137,10 +161,20 @@ export class Autoscaler {
     if (this.events.length > MAX_EVENTS) this.events.shift();
   }
 
+  /** The state to the store; the promise resolves once it is durable. */
+  private persist(): Promise<void> {
+    if (!this.table) return Promise.resolve();
+    const { setupSteps: _s, ...kept } = this.state;
+    const p = this.table.update(STATE_KEY, () => JSON.parse(JSON.stringify(kept)) as DurableAutoscaler);
+    writeBehind(p);
+    return p;
+  }
+
   /** An outcome of the executor: folded into the state the next tick decides on, its events kept. */
   private apply(o: Outcome): void {
     const { state, events } = applyOutcome(this.state, o, this.d.clock.now());
     this.state = state;
+    void this.persist();
     for (const e of events) this.event(e);
   }
 
@@ -197,7 +231,9 @@ export class Autoscaler {
     this.batch = d.batch;
     this.lastPlan = d.plan;
     for (const e of d.events) this.event(e);
-    // Act.
+    // Act: what this tick decided is durable before any launch is sent (see DurableAutoscaler).
+    if (d.launches.length > 0) await this.persist().catch(() => undefined);
+    else void this.persist();
     const listed = new Map(cloud.map((n) => [n.id, n]));
     this.setUp(d.setups, listed);
     await this.executor.terminate(d.terminations, listed);
@@ -207,6 +243,7 @@ export class Autoscaler {
       // The nodes just launched start their setup now rather than at the next tick.
       const s = startSetups(this.state.instances, runningIds(after), this.d.clock.now());
       this.state = { ...this.state, instances: s.instances };
+      void this.persist();
       this.setUp(s.nodeIds, new Map(after.map((n) => [n.id, n])));
     }
   }
@@ -225,6 +262,7 @@ export class Autoscaler {
     const cloud = await this.d.provider.listNodes();
     const d = decideWorkersOnly({ config: this.d.config, facts, cloud, instances: this.state.instances, keepMinWorkers, now });
     this.state = { ...this.state, instances: d.instances };
+    void this.persist();
     for (const e of d.events) this.event(e);
     await this.executor.terminate(d.terminations, new Map(cloud.map((n) => [n.id, n])));
     return d.terminations.map((t) => t.id);

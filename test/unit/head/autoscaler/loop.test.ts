@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'mocha';
 import { FakeProvider } from '../../../../providers/fake/index.js';
-import { AGENT_RESTART_GRACE_MS, Autoscaler, type ClusterFacts } from '../../../../src/head/autoscaler/loop.js';
+import type { LaunchRequest, NodeProvider } from '../../../../providers/provider.js';
+import { AGENT_RESTART_GRACE_MS, Autoscaler, type ClusterFacts, LAUNCH_HASH_TAG } from '../../../../src/head/autoscaler/loop.js';
 import { applyDefaults } from '../../../../src/config/defaults.js';
+import { MemoryDatabase } from '../../../../src/head/gcs/memory.js';
+import { openStore } from '../../../../src/head/gcs/open.js';
 import { until } from '../../../helpers/until.js';
 
 const config = (o: { min?: number; max?: number; idleS?: number; batchMs?: number } = {}) => applyDefaults({
@@ -51,6 +54,37 @@ describe('the autoscaler loop (fake provider, fake clock)', () => {
     provider.nodes.set('head', { id: 'head', nodeType: 'head', kind: 'head', status: 'running', tags: {} });
   });
   const workers = () => [...provider.nodes.values()].filter((n) => n.kind === 'worker');
+
+  it('a restarted head\'s autoscaler matches a launch in flight when the head died to its node, never launching it again', async () => {
+    const memory = new MemoryDatabase();
+    const first = await openStore('memory', { clusterName: 'c', stateDir: '/nonexistent', memory });
+    // The head dies while its launch call is in flight: the call never returns to it.
+    let sent: (req: LaunchRequest) => void = () => undefined;
+    const inFlight = new Promise<LaunchRequest>((resolve) => { sent = resolve; });
+    const dying: NodeProvider = { listNodes: () => provider.listNodes(), terminate: (ids) => provider.terminate(ids), launch: (req) => { sent(req); return new Promise(() => undefined); } };
+    const a = new Autoscaler({ provider: dying, config: config({ min: 1 }), clock: { now: () => now }, facts: () => facts, drain: () => undefined, launchHash: () => 'h', store: first });
+    made.push(a);
+    void a.tick();
+    const req = await inFlight;
+    a.stop();
+    await first.close();
+
+    now += 2000;
+    const again = await openStore('memory', { clusterName: 'c', stateDir: '/nonexistent', memory });
+    const b = new Autoscaler({ provider, config: config({ min: 1 }), clock: { now: () => now }, facts: () => facts, drain: () => undefined, launchHash: () => 'h', store: again });
+    made.push(b);
+    await b.tick();
+    assert.deepEqual(provider.calls.filter((c) => c.startsWith('launch')), [], 'nothing launched while the first launch may still come up');
+    // The cloud did take the launch: its node appears, with the request's id, and registers.
+    provider.nodes.set('w-late', { id: 'w-late', nodeType: req.nodeType, kind: 'worker', status: 'running', requestId: req.requestId, tags: { [LAUNCH_HASH_TAG]: 'h' } });
+    register();
+    now += 1000;
+    await b.tick();
+    assert.deepEqual(provider.calls.filter((c) => c.startsWith('launch')), []);
+    assert.deepEqual(workers().map((n) => n.id), ['w-late']);
+    assert.deepEqual(b.view().events.filter((e) => e.kind === 'launch'), []);
+    await again.close();
+  });
 
   it('keeps min_workers, and replaces a node that dies', async () => {
     const a = make(config({ min: 2 }));
