@@ -90,6 +90,8 @@ export interface NodeTypeDockerConfig {
 export interface RaylaunchSettings {
   control_plane_port: number;
   heartbeat_timeout_s: number;
+  /** How long agents and drivers wait for a restarted head, in seconds. */
+  head_reconnect_timeout_s: number;
   autoscaler_interval_s: number;
   node_start_timeout_s: number;
   inline_object_limit: number;

@@ -68,7 +68,7 @@ describe('config defaults (Ray\'s prepare_config semantics)', () => {
   it('raylaunch settings default and can be overridden one by one', async () => {
     const { config: c } = await valid('provider: {type: process}\nraylaunch: {heartbeat_timeout_s: 2}\n');
     assert.deepEqual(c.raylaunch, {
-      control_plane_port: 0, heartbeat_timeout_s: 2, autoscaler_interval_s: 1, node_start_timeout_s: 300, inline_object_limit: 102400,
+      control_plane_port: 0, heartbeat_timeout_s: 2, head_reconnect_timeout_s: 60, autoscaler_interval_s: 1, node_start_timeout_s: 300, inline_object_limit: 102400,
       demand_batch_ms: 300, max_concurrent_launches: 10, max_connections: 1024, max_message_mb: 256, max_upload_mb: 100, max_upload_files: 50_000,
       gcs_storage: 'sqlite',
     });
