@@ -89,8 +89,8 @@ export interface JobManagerOptions {
 
 /** What the job manager needs of the head's credential table. */
 export interface JobCredentials {
-  /** A fresh credential that admits only the driver of this job. */
-  mint(jobId: string): string;
+  /** A fresh credential that admits only the driver of this job; `saved` resolves once a restarted head would admit it too. */
+  mint(jobId: string): { secret: string; saved: Promise<void> };
   revoke(jobId: string): void;
 }
 
@@ -157,6 +157,8 @@ export class JobManager {
         view.state = 'FAILED';
         view.endedAt = this.o.clock.now();
       }
+      // A job that ended while no head ran (or whose credential's removal was lost with its head) admits nobody.
+      this.o.credentials.revoke(jobId);
       this.save(job);
     }
   }
@@ -284,7 +286,8 @@ export class JobManager {
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RAYLAUNCH_')) env[k] = v;
     // A file, not the environment, which every child of the driver would inherit: the driver removes it at once.
     const credentialFile = join(job.dir, CREDENTIAL_FILE);
-    writeFileSync(credentialFile, this.o.credentials.mint(job.view.jobId), { mode: 0o600, flag: 'wx' });
+    const credential = this.o.credentials.mint(job.view.jobId);
+    writeFileSync(credentialFile, credential.secret, { mode: 0o600, flag: 'wx' });
     const record = startDriver({
       dir: job.dir, cwd,
       env: { ...env, ...job.env, RAYLAUNCH_ADDRESS: this.o.headAddress, RAYLAUNCH_CREDENTIAL_FILE: credentialFile, RAYLAUNCH_JOB_ID: job.view.jobId },
@@ -292,6 +295,10 @@ export class JobManager {
     });
     job.view.state = 'RUNNING';
     this.save(job);
+    // The submitter hears of the job (handlers.ts waits on `saved`) once its driver's credential is durable too.
+    const recordSaved = job.saved;
+    job.saved = Promise.all([recordSaved, credential.saved]).then(() => undefined);
+    writeBehind(job.saved);
     this.follow_(job, record);
   }
 
