@@ -30,6 +30,7 @@ import { sshNodeSetup } from './ssh-nodes.js';
 import { HeadCredentials } from './credential-store.js';
 import { credentialDigest, mintCredential } from '../common/credentials.js';
 import { readSecretLine } from '../common/stdin-secret.js';
+import { pollUntil } from '../common/wait.js';
 
 const start = readNodeStart(process.argv);
 const { config } = start;
@@ -108,7 +109,14 @@ const autoscaler = new Autoscaler({
   stopBeforeTerminate: kind.hostPool !== undefined,
 });
 
-const sessions = new Sessions({ head: h, jobs });
+// The nodes the store says were up when this head started: after a restart, a resumed driver is answered once
+// each is back (its agent re-registered) or the reconnect timeout passed, so that what a node still runs is not
+// submitted again. A first start has none and answers at once.
+const reconnectTimeoutS = config.raylaunch.head_reconnect_timeout_s;
+const upAtStart = gcs.table<{ nodeId: string; state: string }>('nodes').values().filter((n) => n.state !== 'DEAD').map((n) => n.nodeId);
+const recovering = pollUntil(() => (upAtStart.every((id) => h.peers.node(id) !== undefined) ? true : undefined), { timeoutMs: reconnectTimeoutS * 1000, every: 100 })
+  .then(() => undefined);
+const sessions = new Sessions({ head: h, jobs, reconnectTimeoutS, recovered: () => recovering });
 const router = new Router({
   handlers: headHandlers({ head: h, sessions, jobs, readModel, autoscaler }), authorize: (peer, m) => authorize(peer, m, h.authFacts),
   frameDone: () => h.placeNow(), closed: (peer) => sessions.closed(peer), log,

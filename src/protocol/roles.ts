@@ -15,6 +15,6 @@ export const JOB_API = [
 export const MAY_SEND = {
   agent: ['node.register', 'heartbeat', 'node.draining', 'task.crashed', 'actor.died', 'job.bundle.get', /* the answer to a relayed pull */ 'object.data'],
   worker: [...JOB_API, /* its own, relayed by its agent */ 'hello', 'log', 'task.done', 'task.blocked', 'task.unblocked', 'actor.ready', 'actor.failed', 'actor.done'],
-  driver: [...JOB_API, /* its own job only (head/authorize.ts) */ 'job.stop'],
+  driver: [...JOB_API, /* its own job only (head/authorize.ts) */ 'job.stop', /* back after its connection dropped */ 'resume.ask'],
   cli: ['query', 'job.submit', 'job.follow', 'job.stop', 'workers.down', 'config.update'],
 } as const satisfies Record<Role, readonly Message['type'][]>;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { type PackedFile, writeFiles } from '../../common/pack.js';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
@@ -10,10 +10,12 @@ import { writeJobDir } from '../../worker/agent.js';
 import { pollUntil } from '../../common/wait.js';
 import { readStatSync } from '../../../providers/process/proc.js';
 import { checkSubmission, DEFAULT_UPLOAD_LIMITS, type Submission, type UploadLimits } from './submission.js';
+import { JobLog, trimLog } from './job-log.js';
 import { type DriverEnd, driverAlive, type DriverRecord, DriverWatch, readDriverRecord, saveDriverRecord, startDriver } from './driver.js';
 
 export interface JobSink {
-  output(stream: 'stdout' | 'stderr', text: string): void;
+  /** `at`: where the text starts in the job's output, in characters (none: a note of the head's, not output). */
+  output(stream: 'stdout' | 'stderr', text: string, at?: number): void;
   exit(state: JobState, exitCode: number | null): void;
   /** A snapshot (not following) of a running job is complete. */
   snapshotEnd?(state: JobState): void;
@@ -43,7 +45,7 @@ interface Job {
   outputBytes: number;
   /** Characters of output no longer kept in memory (the log file has them). */
   dropped: number;
-  log: WriteStream | undefined;
+  log: JobLog | undefined;
   followers: Set<JobSink>;
   stopping: boolean;
   /** Reloaded from an earlier run of the head: its output is only in driver.log. */
@@ -168,6 +170,8 @@ export class JobManager {
     const record = readDriverRecord(job.dir);
     if (!record) return false;
     job.onDisk = false;
+    // What the earlier head logged after it last saved the record is read again from the driver's files.
+    if (record.logBytes !== undefined) trimLog(join(job.dir, 'driver.log'), record.logBytes);
     job.hasWorkingDir = existsSync(join(job.dir, 'working_dir.pack'));
     // What the earlier head logged is the start of this job's output for followers.
     const earlier = readLog(join(job.dir, 'driver.log'));
@@ -183,9 +187,7 @@ export class JobManager {
   }
 
   private openLog(job: Job): void {
-    job.log = createWriteStream(join(job.dir, 'driver.log'), { flags: 'a', mode: 0o600 });
-    // A log that cannot be written loses the log, not the head (an 'error' nobody hears would end the process).
-    job.log.on('error', () => undefined);
+    job.log = new JobLog(join(job.dir, 'driver.log'));
   }
 
   /** Follows a detached driver's output files and its end. */
@@ -209,9 +211,10 @@ export class JobManager {
       job.savingOffsets = false;
       if (job.driver) {
         try {
+          if (job.log) job.driver.record.logBytes = job.log.bytes;
           saveDriverRecord(job.dir, job.driver.record);
         } catch {
-          // at worst a later head copies some output into driver.log twice
+          // at worst a later head reads some output again from an earlier offset
         }
       }
     });
@@ -304,7 +307,8 @@ export class JobManager {
 
   private append(job: Job, stream: 'stdout' | 'stderr', text: string): void {
     // A driver stopped at shutdown may still print after its job was recorded as ended.
-    if (job.log && !job.log.writableEnded) job.log.write(text);
+    const at = job.dropped + job.outputBytes;
+    job.log?.append(text);
     job.output.push({ stream, text });
     job.outputBytes += text.length;
     while (job.outputBytes > OUTPUT_KEPT && job.output.length > 1) {
@@ -312,7 +316,7 @@ export class JobManager {
       job.outputBytes -= gone;
       job.dropped += gone;
     }
-    for (const f of job.followers) f.output(stream, text);
+    for (const f of job.followers) f.output(stream, text, at);
   }
 
   private end(job: Job, state: JobState, exitCode: number | null): void {
@@ -325,7 +329,7 @@ export class JobManager {
     rmSync(join(job.dir, CREDENTIAL_FILE), { force: true });
     this.save(job);
     job.driver?.stop();
-    job.log?.end();
+    job.log?.close();
     for (const f of job.followers) f.exit(state, exitCode);
     job.followers.clear();
     this.o.onEnded(job.view.jobId);
@@ -364,17 +368,25 @@ export class JobManager {
     return [...(this.jobs.get(jobId)?.drivers ?? [])];
   }
 
-  /** Sends a job's output so far, then (when following) as it comes, then its exit. */
-  follow(jobId: string, sink: JobSink, follow = true): boolean {
+  /**
+   * Sends a job's output so far from character `from` on (a follower back after its connection dropped has the
+   * rest), then (when following) as it comes, then its exit.
+   */
+  follow(jobId: string, sink: JobSink, follow = true, from = 0): boolean {
     const job = this.jobs.get(jobId);
     if (!job) return false;
     if (job.onDisk) {
-      sink.output('stdout', readLog(join(job.dir, 'driver.log')));
+      const log = readLog(join(job.dir, 'driver.log'));
+      if (log.length > from) sink.output('stdout', log.slice(from), from);
       sink.exit(job.view.state, job.view.exitCode);
       return true;
     }
-    if (job.dropped > 0) sink.output('stderr', `raylaunch: the first ${job.dropped} characters of this job's output are only in ${join(job.dir, 'driver.log')}\n`);
-    for (const o of job.output) sink.output(o.stream, o.text);
+    if (job.dropped > from) sink.output('stderr', `raylaunch: the first ${job.dropped} characters of this job's output are only in ${join(job.dir, 'driver.log')}\n`);
+    let at = job.dropped;
+    for (const o of job.output) {
+      if (at + o.text.length > from) sink.output(o.stream, o.text.slice(Math.max(0, from - at)), Math.max(at, from));
+      at += o.text.length;
+    }
     if (job.view.endedAt !== null) sink.exit(job.view.state, job.view.exitCode);
     else if (follow) job.followers.add(sink);
     else sink.snapshotEnd?.(job.view.state);
