@@ -57,7 +57,8 @@ export class Sessions {
       return peer.send({ ...head.welcome({ jobId: job.jobId, namespace: job.namespace, objectCredential: true }), ...(reconnect ? { reconnectTimeoutS: reconnect } : {}) });
     }
     head.peers.route(m.clientId, peer);
-    peer.send(head.welcome());
+    const reconnect = this.d.reconnectTimeoutS;
+    peer.send({ ...head.welcome(), ...(reconnect ? { reconnectTimeoutS: reconnect } : {}) });
   }
 
   /**
