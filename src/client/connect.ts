@@ -54,12 +54,18 @@ export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime>
     const again: Extract<Message, { type: 'hello' }> = {
       type: 'hello', role: 'driver', clientId, ...(welcome.jobId ? { jobId: welcome.jobId } : {}), ...(welcome.namespace ? { namespace: welcome.namespace } : {}),
     };
+    // Object servers admit the object credential the head hands its drivers, not the driver's own; each start of
+    // the head mints a new one, which a driver back after a restart takes from its welcome.
+    const fetcherOptions = { token: welcome.objectCredential ?? '' };
+    const fetcher = new ObjectFetcher(fetcherOptions);
     const reconnect = {
       timeoutMs: reconnectTimeoutS(welcome.reconnectTimeoutS, process.env[RECONNECT_TIMEOUT_ENV]) * 1000,
-      attempt: () => resumeConnection(wsTransport, address, token, again),
+      attempt: async () => {
+        const back = await resumeConnection(wsTransport, address, token, again);
+        if (back.welcome.objectCredential) fetcherOptions.token = back.welcome.objectCredential;
+        return back.transport;
+      },
     };
-    // Object servers admit the object credential the head hands its drivers, not the driver's own.
-    const fetcher = new ObjectFetcher({ token: welcome.objectCredential ?? '' });
     const rt = new Runtime(transport, {
       role: 'driver', clientId, jobId: welcome.jobId ?? '', nodeId: welcome.headNodeId, inlineLimit: welcome.inlineLimit,
       namespace: welcome.namespace ?? namespace ?? welcome.jobId ?? '',
@@ -96,18 +102,17 @@ function ownModule(): { bundle?: Uint8Array; name?: string } {
  */
 async function resumeConnection(
   connect: (address: string, token: string) => Promise<Transport>, address: string, token: string, hello: Extract<Message, { type: 'hello' }>,
-): Promise<Transport> {
+): Promise<{ transport: Transport; welcome: Extract<Message, { type: 'welcome' }> }> {
   const transport = await connect(address, token).catch((e: unknown) => {
     if (e instanceof CredentialRefusedError) throw new ReconnectRefused(e.message);
     throw e;
   });
   try {
-    await handshake(transport, hello);
+    return { transport, welcome: await handshake(transport, hello) };
   } catch (e) {
     await transport.close();
     throw e instanceof HelloRefusedError ? new ReconnectRefused(e.message) : e;
   }
-  return transport;
 }
 
 /** Sends hello and waits for the head's welcome (or its refusal). */
