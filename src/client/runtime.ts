@@ -7,14 +7,15 @@ import type { ActorRef, ClusterStatus, Message, ObjectValue, Strategy } from '..
 import { MAX_LIST_ITEMS } from '../protocol/shapes.js';
 import { actorCall, actorSpec, type ActorCreateOptions, type Caller, encodeArgs, type EncodedArgs, type TaskCallOptions, taskSpec } from './call-specs.js';
 import { Correlator } from './correlator.js';
-import { errorFromInfo, GetTimeoutError, HeadUnavailableError, ObjectLostError, RaylaunchRuntimeError } from './errors.js';
+import { errorFromInfo, GetTimeoutError, ObjectLostError, RaylaunchRuntimeError } from './errors.js';
 import { ObjectCache } from './object-cache.js';
 import { ObjectRef } from './object-ref.js';
 import { type OutputSink, prefixLines } from './output.js';
 import { PlacementGroupStates } from './placement-groups.js';
 import { decodeValue, encodeValue, type HandleReviver } from './serialize.js';
 import type { Transport } from './transport.js';
-import { backoffDelay, OutageBuffer, resumePlan, type Unfinished } from './reconnect.js';
+import { OutageBuffer, resumePlan, type Unfinished } from './reconnect.js';
+import { reconnectLoop } from './reconnect-loop.js';
 import { errorInfo } from '../protocol/error-info.js';
 
 export interface Identity {
@@ -47,8 +48,7 @@ export interface RuntimeHooks {
   reconnect?: { attempt(): Promise<Transport>; timeoutMs: number };
 }
 
-/** A reconnect attempt the head refused for good (its job no longer runs there, its credential is no longer admitted). */
-export class ReconnectRefused extends Error {}
+export { ReconnectRefused } from './reconnect-loop.js';
 
 /** Which task or actor call is running: per async context, since an actor may run several calls at once. */
 export const callContext = new AsyncLocalStorage<{ taskId: string; actorId?: string; label?: string }>();
@@ -79,7 +79,7 @@ export class Runtime {
   /** The driver closes its connection itself: no reconnect. */
   private closing = false;
   /** No connection to a head now: calls wait here until one is back, up to the deadline (ms since the epoch). */
-  private outage: { buffer: OutageBuffer; deadline: number; since: number } | undefined;
+  private outage: { buffer: OutageBuffer } | undefined;
   /** Submissions with no result here yet, and every put, by the object id they make (for a head back after a drop). */
   private readonly unfinished = new Map<string, Unfinished>();
   /** The requests that wait for a reply, to ask again of a head back after a drop. */
@@ -205,46 +205,18 @@ export class Runtime {
     if (this.closing || !reconnect) return this.fail(reason);
     if (this.outage) return; // a head that took it back and dropped it again while it resumed: the loop goes on
     const now = Date.now();
-    this.outage = { buffer: new OutageBuffer(undefined, now), deadline: now + reconnect.timeoutMs, since: now };
+    this.outage = { buffer: new OutageBuffer(undefined, now) };
     this.hooks.output.write('stderr', `raylaunch: lost the connection to the head (${reason}); reconnecting for up to ${Math.round(reconnect.timeoutMs / 1000)} s\n`);
-    void this.reconnectLoop(reconnect, reason);
-  }
-
-  private async reconnectLoop(reconnect: NonNullable<RuntimeHooks['reconnect']>, reason: string): Promise<void> {
-    const waitedS = () => Math.round((Date.now() - (this.outage?.since ?? Date.now())) / 1000);
-    for (let attempt = 0; this.outage && !this.closing; attempt++) {
-      const left = this.outage.deadline - Date.now();
-      if (left <= 0) break;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(left, backoffDelay(attempt, Math.random()))));
-      if (!this.outage || this.closing) return;
-      let transport: Transport;
-      try {
-        transport = await reconnect.attempt();
-      } catch (e) {
-        if (e instanceof ReconnectRefused) {
-          return this.fail(e.message, new HeadUnavailableError(`the head took the driver back but will not run its job: ${e.message}`, { waitedS: waitedS(), cause: e }));
-        }
-        reason = (e as Error).message;
-        continue;
-      }
-      if (this.closing) {
-        void transport.close();
-        return;
-      }
-      this.attach(transport);
-      try {
-        await this.resume(transport);
-      } catch (e) {
-        reason = (e as Error).message;
-        continue; // dropped again while resuming: what was not resumed is asked about again on the next head
-      }
-      this.hooks.output.write('stderr', 'raylaunch: reconnected to the head\n');
-      return;
-    }
-    if (this.outage && !this.closing) {
-      const s = Math.round(reconnect.timeoutMs / 1000);
-      this.fail(`no head within ${s} s (${reason})`, new HeadUnavailableError(`lost the connection to the head and no head took the driver back within ${s} s (raylaunch.head_reconnect_timeout_s): ${reason}`, { waitedS: waitedS() }));
-    }
+    void reconnectLoop({
+      waiting: () => this.outage !== undefined && !this.closing && !this.closedReason,
+      attempt: () => reconnect.attempt(),
+      resume: (t) => {
+        this.attach(t);
+        return this.resume(t);
+      },
+      fail: (why, error) => this.fail(why, error),
+      say: (line) => this.hooks.output.write('stderr', line),
+    }, { since: now, deadline: now + reconnect.timeoutMs, timeoutMs: reconnect.timeoutMs, reason });
   }
 
   /**
