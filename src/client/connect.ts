@@ -4,8 +4,10 @@ import type { Message } from '../protocol/messages.js';
 import { boundHandle } from './actor-handle.js';
 import { context } from './context.js';
 import { RaylaunchRuntimeError } from './errors.js';
+import { CredentialRefusedError, HelloRefusedError } from './refusals.js';
 import { processOutput } from './output.js';
-import { Runtime } from './runtime.js';
+import { reconnectTimeoutS, RECONNECT_TIMEOUT_ENV } from './reconnect.js';
+import { ReconnectRefused, Runtime } from './runtime.js';
 import type { Transport } from './transport.js';
 
 export interface ConnectOptions { address?: string; token?: string; namespace?: string }
@@ -48,12 +50,26 @@ export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime>
     const jobId = process.env.RAYLAUNCH_JOB_ID;
     const namespace = opts.namespace ?? process.env.RAYLAUNCH_NAMESPACE;
     const welcome = await handshake(transport, { type: 'hello', role: 'driver', clientId, ...(jobId ? { jobId } : ownModule()), ...(namespace ? { namespace } : {}) });
-    // Object servers admit the object credential the head hands its drivers, not the driver's own.
-    const fetcher = new ObjectFetcher({ token: welcome.objectCredential ?? '' });
+    // Back after a drop: the same client, job and credential (kept in memory: its file is gone), to this head's address.
+    const again: Extract<Message, { type: 'hello' }> = {
+      type: 'hello', role: 'driver', clientId, ...(welcome.jobId ? { jobId: welcome.jobId } : {}), ...(welcome.namespace ? { namespace: welcome.namespace } : {}),
+    };
+    // Object servers admit the object credential the head hands its drivers, not the driver's own; each start of
+    // the head mints a new one, which a driver back after a restart takes from its welcome.
+    const fetcherOptions = { token: welcome.objectCredential ?? '' };
+    const fetcher = new ObjectFetcher(fetcherOptions);
+    const reconnect = {
+      timeoutMs: reconnectTimeoutS(welcome.reconnectTimeoutS, process.env[RECONNECT_TIMEOUT_ENV]) * 1000,
+      attempt: async () => {
+        const back = await resumeConnection(wsTransport, address, token, again);
+        if (back.welcome.objectCredential) fetcherOptions.token = back.welcome.objectCredential;
+        return back.transport;
+      },
+    };
     const rt = new Runtime(transport, {
       role: 'driver', clientId, jobId: welcome.jobId ?? '', nodeId: welcome.headNodeId, inlineLimit: welcome.inlineLimit,
       namespace: welcome.namespace ?? namespace ?? welcome.jobId ?? '',
-    }, { output: processOutput, reviveHandle: boundHandle, fetchDirect: (addr, id) => fetcher.fetch(addr, id), onClosed: () => fetcher.close() });
+    }, { output: processOutput, reviveHandle: boundHandle, fetchDirect: (addr, id) => fetcher.fetch(addr, id), onClosed: () => fetcher.close(), reconnect });
     context.runtime = rt;
     context.disconnected = false;
     return rt;
@@ -80,6 +96,25 @@ function ownModule(): { bundle?: Uint8Array; name?: string } {
   }
 }
 
+/**
+ * One attempt to take a dropped driver's connection back: a head that cannot be reached (or is still starting)
+ * is tried again; one that refuses its credential or its job (the job ended meanwhile) is final.
+ */
+async function resumeConnection(
+  connect: (address: string, token: string) => Promise<Transport>, address: string, token: string, hello: Extract<Message, { type: 'hello' }>,
+): Promise<{ transport: Transport; welcome: Extract<Message, { type: 'welcome' }> }> {
+  const transport = await connect(address, token).catch((e: unknown) => {
+    if (e instanceof CredentialRefusedError) throw new ReconnectRefused(e.message);
+    throw e;
+  });
+  try {
+    return { transport, welcome: await handshake(transport, hello) };
+  } catch (e) {
+    await transport.close();
+    throw e instanceof HelloRefusedError ? new ReconnectRefused(e.message) : e;
+  }
+}
+
 /** Sends hello and waits for the head's welcome (or its refusal). */
 export function handshake(transport: Transport, hello: Extract<Message, { type: 'hello' }>, timeoutMs = 15_000): Promise<Extract<Message, { type: 'welcome' }>> {
   return new Promise((resolve, reject) => {
@@ -93,7 +128,7 @@ export function handshake(transport: Transport, hello: Extract<Message, { type: 
           resolve(m);
         } else if (m.type === 'fatal') {
           settle();
-          reject(new RaylaunchRuntimeError(m.message));
+          reject(new HelloRefusedError(m.message));
         }
       }
     });

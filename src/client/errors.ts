@@ -191,6 +191,36 @@ export class ActorNameTakenError extends RaylaunchRuntimeError {
   }
 }
 
+/**
+ * The driver lost its connection to the head and no head took it back within raylaunch.head_reconnect_timeout_s
+ * (or the head that came back no longer runs its job): pending get()s and wait()s end with it, and so does every
+ * later call.
+ */
+export class HeadUnavailableError extends RaylaunchRuntimeError {
+  override name = 'HeadUnavailableError';
+  /** How long the driver waited for a head, in seconds (0: the head refused it at once). */
+  readonly waitedS: number;
+  constructor(message?: string, o: ErrorOptions & { waitedS?: number } = {}) {
+    super(message, o);
+    this.waitedS = o.waitedS ?? 0;
+  }
+}
+
+/**
+ * A call made while the driver has no head (it waits in the driver until one is back) found the driver's buffer of
+ * such calls full: the call is not made. Wait for the calls already made (a get() resolves once the head is
+ * back), or make fewer calls at once.
+ */
+export class OutageBufferFullError extends RaylaunchRuntimeError {
+  override name = 'OutageBufferFullError';
+  /** How many calls the buffer holds. */
+  readonly limit: number;
+  constructor(message?: string, o: ErrorOptions & { limit?: number } = {}) {
+    super(message, o);
+    this.limit = o.limit ?? 0;
+  }
+}
+
 /** Where the job API was used where only a driver's main() may use it. */
 export type OutsideMainPlace = 'top-level' | 'worker-load' | 'connecting' | 'disconnected';
 

@@ -5,8 +5,8 @@ export {
   removePlacementGroup, requestResources, shutdown, wait,
 } from './api.js';
 export {
-  ActorDiedError, ActorNameTakenError, ActorNotFoundError, GetTimeoutError, ObjectLostError, RaylaunchRuntimeError,
-  SerializationError, TaskCancelledError, TaskError, WorkerCrashedError,
+  ActorDiedError, ActorNameTakenError, ActorNotFoundError, GetTimeoutError, HeadUnavailableError, ObjectLostError, OutageBufferFullError,
+  RaylaunchRuntimeError, SerializationError, TaskCancelledError, TaskError, WorkerCrashedError,
 } from './errors.js';
 export { ObjectRef } from './object-ref.js';
 export type {

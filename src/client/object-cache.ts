@@ -48,6 +48,11 @@ export class ObjectCache {
     e.maker = maker;
   }
 
+  /** The objects asked for, or expected, whose value is not known yet: what a get() or wait() may wait for. */
+  awaited(): string[] {
+    return [...this.entries].filter(([, e]) => e.fetched && e.value === undefined).map(([id]) => id);
+  }
+
   /** The task or actor method that makes the object, when this process called it. */
   maker(id: string): string | undefined {
     return this.entries.get(id)?.maker;

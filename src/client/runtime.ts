@@ -14,6 +14,9 @@ import { type OutputSink, prefixLines } from './output.js';
 import { PlacementGroupStates } from './placement-groups.js';
 import { decodeValue, encodeValue, type HandleReviver } from './serialize.js';
 import type { Transport } from './transport.js';
+import { OutageBuffer, resumePlan, type Unfinished } from './reconnect.js';
+import { reconnectLoop } from './reconnect-loop.js';
+import { errorInfo } from '../protocol/error-info.js';
 
 export interface Identity {
   role: 'driver' | 'worker';
@@ -37,7 +40,15 @@ export interface RuntimeHooks {
   onClosed?: () => Promise<void>;
   /** Makes the actor handles inside values usable here. */
   reviveHandle?: HandleReviver;
+  /**
+   * A driver's way back to a head when its connection drops without its closing it: one attempt (connect, hello
+   * with the same client and job); rejects with `retry: false` when the head that answered will not have it back.
+   * Without it (worker processes), a dropped connection fails what waits, at once.
+   */
+  reconnect?: { attempt(): Promise<Transport>; timeoutMs: number };
 }
+
+export { ReconnectRefused } from './reconnect-loop.js';
 
 /** Which task or actor call is running: per async context, since an actor may run several calls at once. */
 export const callContext = new AsyncLocalStorage<{ taskId: string; actorId?: string; label?: string }>();
@@ -50,6 +61,7 @@ interface Replies extends Record<string, unknown> {
   'object.data': Uint8Array;
   'query.reply': ClusterStatus;
   'actor.found': ActorRef | null;
+  'resume.known': string[];
 }
 
 /** A client of the cluster (a driver, or the job code inside a worker process): objects, tasks, queries. */
@@ -62,6 +74,17 @@ export class Runtime {
   private fetchQueue: string[] = [];
   private seq = 0;
   private closedReason: string | undefined;
+  /** What pending get()s and later calls fail with once the connection is closed for good. */
+  private closedError: RaylaunchRuntimeError | undefined;
+  /** The driver closes its connection itself: no reconnect. */
+  private closing = false;
+  /** No connection to a head now: calls wait here until one is back, up to the deadline (ms since the epoch). */
+  private outage: { buffer: OutageBuffer } | undefined;
+  /** Submissions with no result here yet, and every put, by the object id they make (for a head back after a drop). */
+  private readonly unfinished = new Map<string, Unfinished>();
+  /** The requests that wait for a reply, to ask again of a head back after a drop. */
+  private readonly asked = new Map<number, Message>();
+  transport: Transport;
   /** The task this worker process runs (outside an async context: tasks run one at a time per process). */
   private taskId: string | undefined;
   /** The actor this process hosts, if any. */
@@ -75,11 +98,23 @@ export class Runtime {
     this.taskId = id;
   }
 
-  constructor(readonly transport: Transport, readonly identity: Identity, private readonly hooks: RuntimeHooks) {
+  constructor(transport: Transport, readonly identity: Identity, private readonly hooks: RuntimeHooks) {
     this.caller = { jobId: identity.jobId, owner: identity.clientId, namespace: identity.namespace };
-    this.outbox = new Batcher((msgs) => this.transport.send(msgs));
+    this.outbox = new Batcher((msgs) => this.deliver(msgs));
+    this.transport = transport;
+    this.attach(transport);
+  }
+
+  private attach(transport: Transport): void {
+    this.transport = transport;
     transport.onMessages((msgs) => { for (const m of msgs) this.receive(m); });
-    transport.onClose((reason) => this.fail(reason));
+    transport.onClose((reason) => this.dropped(transport, reason));
+  }
+
+  /** Sends a batch, or keeps it for the next head while there is none. */
+  private deliver(msgs: Message[]): void {
+    if (this.outage) this.outage.buffer.keep(msgs);
+    else this.transport.send(msgs);
   }
 
   static newClientId(prefix: string): string {
@@ -91,23 +126,37 @@ export class Runtime {
   }
 
   send(m: Message): void {
-    if (this.closedReason) throw new RaylaunchRuntimeError(`the connection to the cluster is closed: ${this.closedReason}`);
+    if (this.closedReason) throw this.closedError ?? new RaylaunchRuntimeError(`the connection to the cluster is closed: ${this.closedReason}`);
+    if (this.outage) return this.outage.buffer.push(m);
     this.outbox.push(m);
+  }
+
+  /** A request that waits for its reply: kept until then, to ask a head back after a drop again. */
+  private ask(m: Message & { reqId: number }): void {
+    this.asked.set(m.reqId, m);
+    this.send(m);
   }
 
   private receive(m: Message): void {
     switch (m.type) {
       case 'object':
+        if (this.unfinished.get(m.id)?.message.type !== 'put') this.unfinished.delete(m.id);
         this.objects.set(m.id, m.value);
         return;
       case 'object.data':
+        this.asked.delete(m.reqId);
         this.requests.settle('object.data', m.reqId, () => pulled(m));
         return;
       case 'query.reply':
+        this.asked.delete(m.reqId);
         this.requests.settle('query.reply', m.reqId, () => m.status);
         return;
       case 'actor.found':
+        this.asked.delete(m.reqId);
         this.requests.settle('actor.found', m.reqId, () => m.actor);
+        return;
+      case 'resume.known':
+        this.requests.settle('resume.known', m.reqId, () => m.ids);
         return;
       case 'pg.state':
         this.groups.update(m.pgId, m.state, m.message);
@@ -132,16 +181,77 @@ export class Runtime {
     this.objects.set(id, value);
   }
 
-  private fail(reason: string): void {
+  private fail(reason: string, error?: RaylaunchRuntimeError): void {
     if (this.closedReason) return;
     this.closedReason = reason;
+    this.closedError = error;
+    this.outage = undefined;
     this.requests.rejectAll(this.lostConnection());
     this.groups.wakeAll();
     this.objects.wakeAll();
   }
 
   private lostConnection(): RaylaunchRuntimeError {
-    return new RaylaunchRuntimeError(`lost the connection to the cluster: ${this.closedReason}`);
+    return this.closedError ?? new RaylaunchRuntimeError(`lost the connection to the cluster: ${this.closedReason}`);
+  }
+
+  /**
+   * The connection closed. A driver that did not close it waits for a head (this one back, or its successor at the
+   * same address): calls made meanwhile are kept (a bounded buffer), pending get()s and wait()s go on waiting.
+   */
+  private dropped(transport: Transport, reason: string): void {
+    if (transport !== this.transport || this.closedReason) return;
+    const { reconnect } = this.hooks;
+    if (this.closing || !reconnect) return this.fail(reason);
+    if (this.outage) return; // a head that took it back and dropped it again while it resumed: the loop goes on
+    const now = Date.now();
+    this.outage = { buffer: new OutageBuffer(undefined, now) };
+    this.hooks.output.write('stderr', `raylaunch: lost the connection to the head (${reason}); reconnecting for up to ${Math.round(reconnect.timeoutMs / 1000)} s\n`);
+    void reconnectLoop({
+      waiting: () => this.outage !== undefined && !this.closing && !this.closedReason,
+      attempt: () => reconnect.attempt(),
+      resume: (t) => {
+        this.attach(t);
+        return this.resume(t);
+      },
+      fail: (why, error) => this.fail(why, error),
+      say: (line) => this.hooks.output.write('stderr', line),
+    }, { since: now, deadline: now + reconnect.timeoutMs, timeoutMs: reconnect.timeoutMs, reason });
+  }
+
+  /**
+   * Back on a head: asks which unfinished submissions it has, sends again those that may run again (same ids),
+   * fails the others, asks again for every object a get() or wait() waits for and every pending request, then
+   * sends what was made during the outage, in order.
+   */
+  private async resume(transport: Transport): Promise<void> {
+    const outage = this.outage;
+    if (!outage) return;
+    const ids = [...this.unfinished.keys()];
+    const known = new Set<string>();
+    const closed = new Promise<never>((_, reject) => transport.onClose((why) => reject(new RaylaunchRuntimeError(why))));
+    closed.catch(() => undefined);
+    for (let i = 0; i < ids.length || i === 0; i += MAX_LIST_ITEMS) {
+      const chunk = ids.slice(i, i + MAX_LIST_ITEMS);
+      const reply = this.requests.request('resume.known', (reqId) => transport.send([{ type: 'resume.ask', reqId, client: this.identity.clientId, ids: chunk }]));
+      for (const id of await Promise.race([reply, closed])) known.add(id);
+    }
+    if (this.outage !== outage || transport !== this.transport) throw new RaylaunchRuntimeError('the connection dropped while the driver resumed');
+    const plan = resumePlan(this.unfinished, known, outage.buffer.made());
+    for (const id of plan.lost) {
+      const maker = this.objects.maker(id) ?? `object ${id}`;
+      this.unfinished.delete(id);
+      this.objects.set(id, { kind: 'error', error: errorInfo({
+        kind: 'lost', objectId: id, taskName: maker,
+        message: `${maker} was lost with the head that restarted while it was submitted, and it may not run twice (a task with maxRetries 0, or an actor call)`,
+      }) });
+    }
+    this.outage = undefined;
+    for (const m of plan.again) this.outbox.push(m);
+    const waited = this.objects.awaited();
+    for (let i = 0; i < waited.length; i += MAX_LIST_ITEMS) this.outbox.push({ type: 'fetch', client: this.identity.clientId, ids: waited.slice(i, i + MAX_LIST_ITEMS) });
+    for (const m of this.asked.values()) this.outbox.push(m);
+    for (const m of outage.buffer.drain()) this.outbox.push(m);
   }
 
   private encodeArgs(args: readonly unknown[], what: string): EncodedArgs {
@@ -158,7 +268,9 @@ export class Runtime {
     const taskId = this.newId('t');
     const call = this.encodeArgs(args, `${fn.name}()`);
     const task = taskSpec(this.caller, { taskId, parent: this.currentTaskId, fn, call }, opts);
-    this.send({ type: 'submit', task });
+    const m: Message = { type: 'submit', task };
+    this.send(m);
+    this.unfinished.set(task.returnId, { message: m, again: task.maxRetries > 0 });
     return this.expectResult(task.returnId, fn.name);
   }
 
@@ -173,7 +285,10 @@ export class Runtime {
   callActor(ref: ActorRef, method: string, args: readonly unknown[]): ObjectRef<unknown> {
     const callId = this.newId('c');
     const call = actorCall(this.caller, { callId, actorId: ref.actorId, method, call: this.encodeArgs(args, `${method}()`) });
-    this.send({ type: 'actor.call', call });
+    const m: Message = { type: 'actor.call', call };
+    this.send(m);
+    // Not run twice: a call may change the actor's state (a restart re-runs calls only with maxTaskRetries, which the head decides).
+    this.unfinished.set(call.returnId, { message: m, again: false });
     return this.expectResult(call.returnId, `${ref.cls}.${method}`);
   }
 
@@ -182,7 +297,7 @@ export class Runtime {
   }
 
   lookupActor(name: string, namespace: string): Promise<ActorRef | null> {
-    return this.requests.request('actor.found', (reqId) => this.send({ type: 'actor.lookup', reqId, client: this.identity.clientId, name, namespace }));
+    return this.requests.request('actor.found', (reqId) => this.ask({ type: 'actor.lookup', reqId, client: this.identity.clientId, name, namespace }));
   }
 
   cancel(id: string, force: boolean, recursive: boolean): void {
@@ -216,8 +331,11 @@ export class Runtime {
   private putEncoded(bytes: Uint8Array): ObjectRef<unknown> {
     const id = this.newId('o');
     const value: ObjectValue = { kind: 'inline', data: bytes };
+    const m: Message = { type: 'put', id, owner: this.identity.clientId, jobId: this.identity.jobId, value };
+    this.send(m);
     this.objects.set(id, value);
-    this.send({ type: 'put', id, owner: this.identity.clientId, jobId: this.identity.jobId, value });
+    // The head keeps a driver's puts in its own process: one that restarted has lost them, and gets them again.
+    if (this.hooks.reconnect) this.unfinished.set(id, { message: m, again: true });
     return ObjectRef.of(id);
   }
 
@@ -228,8 +346,9 @@ export class Runtime {
       setImmediate(() => {
         const ids = this.fetchQueue;
         this.fetchQueue = [];
-        // Closed meanwhile: the gets that asked have been rejected, and a throw here would be uncaught.
-        if (this.closedReason) return;
+        // Closed meanwhile: the gets that asked have been rejected, and a throw here would be uncaught. Without a
+        // head: a head back asks for every object still awaited (resume()).
+        if (this.closedReason || this.outage) return;
         // The head refuses a longer list in one message.
         for (let i = 0; i < ids.length; i += MAX_LIST_ITEMS) this.send({ type: 'fetch', client: this.identity.clientId, ids: ids.slice(i, i + MAX_LIST_ITEMS) });
       });
@@ -276,7 +395,7 @@ export class Runtime {
         // The node cannot be reached from here: let the head try (it relays, or knows the node is dead).
       }
     }
-    const data = this.requests.request('object.data', (reqId) => this.send({
+    const data = this.requests.request('object.data', (reqId) => this.ask({
       type: 'object.pull', reqId, client: this.identity.clientId, id, nodeId: value.nodeId, size: value.size,
     }));
     return data.catch((e: unknown) => { throw e instanceof RaylaunchRuntimeError && !(e instanceof GetTimeoutError) ? lost() : e; });
@@ -333,10 +452,11 @@ export class Runtime {
   }
 
   status(): Promise<ClusterStatus> {
-    return this.requests.request('query.reply', (reqId) => this.send({ type: 'query', reqId, client: this.identity.clientId }));
+    return this.requests.request('query.reply', (reqId) => this.ask({ type: 'query', reqId, client: this.identity.clientId }));
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.outbox.flushNow();
     await this.transport.close();
     await this.hooks.onClosed?.();

@@ -4,6 +4,7 @@ import { closeReason } from '../common/ws-close.js';
 import { FRAME_LIMIT } from '../protocol/fragments.js';
 import { type Message } from '../protocol/messages.js';
 import { protocolHeaders } from '../protocol/serial-format.js';
+import { CredentialRefusedError } from './refusals.js';
 import { RaylaunchRuntimeError } from './errors.js';
 import type { Transport } from './transport.js';
 
@@ -31,9 +32,9 @@ export async function wsTransport(address: string, token: string): Promise<Trans
       res.on('data', (d: Buffer) => { body += d.toString(); });
       res.on('end', () => {
         ws.terminate();
-        reject(new RaylaunchRuntimeError(res.statusCode === 401
-          ? `the cluster at ${address} refused the credential (HTTP 401): use one this cluster issued (a submitted job's driver gets its own; the operator's is ~/.raylaunch/credentials/<name>)`
-          : `the cluster at ${address} refused the connection (HTTP ${res.statusCode}): ${body.trim()}`));
+        reject(res.statusCode === 401
+          ? new CredentialRefusedError(`the cluster at ${address} refused the credential (HTTP 401): use one this cluster issued (a submitted job's driver gets its own; the operator's is ~/.raylaunch/credentials/<name>)`)
+          : new RaylaunchRuntimeError(`the cluster at ${address} refused the connection (HTTP ${res.statusCode}): ${body.trim()}`));
       });
     });
     ws.once('error', (e) => reject(new RaylaunchRuntimeError(`cannot reach the cluster at ${address}: ${e.message}`)));

@@ -133,7 +133,7 @@ export function applyDefaults(raw: Raw): ClusterConfig {
   const settings: RaylaunchSettings = {
     control_plane_port: count(rl.control_plane_port, d.control_plane_port),
     heartbeat_timeout_s: num(rl.heartbeat_timeout_s, 5),
-    // As Ray's gcs_rpc_server_reconnect_timeout_s: a head restart shorter than this loses no node.
+    // As Ray's gcs_rpc_server_reconnect_timeout_s: a head restart shorter than this loses no node and no running job.
     head_reconnect_timeout_s: num(rl.head_reconnect_timeout_s, 60),
     autoscaler_interval_s: num(rl.autoscaler_interval_s, 1),
     node_start_timeout_s: num(rl.node_start_timeout_s, 300),

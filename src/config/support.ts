@@ -287,7 +287,7 @@ export const KEY_RULES: readonly KeyRule[] = [
   // raylaunch's own
   { key: 'raylaunch.control_plane_port', status: SUPPORTED, note: 'default 0 (any free port) for process, 6380 elsewhere; private address only' },
   { key: 'raylaunch.heartbeat_timeout_s', status: SUPPORTED, note: 'default 5' },
-  { key: 'raylaunch.head_reconnect_timeout_s', status: SUPPORTED, note: 'default 60: a head restart shorter than this loses no node' },
+  { key: 'raylaunch.head_reconnect_timeout_s', status: SUPPORTED, note: 'default 60: how long agents and drivers wait for a restarted head; a restart shorter than this loses no node and no running job' },
   { key: 'raylaunch.autoscaler_interval_s', status: SUPPORTED, note: 'default 1' },
   { key: 'raylaunch.node_start_timeout_s', status: SUPPORTED, note: 'default 300' },
   { key: 'raylaunch.inline_object_limit', status: SUPPORTED, note: 'bytes; default 102400' },

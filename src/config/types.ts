@@ -90,7 +90,7 @@ export interface NodeTypeDockerConfig {
 export interface RaylaunchSettings {
   control_plane_port: number;
   heartbeat_timeout_s: number;
-  /** How long agents wait for a restarted head, and a restarted head for its agents, before either gives the other up. */
+  /** How long agents and drivers wait for a restarted head, and a restarted head for its agents, before giving up (seconds). */
   head_reconnect_timeout_s: number;
   autoscaler_interval_s: number;
   node_start_timeout_s: number;

@@ -44,7 +44,7 @@ function claims(m: Message): { client?: string; jobId?: string; made?: string[] 
     case 'actor.call': return { client: m.call.owner, jobId: m.call.jobId, made: [m.call.callId, m.call.returnId] };
     case 'pg.create': return { client: m.pg.owner, jobId: m.pg.jobId, made: [m.pg.pgId] };
     case 'put': return { client: m.owner, jobId: m.jobId, made: [m.id] };
-    case 'fetch': case 'object.pull': case 'query': case 'actor.lookup': return { client: m.client };
+    case 'fetch': case 'object.pull': case 'query': case 'actor.lookup': case 'resume.ask': return { client: m.client };
     case 'cancel': case 'actor.kill': case 'pg.remove': case 'resources.request': case 'log': return { jobId: m.jobId };
     default: return undefined;
   }

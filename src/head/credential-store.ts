@@ -1,17 +1,33 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { CredentialTable } from '../common/credentials.js';
+import { credentialDigest, CredentialTable, mintCredential } from '../common/credentials.js';
 import { nodeDigestsFile, operatorDigestFile } from '../common/node-args.js';
+import { type GcsStore, type Table, writeBehind } from './gcs/store.js';
+
+/**
+ * A running job's credential, as the GCS keeps it: its digest only (a digest admits nobody). Written before the
+ * job's submitter hears its id (the driver may be running and connecting by then, and must still be admitted by a
+ * head restarted after that), removed behind once the job ended: a head that loads a stale one admits a driver
+ * of an ended job, which attachDriver then refuses.
+ */
+export interface JobCredentialRecord { digest: string }
 
 /**
  * The head's credential table and the files that let it outlive a restart: the operator's digest (written by
  * `up`) and the digests of the node credentials this head minted. Only digests are ever on disk here; the
- * secrets are handed to their holders and forgotten. Job credentials live in memory only (a driver that outlives
- * its head cannot prove itself to the next one yet).
+ * secrets are handed to their holders and forgotten. Job credentials' digests are in the GCS store
+ * (`job_credentials`), so that a driver whose head restarted proves itself to the next one.
  */
 export class HeadCredentials {
   readonly table = new CredentialTable();
+  private readonly jobs: Table<JobCredentialRecord> | undefined;
 
-  constructor(private readonly stateDir: string) {
+  /** Without a store (tests of node credentials), job credentials live in memory only. */
+  constructor(private readonly stateDir: string, store?: GcsStore) {
+    this.jobs = store?.table<JobCredentialRecord>('job_credentials');
+    for (const jobId of this.jobs?.keys() ?? []) {
+      const digest = this.jobs?.get(jobId)?.digest;
+      if (digest) this.table.addDigest(digest, { kind: 'job', jobId });
+    }
     const operator = readOrUndefined(operatorDigestFile(stateDir))?.trim();
     // Without it nobody may act as the operator: the CLI's connections are refused, which `up` says how to fix.
     if (operator && /^[0-9a-f]{64}$/.test(operator)) this.table.addDigest(operator, { kind: 'operator' });
@@ -43,13 +59,17 @@ export class HeadCredentials {
     renameSync(`${file}.tmp`, file);
   }
 
-  /** A job credential for the driver of `jobId`. */
-  mintJob(jobId: string): string {
-    return this.table.mint('job', { kind: 'job', jobId });
+  /** A job credential for the driver of `jobId`; `saved` resolves once its digest is durable. */
+  mintJob(jobId: string): { secret: string; saved: Promise<void> } {
+    const secret = mintCredential('job');
+    const digest = credentialDigest(secret);
+    this.table.addDigest(digest, { kind: 'job', jobId });
+    return { secret, saved: this.jobs?.update(jobId, () => ({ digest })) ?? Promise.resolve() };
   }
 
   revokeJob(jobId: string): void {
     this.table.revoke((id) => id.kind === 'job' && id.jobId === jobId);
+    if (this.jobs?.get(jobId)) writeBehind(this.jobs.update(jobId, () => undefined));
   }
 }
 

@@ -40,6 +40,7 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
   const status = new ThisTurn<ReturnType<ClusterReadModel['status']>>();
   return {
     hello: (peer, m) => sessions.hello(peer, m),
+    'resume.ask': (peer, m) => sessions.resume(peer, m),
     // nodes
     'node.register': (peer, m) => head.registerNode(peer, m),
     'node.resume': (peer, m) => head.resumeNode(peer, m),

@@ -72,6 +72,13 @@ export class Head implements ReadSources {
   /** A restarted head whose loaded nodes have not all come back (or been declared dead) yet. */
   private recovering: boolean;
   private readonly recoverBy: number;
+  private readonly recoveredNow: () => void;
+  /**
+   * Resolves once every node this head loaded from the store has registered again (with its re-report, which
+   * comes in the same frame) or been declared dead: at once on a first start. A resumed driver is answered only
+   * then, so that what a node still runs is not submitted again.
+   */
+  readonly recovered: Promise<void>;
   /** Drivers' large puts the head node's agent has been handed and not yet confirmed, by id. */
   private readonly storing = new Map<string, MessageOf<'put'>>();
 
@@ -85,6 +92,10 @@ export class Head implements ReadSources {
     this.objects = new ObjectDirectory((client, id, value) => this.peers.toClient(client, { type: 'object', client, id, value }), o.store);
     this.recovering = this.nodes.all().some((n) => n.reconnectBy !== undefined);
     this.recoverBy = o.clock.now() + o.config.raylaunch.head_reconnect_timeout_s * 1000;
+    let resolve = () => undefined as void;
+    this.recovered = new Promise<void>((r) => { resolve = r; });
+    this.recoveredNow = resolve;
+    if (!this.recovering) resolve();
     this.relay = new ObjectRelay({
       toClient: (client, m) => this.peers.toClient(client, m),
       holder: (nodeId) => (this.nodes.get(nodeId)?.state === 'ALIVE' ? this.peers.node(nodeId) : undefined),
@@ -306,6 +317,7 @@ export class Head implements ReadSources {
     this.actors.prune(now, DEAD_KEPT_MS);
     if (this.recovering && (now > this.recoverBy || !this.nodes.all().some((n) => n.reconnectBy !== undefined))) {
       this.recovering = false;
+      this.recoveredNow();
       this.objects.failUnknown('was lost with the restart of the head (it lived only in the head, or its owner was never re-reported)');
     }
   }

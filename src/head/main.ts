@@ -65,7 +65,7 @@ const listener = await listenKept(host, config.raylaunch.control_plane_port, sta
   return process.exit(1); // not 0: the supervisor restarts a head that failed, with growing delays
 });
 const address = `${host}:${listener.port}`;
-const credentials = new HeadCredentials(start.stateDir);
+const credentials = new HeadCredentials(start.stateDir, gcs);
 // The head node's own agent's credential, from the supervisor; none when this head was started some other way.
 const ownAgent = await readSecretLine(process.stdin).catch((e: Error) => {
   log(`raylaunch head: ${e.message}; the head node's agent cannot connect`);
@@ -108,7 +108,8 @@ const autoscaler = new Autoscaler({
   stopBeforeTerminate: kind.hostPool !== undefined, store: gcs,
 });
 
-const sessions = new Sessions({ head: h, jobs });
+const reconnectTimeoutS = config.raylaunch.head_reconnect_timeout_s;
+const sessions = new Sessions({ head: h, jobs, reconnectTimeoutS, recovered: () => h.recovered });
 const router = new Router({
   handlers: headHandlers({ head: h, sessions, jobs, readModel, autoscaler }), authorize: (peer, m) => authorize(peer, m, h.authFacts),
   frameDone: () => h.placeNow(), closed: (peer) => sessions.closed(peer), log,

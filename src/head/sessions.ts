@@ -13,7 +13,18 @@ export type SessionJobs = Pick<JobManager, 'attachDriver' | 'driverDisconnected'
 export class Sessions {
   private readonly followers = new Map<Peer, JobSink[]>();
 
-  constructor(private readonly d: { head: Pick<Head, 'peers' | 'objects' | 'welcome' | 'nodeLost'>; jobs: SessionJobs }) {}
+  constructor(private readonly d: {
+    head: Pick<Head, 'peers' | 'objects' | 'welcome' | 'nodeLost'>;
+    jobs: SessionJobs;
+    /** raylaunch.head_reconnect_timeout_s, handed to drivers in their welcome. */
+    reconnectTimeoutS?: number;
+    /**
+     * Resolves once this head knows what its nodes run: at once on a first start; after a restart, once the nodes
+     * it knew have come back and re-reported (or the reconnect timeout passed). A resumed driver is answered then,
+     * so that it submits again only what no node runs.
+     */
+    recovered?: () => Promise<void>;
+  }) {}
 
   /** The router lets through a connection's first hello and, from an agent, its worker processes' ones. */
   hello(peer: Peer, m: MessageOf<'hello'>): void {
@@ -42,21 +53,35 @@ export class Sessions {
         return peer.close('unknown job');
       }
       head.peers.route(m.clientId, peer, job.jobId);
-      return peer.send(head.welcome({ jobId: job.jobId, namespace: job.namespace, objectCredential: true }));
+      const reconnect = this.d.reconnectTimeoutS;
+      return peer.send({ ...head.welcome({ jobId: job.jobId, namespace: job.namespace, objectCredential: true }), ...(reconnect ? { reconnectTimeoutS: reconnect } : {}) });
     }
     head.peers.route(m.clientId, peer);
-    peer.send(head.welcome());
+    const reconnect = this.d.reconnectTimeoutS;
+    peer.send({ ...head.welcome(), ...(reconnect ? { reconnectTimeoutS: reconnect } : {}) });
+  }
+
+  /**
+   * A driver back after its connection dropped (this head restarted, or the network failed) asks which of its
+   * unfinished submissions the head has: the results of its tasks and actor calls, and its puts, by object id. Each
+   * is known while the head expects or holds that object (tasks.ts and actors.ts expect their results from submission).
+   */
+  resume(peer: Peer, m: MessageOf<'resume.ask'>): void {
+    const { objects } = this.d.head;
+    void (this.d.recovered?.() ?? Promise.resolve()).then(() => {
+      peer.send({ type: 'resume.known', reqId: m.reqId, client: m.client, ids: m.ids.filter((id) => objects.jobOf(id) !== undefined) });
+    });
   }
 
   /** Streams a job's output to this connection until it closes. */
   follow(peer: Peer, m: MessageOf<'job.follow'>): void {
     const sink: JobSink = {
-      output: (stream, text) => peer.send({ type: 'job.output', jobId: m.jobId, stream, text }),
+      output: (stream, text, at) => peer.send({ type: 'job.output', jobId: m.jobId, stream, text, ...(at !== undefined ? { at } : {}) }),
       exit: (state, exitCode) => peer.send({ type: 'job.exit', jobId: m.jobId, state, exitCode }),
       snapshotEnd: (state) => peer.send({ type: 'job.snapshot.end', jobId: m.jobId, state }),
     };
     this.followers.set(peer, [...(this.followers.get(peer) ?? []), sink]);
-    if (!this.d.jobs.follow(m.jobId, sink, m.follow ?? true)) peer.send({ type: 'job.missing', jobId: m.jobId });
+    if (!this.d.jobs.follow(m.jobId, sink, m.follow ?? true, m.from ?? 0)) peer.send({ type: 'job.missing', jobId: m.jobId });
   }
 
   closed(peer: Peer): void {

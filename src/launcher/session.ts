@@ -12,6 +12,25 @@ import { HeadConnectionError, JobNotFoundError, JobRefusedError } from './errors
 import { RaylaunchError } from '../common/errors.js';
 import { readSshHead } from './ssh-head.js';
 import { openTunnel, type Tunnel } from './tunnel.js';
+import { backoffDelay, reconnectTimeoutS, RECONNECT_TIMEOUT_ENV } from '../client/reconnect.js';
+import { sleep } from '../common/wait.js';
+
+/**
+ * Where a follower is in a job's output, in characters (the head numbers each piece it sends with `at`): a
+ * follower back after its connection dropped asks from there, and drops whatever part of a piece it had already.
+ * Pure.
+ */
+export class OutputCursor {
+  seen = 0;
+
+  /** The part of this piece not seen yet ('' when none); a note of the head's (no `at`) is shown as it is. */
+  take(text: string, at: number | undefined): string {
+    if (at === undefined) return text;
+    const fresh = at + text.length > this.seen ? text.slice(Math.max(0, this.seen - at)) : '';
+    this.seen = Math.max(this.seen, at + text.length);
+    return fresh;
+  }
+}
 
 type Waiter = (m: Message) => boolean;
 
@@ -21,11 +40,21 @@ export class Session {
   private reqSeq = 0;
   private closeReason: string | undefined;
 
-  private constructor(private readonly transport: Transport, readonly clientId: string, readonly address: string, private readonly tunnel?: Tunnel) {
+  private constructor(
+    private transport: Transport, readonly clientId: string, readonly address: string, private tunnel: Tunnel | undefined,
+    private readonly clusterName: string, private readonly reconnectTimeoutS: number,
+  ) {
+    this.attach(transport);
+  }
+
+  private attach(transport: Transport): void {
+    this.transport = transport;
+    this.closeReason = undefined;
     transport.onMessages((msgs) => {
       for (const m of msgs) this.waiters = this.waiters.filter((w) => !w(m));
     });
     transport.onClose((reason) => {
+      if (transport !== this.transport) return;
       this.closeReason = reason;
       const ws = this.waiters;
       this.waiters = [];
@@ -34,6 +63,36 @@ export class Session {
   }
 
   static async open(clusterName: string): Promise<Session> {
+    const c = await Session.connect(clusterName, `cli-${process.pid}-${Date.now().toString(36)}`);
+    return new Session(c.transport, c.clientId, c.address, c.tunnel, clusterName, c.reconnectTimeoutS);
+  }
+
+  /**
+   * Takes a dropped connection back (the head restarted): tries the head again with backoff and jitter for up to
+   * raylaunch.head_reconnect_timeout_s, as drivers do; throws HeadConnectionError when no head came back.
+   */
+  private async reconnect(): Promise<void> {
+    const deadline = Date.now() + this.reconnectTimeoutS * 1000;
+    let last = this.closeReason ?? 'the connection closed';
+    await this.tunnel?.close();
+    this.tunnel = undefined;
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      await sleep(Math.min(Math.max(0, deadline - Date.now()), backoffDelay(attempt, Math.random())));
+      try {
+        const c = await Session.connect(this.clusterName, this.clientId);
+        this.tunnel = c.tunnel;
+        this.attach(c.transport);
+        return;
+      } catch (e) {
+        last = (e as Error).message;
+      }
+    }
+    throw new HeadConnectionError(`lost the connection to the head of cluster ${this.clusterName} and it did not come back within ${this.reconnectTimeoutS} s: ${last}`, {
+      hint: `see whether the head runs with raylaunch status -c ${this.clusterName}`,
+    });
+  }
+
+  private static async connect(clusterName: string, clientId: string): Promise<{ transport: Transport; tunnel: Tunnel | undefined; clientId: string; address: string; reconnectTimeoutS: number }> {
     const dir = clusterDir(clusterName);
     const head = readHeadInfo(dir);
     const token = readOperatorCredential(clusterName);
@@ -54,15 +113,14 @@ export class Session {
         hint: `if the cluster crashed, clean up with raylaunch down -c ${clusterName} and start it again`, cause: e,
       });
     }
-    const clientId = `cli-${process.pid}-${Date.now().toString(36)}`;
     try {
-      await handshake(transport, { type: 'hello', role: 'cli', clientId });
+      const welcome = await handshake(transport, { type: 'hello', role: 'cli', clientId });
+      return { transport, tunnel, clientId, address: head.address, reconnectTimeoutS: reconnectTimeoutS(welcome.reconnectTimeoutS, process.env[RECONNECT_TIMEOUT_ENV]) };
     } catch (e) {
       await transport.close();
       await tunnel?.close();
       throw e;
     }
-    return new Session(transport, clientId, head.address, tunnel);
   }
 
   private until<T>(pick: (m: Message) => T | undefined): Promise<T> {
@@ -100,16 +158,33 @@ export class Session {
 
   /**
    * Streams a job's output to `out`: until it exits (follow), or only what it printed so far. Resolves to its
-   * state, and its exit code once it has one.
+   * state, and its exit code once it has one. Following, a connection that drops (the head restarted) is taken
+   * back and the output goes on from where it was, nothing lost or repeated.
    */
   async follow(jobId: string, out: (stream: 'stdout' | 'stderr', text: string) => void, follow = true): Promise<{ state: JobState; exitCode: number | null }> {
+    const cursor = new OutputCursor();
+    for (;;) {
+      try {
+        return await this.followOnce(jobId, out, follow, cursor);
+      } catch (e) {
+        // A dropped connection, not a refusal (job.missing) nor the head's own fatal.
+        if (!follow || !(e instanceof HeadConnectionError) || this.closeReason === undefined) throw e;
+        await this.reconnect();
+      }
+    }
+  }
+
+  private async followOnce(jobId: string, out: (stream: 'stdout' | 'stderr', text: string) => void, follow: boolean, cursor: OutputCursor): Promise<{ state: JobState; exitCode: number | null }> {
     const done = this.until<{ state: JobState; exitCode: number | null } | Error>((m) => {
-      if (m.type === 'job.output' && m.jobId === jobId) out(m.stream, m.text);
+      if (m.type === 'job.output' && m.jobId === jobId) {
+        const text = cursor.take(m.text, m.at);
+        if (text) out(m.stream, text);
+      }
       if (m.type === 'job.missing' && m.jobId === jobId) return new JobNotFoundError(`no job ${jobId} on this cluster`, { hint: 'list the jobs with raylaunch job list' });
       if (m.type === 'job.snapshot.end' && m.jobId === jobId) return { state: m.state, exitCode: null };
       return m.type === 'job.exit' && m.jobId === jobId ? { state: m.state, exitCode: m.exitCode } : undefined;
     });
-    this.transport.send([{ type: 'job.follow', jobId, follow }]);
+    this.transport.send([{ type: 'job.follow', jobId, follow, ...(cursor.seen > 0 ? { from: cursor.seen } : {}) }]);
     const r = await done;
     if (r instanceof Error) throw r;
     return r;

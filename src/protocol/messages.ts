@@ -36,7 +36,16 @@ export const MESSAGES = {
     clusterName: Str, headNodeId: Str, jobId: Opt(Str), namespace: Opt(Str), inlineLimit: Count, heartbeatTimeoutMs: Type.Number({ exclusiveMinimum: 0 }),
     /** to an agent or a driver: what admits it to every node's object server (held in memory, never passed on) */
     objectCredential: Opt(Str),
+    /** to a driver: how long it waits for this head (or the next one) when its connection drops, in seconds */
+    reconnectTimeoutS: Opt(Type.Number({ exclusiveMinimum: 0 })),
   },
+  /**
+   * From a driver back after its connection dropped: which of these ids (its unfinished tasks, actor calls and
+   * puts) the head still has. The head answers once the nodes it knew have had time to come back and re-report.
+   */
+  'resume.ask': { reqId: Count, client: Str, ids: List(Str) },
+  /** The ids of a resume.ask the head has; the driver submits the others again (with the same ids) or fails them. */
+  'resume.known': { reqId: Count, client: Str, ids: List(Str) },
   fatal: { message: Str },
   // nodes
   'node.register': {
@@ -95,10 +104,16 @@ export const MESSAGES = {
     jobId: Str,
     /** false: the output so far, then job.snapshot.end */
     follow: Opt(Type.Boolean()),
+    /** characters of the job's output the follower has already (a follower back after its connection dropped) */
+    from: Opt(Count),
   },
   'job.snapshot.end': { jobId: Str, state: JobStateShape },
   'job.missing': { jobId: Str },
-  'job.output': { jobId: Str, stream: Stream, text: Str },
+  'job.output': {
+    jobId: Str, stream: Stream, text: Str,
+    /** where the text starts in the job's output, in characters; none on a note of the head's, which is no output */
+    at: Opt(Count),
+  },
   'job.exit': { jobId: Str, state: JobStateShape, exitCode: Type.Union([Type.Integer(), Type.Null()]) },
   'job.stop': { jobId: Str },
   'job.bundle.get': { reqId: Count, jobId: Str },

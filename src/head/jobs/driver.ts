@@ -22,6 +22,8 @@ export interface DriverRecord {
   /** /proc/<pid>/stat field 22, in clock ticks since boot. */
   startTime: number;
   offsets: Record<Stream, number>;
+  /** The length of driver.log when these offsets were saved (job-log.ts): a head killed after it logged more cuts it back. */
+  logBytes?: number;
 }
 
 // The trap keeps the wrapper alive through a group's SIGTERM until the driver it waits for has ended (a trap runs
@@ -62,7 +64,8 @@ export function readDriverRecord(dir: string): DriverRecord | undefined {
   try {
     const r = JSON.parse(readFileSync(join(dir, DRIVER_FILES.record), 'utf8')) as Partial<DriverRecord>;
     const ok = Number.isSafeInteger(r.pid) && (r.pid ?? 0) > 1 && Number.isSafeInteger(r.startTime)
-      && Number.isSafeInteger(r.offsets?.stdout) && Number.isSafeInteger(r.offsets?.stderr);
+      && Number.isSafeInteger(r.offsets?.stdout) && Number.isSafeInteger(r.offsets?.stderr)
+      && (r.logBytes === undefined || (Number.isSafeInteger(r.logBytes) && r.logBytes >= 0));
     return ok ? (r as DriverRecord) : undefined;
   } catch {
     return undefined;

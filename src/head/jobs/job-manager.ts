@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { type PackedFile, writeFiles } from '../../common/pack.js';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
@@ -10,10 +10,12 @@ import { writeJobDir } from '../../worker/agent.js';
 import { pollUntil } from '../../common/wait.js';
 import { readStatSync } from '../../../providers/process/proc.js';
 import { checkSubmission, DEFAULT_UPLOAD_LIMITS, type Submission, type UploadLimits } from './submission.js';
+import { JobLog, trimLog } from './job-log.js';
 import { type DriverEnd, driverAlive, type DriverRecord, DriverWatch, readDriverRecord, saveDriverRecord, startDriver } from './driver.js';
 
 export interface JobSink {
-  output(stream: 'stdout' | 'stderr', text: string): void;
+  /** `at`: where the text starts in the job's output, in characters (none: a note of the head's, not output). */
+  output(stream: 'stdout' | 'stderr', text: string, at?: number): void;
   exit(state: JobState, exitCode: number | null): void;
   /** A snapshot (not following) of a running job is complete. */
   snapshotEnd?(state: JobState): void;
@@ -43,7 +45,7 @@ interface Job {
   outputBytes: number;
   /** Characters of output no longer kept in memory (the log file has them). */
   dropped: number;
-  log: WriteStream | undefined;
+  log: JobLog | undefined;
   followers: Set<JobSink>;
   stopping: boolean;
   /** Reloaded from an earlier run of the head: its output is only in driver.log. */
@@ -89,8 +91,8 @@ export interface JobManagerOptions {
 
 /** What the job manager needs of the head's credential table. */
 export interface JobCredentials {
-  /** A fresh credential that admits only the driver of this job. */
-  mint(jobId: string): string;
+  /** A fresh credential that admits only the driver of this job; `saved` resolves once a restarted head would admit it too. */
+  mint(jobId: string): { secret: string; saved: Promise<void> };
   revoke(jobId: string): void;
 }
 
@@ -157,6 +159,8 @@ export class JobManager {
         view.state = 'FAILED';
         view.endedAt = this.o.clock.now();
       }
+      // A job that ended while no head ran (or whose credential's removal was lost with its head) admits nobody.
+      this.o.credentials.revoke(jobId);
       this.save(job);
     }
   }
@@ -166,6 +170,8 @@ export class JobManager {
     const record = readDriverRecord(job.dir);
     if (!record) return false;
     job.onDisk = false;
+    // What the earlier head logged after it last saved the record is read again from the driver's files.
+    if (record.logBytes !== undefined) trimLog(join(job.dir, 'driver.log'), record.logBytes);
     job.hasWorkingDir = existsSync(join(job.dir, 'working_dir.pack'));
     // What the earlier head logged is the start of this job's output for followers.
     const earlier = readLog(join(job.dir, 'driver.log'));
@@ -181,9 +187,7 @@ export class JobManager {
   }
 
   private openLog(job: Job): void {
-    job.log = createWriteStream(join(job.dir, 'driver.log'), { flags: 'a', mode: 0o600 });
-    // A log that cannot be written loses the log, not the head (an 'error' nobody hears would end the process).
-    job.log.on('error', () => undefined);
+    job.log = new JobLog(join(job.dir, 'driver.log'));
   }
 
   /** Follows a detached driver's output files and its end. */
@@ -207,9 +211,10 @@ export class JobManager {
       job.savingOffsets = false;
       if (job.driver) {
         try {
+          if (job.log) job.driver.record.logBytes = job.log.bytes;
           saveDriverRecord(job.dir, job.driver.record);
         } catch {
-          // at worst a later head copies some output into driver.log twice
+          // at worst a later head reads some output again from an earlier offset
         }
       }
     });
@@ -284,7 +289,8 @@ export class JobManager {
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RAYLAUNCH_')) env[k] = v;
     // A file, not the environment, which every child of the driver would inherit: the driver removes it at once.
     const credentialFile = join(job.dir, CREDENTIAL_FILE);
-    writeFileSync(credentialFile, this.o.credentials.mint(job.view.jobId), { mode: 0o600, flag: 'wx' });
+    const credential = this.o.credentials.mint(job.view.jobId);
+    writeFileSync(credentialFile, credential.secret, { mode: 0o600, flag: 'wx' });
     const record = startDriver({
       dir: job.dir, cwd,
       env: { ...env, ...job.env, RAYLAUNCH_ADDRESS: this.o.headAddress, RAYLAUNCH_CREDENTIAL_FILE: credentialFile, RAYLAUNCH_JOB_ID: job.view.jobId },
@@ -292,12 +298,17 @@ export class JobManager {
     });
     job.view.state = 'RUNNING';
     this.save(job);
+    // The submitter hears of the job (handlers.ts waits on `saved`) once its driver's credential is durable too.
+    const recordSaved = job.saved;
+    job.saved = Promise.all([recordSaved, credential.saved]).then(() => undefined);
+    writeBehind(job.saved);
     this.follow_(job, record);
   }
 
   private append(job: Job, stream: 'stdout' | 'stderr', text: string): void {
     // A driver stopped at shutdown may still print after its job was recorded as ended.
-    if (job.log && !job.log.writableEnded) job.log.write(text);
+    const at = job.dropped + job.outputBytes;
+    job.log?.append(text);
     job.output.push({ stream, text });
     job.outputBytes += text.length;
     while (job.outputBytes > OUTPUT_KEPT && job.output.length > 1) {
@@ -305,7 +316,7 @@ export class JobManager {
       job.outputBytes -= gone;
       job.dropped += gone;
     }
-    for (const f of job.followers) f.output(stream, text);
+    for (const f of job.followers) f.output(stream, text, at);
   }
 
   private end(job: Job, state: JobState, exitCode: number | null): void {
@@ -318,7 +329,7 @@ export class JobManager {
     rmSync(join(job.dir, CREDENTIAL_FILE), { force: true });
     this.save(job);
     job.driver?.stop();
-    job.log?.end();
+    job.log?.close();
     for (const f of job.followers) f.exit(state, exitCode);
     job.followers.clear();
     this.o.onEnded(job.view.jobId);
@@ -357,17 +368,25 @@ export class JobManager {
     return [...(this.jobs.get(jobId)?.drivers ?? [])];
   }
 
-  /** Sends a job's output so far, then (when following) as it comes, then its exit. */
-  follow(jobId: string, sink: JobSink, follow = true): boolean {
+  /**
+   * Sends a job's output so far from character `from` on (a follower back after its connection dropped has the
+   * rest), then (when following) as it comes, then its exit.
+   */
+  follow(jobId: string, sink: JobSink, follow = true, from = 0): boolean {
     const job = this.jobs.get(jobId);
     if (!job) return false;
     if (job.onDisk) {
-      sink.output('stdout', readLog(join(job.dir, 'driver.log')));
+      const log = readLog(join(job.dir, 'driver.log'));
+      if (log.length > from) sink.output('stdout', log.slice(from), from);
       sink.exit(job.view.state, job.view.exitCode);
       return true;
     }
-    if (job.dropped > 0) sink.output('stderr', `raylaunch: the first ${job.dropped} characters of this job's output are only in ${join(job.dir, 'driver.log')}\n`);
-    for (const o of job.output) sink.output(o.stream, o.text);
+    if (job.dropped > from) sink.output('stderr', `raylaunch: the first ${job.dropped} characters of this job's output are only in ${join(job.dir, 'driver.log')}\n`);
+    let at = job.dropped;
+    for (const o of job.output) {
+      if (at + o.text.length > from) sink.output(o.stream, o.text.slice(Math.max(0, from - at)), Math.max(at, from));
+      at += o.text.length;
+    }
     if (job.view.endedAt !== null) sink.exit(job.view.state, job.view.exitCode);
     else if (follow) job.followers.add(sink);
     else sink.snapshotEnd?.(job.view.state);

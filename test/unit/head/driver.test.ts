@@ -105,7 +105,7 @@ describe('a restarted head re-attaches to the drivers of running jobs (JobManage
   const manager = () => {
     const store = memoryStore();
     void store.table<JobRecord>('jobs').update('job-a', () => ({ ...view('job-a'), namespace: 'job-a', dir: join(jobsDir, 'job-a'), env: {}, hasWorkingDir: false, interactive: false }));
-    return new JobManager({ jobsDir, runtimeRoot: '/nonexistent', headAddress: '', credentials: { mint: () => 'rlj_test', revoke: () => undefined }, clock: { now: () => 5000 }, store, onEnded: () => undefined });
+    return new JobManager({ jobsDir, runtimeRoot: '/nonexistent', headAddress: '', credentials: { mint: () => ({ secret: 'rlj_test', saved: Promise.resolve() }), revoke: () => undefined }, clock: { now: () => 5000 }, store, onEnded: () => undefined });
   };
 
   it('follows a running driver\'s output from the files and learns of its exit: the job ends SUCCEEDED', async () => {

@@ -19,7 +19,7 @@ describe('the job manager across a restart of the head (JobManager)', () => {
     writeFileSync(join(jobsDir, view.jobId, 'job.json'), JSON.stringify(view));
     writeFileSync(join(jobsDir, view.jobId, 'driver.log'), log);
   };
-  const manager = () => new JobManager({ jobsDir, runtimeRoot: '/nonexistent', headAddress: '', credentials: { mint: () => 'rlj_test', revoke: () => undefined }, clock: { now: () => 5000 }, store: memoryStore(), onEnded: () => undefined });
+  const manager = () => new JobManager({ jobsDir, runtimeRoot: '/nonexistent', headAddress: '', credentials: { mint: () => ({ secret: 'rlj_test', saved: Promise.resolve() }), revoke: () => undefined }, clock: { now: () => 5000 }, store: memoryStore(), onEnded: () => undefined });
   const logsOf = (m: JobManager, jobId: string) => {
     let text = '';
     let exit: [JobState, number | null] | undefined;
@@ -53,7 +53,7 @@ describe('a job submission the head refuses (JobManager.submit)', () => {
   beforeEach(() => { jobsDir = mkdtempSync(join(tmpdir(), 'rl-jobs-')); });
   afterEach(() => rmSync(jobsDir, { recursive: true, force: true }));
 
-  const manager = () => new JobManager({ jobsDir, runtimeRoot: '/nonexistent', headAddress: '', credentials: { mint: () => 'rlj_test', revoke: () => undefined }, clock: { now: () => 5000 }, store: memoryStore(), onEnded: () => undefined });
+  const manager = () => new JobManager({ jobsDir, runtimeRoot: '/nonexistent', headAddress: '', credentials: { mint: () => ({ secret: 'rlj_test', saved: Promise.resolve() }), revoke: () => undefined }, clock: { now: () => 5000 }, store: memoryStore(), onEnded: () => undefined });
   const request = (over: Partial<Parameters<JobManager['submit']>[0]>) => ({ name: 'job.mjs', bundle: new TextEncoder().encode('export {};\n'), args: [], env: {}, ...over });
 
   const REFUSED: [string, Partial<Parameters<JobManager['submit']>[0]>, RegExp][] = [

@@ -81,4 +81,36 @@ describe('connection sessions (Sessions)', () => {
     sessions.closed(p);
     assert.deepEqual(jobs.disconnected, ['d9']);
   });
+
+  describe('a driver back after its connection dropped', () => {
+    const resumed = (recovered?: () => Promise<void>) => new Sessions({
+      head: { peers: head.peers, objects: head.objects, welcome: (o) => head.welcome(o), nodeLost: () => undefined }, jobs, reconnectTimeoutS: 45,
+      ...(recovered ? { recovered } : {}),
+    });
+
+    it('is welcomed into its running job under the same client id, with how long to wait for a head', () => {
+      jobs.running.add('job-7');
+      const p = new FakePeer();
+      resumed().hello(p, { type: 'hello', role: 'driver', clientId: 'driver-1', jobId: 'job-7' });
+      assert.deepEqual([p.of('welcome')[0]?.jobId, p.of('welcome')[0]?.reconnectTimeoutS], ['job-7', 45]);
+      assert.deepEqual(jobs.driversOf('job-7'), ['driver-1']);
+    });
+
+    it('hears which of its unfinished submissions the head has (results it expects or holds, puts), only once the head has recovered', async () => {
+      let recover: () => void = () => undefined;
+      const recovering = new Promise<void>((resolve) => { recover = resolve; });
+      const s = resumed(() => recovering);
+      head.objects.expect('driver-1.t0.r', 'job-7'); // a task re-reported by its node
+      head.objects.set('driver-1.o1', { kind: 'inline', data: new Uint8Array([1]) }, 'job-7'); // a put the head holds
+      head.objects.subscribe('driver-1', 'driver-1.t9.r'); // asked for, never submitted here: not known
+      const p = new FakePeer();
+      s.resume(p, { type: 'resume.ask', reqId: 3, client: 'driver-1', ids: ['driver-1.t0.r', 'driver-1.t9.r', 'driver-1.o1', 'driver-1.c2.r'] });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(p.of('resume.known').length, 0, 'no answer while the head recovers');
+      recover();
+      await recovering;
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(p.of('resume.known'), [{ type: 'resume.known', reqId: 3, client: 'driver-1', ids: ['driver-1.t0.r', 'driver-1.o1'] }]);
+    });
+  });
 });

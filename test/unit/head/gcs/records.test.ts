@@ -98,7 +98,7 @@ describe('job records in the GCS store', () => {
   beforeEach(() => { jobsDir = mkdtempSync(join(tmpdir(), 'rl-gcs-jobs-')); });
   afterEach(() => rmSync(jobsDir, { recursive: true, force: true }));
   const manager = (store: GcsStore) => new JobManager({
-    jobsDir, runtimeRoot: '/nonexistent', headAddress: '', credentials: { mint: () => 'rlj_test', revoke: () => undefined }, clock: { now: () => 5000 }, store, onEnded: () => undefined,
+    jobsDir, runtimeRoot: '/nonexistent', headAddress: '', credentials: { mint: () => ({ secret: 'rlj_test', saved: Promise.resolve() }), revoke: () => undefined }, clock: { now: () => 5000 }, store, onEnded: () => undefined,
   });
 
   it('a job is a record with its namespace and folder, and a restarted head lists it from the store', async () => {
