@@ -23,8 +23,9 @@ import { readSecretLine } from '../common/stdin-secret.js';
 
 const start = readNodeStart(process.argv);
 const { config } = start;
-const nodeType = process.env.RAYLAUNCH_NODE_TYPE ?? '';
 const kind = process.argv.includes('--kind') && process.argv[process.argv.indexOf('--kind') + 1] === 'head' ? 'head' : 'worker';
+// The head node's agent is started by the head's supervisor, which has the config and no node type to hand.
+const nodeType = kind === 'head' ? config.head_node_type : (process.env.RAYLAUNCH_NODE_TYPE ?? '');
 const headAddress = process.env.RAYLAUNCH_HEAD_ADDRESS ?? '';
 const type = config.available_node_types[nodeType];
 if (!type || !headAddress) {

@@ -144,10 +144,10 @@ describe('node runtime bundle (copied away from the repository)', function () {
   it('supervisor: an agent exiting 0 (its head gone for good) is not restarted, and the supervisor leaves', async () => {
     const state = await stateDir(join(tmp, 'state-lonely'), [
       'cluster_name: lonely', 'provider: {type: process}', 'max_workers: 1', 'head_node_type: head',
-      'available_node_types:', '  head: {resources: {CPU: 1}}', '  worker: {resources: {CPU: 1}}', 'raylaunch: {heartbeat_timeout_s: 1}', '',
+      'available_node_types:', '  head: {resources: {CPU: 1}}', '  worker: {resources: {CPU: 1}}', 'raylaunch: {heartbeat_timeout_s: 1, head_reconnect_timeout_s: 1}', '',
     ].join('\n'));
     // A head that accepts and never answers: the agent waits in its first connect, so the supervisor (and its pid
-    // file) stay until this test closes it; then the head is gone, and the agent leaves after heartbeat_timeout_s.
+    // file) stay until this test closes it; then the head is gone, and the agent leaves after head_reconnect_timeout_s.
     const sockets = new Set<Socket>();
     const hung = createServer((s) => sockets.add(s));
     await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
