@@ -1,0 +1,93 @@
+// google-auth-library looks for credentials in the environment, gcloud's config folder, $HOME and finally the
+// metadata server (169.254.169.254 or metadata.google.internal, which on this machine could be the real host's).
+// Tests against the fake GCP run with all of that emptied: an empty HOME and CLOUDSDK_CONFIG, and either
+// METADATA_SERVER_DETECTION=none or GCE_METADATA_HOST pointing at the fake's metadata server.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  FirewallsClient, GlobalOperationsClient, ImagesClient, InstancesClient, MachineTypesClient, ProjectsClient, RegionsClient, ZoneOperationsClient, ZonesClient,
+} from '@google-cloud/compute';
+import { gcpMetadata, GoogleAuth } from 'google-auth-library';
+import { DUMMY_USER, type FakeGcp } from '../fakes/gcp/index.js';
+
+const GCP_VARS = /^(GOOGLE_|GCLOUD_|GCE_METADATA_|CLOUDSDK_|METADATA_SERVER_DETECTION$|DETECT_GCP_RETRIES$|HOME$|NO_GCE_CHECK$)/;
+
+/**
+ * Replaces every Google-related variable and HOME with an isolated set. Without `metadataHost` the metadata server
+ * is never probed; with it, google-auth-library's GCE detection and tokens go to it and only to it. Returns the undo.
+ */
+export function isolateGcpEnv(opts: { metadataHost?: string } = {}): () => void {
+  const saved = Object.entries(process.env).filter(([k]) => GCP_VARS.test(k));
+  for (const [k] of saved) delete process.env[k];
+  const dir = mkdtempSync(join(tmpdir(), 'rl-gcp-env-'));
+  mkdirSync(join(dir, 'home'));
+  mkdirSync(join(dir, 'gcloud'));
+  process.env.HOME = join(dir, 'home');
+  process.env.CLOUDSDK_CONFIG = join(dir, 'gcloud');
+  if (opts.metadataHost === undefined) process.env.METADATA_SERVER_DETECTION = 'none';
+  else process.env.GCE_METADATA_HOST = opts.metadataHost;
+  // gcp-metadata remembers per process whether a metadata server answered; each test decides that afresh.
+  gcpMetadata.resetIsAvailableCache();
+  return () => {
+    for (const k of Object.keys(process.env)) if (GCP_VARS.test(k)) delete process.env[k];
+    for (const [k, v] of saved) process.env[k] = v;
+    gcpMetadata.resetIsAvailableCache();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+/** An authorized_user credential (what `gcloud auth application-default login` writes) for the fake's dummy user. */
+export function userAuth(fake: FakeGcp, user: { refreshToken: string; clientId?: string; clientSecret?: string } = DUMMY_USER): GoogleAuth {
+  return new GoogleAuth({
+    credentials: { type: 'authorized_user', client_id: user.clientId ?? DUMMY_USER.clientId, client_secret: user.clientSecret ?? DUMMY_USER.clientSecret, refresh_token: user.refreshToken },
+    // google-auth-library does not read a token endpoint from an authorized_user file; its client takes one.
+    clientOptions: { endpoints: { oauth2TokenUrl: fake.tokenUrl } },
+    scopes: ['https://www.googleapis.com/auth/cloud-platform'],
+  });
+}
+
+/** Application Default Credentials as the head finds them: no file, so the metadata server (GCE_METADATA_HOST). */
+export function metadataAuth(): GoogleAuth {
+  return new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
+}
+
+/**
+ * Client options for an endpoint written as gcloud's CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE is
+ * (`http://host:port/compute/v1/`): the REST transport, that host and port, http when the URL says so.
+ */
+export function computeEndpointOptions(override: string): { apiEndpoint: string; port: number; protocol: string; fallback: true } {
+  const u = new URL(override);
+  const port = u.port === '' ? (u.protocol === 'http:' ? 80 : 443) : Number(u.port);
+  return { apiEndpoint: u.hostname.replace(/^\[(.*)\]$/, '$1'), port, protocol: u.protocol.replace(':', ''), fallback: true };
+}
+
+export interface ComputeClients {
+  instances: InstancesClient;
+  zoneOperations: ZoneOperationsClient;
+  globalOperations: GlobalOperationsClient;
+  firewalls: FirewallsClient;
+  images: ImagesClient;
+  machineTypes: MachineTypesClient;
+  projects: ProjectsClient;
+  zones: ZonesClient;
+  regions: RegionsClient;
+  close(): Promise<void>;
+}
+
+/** Real @google-cloud/compute clients pointed at the fake, authenticated by `auth` (a user's by default). */
+export function computeClients(fake: FakeGcp, auth: GoogleAuth = userAuth(fake)): ComputeClients {
+  const opts = { ...computeEndpointOptions(`${fake.endpoint}/compute/v1/`), auth };
+  const c = {
+    instances: new InstancesClient(opts),
+    zoneOperations: new ZoneOperationsClient(opts),
+    globalOperations: new GlobalOperationsClient(opts),
+    firewalls: new FirewallsClient(opts),
+    images: new ImagesClient(opts),
+    machineTypes: new MachineTypesClient(opts),
+    projects: new ProjectsClient(opts),
+    zones: new ZonesClient(opts),
+    regions: new RegionsClient(opts),
+  };
+  return { ...c, close: async () => { await Promise.all(Object.values(c).map((x) => x.close())); } };
+}
