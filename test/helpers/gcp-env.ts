@@ -91,3 +91,21 @@ export function computeClients(fake: FakeGcp, auth: GoogleAuth = userAuth(fake))
   };
   return { ...c, close: async () => { await Promise.all(Object.values(c).map((x) => x.close())); } };
 }
+
+export interface GceErrorView {
+  status: number;
+  reason?: string;
+  message: string;
+  details?: { reason?: string; metadata?: Record<string, string> }[];
+}
+
+/**
+ * The HTTP status and GCE error body of a failed call. With google-gax 5's REST transport an error answer
+ * surfaces as a GaxiosError whose message is the body's JSON text (not a parsed GoogleError).
+ */
+export function gceErrorOf(e: unknown): GceErrorView {
+  const x = e as { status?: number; code?: number | string; message?: string };
+  const text = String(x.message ?? '');
+  const body = JSON.parse(text.slice(text.indexOf('{'))) as { error: { code: number; message: string; errors?: { reason?: string }[]; details?: GceErrorView['details'] } };
+  return { status: body.error.code, reason: body.error.errors?.[0]?.reason, message: body.error.message, details: body.error.details };
+}

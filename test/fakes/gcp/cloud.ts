@@ -121,9 +121,10 @@ export class Cloud extends EventEmitter {
     return () => this.deadlines.delete(d);
   }
 
-  transition(inst: Instance, to: InstanceStatus | 'DELETED', reason?: string): void {
+  /** `at` is when the move happened: a move applied late (the clock jumped past it) times the next from there. */
+  transition(inst: Instance, to: InstanceStatus | 'DELETED', reason?: string, at = this.now()): void {
     if (to !== 'DELETED' && !TRANSITIONS[inst.status].includes(to)) throw new Error(`fake GCP: ${inst.name} cannot go ${inst.status} → ${to}`);
-    const now = this.now();
+    const now = at;
     inst.due = undefined;
     if (to === 'DELETED') {
       this.instances.delete(this.key(inst.zone, inst.name));
@@ -178,7 +179,7 @@ export class Cloud extends EventEmitter {
       let moved = false;
       for (const inst of [...this.instances.values()]) {
         if (inst.due !== undefined && inst.due.at <= now) {
-          this.transition(inst, inst.due.to);
+          this.transition(inst, inst.due.to, undefined, inst.due.at);
           moved = true;
         }
       }

@@ -72,6 +72,8 @@ export class MetadataServer {
     this.cloud.on('change', check);
     this.cloud.on('close', finish);
     req.socket.once('close', () => { this.cloud.off('change', check); this.cloud.off('close', finish); cancel(); });
+    // Tests wait for this event, never for time, to know the long-poll is being held.
+    this.cloud.emit('waiting', { instance: inst.name, path: key });
   }
 
   private putGuestAttribute(req: IncomingMessage, inst: Instance, key: string, send: (s: number, b: string) => void): void {

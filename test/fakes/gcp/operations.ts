@@ -32,6 +32,8 @@ async function wait(ctx: Ctx, zonal: boolean): Promise<unknown> {
       const cancel = cloud.at(cloud.now() + WAIT_MS, done);
       cloud.on('change', onChange);
       cloud.on('close', done);
+      // Tests wait for this event, never for time, to know the call is being held.
+      cloud.emit('waiting', { operation: op.name });
     });
   }
   return renderOperation(project, op);
