@@ -25,8 +25,15 @@ export function isolateGcpEnv(opts: { metadataHost?: string } = {}): () => void 
   mkdirSync(join(dir, 'gcloud'));
   process.env.HOME = join(dir, 'home');
   process.env.CLOUDSDK_CONFIG = join(dir, 'gcloud');
-  if (opts.metadataHost === undefined) process.env.METADATA_SERVER_DETECTION = 'none';
-  else process.env.GCE_METADATA_HOST = opts.metadataHost;
+  if (opts.metadataHost === undefined) {
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    // Detection=none does not cover everything: google-auth-library still asks the metadata server for a project
+    // id when nothing else names one, and trusts a BIOS that says Google. Any such call goes to a closed loopback
+    // port instead of 169.254.169.254.
+    process.env.GCE_METADATA_HOST = '127.0.0.1:9';
+  } else {
+    process.env.GCE_METADATA_HOST = opts.metadataHost;
+  }
   // gcp-metadata remembers per process whether a metadata server answered; each test decides that afresh.
   gcpMetadata.resetIsAvailableCache();
   return () => {
