@@ -16,6 +16,7 @@ export interface CloudOptions {
   stopDelayMs: number;
   deleteDelayMs: number;
   operationDelayMs: number;
+  operationPendingMs: number;
   pageSize: number;
   tokenLifetimeMs: number;
 }
@@ -100,13 +101,15 @@ export class Cloud extends EventEmitter {
 
   newOperation(o: { zone?: string; operationType: string; targetLink: string; targetId?: string; user: string; requestId?: string; method: string }): Operation {
     const now = this.now();
-    const delay = this.opts.operationDelayMs + this.faults.takeSlow(o.method);
+    const pending = this.opts.operationPendingMs;
+    const delay = pending + this.opts.operationDelayMs + this.faults.takeSlow(o.method);
     const op: Operation = {
       id: this.nextId(),
       name: `operation-${now}-${randomBytes(6).toString('hex')}-${randomBytes(4).toString('hex')}`,
       zone: o.zone, operationType: o.operationType, targetLink: o.targetLink, targetId: o.targetId, user: o.user,
-      status: delay > 0 ? 'RUNNING' : 'DONE', insertTime: now, startTime: now, doneAt: now + delay, requestId: o.requestId,
+      status: delay === 0 ? 'DONE' : pending > 0 ? 'PENDING' : 'RUNNING', insertTime: now, startAt: now + pending, doneAt: now + delay, requestId: o.requestId,
     };
+    if (op.status !== 'PENDING') op.startTime = now;
     if (op.status === 'DONE') op.endTime = now;
     this.operations.set(op.name, op);
     if (o.requestId !== undefined) this.requestIds.set(o.requestId, op.name);
@@ -184,6 +187,11 @@ export class Cloud extends EventEmitter {
         }
       }
       for (const op of this.operations.values()) {
+        if (op.status === 'PENDING' && op.startAt <= now) {
+          op.status = 'RUNNING';
+          op.startTime = op.startAt;
+          moved = true;
+        }
         if (op.status !== 'DONE' && op.doneAt <= now) {
           op.status = 'DONE';
           op.endTime = now;
@@ -205,7 +213,7 @@ export class Cloud extends EventEmitter {
   nextDue(): number | undefined {
     const times = [
       ...[...this.instances.values()].flatMap((i) => (i.due === undefined ? [] : [i.due.at])),
-      ...[...this.operations.values()].filter((o) => o.status !== 'DONE').map((o) => o.doneAt),
+      ...[...this.operations.values()].filter((o) => o.status !== 'DONE').map((o) => (o.status === 'PENDING' ? o.startAt : o.doneAt)),
       ...[...this.deadlines].map((d) => d.at),
     ];
     return times.length === 0 ? undefined : Math.min(...times);

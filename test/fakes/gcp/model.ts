@@ -68,6 +68,8 @@ export interface Operation {
   insertTime: number;
   startTime?: number;
   endTime?: number;
+  /** when it leaves PENDING for RUNNING */
+  startAt: number;
   /** when it is DONE */
   doneAt: number;
   error?: OperationError;

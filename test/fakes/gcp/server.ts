@@ -28,6 +28,8 @@ export interface FakeGcpOptions {
   bootDelayMs?: number;
   stopDelayMs?: number;
   deleteDelayMs?: number;
+  /** how long an operation stays PENDING before it runs (default 0) */
+  operationPendingMs?: number;
   /** how long an operation stays RUNNING before DONE (default 0) */
   operationDelayMs?: number;
   /** largest page a list answers (default 5), so callers must follow nextPageToken */
@@ -110,6 +112,7 @@ export class FakeGcp {
       stopDelayMs: opts.stopDelayMs ?? 0,
       deleteDelayMs: opts.deleteDelayMs ?? 0,
       operationDelayMs: opts.operationDelayMs ?? 0,
+      operationPendingMs: opts.operationPendingMs ?? 0,
       pageSize: opts.pageSize ?? 5,
       tokenLifetimeMs: opts.tokenLifetimeMs ?? 3600_000,
     });

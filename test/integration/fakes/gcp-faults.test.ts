@@ -142,6 +142,20 @@ describe('fake GCP: injected faults', () => {
     assert.equal(done.instancesBulkInsertOperationMetadata?.perLocationStatus?.[`zones/${Z}`]?.createdVmCount, 2);
   });
 
+  it('operations go PENDING → RUNNING → DONE with the clock (operationPendingMs, operationDelayMs)', async () => {
+    await c.close();
+    await fake.close();
+    fake = await FakeGcp.start({ clock, pool, operationPendingMs: 1_000, operationDelayMs: 2_000 });
+    c = computeClients(fake);
+    const o = await bulk(Z, 1);
+    const status = async (): Promise<unknown> => (await c.zoneOperations.get({ project, zone: Z, operation: o.name ?? '' }))[0].status;
+    assert.equal(o.status, 'PENDING');
+    clock.advance(1_000);
+    assert.equal(await status(), 'RUNNING');
+    clock.advance(2_000);
+    assert.equal(await status(), 'DONE');
+  });
+
   it('operations.wait answers RUNNING after two minutes of the fake\'s clock, as GCE does', async () => {
     fake.faults.slowOperation(600_000);
     const o = await bulk(Z, 1);
