@@ -9,7 +9,7 @@ import {
   FirewallsClient, GlobalOperationsClient, ImagesClient, InstancesClient, MachineTypesClient, ProjectsClient, RegionsClient, ZoneOperationsClient, ZonesClient,
 } from '@google-cloud/compute';
 import { gcpMetadata, GoogleAuth } from 'google-auth-library';
-import { DUMMY_USER, type FakeGcp } from '../fakes/gcp/index.js';
+import { DUMMY_USER, type FakeGcp, type ServiceAccountKeyFile } from '../fakes/gcp/index.js';
 
 const GCP_VARS = /^(GOOGLE_|GCLOUD_|GCE_METADATA_|CLOUDSDK_|METADATA_SERVER_DETECTION$|DETECT_GCP_RETRIES$|HOME$|NO_GCE_CHECK$)/;
 
@@ -52,6 +52,14 @@ export function userAuth(fake: FakeGcp, user: { refreshToken: string; clientId?:
     clientOptions: { endpoints: { oauth2TokenUrl: fake.tokenUrl } },
     scopes: ['https://www.googleapis.com/auth/cloud-platform'],
   });
+}
+
+/**
+ * A service-account key file's credential. No scopes on purpose: google-auth-library then signs its own JWT for the
+ * API and calls no token endpoint; with scopes it would go to oauth2.googleapis.com, which no test may reach.
+ */
+export function serviceAccountKeyAuth(key: ServiceAccountKeyFile): GoogleAuth {
+  return new GoogleAuth({ credentials: key });
 }
 
 /** Application Default Credentials as the head finds them: no file, so the metadata server (GCE_METADATA_HOST). */

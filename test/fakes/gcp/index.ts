@@ -4,4 +4,5 @@ export { FakeGcp, DUMMY_USER, type CallRecord, type FakeGcpOptions } from './ser
 export { ManualClock } from './clock.js';
 export { InMemoryHostPool, newEd25519HostKey, type BootRequest, type HostKey, type HostLease, type HostPool } from './host-pool.js';
 export type { InjectedFailure } from './faults.js';
+export type { ServiceAccountKeyFile } from './jwt.js';
 export { parseFilter } from './filter.js';

@@ -9,6 +9,7 @@ import { ManualClock } from './clock.js';
 import { Cloud, type Token } from './cloud.js';
 import { GceError } from './errors.js';
 import { InMemoryHostPool, type HostPool } from './host-pool.js';
+import { ServiceAccountKeys, type ServiceAccountKeyFile } from './jwt.js';
 import { MetadataServer } from './metadata.js';
 import { tokenGrant } from './oauth.js';
 import { route } from './routes.js';
@@ -100,6 +101,7 @@ export class FakeGcp {
   private timer: NodeJS.Timeout | undefined;
   private seq = 0;
   private readonly users: Map<string, string>;
+  private readonly saKeys = new ServiceAccountKeys();
 
   private constructor(private readonly opts: FakeGcpOptions) {
     const clock = opts.clock ?? systemClock;
@@ -179,6 +181,12 @@ export class FakeGcp {
     this.schedule();
   }
 
+  /** A key file for a service account (made to exist if it did not), as `gcloud iam service-accounts keys create` writes. */
+  createServiceAccountKey(email: string): ServiceAccountKeyFile {
+    this.cloud.serviceAccounts.add(email);
+    return this.saKeys.create(email, this.project, this.tokenUrl);
+  }
+
   /** Waits until every boot and release handed to the host pool so far has finished. */
   async idle(): Promise<void> {
     await this.cloud.idle();
@@ -246,7 +254,7 @@ export class FakeGcp {
     if (m === null) throw new GceError(401, 'required', 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.', 'global');
     const token = m[1] ?? '';
     record.bearer = token;
-    const t = this.cloud.tokens.get(token);
+    const t = this.cloud.tokens.get(token) ?? (token.split('.').length === 3 ? this.saKeys.verify(token, this.cloud.now()) : undefined);
     if (t !== undefined) record.principal = t.principal;
     if (t === undefined || t.expires <= this.cloud.now() || this.cloud.faults.revoked.has(token) || this.cloud.faults.revoked.has(t.principal)) {
       throw new GceError(401, 'authError', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.');

@@ -6,7 +6,7 @@ import { GoogleAuth } from 'google-auth-library';
 import { after, afterEach, before, beforeEach, describe, it } from 'mocha';
 import { DUMMY_USER, FakeGcp, InMemoryHostPool, ManualClock } from '../../fakes/gcp/index.js';
 import { instanceBody } from '../../helpers/gcp-bodies.js';
-import { computeClients, gceErrorOf, isolateGcpEnv, metadataAuth, type ComputeClients } from '../../helpers/gcp-env.js';
+import { computeClients, gceErrorOf, isolateGcpEnv, metadataAuth, serviceAccountKeyAuth, type ComputeClients } from '../../helpers/gcp-env.js';
 
 const Z = 'us-central1-a';
 const HEAD_SA = 'ray-head@fake-project.iam.gserviceaccount.com';
@@ -94,6 +94,22 @@ describe('fake GCP: metadata server', () => {
     assert.deepEqual(byWho('instances.bulkInsert'), [HEAD_SA]);
     assert.notEqual(fake.callsOf('instances.insert')[0]?.bearer, fake.callsOf('instances.get')[0]?.bearer);
     assert.ok(fake.metadata.calls.some((c) => c.path.endsWith('/service-accounts/default/token') && c.instance === 'ray-c1-head' && c.status === 200));
+  });
+
+  it('a service-account key file: its self-signed JWT is accepted as that account, one signed by another key is not', async () => {
+    const key = fake.createServiceAccountKey('ci-runner@fake-project.iam.gserviceaccount.com');
+    const sa = computeClients(fake, serviceAccountKeyAuth(key));
+    const other = fake.createServiceAccountKey('other@fake-project.iam.gserviceaccount.com');
+    const forged = computeClients(fake, serviceAccountKeyAuth({ ...key, private_key: other.private_key }));
+    try {
+      await sa.instances.list({ project, zone: Z });
+      await assert.rejects(forged.instances.list({ project, zone: Z }), (e: unknown) => gceErrorOf(e).status === 401);
+    } finally {
+      await sa.close();
+      await forged.close();
+    }
+    assert.deepEqual(fake.callsOf('instances.list').map((c) => [c.principal, c.status]), [['ci-runner@fake-project.iam.gserviceaccount.com', 200], [undefined, 401]]);
+    assert.equal(fake.callsOf('oauth2.token').length, 0);
   });
 
   it('a token whose scopes do not cover Compute is refused (403 insufficientPermissions)', async () => {
