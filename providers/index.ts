@@ -48,19 +48,22 @@ export interface ProviderKind {
   hostPool?(config: ClusterConfig): HostPool;
   /** The provider, loaded only when used (cloud SDKs take seconds to load). */
   load(config: ClusterConfig, ctx: ProviderContext): Promise<NodeProvider>;
+  /**
+   * Variables of this machine's environment the head's service gets too (an AWS endpoint override, never a
+   * credential): the head's autoscaler must reach the same cloud API the CLI does.
+   */
+  headEnv?(env: NodeJS.ProcessEnv): Record<string, string>;
 }
+
+/** The AWS SDK's endpoint variables (the SDK reads them itself), the only ones passed on to the head. */
+export const AWS_ENDPOINT_VARS = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_EC2', 'AWS_ENDPOINT_URL_IAM', 'AWS_ENDPOINT_URL_STS'] as const;
 
 /** The one error for a provider type this version cannot start clusters with. */
 function notYet(type: string): ProviderConfigError {
-  return new ProviderConfigError(`this version of raylaunch starts clusters with provider types process and local; "${type}" clusters cannot be started yet`, {
-    hint: 'use provider: {type: process} to run a cluster on this machine or {type: local} for your own hosts; `raylaunch validate` checks the cloud providers\' configs',
+  return new ProviderConfigError(`this version of raylaunch starts clusters with provider types process, local and aws; "${type}" clusters cannot be started yet`, {
+    hint: 'use provider: {type: process} to run a cluster on this machine, {type: local} for your own hosts or {type: aws}; `raylaunch validate` checks the gcp provider\'s configs',
   });
 }
-
-const cloud: ProviderKind = {
-  reachedOverSsh: true, installsNode: true,
-  load: (config) => Promise.reject(notYet(config.provider.type)),
-};
 
 export const PROVIDER_KINDS: Readonly<Record<ProviderType, ProviderKind>> = {
   process: {
@@ -98,8 +101,22 @@ export const PROVIDER_KINDS: Readonly<Record<ProviderType, ProviderKind>> = {
       });
     },
   },
-  aws: cloud,
-  gcp: cloud,
+  aws: {
+    reachedOverSsh: true, installsNode: true,
+    headEnv: (env) => {
+      const out: Record<string, string> = {};
+      for (const k of AWS_ENDPOINT_VARS) if (env[k]) out[k] = env[k];
+      return out;
+    },
+    load: async (config, ctx) => {
+      const { AwsProvider, awsSection, loadAws } = await import('./aws/index.js');
+      return new AwsProvider({ config, clients: await loadAws(awsSection(config)), stateDir: ctx.stateDir, onHead: ctx.onHead === true });
+    },
+  },
+  gcp: {
+    reachedOverSsh: true, installsNode: true,
+    load: (config) => Promise.reject(notYet(config.provider.type)),
+  },
 };
 
 /** The descriptor of a provider type; an unknown type (the config's schema refuses those) is a config error. */

@@ -35,15 +35,31 @@ export interface NodeProvider {
 
 /**
  * Optional, for clouds: creates what the cluster's nodes need before the first one is launched (key pair,
- * security group or firewall rule, subnet choice). Called by `up` only; idempotent.
+ * security group or firewall rule, subnet choice). Called by `up` only; idempotent. Resolves with the config as
+ * the nodes get it (Ray's bootstrapped config: chosen subnets, image, key and resources filled in); the provider
+ * launches with that config from then on. Each step is told to `progress` with what it created or found.
  */
 export interface PreparesCluster {
-  prepare(config: ClusterConfig): Promise<void>;
+  prepare(config: ClusterConfig, progress?: (line: string) => void): Promise<ClusterConfig>;
 }
 
 /** Whether a provider offers `prepare()`. */
 export function preparesCluster(p: NodeProvider): p is NodeProvider & PreparesCluster {
   return typeof (p as Partial<PreparesCluster>).prepare === 'function';
+}
+
+/**
+ * Optional, for clouds: once `down` has terminated every node, deletes what prepare() created for the cluster
+ * (security group, key pair, role), retrying while the cloud still sees them in use, then lists everything
+ * still tagged with the cluster. Resolves with what remains (empty: nothing of the cluster is left).
+ */
+export interface CleansUpCluster {
+  cleanUp(progress?: (line: string) => void): Promise<string[]>;
+}
+
+/** Whether a provider offers `cleanUp()`. */
+export function cleansUpCluster(p: NodeProvider): p is NodeProvider & CleansUpCluster {
+  return typeof (p as Partial<CleansUpCluster>).cleanUp === 'function';
 }
 
 /**

@@ -37,7 +37,7 @@ goes down at once, and the default one (of the most recent up) only with -y. A c
     printWarnings(target.loaded);
     const workersOnly = flags['workers-only'] ? { keepMinWorkers: !!flags['keep-min-workers'] } : undefined;
     const named = args.config !== undefined || flags.cluster !== undefined;
-    const result = workersOnly ? await downWorkers(target.name, workersOnly.keepMinWorkers) : await down(target.name, { work: await this.confirmDown(target.name, named, flags.yes) });
+    const result = workersOnly ? await downWorkers(target.name, workersOnly.keepMinWorkers) : await down(target.name, { work: await this.confirmDown(target.name, named, flags.yes), progress: (line) => { if (!this.jsonEnabled()) process.stderr.write(`${line}\n`); } });
     if (!this.jsonEnabled()) this.log(formatDown(result, workersOnly));
     // Hosts left unreached may still run raylaunch: the data is printed, and scripts see it in the exit code.
     if (result.unreachable.length > 0) process.exitCode = 1;

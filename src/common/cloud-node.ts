@@ -19,6 +19,11 @@ export interface CloudNode {
   externalIp?: string;
   /** The launch request that created it, for idempotent retries. */
   requestId?: string;
+  /**
+   * The node's SSH host public key (`ssh-ed25519 AAAA…`), when the provider installed one it generated: it is
+   * pinned before the first connection, so a cloud node is never trusted on first use.
+   */
+  hostKey?: string;
   /** Provider tags or labels, including raylaunch's own (cluster name, launch hash). */
   tags: Record<string, string>;
 }

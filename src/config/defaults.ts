@@ -185,7 +185,8 @@ function providerWithDefaults(p: Raw, type: ProviderType): ProviderConfig {
       return known(['type', 'head_ip', 'worker_ips', 'external_head_ip', 'disable_launch_config_check']) as unknown as ProviderConfig;
     case 'aws':
       return {
-        cache_stopped_nodes: true, use_internal_ips: false,
+        // false, unlike Ray: stopped instances kept "for reuse" are how Ray clusters leak.
+        cache_stopped_nodes: false, use_internal_ips: false,
         ...known(['type', 'region', 'availability_zone', 'cache_stopped_nodes', 'use_internal_ips', 'use_external_head_ip',
           'disable_launch_config_check', 'security_group', 'key_pair', 'aws_credentials']),
       } as unknown as ProviderConfig;

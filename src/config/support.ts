@@ -163,7 +163,10 @@ export const KEY_RULES: readonly KeyRule[] = [
   { key: 'provider.region', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'required for aws and gcp' },
   { key: 'provider.availability_zone', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'aws: comma-separated, tried in order; gcp: required' },
   { key: 'provider.project_id', status: 'supported (gcp)', providers: ['gcp'], note: 'must be set before `up` (null is a warning in `validate`)' },
-  { key: 'provider.cache_stopped_nodes', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'aws default true, gcp default false; `down` removes stopped nodes too' },
+  {
+    key: 'provider.cache_stopped_nodes', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'default false (Ray: true on aws); true is a warning: idle workers are terminated, not stopped, for now; `down` removes stopped nodes too',
+    check: (v) => (v === true ? warn('not supported yet: idle workers are terminated, not stopped for reuse', 'remove it, or set it to false') : undefined),
+  },
   { key: 'provider.use_internal_ips', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'default false' },
   { key: 'provider.use_external_head_ip', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'with `use_internal_ips`' },
   { key: 'provider.security_group', status: 'supported (aws)', providers: ['aws'], note: '`GroupName`, `IpPermissions`' },
@@ -171,7 +174,10 @@ export const KEY_RULES: readonly KeyRule[] = [
   { key: 'provider.security_group.IpPermissions', status: 'supported (aws)', providers: ['aws'], note: 'extra inbound rules' },
   { key: 'provider.key_pair', status: 'supported (aws)', providers: ['aws'], note: '`key_name`: base name of the created key pair' },
   { key: 'provider.key_pair.key_name', status: 'supported (aws)', providers: ['aws'], note: '' },
-  { key: 'provider.aws_credentials', status: 'supported (aws)', providers: ['aws'], note: 'redacted in every output; default: the SDK\'s credential chain' },
+  {
+    key: 'provider.aws_credentials', status: 'supported (aws), with a warning', providers: ['aws'], note: 'redacted in every output; used by the CLI only, never copied to a node; default: the SDK\'s credential chain',
+    check: () => warn('AWS keys in a config file: used by this machine\'s CLI only (the head uses its own role), never copied to a node', 'prefer AWS_PROFILE or `aws sso login`, which keep keys out of config files'),
+  },
   ...['aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'profile_name', 'region_name'].map((k): KeyRule => ({
     key: `provider.aws_credentials.${k}`, status: 'supported (aws)', providers: ['aws'], note: '',
   })),

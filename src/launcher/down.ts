@@ -4,6 +4,8 @@ import { moveLogsAside } from '../../providers/process/index.js';
 import { headFile } from '../common/node-args.js';
 import { clusterDir } from '../common/paths.js';
 import { configPath, operatorCredentialPath, readClusterConfig } from './cluster-state.js';
+import { providerKind } from '../../providers/index.js';
+import { terminateCloudNodes } from './cloud-down.js';
 import { cliProvider, reachedOverSsh } from './nodes.js';
 import { downOverSsh } from './ssh-down.js';
 import { type RunningWork, runningWork } from './running-work.js';
@@ -47,7 +49,7 @@ export async function downWorkers(clusterName: string, keepMinWorkers: boolean):
  * `keepJobs`: the cluster is being restarted (`up` with a changed config), so its jobs stay listed and their logs
  * readable on the new head; a plain `down` moves them aside (jobs-last-run), like the logs.
  */
-export async function down(clusterName: string, o: { keepJobs?: boolean; work?: RunningWork } = {}): Promise<DownResult> {
+export async function down(clusterName: string, o: { keepJobs?: boolean; work?: RunningWork; progress?(line: string): void } = {}): Promise<DownResult> {
   const dir = clusterDir(clusterName);
   if (!existsSync(dir)) return { cluster_name: clusterName, existed: false, terminated: [], unreachable: [], logs: null, jobs_stopped: [] };
   const config = readClusterConfig(dir);
@@ -57,6 +59,15 @@ export async function down(clusterName: string, o: { keepJobs?: boolean; work?: 
   const jobsStopped = existsSync(headFile(dir)) ? (o.work ?? (await runningWork(clusterName))).jobs : [];
   if (config && reachedOverSsh(config)) {
     const r = await downOverSsh(config, dir);
+    const cloud = !providerKind(config.provider.type).hostPool;
+    if (cloud) {
+      // A cloud head that cannot be reached is terminated all the same: its instance is the cluster.
+      r.stopped = await terminateCloudNodes(await cliProvider(config, dir), clusterName, o.progress);
+      r.headStopped = true;
+      // Terminated, nothing runs there any more: only what could not be kept (the jobs' logs) is still reported.
+      for (const u of r.unreachable) o.progress?.(`${u.host}: ${u.reason}`);
+      r.unreachable = [];
+    }
     if (!r.headStopped) {
       // The head may still run: forgetting the operator's credential and the head's address here would leave it unreachable for good.
       const head = r.unreachable[0];

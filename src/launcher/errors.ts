@@ -65,3 +65,15 @@ export class JobTypecheckError extends RaylaunchError {
   readonly code = 'job_typecheck_failed';
   readonly exitCode = 1;
 }
+
+/** `down` terminated the cluster, but the cloud still holds some of it (named): it may cost money. */
+export class CloudLeftoversError extends RaylaunchError {
+  override readonly name = 'CloudLeftoversError';
+  readonly code = 'cloud_leftovers';
+  readonly exitCode = 1;
+  readonly remaining: string[];
+  constructor(message: string, opts: { remaining: string[]; hint?: string; cause?: unknown }) {
+    super(message, opts);
+    this.remaining = opts.remaining;
+  }
+}

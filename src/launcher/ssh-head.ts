@@ -24,7 +24,11 @@ export const sshKeyPath = (c: ClusterConfig) => resolve(expandHome(c.auth.ssh_pr
 /** The login to a head node: its address from the provider's listing, the user and key from the config. */
 export function sshHeadTarget(c: ClusterConfig, dir: string, head: CloudNode): SshHead {
   const internalIp = head.internalIp ?? head.id;
-  return { host: head.externalIp ?? internalIp, internalIp, user: c.auth.ssh_user ?? 'root', privateKeyPath: sshKeyPath(c), knownHostsPath: knownHostsPath(dir) };
+  return {
+    host: head.externalIp ?? internalIp, internalIp, user: c.auth.ssh_user ?? 'root', privateKeyPath: sshKeyPath(c), knownHostsPath: knownHostsPath(dir),
+    // A cloud head's host key came from raylaunch itself (in its UserData): pinned before the first connection.
+    ...(head.hostKey ? { expectedHostKey: head.hostKey } : {}),
+  };
 }
 
 export function saveSshHead(dir: string, h: SshHead): void {

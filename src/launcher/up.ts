@@ -59,17 +59,18 @@ async function listedHead(provider: NodeProvider): Promise<CloudNode | undefined
  * and wait for every node type's min_workers. A running cluster with a changed config is restarted, once the
  * user said yes.
  */
-export async function up(config: ClusterConfig, o: UpOptions): Promise<UpResult> {
-  const name = config.cluster_name;
+export async function up(given: ClusterConfig, o: UpOptions): Promise<UpResult> {
+  const name = given.cluster_name;
   const dir = ensureClusterDir(name);
-  const provider = await cliProvider(config, dir);
+  const provider = await cliProvider(given, dir);
+  // A cloud's prepare() resolves what the nodes launch with (key, subnets, image, role): from here on, that config.
+  const config = preparesCluster(provider) ? await provider.prepare(given, o.progress) : given;
   const steps = providerKind(config.provider.type).reachedOverSsh
     ? sshHeadSteps(config, dir, {
       forceSetup: !!o.forceSetup, restartOnly: !!o.restartOnly,
       onStatus: (node, s, detail) => (o.nodeStatus ? o.nodeStatus(node, s, detail) : o.progress(`${node}: ${s}: ${detail}`)),
     })
     : processHeadSteps(config, dir, provider, o.progress);
-  if (preparesCluster(provider)) await provider.prepare(config);
   // What runs now, and what this config changes: a restart ends the running work, so it is confirmed first.
   let head = await listedHead(provider);
   const previous = readClusterConfig(dir);
@@ -94,10 +95,24 @@ export async function up(config: ClusterConfig, o: UpOptions): Promise<UpResult>
       await provider.launch({ requestId: `head-${randomBytes(4).toString('hex')}`, nodeType: config.head_node_type, kind: 'head', count: 1 });
       head = await listedHead(provider);
     }
+    if (head?.status === 'pending') head = await runningHead(provider, config, o.progress);
     started = await steps.update(head, credential);
   }
   rememberCluster(name);
   return finish(config, dir, started, o);
+}
+
+/** A cloud head, once it runs: its address is known only then. */
+async function runningHead(provider: NodeProvider, config: ClusterConfig, progress: (line: string) => void): Promise<CloudNode> {
+  progress(`waiting for the head instance to run`);
+  const head = await pollUntil(async () => {
+    const h = await listedHead(provider);
+    return h?.status === 'running' && (h.internalIp ?? h.externalIp) ? h : undefined;
+  }, { timeoutMs: config.raylaunch.node_start_timeout_s * 1000, every: (i) => Math.min(250 * 2 ** i, 5000) });
+  if (head) return head;
+  throw new ClusterStartError(`the head instance of cluster ${config.cluster_name} did not reach "running" within node_start_timeout_s (${config.raylaunch.node_start_timeout_s} s)`, {
+    hint: 'see the instance in the cloud console; raylaunch down removes it, raylaunch up tries again',
+  });
 }
 
 /**

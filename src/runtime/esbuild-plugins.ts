@@ -36,6 +36,16 @@ function isCommonJs(file: string): boolean {
   }
 }
 
+/** Whether Node itself loads the file (a CommonJS file does; an ES module build with bare relative imports does not). */
+async function loadsInNode(file: string): Promise<boolean> {
+  try {
+    await import(pathToFileURL(file).href);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * With code splitting, esbuild hands a dynamically imported CommonJS package over as a namespace holding only
  * `default` (evanw/esbuild#3245), so `const { Client } = await import('ssh2')` would get undefined. Such imports
@@ -50,6 +60,9 @@ export function dynamicCommonJsInterop(root: string): Plugin {
         if (args.kind !== 'dynamic-import' || isBuiltin(args.path)) return undefined;
         const target = await b.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir });
         if (target.errors.length > 0 || target.external || !isCommonJs(target.path)) return undefined;
+        // A package without "type" may still hand esbuild an ES module build (its "module" field, as the AWS SDK's
+        // dist-es): Node cannot load that file as CommonJS, and esbuild bundles it as the module it is.
+        if (!(await loadsInNode(target.path))) return undefined;
         // Relative to the root: absolute paths would end up in the output and make its hash machine-specific.
         return { path: relative(root, target.path), namespace: 'commonjs-interop' };
       });

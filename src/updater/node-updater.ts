@@ -155,6 +155,7 @@ export class NodeUpdater {
       await this.must('starting', stopDaemonCommand(cluster));
       await this.must('starting', NODE_PATH_PREFIX + startDaemonCommand({
         cluster, nodeId: node.id, kind: node.kind, nodeType: node.nodeType, runtimeRel, nodeIp, headAddress: this.o.headAddress,
+        ...(node.kind === 'head' ? { env: providerKind(config.provider.type).headEnv?.(process.env) ?? {} } : {}),
       }), `${this.o.credential ?? ''}\n`);
       await this.must('starting', `D=${remoteStateDir(cluster)}; printf %s ${shq(this.nodeRuntimeHash)} > "$D/runtime-hash" && printf %s ${shq(this.configHash)} > "$D/config-hash"`);
     }

@@ -35,6 +35,8 @@ export interface DaemonStart {
   nodeIp: string;
   /** Where agents reach the head (`ip:port`); empty for the head itself. */
   headAddress: string;
+  /** More variables for the daemon (the provider's headEnv: a cloud API's endpoint, never a credential). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -48,6 +50,7 @@ export function startDaemonCommand(s: DaemonStart): string {
     'RAYLAUNCH_STATE_DIR="$D"', `RAYLAUNCH_NODE_TYPE=${shq(s.nodeType)}`,
     `RAYLAUNCH_NODE_IP=${shq(s.nodeIp)}`, `RAYLAUNCH_NODE_ID=${shq(s.nodeId)}`,
     ...(s.headAddress ? [`RAYLAUNCH_HEAD_ADDRESS=${shq(s.headAddress)}`] : []),
+    ...Object.entries(s.env ?? {}).filter(([k]) => /^[A-Z_][A-Z0-9_]*$/.test(k)).map(([k, v]) => `${k}=${shq(v)}`),
   ];
   // The daemon is its own statement: `a && b &` would background a subshell that keeps the channel open. A
   // background command's stdin is /dev/null before its own redirections apply: stdin is kept on fd 3 for it.

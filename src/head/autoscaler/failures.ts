@@ -7,10 +7,15 @@ import { CapacityError, ProviderAuthError, ProviderConfigError } from '../../../
 import { NodeUpdateError } from '../../updater/errors-update.js';
 import type { LaunchFailure, SetupFailure } from './outcomes.js';
 
+/** How long launching waits after an auth error before it tries again. */
+export const AUTH_RETRY_MS = 5 * 60_000;
+
 export function launchFailure(error: unknown): LaunchFailure {
   const e = error instanceof Error ? error : new Error(String(error));
   if (e instanceof CapacityError) return { class: 'capacity', reason: e.reason, message: e.message };
-  if (e instanceof ProviderAuthError || e instanceof ProviderConfigError) return { class: 'stop', message: e.message, hint: e.hint };
+  // The head's credentials (an instance profile's) rotate and a policy can be put right by `up`: auth is tried again.
+  if (e instanceof ProviderAuthError) return { class: 'stop', message: e.message, hint: e.hint, retryAfterMs: AUTH_RETRY_MS };
+  if (e instanceof ProviderConfigError) return { class: 'stop', message: e.message, hint: e.hint };
   // TransientProviderError and anything unexpected: the next tick decides again.
   return { class: 'retry', message: e.message };
 }

@@ -8,7 +8,7 @@ import { Executor } from './executor.js';
 import type { ClusterFacts } from './facts.js';
 import { startSetups } from './instances.js';
 import type { NodeSetup } from './node-setup.js';
-import { applyOutcome, type AutoscalerState, type Outcome } from './outcomes.js';
+import { applyOutcome, type AutoscalerState, type Outcome, resumeIfDue } from './outcomes.js';
 import type { PlanOutput } from './plan.js';
 import { autoscalerView } from './view.js';
 
@@ -168,6 +168,7 @@ export class Autoscaler {
       if (r) typeResources[t] = r;
     }
     // Decide: from here to the state written back nothing awaits, so no outcome can come in between.
+    this.state = resumeIfDue(this.state, now);
     const d = decide({
       config: c, facts, cloud, instances: this.state.instances, backoff: this.state.backoff, batch: this.batch, stopped: this.state.stopped !== undefined,
       typeResources, launchHash: Object.fromEntries(types.map((t) => [t, this.d.launchHash(t)])), setsUpNodes: this.d.nodeSetup !== undefined,

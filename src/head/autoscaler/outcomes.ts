@@ -15,8 +15,11 @@ import { backoffText, oneLine, setupFailedText } from './why.js';
 export type LaunchFailure =
   /** No capacity or quota for the type: back it off (a quota longer), other types may serve. */
   | { class: 'capacity'; reason: 'capacity' | 'quota'; message: string }
-  /** Credentials or config the user must fix: launching stops until then. */
-  | { class: 'stop'; message: string; hint: string | undefined }
+  /**
+   * Credentials or config the user must fix: launching stops until then. `retryAfterMs`: credentials that may
+   * come right by themselves (the head's instance-profile credentials rotate), so launching is tried again then.
+   */
+  | { class: 'stop'; message: string; hint: string | undefined; retryAfterMs?: number }
   /** Transient, or unexpected: the next tick decides again. */
   | { class: 'retry'; message: string };
 
@@ -42,6 +45,8 @@ export interface AutoscalerState {
   backoff: Backoff;
   /** Why launching stopped (an auth or config error the user must fix); unset while it goes on. */
   stopped: string | undefined;
+  /** When launching is tried again after an auth error; unset: stopped until the config changes. */
+  stoppedUntil?: number;
   /** The setup step each node is at, for status (until it registers). */
   setupSteps: Readonly<Record<string, string>>;
 }
@@ -94,8 +99,17 @@ function launchFailed(s: AutoscalerState, o: Extract<Outcome, { kind: 'launch-fa
     return { state: { ...s, instances, backoff }, events: [{ kind: 'backoff', nodeType: o.nodeType, seconds, message: backoffText(o.nodeType, f.message, seconds) }] };
   }
   if (f.class === 'stop') {
-    const stopped = `${f.message}${f.hint ? ` (${f.hint})` : ''}`;
-    return { state: { ...s, instances, stopped }, events: [{ kind: 'error', message: `launching stopped: ${stopped}` }] };
+    const again = f.retryAfterMs === undefined ? '' : `; tried again in ${Math.round(f.retryAfterMs / 1000)} s`;
+    const stopped = `${f.message}${f.hint ? ` (${f.hint})` : ''}${again}`;
+    const until = f.retryAfterMs === undefined ? {} : { stoppedUntil: now + f.retryAfterMs };
+    return { state: { ...s, instances, stopped, ...until }, events: [{ kind: 'error', message: `launching stopped: ${stopped}` }] };
   }
   return { state: { ...s, instances }, events: [{ kind: 'error', message: `launch of ${o.count} × ${o.nodeType} failed: ${f.message}` }] };
+}
+
+/** Launching stopped by an auth error goes on once its wait is over (the next failure stops it again). */
+export function resumeIfDue(s: AutoscalerState, now: number): AutoscalerState {
+  if (s.stopped === undefined || s.stoppedUntil === undefined || now < s.stoppedUntil) return s;
+  const { stoppedUntil: _until, ...rest } = s;
+  return { ...rest, stopped: undefined };
 }

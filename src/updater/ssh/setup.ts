@@ -33,6 +33,12 @@ export interface SshSetupOptions {
   onStatus?(node: CloudNode, status: UpdateStatus, detail: string): void;
 }
 
+/** The login to a node: the provider's host key for it, when it installed one, is pinned before connecting. */
+function targetOf(o: SshSetupOptions, node: CloudNode): SshTarget {
+  const t = o.target(node.internalIp ?? node.id);
+  return node.hostKey ? { ...t, expectedHostKey: node.hostKey } : t;
+}
+
 /** Where a node's setup output goes, under the state folder of the machine doing the setup. */
 export const setupLogPath = (stateDir: string, nodeId: string) => join(stateDir, 'logs', `setup-${nodeId}.log`);
 
@@ -48,7 +54,7 @@ export function workerSetup(o: SshSetupOptions): { setUp(node: CloudNode, onStat
       const line = (s: string) => log.write(`${new Date().toISOString()} ${s}\n`);
       try {
         await new NodeUpdater({
-          runner: o.runners.runner(o.target(ip)), config: o.config, node: { id: node.id, kind: node.kind, nodeType: node.nodeType, ip },
+          runner: o.runners.runner(targetOf(o, node)), config: o.config, node: { id: node.id, kind: node.kind, nodeType: node.nodeType, ip },
           headAddress: o.headAddress(), runtime: o.runtime, runtimeHash: runtimeHash(o.config),
           files: {}, credential: o.credential(node.id),
           // The head holds the mounts at their remote paths (relative ones under its home); workers get them from there.
@@ -61,7 +67,7 @@ export function workerSetup(o: SshSetupOptions): { setUp(node: CloudNode, onStat
       }
     },
     async stop(node) {
-      const target = o.target(node.internalIp ?? node.id);
+      const target = targetOf(o, node);
       try {
         // A host handed back to the pool keeps no job's code or working folder (its logs stay).
         const r = await o.runners.runner(target).run(`${stopDaemonCommand(o.config.cluster_name)}\n${dropJobFilesCommand(o.config.cluster_name)}`);

@@ -98,7 +98,7 @@ describe('raylaunch validate (the built CLI)', () => {
       const parsed = JSON.parse(r.stdout) as { config: { provider: Record<string, unknown>; head_setup_commands: string[]; head_start_ray_commands: string[] } };
       assertShape(parsed);
       assert.equal(parsed.config.provider.aws_credentials, '<redacted>');
-      assert.equal(parsed.config.provider.cache_stopped_nodes, true);
+      assert.equal(parsed.config.provider.cache_stopped_nodes, false);
       assert.deepEqual(parsed.config.head_setup_commands, ['echo a']);
       assert.deepEqual(parsed.config.head_start_ray_commands, ['echo up']);
     } finally {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'mocha';
 import { ProviderConfigError } from '../../../providers/errors.js';
 import { createProvider, PROVIDER_KINDS, providerKind, type ProviderContext } from '../../../providers/index.js';
-import { holdsFailedHosts, preparesCluster } from '../../../providers/provider.js';
+import { cleansUpCluster, holdsFailedHosts, preparesCluster } from '../../../providers/provider.js';
 import { applyDefaults } from '../../../src/config/defaults.js';
 import { PROVIDER_TYPES } from '../../../src/config/types.js';
 
@@ -33,13 +33,30 @@ describe('provider kinds: what differs between provider types, in one place', ()
     });
   }
 
-  for (const type of ['aws', 'gcp'] as const) {
-    it(`a ${type} cluster cannot be started yet, and says so as a config error`, async () => {
-      const config = applyDefaults({ cluster_name: 'k', provider: { type, region: 'r', availability_zone: 'r-a', project_id: 'p' } });
-      await assert.rejects(createProvider(config, ctx()), (e: unknown) => e instanceof ProviderConfigError
-        && /"\w+" clusters cannot be started yet/.test(e.message) && /provider: \{type: process\}/.test(e.hint ?? ''));
+  it('a gcp cluster cannot be started yet, and says so as a config error', async () => {
+    const config = applyDefaults({ cluster_name: 'k', provider: { type: 'gcp', region: 'r', availability_zone: 'r-a', project_id: 'p' } });
+    await assert.rejects(createProvider(config, ctx()), (e: unknown) => e instanceof ProviderConfigError
+      && /"gcp" clusters cannot be started yet/.test(e.message) && /provider: \{type: process\}/.test(e.hint ?? ''));
+  });
+
+  it('an aws cluster loads its provider (the SDK only now), which prepares the cluster and cleans up after it', async () => {
+    const config = applyDefaults({ cluster_name: 'k', provider: { type: 'aws', region: 'us-west-2' } });
+    const p = await createProvider(config, ctx());
+    assert.ok(preparesCluster(p));
+    assert.ok(cleansUpCluster(p));
+    (p as unknown as { close(): void }).close();
+  });
+
+  it('the head of an aws cluster gets the AWS endpoint variables of this machine, and nothing else of its environment', () => {
+    const env = {
+      AWS_ENDPOINT_URL: 'http://10.9.0.1:4566', AWS_ENDPOINT_URL_EC2: 'http://10.9.0.1:1', AWS_ENDPOINT_URL_IAM: 'http://10.9.0.1:2', AWS_ENDPOINT_URL_STS: 'http://10.9.0.1:3',
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 't', AWS_PROFILE: 'p', AWS_EC2_METADATA_DISABLED: 'true', AWS_ENDPOINT_URL_S3: 'http://x', HOME: '/root',
+    };
+    assert.deepEqual(providerKind('aws').headEnv?.(env), {
+      AWS_ENDPOINT_URL: 'http://10.9.0.1:4566', AWS_ENDPOINT_URL_EC2: 'http://10.9.0.1:1', AWS_ENDPOINT_URL_IAM: 'http://10.9.0.1:2', AWS_ENDPOINT_URL_STS: 'http://10.9.0.1:3',
     });
-  }
+    assert.equal(providerKind('local').headEnv, undefined);
+  });
 
   it('an unknown provider type is a config error', () => {
     assert.throws(() => providerKind('azure'), ProviderConfigError);

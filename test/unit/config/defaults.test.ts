@@ -34,10 +34,10 @@ describe('config defaults (Ray\'s prepare_config semantics)', () => {
     assert.deepEqual(Object.keys(c.available_node_types), ['h']);
   });
 
-  it('aws gets ssh_user ubuntu and Ray\'s code defaults for the provider', async () => {
+  it('aws gets ssh_user ubuntu, Ray\'s code defaults for the provider, and cache_stopped_nodes false (Ray: true)', async () => {
     const { config: c } = await valid('provider: {type: aws, region: eu-west-1}\n');
     assert.equal(c.auth.ssh_user, 'ubuntu');
-    assert.equal(c.provider.type === 'aws' && c.provider.cache_stopped_nodes, true);
+    assert.equal(c.provider.type === 'aws' && c.provider.cache_stopped_nodes, false);
     assert.equal(c.raylaunch.control_plane_port, 6380);
   });
 

@@ -52,6 +52,16 @@ describe('remote shell lines', () => {
     }
   });
 
+  it('hands the head the provider\'s variables (an AWS endpoint) as literal values, and no variable with a name that is not one', () => {
+    const cmd = startDaemonCommand({
+      cluster: 'c', nodeId: 'h', kind: 'head', nodeType: 'head', runtimeRel: 'rt', nodeIp: '10.0.0.1', headAddress: '',
+      env: { AWS_ENDPOINT_URL: 'http://10.9.0.1:4566/$(id)', 'BAD;NAME': 'x' },
+    });
+    assert.match(cmd, / AWS_ENDPOINT_URL='http:\/\/10\.9\.0\.1:4566\/\$\(id\)' setsid node /);
+    assert.doesNotMatch(cmd, /BAD/);
+    execFileSync('sh', ['-n', '-c', cmd]);
+  });
+
   // Node ids come from providers and, on the head, from its own records: in a shell line they are values, never code.
   describe('a node id that looks like shell code stays a file name', () => {
     const ID = '$(touch ran)`touch ran2`';

@@ -5,7 +5,7 @@ import type { CloudNode } from '../../../../providers/provider.js';
 import { BACKOFF_BASE_MS } from '../../../../src/head/autoscaler/backoff.js';
 import type { Instance, InstanceState } from '../../../../src/head/autoscaler/instance-state.js';
 import { launchFailure, setupFailure } from '../../../../src/head/autoscaler/failures.js';
-import { applyOutcome, type AutoscalerState, type Outcome } from '../../../../src/head/autoscaler/outcomes.js';
+import { applyOutcome, type AutoscalerState, type Outcome, resumeIfDue } from '../../../../src/head/autoscaler/outcomes.js';
 import { NodeUpdateError } from '../../../../src/updater/errors-update.js';
 
 const NOW = 50_000;
@@ -17,13 +17,13 @@ const state = (o: Partial<AutoscalerState> = {}): AutoscalerState => ({ instance
 const failed = (error: unknown): Outcome => ({ kind: 'launch-failed', requestId: 'r1', nodeType: 'gpu', count: 1, failure: launchFailure(error) });
 
 describe('applyOutcome(): what each outcome of the executor changes', () => {
-  const LAUNCH_ERRORS: { name: string; error: unknown; backoffS?: number; stopped?: RegExp; event: [string, RegExp] }[] = [
+  const LAUNCH_ERRORS: { name: string; error: unknown; backoffS?: number; stopped?: RegExp; until?: number; event: [string, RegExp] }[] = [
     { name: 'a capacity error backs the type off', error: new CapacityError('no capacity in us-east-1a', { reason: 'capacity' }), backoffS: BACKOFF_BASE_MS / 1000,
       event: ['backoff', /^gpu: no capacity in us-east-1a; not launched again for 10 s \(other types that fit are tried\)$/] },
     { name: 'a quota error backs the type off four times as long', error: new CapacityError('vCPU quota', { reason: 'quota' }), backoffS: 4 * BACKOFF_BASE_MS / 1000,
       event: ['backoff', /not launched again for 40 s/] },
-    { name: 'an auth error stops launching, saying what to fix', error: new ProviderAuthError('credentials rejected', { hint: 'renew them' }), stopped: /^credentials rejected \(renew them\)$/,
-      event: ['error', /^launching stopped: credentials rejected \(renew them\)$/] },
+    { name: 'an auth error stops launching for 300 s (the head\'s credentials rotate), saying what to fix', error: new ProviderAuthError('credentials rejected', { hint: 'renew them' }), stopped: /^credentials rejected \(renew them\); tried again in 300 s$/,
+      event: ['error', /^launching stopped: credentials rejected \(renew them\); tried again in 300 s$/], until: NOW + 300_000 },
     { name: 'a config error stops launching', error: new ProviderConfigError('image not found'), stopped: /^image not found$/, event: ['error', /^launching stopped: image not found$/] },
     { name: 'a transient error is an error event; the next tick decides again', error: new TransientProviderError('throttled'), event: ['error', /^launch of 1 × gpu failed: throttled$/] },
   ];
@@ -35,6 +35,7 @@ describe('applyOutcome(): what each outcome of the executor changes', () => {
       assert.deepEqual(s.backoff.gpu?.until, c.backoffS === undefined ? undefined : NOW + c.backoffS * 1000);
       if (c.stopped) assert.match(s.stopped ?? '', c.stopped);
       else assert.equal(s.stopped, undefined);
+      assert.equal(s.stoppedUntil, c.until);
       assert.deepEqual(s.instances[0]?.history.slice(-2).map((h) => h.state), ['allocation-failed', 'terminated']);
     });
   }
@@ -54,6 +55,14 @@ describe('applyOutcome(): what each outcome of the executor changes', () => {
     const node = (id: string, requestId: string): CloudNode => ({ id, nodeType: 'gpu', kind: 'worker', status: 'pending', requestId, tags: {} });
     s = applyOutcome(s, { kind: 'listed', requestIds: ['r1'], nodes: [node('n1', 'r1'), node('x', 'other')] }, NOW).state;
     assert.deepEqual(s.instances.map((i) => [i.id, i.state]), [['n1', 'allocated'], ['r1#1', 'requested'], ['r9#0', 'queued']]);
+  });
+
+  it('launching stopped by an auth error goes on once its wait is over; stopped by a config error, it stays stopped', () => {
+    const auth = applyOutcome(state({ instances: [inst('requested')] }), failed(new ProviderAuthError('expired')), NOW).state;
+    assert.equal(resumeIfDue(auth, NOW + 299_999).stopped?.startsWith('expired'), true);
+    assert.deepEqual([resumeIfDue(auth, NOW + 300_000).stopped, resumeIfDue(auth, NOW + 300_000).stoppedUntil], [undefined, undefined]);
+    const config = applyOutcome(state({ instances: [inst('requested')] }), failed(new ProviderConfigError('image not found')), NOW).state;
+    assert.equal(resumeIfDue(config, NOW + 10 * 3600_000).stopped, 'image not found');
   });
 
   it('a dropped launch ends its queued instances', () => {
