@@ -181,7 +181,10 @@ export const KEY_RULES: readonly KeyRule[] = [
   ...['aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'profile_name', 'region_name'].map((k): KeyRule => ({
     key: `provider.aws_credentials.${k}`, status: 'supported (aws)', providers: ['aws'], note: '',
   })),
-  { key: 'provider.gcp_credentials', status: 'supported (gcp)', providers: ['gcp'], note: 'redacted in every output' },
+  {
+    key: 'provider.gcp_credentials', status: 'supported (gcp), with a warning', providers: ['gcp'], note: 'redacted in every output; used by the CLI only, never copied to a node; default: Application Default Credentials',
+    check: () => warn('Google credentials in a config file: used by this machine\'s CLI only (the head uses its own service account), never copied to a node', 'prefer `gcloud auth application-default login` or GOOGLE_APPLICATION_CREDENTIALS, which keep credentials out of config files'),
+  },
   { key: 'provider.gcp_credentials.type', status: 'supported (gcp)', providers: ['gcp'], note: '`credentials_token` or `service_account`' },
   { key: 'provider.gcp_credentials.credentials', status: 'supported (gcp)', providers: ['gcp'], note: 'redacted in every output' },
   { key: 'provider.head_ip', status: 'supported (local)', providers: ['local'], note: 'required for local' },
