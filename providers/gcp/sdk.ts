@@ -73,7 +73,19 @@ export function authChoice(p: GcpProviderConfig, env: NodeJS.ProcessEnv, fileExi
 }
 
 export async function loadGcp(p: GcpProviderConfig, env: NodeJS.ProcessEnv = process.env): Promise<GcpClients> {
-  const [compute, gal] = await Promise.all([import('@google-cloud/compute'), import('google-auth-library')]);
+  // Each client from its own module: the package's index also loads v1beta and the 45 MB protos.js, which the
+  // runtime bundle would carry to every node.
+  const [instances, zoneOperations, globalOperations, firewalls, images, machineTypes, projects, regions, gal] = await Promise.all([
+    import('@google-cloud/compute/build/src/v1/instances_client.js'),
+    import('@google-cloud/compute/build/src/v1/zone_operations_client.js'),
+    import('@google-cloud/compute/build/src/v1/global_operations_client.js'),
+    import('@google-cloud/compute/build/src/v1/firewalls_client.js'),
+    import('@google-cloud/compute/build/src/v1/images_client.js'),
+    import('@google-cloud/compute/build/src/v1/machine_types_client.js'),
+    import('@google-cloud/compute/build/src/v1/projects_client.js'),
+    import('@google-cloud/compute/build/src/v1/regions_client.js'),
+    import('google-auth-library'),
+  ]);
   const choice = authChoice(p, env);
   // No scopes: a service-account key then signs its own token for the API (no token endpoint), a user's refresh
   // token is not scoped anyway, and the metadata server hands out the instance's scopes.
@@ -91,14 +103,14 @@ export async function loadGcp(p: GcpProviderConfig, env: NodeJS.ProcessEnv = pro
   }
   const opts = { ...endpointOptions(env[COMPUTE_ENDPOINT_VAR]), auth };
   const c = {
-    instances: new compute.InstancesClient(opts),
-    zoneOperations: new compute.ZoneOperationsClient(opts),
-    globalOperations: new compute.GlobalOperationsClient(opts),
-    firewalls: new compute.FirewallsClient(opts),
-    images: new compute.ImagesClient(opts),
-    machineTypes: new compute.MachineTypesClient(opts),
-    projects: new compute.ProjectsClient(opts),
-    regions: new compute.RegionsClient(opts),
+    instances: new instances.InstancesClient(opts),
+    zoneOperations: new zoneOperations.ZoneOperationsClient(opts),
+    globalOperations: new globalOperations.GlobalOperationsClient(opts),
+    firewalls: new firewalls.FirewallsClient(opts),
+    images: new images.ImagesClient(opts),
+    machineTypes: new machineTypes.MachineTypesClient(opts),
+    projects: new projects.ProjectsClient(opts),
+    regions: new regions.RegionsClient(opts),
   };
   // A client that never made a call builds its transport only to close it, which fails without credentials:
   // nothing is open then, so such failures are nothing to report.

@@ -10,8 +10,9 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../common/package-root.js';
 import { RUNTIME_FILES } from './entries.js';
-import { dynamicCommonJsInterop, leaveOutNativeAddons } from './esbuild-plugins.js';
+import { dynamicCommonJsInterop, leaveOutNativeAddons, prunedComputeProtos } from './esbuild-plugins.js';
 import type { RuntimeManifest } from './layout.js';
+import { withoutDependencyMaps } from './source-maps.js';
 import { ESM_BANNER } from '../common/esm-banner.js';
 
 const ENTRIES: { in: string; file: string }[] = [
@@ -80,11 +81,11 @@ export async function buildRuntime(o: { outDir?: string } = {}): Promise<Runtime
     sourcemap: 'linked',
     sourcesContent: false, // stack traces need the mappings only; nodes have no use for the sources
     banner: { js: ESM_BANNER },
-    plugins: [leaveOutNativeAddons, dynamicCommonJsInterop(root)],
+    plugins: [leaveOutNativeAddons, dynamicCommonJsInterop(root), prunedComputeProtos(root)],
     write: false,
     logLevel: 'silent',
   });
-  const files = new Map<string, Uint8Array>(result.outputFiles.map((f: OutputFile) => [relative(virtualDir, f.path), f.contents]));
+  const files = withoutDependencyMaps(new Map<string, Uint8Array>(result.outputFiles.map((f: OutputFile) => [relative(virtualDir, f.path), f.contents])));
   files.set(RUNTIME_FILES.packageJson, Buffer.from(runtimePackageJson(pkg)));
   const names = [...files.keys()].sort();
   const manifest: RuntimeManifest = { version: pkg.version, hash: runtimeHash(files), files: names };
