@@ -63,6 +63,21 @@ export function cleansUpCluster(p: NodeProvider): p is NodeProvider & CleansUpCl
 }
 
 /**
+ * Optional, for clouds that can stop an instance and start it again (`provider.cache_stopped_nodes: true`): the
+ * autoscaler stops idle workers with stop() instead of terminating them, and the provider's launch() starts
+ * stopped nodes of the type (and launch hash) before it creates new ones. A node the cloud cannot stop (a spot
+ * instance) is terminated instead. `down` still terminates everything, stopped nodes included.
+ */
+export interface StopsNodes {
+  stop(ids: string[]): Promise<void>;
+}
+
+/** Whether a provider offers `stop()`. */
+export function stopsNodes(p: NodeProvider): p is NodeProvider & StopsNodes {
+  return typeof (p as Partial<StopsNodes>).stop === 'function';
+}
+
+/**
  * Optional, for providers that hand the same hosts out again (a host pool): a node whose setup failed is handed
  * back like terminate() does, but its host is kept out of launches for a cool-down, so a broken host is not
  * retried on every autoscaler tick. Providers without it get terminate() and a fresh node next time.

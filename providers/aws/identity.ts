@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import { ed25519KeyPair } from './keygen.js';
 import { ProviderConfigError } from '../errors.js';
 import { CLUSTER_NAME_TAG } from '../provider.js';
 import { classifyAwsError, toProviderError } from './errors.js';
@@ -53,7 +54,7 @@ export async function ensureKeyPair(c: AwsClients, o: { cluster: string; base: s
   } else if (o.privateKeyPath) {
     throw new ProviderConfigError(`auth.ssh_private_key ${path} does not exist`, { hint: 'name an existing key, or leave auth.ssh_private_key out and raylaunch creates one' });
   } else {
-    const k = ssh2.utils.generateKeyPairSync('ed25519', { comment: `raylaunch-${o.cluster}` });
+    const k = ed25519KeyPair(`raylaunch-${o.cluster}`);
     writePrivateFile(path, k.private);
     publicKey = k.public.trim().split(/\s+/).slice(0, 2).join(' ');
     o.progress(`SSH key generated: ${path}`);

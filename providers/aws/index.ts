@@ -5,11 +5,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Instance, RunInstancesCommandInput, TagSpecification } from '@aws-sdk/client-ec2';
-import ssh2 from 'ssh2';
+import { ed25519KeyPair } from './keygen.js';
 import type { AwsProviderConfig, ClusterConfig } from '../../src/config/types.js';
 import { ProviderConfigError } from '../errors.js';
 import {
-  CLUSTER_NAME_TAG, type CleansUpCluster, type CloudNode, type LaunchRequest, type NodeProvider, type PreparesCluster, validateLaunchRequest,
+  CLUSTER_NAME_TAG, type CleansUpCluster, type CloudNode, type LaunchRequest, type NodeProvider, type PreparesCluster, type StopsNodes, validateLaunchRequest,
 } from '../provider.js';
 import { classifyAwsError, toProviderError } from './errors.js';
 import { type Launched, toCloudNode, withUnlisted } from './instances.js';
@@ -42,7 +42,7 @@ export function awsSection(config: ClusterConfig): AwsProviderConfig {
   return config.provider;
 }
 
-export class AwsProvider implements NodeProvider, PreparesCluster, CleansUpCluster {
+export class AwsProvider implements NodeProvider, PreparesCluster, CleansUpCluster, StopsNodes {
   private config: ClusterConfig;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -50,6 +50,12 @@ export class AwsProvider implements NodeProvider, PreparesCluster, CleansUpClust
   private launched = new Map<string, Launched>();
   /** Per request id: its token generation, zone progress, the call whose outcome is unknown, and its host key. */
   private readonly requests = new Map<string, RequestState & { hostKey: HostKey }>();
+  /**
+   * Stopped instances started again for a launch request (cache_stopped_nodes), by instance id: they are listed
+   * under that request, as if launched by it, so the autoscaler sets them up and counts them for it. Kept here,
+   * not as a tag: the head's policy lets it tag only the instances it creates.
+   */
+  private restarted = new Map<string, string>();
 
   constructor(private readonly o: AwsProviderOptions) {
     this.config = o.config;
@@ -68,6 +74,11 @@ export class AwsProvider implements NodeProvider, PreparesCluster, CleansUpClust
     const listed = instances.map((i) => toCloudNode(i, this.section.use_internal_ips)).filter((n): n is CloudNode => n !== undefined);
     const { nodes, keep } = withUnlisted(listed, seen, this.launched, this.now());
     this.launched = keep;
+    this.restarted = new Map([...this.restarted].filter(([id]) => seen.has(id)));
+    for (const n of nodes) {
+      const requestId = this.restarted.get(n.id);
+      if (requestId !== undefined) n.requestId = requestId;
+    }
     return nodes;
   }
 
@@ -79,10 +90,14 @@ export class AwsProvider implements NodeProvider, PreparesCluster, CleansUpClust
     const nc = type.node_config;
     let state = this.requests.get(req.requestId);
     if (!state) {
-      const key = ssh2.utils.generateKeyPairSync('ed25519');
+      const key = ed25519KeyPair();
       state = { calls: 0, generation: 0, subnetIndex: 0, hostKey: { private: key.private, public: key.public } };
       this.requests.set(req.requestId, state);
     }
+    // cache_stopped_nodes: stopped workers of this type and launch hash are started before anything is created.
+    const restarted = await this.startStopped(req);
+    const count = req.count - restarted;
+    if (count <= 0) return;
     const hostKey = state.hostKey;
     const tags: Record<string, string> = {
       Name: `raylaunch-${this.config.cluster_name}-${req.kind}`, ...req.tags, [CLUSTER_NAME_TAG]: this.config.cluster_name,
@@ -90,7 +105,7 @@ export class AwsProvider implements NodeProvider, PreparesCluster, CleansUpClust
     };
     const subnets = subnetsOf(nc);
     const base = runInput(nc, tags, Buffer.from(userData(hostKey, typeof nc.UserData === 'string' ? nc.UserData : undefined)).toString('base64'));
-    const what = `${req.count} × ${String(nc.InstanceType ?? '?')} (${req.nodeType})`;
+    const what = `${count} × ${String(nc.InstanceType ?? '?')} (${req.nodeType})`;
     const ec2 = this.o.clients;
     const run = async (c: RunCall): Promise<string[]> => {
       const input: RunInstancesCommandInput = { ...base, MinCount: c.minCount, MaxCount: c.count, ClientToken: c.token, ...placeIn(base, c.subnetId) };
@@ -103,10 +118,58 @@ export class AwsProvider implements NodeProvider, PreparesCluster, CleansUpClust
       }
       return ids;
     };
-    const have = async () => (await this.listNodes()).filter((n) => n.requestId === req.requestId).length;
+    const have = async () => (await this.listNodes()).filter((n) => n.requestId === req.requestId && !this.restarted.has(n.id)).length;
     await launchRequest({
-      cluster: this.config.cluster_name, requestId: req.requestId, count: req.count, gang: isGang(nc), subnets, what, onHead: this.o.onHead,
+      cluster: this.config.cluster_name, requestId: req.requestId, count, gang: isGang(nc), subnets, what, onHead: this.o.onHead,
     }, state, { run, have, sleep: this.sleep, now: this.now });
+  }
+
+  /**
+   * Starts stopped workers for a launch request (StartInstances), up to its count: those of its node type whose
+   * tags match the request's (its launch hash: an outdated node is not reused). Returns how many of the
+   * request's nodes are restarted ones, those of an earlier call of the same request included.
+   */
+  private async startStopped(req: LaunchRequest): Promise<number> {
+    const mine = () => [...this.restarted.values()].filter((r) => r === req.requestId).length;
+    if (!this.section.cache_stopped_nodes || req.kind !== 'worker' || isSpot(this.config.available_node_types[req.nodeType]?.node_config ?? {})) return mine();
+    const want = req.count - mine();
+    if (want <= 0) return mine();
+    const stopped = (await this.listNodes()).filter((n) => n.status === 'stopped' && n.kind === 'worker' && n.nodeType === req.nodeType
+      && Object.entries(req.tags ?? {}).every(([k, v]) => n.tags[k] === v)).slice(0, want);
+    if (stopped.length === 0) return mine();
+    const ids = stopped.map((n) => n.id);
+    try {
+      await this.o.clients.ec2.send(new this.o.clients.EC2.StartInstancesCommand({ InstanceIds: ids }));
+    } catch (e) {
+      throw toProviderError(e, { action: 'StartInstances', what: `${ids.length} stopped ${req.nodeType}`, onHead: this.o.onHead });
+    }
+    for (const id of ids) this.restarted.set(id, req.requestId);
+    return mine();
+  }
+
+  /**
+   * cache_stopped_nodes: StopInstances for on-demand workers, so a later launch starts them again; spot instances
+   * cannot be stopped for reuse and are terminated.
+   */
+  async stop(ids: string[]): Promise<void> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return;
+    const instances = await this.describe([{ Name: 'instance-id', Values: unique }]);
+    const spot = new Set(instances.filter((i) => i.InstanceLifecycle === 'spot').map((i) => i.InstanceId ?? ''));
+    const toStop = unique.filter((id) => !spot.has(id));
+    if (spot.size > 0) await this.terminate([...spot]);
+    for (let i = 0; i < toStop.length; i += TERMINATE_BATCH) {
+      const batch = toStop.slice(i, i + TERMINATE_BATCH);
+      try {
+        await this.o.clients.ec2.send(new this.o.clients.EC2.StopInstancesCommand({ InstanceIds: batch }));
+      } catch (e) {
+        throw toProviderError(e, { action: 'StopInstances', what: `${batch.length} instances`, onHead: this.o.onHead });
+      }
+      for (const id of batch) {
+        this.launched.delete(id);
+        this.restarted.delete(id);
+      }
+    }
   }
 
   /** TerminateInstances in batches of at most 1,000 ids; ids already gone are fine. */
@@ -167,6 +230,8 @@ function subnetsOf(nc: Record<string, unknown>): (string | undefined)[] {
   if (typeof nc.SubnetId === 'string') return [nc.SubnetId];
   return [undefined];
 }
+
+const isSpot = (nc: Record<string, unknown>) => (nc.InstanceMarketOptions as { MarketType?: unknown } | undefined)?.MarketType === 'spot';
 
 const isGang = (nc: Record<string, unknown>) => typeof (nc.Placement as { GroupName?: unknown } | undefined)?.GroupName === 'string';
 

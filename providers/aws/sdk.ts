@@ -34,7 +34,19 @@ const CLIENT_DEFAULTS = {
   requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
 } as const;
 
+/**
+ * The SDK warns on every Node.js below 22 (NodeVersionSupportWarning: its releases after the first week of
+ * January 2027 need Node.js 22). raylaunch pins Node.js 20 on nodes and supports it for the CLI, and the SDK
+ * release it pins (package-lock.json) runs on Node.js 20, so the warning only tells users of something that
+ * does not apply to them, on every command. Silenced here, in the CLI and the head alike (both load the SDK
+ * only through loadAws), unless the user set the variable; README "AWS: the SDK and Node.js 20" says until when.
+ */
+export function silenceNodeVersionWarning(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
 export async function loadAws(provider: AwsProviderConfig): Promise<AwsClients> {
+  silenceNodeVersionWarning();
   const [EC2, IAM, STS] = await Promise.all([import('@aws-sdk/client-ec2'), import('@aws-sdk/client-iam'), import('@aws-sdk/client-sts')]);
   const c = provider.aws_credentials;
   // Keys in the config (Ray's aws_credentials) are used by the CLI only; nodeConfig() leaves them out of every node.

@@ -30,7 +30,7 @@ export function formatStatus(status: StatusJson, colour = false): string {
   const lines = [`cluster ${s.cluster_name}  head ${s.head_address}  runtime ${s.runtime_version}  cli ${RUNTIME_VERSION}`, ''];
   lines.push(...table([
     ['NODE', 'TYPE', 'KIND', 'STATE', 'USED/TOTAL'],
-    ...s.nodes.map((n) => [n.node_id, n.node_type, n.kind, state(colour, n.state), usage(n.total, n.available)]),
+    ...s.nodes.map((n) => [n.node_id, n.node_type, n.kind, `${state(colour, n.state)}${n.drain_reason ? ` (${n.drain_reason})` : ''}`, usage(n.total, n.available)]),
   ]));
   lines.push('', `tasks: ${s.tasks.pending} pending, ${s.tasks.running} running, ${s.tasks.finished} finished, ${s.tasks.failed} failed`);
   const pending = s.demands.filter((d) => !d.infeasible);

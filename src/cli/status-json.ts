@@ -28,6 +28,8 @@ export interface NodeJson {
   available: ResourceDict;
   pid: number;
   last_heartbeat: number;
+  /** Why it drains, when the autoscaler did not choose it: `spot interruption notice`. */
+  drain_reason?: string;
 }
 
 export interface DemandJson { resources: ResourceDict; count: number; infeasible: boolean; source: 'task' | 'actor' | 'placement_group'; strategy?: Strategy }
@@ -59,6 +61,7 @@ export interface FailureJson { at: number; kind: FailureView['kind']; what: stri
 export type AutoscalerEventJson = { at: number; seq: number; message: string } & (
   | { kind: 'launch'; node_type: string; count: number }
   | { kind: 'terminate'; node_id: string; reason: string }
+  | { kind: 'drain'; node_id: string; reason: string }
   | { kind: 'backoff'; node_type: string; seconds: number }
   | { kind: 'setup-failed'; node_id: string; step: string | null; exit_code: number | null; error: string; log: string }
   | { kind: 'error' });
@@ -95,7 +98,7 @@ export const jobJson = (j: JobView): JobJson => ({
 
 const nodeJson = (n: NodeView): NodeJson => ({
   node_id: n.nodeId, node_type: n.nodeType, kind: n.kind, address: n.address, state: n.state, total: n.total, available: n.available,
-  pid: n.pid, last_heartbeat: n.lastHeartbeat,
+  pid: n.pid, last_heartbeat: n.lastHeartbeat, ...(n.drainReason !== undefined ? { drain_reason: n.drainReason } : {}),
 });
 
 const actorJson = (a: ActorView): ActorJson => ({
@@ -112,6 +115,7 @@ function eventJson(e: AutoscalerEvent): AutoscalerEventJson {
   switch (e.kind) {
     case 'launch': return { ...base, kind: e.kind, node_type: e.nodeType, count: e.count };
     case 'terminate': return { ...base, kind: e.kind, node_id: e.nodeId, reason: e.reason };
+    case 'drain': return { ...base, kind: e.kind, node_id: e.nodeId, reason: e.reason };
     case 'backoff': return { ...base, kind: e.kind, node_type: e.nodeType, seconds: e.seconds };
     case 'setup-failed': return { ...base, kind: e.kind, node_id: e.nodeId, step: e.step, exit_code: e.exitCode, error: e.error, log: e.log };
     case 'error': return { ...base, kind: e.kind };

@@ -4,6 +4,7 @@
  */
 import { type ResourceDict, requestOf, toFixed } from '../common/resources.js';
 import type { ActorCall, ActorSpec, TaskArg, TaskSpec } from '../protocol/messages.js';
+import { MAX_LIST_ITEMS } from '../protocol/shapes.js';
 import { ObjectRef } from './object-ref.js';
 import { encodeValue } from './serialize.js';
 
@@ -28,6 +29,7 @@ export interface EncodedArgs { args: TaskArg[]; deps: string[] }
  * object (`putLarge` stores it and returns its id), and is a dependency too. `what` names the call in errors.
  */
 export function encodeArgs(args: readonly unknown[], what: string, inlineLimit: number, putLarge: (bytes: Uint8Array) => string): EncodedArgs {
+  if (args.length > MAX_LIST_ITEMS) throw new RangeError(`${what} was called with ${args.length} arguments; a call takes at most ${MAX_LIST_ITEMS} (pass them as one array instead)`);
   const deps: string[] = [];
   const encoded: TaskArg[] = args.map((a, i) => {
     if (a instanceof ObjectRef) {

@@ -4,6 +4,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { Batcher } from '../common/batcher.js';
 import { type ResourceDict, toFixed } from '../common/resources.js';
 import type { ActorRef, ClusterStatus, Message, ObjectValue, Strategy } from '../protocol/messages.js';
+import { MAX_LIST_ITEMS } from '../protocol/shapes.js';
 import { actorCall, actorSpec, type ActorCreateOptions, type Caller, encodeArgs, type EncodedArgs, type TaskCallOptions, taskSpec } from './call-specs.js';
 import { Correlator } from './correlator.js';
 import { errorFromInfo, GetTimeoutError, ObjectLostError, RaylaunchRuntimeError } from './errors.js';
@@ -228,7 +229,9 @@ export class Runtime {
         const ids = this.fetchQueue;
         this.fetchQueue = [];
         // Closed meanwhile: the gets that asked have been rejected, and a throw here would be uncaught.
-        if (!this.closedReason) this.send({ type: 'fetch', client: this.identity.clientId, ids });
+        if (this.closedReason) return;
+        // The head refuses a longer list in one message.
+        for (let i = 0; i < ids.length; i += MAX_LIST_ITEMS) this.send({ type: 'fetch', client: this.identity.clientId, ids: ids.slice(i, i + MAX_LIST_ITEMS) });
       });
     }
     this.fetchQueue.push(id);

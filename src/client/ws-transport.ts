@@ -3,7 +3,8 @@ import { FrameLink } from '../common/frame-link.js';
 import { closeReason } from '../common/ws-close.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { FRAME_LIMIT } from '../protocol/fragments.js';
-import { type Message, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protocol/messages.js';
+import { type Message } from '../protocol/messages.js';
+import { protocolHeaders } from '../protocol/serial-format.js';
 import { RaylaunchRuntimeError } from './errors.js';
 import type { Transport } from './transport.js';
 
@@ -17,7 +18,7 @@ const MAX_FROM_HEAD = 1024 * 1024 * 1024;
 export async function wsTransport(address: string, token: string): Promise<Transport> {
   const url = address.startsWith('ws://') ? address : `ws://${address}`;
   const ws = new WebSocket(url, {
-    headers: { authorization: `Bearer ${token}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) },
+    headers: { authorization: `Bearer ${token}`, ...protocolHeaders() },
     perMessageDeflate: false,
     maxPayload: FRAME_LIMIT,
   });

@@ -26,11 +26,12 @@ reading. Output goes straight to this terminal; the exit code is the job's.`;
     const { configArg, rest } = splitConfig(argv as string[]);
     const [jobFile, ...jobArgs] = [...rest, ...this.passthrough];
     if (!jobFile) throw new UsageError('missing the job file', { hint: 'raylaunch run [CONFIG] job.ts [-- args…]' });
+    // The job is checked first: a type error is the user's to fix whether or not a cluster runs.
+    const bundle = await bundleJob(jobFile);
+    typecheck(jobFile, flags.typecheck);
     const inShell = !configArg && !flags.cluster ? process.env.RAYLAUNCH_CLUSTER : undefined;
     const name = inShell ? clusterFromFlagOrLast(inShell) : (await resolveCluster(configArg, flags.cluster)).name;
     const { env } = headShell(name);
-    const bundle = await bundleJob(jobFile);
-    typecheck(jobFile, flags.typecheck);
     this.exit(await runDriver(bundle, jobArgs, env, readOperatorCredential(name) ?? ''));
   }
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse, S
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protocol/messages.js';
+import { SERIAL_HEADER, serialRefusal } from '../protocol/serial-format.js';
 
 /**
  * Admission to raylaunch's listeners (the head's control plane, every node's object server): the credential
@@ -65,6 +66,9 @@ export function guardedServer<Who>(o: {
     if (who === undefined) return refuse(socket, 401, o.refusedText);
     const refusal = versionRefusal(req.headers[PROTOCOL_HEADER]);
     if (refusal) return refuse(socket, 426, refusal);
+    // Checked at connect: a peer on a Node.js whose frames this one cannot read would otherwise fail mid-session.
+    const unreadable = serialRefusal(req.headers[SERIAL_HEADER]);
+    if (unreadable) return refuse(socket, 426, unreadable);
     const full = o.full?.();
     if (full !== undefined) return refuse(socket, 503, full);
     wss.handleUpgrade(req, socket, head, (ws) => o.accept(ws, who));

@@ -6,6 +6,7 @@ import type { ResourceDict } from './resources.js';
 export type AutoscalerEventDetail =
   | { kind: 'launch'; nodeType: string; count: number }
   | { kind: 'terminate'; nodeId: string; /** idle, outdated, max_workers, never_registered, setup_failed, … */ reason: string }
+  | { kind: 'drain'; nodeId: string; /** why it drains before the autoscaler chose it: e.g. 'spot interruption notice' */ reason: string }
   | { kind: 'backoff'; nodeType: string; /** how long the type is not launched again */ seconds: number }
   | {
     kind: 'setup-failed'; nodeId: string;

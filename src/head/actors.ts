@@ -239,6 +239,19 @@ export class ActorManager {
   }
 
   /**
+   * A node is about to go (a spot interruption notice): its actors are stopped there and restarted elsewhere now,
+   * as on the node's death (each restart counts against max_restarts), while the node still runs.
+   */
+  moveOff(nodeId: string): void {
+    for (const a of this.actors.values()) {
+      if (a.nodeId !== nodeId || !(a.state === 'STARTING' || a.state === 'ALIVE' || a.state === 'STOPPING')) continue;
+      this.host.send(nodeId, { type: 'actor.stop', actorId: a.spec.actorId });
+      a.slot = undefined;
+      this.died(a.spec.actorId, a.attempt, 'was moved off its node (spot interruption notice)');
+    }
+  }
+
+  /**
    * kill(handle), or the end of its job or group. `byJob` is the job that asked: its own job's kill is that job's
    * decision and not listed as a failure; another job's kill is (the owner did not choose it).
    */

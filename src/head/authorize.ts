@@ -81,8 +81,8 @@ function node(peer: Peer, m: Message, f: AuthFacts): Verdict {
       const bound = f.nodePeer(m.nodeId);
       return bound !== undefined && bound !== peer ? close(`node ${m.nodeId} is registered on another connection`) : undefined;
     }
-    case 'heartbeat':
-      return m.nodeId === peer.nodeId && f.nodePeer(m.nodeId) === peer ? undefined : close(`heartbeat as node ${m.nodeId}, which this connection did not register`);
+    case 'heartbeat': case 'node.draining':
+      return m.nodeId === peer.nodeId && f.nodePeer(m.nodeId) === peer ? undefined : close(`${m.type} as node ${m.nodeId}, which this connection did not register`);
     case 'task.done': case 'task.crashed': case 'task.blocked': case 'task.unblocked': {
       const t = f.task(m.taskId);
       return t?.nodeId === undefined || t.nodeId === peer.nodeId ? undefined : deny(`${m.type} for task ${m.taskId}, which runs on node ${t.nodeId}`);

@@ -26,10 +26,21 @@ export class HeadCredentials {
   /** A node credential for a node being launched or set up: admitted from now on, its digest kept on disk. */
   mintNode(nodeId: string): string {
     const secret = this.table.mint('node', { kind: 'node', nodeId });
+    this.saveNodes();
+    return secret;
+  }
+
+  /** Terminated nodes: their credentials admit nobody, now and after a restart of the head. */
+  revokeNodes(nodeIds: readonly string[]): void {
+    const gone = new Set(nodeIds);
+    this.table.revoke((id) => id.kind === 'node' && gone.has(id.nodeId));
+    this.saveNodes();
+  }
+
+  private saveNodes(): void {
     const file = nodeDigestsFile(this.stateDir);
     writeFileSync(`${file}.tmp`, JSON.stringify(this.table.nodeDigests()), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
-    return secret;
   }
 
   /** A job credential for the driver of `jobId`. */

@@ -7,6 +7,7 @@ import { RefusedSubmission } from './jobs/submission.js';
 import type { ClusterReadModel } from './read-model.js';
 import type { HandlerTable } from './router.js';
 import type { Sessions } from './sessions.js';
+import { ThisTurn } from './this-turn.js';
 
 /** The autoscaler as the head drives it. */
 export interface AutoscalerControl {
@@ -33,11 +34,19 @@ export interface HandlerDeps {
 export function headHandlers(d: HandlerDeps): HandlerTable {
   const { head, sessions, jobs, autoscaler } = d;
   const { tasks, actors, objects, peers } = head;
+  // One object is sent to one client once per frame, however often the frame asks for it: a fetch is tiny and its
+  // answer may be the whole inline value (or, relayed, the whole stored one).
+  const asked = new ThisTurn<never>();
+  const status = new ThisTurn<ReturnType<ClusterReadModel['status']>>();
   return {
     hello: (peer, m) => sessions.hello(peer, m),
     // nodes
     'node.register': (peer, m) => head.registerNode(peer, m),
     heartbeat: (_peer, m) => head.heartbeat(m.nodeId),
+    'node.draining': (_peer, m) => {
+      head.drainNow(m.nodeId, m.reason);
+      autoscaler?.nudge(); // its replacement is launched now, not at the next tick
+    },
     // tasks
     submit: (_peer, m) => {
       autoscaler?.nudge();
@@ -83,8 +92,10 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
     // objects
     put: (peer, m) => head.put({ ...m, value: head.trusted(peer, m.value) }),
     fetch: (_peer, m) => {
-      for (const id of m.ids) objects.subscribe(m.client, id);
+      for (const id of m.ids) if (asked.first(`fetch\0${m.client}\0${id}`)) objects.subscribe(m.client, id);
     },
+    // Each pull has its own reqId that its sender waits on, so every one is answered; what they make the head
+    // hold for a peer that does not read is bounded by the control plane (raylaunch.max_message_mb).
     'object.pull': (_peer, m) => head.relay.pull(m),
     'object.data': (peer, m) => head.relay.data(peer, m),
     // jobs
@@ -96,7 +107,8 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
     'job.stop': (_peer, m) => jobs.stop(m.jobId),
     'job.bundle.get': (peer, m) => peer.send({ type: 'job.bundle', reqId: m.reqId, jobId: m.jobId, bundle: jobs.bundle(m.jobId), ...jobs.files(m.jobId) }),
     // the operator
-    query: (peer, m) => peer.send({ type: 'query.reply', reqId: m.reqId, client: m.client, status: d.readModel.status(autoscaler?.view() ?? null) }),
+    // Queries in one frame share one status (one object, serialized once per frame): each still gets its reply.
+    query: (peer, m) => peer.send({ type: 'query.reply', reqId: m.reqId, client: m.client, status: status.memo(() => d.readModel.status(autoscaler?.view() ?? null)) }),
     'config.update': (peer, m) => peer.send({ type: 'config.updated', reqId: m.reqId, client: m.client, ...updateConfig(d, m.config) }),
     'workers.down': (peer, m) => workersDown(peer, m, autoscaler),
   };

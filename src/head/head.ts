@@ -267,6 +267,20 @@ export class Head implements ReadSources {
     for (const p of this.peers.nodePeers()) p.send({ type: 'job.ended', jobId });
   }
 
+  /**
+   * The node's agent says its instance goes soon (a spot interruption notice, two minutes ahead): it drains at
+   * once, and its work moves now, while it still runs, as it would on its death: its bundles are placed again, its
+   * actors restarted and its tasks queued elsewhere (what ran there is stopped). Its objects stay fetchable until
+   * it goes. The autoscaler counts a draining node as going, so it launches a replacement now.
+   */
+  drainNow(nodeId: string, reason: string): void {
+    if (nodeId === this.o.headNodeId || !this.nodes.markDraining(nodeId, reason)) return;
+    this.groups.nodeDied(nodeId);
+    this.actors.moveOff(nodeId);
+    this.tasks.moveOff(nodeId);
+    this.resourcesChanged();
+  }
+
   /** The autoscaler chose this node for termination: no new work goes there. */
   drain(nodeId: string): void {
     this.nodes.markDraining(nodeId);

@@ -73,7 +73,7 @@ const provider = await kind.load(config, {
   entry: (k) => runtimeEntry(k === 'head' ? 'src/head/main.js' : 'src/worker/main.js'),
 });
 const autoscaler = new Autoscaler({
-  provider, config, clock: systemClock, facts: () => readModel.autoscalerFacts(), typeResources: (t) => h.nodeTypes.resourcesOf(t), drain: (id) => h.drain(id), launchHash: (t) => launchHash(config, t),
+  provider, config, clock: systemClock, facts: () => readModel.autoscalerFacts(), typeResources: (t) => h.nodeTypes.resourcesOf(t), drain: (id) => h.drain(id), revokeNodes: (ids) => credentials.revokeNodes(ids), launchHash: (t) => launchHash(config, t),
   ...(kind.reachedOverSsh ? { nodeSetup: sshNodeSetup({ config, stateDir: start.stateDir, credential: (nodeId) => credentials.mintNode(nodeId), headAddress: address }) } : {}),
   stopBeforeTerminate: kind.hostPool !== undefined,
 });
@@ -93,7 +93,7 @@ const { link } = loopback(router, start.node);
 const headType = config.available_node_types[config.head_node_type];
 const agent = new Agent(link, {
   nodeId: start.node, nodeType: config.head_node_type, kind: 'head', resources: nodeResources(headType?.resources), address: host, nodeDir: dir,
-  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: objectCredential,
+  runtimeRoot: packageRoot(), inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: 1000, store, token: objectCredential, maxObjectConnections: config.raylaunch.max_connections,
     ...(config.raylaunch.worker_user !== undefined ? { workerUser: config.raylaunch.worker_user } : {}),
   log: (line) => log(`agent: ${line}`),
 });

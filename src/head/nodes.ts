@@ -18,6 +18,8 @@ export interface NodeRecord {
   registeredAt: number;
   /** Last time it had work, an actor or objects someone may still need (idle time counts from here). */
   lastUsedAt: number;
+  /** Why it drains when the autoscaler did not choose it (a spot interruption notice). */
+  drainReason?: string;
 }
 
 /** The GCS node table: every node that registered, its resources as the scheduler counts them, and liveness. */
@@ -56,12 +58,13 @@ export class NodeTable {
   }
 
   /** No new work goes to a draining node (it is about to be terminated); running work finishes. */
-  markDraining(nodeId: string): void {
+  markDraining(nodeId: string, reason?: string): boolean {
     const n = this.nodes.get(nodeId);
-    if (n?.state === 'ALIVE') {
-      n.state = 'DRAINING';
-      this.nodes.set(nodeId, n);
-    }
+    if (n?.state !== 'ALIVE') return false;
+    n.state = 'DRAINING';
+    if (reason !== undefined) n.drainReason = reason;
+    this.nodes.set(nodeId, n);
+    return true;
   }
 
   /** Records which nodes are in use now (their idle time restarts). */
@@ -111,7 +114,7 @@ export class NodeTable {
       nodeId: n.nodeId, nodeType: n.nodeType, kind: n.kind, address: n.address, state: n.state, pid: n.pid,
       // Tasks sent ahead to a busy node count against it; what is free is never below zero.
       total: fromFixed(n.total), available: fromFixed(Object.fromEntries(Object.entries(n.available).map(([k, v]) => [k, Math.max(0, v)]))),
-      lastHeartbeat: n.lastHeartbeat,
+      lastHeartbeat: n.lastHeartbeat, ...(n.drainReason !== undefined ? { drainReason: n.drainReason } : {}),
     };
   }
 }

@@ -87,7 +87,7 @@ export class ClusterReadModel {
         nodeId: n.nodeId, nodeType: n.nodeType, kind: n.kind, alive: n.state !== 'DEAD', total: fromFixed(n.total),
         available: fromFixed(Object.fromEntries(Object.entries(n.available).map(([k, v]) => [k, Math.max(0, v)]))),
         lastUsedAt: n.lastUsedAt, registeredAt: n.registeredAt, ...(n.diedAt !== undefined && n.state === 'DEAD' ? { diedAt: n.diedAt } : {}),
-        ...(busy ? { busy: busy.text } : {}),
+        ...(busy ? { busy: busy.text } : {}), ...(n.drainReason !== undefined && n.state === 'DRAINING' ? { drainReason: n.drainReason } : {}),
       })),
       // Bundles waiting to be reserved reach the autoscaler as whole groups (their strategy matters), not as demands.
       demands: s.demands.filter((d) => d.source !== 'placement_group').map((d) => ({ resources: d.resources, count: d.count })),

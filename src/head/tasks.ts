@@ -260,6 +260,24 @@ export class TaskManager {
   }
 
   /**
+   * A node is about to go (a spot interruption notice): the tasks sent to it, running or waiting there for a
+   * worker process, are queued again for other nodes, and stopped there. Not counted against max_retries: nothing
+   * failed, the work moved before the node went. Returns the ids moved.
+   */
+  moveOff(nodeId: string): string[] {
+    const moved: string[] = [];
+    for (const rec of [...this.tasks.values()]) {
+      if (rec.state !== 'running' || rec.nodeId !== nodeId) continue;
+      rec.slot = undefined; // the draining node's resources are not offered again
+      rec.blocked = false;
+      this.host.kill(nodeId, rec.spec.taskId);
+      this.enqueue(rec);
+      moved.push(rec.spec.taskId);
+    }
+    return moved;
+  }
+
+  /**
    * cancel(ref): a queued task is removed; a running one is stopped only with `force` (its worker process is
    * killed). Either way get() rejects with TaskCancelledError. `recursive` also cancels the tasks it submitted.
    */

@@ -16,7 +16,15 @@ export const knownHostsPath = (dir: string) => join(dir, 'known_hosts');
 export interface SshHead extends SshTarget {
   /** The head's private address inside the cluster (the control plane listens there). */
   internalIp: string;
+  /**
+   * The head's node id: the provider's id for it (a cloud's instance id, as its workers have theirs), so `status`
+   * names every node alike. Missing in the files of clusters started before it was kept: the address then.
+   */
+  nodeId?: string;
 }
+
+/** The head's node id in the cluster (its registration, its log on the head). */
+export const headNodeId = (h: SshHead): string => h.nodeId ?? h.internalIp;
 
 /** The private key this machine logs in to nodes with (the head gets a copy for its workers). */
 export const sshKeyPath = (c: ClusterConfig) => resolve(expandHome(c.auth.ssh_private_key ?? '~/.ssh/id_ed25519'));
@@ -25,7 +33,7 @@ export const sshKeyPath = (c: ClusterConfig) => resolve(expandHome(c.auth.ssh_pr
 export function sshHeadTarget(c: ClusterConfig, dir: string, head: CloudNode): SshHead {
   const internalIp = head.internalIp ?? head.id;
   return {
-    host: head.externalIp ?? internalIp, internalIp, user: c.auth.ssh_user ?? 'root', privateKeyPath: sshKeyPath(c), knownHostsPath: knownHostsPath(dir),
+    host: head.externalIp ?? internalIp, internalIp, nodeId: head.id, user: c.auth.ssh_user ?? 'root', privateKeyPath: sshKeyPath(c), knownHostsPath: knownHostsPath(dir),
     // A cloud head's host key came from raylaunch itself (in its UserData): pinned before the first connection.
     ...(head.hostKey ? { expectedHostKey: head.hostKey } : {}),
   };

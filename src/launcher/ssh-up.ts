@@ -16,7 +16,7 @@ import { SshPool } from '../updater/ssh/pool.js';
 import { operatorDigest, readClusterConfig, readHeadInfo, writePrivate } from './cluster-state.js';
 import { ClusterStartError } from './errors.js';
 import type { HeadSteps } from './head-steps.js';
-import { readSshHead, saveSshHead, type SshHead, sshHeadTarget, sshKeyPath } from './ssh-head.js';
+import { headNodeId, readSshHead, saveSshHead, type SshHead, sshHeadTarget, sshKeyPath } from './ssh-head.js';
 import { pollUntil } from '../common/wait.js';
 
 export interface SshUpOptions {
@@ -64,7 +64,7 @@ async function updateHead(config: ClusterConfig, head: SshHead, o: SshUpOptions 
   try {
     const runner = pool.runner(head);
     const update = await new NodeUpdater({
-      runner, config, node: { id: head.internalIp, kind: 'head', nodeType: config.head_node_type, ip: head.internalIp }, headAddress: '',
+      runner, config, node: { id: headNodeId(head), kind: 'head', nodeType: config.head_node_type, ip: head.internalIp }, headAddress: '',
       runtime: { dir: runtimeDir, version: manifest.version, hash: manifest.hash }, runtimeHash: runtimeHash(config),
       // The head reaches workers with the same key this machine uses for the head (never logged, 0600 there).
       // Of the operator's credential, only its digest goes: whoever reads the head's files cannot act as the operator.
@@ -97,7 +97,7 @@ async function waitForHeadFile(runner: CommandRunner, config: ClusterConfig, hea
   const limitMs = Math.min(timeoutMs, 60_000);
   let last = '';
   const info = await pollUntil(async () => {
-    const r = await runner.run(headInfoCommand(config.cluster_name, head.internalIp));
+    const r = await runner.run(headInfoCommand(config.cluster_name, headNodeId(head)));
     last = r.stdout;
     return r.code === 0 ? JSON.parse(r.stdout) as HeadInfo : undefined;
   }, { timeoutMs: limitMs, every: (i) => Math.min(50 * 2 ** i, 500) });

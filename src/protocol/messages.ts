@@ -7,11 +7,11 @@
 import { type TProperties, Type } from '@sinclair/typebox';
 import {
   ActorCallShape, ActorRefShape, ActorSpecShape, ClusterConfigShape, ClusterStatusShape, Count, Dict, ErrorInfoShape, JobStateShape,
-  LiveChangeShape, ObjectValueShape, OneOf, PlacementGroupSpecShape, PlacementGroupStateShape, ResourceDictShape, RoleShape, TaskSpecShape,
+  List, LiveChangeShape, ObjectValueShape, OneOf, PlacementGroupSpecShape, PlacementGroupStateShape, ResourceDictShape, RoleShape, TaskSpecShape,
 } from './shapes.js';
 import type { UnionOf } from './union.js';
 
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /** The upgrade-request header carrying the sender's protocol version. */
 export const PROTOCOL_HEADER = 'x-raylaunch-protocol';
@@ -42,6 +42,8 @@ export const MESSAGES = {
     nodeId: Str, nodeType: Str, kind: OneOf('head', 'worker'), address: Str, objectAddress: Str, resources: ResourceDictShape, pid: Count,
   },
   heartbeat: { nodeId: Str },
+  /** From an agent: its node goes soon whatever the autoscaler decides (a spot interruption notice); the head drains it now. */
+  'node.draining': { nodeId: Str, reason: Str },
   /** To agents: the object servers of registered nodes, by node id (the only addresses an agent fetches from); merged into what it knows. */
   'node.objects': { addresses: Dict(Str) },
   // tasks
@@ -54,7 +56,7 @@ export const MESSAGES = {
   warning: { client: Str, message: Str },
   // objects
   put: { id: Str, owner: Str, jobId: Str, value: ObjectValueShape },
-  fetch: { client: Str, ids: Type.Array(Str) },
+  fetch: { client: Str, ids: List(Str) },
   object: { client: Str, id: Str, value: ObjectValueShape },
   /** An object of the node `nodeId`: its agent (or the head) finds the node's object server by that id, never by an address the asker names. */
   'object.pull': {
@@ -71,7 +73,7 @@ export const MESSAGES = {
   log: { jobId: Str, source: Str, nodeId: Str, pid: Count, stream: Stream, text: Str },
   // jobs
   'job.submit': {
-    reqId: Count, name: Str, bundle: Bytes, args: Type.Array(Str), env: Env,
+    reqId: Count, name: Str, bundle: Bytes, args: List(Str), env: Env,
     /** a packed folder (src/common/pack.ts): the working directory of the driver and its worker processes */
     workingDir: Opt(Bytes),
   },
@@ -113,7 +115,7 @@ export const MESSAGES = {
   'pg.create': { pg: PlacementGroupSpecShape },
   'pg.remove': { pgId: Str, jobId: Str },
   'pg.state': { client: Str, pgId: Str, state: PlacementGroupStateShape, message: Opt(Str) },
-  'resources.request': { jobId: Str, bundles: Type.Array(ResourceDictShape) },
+  'resources.request': { jobId: Str, bundles: List(ResourceDictShape) },
   // queries
   query: { reqId: Count, client: Str },
   'query.reply': { reqId: Count, client: Str, status: ClusterStatusShape },

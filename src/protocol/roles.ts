@@ -13,7 +13,7 @@ export const JOB_API = [
  * API) and the raylaunch CLI (src/launcher/session.ts). A type in no row is one the head only ever sends.
  */
 export const MAY_SEND = {
-  agent: ['node.register', 'heartbeat', 'task.crashed', 'actor.died', 'job.bundle.get', /* the answer to a relayed pull */ 'object.data'],
+  agent: ['node.register', 'heartbeat', 'node.draining', 'task.crashed', 'actor.died', 'job.bundle.get', /* the answer to a relayed pull */ 'object.data'],
   worker: [...JOB_API, /* its own, relayed by its agent */ 'hello', 'log', 'task.done', 'task.blocked', 'task.unblocked', 'actor.ready', 'actor.failed', 'actor.done'],
   driver: [...JOB_API, /* its own job only (head/authorize.ts) */ 'job.stop'],
   cli: ['query', 'job.submit', 'job.follow', 'job.stop', 'workers.down', 'config.update'],

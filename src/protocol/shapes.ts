@@ -21,6 +21,15 @@ const AnyKey = Type.String({ pattern: '^[\\s\\S]*$' });
 /** An object used as a map from any string. */
 export const Dict = <T extends TSchema>(value: T) => Type.Record(AnyKey, value);
 
+/**
+ * The most items any list in a message may hold (ids to fetch, arguments, dependencies, methods, bundles). A list is
+ * what a small request multiplies into a large reply or a long loop, so a longer one is refused with its message
+ * (the client splits a long fetch into several).
+ */
+export const MAX_LIST_ITEMS = 100_000;
+/** A list of at most MAX_LIST_ITEMS items. */
+export const List = <T extends TSchema>(item: T) => Type.Array(item, { maxItems: MAX_LIST_ITEMS });
+
 /** A count, id, size or index: a whole number, never negative, exact as a double. */
 export const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const Str = Type.String();
@@ -81,9 +90,9 @@ export const TaskSpecShape = Type.Object({
   /** Display name (the function's name). */
   name: Str,
   /** Each argument encoded on its own; a top-level ref argument is resolved (from `deps`) before the call. */
-  args: Type.Array(TaskArgShape),
+  args: List(TaskArgShape),
   /** Objects the call waits for (top-level ref arguments). */
-  deps: Type.Array(Str),
+  deps: List(Str),
   returnId: Str,
   /** Fixed-point amounts (src/common/resources.ts). */
   resources: FixedShape,
@@ -103,9 +112,9 @@ export const ActorSpecShape = Type.Object({
   /** Registration key of the class, and its display name. */
   cls: Str,
   name: Str,
-  methods: Type.Array(Str),
-  ctorArgs: Type.Array(TaskArgShape),
-  deps: Type.Array(Str),
+  methods: List(Str),
+  ctorArgs: List(TaskArgShape),
+  deps: List(Str),
   /** What a node must have free to take the actor, and what it holds while it lives (fixed point). */
   place: FixedShape,
   hold: FixedShape,
@@ -126,13 +135,13 @@ export const ActorCallShape = Type.Object({
   jobId: Str,
   owner: Str,
   method: Str,
-  args: Type.Array(TaskArgShape),
-  deps: Type.Array(Str),
+  args: List(TaskArgShape),
+  deps: List(Str),
   returnId: Str,
 });
 
 /** What a handle needs: enough to call the actor from any process. */
-export const ActorRefShape = Type.Object({ actorId: Str, cls: Str, methods: Type.Array(Str) });
+export const ActorRefShape = Type.Object({ actorId: Str, cls: Str, methods: List(Str) });
 
 export const StrategyShape = OneOf('PACK', 'SPREAD', 'STRICT_PACK', 'STRICT_SPREAD');
 
@@ -142,7 +151,7 @@ export const PlacementGroupSpecShape = Type.Object({
   owner: Str,
   name: Type.Optional(Str),
   strategy: StrategyShape,
-  bundles: Type.Array(FixedShape),
+  bundles: List(FixedShape),
 });
 
 export const NodeViewShape = Type.Object({
@@ -155,6 +164,8 @@ export const NodeViewShape = Type.Object({
   available: ResourceDictShape,
   pid: Count,
   lastHeartbeat: Type.Number(),
+  /** Why a node drains when the autoscaler did not choose it (a spot interruption notice). */
+  drainReason: Type.Optional(Str),
 });
 
 export const DemandViewShape = Type.Object({
@@ -213,6 +224,7 @@ export const AutoscalerViewShape = matching<AutoscalerView>()(Type.Object({
   events: Type.Array(Type.Union([
     Type.Object({ ...EventHead, kind: Type.Literal('launch'), nodeType: Str, count: Count }),
     Type.Object({ ...EventHead, kind: Type.Literal('terminate'), nodeId: Str, reason: Str }),
+    Type.Object({ ...EventHead, kind: Type.Literal('drain'), nodeId: Str, reason: Str }),
     Type.Object({ ...EventHead, kind: Type.Literal('backoff'), nodeType: Str, seconds: Type.Number() }),
     Type.Object({ ...EventHead, kind: Type.Literal('setup-failed'), nodeId: Str, step: Nullable(Str), exitCode: NullableCount, error: Str, log: Str }),
     Type.Object({ ...EventHead, kind: Type.Literal('error') }),

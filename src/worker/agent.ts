@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Batcher } from '../common/batcher.js';
 import { unpack } from '../common/pack.js';
 import { runtimeEntry } from '../common/package-root.js';
@@ -14,7 +14,7 @@ import { ObjectServer } from './object-server.js';
 import { ObjectStore } from './object-store.js';
 import { type WorkerProc, WorkerPool } from './pool.js';
 import { ForbiddenWorkerMessage, stamp, type WorkerFacts } from './worker-messages.js';
-import { giveTo, lookupWorkerUser, type WorkerUser } from './worker-user.js';
+import { assertReachable, giveTo, lookupWorkerUser, type WorkerUser } from './worker-user.js';
 
 export interface AgentOptions {
   nodeId: string;
@@ -32,6 +32,8 @@ export interface AgentOptions {
   token: string;
   /** The node's object store; the head passes its own so it can serve its drivers' large puts. */
   store?: ObjectStore;
+  /** raylaunch.max_connections: the most fetchers this node's object server takes at once. */
+  maxObjectConnections?: number;
   /** raylaunch.worker_user: the user worker processes run as (the agent must be root). */
   workerUser?: string;
   /** One line to the node's log (why a worker process or the head's connection was closed). */
@@ -71,8 +73,17 @@ export class Agent {
     this.store = o.store ?? new ObjectStore();
     this.shmBase = existsSync('/dev/shm') ? '/dev/shm' : o.nodeDir;
     this.user = o.workerUser === undefined ? undefined : lookupWorkerUser(o.workerUser, process.getuid?.());
+    if (this.user) {
+      // Jobs' folders lie below the node's: the worker user passes through it and node-data (never lists them).
+      assertReachable(dirname(dirname(o.nodeDir)), this.user);
+      mkdirSync(o.nodeDir, { recursive: true, mode: 0o700 });
+      chmodSync(dirname(o.nodeDir), 0o711);
+      chmodSync(o.nodeDir, 0o711);
+    }
     this.files = new ObjectFiles(this.shmBase, this.user);
-    this.server = new ObjectServer({ host: o.address, port: 0, token: o.token, store: this.store, log: o.log });
+    this.server = new ObjectServer({
+      host: o.address, port: 0, token: o.token, store: this.store, log: o.log, ...(o.maxObjectConnections !== undefined ? { maxConnections: o.maxObjectConnections } : {}),
+    });
     this.fetcher = new ObjectFetcher({ token: o.token });
     this.toHead = new Batcher((msgs) => link.send(msgs));
     const cpus = o.resources.CPU ?? 0;
@@ -99,11 +110,16 @@ export class Agent {
   /** Starts the object server, then registers the node (its objects are reachable before anyone learns of them). */
   async start(): Promise<void> {
     const { nodeId, nodeType, kind, address, resources } = this.o;
-    removeStaleFolders(this.shmBase);
+    removeStaleFolders(this.shmBase, undefined, this.user);
     this.objectAddress = `${address}:${await this.server.listen()}`;
     this.toHead.push({ type: 'node.register', nodeId, nodeType, kind, address, objectAddress: this.objectAddress, resources, pid: process.pid });
     this.heartbeat = setInterval(() => this.toHead.push({ type: 'heartbeat', nodeId }), this.o.heartbeatMs);
     this.heartbeat.unref();
+  }
+
+  /** The node goes soon whatever the autoscaler decides (a spot interruption notice): the head drains it now. */
+  draining(reason: string): void {
+    this.toHead.push({ type: 'node.draining', nodeId: this.o.nodeId, reason });
   }
 
   stop(): void {

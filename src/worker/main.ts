@@ -9,6 +9,8 @@ import { handshake } from '../client/connect.js';
 import { nodeDir, readNodeStart } from '../common/node-args.js';
 import { packageRoot } from '../common/package-root.js';
 import { Agent } from './agent.js';
+import { imdsV2 } from './instance-metadata.js';
+import { isSpotType, SPOT_NOTICE_REASON, SpotWatcher } from './spot-watcher.js';
 import { nodeListenAddress } from '../common/net.js';
 import { nodeResources } from '../common/node-resources.js';
 import { pollUntil } from '../common/wait.js';
@@ -35,6 +37,20 @@ const heartbeatTimeoutMs = config.raylaunch.heartbeat_timeout_s * 1000;
 const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s}\n`);
 
 let agent: Agent | undefined;
+/** Set once the node's spot interruption notice is seen: told to the head on every connection from then on. */
+let drainReason: string | undefined;
+
+if (isSpotType(config, nodeType)) {
+  new SpotWatcher({
+    metadata: imdsV2(),
+    onNotice: (n) => {
+      drainReason = `${SPOT_NOTICE_REASON} (${n.action} at ${n.time})`;
+      log(`${drainReason}: telling the head to drain this node`);
+      agent?.draining(drainReason);
+    },
+    onError: (e) => log(`cannot read the spot interruption notice: ${e.message}`),
+  }).start();
+}
 
 async function connect(): Promise<void> {
   const link = await wsTransport(headAddress, credential);
@@ -43,6 +59,7 @@ async function connect(): Promise<void> {
     nodeId: start.node, nodeType, kind: 'worker', resources: nodeResources(type?.resources), address: nodeListenAddress(),
     nodeDir: nodeDir(start.stateDir, start.node), runtimeRoot: packageRoot(),
     inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: Math.min(1000, heartbeatTimeoutMs / 5), token: welcome.objectCredential ?? '', log,
+    maxObjectConnections: config.raylaunch.max_connections,
     ...(config.raylaunch.worker_user !== undefined ? { workerUser: config.raylaunch.worker_user } : {}),
   });
   agent = a;
@@ -53,6 +70,7 @@ async function connect(): Promise<void> {
     void reconnect();
   });
   await a.start();
+  if (drainReason !== undefined) a.draining(drainReason);
   log(`node ${start.node} (${nodeType}) registered with the head at ${headAddress}`);
 }
 

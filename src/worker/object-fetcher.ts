@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protocol/messages.js';
+import { protocolHeaders } from '../protocol/serial-format.js';
 import { CHUNK_LIMIT, type ChunkHeader, type ChunkMissing, decodeObjectFrame, encodeObjectFrame, OBJECT_MAX_PAYLOAD } from './object-server.js';
 
 /** How an ObjectFetcher reaches other nodes and how it splits a transfer. */
@@ -39,7 +39,7 @@ class Connection {
   constructor(readonly address: string, token: string, private readonly idleTimeoutMs: number, connectTimeoutMs: number, onGone: (c: Connection) => void) {
     const url = address.startsWith('ws://') ? address : `ws://${address}`;
     this.ws = new WebSocket(url, {
-      headers: { authorization: `Bearer ${token}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) },
+      headers: { authorization: `Bearer ${token}`, ...protocolHeaders() },
       perMessageDeflate: false,
       maxPayload: OBJECT_MAX_PAYLOAD,
       handshakeTimeout: connectTimeoutMs,

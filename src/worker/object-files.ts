@@ -3,9 +3,10 @@
  * see every process's pid and node id, so the folder is named at random (mkdtemp: made by us, or not at all),
  * checked to be ours and private before anything goes in, and each file is created new, never through a link
  * or over a file someone else put there. Folders of agents that were killed are removed when the next one
- * starts: only folders owned by this user whose agent process is gone.
+ * starts: only folders owned by this user (or given to the worker user) whose agent process is gone.
  */
-import { chownSync, closeSync, constants, fchownSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chownSync, closeSync, constants, existsSync, fchownSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** `raylaunch-<agent pid>-<mkdtemp's 6 random characters>` */
@@ -68,9 +69,14 @@ export class ObjectFiles {
   }
 }
 
-/** Removes the folders of this user's agents that are no longer running; returns what it removed. */
-export function removeStaleFolders(base: string, alive: (pid: number) => boolean = processAlive): string[] {
+/**
+ * Removes the folders of this user's agents that are no longer running; returns what it removed. With `workerUser`,
+ * also those of dead agents that had been given to that user (raylaunch.worker_user): they are removed as that user
+ * (`rm` run with its uid), so whatever a task of that user put in them, or made of them, root follows no link of it.
+ */
+export function removeStaleFolders(base: string, alive: (pid: number) => boolean = processAlive, workerUser?: { uid: number; gid: number }): string[] {
   const removed: string[] = [];
+  const given: string[] = [];
   let names: string[];
   try {
     names = readdirSync(base);
@@ -83,12 +89,26 @@ export function removeStaleFolders(base: string, alive: (pid: number) => boolean
     const path = join(base, name);
     try {
       // The name alone proves nothing: anyone can make one. Only our own folders, of agents that are gone.
-      if (!isOurs(path) || alive(pid)) continue;
-      rmSync(path, { recursive: true, force: true });
-      removed.push(path);
+      if (alive(pid)) continue;
+      if (isOurs(path)) {
+        rmSync(path, { recursive: true, force: true });
+        removed.push(path);
+      } else if (workerUser && isOwnedBy(path, workerUser.uid)) {
+        given.push(path);
+      }
     } catch {
       // gone meanwhile, or not ours to look at
     }
   }
+  if (given.length > 0) {
+    spawnSync('rm', ['-rf', '--', ...given], { uid: workerUser?.uid, gid: workerUser?.gid, stdio: 'ignore', timeout: 30_000 });
+    removed.push(...given.filter((path) => !existsSync(path)));
+  }
   return removed;
+}
+
+/** A folder (not a link) owned by this uid. */
+function isOwnedBy(path: string, uid: number): boolean {
+  const st = lstatSync(path);
+  return st.isDirectory() && st.uid === uid;
 }

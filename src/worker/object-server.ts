@@ -23,6 +23,9 @@ export const OBJECT_MAX_PAYLOAD = FRAME_LIMIT;
  */
 export const SERVE_HIGH_WATER = 4 * CHUNK_LIMIT;
 
+/** raylaunch.max_connections's default, for a server made without the config (tests). */
+const DEFAULT_MAX_CONNECTIONS = 1024;
+
 const Str = Type.String();
 
 /** Every header on an object-transfer connection; kept out of src/protocol because only nodes speak it. */
@@ -101,6 +104,8 @@ export interface ObjectServerOptions {
    */
   token: string;
   store: { get(id: string): Uint8Array | undefined };
+  /** Open fetcher connections (raylaunch.max_connections); one more is refused with 503 during its upgrade. Default 1024. */
+  maxConnections?: number;
   /** One line to the node's log: why a fetcher's connection was closed. */
   log?(line: string): void;
 }
@@ -120,8 +125,13 @@ export class ObjectServer {
 
   constructor(private readonly o: ObjectServerOptions) {
     const expected = digest(o.token);
+    const most = o.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     ({ server: this.server, wss: this.wss } = guardedServer({
       admit: (h) => (tokenMatches(h, expected) ? true : undefined), refusedText: 'the cluster\'s object credential is required', maxPayload: OBJECT_MAX_PAYLOAD, health: () => ({ ok: true }), accept: (ws) => this.accept(ws),
+      // Every fetcher holds the object credential, so it is the credential's holders (any driver) this bounds.
+      full: () => (this.wss.clients.size >= most
+        ? `this node's object server has ${this.wss.clients.size} connections open, its limit (raylaunch.max_connections): try again once some close, or raise the limit`
+        : undefined),
     }));
   }
 

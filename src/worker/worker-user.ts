@@ -3,8 +3,8 @@
  * they need is given to it (the job's folder, the folder of objects handed over in shared memory); the agent's own
  * files (token, logs, node folder) stay root's, 0600/0700, which that user cannot read.
  */
-import { chownSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chownSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export interface WorkerUser { name: string; uid: number; gid: number }
 
@@ -33,4 +33,19 @@ export function giveTo(path: string, user: WorkerUser): void {
   if (st.isSymbolicLink()) return;
   chownSync(path, user.uid, user.gid);
   if (st.isDirectory()) for (const name of readdirSync(path)) giveTo(join(path, name), user);
+}
+
+/**
+ * Refuses a node folder the worker user cannot reach: its job's folder lies below it. Every folder from `/` down to
+ * `dir` must let others pass (o+x; listing is not needed), unless the worker user owns it.
+ */
+export function assertReachable(dir: string, user: WorkerUser): void {
+  for (let d = dir; ; d = dirname(d)) {
+    const st = statSync(d);
+    if ((st.mode & 0o001) === 0 && st.uid !== user.uid) {
+      throw new WorkerUserError(`raylaunch.worker_user "${user.name}" cannot reach the node's folder ${dir}: ${d} is mode ${(st.mode & 0o777).toString(8)}, closed to other users; `
+        + 'let others pass through every folder above it (chmod o+x), or set RAYLAUNCH_HOME to a folder they can pass');
+    }
+    if (dirname(d) === d) return;
+  }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyJobFixture } from './job-fixtures.js';
-import { type CliResult, type OnOutput, runCli } from './run-cli.js';
+import { type CliResult, type OnOutput, runCli, type RunCliOptions } from './run-cli.js';
 import type { StatusJson } from '../../src/cli/status-json.js';
 import { assertSettled, type SettleAllowance } from './settled.js';
 import { until } from './until.js';
@@ -17,7 +17,8 @@ export class TestCluster {
   readonly dir: string;
   readonly configFile: string;
 
-  constructor(readonly name: string, yaml: string, private readonly allow: SettleAllowance = {}) {
+  /** `via`: how every command runs (more environment, a network namespace), as for runCli. */
+  constructor(readonly name: string, yaml: string, private readonly allow: SettleAllowance = {}, private readonly via: Pick<RunCliOptions, 'env' | 'netns'> = {}) {
     this.dir = mkdtempSync(join(tmpdir(), `raylaunch-e2e-${name}-`));
     this.home = join(this.dir, 'home');
     this.configFile = join(this.dir, 'cluster.yaml');
@@ -40,14 +41,14 @@ export class TestCluster {
 
   /** `o.cwd`: where the user runs raylaunch (default: the repository); `o.onOutput`: sees the output as it comes; `o.input`: its stdin. */
   async cli(args: string[], timeoutMs = 120_000, o: { cwd?: string; onOutput?: OnOutput; input?: string } = {}): Promise<CliResult> {
-    const r = await runCli(args, { env: { RAYLAUNCH_HOME: this.home }, timeoutMs, ...o });
+    const r = await runCli(args, { ...this.via, env: { ...this.via.env, RAYLAUNCH_HOME: this.home }, timeoutMs, ...o });
     const ranJob = (args[0] === 'submit' || args[0] === 'run') && !args.includes('--no-wait') && !args.includes('--help');
     if (ranJob) await assertSettled(() => this.status(), this.allow);
     return r;
   }
 
   async status(): Promise<StatusJson> {
-    const r = await runCli(['status', '-c', this.name, '--json'], { env: { RAYLAUNCH_HOME: this.home } });
+    const r = await runCli(['status', '-c', this.name, '--json'], { ...this.via, env: { ...this.via.env, RAYLAUNCH_HOME: this.home } });
     if (r.code !== 0) throw new Error(`status failed (${r.code}): ${r.stderr}`);
     return JSON.parse(r.stdout) as StatusJson;
   }

@@ -1,6 +1,6 @@
 import { deserialize, serialize } from 'node:v8';
 import { WebSocket } from 'ws';
-import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../src/protocol/messages.js';
+import { protocolHeaders } from '../../src/protocol/serial-format.js';
 
 export interface RawPeerResult {
   /** How the head closed the connection; undefined when `done` was satisfied first (the test closed it). */
@@ -15,7 +15,7 @@ export interface RawPeerResult {
  * closes it, or when `done` holds for what arrived (then it is closed here); rejects after `timeoutMs`.
  */
 export function rawPeer(address: string, token: string, frames: readonly unknown[], o: { done?: (received: RawPeerResult['received']) => boolean; timeoutMs?: number } = {}): Promise<RawPeerResult> {
-  const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${token}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+  const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${token}`, ...protocolHeaders() } });
   const received: RawPeerResult['received'] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -11,10 +11,10 @@ import type { Backoff } from './backoff.js';
 import { batchDemands, type BatchState } from './batching.js';
 import type { ClusterFacts } from './facts.js';
 import type { Instance } from './instance-state.js';
-import { isLeaving, markTerminating, startSetups } from './instances.js';
+import { isLeaving, markDrained, markTerminating, runningIds, startSetups } from './instances.js';
 import { plan, type PlanNode, type PlanOutput, type Res } from './plan.js';
 import { reconcile } from './reconcile.js';
-import { launchReason, terminationWhy } from './why.js';
+import { drainText, launchReason, terminationWhy } from './why.js';
 
 /** The tag a worker carries with the launch hash of its type's config when it was launched. */
 export const LAUNCH_HASH_TAG = 'raylaunch-launch-hash';
@@ -60,6 +60,9 @@ export interface Decision {
   events: EventDraft[];
 }
 
+/** provider.cache_stopped_nodes, on the providers that have it. */
+export const cachesStopped = (c: ClusterConfig): boolean => 'cache_stopped_nodes' in c.provider && c.provider.cache_stopped_nodes === true;
+
 /** Instances that count against raylaunch.max_concurrent_launches: launched and not yet running. */
 const IN_FLIGHT = new Set(['queued', 'requested', 'allocated', 'setting-up']);
 
@@ -70,8 +73,14 @@ export function decide(input: DecideInput): Decision {
   // A node whose agent died but that the provider still lists gets a moment: on nodes reached over SSH the
   // supervisor restarts the agent within seconds, and it registers again under the same id.
   const dead = new Set(facts.nodes.filter((n) => !n.alive && now - (n.diedAt ?? 0) >= AGENT_RESTART_GRACE_MS).map((n) => n.nodeId));
-  const rec = reconcile({ instances: input.instances, cloud: input.cloud, registered, dead, now, startTimeoutMs: c.raylaunch.node_start_timeout_s * 1000 });
-  let instances = rec.instances;
+  // With cache_stopped_nodes a stopped worker is kept for reuse, not a node: it is not adopted, and a node that
+  // stops is gone for the instance table (a later launch that starts it again makes a new instance of it).
+  const seen = cachesStopped(c) ? input.cloud.filter((n) => n.status !== 'stopped') : input.cloud;
+  const rec = reconcile({ instances: input.instances, cloud: seen, registered, dead, now, startTimeoutMs: c.raylaunch.node_start_timeout_s * 1000 });
+  // A node the head drains on its own (a spot interruption notice) counts as going from now on: isLeaving() keeps
+  // it out of plan(), which replaces what it held at once, before the node goes.
+  const drainedNow = markDrained(rec.instances, new Map(facts.nodes.flatMap((n) => (n.drainReason !== undefined ? [[n.nodeId, n.drainReason]] : []))), now);
+  let instances = drainedNow.instances;
 
   const byId = new Map(facts.nodes.map((n) => [n.nodeId, n]));
   const nodes: PlanNode[] = input.cloud.filter((n) => n.status !== 'stopped' && !rec.neverRegistered.includes(n.id) && !isLeaving(instances, n.id)).map((n) => {
@@ -102,13 +111,18 @@ export function decide(input: DecideInput): Decision {
 
   // Terminations: nodes that never registered (or whose agent died), plan's choices, and failed setups.
   const failedSetups = instances.filter((i) => i.state === 'setup-failed' && i.nodeId !== undefined).map((i) => ({ id: i.nodeId as string, reason: 'setup_failed' }));
-  const terminations: TerminationOrder[] = [...rec.neverRegistered.map((id) => ({ id, reason: 'never_registered' })), ...out.terminate, ...failedSetups];
+  // A drained node whose agent is gone, or whose instance was stopped (a spot 'stop' interruption), is not left behind.
+  const stoppedIds = new Set(input.cloud.filter((n) => n.status === 'stopped').map((n) => n.id));
+  const drainedGone = instances.filter((i) => i.state === 'draining' && i.nodeId !== undefined && (dead.has(i.nodeId) || stoppedIds.has(i.nodeId)))
+    .map((i) => ({ id: i.nodeId as string, reason: 'drained_node_gone' }));
+  const terminations: TerminationOrder[] = [...rec.neverRegistered.map((id) => ({ id, reason: 'never_registered' })), ...out.terminate, ...failedSetups, ...drainedGone];
   instances = markTerminating(instances, terminations, now);
-  const events: EventDraft[] = terminations.map((t) => {
+  const events: EventDraft[] = drainedNow.drained.map((d) => ({ kind: 'drain', nodeId: d.nodeId, reason: d.reason, message: drainText(d.nodeId, d.reason) }));
+  events.push(...terminations.map((t) => {
     const f = byId.get(t.id);
     const message = `terminate ${t.id}: ${terminationWhy(t.reason, f ? now - f.lastUsedAt : undefined)}`;
-    return { kind: 'terminate', nodeId: t.id, reason: t.reason, message };
-  });
+    return { kind: 'terminate' as const, nodeId: t.id, reason: t.reason, message };
+  }));
 
   // Launches, within raylaunch.max_concurrent_launches nodes between launch and registration.
   const launches: LaunchOrder[] = [];
@@ -130,7 +144,7 @@ export function decide(input: DecideInput): Decision {
     }
   }
 
-  const setups = input.setsUpNodes ? startSetups(instances, now) : { instances, nodeIds: [] };
+  const setups = input.setsUpNodes ? startSetups(instances, runningIds(input.cloud), now) : { instances, nodeIds: [] };
   return { instances: setups.instances, batch, plan: out, launches, terminations, setups: setups.nodeIds, events };
 }
 

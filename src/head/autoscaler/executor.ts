@@ -5,7 +5,7 @@
  * into its state (applyOutcome) for status and the next tick.
  */
 import { launchFailure, setupFailure } from './failures.js';
-import { type CloudNode, holdsFailedHosts, type NodeProvider } from '../../../providers/provider.js';
+import { type CloudNode, holdsFailedHosts, type NodeProvider, stopsNodes } from '../../../providers/provider.js';
 import type { LaunchOrder, TerminationOrder } from './decide.js';
 import type { NodeSetup } from './node-setup.js';
 import type { Outcome } from './outcomes.js';
@@ -21,9 +21,13 @@ export interface ExecutorDeps {
   stopBeforeTerminate: boolean;
   /** No new work goes to a node about to be terminated. */
   drain(nodeId: string): void;
+  /** The credentials of these nodes admit nobody from now on (they are being terminated). */
+  revoke(nodeIds: readonly string[]): void;
   /** Tags every node of a launch carries (the launch hash of its type). */
   launchTags(nodeType: string): Record<string, string>;
   maxConcurrentLaunches(): number;
+  /** provider.cache_stopped_nodes: idle workers are stopped for reuse, where the provider can stop them. */
+  cacheStoppedNodes?(): boolean;
   report(o: Outcome): void;
 }
 
@@ -90,14 +94,27 @@ export class Executor {
       // A host whose setup failed may well be unreachable: its stop is tried, and a failure is not news.
       stopFailure = stops.map((r, k) => (r.status === 'rejected' && orders[k]?.reason !== 'setup_failed' ? r.reason as unknown : undefined)).find((r) => r !== undefined);
     }
-    const failed = orders.filter((t) => t.reason === 'setup_failed').map((t) => t.id);
     const provider = this.d.provider;
-    if (failed.length > 0 && holdsFailedHosts(provider)) {
-      await provider.releaseFailed(failed);
-      const rest = orders.filter((t) => t.reason !== 'setup_failed').map((t) => t.id);
-      if (rest.length > 0) await provider.terminate(rest);
-    } else {
-      await provider.terminate(orders.map((t) => t.id));
+    const ids = orders.map((t) => t.id);
+    // After the setups have settled (a setup mints the node's credential as it starts the agent), and again once
+    // the provider is done, whatever it threw: a setup still running during a cloud terminate may mint one more.
+    // A node kept stopped is set up again, with a new credential, when it is started.
+    this.d.revoke(ids);
+    try {
+      // Only idle workers are kept stopped: an outdated, failed or drained node would only be replaced again.
+      const cached = this.d.cacheStoppedNodes?.() === true && stopsNodes(provider) ? orders.filter((t) => t.reason === 'idle') : [];
+      if (cached.length > 0 && stopsNodes(provider)) await provider.stop(cached.map((t) => t.id));
+      const rest = orders.filter((t) => !cached.includes(t));
+      const failed = rest.filter((t) => t.reason === 'setup_failed').map((t) => t.id);
+      if (failed.length > 0 && holdsFailedHosts(provider)) {
+        await provider.releaseFailed(failed);
+        const others = rest.filter((t) => t.reason !== 'setup_failed').map((t) => t.id);
+        if (others.length > 0) await provider.terminate(others);
+      } else if (rest.length > 0) {
+        await provider.terminate(rest.map((t) => t.id));
+      }
+    } finally {
+      this.d.revoke(ids);
     }
     if (stopFailure !== undefined) throw stopFailure;
   }

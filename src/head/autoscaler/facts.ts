@@ -10,6 +10,8 @@ export interface ClusterFacts {
     diedAt?: number;
     /** What keeps it from being idle now, if anything: running work, an actor, objects a job may need. */
     busy?: string;
+    /** Set when it drains though the autoscaler did not choose it (a spot interruption notice): it counts as going. */
+    drainReason?: string;
   }[];
   demands: Demand[];
   placementGroups: { id: string; strategy: 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD'; bundles: Demand[] }[];

@@ -29,12 +29,12 @@ export const TRANSITIONS: Readonly<Record<InstanceState, Readonly<Partial<Record
     terminated: 'it vanished from the provider',
   },
   running: {
-    draining: 'chosen for termination: no new work is placed on it',
+    draining: 'chosen for termination, or drained by the head (a spot interruption notice): no new work is placed on it',
     terminating: 'its agent died (the head marked it dead)',
     terminated: 'it vanished from the provider',
   },
   draining: {
-    terminating: 'terminate was sent to the provider',
+    terminating: 'terminate was sent to the provider (chosen, or drained by a notice and its agent gone or its instance stopped)',
     terminated: 'it vanished from the provider',
   },
   terminating: {

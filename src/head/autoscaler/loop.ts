@@ -3,10 +3,10 @@ import type { Clock } from '../../common/clock.js';
 import type { ClusterConfig } from '../../config/types.js';
 import type { AutoscalerEvent, AutoscalerView } from '../../common/autoscaler-view.js';
 import { batchDemands, type BatchState, nextBatchDue, NO_BATCH } from './batching.js';
-import { decide, decideWorkersOnly, type EventDraft, LAUNCH_HASH_TAG } from './decide.js';
+import { cachesStopped, decide, decideWorkersOnly, type EventDraft, LAUNCH_HASH_TAG } from './decide.js';
 import { Executor } from './executor.js';
 import type { ClusterFacts } from './facts.js';
-import { startSetups } from './instances.js';
+import { bootPollMs, runningIds, startSetups } from './instances.js';
 import type { NodeSetup } from './node-setup.js';
 import { applyOutcome, type AutoscalerState, type Outcome, resumeIfDue } from './outcomes.js';
 import type { PlanOutput } from './plan.js';
@@ -24,6 +24,8 @@ export interface AutoscalerDeps {
   typeResources?(nodeType: string): Record<string, number>;
   /** No new work goes to a node about to be terminated. */
   drain(nodeId: string): void;
+  /** A terminated node's credential admits nobody (the head's credential table and its file); unset where none are minted. */
+  revokeNodes?(nodeIds: readonly string[]): void;
   launchHash(nodeType: string): string;
   /** How launched nodes are set up, for providers whose nodes are reached over SSH; process nodes start by themselves. */
   nodeSetup?: NodeSetup;
@@ -49,6 +51,7 @@ export class Autoscaler {
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private nudged: NodeJS.Timeout | undefined;
+  private bootPoll: NodeJS.Timeout | undefined;
   private nudgePending = false;
   private lastNudgeRead = -Infinity;
   private again = false;
@@ -62,8 +65,9 @@ export class Autoscaler {
   constructor(private readonly d: AutoscalerDeps) {
     this.executor = new Executor({
       provider: d.provider, ...(d.nodeSetup ? { nodeSetup: d.nodeSetup } : {}), stopBeforeTerminate: !!d.stopBeforeTerminate,
-      drain: (id) => d.drain(id), launchTags: (t) => ({ [LAUNCH_HASH_TAG]: d.launchHash(t) }),
+      drain: (id) => d.drain(id), revoke: (ids) => d.revokeNodes?.(ids), launchTags: (t) => ({ [LAUNCH_HASH_TAG]: d.launchHash(t) }),
       maxConcurrentLaunches: () => this.d.config.raylaunch.max_concurrent_launches,
+      cacheStoppedNodes: () => cachesStopped(this.d.config),
       report: (o) => this.apply(o),
     });
   }
@@ -82,6 +86,7 @@ export class Autoscaler {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     if (this.nudged) clearTimeout(this.nudged);
+    if (this.bootPoll) clearTimeout(this.bootPoll);
   }
 
   /**
@@ -116,6 +121,17 @@ export class Autoscaler {
     }, wait + 5);
   }
 
+  /** A tick soon while a node this head launched boots, so its setup starts once a listing shows it running. */
+  private armForBoot(): void {
+    if (this.bootPoll || this.stopping || !this.d.nodeSetup) return;
+    const wait = bootPollMs(this.state.instances, this.d.config.raylaunch.autoscaler_interval_s * 1000);
+    if (wait === undefined) return;
+    this.bootPoll = setTimeout(() => {
+      this.bootPoll = undefined;
+      void this.tick();
+    }, wait);
+  }
+
   private event(e: EventDraft): void {
     this.events.push({ ...e, at: this.d.clock.now(), seq: this.seq++ });
     if (this.events.length > MAX_EVENTS) this.events.shift();
@@ -143,6 +159,7 @@ export class Autoscaler {
       this.running = false;
     }
     this.armForBatch();
+    this.armForBoot();
     if (this.again && !this.stopping) {
       this.again = false;
       await this.tick();
@@ -188,7 +205,7 @@ export class Autoscaler {
     if (after) this.lastCloud = after; // status shows the new nodes now, not after the next tick
     if (after && this.d.nodeSetup) {
       // The nodes just launched start their setup now rather than at the next tick.
-      const s = startSetups(this.state.instances, this.d.clock.now());
+      const s = startSetups(this.state.instances, runningIds(after), this.d.clock.now());
       this.state = { ...this.state, instances: s.instances };
       this.setUp(s.nodeIds, new Map(after.map((n) => [n.id, n])));
     }

@@ -31,6 +31,10 @@ export function terminationWhy(reason: string, idleMs: number | undefined): stri
   return reason === 'idle' && idleMs !== undefined ? `idle ${Math.round(idleMs / 1000)} s` : reason.replace(/_/g, ' ');
 }
 
+/** A node that drains though the autoscaler did not choose it: what happens now. */
+export const drainText = (nodeId: string, reason: string) =>
+  `${nodeId}: ${reason}; drained: its work moves to other nodes, and it counts as going (a replacement launches if one is needed)`;
+
 /** A failed setup's error on one line: the message's lines (the command's last output included) joined. */
 export function oneLine(message: string, max = 600): string {
   return message.split('\n').map((l) => l.trim()).filter(Boolean).join(' | ').slice(0, max);

@@ -4,3 +4,4 @@ export { ManualClock } from './clock.js';
 export { InMemoryHostPool, type BootRequest, type HostLease, type HostPool } from './host-pool.js';
 export type { InjectedFault } from './faults.js';
 export type { TransitionEvent } from './cloud.js';
+export { SshdHostPool } from './sshd-pool.js';

@@ -1,11 +1,11 @@
 // Real sshd "machines" for tests: each host is a network namespace on a private bridge, with its own hostname,
 // /root and host key (own UTS and mount namespaces, a bind-mounted home, sshd started by absolute path).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { isAlive, killAll, must, ownerAlive, ownerRecord, run, sleep, tool, withSetupLock, type RunResult } from './system.js';
+import { installHostKey, launchSshd, makeHostKey, SSHD, stopChild, waitForSshd, writeSshdConfig } from './sshd.js';
+import { isAlive, killAll, must, ownerAlive, ownerRecord, run, tool, withSetupLock, type RunResult } from './system.js';
 
 export interface TestHost {
   n: number;
@@ -21,6 +21,16 @@ export interface TestHost {
   home: string;
 }
 
+/** What a host is given when it (re)boots, as a cloud image's first boot would apply it. */
+export interface BootSpec {
+  /** the host key sshd serves (an OpenSSH private key; default: a new one) */
+  hostKey?: string;
+  /** root's authorized_keys (default: the pool's client key) */
+  authorizedKeys?: string;
+  /** variables every SSH session gets (sshd's SetEnv), as an image would set them */
+  env?: Record<string, string>;
+}
+
 export interface TestHostPool {
   hosts: TestHost[];
   /** client private key (ed25519, no passphrase) authorised as root on every host; 0600 */
@@ -31,6 +41,13 @@ export interface TestHostPool {
   restore(h: TestHost): Promise<void>;
   /** give the host a fresh host key and restart its sshd on the same address (for "host key changed" tests) */
   rekey(h: TestHost): Promise<void>;
+  /** ends everything running on the host, sshd included (by PID): the host stays, with nothing listening */
+  halt(h: TestHost): Promise<void>;
+  /**
+   * halts the host, wipes its /root and /tmp (a fresh disk), then starts sshd with what `spec` hands it; resolves
+   * once sshd shows its banner
+   */
+  boot(h: TestHost, spec?: BootSpec): Promise<void>;
   /** PIDs of every process running inside the host's network namespace (`ip netns pids`), sshd's own excluded */
   pids(h: TestHost): Promise<number[]>;
   /** run a command (`sh -c`, in /root) inside the host as root without ssh, in its mount, UTS and network namespaces */
@@ -43,18 +60,14 @@ export interface TestHostPool {
 export const BASE_DIR = '/var/tmp/raylaunch-test-hosts';
 const HOSTS_DIR = join(BASE_DIR, 'hosts');
 const KEY_PATH = join(BASE_DIR, 'keys', 'id_ed25519');
-const SSHD = '/usr/sbin/sshd';
 const BRIDGE = 'rl-br';
 const SUBNET = '10.200.0';
 const FIRST = 2;
 const LAST = 250;
 const NAME = /^rl-h(\d+)$/;
-/** How long sshd may take to show its banner: a bound for a broken start, not a goal (a busy machine is slow). */
-const START_TIMEOUT_MS = 30_000;
 
 const IP = tool('ip') ?? 'ip';
 const SSH_KEYGEN = tool('ssh-keygen') ?? 'ssh-keygen';
-const UNSHARE = tool('unshare') ?? 'unshare';
 const NSENTER = tool('nsenter') ?? 'nsenter';
 
 /** true when this machine can make test hosts: running as root on Linux, with /usr/sbin/sshd, `ip`, ssh-keygen, unshare and nsenter. */
@@ -109,15 +122,20 @@ async function nsPids(ns: string): Promise<number[]> {
   return r.code === 0 ? parsePids(r.stdout) : [];
 }
 
-/** Processes by PID (never by name), then the link and the namespace, then the folder. Safe to repeat. */
-async function teardown(n: number, graceMs: number): Promise<void> {
-  const h = hostOf(n);
+/** Every process inside the namespace, by PID (never by name). */
+async function killInside(ns: string, graceMs: number): Promise<void> {
   // A second round catches what a dying process started on its way out; bounded, as a fork bomb must not hang us.
   for (let round = 0; round < 3; round++) {
-    const pids = await nsPids(h.ns);
+    const pids = await nsPids(ns);
     if (pids.length === 0) break;
     await killAll(pids, round === 0 ? graceMs : 0);
   }
+}
+
+/** Processes by PID (never by name), then the link and the namespace, then the folder. Safe to repeat. */
+async function teardown(n: number, graceMs: number): Promise<void> {
+  const h = hostOf(n);
+  await killInside(h.ns, graceMs);
   // Deleting the veth first removes both ends at once; `netns del` alone leaves the kernel to free them later,
   // and a host made with the same number right after would find rl-vN still there.
   await run(IP, ['link', 'del', `rl-v${n}`]);
@@ -188,98 +206,30 @@ async function claim(count: number): Promise<TestHost[]> {
   });
 }
 
-async function makeHostKey(h: TestHost): Promise<void> {
-  const key = join(h.dir, 'hostkey');
-  await rm(key, { force: true });
-  await rm(`${key}.pub`, { force: true });
-  await must(SSH_KEYGEN, ['-q', '-t', 'ed25519', '-N', '', '-C', h.ns, '-f', key]);
-}
-
-const sshdConfig = (h: TestHost): string =>
-  [
-    `ListenAddress ${h.ip}`,
-    `HostKey ${join(h.dir, 'hostkey')}`,
-    `PidFile ${join(h.dir, 'sshd.pid')}`,
-    'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'Subsystem sftp internal-sftp',
-    'MaxSessions 10',
-    'AllowTcpForwarding yes',
-    'PrintMotd no',
-    '',
-  ].join('\n');
-
-async function prepare(h: TestHost, publicKey: string): Promise<void> {
+/** The host's disk: an empty /root holding only authorized_keys, an empty /tmp and screen folder. */
+async function makeDisk(h: TestHost, authorizedKeys: string): Promise<void> {
   const ssh = join(h.home, '.ssh');
   await mkdir(ssh, { recursive: true, mode: 0o700 });
   // StrictModes: sshd ignores authorized_keys when the home or .ssh is writable by others.
   await chmod(h.home, 0o700);
-  await writeFile(join(ssh, 'authorized_keys'), publicKey, { mode: 0o600 });
+  await writeFile(join(ssh, 'authorized_keys'), authorizedKeys, { mode: 0o600 });
   // Own /tmp and screen folder, as on a real machine: otherwise tmux and screen on every host (and on this
   // machine) would share one server through the same socket, running its shells in whichever namespace started it.
   for (const d of ['tmp', 'screen']) {
     await mkdir(join(h.dir, d), { recursive: true });
     await chmod(join(h.dir, d), 0o1777);
   }
-  await writeFile(join(h.dir, 'sshd_config'), sshdConfig(h));
+}
+
+async function prepare(h: TestHost, publicKey: string): Promise<void> {
+  await makeDisk(h, publicKey);
+  await writeSshdConfig(h);
   await makeHostKey(h);
   await must(IP, ['-batch', '-'], {
     input: [`netns add ${h.ns}`, `link add rl-v${h.n} type veth peer name eth0 address ${mac(h.n)} netns ${h.ns}`, `link set rl-v${h.n} master ${BRIDGE} up`, ''].join('\n'),
   });
   // No default route and no NAT: nothing sent from a host can leave the test subnet.
   await must(IP, ['-n', h.ns, '-batch', '-'], { input: [`addr add ${h.ip}/24 dev eth0`, 'link set eth0 up', 'link set lo up', ''].join('\n') });
-}
-
-/** ip, unshare and sh all exec, so the child's PID is sshd's own, and sshd holds the host's namespaces. */
-function launchSshd(h: TestHost): ChildProcess {
-  const log = openSync(join(h.dir, 'sshd.log'), 'a');
-  try {
-    const script = 'hostname "$0" && mount --bind "$1" /root && mount --bind "$4/tmp" /tmp && mkdir -p /run/screen && mount --bind "$4/screen" /run/screen && exec "$2" -D -e -f "$3"';
-    const args = ['netns', 'exec', h.ns, UNSHARE, '--uts', '--mount', '--propagation', 'private', 'sh', '-c', script];
-    const child = spawn(IP, [...args, h.ns, h.home, SSHD, join(h.dir, 'sshd_config'), h.dir], { detached: true, stdio: ['ignore', log, log] });
-    child.on('error', () => {
-      // shows as the exit below; the wait reports it with the log
-    });
-    child.unref();
-    return child;
-  } finally {
-    closeSync(log);
-  }
-}
-
-const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
-
-function probeSsh(ip: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: ip, port: 22, timeout: 250 });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('data', (d) => done(d.toString('latin1').startsWith('SSH-')));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-  });
-}
-
-async function waitForSshd(h: TestHost, child: ChildProcess): Promise<void> {
-  const until = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < until && !exited(child)) {
-    if (await probeSsh(h.ip)) return;
-    await sleep(10);
-  }
-  const log = await readFile(join(h.dir, 'sshd.log'), 'utf8').catch(() => '(no log)');
-  const why = exited(child) ? `sshd exited (${child.exitCode ?? child.signalCode})` : `no SSH banner on ${h.ip}:22 within ${START_TIMEOUT_MS} ms`;
-  throw new Error(`test host ${h.ns}: ${why}; sshd.log:\n${log}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (exited(child) || child.pid === undefined) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await killAll([child.pid], 1000);
-  await Promise.race([gone, sleep(500)]);
 }
 
 // Pools still up in this process, for the exit-time fallback.
@@ -310,19 +260,42 @@ class Pool implements TestHostPool {
     private readonly sshd: Map<number, ChildProcess>,
   ) {}
 
+  private member(h: TestHost): TestHost {
+    if (!this.hosts.some((x) => x.n === h.n) || this.removing) throw new Error(`test host ${h.ns} is not (or no longer) in this pool`);
+    return h;
+  }
+
   private sshdOf(h: TestHost): ChildProcess {
-    const child = this.sshd.get(h.n);
-    if (!child || this.removing) throw new Error(`test host ${h.ns} is not (or no longer) in this pool`);
+    const child = this.sshd.get(this.member(h).n);
+    if (!child) throw new Error(`test host ${h.ns} is halted: boot() it first`);
     return child;
   }
 
+  async halt(h: TestHost): Promise<void> {
+    this.member(h);
+    this.sshd.delete(h.n);
+    await killInside(h.ns, 1000);
+  }
+
+  async boot(h: TestHost, spec: BootSpec = {}): Promise<void> {
+    await this.halt(h);
+    for (const d of [h.home, join(h.dir, 'tmp'), join(h.dir, 'screen')]) await rm(d, { recursive: true, force: true, maxRetries: 3 });
+    await makeDisk(h, spec.authorizedKeys ?? (await readFile(`${this.keyPath}.pub`, 'utf8')));
+    if (spec.hostKey === undefined) await makeHostKey(h);
+    else await installHostKey(h, spec.hostKey);
+    await writeSshdConfig(h, spec.env);
+    const child = launchSshd(h);
+    this.sshd.set(h.n, child);
+    await waitForSshd(h, child);
+  }
+
   async cut(h: TestHost): Promise<void> {
-    this.sshdOf(h);
+    this.member(h);
     await must(IP, ['link', 'set', `rl-v${h.n}`, 'down']);
   }
 
   async restore(h: TestHost): Promise<void> {
-    this.sshdOf(h);
+    this.member(h);
     await must(IP, ['link', 'set', `rl-v${h.n}`, 'up']);
   }
 
@@ -373,8 +346,12 @@ class Pool implements TestHostPool {
   }
 }
 
-/** makes `count` hosts in parallel; each has its own netns, hostname (UTS ns), /root, /tmp and /run/screen (mount ns binds), host key, sshd on :22 */
-export async function createHosts(count: number): Promise<TestHostPool> {
+/**
+ * makes `count` hosts in parallel; each has its own netns, hostname (UTS ns), /root, /tmp and /run/screen (mount ns
+ * binds), host key, sshd on :22. `halted`: the hosts start with nothing running, for boot() to start (a cloud's
+ * machines that an instance launch boots).
+ */
+export async function createHosts(count: number, opts: { halted?: boolean } = {}): Promise<TestHostPool> {
   if (!canMakeHosts()) throw new Error('test hosts need root on Linux with openssh-server (/usr/sbin/sshd), iproute2 and util-linux');
   if (!Number.isInteger(count) || count < 1 || count > LAST - FIRST + 1) throw new Error(`test hosts: bad count ${count}`);
   if (!exitHookSet) {
@@ -391,6 +368,7 @@ export async function createHosts(count: number): Promise<TestHostPool> {
   const started = await Promise.allSettled(
     hosts.map(async (h) => {
       await prepare(h, publicKey);
+      if (opts.halted === true) return;
       const child = launchSshd(h);
       sshd.set(h.n, child);
       await waitForSshd(h, child);

@@ -144,8 +144,8 @@ describe('submit stops bad jobs on this machine (the built CLI, no cluster)', fu
     writeFileSync(join(root, 'job.ts'), TYPE_ERROR);
     mkdirSync(join(root, 'node_modules'));
     symlinkSync(join(REPO, 'node_modules', 'typescript'), join(root, 'node_modules', 'typescript'), 'dir');
-    // As in an attach shell: the cluster comes from the environment, and nothing is contacted before the check.
-    const r = await runCli(['run', 'job.ts', '--typecheck'], { cwd: root, env: { RAYLAUNCH_ADDRESS: '127.0.0.1:9', RAYLAUNCH_TOKEN: 'x' }, timeoutMs: 45_000 });
+    // No cluster at all: the job is checked before one is looked for.
+    const r = await runCli(['run', 'job.ts', '--typecheck'], { cwd: root, timeoutMs: 45_000 });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^job\.ts:1:7: error TS2322: Type 'string' is not assignable to type 'number'\.$/m);
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { after, before, describe, it } from 'mocha';
 import { WebSocket } from 'ws';
-import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
+import { protocolHeaders } from '../../../src/protocol/serial-format.js';
 import { TestCluster } from '../../helpers/cluster.js';
 import { until } from '../../helpers/until.js';
 import { runCli } from '../../helpers/run-cli.js';
@@ -16,7 +16,7 @@ type Outcome = { refused: number } | { closed: string } | { answered: string };
  * refusal, on the head closing it, or on the first message the head sends that is not its welcome.
  */
 function attempt(address: string, secret: string, frames: unknown[][]): Promise<Outcome> {
-  const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${secret}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+  const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${secret}`, ...protocolHeaders() } });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { ws.terminate(); reject(new Error('the head neither refused nor answered within 15 s')); }, 15_000);
     const done = (o: Outcome) => { clearTimeout(timer); ws.terminate(); resolve(o); };

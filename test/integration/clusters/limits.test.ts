@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'mocha';
 import { WebSocket } from 'ws';
 import { pack } from '../../../src/common/pack.js';
 import { encodeFrame } from '../../../src/protocol/codec.js';
-import { type Message, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
+import { type Message } from '../../../src/protocol/messages.js';
+import { protocolHeaders } from '../../../src/protocol/serial-format.js';
 import { TestCluster } from '../../helpers/cluster.js';
 import { helloAsDriver, rawPeer } from '../../helpers/raw-peer.js';
 import { until } from '../../helpers/until.js';
@@ -30,7 +31,7 @@ describe('bounded resources on the control plane (process cluster, end to end)',
   after(async () => { await cluster.stop(); });
 
   const connect = async () => {
-    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${cluster.token()}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${cluster.token()}`, ...protocolHeaders() } });
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
     return ws;
   };
@@ -83,9 +84,9 @@ main(async () => {
     ws.pause(); // reads nothing, ever
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
     const { nodeId } = JSON.parse(readFileSync(join(cluster.home, 'clusters', name, 'head.json'), 'utf8')) as { nodeId: string };
-    const pull = (reqId: number): Message => ({ type: 'object.pull', reqId, client: 'slow', id: 'slow-o', nodeId });
+    const pull = (reqId: number): Message => ({ type: 'object.pull', reqId, client: 'slow', id: 'slow.o', nodeId });
     // 150 answers of 2 MiB each: 300 MiB the head would hold for it without a bound (48 MiB with it).
-    ws.send(encodeFrame([{ type: 'put', id: 'slow-o', owner: 'slow', jobId, value: { kind: 'inline', data: new Uint8Array(2 * MIB) } }]));
+    ws.send(encodeFrame([{ type: 'put', id: 'slow.o', owner: 'slow', jobId, value: { kind: 'inline', data: new Uint8Array(2 * MIB) } }]));
     ws.send(encodeFrame(Array.from({ length: 150 }, (_, i) => pull(i))));
     await until('the head to close the slow reader', 30_000, () => (/closing connection \d+ \(driver slow\): it does not read what it is sent/.test(headLog()) ? true : undefined));
     ws.resume();

@@ -7,6 +7,7 @@ import { WebSocket } from 'ws';
 import { REPO } from '../../helpers/run-cli.js';
 import type { StatusJson } from '../../../src/cli/status-json.js';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
+import { protocolHeaders } from '../../../src/protocol/serial-format.js';
 import { TestCluster } from '../../helpers/cluster.js';
 import { until } from '../../helpers/until.js';
 
@@ -94,8 +95,8 @@ describe('the runtime on the process provider (end to end)', function () {
   }
 
   const refused: [string, Record<string, string>, number, RegExp][] = [
-    ['a connection without a credential is refused with 401', { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) }, 401, /a credential of this cluster is required/],
-    ['a connection with a wrong credential is refused with 401', { authorization: 'Bearer not-the-token', [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) }, 401, /a credential of this cluster is required/],
+    ['a connection without a credential is refused with 401', { ...protocolHeaders() }, 401, /a credential of this cluster is required/],
+    ['a connection with a wrong credential is refused with 401', { authorization: 'Bearer not-the-token', ...protocolHeaders() }, 401, /a credential of this cluster is required/],
     ['a peer of another protocol version is told which side to upgrade', { authorization: 'TOKEN', [PROTOCOL_HEADER]: String(PROTOCOL_VERSION + 1) }, 426, /upgrade the cluster/],
   ];
   for (const [name, headers, status, body] of refused) {

@@ -64,7 +64,7 @@ describe('local provider on real SSH hosts', function () {
     const outcomes: Outcome[] = [];
     const executor = new Executor({
       provider, nodeSetup: { setUp: (n, onStep) => setup.setUp(n, onStep), stop: (n) => setup.stop(n), logOf: (n) => setupLogPath(join(dir, name), n.id) },
-      stopBeforeTerminate: true, drain: () => undefined, launchTags: () => ({}), maxConcurrentLaunches: () => 10, report: (o) => outcomes.push(o),
+      stopBeforeTerminate: true, drain: () => undefined, revoke: () => undefined, launchTags: () => ({}), maxConcurrentLaunches: () => 10, report: (o) => outcomes.push(o),
     });
     try {
       const listed = await executor.launch([{ nodeType: 'cpu_small', count: 2, requestId: 'r1', reason: 'test' }]);

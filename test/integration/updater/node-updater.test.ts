@@ -52,7 +52,8 @@ describe('NodeUpdater (real sshd hosts)', function () {
       config: c, node: { id: h.ip, kind: 'worker', nodeType: c.head_node_type, ip: h.ip },
       // No head listens there: the agent keeps trying (see config), which is all these tests need of it.
       headAddress: '10.200.0.250:6380', runtime: { dir: localRuntimeDir(), version: m.version, hash: m.hash }, runtimeHash: runtimeHash(c),
-      files: { token: 'test-token\n' }, mountSource: (_r, l) => l, attempts: o.attempts ?? 3,
+      // No head checks it here: a worker's supervisor only needs one to hand its agent.
+      credential: 'rln_test-credential', files: {}, mountSource: (_r, l) => l, attempts: o.attempts ?? 3,
       onStatus: (s: UpdateStatus, detail) => o.statuses?.push(`${s}: ${detail}`),
     });
   }
@@ -72,8 +73,10 @@ describe('NodeUpdater (real sshd hosts)', function () {
     assert.deepEqual([again.steps.sync, again.steps.setup, again.steps.start], [false, false, false]);
     assert.deepEqual(statuses, [`waiting-for-ssh: connecting to ${h.ip}`, 'up-to-date: up to date']);
     assert.equal((await hosts.exec(h, 'cat .raylaunch/clusters/u/supervisor.pid')).stdout.trim(), daemon, 'not restarted');
-    const mode = (await hosts.exec(h, 'stat -c %a .raylaunch/clusters/u/token')).stdout.trim();
-    assert.equal(mode, '600');
+    // The node credential went to the supervisor's memory: no file holds one, and the state the updater wrote is 0600.
+    const state = (await hosts.exec(h, 'cd .raylaunch/clusters/u && ls token 2>&1; stat -c %a config.json; grep -rl rln_test-credential . 2>/dev/null | wc -l')).stdout.trim().split('\n');
+    assert.deepEqual(state.slice(1), ['600', '0']);
+    assert.match(state[0] ?? '', /No such file/);
   });
 
   it('stopping a node also ends a daemon whose supervisor was killed (its process group outlived it)', async () => {

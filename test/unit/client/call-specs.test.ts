@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { actorCall, actorSpec, type Caller, encodeArgs, taskSpec } from '../../../src/client/call-specs.js';
+import { MAX_LIST_ITEMS } from '../../../src/protocol/shapes.js';
 import { SerializationError } from '../../../src/client/errors.js';
 import { ObjectRef } from '../../../src/client/object-ref.js';
 import { decodeValue } from '../../../src/client/serialize.js';
@@ -19,6 +20,11 @@ describe('call arguments (encodeArgs)', () => {
     assert.deepEqual(decodeValue(second.value), { a: 1 });
     assert.deepEqual(deps, ['o1']);
     assert.equal(stored.length, 0);
+  });
+
+  it(`a call with more than ${MAX_LIST_ITEMS} arguments is refused where it is made (the head would refuse its message)`, () => {
+    assert.throws(() => encodeArgs(Array<number>(MAX_LIST_ITEMS + 1).fill(1), 'f()', 1000, () => 'x'), /^RangeError: f\(\) was called with 100001 arguments; a call takes at most 100000/);
+    assert.equal(encodeArgs(Array<number>(MAX_LIST_ITEMS).fill(1), 'f()', 1000, () => 'x').args.length, MAX_LIST_ITEMS);
   });
 
   it('stores a value above the inline limit once, and sends it as a dependency', () => {

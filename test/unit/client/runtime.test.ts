@@ -9,6 +9,7 @@ import { encodeValue } from '../../../src/client/serialize.js';
 import type { Transport } from '../../../src/client/transport.js';
 import { errorInfo } from '../../../src/protocol/error-info.js';
 import type { Message, MessageOf } from '../../../src/protocol/messages.js';
+import { MAX_LIST_ITEMS } from '../../../src/protocol/shapes.js';
 
 /** A transport in memory: what the runtime sends is kept (and awaitable by type); `deliver` and `drop` play the head. */
 class FakeTransport implements Transport {
@@ -99,6 +100,17 @@ describe('Runtime: a client of the cluster, fed messages directly', () => {
     // A pull that can never be answered reads as the object's loss.
     await assert.rejects(pull, (e: unknown) => e instanceof ObjectLostError && e.objectId === 'big' && e.nodeId === 'n2');
     assert.throws(() => rt.put(1), /the connection to the cluster is closed: the head went away/);
+  });
+
+  it(`asks for more objects than one message may list (${MAX_LIST_ITEMS}) in several fetches, each id once`, async () => {
+    const { rt, t } = runtime();
+    const ids = Array.from({ length: MAX_LIST_ITEMS + 5 }, (_, i) => `o${i}`);
+    for (const id of ids) void rt.getOne(id, undefined).catch(() => undefined);
+    await t.next('fetch');
+    await new Promise((resolve) => setImmediate(resolve));
+    const fetches = t.sent.filter((m): m is MessageOf<'fetch'> => m.type === 'fetch');
+    assert.deepEqual(fetches.map((m) => m.ids.length), [MAX_LIST_ITEMS, 5]);
+    assert.deepEqual(fetches.flatMap((m) => m.ids), ids);
   });
 
   it('drops a fetch it had queued when the connection closes before it is sent', async () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { brief, check, errorsOf } from '../../helpers/config.js';
+import { applyDefaults } from '../../../src/config/defaults.js';
+import { checkSemantics } from '../../../src/config/validate.js';
 
 const AWS = 'provider: {type: aws, region: us-west-2}\n';
 const PROC = 'provider: {type: process}\n';
@@ -199,6 +201,12 @@ const ERROR_CASES: { name: string; yaml: string; errors: string[]; hints?: (stri
     errors: ['3:44 available_node_types.tpu.node_config.acceleratorType: TPU nodes are not supported yet', '3:68 available_node_types.tpu.node_config.runtimeVersion: TPU nodes are not supported yet'],
   },
   {
+    name: 'raylaunch.worker_user where the agents would not run as root is refused, naming the key and what to do',
+    yaml: `${LOCAL}raylaunch: {worker_user: nobody}\n`,
+    errors: ['3:26 raylaunch.worker_user: worker_user "nobody" needs raylaunch\'s agents to run as root, but they run as me'],
+    hints: ['set auth.ssh_user: root, or remove worker_user'],
+  },
+  {
     name: 'every problem is reported at once',
     yaml: `${AWS}max_worker: 3\nupscaling_speed: -1\navailable_node_types:\n  h: {resources: {CPU: 1}, node_config: {}}\nhead_node_type: hh\n`,
     errors: [
@@ -261,6 +269,23 @@ describe('config validation', () => {
       assert.ok(r.ok, r.ok ? '' : r.problems.map(brief).join('\n'));
       assert.deepEqual(r.loaded.warnings.map(brief), c.warnings);
       assert.ok(r.loaded.warnings.every((w) => w.severity === 'warning'));
+    });
+  }
+});
+
+describe('raylaunch.worker_user: only where the agents run as root', () => {
+  const PROCESS_AS: [string, number | undefined, RegExp | undefined][] = [
+    ['a process cluster run as root takes it', 0, undefined],
+    ['a process cluster run as another user refuses it, saying to run as root or remove the key', 1000, /^worker_user "nobody" needs raylaunch's agents to run as root, but they run as uid 1000 \(run raylaunch as root, or remove worker_user\)$/],
+    ['a process cluster whose user is unknown refuses it', undefined, /but they run as uid \?/],
+  ];
+  for (const [title, uid, want] of PROCESS_AS) {
+    it(title, () => {
+      const c = applyDefaults({ provider: { type: 'process' }, raylaunch: { worker_user: 'nobody' } });
+      const problems = checkSemantics(c, {}, uid === undefined ? {} : { uid }).filter((p) => p.path.join('.') === 'raylaunch.worker_user');
+      if (!want) return assert.deepEqual(problems, []);
+      assert.equal(problems.length, 1);
+      assert.match(`${problems[0]?.message} (${problems[0]?.hint})`, want);
     });
   }
 });

@@ -27,7 +27,7 @@ describe('what each identity may do (head/authorize.ts)', () => {
   let h: ReturnType<typeof headHarness>;
   const send = (p: FakePeer, ...msgs: Message[]) => h.router.onMessages(p, msgs);
   const agent = (nodeId: string) => {
-    const p = new FakePeer();
+    const p = new FakePeer({ kind: 'node', nodeId });
     send(p, { type: 'hello', role: 'agent', clientId: `agent-${nodeId}`, nodeId }, register(nodeId));
     return p;
   };
@@ -41,7 +41,8 @@ describe('what each identity may do (head/authorize.ts)', () => {
 
   it('a second connection cannot take a registered node id, by hello, registration or heartbeat', () => {
     const n1 = agent('n1');
-    const other = new FakePeer();
+    // The same node credential twice (an agent restarted while its old connection lingers): the first keeps it.
+    const other = new FakePeer({ kind: 'node', nodeId: 'n1' });
     send(other, { type: 'hello', role: 'agent', clientId: 'agent-x', nodeId: 'n1' });
     assert.match(other.closedWith ?? '', /node n1 is another connection's/);
     const n2 = agent('n2');

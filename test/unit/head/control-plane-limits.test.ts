@@ -9,7 +9,8 @@ import { applyDefaults } from '../../../src/config/defaults.js';
 import { ControlPlane, type ControlPlaneLimits, listen } from '../../../src/head/control-plane.js';
 import { encodeFrame } from '../../../src/protocol/codec.js';
 import { CHUNK_BYTES, FRAME_LIMIT } from '../../../src/protocol/fragments.js';
-import { type Message, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
+import { type Message } from '../../../src/protocol/messages.js';
+import { protocolHeaders } from '../../../src/protocol/serial-format.js';
 import { headHarness } from '../../helpers/head-harness.js';
 import { helloAsDriver } from '../../helpers/raw-peer.js';
 import { until } from '../../helpers/until.js';
@@ -35,11 +36,11 @@ describe('control plane limits (a real socket on loopback, the head\'s router be
     return { h, plane, address: `127.0.0.1:${listener.port}` };
   }
 
-  async function client(address: string, role: 'cli' | 'driver', clientId: string): Promise<Transport> {
+  async function client(address: string, role: 'cli' | 'driver', clientId: string): Promise<Transport & { jobId: string }> {
     const t = await wsTransport(address, TOKEN);
     open.push(t);
-    await handshake(t, { type: 'hello', role, clientId });
-    return t;
+    const welcome = await handshake(t, { type: 'hello', role, clientId });
+    return Object.assign(t, { jobId: welcome.jobId ?? '' });
   }
 
   /** A query answered: the connection works, and everything it sent before was handled. */
@@ -65,16 +66,16 @@ describe('control plane limits (a real socket on loopback, the head\'s router be
     const { h, plane: p, address } = await serving();
     const driver = await client(address, 'driver', 'd1');
     const data = new Uint8Array(40_000_000).map((_, i) => i % 251);
-    driver.send([{ type: 'put', id: 'big', owner: 'd1', jobId: 'j1', value: { kind: 'inline', data } }]);
+    driver.send([{ type: 'put', id: 'd1.big', owner: 'd1', jobId: driver.jobId, value: { kind: 'inline', data } }]);
     await answers(driver, 'd1');
-    assert.deepEqual(h.localStore.get('big'), data);
+    assert.deepEqual(h.localStore.get('d1.big'), data);
     assert.ok(p.largestMessage <= CHUNK_BYTES + 7, `largest message ${p.largestMessage}`);
   });
 
   it('a whole frame past the frame limit (16 MiB) is refused from its header (1009), and the sender alone is closed', async () => {
     const { address } = await serving();
     const cli = await client(address, 'cli', 'cli');
-    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
     ws.once('open', () => ws.send(Buffer.alloc(FRAME_LIMIT + 1)));
     const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));
     assert.equal(code, 1009);
@@ -85,14 +86,14 @@ describe('control plane limits (a real socket on loopback, the head\'s router be
     const bound = 16 * MIB;
     const { h, address } = await serving({ maxMessageBytes: bound, highWater: 4 * MIB });
     const cli = await client(address, 'cli', 'cli');
-    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
     await new Promise((resolve) => ws.once('open', resolve));
     const jobId = await helloAsDriver(ws, 'slow');
     ws.pause(); // reads nothing more, ever
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
-    // One frame asking for 40 copies of a 2 MB object: 80 MB of answers that it will not read.
-    const pull = (reqId: number): Message => ({ type: 'object.pull', reqId, client: 'slow', id: 'slow-o', nodeId: 'head' });
-    ws.send(encodeFrame([{ type: 'put', id: 'slow-o', owner: 'slow', jobId, value: { kind: 'inline', data: new Uint8Array(2 * MIB) } }]));
+    // 40 pulls of a 2 MB object: 80 MB of answers that it will not read.
+    const pull = (reqId: number): Message => ({ type: 'object.pull', reqId, client: 'slow', id: 'slow.o', nodeId: 'head' });
+    ws.send(encodeFrame([{ type: 'put', id: 'slow.o', owner: 'slow', jobId, value: { kind: 'inline', data: new Uint8Array(2 * MIB) } }]));
     ws.send(encodeFrame(Array.from({ length: 40 }, (_, i) => pull(i))));
     const line = await until('the slow reader to be closed', 20_000, () => h.logged.find((l) => l.includes('does not read')));
     const waiting = Number(/(\d+\.\d) MiB wait unwritten/.exec(line)?.[1]);

@@ -6,7 +6,8 @@ import type { Transport } from '../../../src/client/transport.js';
 import { wsTransport } from '../../../src/client/ws-transport.js';
 import { applyDefaults } from '../../../src/config/defaults.js';
 import { ControlPlane, listen, loopback, type Peer } from '../../../src/head/control-plane.js';
-import { type Message, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
+import { type Message } from '../../../src/protocol/messages.js';
+import { formatHeader, LOCAL_FORMAT, protocolHeaders, SERIAL_HEADER } from '../../../src/protocol/serial-format.js';
 import { WebSocket } from 'ws';
 import { rawPeer } from '../../helpers/raw-peer.js';
 import { headHarness } from '../../helpers/head-harness.js';
@@ -38,6 +39,25 @@ describe('control plane (a real socket on loopback, the head\'s router behind it
     assert.equal(welcome.clusterName, 'sim');
     await t.close();
     assert.equal((await fetch(`http://127.0.0.1:${listener.port}/health`)).status, 200);
+  });
+
+  it('a peer on a Node.js of another serialization format is refused at connect, both Node.js versions named', async () => {
+    const listener = await listen('127.0.0.1', 0);
+    const h = headHarness({ config, clock: { now: () => 0 } });
+    plane = new ControlPlane({ listener, admit, handlers: h.router, health: () => ({ ok: true }) });
+    const headers = { authorization: `Bearer ${TOKEN}`, ...protocolHeaders(), [SERIAL_HEADER]: formatHeader({ v8: LOCAL_FORMAT.v8 + 1, node: 'v99.0.0' }) };
+    const ws = new WebSocket(`ws://127.0.0.1:${listener.port}`, { headers });
+    ws.on('error', () => undefined); // terminate() below reports the refused handshake as an error too
+    const refused = await new Promise<{ status: number; body: string }>((resolve) => {
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => { body += d.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+    });
+    ws.terminate();
+    assert.equal(refused.status, 426);
+    assert.match(refused.body, new RegExp(`client runs Node\\.js v99\\.0\\.0 .* this cluster Node\\.js ${process.version.replace(/\./g, '\\.')}`));
   });
 
   it('a message of the wrong role closes that connection with the reason; another connection carries on', async () => {
@@ -101,7 +121,7 @@ describe('control plane: malformed frames (a real socket, a peer holding the tok
 
 /** Raw bytes as one frame from a peer holding the token; resolves with how the head closed the connection. */
 function rawBytes(address: string, bytes: Uint8Array): Promise<{ closed: { code: number; reason: string } }> {
-  const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+  const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
   ws.once('open', () => ws.send(bytes));
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ closed: { code, reason: reason.toString() } })));
 }

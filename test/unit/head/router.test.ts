@@ -7,7 +7,7 @@ import { FakePeer } from '../../helpers/head-harness.js';
 
 /** Every message type of the protocol: the compiler says when one is added and missing here. */
 const EVERY_TYPE = Object.keys({
-  hello: 1, welcome: 1, fatal: 1, 'node.register': 1, heartbeat: 1, 'node.objects': 1, submit: 1, 'task.run': 1, 'task.done': 1, 'task.crashed': 1,
+  hello: 1, welcome: 1, fatal: 1, 'node.register': 1, heartbeat: 1, 'node.draining': 1, 'node.objects': 1, submit: 1, 'task.run': 1, 'task.done': 1, 'task.crashed': 1,
   'task.blocked': 1, 'task.unblocked': 1, warning: 1, put: 1, fetch: 1, object: 1, 'object.pull': 1, 'object.data': 1, log: 1,
   'job.submit': 1, 'job.accepted': 1, 'job.refused': 1, 'job.follow': 1, 'job.snapshot.end': 1, 'job.missing': 1, 'job.output': 1, 'job.exit': 1,
   'job.stop': 1, 'job.bundle.get': 1, 'job.bundle': 1, 'job.ended': 1, 'actor.create': 1, 'actor.start': 1, 'actor.ready': 1,
@@ -19,7 +19,7 @@ const EVERY_TYPE = Object.keys({
 /** The allowed pairs, written out: what each connection role may send (an agent also carries its worker processes'). */
 const ALLOWED: Record<'agent' | 'driver' | 'cli', string[]> = {
   agent: [
-    'node.register', 'heartbeat', 'task.crashed', 'actor.died', 'job.bundle.get', 'object.data',
+    'node.register', 'heartbeat', 'node.draining', 'task.crashed', 'actor.died', 'job.bundle.get', 'object.data',
     'hello', 'log', 'task.done', 'task.blocked', 'task.unblocked', 'actor.ready', 'actor.failed', 'actor.done',
     'submit', 'cancel', 'put', 'fetch', 'object.pull', 'query', 'resources.request', 'actor.create', 'actor.call', 'actor.kill', 'actor.lookup', 'pg.create', 'pg.remove',
   ],

@@ -9,8 +9,9 @@ import { headFile } from '../../../src/common/node-args.js';
 import { configChanges } from '../../../src/config/changes.js';
 import { applyDefaults } from '../../../src/config/defaults.js';
 import { ClusterStartError } from '../../../src/launcher/errors.js';
+import { headPollDelayMs } from '../../../src/launcher/up.js';
 import { processHeadSteps } from '../../../src/launcher/process-up.js';
-import { saveSshHead, sshHeadTarget } from '../../../src/launcher/ssh-head.js';
+import { headNodeId, saveSshHead, sshHeadTarget } from '../../../src/launcher/ssh-head.js';
 import { sshHeadSteps } from '../../../src/launcher/ssh-up.js';
 
 const head = (o: Partial<CloudNode> = {}): CloudNode => ({ id: 'head-1', nodeType: 'head', kind: 'head', status: 'running', tags: {}, ...o });
@@ -90,5 +91,20 @@ describe('up\'s head steps', () => {
       const t = sshHeadTarget(configWith(key), dir, head({ internalIp: '10.0.0.1', externalIp: '198.51.100.1' }));
       assert.deepEqual([t.host, t.internalIp, t.user, t.privateKeyPath], ['198.51.100.1', '10.0.0.1', 'u', key]);
     });
+
+    it('names the head by the provider\'s id for it (a cloud instance id, as its workers), not its address', () => {
+      const key = join(dir, 'key');
+      writeFileSync(key, 'k');
+      const t = sshHeadTarget(configWith(key), dir, head({ id: 'i-0abc', internalIp: '10.0.0.1' }));
+      assert.equal(headNodeId(t), 'i-0abc');
+      assert.equal(headNodeId({ ...t, nodeId: undefined }), '10.0.0.1', 'a head saved before the id was kept goes by its address');
+    });
+  });
+});
+
+describe('up waiting for a booting cloud head', () => {
+  it('lists it again a quarter second apart throughout, so up goes on within 250 ms of it running', () => {
+    const delays = Array.from({ length: 40 }, (_, i) => headPollDelayMs(i));
+    assert.ok(delays.every((d) => d > 0 && d <= 250), delays.join(','));
   });
 });

@@ -2,7 +2,7 @@
 // read, created new (never through a link), and folders of killed agents removed only when they are ours.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
@@ -91,6 +91,30 @@ describe('object files in shared memory', () => {
         assert.equal(existsSync(join(base, 'kept-target', 'obj.0')) || !what.includes('link'), true, 'a link is never followed');
       });
     }
+
+    it('with raylaunch.worker_user, a dead agent\'s folder given to that user is removed (as that user); a live agent\'s is kept', function () {
+      if (process.getuid?.() !== 0) this.skip(); // only root gives folders to another user
+      // Like /dev/shm: anyone may make a folder here, and remove only their own.
+      const shm = mkdtempSync(join(tmpdir(), 'rl-shm-given-'));
+      chmodSync(shm, 0o1777);
+      try {
+        const given = (name: string) => {
+          const files = join(shm, name);
+          mkdirSync(files, { mode: 0o700 });
+          writeFileSync(join(files, 'obj.0'), 'left over');
+          chownSync(join(files, 'obj.0'), NOBODY, NOBODY);
+          chownSync(files, NOBODY, NOBODY);
+          return files;
+        };
+        const stale = given(`raylaunch-${dead}-GiVeN1`);
+        const live = given(`raylaunch-${process.ppid}-GiVeN2`);
+        assert.deepEqual(removeStaleFolders(shm), [], 'without the worker user, another user\'s folder is not ours');
+        assert.deepEqual(removeStaleFolders(shm, processAlive, { uid: NOBODY, gid: NOBODY }), [stale]);
+        assert.deepEqual([existsSync(stale), existsSync(live)], [false, true]);
+      } finally {
+        rmSync(shm, { recursive: true, force: true });
+      }
+    });
 
     it('processAlive: this process is, a finished one is not', () => {
       assert.deepEqual([processAlive(process.pid), processAlive(dead)], [true, false]);

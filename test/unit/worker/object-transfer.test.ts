@@ -5,9 +5,11 @@ import { serialize } from 'node:v8';
 import { afterEach, describe, it } from 'mocha';
 import { WebSocket, WebSocketServer } from 'ws';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
+import { protocolHeaders } from '../../../src/protocol/serial-format.js';
 import { ObjectFetcher } from '../../../src/worker/object-fetcher.js';
 import { CHUNK_LIMIT, decodeObjectFrame, encodeObjectFrame, ObjectServer } from '../../../src/worker/object-server.js';
 import { ObjectStore } from '../../../src/worker/object-store.js';
+import { until } from '../../helpers/until.js';
 
 const TOKEN = 'object-token';
 const MiB = 1024 * 1024;
@@ -116,7 +118,7 @@ describe('object transfer (ObjectServer + ObjectFetcher)', () => {
   it('the server caps a request for more than 8 MiB at 8 MiB, whatever the peer asks', async () => {
     const data = pattern(CHUNK_LIMIT * 3, 8);
     const { server, address } = await node({ obj: data });
-    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+    const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
     try {
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
       const reply = new Promise<Buffer>((resolve) => ws.once('message', (d: Buffer) => resolve(d)));
@@ -306,7 +308,7 @@ describe('object transfer (ObjectServer + ObjectFetcher)', () => {
       const server = new ObjectServer({ host: '127.0.0.1', port: 0, token: TOKEN, store, log: (l) => logged.push(l) });
       servers.push(server);
       const address = `127.0.0.1:${await server.listen()}`;
-      const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+      const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
       const closed = new Promise<[number, string]>((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()])));
       ws.send(frame);
@@ -318,6 +320,40 @@ describe('object transfer (ObjectServer + ObjectFetcher)', () => {
       assert.ok(got && Buffer.from(got).equals(data));
     });
   }
+
+  it('fetchers past raylaunch.max_connections are refused with 503 and the reason; the open ones keep theirs, and a freed slot is taken again', async () => {
+    const store = new ObjectStore();
+    const data = pattern(1000, 9);
+    store.put('obj', data, 'job-1');
+    const server = new ObjectServer({ host: '127.0.0.1', port: 0, token: TOKEN, store, maxConnections: 2 });
+    servers.push(server);
+    const address = `127.0.0.1:${await server.listen()}`;
+    const open = async () => {
+      const ws = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      return ws;
+    };
+    const [a, b] = [await open(), await open()];
+    const third = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() } });
+    const refused = await new Promise<{ status: number | undefined; body: string }>((resolve, reject) => {
+      third.once('open', () => reject(new Error('a third connection was taken past the limit')));
+      third.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => { body += c.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      });
+    });
+    assert.equal(refused.status, 503);
+    assert.match(refused.body, /has 2 connections open, its limit \(raylaunch\.max_connections\)/);
+    const served = new Promise<Buffer[] | Buffer>((resolve) => a.once('message', (m: Buffer) => resolve(m)));
+    a.send(encodeObjectFrame({ type: 'chunk.get', reqId: 1, id: 'obj', offset: 0, length: 1000 }));
+    assert.equal(decodeObjectFrame(await served).header.type, 'chunk', 'an open connection is still served');
+    b.close();
+    await until('the closed connection to be gone', 5000, () => (server.connections === 1 ? true : undefined));
+    const got = await fetcher().fetch(address, 'obj');
+    assert.ok(got && Buffer.from(got).equals(data));
+    a.close();
+  });
 
   it('a node that answers with a malformed header fails the fetch naming it, and drops that connection', async () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'mocha';
-import { giveTo, lookupWorkerUser, WorkerUserError } from '../../../src/worker/worker-user.js';
+import { assertReachable, giveTo, lookupWorkerUser, WorkerUserError } from '../../../src/worker/worker-user.js';
 import { ObjectFiles } from '../../../src/worker/object-files.js';
 
 const root = process.getuid?.() === 0;
@@ -45,4 +45,28 @@ describe('raylaunch.worker_user: worker processes as an unprivileged user', () =
     assert.deepEqual(JSON.parse(out), [user.uid, 'read', 'read', 'removed', 'EACCES']);
     shm.remove();
   });
+});
+
+describe('worker_user: the node folder must be reachable by that user', () => {
+  const CASES: [string, number, RegExp | undefined][] = [
+    ['a folder others may pass through (0711) is reachable', 0o711, undefined],
+    ['a folder closed to others (0700) is refused, naming it and what to do', 0o700, /cannot reach the node's folder .*: .* is mode 700, closed to other users; let others pass through every folder above it \(chmod o\+x\), or set RAYLAUNCH_HOME/],
+  ];
+  for (const [title, mode, want] of CASES) {
+    it(title, () => {
+      const top = mkdtempSync(join(tmpdir(), 'rl-reach-'));
+      try {
+        chmodSync(top, 0o711);
+        const dir = join(top, 'clusters', 'c');
+        mkdirSync(dir, { recursive: true });
+        chmodSync(join(top, 'clusters'), mode);
+        chmodSync(dir, 0o711);
+        const user = { name: 'nobody', uid: 65534, gid: 65534 };
+        if (want) assert.throws(() => assertReachable(dir, user), want);
+        else assertReachable(dir, user);
+      } finally {
+        rmSync(top, { recursive: true, force: true });
+      }
+    });
+  }
 });

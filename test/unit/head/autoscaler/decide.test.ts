@@ -151,15 +151,71 @@ describe('decide(): one pure decision per tick', () => {
     assert.deepEqual(d.instances[0]?.history.slice(-2).map((h) => h.state), ['draining', 'terminating']);
   });
 
-  const SETUPS: { name: string; setsUpNodes: boolean; instance: Instance; want: string[] }[] = [
+  const NOTICE = 'spot interruption notice (terminate at 2026-01-01T00:02:00Z)';
+  const DRAINS: { name: string; in: DecideInput; state: InstanceState; launch: [string, number][]; terminate: string[]; events: RegExp[] }[] = [
+    {
+      name: 'a node the head drains on a spot notice counts as going: min_workers is kept by a replacement launched now',
+      in: input({ config: config({ min: 1 }), cloud: [head, worker('w1')], instances: [inst('w1', 'running')], facts: { nodes: [fact('w1', { drainReason: NOTICE })] } }),
+      state: 'draining', launch: [['small', 1]], terminate: [], events: [/^w1: spot interruption notice \(terminate at .*\); drained: its work moves/, /^launch 1 × small for min_workers$/],
+    },
+    {
+      name: 'the work moved off a drained node is launched for, the drained node left out of the bin-packing',
+      in: input({ cloud: [head, worker('w1')], instances: [inst('w1', 'running')], facts: { nodes: [fact('w1', { drainReason: NOTICE })], demands: [{ resources: { CPU: 1 }, count: 1 }] } }),
+      state: 'draining', launch: [['small', 1]], terminate: [], events: [/drained/, /^launch 1 × small for 1 pending \{CPU: 1\}$/],
+    },
+    {
+      name: 'a drained node whose instance was stopped (a spot stop) is terminated, not left behind',
+      in: input({ cloud: [head, { ...worker('w1'), status: 'stopped' }], instances: [inst('w1', 'draining')], facts: { nodes: [fact('w1', { drainReason: NOTICE })] } }),
+      state: 'terminating', launch: [], terminate: ['w1'], events: [/^terminate w1: drained node gone$/],
+    },
+    {
+      name: 'a drained node whose agent is gone and that EC2 still lists is terminated',
+      in: input({ cloud: [head, worker('w1')], instances: [inst('w1', 'draining')], facts: { nodes: [fact('w1', { alive: false, diedAt: NOW - 60_000 })] } }),
+      state: 'terminating', launch: [], terminate: ['w1'], events: [/^terminate w1: drained node gone$/],
+    },
+    {
+      name: 'a node drained before still drains quietly: no second drain event, nothing launched twice',
+      in: input({ cloud: [head, worker('w1')], instances: [inst('w1', 'draining')], facts: { nodes: [fact('w1', { drainReason: NOTICE })] } }),
+      state: 'draining', launch: [], terminate: [], events: [],
+    },
+  ];
+  for (const c of DRAINS) {
+    it(c.name, () => {
+      const d = decide(c.in);
+      assert.equal(d.instances.find((i) => i.nodeId === 'w1')?.state, c.state);
+      assert.deepEqual(launched(d), c.launch);
+      assert.deepEqual(d.terminations.map((t) => t.id), c.terminate);
+      const got = messages(d);
+      assert.equal(got.length, c.events.length, got.join('\n'));
+      c.events.forEach((re, k) => assert.match(got[k] ?? '', re));
+    });
+  }
+
+  it('cache_stopped_nodes: a stopped worker is kept for reuse, neither adopted nor terminated; a stopped instance is done', () => {
+    const caching = applyDefaults({
+      provider: { type: 'aws', region: 'us-west-2', cache_stopped_nodes: true }, max_workers: 10, head_node_type: 'head',
+      available_node_types: { head: { resources: { CPU: 0 } }, small: { resources: { CPU: 1 }, max_workers: 10 } },
+      raylaunch: { demand_batch_ms: 0 },
+    });
+    const stopped = { ...worker('w1'), status: 'stopped' as const };
+    const d = decide(input({ config: caching, cloud: [head, stopped, { ...worker('w2'), status: 'stopped' as const }], instances: [inst('w2', 'terminating')], now: NOW + 3_600_000 }));
+    assert.deepEqual(d.terminations, []);
+    assert.equal(d.instances.find((i) => i.nodeId === 'w1'), undefined, 'not adopted');
+    assert.equal(d.instances.find((i) => i.nodeId === 'w2')?.state, 'terminated');
+    const plain = decide(input({ cloud: [head, stopped], now: NOW }));
+    assert.equal(plain.instances.find((i) => i.nodeId === 'w1')?.state, 'allocated', 'without caching a stopped worker is adopted (and given up on if it never registers)');
+  });
+
+  const SETUPS: { name: string; setsUpNodes: boolean; instance: Instance; want: string[]; status?: CloudNode['status'] }[] = [
     { name: 'a node this head launched that the provider lists starts its setup (providers reached over SSH)', setsUpNodes: true, instance: inst(undefined, 'requested'), want: ['w1'] },
+    { name: 'a node this head launched that is still pending (a booting instance) waits for a listing that shows it running', setsUpNodes: true, instance: inst(undefined, 'requested'), want: [], status: 'pending' },
     { name: 'a process node is never set up: it starts by itself', setsUpNodes: false, instance: inst(undefined, 'requested'), want: [] },
     { name: 'a node listed before this head started (adopted) is not set up again', setsUpNodes: true, instance: inst('w1', 'allocated', { history: [{ state: 'allocated', at: NOW, reason: 'adopted' }] }), want: [] },
     { name: 'a node already being set up is not set up twice', setsUpNodes: true, instance: inst('w1', 'setting-up'), want: [] },
   ];
   for (const c of SETUPS) {
     it(c.name, () => {
-      const d = decide(input({ setsUpNodes: c.setsUpNodes, cloud: [head, worker('w1')], instances: [c.instance] }));
+      const d = decide(input({ setsUpNodes: c.setsUpNodes, cloud: [head, { ...worker('w1'), status: c.status ?? 'running' }], instances: [c.instance] }));
       assert.deepEqual(d.setups, c.want);
       for (const id of c.want) assert.equal(d.instances.find((i) => i.nodeId === id)?.state, 'setting-up');
     });

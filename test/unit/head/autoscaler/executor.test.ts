@@ -45,7 +45,7 @@ function executor(o: Partial<ExecutorDeps> & Pick<ExecutorDeps, 'provider'>) {
   const outcomes: Outcome[] = [];
   const drained: string[] = [];
   const e = new Executor({
-    stopBeforeTerminate: false, drain: (id) => drained.push(id), launchTags: (t) => ({ tag: t }), maxConcurrentLaunches: () => 10,
+    stopBeforeTerminate: false, drain: (id) => drained.push(id), revoke: () => undefined, launchTags: (t) => ({ tag: t }), maxConcurrentLaunches: () => 10,
     report: (x) => outcomes.push(x), ...o,
   });
   return { e, outcomes, drained };
@@ -188,6 +188,36 @@ describe('eachLimited()', () => {
       });
       assert.deepEqual(seen.sort(), Array.from({ length: items }, (_, i) => i));
       assert.ok(most <= Math.max(1, limit), `${most} at once`);
+    });
+  }
+});
+
+/** A fake that can stop nodes for reuse (cache_stopped_nodes), as the AWS provider can. */
+class StoppingProvider extends FakeProvider {
+  async stop(ids: string[]): Promise<void> {
+    this.calls.push(`stop ${ids.join(',')}`);
+    for (const id of ids) {
+      const n = this.nodes.get(id);
+      if (n) n.status = 'stopped';
+    }
+  }
+}
+
+describe('the executor with cache_stopped_nodes', () => {
+  const CASES: { name: string; cache: boolean; provider: () => FakeProvider; want: string[] }[] = [
+    { name: 'idle workers are stopped for reuse; an outdated one and a failed setup are terminated', cache: true, provider: () => new StoppingProvider(), want: ['stop w1,w2', 'terminate w3,w4'] },
+    { name: 'without cache_stopped_nodes every one is terminated', cache: false, provider: () => new StoppingProvider(), want: ['terminate w1,w2,w3,w4'] },
+    { name: 'a provider that cannot stop terminates them all', cache: true, provider: () => new FakeProvider(), want: ['terminate w1,w2,w3,w4'] },
+  ];
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const provider = c.provider();
+      const { e, drained } = executor({ provider, cacheStoppedNodes: () => c.cache });
+      await e.terminate([
+        { id: 'w1', reason: 'idle' }, { id: 'w2', reason: 'idle' }, { id: 'w3', reason: 'outdated' }, { id: 'w4', reason: 'setup_failed' },
+      ], new Map());
+      assert.deepEqual(provider.calls, c.want);
+      assert.deepEqual(drained, ['w1', 'w2', 'w3', 'w4'], 'each drains first');
     });
   }
 });

@@ -18,8 +18,8 @@ const SEEDS = Number(process.env.SCALE_UP_SEEDS ?? 60);
 interface Case { name: string; workerCpus: number; headCpus: number; maxWorkers: number; tasks: number; want: number }
 
 /** A connection as the head sees it; what is sent to it is dropped (no task ever finishes here). */
-function peer(id: number, nodeId: string): Peer {
-  return { id, identity: { kind: 'node', nodeId }, role: undefined, clientId: undefined, nodeId: undefined, jobId: undefined, send: () => undefined, close: () => undefined };
+function peer(id: number, nodeId: string, closed: string[]): Peer {
+  return { id, identity: { kind: 'node', nodeId }, role: undefined, clientId: undefined, nodeId: undefined, jobId: undefined, send: () => undefined, close: (why) => { closed.push(`${nodeId}: ${why}`); } };
 }
 
 /**
@@ -39,8 +39,9 @@ async function workersLaunched(c: Case, seed: number): Promise<number> {
   });
   const { head, router, readModel } = headHarness({ config, clock });
   const agents = new Map<string, Peer>();
+  const closed: string[] = [];
   const register = (nodeId: string, kind: 'head' | 'worker', cpus: number) => {
-    const p = peer(agents.size, nodeId);
+    const p = peer(agents.size, nodeId, closed);
     agents.set(nodeId, p);
     const nodeType = kind === 'head' ? 'head' : 'worker';
     router.onMessages(p, [{ type: 'hello', role: 'agent', clientId: `agent-${nodeId}`, nodeId },
@@ -52,10 +53,11 @@ async function workersLaunched(c: Case, seed: number): Promise<number> {
   provider.nodes.set('head', { id: 'head', nodeType: 'head', kind: 'head', status: 'running', tags: {} });
   register('head', 'head', c.headCpus);
   const submits: Message[] = Array.from({ length: c.tasks }, (_, i) => ({ type: 'submit', task: {
-    taskId: `t${i}`, jobId: 'job', owner: 'w', fn: 'hold', name: 'hold', args: [], deps: [], returnId: `t${i}.r`,
+    taskId: `w.t${i}`, jobId: 'job', owner: 'w', fn: 'hold', name: 'hold', args: [], deps: [], returnId: `w.t${i}.r`,
     resources: toFixed({ CPU: 1 }), maxRetries: 0, retryExceptions: false,
   } }));
-  router.onMessages(agents.get('head') as Peer, submits); // as a worker process on the head would
+  // As a worker process on the head would, announced by the head's agent.
+  router.onMessages(agents.get('head') as Peer, [{ type: 'hello', role: 'worker', clientId: 'w', nodeId: 'head', jobId: 'job' }, ...submits]);
 
   const unregistered = () => [...provider.nodes.values()].filter((n) => n.kind === 'worker' && !agents.has(n.id));
   const list = provider.listNodes.bind(provider);
@@ -70,6 +72,7 @@ async function workersLaunched(c: Case, seed: number): Promise<number> {
   try {
     for (let step = 0; step < 1000; step++) {
       const waiting = unregistered();
+      assert.deepEqual(closed, [], 'the head closed an agent');
       if (head.tasks.counts().pending === 0 && waiting.length === 0) {
         return provider.calls.filter((x) => x.startsWith('launch ')).reduce((n, x) => n + Number(x.split(' ')[2]), 0);
       }

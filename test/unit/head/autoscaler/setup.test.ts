@@ -7,6 +7,8 @@ import { applyDefaults } from '../../../../src/config/defaults.js';
 import { Autoscaler, type ClusterFacts } from '../../../../src/head/autoscaler/loop.js';
 import type { NodeSetup } from '../../../../src/head/autoscaler/node-setup.js';
 import { NodeUpdateError } from '../../../../src/updater/errors-update.js';
+import type { CloudNode, LaunchRequest, NodeProvider } from '../../../../providers/provider.js';
+import { until } from '../../../helpers/until.js';
 
 const config = (hosts: number) => applyDefaults({
   cluster_name: 'c', provider: { type: 'local', head_ip: '10.0.0.1', worker_ips: Array.from({ length: hosts }, (_, i) => `10.0.0.${i + 2}`) },
@@ -106,5 +108,30 @@ describe('node setup by the autoscaler (host pool, fake clock)', () => {
     await a.tick();
     assert.ok(a.events.some((e) => e.message === 'terminate 10.0.0.2: never registered'), a.events.map((e) => e.message).join('\n'));
     assert.ok(log.includes('stop 10.0.0.2'));
+  });
+
+  it('a launched instance that boots is set up once a listing shows it running, without waiting for the next full tick', async () => {
+    // A cloud whose instances stay pending (no address) until the test lets them run, on real timers.
+    let boots = true;
+    const launched: CloudNode[] = [];
+    const head: CloudNode = { id: '10.0.0.1', nodeType: 'head', kind: 'head', status: 'running', internalIp: '10.0.0.1', tags: {} };
+    const cloud: NodeProvider = {
+      listNodes: () => Promise.resolve([head, ...launched.map((n): CloudNode => ({ ...n, status: boots ? 'pending' : 'running', ...(boots ? {} : { internalIp: `10.0.1.${n.id.slice(2)}` }) }))]),
+      launch: (req: LaunchRequest) => {
+        for (let i = 0; i < req.count; i++) launched.push({ id: `i-${launched.length + 1}`, nodeType: req.nodeType, kind: 'worker', status: 'pending', requestId: req.requestId, tags: req.tags ?? {} });
+        return Promise.resolve();
+      },
+      terminate: () => Promise.resolve(),
+    };
+    const c = config(1);
+    // The full tick is an hour apart: only the boot poll can notice the instance running.
+    const a = new Autoscaler({ provider: cloud, config: { ...c, raylaunch: { ...c.raylaunch, autoscaler_interval_s: 3600 } }, clock: { now: () => Date.now() }, facts: () => facts, drain: () => undefined, launchHash: () => 'h', nodeSetup: setup });
+    made.push(a);
+    a.start();
+    await until('the launch', 5_000, () => (launched.length === 1 ? true : undefined));
+    assert.deepEqual(log, [], 'a pending instance is not set up');
+    boots = false;
+    await until('the setup of the running instance', 10_000, () => (log.length > 0 ? log : undefined));
+    assert.deepEqual(log, ['setup i-1'], a.events.map((e) => e.message).join('\n'));
   });
 });
