@@ -16,8 +16,15 @@ writeFileSync(configFile, [
   // A fixed-size cluster (max_workers reached): the head may send tasks ahead to busy nodes.
   `cluster_name: ${NAME}`, 'provider: {type: process}', 'max_workers: 2', 'available_node_types:',
   '  head: {resources: {CPU: 0}}', '  worker: {resources: {CPU: 2}, min_workers: 2, max_workers: 2}',
-  '  spare: {resources: {CPU: 1}, min_workers: 0, max_workers: 3}', 'head_node_type: head',
-  // The node-start figure times the autoscaler acting on a request at once, not its batching window.
+  'head_node_type: head', '',
+].join('\n'));
+// The node-start figure has a cluster of its own that can grow (the figures' cluster is at max_workers on purpose):
+// the autoscaler acts on a request at once (no batching window), and the node is taken away after each run.
+const START_NAME = `benchstart${process.pid}`;
+const startConfigFile = join(home, 'bench-start.yaml');
+writeFileSync(startConfigFile, [
+  `cluster_name: ${START_NAME}`, 'provider: {type: process}', 'max_workers: 1', 'available_node_types:',
+  '  head: {resources: {CPU: 0}}', '  spare: {resources: {CPU: 1}, min_workers: 0, max_workers: 1}', 'head_node_type: head',
   'raylaunch: {demand_batch_ms: 0}', '',
 ].join('\n'));
 
@@ -32,13 +39,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /**
  * Process node start: a request for one CPU more than the cluster has → the node the autoscaler launches for it
  * registered with the head (nodes are launched by the head, which hands each its credential). The node is then
- * terminated, so each run starts from the same two workers.
+ * terminated, so each run starts from the head alone.
  */
 function nodeStart(): number {
-  const out = cli(['submit', '-c', NAME, join(ROOT, 'bench/jobs/node-start.ts')]);
+  const out = cli(['submit', '-c', START_NAME, join(ROOT, 'bench/jobs/node-start.ts')]);
   const m = /^NODE_START (.*)$/m.exec(out);
   if (!m?.[1]) throw new Error(`the node-start job printed no figure:\n${out}`);
-  cli(['down', '-c', NAME, '--workers-only', '--keep-min-workers', '-y']);
+  cli(['down', '-c', START_NAME, '--workers-only', '-y']);
   return (JSON.parse(m[1]) as { ms: number }).ms;
 }
 
@@ -84,6 +91,7 @@ async function main(): Promise<void> {
   const job = join(ROOT, 'bench/jobs/figures.ts');
   process.stderr.write(`starting cluster ${NAME}…\n`);
   cli(['up', configFile, '-y']);
+  cli(['up', startConfigFile, '-y']);
   const runs: Record<string, number>[] = [];
   const relay: { async: number; sync: number }[] = [];
   const local: ReturnType<typeof baselineLocal>[] = [];
@@ -100,6 +108,7 @@ async function main(): Promise<void> {
       starts.push(nodeStart());
     }
   } finally {
+    cli(['down', '-c', START_NAME]);
     cli(['down', '-c', NAME]);
     rmSync(home, { recursive: true, force: true });
   }

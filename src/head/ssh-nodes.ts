@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { ClusterConfig } from '../config/types.js';
-import { localRuntimeDir, readRuntimeManifest } from '../runtime/layout.js';
+import { localRuntime } from '../runtime/layout.js';
 import { SshPool } from '../updater/ssh/pool.js';
 import { setupLogPath, workerSetup } from '../updater/ssh/setup.js';
 import type { NodeSetup } from './autoscaler/node-setup.js';
@@ -19,12 +19,10 @@ export interface HeadSshOptions {
 }
 
 export function sshNodeSetup(o: HeadSshOptions): NodeSetup {
-  const runtimeDir = localRuntimeDir();
-  const manifest = readRuntimeManifest(runtimeDir);
   const pool = new SshPool({ connectTimeoutMs: o.config.raylaunch.node_start_timeout_s * 1000 });
   const setup = workerSetup({
     config: o.config, stateDir: o.stateDir, runners: pool, credential: o.credential, headAddress: () => o.headAddress,
-    runtime: { dir: runtimeDir, version: manifest.version, hash: manifest.hash },
+    runtime: localRuntime(),
     target: (ip) => ({
       host: ip, user: o.config.auth.ssh_user ?? 'root', privateKeyPath: join(o.stateDir, 'ssh_key'), knownHostsPath: join(o.stateDir, 'known_hosts'),
     }),

@@ -8,11 +8,18 @@ import { isClusterName } from '../config/cluster-name.js';
 import type { ClusterConfig } from '../config/types.js';
 import { ClusterNotFoundError } from './errors.js';
 
-/** ~/.raylaunch/clusters/<name>/, created 0700 (head address, config, logs). */
-export function ensureClusterDir(name: string): string {
+/**
+ * ~/.raylaunch/clusters/<name>/, created 0700 (head address, config, logs). `passable`: where it is also the nodes'
+ * state folder and their worker processes run as raylaunch.worker_user (the process provider), it and clusters/
+ * are 0711 instead: that user passes through to its job's folder below, and still lists nothing; the files in them
+ * stay 0600.
+ */
+export function ensureClusterDir(name: string, o: { passable?: boolean } = {}): string {
   const dir = clusterDir(name);
+  const mode = o.passable ? 0o711 : 0o700;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  if (o.passable) chmodSync(dirname(dir), mode);
+  chmodSync(dir, mode);
   return dir;
 }
 

@@ -77,3 +77,13 @@ export class CloudLeftoversError extends RaylaunchError {
     this.remaining = opts.remaining;
   }
 }
+
+/**
+ * raylaunch.worker_user cannot work on this machine (the process provider): the user is unknown here, or cannot
+ * pass through the folders down to the cluster's, or cannot read the runtime its worker processes load. Exit 1.
+ */
+export class WorkerUserUnusableError extends RaylaunchError {
+  override readonly name = 'WorkerUserUnusableError';
+  readonly code = 'worker_user_unusable';
+  readonly exitCode = 1;
+}

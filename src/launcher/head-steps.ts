@@ -7,6 +7,8 @@ import type { ConfigChanges } from '../config/changes.js';
  * provider.
  */
 export interface HeadSteps {
+  /** Refuses, before anything is launched or taken down, what would otherwise fail only on the head node. */
+  preflight(): void;
   /** Whether the cluster runs now (a restart for a changed config would end its work). */
   running(listed: CloudNode | undefined): boolean;
   /** The running head stays as it is: every change of the config is taken live (nothing to launch or update). */

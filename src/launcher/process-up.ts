@@ -13,11 +13,15 @@ import { readHeadInfo } from './cluster-state.js';
 import { ClusterStartError } from './errors.js';
 import type { HeadSteps } from './head-steps.js';
 import { pollUntil } from '../common/wait.js';
+import { checkWorkerUserReach } from './worker-user-reach.js';
 
 
 export function processHeadSteps(config: ClusterConfig, dir: string, provider: NodeProvider, progress: (line: string) => void): HeadSteps {
   const name = config.cluster_name;
   return {
+    preflight: () => {
+      if (config.raylaunch.worker_user !== undefined) checkWorkerUserReach(config.raylaunch.worker_user, dir);
+    },
     running: (listed) => listed?.status === 'running',
     keeps: (changes) => changes !== undefined && changes.restart.length === 0,
     takeDownFirst: (listed, changes: ConfigChanges | undefined) => {

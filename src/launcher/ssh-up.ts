@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { headFile, type HeadInfo } from '../common/node-args.js';
 import type { ClusterConfig } from '../config/types.js';
 import { runtimeHash } from '../config/hash.js';
-import { localRuntimeDir, readRuntimeManifest } from '../runtime/layout.js';
+import { localRuntime } from '../runtime/layout.js';
 import { localPath } from '../updater/file-sync.js';
 import { NodeUpdater, type UpdateStatus } from '../updater/node-updater.js';
 import { headInfoCommand } from '../updater/remote.js';
@@ -29,6 +29,8 @@ export interface SshUpOptions {
 export function sshHeadSteps(config: ClusterConfig, dir: string, o: SshUpOptions): HeadSteps {
   const key = readKey(config);
   return {
+    // worker_user is checked on each host, by its agent (the folders that matter are there, not here).
+    preflight: () => undefined,
     running: () => readHeadInfo(dir) !== undefined,
     keeps: () => false, // the updater finds out on the node whether anything needs doing
     takeDownFirst: (listed) => {
@@ -55,8 +57,6 @@ export function sshHeadSteps(config: ClusterConfig, dir: string, o: SshUpOptions
 
 /** Runs the node updater on the head and waits for its head.json. */
 async function updateHead(config: ClusterConfig, head: SshHead, o: SshUpOptions & { credential: string; key: string }): Promise<{ info: HeadInfo; started: boolean }> {
-  const runtimeDir = localRuntimeDir();
-  const manifest = readRuntimeManifest(runtimeDir);
   const pool = new SshPool({
     connectTimeoutMs: config.raylaunch.node_start_timeout_s * 1000,
     onWait: (reason) => o.onStatus(head.internalIp, 'waiting-for-ssh', `${head.user}@${head.host}: ${reason}; retrying`),
@@ -65,7 +65,7 @@ async function updateHead(config: ClusterConfig, head: SshHead, o: SshUpOptions 
     const runner = pool.runner(head);
     const update = await new NodeUpdater({
       runner, config, node: { id: headNodeId(head), kind: 'head', nodeType: config.head_node_type, ip: head.internalIp }, headAddress: '',
-      runtime: { dir: runtimeDir, version: manifest.version, hash: manifest.hash }, runtimeHash: runtimeHash(config),
+      runtime: localRuntime(), runtimeHash: runtimeHash(config),
       // The head reaches workers with the same key this machine uses for the head (never logged, 0600 there).
       // Of the operator's credential, only its digest goes: whoever reads the head's files cannot act as the operator.
       files: { 'operator.sha256': operatorDigest(o.credential), ssh_key: o.key },

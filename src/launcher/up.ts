@@ -61,7 +61,9 @@ async function listedHead(provider: NodeProvider): Promise<CloudNode | undefined
  */
 export async function up(given: ClusterConfig, o: UpOptions): Promise<UpResult> {
   const name = given.cluster_name;
-  const dir = ensureClusterDir(name);
+  // On the process provider this folder is every node's state folder: worker_user's processes pass through it.
+  const passable = !providerKind(given.provider.type).reachedOverSsh && given.raylaunch.worker_user !== undefined;
+  const dir = ensureClusterDir(name, { passable });
   const provider = await cliProvider(given, dir);
   // A cloud's prepare() resolves what the nodes launch with (key, subnets, image, role): from here on, that config.
   const config = preparesCluster(provider) ? await provider.prepare(given, o.progress) : given;
@@ -71,6 +73,8 @@ export async function up(given: ClusterConfig, o: UpOptions): Promise<UpResult> 
       onStatus: (node, s, detail) => (o.nodeStatus ? o.nodeStatus(node, s, detail) : o.progress(`${node}: ${s}: ${detail}`)),
     })
     : processHeadSteps(config, dir, provider, o.progress);
+  // Before anything is launched or torn down (clouds only prepare what they need; the process provider checks here).
+  steps.preflight();
   // What runs now, and what this config changes: a restart ends the running work, so it is confirmed first.
   let head = await listedHead(provider);
   const previous = readClusterConfig(dir);
@@ -83,7 +87,7 @@ export async function up(given: ClusterConfig, o: UpOptions): Promise<UpResult> 
   } else {
     if (steps.takeDownFirst(head, changes)) {
       await down(name, { keepJobs: true });
-      ensureClusterDir(name);
+      ensureClusterDir(name, { passable });
       head = await listedHead(provider);
     }
     const credential = ensureOperatorCredential(name);

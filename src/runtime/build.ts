@@ -3,7 +3,7 @@
  * into one flat folder with every pure-JavaScript dependency inside, so a node needs only `node` and that
  * folder (no node_modules anywhere). `npm run build` runs this after tsc: `node dist/src/runtime/build.js`.
  */
-import { build, type OutputFile } from 'esbuild';
+import { build, type Metafile, type OutputFile } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -25,6 +25,27 @@ const ENTRIES: { in: string; file: string }[] = [
   { in: 'src/runtime/check.ts', file: RUNTIME_FILES.check },
 ];
 
+/** What a worker node runs: everything but the head service (whose provider code loads the cloud SDKs). */
+const WORKER_ENTRIES = ENTRIES.map((e) => e.file).filter((f) => f !== RUNTIME_FILES.head);
+
+/**
+ * The output files (relative to the bundle folder) that the given entries load, statically or by a dynamic
+ * import, each with its source map: the bundle a node with only those entries needs.
+ */
+export function reachedFrom(meta: Metafile, outDir: string, entries: readonly string[]): string[] {
+  const root = packageRoot();
+  const rel = (p: string) => relative(outDir, join(root, p));
+  const imports = new Map(Object.entries(meta.outputs).map(([p, o]) => [rel(p), o.imports.map((i) => i.path)]));
+  const seen = new Set<string>();
+  const todo = [...entries];
+  for (let f = todo.pop(); f !== undefined; f = todo.pop()) {
+    if (seen.has(f) || !imports.has(f)) continue;
+    seen.add(f);
+    // Imports of node: built-ins and left-out packages are not output files: imports.has skips them.
+    for (const i of imports.get(f) ?? []) todo.push(rel(i));
+  }
+  return [...seen].flatMap((f) => (imports.has(`${f}.map`) ? [f, `${f}.map`] : [f]));
+}
 
 export interface RuntimeBuild {
   dir: string;
@@ -83,12 +104,18 @@ export async function buildRuntime(o: { outDir?: string } = {}): Promise<Runtime
     banner: { js: ESM_BANNER },
     plugins: [leaveOutNativeAddons, dynamicCommonJsInterop(root), prunedComputeProtos(root)],
     write: false,
+    metafile: true,
     logLevel: 'silent',
   });
   const files = withoutDependencyMaps(new Map<string, Uint8Array>(result.outputFiles.map((f: OutputFile) => [relative(virtualDir, f.path), f.contents])));
   files.set(RUNTIME_FILES.packageJson, Buffer.from(runtimePackageJson(pkg)));
   const names = [...files.keys()].sort();
-  const manifest: RuntimeManifest = { version: pkg.version, hash: runtimeHash(files), files: names };
+  const workerFiles = new Set([...reachedFrom(result.metafile, virtualDir, WORKER_ENTRIES), RUNTIME_FILES.packageJson].filter((f) => files.has(f)));
+  const worker = new Map([...files].filter(([name]) => workerFiles.has(name)));
+  const manifest: RuntimeManifest = {
+    version: pkg.version, hash: runtimeHash(files), files: names,
+    worker: { hash: runtimeHash(worker), files: [...worker.keys()].sort() },
+  };
 
   // Written beside the target and renamed into place: a process running from the old folder keeps its files.
   const staging = `${outDir}.tmp-${process.pid}`;

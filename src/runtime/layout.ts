@@ -25,6 +25,24 @@ export interface RuntimeManifest {
   hash: string;
   /** Every file of the folder but the manifest, sorted. */
   files: string[];
+  /**
+   * What a worker node gets: the files its entries reach (the head's alone, such as the AWS SDK's chunks, left
+   * out), hashed as a folder of their own, so a head and a worker on one host keep apart folders.
+   */
+  worker?: RuntimeRole;
+}
+
+export interface RuntimeRole {
+  hash: string;
+  files: string[];
+}
+
+/** This installation's runtime as the updater sends it: its folder, and what a worker gets of it. */
+export interface LocalRuntime {
+  dir: string;
+  version: string;
+  hash: string;
+  worker?: RuntimeRole;
 }
 
 /** The runtime bundle of this installation: dist/runtime, or the folder this code runs from when bundled. */
@@ -40,12 +58,21 @@ export function readRuntimeManifest(dir: string = localRuntimeDir()): RuntimeMan
   } catch (e) {
     throw new Error(`no runtime bundle in ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)}): run npm run build`, { cause: e });
   }
-  const m = JSON.parse(text) as Partial<RuntimeManifest>;
+  const m = JSON.parse(text) as Partial<Omit<RuntimeManifest, 'worker'>> & { worker?: Partial<RuntimeRole> };
   if (typeof m.version !== 'string' || typeof m.hash !== 'string' || !/^[0-9a-f]{12}$/.test(m.hash) || !Array.isArray(m.files)
     || !m.files.every((f) => typeof f === 'string')) {
     throw new Error(`${file} is not a runtime manifest`);
   }
-  return { version: m.version, hash: m.hash, files: m.files };
+  const w = m.worker;
+  const worker = w !== undefined && typeof w.hash === 'string' && /^[0-9a-f]{12}$/.test(w.hash) && Array.isArray(w.files) && w.files.every((f) => typeof f === 'string')
+    ? { worker: { hash: w.hash, files: w.files } } : {};
+  return { version: m.version, hash: m.hash, files: m.files, ...worker };
+}
+
+/** The runtime of a folder (default: this installation's), ready for NodeUpdater. */
+export function localRuntime(dir: string = localRuntimeDir()): LocalRuntime {
+  const m = readRuntimeManifest(dir);
+  return { dir, version: m.version, hash: m.hash, ...(m.worker ? { worker: m.worker } : {}) };
 }
 
 /** The folder a node keeps this runtime in, relative to the remote user's home. */

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isPrivateAddress } from '../common/net.js';
-import { remoteRuntimeDir } from '../runtime/layout.js';
+import { type LocalRuntime, remoteRuntimeDir } from '../runtime/layout.js';
 import type { Readable } from 'node:stream';
 import { withoutLiveSettings } from '../config/changes.js';
 import { canonicalJson } from '../config/hash.js';
@@ -15,7 +15,8 @@ import { nodeConfig } from '../config/node-config.js';
 import type { ClusterConfig } from '../config/types.js';
 import { HostKeyMismatchError, SshConnectError } from './errors.js';
 import { NodeUpdateError, type UpdateStep } from './errors-update.js';
-import { FileSyncError, syncMount, type SyncResult, withTar } from './file-sync.js';
+import { FileSyncError, syncMount, type SyncResult } from './file-sync.js';
+import { packRuntime, type RuntimeUpload } from './runtime-pack.js';
 import { providerKind } from '../../providers/index.js';
 import { installNodeCommand, NODE_DIST, type NodeDist, NODE_PATH_PREFIX } from './node-install.js';
 import { planUpdate, type UpdateSteps } from './plan.js';
@@ -39,7 +40,8 @@ export interface UpdaterOptions {
   node: NodeSpec;
   /** `ip:port` of the head's control plane; '' when updating the head itself. */
   headAddress: string;
-  runtime: { dir: string; version: string; hash: string };
+  /** The runtime build (layout.ts localRuntime): a worker gets its worker part, when the build names one. */
+  runtime: LocalRuntime;
   /**
    * Written into the node's state folder with mode 0600 (the operator's digest, the head's key) beside config.json
    * (from `config`); content never logged. Never a credential a task could use: see `credential`.
@@ -83,8 +85,14 @@ export class NodeUpdater {
     this.o = { ...o, config: nodeConfig(o.config) };
   }
 
+  /** What of the runtime this node gets: a worker only what its entries load, when the build says which. */
+  private get runtime(): RuntimeUpload {
+    const { dir, version, hash, worker } = this.o.runtime;
+    return this.o.node.kind === 'worker' && worker ? { dir, version, hash: worker.hash, files: worker.files } : { dir, version, hash };
+  }
+
   get nodeRuntimeHash(): string {
-    return digest(this.o.runtimeHash, this.o.runtime.version, this.o.runtime.hash);
+    return digest(this.o.runtimeHash, this.runtime.version, this.runtime.hash);
   }
 
   /**
@@ -118,7 +126,8 @@ export class NodeUpdater {
   }
 
   private async once(): Promise<Omit<UpdateResult, 'attempts'>> {
-    const { runner, config, node, runtime } = this.o;
+    const { runner, config, node } = this.o;
+    const runtime = this.runtime;
     const cluster = config.cluster_name;
     const runtimeRel = remoteRuntimeDir(runtime);
     this.status('waiting-for-ssh', `connecting to ${runner.host}`);
@@ -193,8 +202,14 @@ export class NodeUpdater {
 
   private async uploadRuntime(rel: string): Promise<void> {
     // Unpacked beside and renamed: a half-uploaded runtime is never taken for a complete one.
-    const cmd = `R="$HOME"/${rel}; T="$R.partial-$$"; mkdir -p "$T" && tar -xf - -C "$T" && { [ -f "$R/manifest.json" ] || { rm -rf "$R" && mv "$T" "$R"; }; }; rc=$?; rm -rf "$T"; exit $rc`;
-    await withTar(['-cf', '-', '-C', this.o.runtime.dir, '.'], `packing the runtime ${this.o.runtime.dir}`, (out) => this.must('syncing-files', cmd, out));
+    const cmd = `R="$HOME"/${rel}; T="$R.partial-$$"; mkdir -p "$T" && tar -xzf - -C "$T" && { [ -f "$R/manifest.json" ] || { rm -rf "$R" && mv "$T" "$R"; }; }; rc=$?; rm -rf "$T"; exit $rc`;
+    let packed: Buffer;
+    try {
+      packed = await packRuntime(this.runtime);
+    } catch (e) {
+      throw new FileSyncError(`packing the runtime ${this.o.runtime.dir} failed: ${(e as Error).message}`, { hint: 'run npm run build (the runtime folder is incomplete)', cause: e });
+    }
+    await this.must('syncing-files', cmd, packed);
   }
 
   private async writeStateFiles(cluster: string): Promise<void> {
@@ -242,7 +257,7 @@ export class NodeUpdater {
   }
 
   /** raylaunch's own remote commands: a failure is a bug or a broken host, reported with what it printed. */
-  private async must(step: UpdateStep, cmd: string, stdin?: Readable | string) {
+  private async must(step: UpdateStep, cmd: string, stdin?: Readable | Buffer | string) {
     const r = await this.o.runner.run(cmd, stdin ? { stdin } : {});
     if (r.code !== 0) {
       throw new NodeUpdateError(this.o.node.id, this.o.runner.host, step, `a raylaunch step failed on ${this.o.runner.host} (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`, {

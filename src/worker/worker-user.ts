@@ -35,17 +35,44 @@ export function giveTo(path: string, user: WorkerUser): void {
   if (st.isDirectory()) for (const name of readdirSync(path)) giveTo(join(path, name), user);
 }
 
+/** A folder or file on the way to something the worker user needs, as stat sees it. */
+export interface PathFacts { path: string; mode: number; uid: number }
+
+export function pathFacts(path: string): PathFacts {
+  const st = statSync(path);
+  return { path, mode: st.mode & 0o777, uid: st.uid };
+}
+
+/** `path` and every folder above it, from `/` down. */
+export function pathsDownTo(path: string): PathFacts[] {
+  const chain: PathFacts[] = [];
+  for (let d = path; ; d = dirname(d)) {
+    chain.unshift(pathFacts(d));
+    if (dirname(d) === d) return chain;
+  }
+}
+
+/**
+ * Those of `folders` the worker user cannot pass through: closed to others (no o+x) and not its own. Group bits
+ * are not counted: raylaunch's folders are root's, and a worker user in root's group is not one to plan for.
+ */
+export const closedTo = (folders: readonly PathFacts[], user: WorkerUser): PathFacts[] =>
+  folders.filter((f) => (f.uid === user.uid ? f.mode & 0o100 : f.mode & 0o001) === 0);
+
+/** Whether the worker user may read a file (others may, or it is the user's own and readable to it). */
+export const readableBy = (file: PathFacts, user: WorkerUser): boolean => (file.uid === user.uid ? file.mode & 0o400 : file.mode & 0o004) !== 0;
+
+/** How a closed folder is named in an error: its path and mode. */
+export const describeClosed = (folders: readonly PathFacts[]): string => folders.map((f) => `${f.path} (mode ${f.mode.toString(8)})`).join(', ');
+
 /**
  * Refuses a node folder the worker user cannot reach: its job's folder lies below it. Every folder from `/` down to
  * `dir` must let others pass (o+x; listing is not needed), unless the worker user owns it.
  */
 export function assertReachable(dir: string, user: WorkerUser): void {
-  for (let d = dir; ; d = dirname(d)) {
-    const st = statSync(d);
-    if ((st.mode & 0o001) === 0 && st.uid !== user.uid) {
-      throw new WorkerUserError(`raylaunch.worker_user "${user.name}" cannot reach the node's folder ${dir}: ${d} is mode ${(st.mode & 0o777).toString(8)}, closed to other users; `
-        + 'let others pass through every folder above it (chmod o+x), or set RAYLAUNCH_HOME to a folder they can pass');
-    }
-    if (dirname(d) === d) return;
+  const closed = closedTo(pathsDownTo(dir), user);
+  if (closed.length > 0) {
+    throw new WorkerUserError(`raylaunch.worker_user "${user.name}" cannot reach the node's folder ${dir}: ${describeClosed(closed)} ${closed.length === 1 ? 'is' : 'are'} closed to other users; `
+      + 'let others pass through every folder above it (chmod o+x), or set RAYLAUNCH_HOME to a folder they can pass');
   }
 }

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CloudNode } from '../../../providers/provider.js';
 import type { ClusterConfig } from '../../config/types.js';
+import type { LocalRuntime } from '../../runtime/layout.js';
 import { runtimeHash } from '../../config/hash.js';
 import { localPath } from '../file-sync.js';
 import { NodeUpdater, type UpdateStatus } from '../node-updater.js';
@@ -26,7 +27,7 @@ export interface SshSetupOptions {
   runners: RunnerSource;
   /** how to log in to a node at an address */
   target(ip: string): SshTarget;
-  runtime: { dir: string; version: string; hash: string };
+  runtime: LocalRuntime;
   headAddress(): string;
   /** The node credential for a worker being set up: handed to its supervisor on stdin, never written there. */
   credential(nodeId: string): string;

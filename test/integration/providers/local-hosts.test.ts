@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { FilePoolStore, LocalProvider } from '../../../providers/local/index.js';
 import { applyDefaults } from '../../../src/config/defaults.js';
-import { localRuntimeDir, readRuntimeManifest } from '../../../src/runtime/layout.js';
+import { localRuntime } from '../../../src/runtime/layout.js';
 import { Executor } from '../../../src/head/autoscaler/executor.js';
 import type { Outcome } from '../../../src/head/autoscaler/outcomes.js';
 import { setupLogPath, workerSetup } from '../../../src/updater/ssh/setup.js';
@@ -54,10 +54,9 @@ describe('local provider on real SSH hosts', function () {
     const name = `exec${seq++}`;
     const config = configFor(name);
     const ssh = new SshPool({ connectTimeoutMs: 10_000 });
-    const m = readRuntimeManifest(localRuntimeDir());
     const setup = workerSetup({
       config, stateDir: join(dir, name), runners: ssh, credential: () => 'rln_conformance', headAddress: () => `${hosts.hosts[0]?.ip}:1`,
-      runtime: { dir: localRuntimeDir(), version: m.version, hash: m.hash },
+      runtime: localRuntime(),
       target: (ip) => ({ host: ip, user: 'root', privateKeyPath: hosts.keyPath, knownHostsPath: join(dir, 'known_hosts') }),
     });
     const provider = poolProvider(name);

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'mocha';
 import { applyDefaults } from '../../../src/config/defaults.js';
 import { runtimeHash } from '../../../src/config/hash.js';
 import type { ClusterConfig } from '../../../src/config/types.js';
-import { localRuntimeDir, readRuntimeManifest } from '../../../src/runtime/layout.js';
+import { localRuntime } from '../../../src/runtime/layout.js';
 import { NodeUpdateError } from '../../../src/updater/errors-update.js';
 import { NodeUpdater, type UpdateStatus } from '../../../src/updater/node-updater.js';
 import { stopDaemonCommand } from '../../../src/updater/remote.js';
@@ -46,12 +46,11 @@ describe('NodeUpdater (real sshd hosts)', function () {
   function updater(h: TestHost, c: ClusterConfig, o: { attempts?: number; ssh?: SshRunnerOptions; statuses?: string[] } = {}): NodeUpdater {
     const pool = new SshPool(o.ssh ?? {});
     pools.push(pool);
-    const m = readRuntimeManifest(localRuntimeDir());
     return new NodeUpdater({
       runner: pool.runner({ host: h.ip, user: 'root', privateKeyPath: hosts.keyPath, knownHostsPath: join(dir, 'known_hosts') }),
       config: c, node: { id: h.ip, kind: 'worker', nodeType: c.head_node_type, ip: h.ip },
       // No head listens there: the agent keeps trying (see config), which is all these tests need of it.
-      headAddress: '10.200.0.250:6380', runtime: { dir: localRuntimeDir(), version: m.version, hash: m.hash }, runtimeHash: runtimeHash(c),
+      headAddress: '10.200.0.250:6380', runtime: localRuntime(), runtimeHash: runtimeHash(c),
       // No head checks it here: a worker's supervisor only needs one to hand its agent.
       credential: 'rln_test-credential', files: {}, mountSource: (_r, l) => l, attempts: o.attempts ?? 3,
       onStatus: (s: UpdateStatus, detail) => o.statuses?.push(`${s}: ${detail}`),
@@ -77,6 +76,21 @@ describe('NodeUpdater (real sshd hosts)', function () {
     const state = (await hosts.exec(h, 'cd .raylaunch/clusters/u && ls token 2>&1; stat -c %a config.json; grep -rl rln_test-credential . 2>/dev/null | wc -l')).stdout.trim().split('\n');
     assert.deepEqual(state.slice(1), ['600', '0']);
     assert.match(state[0] ?? '', /No such file/);
+  });
+
+  it('a worker\'s runtime folder holds what its entries load and no AWS SDK chunk, named apart from the whole runtime\'s', async () => {
+    const [h] = hosts.hosts as [TestHost];
+    const rt = localRuntime();
+    assert.ok(rt.worker, 'the build names what a worker gets');
+    assert.notEqual(rt.worker.hash, rt.hash);
+    await updater(h, config([])).update();
+    const folder = `.raylaunch/runtime/${rt.version}-${rt.worker.hash}`;
+    const r = await hosts.exec(h, `cd ${folder} && ls && grep -l DescribeInstancesCommand -- * | wc -l && du -sk . | cut -f1`);
+    const lines = r.stdout.trim().split('\n');
+    const [kib, sdkFiles] = [Number(lines.pop()), lines.pop()];
+    assert.deepEqual(lines.sort(), [...rt.worker.files, 'manifest.json'].sort());
+    assert.equal(sdkFiles, '0', 'no file of the folder holds the EC2 client');
+    assert.ok(kib < 4096, `the worker's runtime takes ${kib} KiB`);
   });
 
   it('stopping a node also ends a daemon whose supervisor was killed (its process group outlived it)', async () => {

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'mocha';
-import { assertReachable, giveTo, lookupWorkerUser, WorkerUserError } from '../../../src/worker/worker-user.js';
+import { assertReachable, closedTo, giveTo, lookupWorkerUser, readableBy, WorkerUserError } from '../../../src/worker/worker-user.js';
 import { ObjectFiles } from '../../../src/worker/object-files.js';
 
 const root = process.getuid?.() === 0;
@@ -50,7 +50,7 @@ describe('raylaunch.worker_user: worker processes as an unprivileged user', () =
 describe('worker_user: the node folder must be reachable by that user', () => {
   const CASES: [string, number, RegExp | undefined][] = [
     ['a folder others may pass through (0711) is reachable', 0o711, undefined],
-    ['a folder closed to others (0700) is refused, naming it and what to do', 0o700, /cannot reach the node's folder .*: .* is mode 700, closed to other users; let others pass through every folder above it \(chmod o\+x\), or set RAYLAUNCH_HOME/],
+    ['a folder closed to others (0700) is refused, naming it and what to do', 0o700, /cannot reach the node's folder .*: .*\/clusters \(mode 700\) is closed to other users; let others pass through every folder above it \(chmod o\+x\), or set RAYLAUNCH_HOME/],
   ];
   for (const [title, mode, want] of CASES) {
     it(title, () => {
@@ -67,6 +67,23 @@ describe('worker_user: the node folder must be reachable by that user', () => {
       } finally {
         rmSync(top, { recursive: true, force: true });
       }
+    });
+  }
+});
+
+describe('worker_user: which folders it passes and which files it reads', () => {
+  const user = { name: 'nobody', uid: 65534, gid: 65534 };
+  const CASES: [title: string, mode: number, uid: number, passes: boolean, reads: boolean][] = [
+    ['root\'s, open to others (0755 / 0644)', 0o755, 0, true, true],
+    ['root\'s, passable but not listable (0711)', 0o711, 0, true, false],
+    ['root\'s, private (0700 / 0600)', 0o700, 0, false, false],
+    ['the user\'s own, private to it (0700)', 0o700, user.uid, true, true],
+    ['the user\'s own, closed even to it (0077)', 0o077, user.uid, false, false],
+  ];
+  for (const [title, mode, uid, passes, reads] of CASES) {
+    it(`${title}: ${passes ? 'passed' : 'not passed'}, ${reads ? 'read' : 'not read'}`, () => {
+      const facts = { path: '/x', mode, uid };
+      assert.deepEqual([closedTo([facts], user).length === 0, readableBy(facts, user)], [passes, reads]);
     });
   }
 });
