@@ -6,3 +6,4 @@ export { InMemoryHostPool, newEd25519HostKey, type BootRequest, type HostKey, ty
 export type { InjectedFailure } from './faults.js';
 export type { ServiceAccountKeyFile } from './jwt.js';
 export { parseFilter } from './filter.js';
+export { SshdHostPool, authorizedKeysFor } from './sshd-pool.js';
