@@ -89,14 +89,19 @@ export async function loadGcp(p: GcpProviderConfig, env: NodeJS.ProcessEnv = pro
   const choice = authChoice(p, env);
   // No scopes: a service-account key then signs its own token for the API (no token endpoint), a user's refresh
   // token is not scoped anyway, and the metadata server hands out the instance's scopes.
+  // The project is the config's: otherwise google-auth-library looks for one as it loads the credential, running
+  // `gcloud config config-helper` and asking the metadata server (seconds of retries off GCE, and a call to a
+  // metadata address from a laptop).
+  const projectId = p.project_id ?? undefined;
   let auth: GoogleAuth;
-  if (choice.kind === 'service-account') auth = new gal.GoogleAuth({ credentials: choice.credentials });
+  if (choice.kind === 'service-account') auth = new gal.GoogleAuth({ projectId, credentials: choice.credentials });
   else if (choice.kind === 'token') {
     const client = new gal.OAuth2Client();
     client.setCredentials({ access_token: choice.token });
-    auth = new gal.GoogleAuth({ authClient: client });
+    auth = new gal.GoogleAuth({ projectId, authClient: client });
   } else {
     auth = new gal.GoogleAuth({
+      projectId,
       ...(choice.keyFilename ? { keyFilename: choice.keyFilename } : {}),
       ...(choice.tokenUrl ? { clientOptions: { endpoints: { oauth2TokenUrl: choice.tokenUrl } } } : {}),
     });

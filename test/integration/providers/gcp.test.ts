@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gcpMetadata } from 'google-auth-library';
 import { after, afterEach, before, beforeEach, describe, it } from 'mocha';
 import { createProvider } from '../../../providers/index.js';
 import type { GcpProvider } from '../../../providers/gcp/index.js';
@@ -89,6 +90,26 @@ describe('the GCP provider against the fake GCP, through the client library', fu
     // Another address replaces the SSH rule.
     await p.prepare(config({ raylaunch: { ssh_ingress_cidr: '10.9.1.0/24' } }), () => undefined);
     assert.deepEqual([...fake.cloud.firewalls.values()].find((f) => f.name === 'raylaunch-rl-gcp-ssh')?.sourceRanges, ['10.9.1.0/24']);
+  });
+
+  it('the CLI asks no metadata server for the project: it is the config\'s (google-auth-library would otherwise look for one)', async () => {
+    // A metadata server that would answer, so a lookup shows in its log instead of failing quietly.
+    const saved = { host: process.env.GCE_METADATA_HOST, detection: process.env.METADATA_SERVER_DETECTION };
+    // The credential named by GOOGLE_APPLICATION_CREDENTIALS, which google-auth-library loads with a project lookup.
+    process.env.GOOGLE_APPLICATION_CREDENTIALS = join(process.env.CLOUDSDK_CONFIG ?? '', 'application_default_credentials.json');
+    process.env.GCE_METADATA_HOST = fake.metadataHost;
+    delete process.env.METADATA_SERVER_DETECTION;
+    gcpMetadata.resetIsAvailableCache();
+    try {
+      await prepared();
+      assert.ok(fake.callsOf('firewalls.insert').length > 0);
+      assert.deepEqual(fake.metadata.calls.map((c) => c.path), []);
+    } finally {
+      delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+      process.env.GCE_METADATA_HOST = saved.host;
+      process.env.METADATA_SERVER_DETECTION = saved.detection;
+      gcpMetadata.resetIsAvailableCache();
+    }
   });
 
   it('Ray\'s preemptible workers launch as preemptible (the scheduling list converted), deleted when taken back, named validly and labelled', async () => {
