@@ -10,10 +10,11 @@
 //   4. the import cost of the Compute clients and google-auth-library in a fresh Node process, as `up` of a gcp
 //      cluster loads them.
 // Nothing leaves this machine: the fake listens on 10.200.0.1, never a metadata address. Run: npm run bench:gcp
-// (as root, like the integration tests); BENCH_QUICK=1 runs one trial of each.
+// (as root, like the integration tests); BENCH_QUICK=1 runs one trial of each; BENCH_TIMELINE=1 prints each
+// trial's timeline (the CLI's progress lines, the fake's calls and instance transitions, ms from the start of up).
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { DUMMY_USER, type FakeGcpOptions } from '../test/fakes/gcp/index.js';
+import { DUMMY_USER, type CallRecord, type FakeGcpOptions } from '../test/fakes/gcp/index.js';
 import { gcpConfigFor, gcpTestBed } from '../test/helpers/gcp-cluster.js';
 import { isolateGcpEnv } from '../test/helpers/gcp-env.js';
 
@@ -21,6 +22,7 @@ const WORKERS = 10;
 const BOOT_MS = 10_000;
 const OPERATION_MS = 2000;
 const QUICK = process.env.BENCH_QUICK === '1';
+const TIMELINE = process.env.BENCH_TIMELINE === '1';
 const TRIALS = QUICK ? 1 : 3;
 const IMPORT_TRIALS = QUICK ? 1 : 5;
 const UP_TIMEOUT_MS = 180_000;
@@ -47,9 +49,14 @@ async function upTrials(latency: Pick<FakeGcpOptions, 'bootDelayMs' | 'operation
       const cluster = bed.cluster(name, gcpConfigFor(name, WORKERS, bed.fake.project));
       try {
         const from = bed.fake.calls.length;
+        const timeline = new Timeline();
+        const onChange = (e: { instance?: string; to?: string }) => { if (e.to !== undefined) timeline.add(`fake: ${e.instance ?? ''} → ${e.to}`); };
+        bed.fake.cloud.on('change', onChange);
         const t0 = performance.now();
-        const r = await cluster.cli(['up', cluster.configFile, '-y'], UP_TIMEOUT_MS);
+        const r = await cluster.cli(['up', cluster.configFile, '-y'], UP_TIMEOUT_MS, { onOutput: ({ stderr }) => timeline.lines('cli', stderr) });
         const wallMs = performance.now() - t0;
+        bed.fake.cloud.off('change', onChange);
+        if (TIMELINE) console.error(timeline.print(bed.fake.calls.slice(from)));
         if (r.code !== 0) throw new Error(`up failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
         const headCalls = new Map<string, number>();
         for (const c of bed.fake.calls.slice(from)) {
@@ -67,6 +74,30 @@ async function upTrials(latency: Pick<FakeGcpOptions, 'bootDelayMs' | 'operation
     await bed.close();
   }
   return out;
+}
+
+/** What happened during one `up`, stamped as it happened, for finding where the time goes. */
+class Timeline {
+  private readonly start = Date.now();
+  private readonly entries: { at: number; text: string }[] = [];
+  private seen = 0;
+
+  add(text: string, at = Date.now()): void {
+    this.entries.push({ at, text });
+  }
+
+  /** The complete lines of a stream printed so far that are new since the last look. */
+  lines(source: string, printed: string): void {
+    const done = printed.slice(0, printed.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '');
+    for (const l of done.slice(this.seen)) this.add(`${source}: ${l}`);
+    this.seen = Math.max(this.seen, done.length);
+  }
+
+  print(calls: readonly CallRecord[]): string {
+    const who = (c: CallRecord) => (c.principal === DUMMY_USER.email ? 'cli' : c.principal === undefined ? '-' : 'head');
+    const all = [...this.entries, ...calls.map((c) => ({ at: c.at, text: `call: ${c.method} by ${who(c)} (${c.status})` }))].sort((a, b) => a.at - b.at);
+    return all.map((e) => `  ${String(e.at - this.start).padStart(6)} ms  ${e.text}`).join('\n');
+  }
 }
 
 /** The Compute clients and google-auth-library imported in a fresh Node process, as `up` of a gcp cluster loads them. */
