@@ -51,6 +51,8 @@ async function upTrials(latency: Pick<FakeGcpOptions, 'bootDelayMs' | 'operation
         const from = bed.fake.calls.length;
         const timeline = new Timeline();
         const onChange = (e: { instance?: string; to?: string }) => { if (e.to !== undefined) timeline.add(`fake: ${e.instance ?? ''} → ${e.to}`); };
+        // The fake's own long-polls listen for changes too: eleven nodes and this one pass Node's default of ten.
+        bed.fake.cloud.setMaxListeners(50);
         bed.fake.cloud.on('change', onChange);
         const t0 = performance.now();
         const r = await cluster.cli(['up', cluster.configFile, '-y'], UP_TIMEOUT_MS, { onOutput: ({ stderr }) => timeline.lines('cli', stderr) });
