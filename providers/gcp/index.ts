@@ -3,18 +3,19 @@
  * for `up` (firewall rules, image, SSH key, resources; prepare.ts) and cleanUp() for `down`. It only provides:
  * setting nodes up is the updater's work, as for every provider.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterConfig } from '../../src/config/types.js';
 import { ProviderConfigError } from '../errors.js';
 import {
-  CLUSTER_NAME_TAG, type CleansUpCluster, type CloudNode, type LaunchRequest, type NodeProvider, type PreparesCluster, validateLaunchRequest,
+  CLUSTER_NAME_TAG, type CleansUpCluster, type CloudNode, type LaunchRequest, type NodeProvider, type PreparesCluster, type StopsNodes, validateLaunchRequest,
 } from '../provider.js';
 import { classifyGcpError, toProviderError } from './errors.js';
 import { deleteFirewall, remainingFirewall } from './firewall.js';
 import { hostKeyLine, type InstanceView, type Launched, toCloudNode, withUnlisted, zoneOf } from './instances.js';
 import { bulkOutcome, launchRequest, type RequestState } from './launch.js';
 import { LABEL, labelKey, labelValue, META, networkTag, requestUuid } from './names.js';
-import { instanceProperties, machineTypeName } from './node-config.js';
+import { instanceProperties, isInterruptible, machineTypeName, schedulingObject } from './node-config.js';
 import { awaitOperation, operationOf } from './operations.js';
 import { gcpSection, prepareCluster } from './prepare.js';
 import type { GcpClients } from './sdk.js';
@@ -49,7 +50,7 @@ async function bounded<T>(items: readonly T[], limit: number, f: (t: T) => Promi
   await Promise.all(lanes);
 }
 
-export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpCluster {
+export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpCluster, StopsNodes {
   private config: ClusterConfig;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -60,6 +61,12 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
   /** Host keys read from guest attributes, per instance name and id (a name reused by a new VM is asked again). */
   private readonly hostKeys = new Map<string, string>();
   private regionZones: string[] | undefined;
+  /**
+   * Stopped instances started again for a launch request (cache_stopped_nodes), by name: listed under that
+   * request, as if launched by it, so the autoscaler sets them up and counts them for it (their own labels still
+   * name the request that created them).
+   */
+  private restarted = new Map<string, string>();
 
   constructor(private readonly o: GcpProviderOptions) {
     this.config = o.config;
@@ -77,15 +84,25 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
 
   /** One filtered aggregatedList by the cluster label over the region's zones, stopped and suspended VMs included. */
   async listNodes(): Promise<CloudNode[]> {
-    const instances = await this.aggregated();
-    const views = instances.filter((i) => zoneOf(i).startsWith(`${this.section.region}-`));
+    const views = await this.regional();
     for (const i of views) this.zones.set(i.name ?? '', zoneOf(i));
     await this.readHostKeys(views);
     const listed = views.map((i) => toCloudNode(i, { useInternalIps: this.section.use_internal_ips, hostKey: this.hostKeys.get(`${i.name ?? ''}#${String(i.id ?? '')}`) }))
       .filter((n): n is CloudNode => n !== undefined);
     const { nodes, keep } = withUnlisted(listed, this.launched, this.now());
     this.launched = keep;
+    const seen = new Set(views.map((i) => i.name ?? ''));
+    this.restarted = new Map([...this.restarted].filter(([name]) => seen.has(name)));
+    for (const n of nodes) {
+      const requestId = this.restarted.get(n.id);
+      if (requestId !== undefined) n.requestId = requestId;
+    }
     return nodes;
+  }
+
+  /** The cluster's instances in the region, as aggregatedList gives them. */
+  private async regional(): Promise<InstanceView[]> {
+    return (await this.aggregated()).filter((i) => zoneOf(i).startsWith(`${this.section.region}-`));
   }
 
   private async aggregated(): Promise<InstanceView[]> {
@@ -141,6 +158,9 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
     if (!type) throw new ProviderConfigError(`launch of unknown node type ${req.nodeType}`, { hint: `available_node_types has ${Object.keys(this.config.available_node_types).join(', ')}` });
     const p = this.section;
     const nc = type.node_config;
+    // cache_stopped_nodes: stopped workers of this type and launch hash are started before anything is created.
+    const count = req.count - await this.startStopped(req, nc);
+    if (count <= 0) return;
     const tags: Record<string, string> = { ...req.tags, [CLUSTER_NAME_TAG]: this.config.cluster_name, [LABEL.kind]: req.kind, [LABEL.nodeType]: req.nodeType, [LABEL.requestId]: req.requestId };
     const labels: Record<string, string> = {};
     for (const [k, v] of Object.entries(tags)) {
@@ -148,7 +168,7 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
       if (key) labels[key] = labelValue(v);
     }
     const props = instanceProperties(req.nodeType, nc, {
-      labels, networkTag: networkTag(this.config.cluster_name), cacheStopped: p.cache_stopped_nodes,
+      labels, networkTag: networkTag(this.config.cluster_name),
       metadata: { 'enable-guest-attributes': 'TRUE', [META.nodeType]: req.nodeType, [META.requestId]: req.requestId, [META.tags]: JSON.stringify(tags) },
     });
     let state = this.requests.get(req.requestId);
@@ -157,11 +177,11 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
       this.requests.set(req.requestId, state);
     }
     const project = p.project_id;
-    const what = `${req.count} × ${machineTypeName(nc)} (${req.nodeType})`;
+    const what = `${count} × ${machineTypeName(nc)} (${req.nodeType})`;
     const c = this.o.clients;
     const template = toCloudNode({ name: 'x', status: 'PROVISIONING', labels, metadata: props.metadata as InstanceView['metadata'] }, { useInternalIps: p.use_internal_ips });
     await launchRequest({
-      cluster: this.config.cluster_name, project, nodeType: req.nodeType, requestId: req.requestId, count: req.count,
+      cluster: this.config.cluster_name, project, nodeType: req.nodeType, requestId: req.requestId, count,
       // A compact placement policy asks for nodes together: all of them or none.
       gang: nc.resourcePolicies !== undefined, zones: await this.zonesOfRegion(), what, onHead: this.o.onHead,
     }, state, {
@@ -187,7 +207,7 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
         });
         return found;
       },
-      have: async () => (await this.listNodes()).filter((n) => n.requestId === req.requestId).length,
+      have: async () => (await this.listNodes()).filter((n) => n.requestId === req.requestId && !this.restarted.has(n.id)).length,
       made: (zone, names) => {
         const at = this.now();
         for (const n of names) {
@@ -196,6 +216,67 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
         }
       },
       sleep: this.sleep,
+    });
+  }
+
+  /**
+   * Starts stopped (TERMINATED) workers for a launch request, up to its count: those of its node type whose tags
+   * match the request's (its launch hash: an outdated node is not reused), each start's operation awaited. Spot
+   * and preemptible types are never reused. Returns how many of the request's nodes are restarted ones, those of
+   * an earlier call of the same request included.
+   */
+  private async startStopped(req: LaunchRequest, nc: Record<string, unknown>): Promise<number> {
+    const mine = () => [...this.restarted.values()].filter((r) => r === req.requestId).length;
+    if (!this.section.cache_stopped_nodes || req.kind !== 'worker' || isInterruptible(schedulingObject(nc.scheduling))) return mine();
+    const want = req.count - mine();
+    if (want <= 0) return mine();
+    const useInternalIps = this.section.use_internal_ips;
+    const stopped = (await this.regional()).filter((i) => i.status === 'TERMINATED' && !this.restarted.has(i.name ?? '')).filter((i) => {
+      const n = toCloudNode(i, { useInternalIps });
+      return n !== undefined && n.kind === 'worker' && n.nodeType === req.nodeType && Object.entries(req.tags ?? {}).every(([k, v]) => n.tags[k] === v);
+    }).slice(0, want);
+    const project = this.section.project_id;
+    await bounded(stopped, PARALLEL, async (i) => {
+      const name = i.name ?? '';
+      const zone = zoneOf(i);
+      try {
+        // Derived from the request: a retried launch repeats the start, and GCE answers with the first operation.
+        const res = await this.o.clients.instances.start({ project, zone, instance: name, requestId: requestUuid('start', project, zone, name, String(i.id ?? ''), req.requestId) });
+        const op = await awaitOperation(this.o.clients, project, operationOf(res), zone);
+        const err = op.error?.errors?.[0];
+        // No capacity for it in its zone (or any other refusal): it stays stopped, and the request creates instead.
+        if (err) return;
+      } catch (e) {
+        throw toProviderError(e, { action: 'instances.start', what: name, project, onHead: this.o.onHead });
+      }
+      this.zones.set(name, zone);
+      this.restarted.set(name, req.requestId);
+    });
+    return mine();
+  }
+
+  /**
+   * cache_stopped_nodes: instances.stop for on-demand workers, so a later launch starts them again. Spot and
+   * preemptible ones are deleted: they are never started again, and a stopped VM's disk keeps costing money.
+   */
+  async stop(ids: string[]): Promise<void> {
+    const unique = new Set(ids);
+    if (unique.size === 0) return;
+    const views = (await this.regional()).filter((i) => unique.has(i.name ?? ''));
+    for (const i of views) this.zones.set(i.name ?? '', zoneOf(i));
+    const spot = views.filter((i) => isInterruptible(i.scheduling ?? undefined)).map((i) => i.name ?? '');
+    if (spot.length > 0) await this.terminate(spot);
+    const project = this.section.project_id;
+    await bounded(views.filter((i) => !spot.includes(i.name ?? '')), PARALLEL, async (i) => {
+      const name = i.name ?? '';
+      try {
+        // A fresh id per stop: the same instance is stopped again after each reuse.
+        await this.o.clients.instances.stop({ project, zone: zoneOf(i), instance: name, requestId: randomUUID() });
+      } catch (e) {
+        if (classifyGcpError(e).kind !== 'not-found') throw toProviderError(e, { action: 'instances.stop', what: name, project, onHead: this.o.onHead });
+      }
+      this.launched.delete(name);
+      this.restarted.delete(name);
     });
   }
 

@@ -14,6 +14,7 @@ export interface InstanceView {
   status?: string | null;
   labels?: Record<string, string> | null;
   metadata?: { items?: { key?: string | null; value?: string | null }[] | null } | null;
+  scheduling?: { preemptible?: boolean | null; provisioningModel?: string | null } | null;
   networkInterfaces?: { networkIP?: string | null; accessConfigs?: { natIP?: string | null }[] | null }[] | null;
 }
 

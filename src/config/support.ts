@@ -164,9 +164,8 @@ export const KEY_RULES: readonly KeyRule[] = [
   { key: 'provider.availability_zone', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'aws: comma-separated, tried in order; gcp: required' },
   { key: 'provider.project_id', status: 'supported (gcp)', providers: ['gcp'], note: 'must be set before `up` (null is a warning in `validate`)' },
   {
-    key: 'provider.cache_stopped_nodes', status: 'supported (aws); warning (gcp)', providers: CLOUDS,
-    note: 'default false (Ray: true on aws); aws: idle workers are stopped and started again on demand, spot workers terminated; `down` terminates stopped nodes too',
-    check: (v, ctx) => (v === true && ctx.providerType === 'gcp' ? warn('not supported on gcp yet: idle workers are deleted, not stopped for reuse', 'remove it, or set it to false') : undefined),
+    key: 'provider.cache_stopped_nodes', status: 'supported (aws, gcp)', providers: CLOUDS,
+    note: 'default false (Ray: true on aws); idle workers are stopped and started again on demand, spot and preemptible workers terminated; `down` terminates stopped nodes too',
   },
   { key: 'provider.use_internal_ips', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'default false' },
   { key: 'provider.use_external_head_ip', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'with `use_internal_ips`' },

@@ -130,12 +130,12 @@ describe('the GCP provider against the fake GCP, through the client library', fu
     assert.deepEqual(nodes.map((n) => [n.nodeType, n.kind, n.requestId]), [['ray_worker_small', 'worker', 'req-1'], ['ray_worker_small', 'worker', 'req-1']]);
   });
 
-  it('with cache_stopped_nodes, a preemptible worker keeps GCE\'s default termination action (stop)', async () => {
+  it('with cache_stopped_nodes, a preemptible worker is still deleted when GCE takes it back (a stopped one is never reused)', async () => {
     const c = config({ provider: { type: 'gcp', region: 'us-central1', availability_zone: Z, project_id: fake.project, cache_stopped_nodes: true } });
     const p = await prepared(c);
     await p.launch(worker('req-c', 1));
     const body = fake.callsOf('instances.bulkInsert')[0]?.body as { instanceProperties: { scheduling: Record<string, unknown> } };
-    assert.deepEqual(body.instanceProperties.scheduling, { preemptible: true });
+    assert.deepEqual(body.instanceProperties.scheduling, { preemptible: true, instanceTerminationAction: 'DELETE' });
   });
 
   it('a running node is listed with its addresses and the host key its guest attributes publish', async () => {

@@ -256,6 +256,7 @@ describe('config validation', () => {
       yaml: 'provider: {type: gcp, region: us-west1, availability_zone: us-west1-a, project_id: my-project-1, gcp_credentials: {type: credentials_token, credentials: t}}\n',
       warnings: ['1:98 provider.gcp_credentials: Google credentials in a config file: used by this machine\'s CLI only (the head uses its own service account), never copied to a node'],
     },
+    { name: 'cache_stopped_nodes on gcp is supported: no warning', yaml: 'provider: {type: gcp, region: us-west1, availability_zone: us-west1-a, project_id: my-project-1, cache_stopped_nodes: true}\n', warnings: [] },
     { name: 'a gcp project_id left null warns in validate', yaml: 'provider: {type: gcp, region: us-west1, availability_zone: us-west1-a, project_id: null}\n', warnings: ['1:84 provider.project_id: not set; `raylaunch up` needs it'] },
     {
       name: 'a missing ssh key is a warning in validate',
