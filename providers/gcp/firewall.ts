@@ -6,7 +6,7 @@
 import { classifyGcpError, toProviderError } from './errors.js';
 import { firewallNames, requestUuid } from './names.js';
 import { awaitOperation, operationOf } from './operations.js';
-import type { GcpClients } from './sdk.js';
+import { type GcpClients, paged } from './sdk.js';
 import { classifyOperationError, providerError } from './errors.js';
 
 export interface FirewallRule {
@@ -81,6 +81,6 @@ export async function deleteFirewall(c: GcpClients, project: string, cluster: st
 export async function remainingFirewall(c: GcpClients, project: string, cluster: string): Promise<string[]> {
   const names = Object.values(firewallNames(cluster));
   const left: string[] = [];
-  for await (const f of c.firewalls.listAsync({ project })) if (f.name && names.includes(f.name)) left.push(f.name);
+  for await (const f of c.firewalls.listAsync({ project }, paged())) if (f.name && names.includes(f.name)) left.push(f.name);
   return left;
 }

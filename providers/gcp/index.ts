@@ -18,7 +18,7 @@ import { LABEL, labelKey, labelValue, META, networkTag, requestUuid } from './na
 import { instanceProperties, isInterruptible, machineTypeName, schedulingObject } from './node-config.js';
 import { awaitOperation, operationOf } from './operations.js';
 import { gcpSection, prepareCluster } from './prepare.js';
-import type { GcpClients } from './sdk.js';
+import { type GcpClients, paged } from './sdk.js';
 
 export { loadGcp, COMPUTE_ENDPOINT_VAR } from './sdk.js';
 export { gcpSection } from './prepare.js';
@@ -111,7 +111,7 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
     try {
       const pages = this.o.clients.instances.aggregatedListAsync({
         project, filter: `labels.${CLUSTER_NAME_TAG} = "${this.clusterLabel}"`, returnPartialSuccess: true, ...(this.o.pageSize ? { maxResults: this.o.pageSize } : {}),
-      });
+      }, paged());
       for await (const [, scoped] of pages) out.push(...((scoped.instances ?? []) as InstanceView[]));
     } catch (e) {
       throw toProviderError(e, { action: 'instances.aggregatedList', what: `cluster ${this.config.cluster_name}`, project, onHead: this.o.onHead });

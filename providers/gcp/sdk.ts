@@ -19,6 +19,14 @@ export const COMPUTE_ENDPOINT_VAR = 'CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE';
 /** gcloud's variable (property auth/token_host) for the OAuth token endpoint. */
 export const TOKEN_HOST_VAR = 'CLOUDSDK_AUTH_TOKEN_HOST';
 
+/**
+ * The call options of every `*Async` (paged) call. google-gax's async iterators page one by one whatever they are
+ * told, but its default (autoPaginate true) makes each such call print an AutopaginateTrueWarning to the user's
+ * terminal: saying false, which is what they do anyway, keeps it quiet. A fresh object per call: the client writes
+ * its request headers into the options it is given.
+ */
+export const paged = (): { autoPaginate: false } => ({ autoPaginate: false });
+
 export interface GcpClients {
   instances: InstancesClient;
   zoneOperations: ZoneOperationsClient;
