@@ -10,6 +10,7 @@ import { ProviderConfigError } from '../errors.js';
 import {
   CLUSTER_NAME_TAG, type CleansUpCluster, type CloudNode, type LaunchRequest, type NodeProvider, type PreparesCluster, type StopsNodes, validateLaunchRequest,
 } from '../provider.js';
+import { bounded } from './bounded.js';
 import { classifyGcpError, toProviderError } from './errors.js';
 import { deleteFirewall, remainingFirewall } from './firewall.js';
 import { hostKeyLine, type InstanceView, type Launched, toCloudNode, withUnlisted, zoneOf } from './instances.js';
@@ -37,18 +38,6 @@ export interface GcpProviderOptions {
 
 /** Deletes and guest-attribute reads in flight at once. */
 export const PARALLEL = 8;
-
-/** Runs `f` over `items`, at most `limit` at a time. */
-async function bounded<T>(items: readonly T[], limit: number, f: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const t = items[next++] as T;
-      await f(t);
-    }
-  });
-  await Promise.all(lanes);
-}
 
 export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpCluster, StopsNodes {
   private config: ClusterConfig;

@@ -11,9 +11,10 @@ import { createProvider } from '../../../providers/index.js';
 import type { GcpProvider } from '../../../providers/gcp/index.js';
 import { applyDefaults } from '../../../src/config/defaults.js';
 import type { ClusterConfig } from '../../../src/config/types.js';
-import { FakeGcp, InMemoryHostPool, newEd25519HostKey } from '../../fakes/gcp/index.js';
+import { FakeGcp, InMemoryHostPool, ManualClock, newEd25519HostKey } from '../../fakes/gcp/index.js';
 import { pointCliAtFake } from '../../helpers/gcp-adc.js';
 import { computeClients, isolateGcpEnv } from '../../helpers/gcp-env.js';
+import { until } from '../../helpers/until.js';
 
 // The provider is imported dynamically (as `up` loads it), so its error classes are another module instance than a
 // static import here would give: errors are told apart by name, as the CLI's output does.
@@ -90,6 +91,29 @@ describe('the GCP provider against the fake GCP, through the client library', fu
     // Another address replaces the SSH rule.
     await p.prepare(config({ raylaunch: { ssh_ingress_cidr: '10.9.1.0/24' } }), () => undefined);
     assert.deepEqual([...fake.cloud.firewalls.values()].find((f) => f.name === 'raylaunch-rl-gcp-ssh')?.sourceRanges, ['10.9.1.0/24']);
+  });
+
+  it('prepare creates the two firewall rules at once: both operations are in flight together', async () => {
+    await fake.close();
+    // Operations finish only when the test moves the clock: one at a time, the second rule would never be asked for.
+    const clock = new ManualClock();
+    fake = await FakeGcp.start({ clock, pool: new InMemoryHostPool(['127.0.8.1']), operationDelayMs: 5_000 });
+    pointCliAtFake(fake);
+    const held = new Set<string>();
+    fake.cloud.on('waiting', (e: { operation: string }) => held.add(e.operation));
+    const lines: string[] = [];
+    const p = await load();
+    const prepared = p.prepare(config(), (l) => lines.push(l));
+    try {
+      await until('both firewall inserts held in operations.wait', 30_000, () => (held.size >= 2 ? true : undefined));
+      assert.equal(fake.callsOf('firewalls.insert').length, 2);
+    } finally {
+      clock.advance(5_000);
+    }
+    await prepared;
+    assert.deepEqual(lines.filter((l) => l.startsWith('firewall rule')).map((l) => l.split(':')[0]), [
+      'firewall rule raylaunch-rl-gcp-ssh created', 'firewall rule raylaunch-rl-gcp-internal created',
+    ]);
   });
 
   it('the CLI asks no metadata server for the project: it is the config\'s (google-auth-library would otherwise look for one)', async () => {
