@@ -156,7 +156,7 @@ interface UpTrial {
   leftovers: number;
 }
 
-const runtimeManifest = JSON.parse(readFileSync(join(RUNTIME_DIR, 'manifest.json'), 'utf8')) as { version: string; hash: string; files: string[] };
+const runtimeManifest = JSON.parse(readFileSync(join(RUNTIME_DIR, 'manifest.json'), 'utf8')) as { version: string; hash: string; files: string[]; worker?: { hash: string; files: string[] } };
 const runtimeFiles = readdirSync(RUNTIME_DIR).length;
 
 async function upTrial(i: number): Promise<UpTrial> {
@@ -210,10 +210,14 @@ async function upTrial(i: number): Promise<UpTrial> {
     const status = JSON.parse(must(await cli(['status', cfg, '--json']), 'raylaunch status').stdout) as { nodes: { kind: string; state: string }[] };
     const alive = status.nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').length;
     if (alive !== WORKERS) throw new Error(`status after up: ${alive} of ${WORKERS} workers ALIVE`);
-    const rel = `.raylaunch/runtime/${runtimeManifest.version}-${runtimeManifest.hash}`;
+    // The head gets the whole runtime; a worker only its part (with a manifest of its own), in a folder of its own.
+    const part = runtimeManifest.worker;
     for (const h of pool.hosts) {
+      const isHead = h === head || !part;
+      const rel = `.raylaunch/runtime/${runtimeManifest.version}-${isHead ? runtimeManifest.hash : part.hash}`;
+      const want = isHead ? runtimeFiles : part.files.length + 1;
       const n = Number(await hostSh(pool, h, `ls -A ${rel} | wc -l`));
-      if (n !== runtimeFiles) throw new Error(`raylaunch: ${n} of ${runtimeFiles} runtime files in ${rel} on ${h.ns}`);
+      if (n !== want) throw new Error(`raylaunch: ${n} of ${want} runtime files in ${rel} on ${h.ns}`);
     }
 
     const reups: number[] = [];

@@ -1,7 +1,6 @@
 import { WebSocket } from 'ws';
 import { FrameLink } from '../common/frame-link.js';
 import { closeReason } from '../common/ws-close.js';
-import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { FRAME_LIMIT } from '../protocol/fragments.js';
 import { type Message } from '../protocol/messages.js';
 import { protocolHeaders } from '../protocol/serial-format.js';
@@ -55,16 +54,15 @@ export async function wsTransport(address: string, token: string): Promise<Trans
     ws.close(1008, closeReason(why));
   };
   return {
-    send: (messages) => { if (ws.readyState === WebSocket.OPEN) link.send(encodeFrame(messages)); },
+    send: (messages) => link.send(messages),
     onMessages: (handler) => {
       ws.removeAllListeners('message');
       ws.on('message', (data: Buffer) => {
         if (reason !== undefined) return;
-        let msgs: Message[];
+        let msgs: Message[] | undefined;
         try {
-          const frame = link.receive(data);
-          if (!frame) return;
-          msgs = decodeFrame(frame);
+          msgs = link.receive(data);
+          if (!msgs) return;
         } catch (e) {
           return refuse(`the cluster at ${address} sent ${(e as Error).message}; closing the connection`);
         }

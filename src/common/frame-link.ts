@@ -1,5 +1,7 @@
 import type { WebSocket } from 'ws';
+import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { fragment, Reassembler } from '../protocol/fragments.js';
+import type { Message } from '../protocol/messages.js';
 
 export interface FrameLinkOptions {
   /** The largest frame taken from the peer, reassembled from its chunks: the peer's budget of bytes in flight. */
@@ -44,14 +46,19 @@ export class FrameLink {
     return this.inbound.inFlight;
   }
 
-  /** A whole frame once `data` completes one; throws FragmentError for what cannot be taken. */
-  receive(data: Buffer): Buffer | undefined {
-    return this.inbound.take(data);
+  /**
+   * The messages of a whole frame once `data` completes one, each checked against its type; throws FragmentError
+   * or MalformedMessageError for what cannot be taken.
+   */
+  receive(data: Buffer): Message[] | undefined {
+    const frame = this.inbound.take(data);
+    return frame ? decodeFrame(frame) : undefined;
   }
 
-  send(frame: Uint8Array): void {
+  send(messages: readonly Message[]): void {
     const ws = this.ws;
     if (ws.readyState !== ws.OPEN || this.isStuck) return;
+    const frame = encodeFrame(messages);
     const waiting = ws.bufferedAmount;
     const highWater = this.o.highWater ?? Infinity;
     // One frame always goes out when little waits (a large reply to a reader that keeps up is no sign of trouble).

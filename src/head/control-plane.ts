@@ -4,7 +4,6 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import { Batcher } from '../common/batcher.js';
 import { FrameLink } from '../common/frame-link.js';
 import { closeReason } from '../common/ws-close.js';
-import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { CHUNK_BYTES, FRAME_LIMIT, payloadBytes } from '../protocol/fragments.js';
 import type { Message, Role } from '../protocol/messages.js';
 import { guardedServer, refuse } from '../common/admission.js';
@@ -135,7 +134,7 @@ export class ControlPlane {
       maxMessage: maxMessageBytes, highWater, maxBuffered: maxMessageBytes, stuck: (why) => this.o.handlers.refuse(peer, why),
     });
     // A burst of large replies in one turn makes frames of about a chunk each, every one weighed against the bound.
-    const out = new Batcher<Message>((msgs) => link.send(encodeFrame(msgs)), { bytes: CHUNK_BYTES, size: payloadBytes });
+    const out = new Batcher<Message>((msgs) => link.send(msgs), { bytes: CHUNK_BYTES, size: payloadBytes });
     const peer: Peer = {
       id: peerSeq++, identity, role: undefined, clientId: undefined, nodeId: undefined, jobId: identity.kind === 'job' ? identity.jobId : undefined,
       send: (m) => { if (ws.readyState === ws.OPEN && !link.stuck) out.push(m); },
@@ -148,11 +147,10 @@ export class ControlPlane {
     };
     ws.on('message', (data: Buffer) => {
       this.largest = Math.max(this.largest, data.byteLength);
-      let msgs: Message[];
+      let msgs: Message[] | undefined;
       try {
-        const frame = link.receive(data);
-        if (!frame) return;
-        msgs = decodeFrame(frame);
+        msgs = link.receive(data);
+        if (!msgs) return;
       } catch (e) {
         return this.o.handlers.refuse(peer, (e as Error).message);
       }

@@ -7,6 +7,9 @@ import type { StatusJson } from '../../src/cli/status-json.js';
 import { assertSettled, type SettleAllowance } from './settled.js';
 import { until } from './until.js';
 
+/** The process provider's record of one node (nodes/<id>.json). */
+export interface NodeRecord { id: string; kind: 'head' | 'worker'; pid: number }
+
 /**
  * A real cluster on the process provider in a throwaway RAYLAUNCH_HOME, driven through the built CLI the way a
  * user would. Every job run through `cli` (submit, run) must leave the cluster settled once it ends: see
@@ -86,6 +89,17 @@ export class TestCluster {
 
   headInfo(): { address: string; pid: number } {
     return JSON.parse(readFileSync(join(this.home, 'clusters', this.name, 'head.json'), 'utf8')) as { address: string; pid: number };
+  }
+
+  /** The process provider's records of this cluster's nodes. */
+  nodeRecords(): NodeRecord[] {
+    const dir = join(this.home, 'clusters', this.name, 'nodes');
+    return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as NodeRecord);
+  }
+
+  /** A node's daemon log. */
+  nodeLog(node: { id: string }): string {
+    return readFileSync(join(this.home, 'clusters', this.name, 'logs', `${node.id}.log`), 'utf8');
   }
 
   /** The operator's credential, which stays on this machine (outside the cluster's folder, which nodes share here). */

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { pack } from '../../../src/common/pack.js';
-import { TestCluster } from '../../helpers/cluster.js';
+import { type NodeRecord, TestCluster } from '../../helpers/cluster.js';
 import { rawPeer } from '../../helpers/raw-peer.js';
 
-interface NodeRecord { id: string; kind: 'head' | 'worker'; pid: number }
 
 const alive = (pid: number) => {
   try {
@@ -58,11 +56,8 @@ describe('one bad message closes only its sender, never a process (process clust
     `cluster_name: ${name}`, 'provider: {type: process}', 'max_workers: 1', 'available_node_types:',
     '  head: {resources: {CPU: 1, on_head: 1}}', '  worker: {resources: {CPU: 2, on_worker: 1}, min_workers: 1, max_workers: 1}', 'head_node_type: head', '',
   ].join('\n'));
-  const records = (): NodeRecord[] => {
-    const dir = join(cluster.home, 'clusters', name, 'nodes');
-    return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as NodeRecord);
-  };
-  const logOf = (r: NodeRecord) => readFileSync(join(cluster.home, 'clusters', name, 'logs', `${r.id}.log`), 'utf8');
+  const records = () => cluster.nodeRecords();
+  const logOf = (r: NodeRecord) => cluster.nodeLog(r);
   let head: NodeRecord;
   let worker: NodeRecord;
 

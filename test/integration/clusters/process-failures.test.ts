@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { StatusJson } from '../../../src/cli/status-json.js';
 import { TestCluster } from '../../helpers/cluster.js';
 import { until } from '../../helpers/until.js';
-
-interface NodeRecord { id: string; kind: string; pid: number }
-
-function records(c: TestCluster): NodeRecord[] {
-  const dir = join(c.home, 'clusters', c.name, 'nodes');
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as NodeRecord);
-}
-
 
 const alive = (pid: number) => {
   try {
@@ -34,7 +24,7 @@ describe('node failures on the process provider (end to end)', function () {
   after(async () => { await cluster.stop(); });
 
   it('a killed worker node is replaced to keep min_workers', async () => {
-    const victim = records(cluster).find((r) => r.kind === 'worker');
+    const victim = cluster.nodeRecords().find((r) => r.kind === 'worker');
     assert.ok(victim);
     process.kill(victim.pid, 'SIGKILL');
     const replaced = await until('a replacement worker', 60_000, async () => {
@@ -46,10 +36,10 @@ describe('node failures on the process provider (end to end)', function () {
   });
 
   it('agents exit by themselves once the head is gone past the heartbeat timeout, and down cleans up', async () => {
-    const head = records(cluster).find((r) => r.kind === 'head');
+    const head = cluster.nodeRecords().find((r) => r.kind === 'head');
     // The live workers' agents, by the head's account: the killed node's record may linger while its process group ends.
     const live = new Set((await status()).nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.node_id));
-    const agents = records(cluster).filter((r) => r.kind === 'worker' && live.has(r.id)).map((r) => r.pid);
+    const agents = cluster.nodeRecords().filter((r) => r.kind === 'worker' && live.has(r.id)).map((r) => r.pid);
     assert.ok(head && agents.length === 2, `head ${head?.pid}, agents ${agents.join(', ')}`);
     process.kill(head.pid, 'SIGKILL');
     await until('the agents to exit', 60_000, () => (agents.every((pid) => !alive(pid)) ? true : undefined));
