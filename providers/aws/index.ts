@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Instance, RunInstancesCommandInput, TagSpecification } from '@aws-sdk/client-ec2';
-import { ed25519KeyPair } from './keygen.js';
+import { ed25519KeyPair } from '../../src/common/ed25519.js';
 import type { AwsProviderConfig, ClusterConfig } from '../../src/config/types.js';
 import { ProviderConfigError } from '../errors.js';
 import {

@@ -157,7 +157,7 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
       if (key) labels[key] = labelValue(v);
     }
     const props = instanceProperties(req.nodeType, nc, {
-      labels, networkTag: networkTag(this.config.cluster_name),
+      labels, networkTag: networkTag(this.config.cluster_name), keepStopped: p.cache_stopped_nodes,
       metadata: { 'enable-guest-attributes': 'TRUE', [META.nodeType]: req.nodeType, [META.requestId]: req.requestId, [META.tags]: JSON.stringify(tags) },
     });
     let state = this.requests.get(req.requestId);
@@ -210,13 +210,13 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
 
   /**
    * Starts stopped (TERMINATED) workers for a launch request, up to its count: those of its node type whose tags
-   * match the request's (its launch hash: an outdated node is not reused), each start's operation awaited. Spot
-   * and preemptible types are never reused. Returns how many of the request's nodes are restarted ones, those of
+   * match the request's (its launch hash: an outdated node is not reused), each start's operation awaited: Spot
+   * and preemptible ones too, whether raylaunch stopped them or GCE took them back. Returns how many of the request's nodes are restarted ones, those of
    * an earlier call of the same request included.
    */
   private async startStopped(req: LaunchRequest, nc: Record<string, unknown>): Promise<number> {
     const mine = () => [...this.restarted.values()].filter((r) => r === req.requestId).length;
-    if (!this.section.cache_stopped_nodes || req.kind !== 'worker' || isInterruptible(schedulingObject(nc.scheduling))) return mine();
+    if (!this.section.cache_stopped_nodes || req.kind !== 'worker') return mine();
     const want = req.count - mine();
     if (want <= 0) return mine();
     const useInternalIps = this.section.use_internal_ips;
@@ -245,18 +245,16 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
   }
 
   /**
-   * cache_stopped_nodes: instances.stop for on-demand workers, so a later launch starts them again. Spot and
-   * preemptible ones are deleted: they are never started again, and a stopped VM's disk keeps costing money.
+   * cache_stopped_nodes: instances.stop, so a later launch of the same type starts them again (Spot and preemptible
+   * ones too: they were launched to be kept stopped, as GCE keeps them when it takes them back).
    */
   async stop(ids: string[]): Promise<void> {
     const unique = new Set(ids);
     if (unique.size === 0) return;
     const views = (await this.regional()).filter((i) => unique.has(i.name ?? ''));
     for (const i of views) this.zones.set(i.name ?? '', zoneOf(i));
-    const spot = views.filter((i) => isInterruptible(i.scheduling ?? undefined)).map((i) => i.name ?? '');
-    if (spot.length > 0) await this.terminate(spot);
     const project = this.section.project_id;
-    await bounded(views.filter((i) => !spot.includes(i.name ?? '')), PARALLEL, async (i) => {
+    await bounded(views, PARALLEL, async (i) => {
       const name = i.name ?? '';
       try {
         // A fresh id per stop: the same instance is stopped again after each reuse.

@@ -76,13 +76,15 @@ export interface OwnParts {
   /** Metadata items raylaunch sets; `ssh-keys` lines are added to the user's own. */
   metadata: Record<string, string>;
   networkTag: string;
+  /** cache_stopped_nodes: a Spot or preemptible VM GCE takes back is kept stopped (GCE's default), to start again. */
+  keepStopped: boolean;
 }
 
 /**
  * The instanceProperties of a bulkInsert: node_config in the API's shape with raylaunch's labels (which win),
  * metadata (ssh-keys appended to the user's lines), the network tag its firewall rules target, and Spot and
- * preemptible VMs deleted when GCE takes them back, cache_stopped_nodes or not: raylaunch never starts a stopped one
- * again, and a stopped VM's disk keeps costing money.
+ * preemptible VMs deleted when GCE takes them back unless stopped nodes are cached: GCE's default stops them, and
+ * a stopped VM that nobody starts again keeps costing money for its disk.
  */
 export function instanceProperties(nodeType: string, nc: NodeConfig, own: OwnParts): NodeConfig {
   const out = toApiShape(nodeType, nc, { mode: 'bulk' });
@@ -98,7 +100,7 @@ export function instanceProperties(nodeType: string, nc: NodeConfig, own: OwnPar
   const tags = isObj(out.tags) && Array.isArray(out.tags.items) ? out.tags.items.map(String) : [];
   out.tags = { items: tags.includes(own.networkTag) ? tags : [...tags, own.networkTag] };
   const scheduling = isObj(out.scheduling) ? out.scheduling : undefined;
-  if (scheduling && isInterruptible(scheduling) && scheduling.instanceTerminationAction === undefined) {
+  if (!own.keepStopped && scheduling && isInterruptible(scheduling) && scheduling.instanceTerminationAction === undefined) {
     out.scheduling = { ...scheduling, instanceTerminationAction: 'DELETE' };
   }
   return out;

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import { ed25519KeyPair } from '../../src/common/ed25519.js';
 import { ProviderConfigError } from '../errors.js';
 
 export const generatedKeyPath = (stateDir: string) => join(stateDir, 'gcp_ssh_key');
@@ -19,7 +20,7 @@ export function ensureSshKey(o: { cluster: string; privateKeyPath: string | unde
     return { privateKeyPath: path, publicKey: `${key.type} ${key.getPublicSSH().toString('base64')}` };
   }
   if (o.privateKeyPath) throw new ProviderConfigError(`auth.ssh_private_key ${path} does not exist`, { hint: 'name an existing key, or leave auth.ssh_private_key out and raylaunch creates one' });
-  const k = ssh2.utils.generateKeyPairSync('ed25519', { comment: `raylaunch-${o.cluster}` });
+  const k = ed25519KeyPair(`raylaunch-${o.cluster}`);
   // Written under a fresh name with mode 0600 from its creation, then renamed into place.
   const tmp = `${path}.tmp`;
   rmSync(tmp, { force: true });

@@ -1,7 +1,8 @@
 // provider.cache_stopped_nodes on the GCP provider, through the client library against the fake GCP: idle workers
-// are stopped, a later launch starts them again before it creates anything, Spot and preemptible workers are always
-// deleted.
+// are stopped, a later launch starts them again before it creates anything, Spot and preemptible workers included
+// (also when GCE took them back); without it, GCE deletes a Spot or preemptible worker it takes back.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,10 @@ describe('cache_stopped_nodes on the GCP provider (fake GCP, through the client 
   };
   const calls = (method: string) => fake.callsOf(method).filter((c) => c.status < 400);
   const states = async (p: GcpProvider) => Object.fromEntries((await p.listNodes()).map((n) => [n.id, `${n.status} ${n.requestId ?? ''}`]));
+  /** Waits for the fake's instance to reach a status (bounded by the test's timeout). */
+  const untilStatus = async (name: string, status: string) => {
+    while ([...fake.cloud.instances.values()].find((i) => i.name === name)?.status !== status) await once(fake.cloud, 'change');
+  };
   const launch = (p: GcpProvider, requestId: string, nodeType: string, count: number, hash: string) => p.launch({ requestId, nodeType, kind: 'worker', count, tags: { [HASH]: hash } });
 
   before(() => { restoreEnv = isolateGcpEnv(); });
@@ -98,16 +103,41 @@ describe('cache_stopped_nodes on the GCP provider (fake GCP, through the client 
   });
 
   for (const type of ['spot', 'pre']) {
-    it(`${type === 'spot' ? 'Spot' : 'preemptible'} workers are deleted, never stopped, and deleted too when GCE takes them back`, async () => {
+    const kind = type === 'spot' ? 'Spot' : 'preemptible';
+    it(`${kind} workers are stopped when idle and started again, keeping GCE's default when GCE takes them back`, async () => {
       const p = await load(true);
       await launch(p, 'r1', type, 2, 'h1');
       const body = calls('instances.bulkInsert')[0]?.body as { instanceProperties: { scheduling: Record<string, unknown> } };
+      assert.equal(body.instanceProperties.scheduling.instanceTerminationAction, undefined);
+      const first = (await p.listNodes()).map((n) => n.id);
+      await p.stop(first);
+      assert.equal(calls('instances.stop').length, 2);
+      assert.equal(calls('instances.delete').length, 0);
+      await launch(p, 'r2', type, 2, 'h1');
+      assert.deepEqual(calls('instances.start').map((c) => c.path.split('/').at(-2)).sort(), [...first].sort());
+      assert.equal(calls('instances.bulkInsert').length, 1);
+    });
+
+    it(`without cache_stopped_nodes, ${kind} workers are deleted when GCE takes them back`, async () => {
+      const p = await load(false);
+      await launch(p, 'r1', type, 1, 'h1');
+      const body = calls('instances.bulkInsert')[0]?.body as { instanceProperties: { scheduling: Record<string, unknown> } };
       assert.equal(body.instanceProperties.scheduling.instanceTerminationAction, 'DELETE');
-      await p.stop((await p.listNodes()).map((n) => n.id));
-      assert.equal(calls('instances.stop').length, 0);
-      assert.equal(calls('instances.delete').length, 2);
     });
   }
+
+  it('a Spot worker GCE took back (stopped) is started again by the next launch of its type', async () => {
+    const p = await load(true);
+    await launch(p, 'r1', 'spot', 1, 'h1');
+    const [id] = (await p.listNodes()).map((n) => n.id);
+    assert.ok(id);
+    await untilStatus(id, 'RUNNING');
+    fake.preempt(id, { inMs: 0 });
+    await untilStatus(id, 'TERMINATED');
+    await launch(p, 'r2', 'spot', 1, 'h1');
+    assert.deepEqual(calls('instances.start').map((c) => c.path.split('/').at(-2)), [id]);
+    assert.equal(calls('instances.bulkInsert').length, 1);
+  });
 
   it('without cache_stopped_nodes a launch never starts a stopped worker', async () => {
     const p = await load(false);

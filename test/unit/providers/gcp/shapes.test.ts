@@ -39,16 +39,18 @@ describe('gcp provider: Ray\'s node_config in the shape the API takes', () => {
     assert.throws(() => schedulingObject('preemptible'), /node_config\.scheduling must be an object/);
   });
 
-  const own = { labels: { 'raylaunch-cluster-name': 'c' }, metadata: { 'ssh-keys': 'ubuntu:ssh-ed25519 K', 'enable-guest-attributes': 'TRUE' }, networkTag: 'raylaunch-c' };
-  const SPOT: [string, Record<string, unknown>, unknown][] = [
-    ['preemptible workers are deleted when GCE takes them back', { preemptible: true }, { preemptible: true, instanceTerminationAction: 'DELETE' }],
-    ['Spot workers are deleted when GCE takes them back', { provisioningModel: 'SPOT' }, { provisioningModel: 'SPOT', instanceTerminationAction: 'DELETE' }],
-    ['the user\'s own termination action stays', { provisioningModel: 'SPOT', instanceTerminationAction: 'STOP' }, { provisioningModel: 'SPOT', instanceTerminationAction: 'STOP' }],
-    ['standard VMs get no termination action', { onHostMaintenance: 'MIGRATE' }, { onHostMaintenance: 'MIGRATE' }],
+  const own = { labels: { 'raylaunch-cluster-name': 'c' }, metadata: { 'ssh-keys': 'ubuntu:ssh-ed25519 K', 'enable-guest-attributes': 'TRUE' }, networkTag: 'raylaunch-c', keepStopped: false };
+  const SPOT: [string, Record<string, unknown>, boolean, unknown][] = [
+    ['preemptible workers are deleted when GCE takes them back', { preemptible: true }, false, { preemptible: true, instanceTerminationAction: 'DELETE' }],
+    ['Spot workers are deleted when GCE takes them back', { provisioningModel: 'SPOT' }, false, { provisioningModel: 'SPOT', instanceTerminationAction: 'DELETE' }],
+    ['with stopped nodes cached, Spot workers keep GCE\'s default (stopped, to start again)', { provisioningModel: 'SPOT' }, true, { provisioningModel: 'SPOT' }],
+    ['with stopped nodes cached, preemptible workers keep GCE\'s default', { preemptible: true }, true, { preemptible: true }],
+    ['the user\'s own termination action stays', { provisioningModel: 'SPOT', instanceTerminationAction: 'STOP' }, false, { provisioningModel: 'SPOT', instanceTerminationAction: 'STOP' }],
+    ['standard VMs get no termination action', { onHostMaintenance: 'MIGRATE' }, false, { onHostMaintenance: 'MIGRATE' }],
   ];
-  for (const [name, scheduling, want] of SPOT) {
+  for (const [name, scheduling, keepStopped, want] of SPOT) {
     it(name, () => {
-      assert.deepEqual(instanceProperties('w', { machineType: 'n1-standard-2', scheduling: [scheduling] }, own).scheduling, want);
+      assert.deepEqual(instanceProperties('w', { machineType: 'n1-standard-2', scheduling: [scheduling] }, { ...own, keepStopped }).scheduling, want);
     });
   }
 
