@@ -16,7 +16,7 @@ import { deleteFirewall, remainingFirewall } from './firewall.js';
 import { hostKeyLine, type InstanceView, type Launched, toCloudNode, withUnlisted, zoneOf } from './instances.js';
 import { bulkOutcome, launchRequest, type RequestState } from './launch.js';
 import { LABEL, labelKey, labelValue, META, networkTag, requestUuid } from './names.js';
-import { instanceProperties, isInterruptible, machineTypeName, schedulingObject } from './node-config.js';
+import { instanceProperties, machineTypeName } from './node-config.js';
 import { awaitOperation, operationOf } from './operations.js';
 import { gcpSection, prepareCluster } from './prepare.js';
 import { type GcpClients, paged } from './sdk.js';
@@ -50,6 +50,7 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
   /** Host keys read from guest attributes, per instance name and id (a name reused by a new VM is asked again). */
   private readonly hostKeys = new Map<string, string>();
   private regionZones: string[] | undefined;
+  private firewallSettled: Promise<void> = Promise.resolve();
   /**
    * Stopped instances started again for a launch request (cache_stopped_nodes), by name: listed under that
    * request, as if launched by it, so the autoscaler sets them up and counts them for it (their own labels still
@@ -148,7 +149,7 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
     const p = this.section;
     const nc = type.node_config;
     // cache_stopped_nodes: stopped workers of this type and launch hash are started before anything is created.
-    const count = req.count - await this.startStopped(req, nc);
+    const count = req.count - await this.startStopped(req);
     if (count <= 0) return;
     const tags: Record<string, string> = { ...req.tags, [CLUSTER_NAME_TAG]: this.config.cluster_name, [LABEL.kind]: req.kind, [LABEL.nodeType]: req.nodeType, [LABEL.requestId]: req.requestId };
     const labels: Record<string, string> = {};
@@ -214,7 +215,7 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
    * and preemptible ones too, whether raylaunch stopped them or GCE took them back. Returns how many of the request's nodes are restarted ones, those of
    * an earlier call of the same request included.
    */
-  private async startStopped(req: LaunchRequest, nc: Record<string, unknown>): Promise<number> {
+  private async startStopped(req: LaunchRequest): Promise<number> {
     const mine = () => [...this.restarted.values()].filter((r) => r === req.requestId).length;
     if (!this.section.cache_stopped_nodes || req.kind !== 'worker') return mine();
     const want = req.count - mine();
@@ -283,8 +284,15 @@ export class GcpProvider implements NodeProvider, PreparesCluster, CleansUpClust
   }
 
   async prepare(config: ClusterConfig, progress: (line: string) => void = () => undefined): Promise<ClusterConfig> {
-    this.config = await prepareCluster(config, { clients: this.o.clients, stateDir: this.o.stateDir, progress });
+    const prepared = await prepareCluster(config, { clients: this.o.clients, stateDir: this.o.stateDir, progress });
+    this.config = prepared.config;
+    this.firewallSettled = prepared.settled;
     return this.config;
+  }
+
+  /** The firewall rules' operations that prepare() left running (the head boots meanwhile). */
+  async settled(): Promise<void> {
+    await this.firewallSettled;
   }
 
   /**

@@ -2,7 +2,8 @@
  * prepare(): what a GCP cluster needs before its head launches, found or created (idempotent), each step told to
  * `progress`. Resolves with the config as its nodes get it: every node type's node_config carries a boot image
  * (ubuntu-os-cloud's LTS family when it names none), a network interface, the cluster's SSH key in `ssh-keys`, the
- * head its service account, and the resources the config leaves out come from the machine type.
+ * head its service account, and the resources the config leaves out come from the machine type. The firewall rules'
+ * operations finish behind it (`settled`), awaited before the first connection to a node.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,7 +53,7 @@ export function osLoginError(projectItems: readonly { key?: string | null; value
   });
 }
 
-export async function prepareCluster(config: ClusterConfig, o: PrepareOptions): Promise<ClusterConfig> {
+export async function prepareCluster(config: ClusterConfig, o: PrepareOptions): Promise<{ config: ClusterConfig; settled: Promise<void> }> {
   const p = gcpSection(config);
   const project = p.project_id;
   const out = structuredClone(config);
@@ -118,8 +119,8 @@ export async function prepareCluster(config: ClusterConfig, o: PrepareOptions): 
   const cidr = await ingressCidr(out.raylaunch.ssh_ingress_cidr, o.env);
   const nic = (out.available_node_types[out.head_node_type]?.node_config.networkInterfaces as Obj[] | undefined)?.[0];
   const network = typeof nic?.network === 'string' ? nic.network : 'global/networks/default';
-  await ensureFirewall(c, project, clusterRules(out.cluster_name, network, networkTag(out.cluster_name), cidr), o.progress);
-  return out;
+  const { settled } = await ensureFirewall(c, project, clusterRules(out.cluster_name, network, networkTag(out.cluster_name), cidr), o.progress);
+  return { config: out, settled };
 }
 
 /** The cluster's cache of machine types, per zone and type: a machine type does not change under its name. */

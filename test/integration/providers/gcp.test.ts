@@ -44,6 +44,7 @@ describe('the GCP provider against the fake GCP, through the client library', fu
   const prepared = async (c: ClusterConfig = config()) => {
     const p = await load(c);
     await p.prepare(c, () => undefined);
+    await p.settled();
     return p;
   };
   const worker = (requestId: string, count: number) => ({ requestId, nodeType: 'ray_worker_small', kind: 'worker' as const, count });
@@ -65,6 +66,7 @@ describe('the GCP provider against the fake GCP, through the client library', fu
     const lines: string[] = [];
     const p = await load();
     const c = await p.prepare(config(), (l) => lines.push(l));
+    await p.settled();
     const head = c.available_node_types.ray_head_default;
     const w = c.available_node_types.ray_worker_small;
     // n1-standard-2: 2 vCPUs, 7.5 GB; the head defaults to CPU 0, the worker's declared CPU 2 stays.
@@ -85,17 +87,19 @@ describe('the GCP provider against the fake GCP, through the client library', fu
     assert.ok(lines.some((l) => /firewall rule raylaunch-rl-gcp-ssh created: SSH from 10\.9\.0\.0\/24 only/.test(l)), lines.join('\n'));
     const again: string[] = [];
     await p.prepare(config(), (l) => again.push(l));
+    await p.settled();
     assert.ok(again.includes('firewall rule raylaunch-rl-gcp-ssh found'), again.join('\n'));
     // Machine types are cached in the cluster's state: the second prepare asks nothing of them.
     assert.equal(fake.callsOf('machineTypes.get').length, 1);
     // Another address replaces the SSH rule.
     await p.prepare(config({ raylaunch: { ssh_ingress_cidr: '10.9.1.0/24' } }), () => undefined);
+    await p.settled();
     assert.deepEqual([...fake.cloud.firewalls.values()].find((f) => f.name === 'raylaunch-rl-gcp-ssh')?.sourceRanges, ['10.9.1.0/24']);
   });
 
-  it('prepare creates the two firewall rules at once: both operations are in flight together', async () => {
+  it('prepare resolves once GCE took both firewall inserts; their operations finish behind it, together, and settled() waits for them', async () => {
     await fake.close();
-    // Operations finish only when the test moves the clock: one at a time, the second rule would never be asked for.
+    // Operations finish only when the test moves the clock: a prepare that waited for them would never resolve.
     const clock = new ManualClock();
     fake = await FakeGcp.start({ clock, pool: new InMemoryHostPool(['127.0.8.1']), operationDelayMs: 5_000 });
     pointCliAtFake(fake);
@@ -103,14 +107,15 @@ describe('the GCP provider against the fake GCP, through the client library', fu
     fake.cloud.on('waiting', (e: { operation: string }) => held.add(e.operation));
     const lines: string[] = [];
     const p = await load();
-    const prepared = p.prepare(config(), (l) => lines.push(l));
     try {
-      await until('both firewall inserts held in operations.wait', 30_000, () => (held.size >= 2 ? true : undefined));
+      await p.prepare(config(), (l) => lines.push(l));
       assert.equal(fake.callsOf('firewalls.insert').length, 2);
+      await until('both firewall inserts held in operations.wait', 30_000, () => (held.size >= 2 ? true : undefined));
+      assert.deepEqual(lines.filter((l) => l.startsWith('firewall rule')), [], 'nothing said of a rule before its operation is done');
     } finally {
       clock.advance(5_000);
     }
-    await prepared;
+    await p.settled();
     assert.deepEqual(lines.filter((l) => l.startsWith('firewall rule')).map((l) => l.split(':')[0]), [
       'firewall rule raylaunch-rl-gcp-ssh created', 'firewall rule raylaunch-rl-gcp-internal created',
     ]);
@@ -154,12 +159,12 @@ describe('the GCP provider against the fake GCP, through the client library', fu
     assert.deepEqual(nodes.map((n) => [n.nodeType, n.kind, n.requestId]), [['ray_worker_small', 'worker', 'req-1'], ['ray_worker_small', 'worker', 'req-1']]);
   });
 
-  it('with cache_stopped_nodes, a preemptible worker is still deleted when GCE takes it back (a stopped one is never reused)', async () => {
+  it('with cache_stopped_nodes, a preemptible worker keeps GCE\'s default: stopped when GCE takes it back, to be started again', async () => {
     const c = config({ provider: { type: 'gcp', region: 'us-central1', availability_zone: Z, project_id: fake.project, cache_stopped_nodes: true } });
     const p = await prepared(c);
     await p.launch(worker('req-c', 1));
     const body = fake.callsOf('instances.bulkInsert')[0]?.body as { instanceProperties: { scheduling: Record<string, unknown> } };
-    assert.deepEqual(body.instanceProperties.scheduling, { preemptible: true, instanceTerminationAction: 'DELETE' });
+    assert.deepEqual(body.instanceProperties.scheduling, { preemptible: true });
   });
 
   it('a running node is listed with its addresses and the host key its guest attributes publish', async () => {
