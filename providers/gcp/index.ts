@@ -10,10 +10,11 @@ import { ProviderConfigError } from '../errors.js';
 import {
   CLUSTER_NAME_TAG, type CleansUpCluster, type CloudNode, type LaunchRequest, type NodeProvider, type PreparesCluster, type StopsNodes, validateLaunchRequest,
 } from '../provider.js';
+import { withUnlisted } from '../unlisted.js';
 import { bounded } from './bounded.js';
 import { classifyGcpError, toProviderError } from './errors.js';
 import { deleteFirewall, remainingFirewall } from './firewall.js';
-import { hostKeyLine, type InstanceView, type Launched, toCloudNode, withUnlisted, zoneOf } from './instances.js';
+import { hostKeyLine, type InstanceView, type Launched, toCloudNode, zoneOf } from './instances.js';
 import { bulkOutcome, launchRequest, type RequestState } from './launch.js';
 import { LABEL, labelKey, labelValue, META, networkTag, requestUuid } from './names.js';
 import { instanceProperties, machineTypeName } from './node-config.js';

@@ -1,9 +1,6 @@
-/**
- * Compute Engine instances as CloudNodes, and the listing merged with what this provider launched but the list
- * does not show yet (aggregatedList lags a fresh instance for a moment): such an instance still counts for its
- * request, so a retry launches nothing twice and `down` misses nothing it knows of. Pure.
- */
+/** Compute Engine instances as CloudNodes. Pure. */
 import type { CloudNode } from '../provider.js';
+import type { Launched as AnyLaunched } from '../unlisted.js';
 import { LABEL, META } from './names.js';
 
 /** The part of an instance resource raylaunch reads. */
@@ -17,9 +14,6 @@ export interface InstanceView {
   scheduling?: { preemptible?: boolean | null; provisioningModel?: string | null } | null;
   networkInterfaces?: { networkIP?: string | null; accessConfigs?: { natIP?: string | null }[] | null }[] | null;
 }
-
-/** How long a launched instance counts without being listed. */
-export const UNLISTED_GRACE_MS = 5 * 60_000;
 
 /** GCE's statuses: TERMINATED is a stopped VM (its disk kept), SUSPENDED one whose memory is kept too. */
 const STATUS: Record<string, CloudNode['status'] | undefined> = {
@@ -69,21 +63,7 @@ export function hostKeyLine(items: readonly { key?: string | null; value?: strin
   return best ? `${best.type} ${best.blob}` : undefined;
 }
 
-export interface Launched {
-  node: CloudNode;
+/** A launched instance and its zone (deletes and guest attributes are zonal calls). */
+export interface Launched extends AnyLaunched {
   zone: string;
-  at: number;
-}
-
-/** The listing plus the launched instances it lacks (as pending) while younger than the grace period. */
-export function withUnlisted(listed: readonly CloudNode[], launched: ReadonlyMap<string, Launched>, now: number): { nodes: CloudNode[]; keep: Map<string, Launched> } {
-  const ids = new Set(listed.map((n) => n.id));
-  const keep = new Map<string, Launched>();
-  const extra: CloudNode[] = [];
-  for (const [id, l] of launched) {
-    if (ids.has(id) || now - l.at > UNLISTED_GRACE_MS) continue;
-    keep.set(id, l);
-    extra.push({ ...l.node, status: 'pending', tags: { ...l.node.tags } });
-  }
-  return { nodes: [...listed, ...extra].sort((a, b) => a.id.localeCompare(b.id)), keep };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { ProviderConfigError } from '../../../../providers/errors.js';
 import { chooseSubnets, newestImage, parseZones } from '../../../../providers/aws/choose.js';
-import { toCloudNode, UNLISTED_GRACE_MS, withUnlisted } from '../../../../providers/aws/instances.js';
+import { toCloudNode } from '../../../../providers/aws/instances.js';
 import { fillResources, imageArch, instanceTypeResources } from '../../../../providers/aws/resources.js';
 import { partType, USER_DATA_LIMIT, userData } from '../../../../providers/aws/user-data.js';
 
@@ -86,14 +86,5 @@ describe('instances as nodes', () => {
     assert.equal(toCloudNode(inst('i-3', 'terminated'), false), undefined);
     assert.equal(toCloudNode(inst('i-4', 'stopped'), false)?.status, 'stopped');
     assert.equal(toCloudNode(inst('i-5', 'shutting-down'), false)?.status, 'stopping');
-  });
-  it('an instance launched but not listed yet still counts (pending) for its request, until listed or past the grace period', () => {
-    const node = toCloudNode(inst('i-9', 'pending'), false);
-    assert.ok(node);
-    const launched = new Map([['i-9', { node, at: 0 }]]);
-    const first = withUnlisted([], new Set(), launched, 1000);
-    assert.deepEqual(first.nodes.map((n) => [n.id, n.status, n.requestId]), [['i-9', 'pending', 'r1']]);
-    assert.equal(withUnlisted([], new Set(['i-9']), first.keep, 2000).nodes.length, 0, 'once EC2 reports it (even terminated), EC2 decides');
-    assert.equal(withUnlisted([], new Set(), launched, UNLISTED_GRACE_MS + 1).nodes.length, 0);
   });
 });
