@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../../../src/common/clock.js';
 import { principalOf } from './authz.js';
-import { ManualClock } from './clock.js';
+import { ManualClock } from '../shared/clock.js';
 import { Cloud, type Principal } from './cloud.js';
 import { EC2_ACTIONS } from './ec2/actions.js';
 import { ApiError } from './errors.js';

@@ -1,15 +1,10 @@
-// Where the fake's instances "run". The in-memory pool below hands out addresses and host keys; a pool of sshd
-// test hosts (test/helpers/hosts) implements the same interface to apply the ssh-keys metadata and start sshd.
+// Where the fake's instances "run" (test/fakes/shared/host-pool.ts): what an instance is handed as it boots, and
+// the host keys its guest agent publishes; the in-memory pool makes one per host.
 import { generateKeyPairSync } from 'node:crypto';
+import * as shared from '../shared/host-pool.js';
+import type { HostLease } from '../shared/host-pool.js';
 
-/** A host taken for one instance. */
-export interface HostLease {
-  hostId: string;
-  /** the instance's networkIP, and the source address its metadata server calls come from */
-  privateIp: string;
-  /** its external (NAT) address while it runs, when it has an access config */
-  publicIp: string;
-}
+export type { HostLease } from '../shared/host-pool.js';
 
 /** A public host key as the guest agent publishes it: `hostkeys/<keyType>` = the base64 key blob. */
 export interface HostKey {
@@ -32,17 +27,10 @@ export interface BootRequest {
   metadataHost?: string;
 }
 
-export interface HostPool {
-  /** How many hosts are free now: an insert starts no more than this (ZONE_RESOURCE_POOL_EXHAUSTED). */
-  free(): number;
-  /** Takes a free host for the instance (an insert, or a start of a stopped one); undefined when none is free. */
-  take(instanceName: string): HostLease | undefined;
-  /** The instance reaches RUNNING: apply what it is handed, start its services. */
-  boot(lease: HostLease, req: BootRequest): Promise<void>;
+/** An insert starts at most free() instances (ZONE_RESOURCE_POOL_EXHAUSTED beyond); take() gets the instance name. */
+export interface HostPool extends shared.HostPool<BootRequest> {
   /** The host's own SSH host keys, which the guest agent publishes in guest attributes. */
   hostKeys(lease: HostLease): HostKey[];
-  /** The instance stops, suspends or is deleted: end everything on the host and hand it back. */
-  release(lease: HostLease): Promise<void>;
 }
 
 /** An OpenSSH ed25519 public key blob (base64 of the wire encoding) for a fresh key pair. */
@@ -53,30 +41,9 @@ export function newEd25519HostKey(): HostKey {
   return { keyType: 'ssh-ed25519', key: Buffer.concat([str(Buffer.from('ssh-ed25519')), str(raw)]).toString('base64') };
 }
 
-/** Addresses only, for the fake's own tests: records what each boot was handed. */
-export class InMemoryHostPool implements HostPool {
-  private readonly taken = new Map<string, string>();
+/** Addresses only, for the fake's own tests: records what each boot was handed; one host key per host. */
+export class InMemoryHostPool extends shared.InMemoryHostPool<BootRequest> implements HostPool {
   private readonly keys = new Map<string, HostKey>();
-  readonly boots: BootRequest[] = [];
-  readonly released: string[] = [];
-
-  /** @param addresses one per host; 127.0.0.1 (or any loopback address) lets a test call the metadata server as it */
-  constructor(private readonly addresses: string[]) {}
-
-  free(): number {
-    return this.addresses.length - this.taken.size;
-  }
-
-  take(instanceName: string): HostLease | undefined {
-    const ip = this.addresses.find((a) => !this.taken.has(a));
-    if (ip === undefined) return undefined;
-    this.taken.set(ip, instanceName);
-    return { hostId: ip, privateIp: ip, publicIp: ip };
-  }
-
-  async boot(_lease: HostLease, req: BootRequest): Promise<void> {
-    this.boots.push(req);
-  }
 
   hostKeys(lease: HostLease): HostKey[] {
     let k = this.keys.get(lease.hostId);
@@ -85,10 +52,5 @@ export class InMemoryHostPool implements HostPool {
       this.keys.set(lease.hostId, k);
     }
     return [k];
-  }
-
-  async release(lease: HostLease): Promise<void> {
-    this.taken.delete(lease.hostId);
-    this.released.push(lease.hostId);
   }
 }

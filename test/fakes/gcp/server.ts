@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../../../src/common/clock.js';
-import { ManualClock } from './clock.js';
+import { ManualClock } from '../shared/clock.js';
 import { Cloud, type Token } from './cloud.js';
 import { GceError } from './errors.js';
 import { InMemoryHostPool, type HostPool } from './host-pool.js';

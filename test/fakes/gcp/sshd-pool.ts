@@ -5,9 +5,9 @@
 // session (sshd's SetEnv) pointing at the fake metadata server, as an image points google-auth-library at it.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import type { TestHost, TestHostPool } from '../../helpers/hosts/hosts.js';
 import { hostKeyPath } from '../../helpers/hosts/sshd.js';
 import { tool } from '../../helpers/hosts/system.js';
+import { SshdHostLeases } from '../shared/host-pool.js';
 import { newEd25519HostKey, type BootRequest, type HostKey, type HostLease, type HostPool } from './host-pool.js';
 
 const SSH_KEYGEN = tool('ssh-keygen') ?? 'ssh-keygen';
@@ -22,29 +22,12 @@ export function authorizedKeysFor(sshKeys: readonly string[], user = USER): stri
   }).join('');
 }
 
-export class SshdHostPool implements HostPool {
-  private readonly taken = new Map<string, string>();
-  /** Per host, the boot or halt in progress: a delete while booting waits for the boot, then halts. */
-  private readonly busy = new Map<string, Promise<void>>();
+export class SshdHostPool extends SshdHostLeases<BootRequest> implements HostPool {
   /** Per host, the private host key made for its next boot (the key its guest attributes publish). */
   private readonly madeKeys = new Map<string, string>();
   /** Boots still to come whose guest attributes report another key than the host serves (a fault). */
   wrongHostKeys = 0;
   readonly boots: { name: string; host: string; servedKey: string; reportedKey: string }[] = [];
-
-  /** @param hosts hosts of `pool`, made with `halted: true`; the pool's client key is not authorised on them */
-  constructor(private readonly pool: TestHostPool, private readonly hosts: TestHost[]) {}
-
-  free(): number {
-    return this.hosts.length - this.taken.size;
-  }
-
-  take(instanceName: string): HostLease | undefined {
-    const h = this.hosts.find((x) => !this.taken.has(x.ns));
-    if (h === undefined) return undefined;
-    this.taken.set(h.ns, instanceName);
-    return { hostId: h.ns, privateIp: h.ip, publicIp: h.ip };
-  }
 
   /**
    * The host's first boot makes its host key (as sshd's keygen on a fresh image does); the fake asks for it as the
@@ -77,23 +60,5 @@ export class SshdHostPool implements HostPool {
       ...(hostKey === undefined ? {} : { hostKey }),
       ...(req.metadataHost === undefined ? {} : { env: { GCE_METADATA_HOST: req.metadataHost } }),
     }));
-  }
-
-  async release(lease: HostLease): Promise<void> {
-    const h = this.hostOf(lease);
-    await this.serial(h, () => this.pool.halt(h));
-    this.taken.delete(h.ns);
-  }
-
-  private hostOf(lease: HostLease): TestHost {
-    const h = this.hosts.find((x) => x.ns === lease.hostId);
-    if (h === undefined) throw new Error(`sshd host pool: no host ${lease.hostId}`);
-    return h;
-  }
-
-  private serial(h: TestHost, op: () => Promise<void>): Promise<void> {
-    const next = (this.busy.get(h.ns) ?? Promise.resolve()).catch(() => undefined).then(op);
-    this.busy.set(h.ns, next);
-    return next;
   }
 }
