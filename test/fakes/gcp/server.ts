@@ -1,11 +1,8 @@
-// The fake's two listeners: the Compute REST API (with Google's OAuth token endpoint beside it, at /token), and
-// the metadata server. Loopback unless told otherwise; never a metadata address, which on this machine could
-// reach the real host's metadata service.
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// The fake's two listeners (test/fakes/shared/server.ts): the Compute REST API (with Google's OAuth token endpoint
+// beside it, at /token), and the metadata server.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { systemClock, type Clock } from '../../../src/common/clock.js';
-import { ManualClock } from '../shared/clock.js';
+import { FakeListeners, readBody, refuseMetadataAddress } from '../shared/server.js';
 import { Cloud, type Token } from './cloud.js';
 import { GceError } from './errors.js';
 import { InMemoryHostPool, type HostPool } from './host-pool.js';
@@ -67,25 +64,9 @@ export interface CallRecord {
 /** The account the default users map knows; its refresh token is what tests put in an authorized_user credential. */
 export const DUMMY_USER = { refreshToken: 'fake-refresh-token-for-tests-only', email: 'operator@example.com', clientId: 'fake-client-id.apps.googleusercontent.com', clientSecret: 'fake-client-secret' };
 
-const MAX_BODY = 1 << 20;
 const COMPUTE_SCOPES = ['https://www.googleapis.com/auth/cloud-platform', 'https://www.googleapis.com/auth/compute'];
 
-function refuseMetadataAddress(host: string): string {
-  const h = host.toLowerCase();
-  if (h.startsWith('169.254.') || h.startsWith('metadata.google.internal') || h === 'metadata' || h.startsWith('fd20:ce::')) throw new Error(`the fake GCP never binds a metadata address (${host})`);
-  return host;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) throw new GceError(413, 'invalid', 'The request body is too large.');
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+const tooLarge = (): Error => new GceError(413, 'invalid', 'The request body is too large.');
 
 export class FakeGcp {
   readonly cloud: Cloud;
@@ -97,13 +78,12 @@ export class FakeGcp {
   tokenUrl = '';
   /** host:port of the metadata server, for GCE_METADATA_HOST */
   metadataHost = '';
-  private readonly servers: Server[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private readonly net: FakeListeners;
   private seq = 0;
   private readonly users: Map<string, string>;
   private readonly saKeys = new ServiceAccountKeys();
 
-  private constructor(private readonly opts: FakeGcpOptions) {
+  private constructor(opts: FakeGcpOptions) {
     const clock = opts.clock ?? systemClock;
     this.cloud = new Cloud({
       project: opts.project ?? 'fake-project',
@@ -122,25 +102,18 @@ export class FakeGcp {
     if (opts.osLogin === true) this.cloud.projectMetadata.push({ key: 'enable-oslogin', value: 'TRUE' });
     this.users = new Map(Object.entries(opts.users ?? { [DUMMY_USER.refreshToken]: DUMMY_USER.email }));
     this.metadata = new MetadataServer(this.cloud);
-    if (clock instanceof ManualClock) clock.on('advance', () => this.cloud.settle());
-    this.cloud.on('transition', () => this.schedule());
+    this.net = new FakeListeners(this.cloud, clock);
   }
 
   static async start(opts: FakeGcpOptions = {}): Promise<FakeGcp> {
     const fake = new FakeGcp(opts);
-    const host = refuseMetadataAddress(opts.host ?? '127.0.0.1');
-    const mdHost = opts.metadata === false ? undefined : refuseMetadataAddress(opts.metadata?.host ?? host);
-    const listen = async (server: Server, port: number | undefined, at: string): Promise<string> => {
-      server.listen(port ?? 0, at);
-      await once(server, 'listening');
-      fake.servers.push(server);
-      return `${at.includes(':') ? `[${at}]` : at}:${(server.address() as AddressInfo).port}`;
-    };
+    const host = refuseMetadataAddress(opts.host ?? '127.0.0.1', 'fake GCP');
+    const mdHost = opts.metadata === false ? undefined : refuseMetadataAddress(opts.metadata?.host ?? host, 'fake GCP');
     try {
-      fake.endpoint = `http://${await listen(createServer((req, res) => { void fake.api(req, res); }), opts.port, host)}`;
+      fake.endpoint = `http://${await fake.net.listen(createServer((req, res) => { void fake.api(req, res); }), opts.port, host)}`;
       fake.tokenUrl = `${fake.endpoint}/token`;
       if (mdHost !== undefined) {
-        fake.metadataHost = await listen(createServer((req, res) => fake.metadata.handle(req, res)), opts.metadata === false ? undefined : opts.metadata?.port, mdHost);
+        fake.metadataHost = await fake.net.listen(createServer((req, res) => fake.metadata.handle(req, res)), opts.metadata === false ? undefined : opts.metadata?.port, mdHost);
         fake.cloud.metadataHost = fake.metadataHost;
       }
     } catch (e) {
@@ -178,7 +151,7 @@ export class FakeGcp {
     inst.due = { at: this.cloud.now() + (opts.inMs ?? 30_000), to: inst.stoppingTo === 'DELETED' ? 'DELETED' : 'TERMINATED' };
     const op = this.cloud.newOperation({ zone: inst.zone, operationType: 'compute.instances.preempted', targetLink: `https://www.googleapis.com/compute/v1/projects/${this.project}/zones/${inst.zone}/instances/${name}`, targetId: inst.id, user: 'system', method: 'system.preempted' });
     op.status = 'DONE';
-    this.schedule();
+    this.net.schedule();
   }
 
   /** A key file for a service account (made to exist if it did not), as `gcloud iam service-accounts keys create` writes. */
@@ -193,26 +166,9 @@ export class FakeGcp {
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
     this.cloud.emit('close');
-    for (const s of this.servers) s.closeAllConnections();
-    await Promise.all(this.servers.map(async (s) => { s.close(); await once(s, 'close'); }));
-    this.servers.length = 0;
+    await this.net.close();
     await this.cloud.idle();
-  }
-
-  /** On the real clock, wakes up when the next automatic move is due, so hosts boot and halt without a call. */
-  private schedule(): void {
-    if (this.opts.clock instanceof ManualClock || this.servers.length === 0) return;
-    clearTimeout(this.timer);
-    const due = this.cloud.nextDue();
-    if (due === undefined) return;
-    this.timer = setTimeout(() => {
-      this.cloud.settle();
-      this.schedule();
-    }, Math.max(0, due - this.cloud.now()));
-    this.timer.unref();
   }
 
   private async api(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -226,7 +182,7 @@ export class FakeGcp {
       res.end(text);
     };
     try {
-      const text = await readBody(req);
+      const text = await readBody(req, tooLarge);
       if (req.method === 'POST' && url.pathname === '/token') {
         record.method = 'oauth2.token';
         const r = tokenGrant(this.cloud, this.users, new URLSearchParams(text));
@@ -245,7 +201,7 @@ export class FakeGcp {
     } finally {
       this.calls.push(record);
       this.cloud.settle();
-      this.schedule();
+      this.net.schedule();
     }
   }
 
