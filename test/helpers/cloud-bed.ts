@@ -2,12 +2,14 @@
 // sshd test hosts, and the CLI in a network namespace of its own whose only link is the bridge, so the CLI, the head
 // and the workers reach the fake and nothing beyond this machine. What is the cloud's own (which fake, what the
 // CLI's environment holds, the example config) is in aws-cluster.ts and gcp-cluster.ts.
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { TestCluster } from './cluster.js';
 import { createHosts, type TestHost, type TestHostPool } from './hosts/hosts.js';
+import { run } from './hosts/system.js';
 
 /** The bridge's own address: the fake listens here, where the CLI's namespace and every host reach it. */
 export const BRIDGE_IP = '10.200.0.1';
@@ -84,4 +86,28 @@ export function exampleConfigFor(example: string, name: string, workers: number,
     [types.worker[0]]: { resources: {}, min_workers: workers, max_workers: workers, node_config: types.worker[1] },
   });
   return doc.toString();
+}
+
+/** The CLI's namespace has no default route (nothing beyond the bridge), and the fake's API is on the bridge. */
+export async function assertConfinedToBridge(bed: CloudTestBed<unknown, { endpoint: string }>): Promise<void> {
+  const routes = await run('ip', ['-n', bed.laptop.ns, 'route', 'show', 'default']);
+  assert.equal(routes.code, 0, routes.stderr);
+  assert.equal(routes.stdout.trim(), '', `no default route: nothing beyond ${BRIDGE_CIDR}`);
+  assert.match(bed.fake.endpoint, /^http:\/\/10\.200\.0\.1:\d+$/);
+}
+
+/** The ed25519 key a host serves, as `ssh-ed25519 AAAA…`. */
+export async function servedHostKey(ip: string): Promise<string> {
+  const r = await run('ssh-keyscan', ['-t', 'ed25519', '-T', '5', ip]);
+  return r.stdout.split('\n').find((l) => l.startsWith(`${ip} `))?.split(' ').slice(1, 3).join(' ') ?? assert.fail(`no key from ${ip}: ${r.stderr}`);
+}
+
+/** An end-to-end suite's `after`: the cluster stopped, then the bed closed and the environment restored, whatever failed. */
+export async function tearDown(cluster: TestCluster | undefined, bed: { close(): Promise<void> } | undefined, restoreEnv: (() => void) | undefined): Promise<void> {
+  try {
+    await cluster?.stop();
+  } finally {
+    await bed?.close();
+    restoreEnv?.();
+  }
 }

@@ -13,10 +13,10 @@ import { networkTag } from '../../../providers/gcp/names.js';
 import { CLUSTER_NAME_TAG } from '../../../providers/provider.js';
 import { fingerprint, parsePublicKey } from '../../../src/updater/known-hosts.js';
 import { DUMMY_USER, type CallRecord } from '../../fakes/gcp/index.js';
+import { assertConfinedToBridge, servedHostKey, tearDown } from '../../helpers/cloud-bed.js';
 import type { TestCluster } from '../../helpers/cluster.js';
 import { gcpConfigFor, gcpTestBed, type GcpTestBed } from '../../helpers/gcp-cluster.js';
 import { isolateGcpEnv } from '../../helpers/gcp-env.js';
-import { run } from '../../helpers/hosts/system.js';
 import { testHostsOrFail } from '../../helpers/needs-hosts.js';
 
 const NAME = 'e2e';
@@ -38,11 +38,6 @@ describe('raylaunch up of a GCP config against the fake GCP, the CLI confined to
   const instances = () => [...bed.fake.cloud.instances.values()];
   const ofKind = (kind: string) => instances().filter((i) => i.labels[KIND] === kind);
   const fingerprintOf = (line: string) => fingerprint(parsePublicKey(line));
-  /** The ed25519 key a host serves, as `ssh-ed25519 AAAA…`. */
-  const served = async (ip: string): Promise<string> => {
-    const r = await run('ssh-keyscan', ['-t', 'ed25519', '-T', '5', ip]);
-    return r.stdout.split('\n').find((l) => l.startsWith(`${ip} `))?.split(' ').slice(1, 3).join(' ') ?? assert.fail(`no key from ${ip}: ${r.stderr}`);
-  };
   /** Everything `down` must leave: no instance or firewall rule of the cluster, every host handed back. */
   const assertNothingLeft = () => {
     assert.deepEqual(instances().filter((i) => i.labels[CLUSTER_NAME_TAG] === NAME).map((i) => `${i.name} ${i.status}`), []);
@@ -56,20 +51,10 @@ describe('raylaunch up of a GCP config against the fake GCP, the CLI confined to
     bed = await gcpTestBed(WORKERS + 1, { bootDelayMs: BOOT_MS });
     cluster = bed.cluster(NAME, gcpConfigFor(NAME, WORKERS, bed.fake.project));
   });
-  after(async () => {
-    try {
-      await cluster?.stop();
-    } finally {
-      await bed?.close();
-      restoreEnv?.();
-    }
-  });
+  after(() => tearDown(cluster, bed, restoreEnv));
 
   it('the CLI\'s namespace reaches the fake on the bridge and nothing else', async () => {
-    const routes = await run('ip', ['-n', bed.laptop.ns, 'route', 'show', 'default']);
-    assert.equal(routes.code, 0, routes.stderr);
-    assert.equal(routes.stdout.trim(), '', 'no default route: nothing beyond 10.200.0.0/24');
-    assert.match(bed.fake.endpoint, /^http:\/\/10\.200\.0\.1:\d+$/);
+    await assertConfinedToBridge(bed);
     assert.match(bed.fake.metadataHost, /^10\.200\.0\.1:\d+$/);
   });
 
@@ -85,7 +70,7 @@ describe('raylaunch up of a GCP config against the fake GCP, the CLI confined to
     // The key the host serves is the one its guest attributes published, and the one the CLI pinned.
     const [boot] = bed.pool.boots.filter((b) => b.name === head.name);
     const ip = head.networkIP ?? '';
-    assert.equal(await served(ip), boot?.servedKey);
+    assert.equal(await servedHostKey(ip), boot?.servedKey);
     assert.equal(boot?.reportedKey, boot?.servedKey);
     const knownHosts = readFileSync(join(cluster.home, 'clusters', NAME, 'known_hosts'), 'utf8');
     assert.ok(knownHosts.includes(boot?.servedKey.split(' ')[1] ?? '-'), knownHosts);
@@ -140,7 +125,7 @@ describe('raylaunch up of a GCP config against the fake GCP, the CLI confined to
     const boot = bed.pool.boots.filter((b) => b.name === head.name).at(-1);
     assert.ok(boot && boot.reportedKey !== boot.servedKey);
     const expected = fingerprintOf(boot.reportedKey);
-    const offered = fingerprintOf(await served(head.networkIP ?? ''));
+    const offered = fingerprintOf(await servedHostKey(head.networkIP ?? ''));
     assert.equal(offered, fingerprintOf(boot.servedKey));
     assert.ok(r.stderr.includes(`expected ${expected}, offered ${offered}`), r.stderr);
     assert.equal(calls('instances.bulkInsert').length, launchesBefore + 1, 'no head service started: no worker launched');
