@@ -15,7 +15,25 @@ export interface Scheduling {
   instanceTerminationAction?: 'STOP' | 'DELETE';
 }
 
-export interface Instance {
+/** What an instance keeps of its insert request, as validate.ts normalised it. */
+export interface InstanceRequest {
+  labels: Record<string, string>;
+  metadata: { key: string; value: string }[];
+  tags: string[];
+  scheduling: Scheduling;
+  serviceAccounts: { email: string; scopes: string[] }[];
+  /** the request's disks, as normalised (diskType and sourceImage as URLs) */
+  disks: Record<string, unknown>[];
+  guestAccelerators: { acceleratorType: string; acceleratorCount: number }[];
+  network: string;
+  subnetwork?: string;
+  /** whether the request asked for an external address (an access config) */
+  external: boolean;
+  description?: string;
+  hostname?: string;
+}
+
+export interface Instance extends InstanceRequest {
   id: string;
   name: string;
   zone: string;
@@ -28,20 +46,8 @@ export interface Instance {
   created: number;
   lastStart?: number;
   lastStop?: number;
-  labels: Record<string, string>;
   labelFingerprint: string;
-  metadata: { key: string; value: string }[];
   metadataFingerprint: string;
-  tags: string[];
-  scheduling: Scheduling;
-  serviceAccounts: { email: string; scopes: string[] }[];
-  /** the request's disks, as normalised (diskType and sourceImage as URLs) */
-  disks: Record<string, unknown>[];
-  guestAccelerators: { acceleratorType: string; acceleratorCount: number }[];
-  network: string;
-  subnetwork?: string;
-  /** whether the request asked for an external address (an access config) */
-  external: boolean;
   lease?: HostLease;
   /** the address it keeps while stopped (GCE keeps an ephemeral internal IP until deletion) */
   networkIP?: string;
@@ -49,8 +55,6 @@ export interface Instance {
   guestAttributes: Map<string, string>;
   /** list/aggregatedList calls it still stays out of (faults.listLag) */
   listHiddenFor: number;
-  description?: string;
-  hostname?: string;
 }
 
 export type OperationStatus = 'PENDING' | 'RUNNING' | 'DONE';

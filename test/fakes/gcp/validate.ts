@@ -4,28 +4,16 @@
 // are the other way round: type names only (a URL there is GCE's INTERNAL_ERROR).
 import { ACCELERATOR_TYPES, DISK_TYPES, imageFromFamily, MACHINE_TYPES, PUBLIC_IMAGES, type MachineTypeInfo } from './catalog.js';
 import { badPayload, GceError, invalidField, notFound } from './errors.js';
-import { API_BASE, type Scheduling } from './model.js';
+import { API_BASE, type InstanceRequest, type Scheduling } from './model.js';
 
 export const NAME_RE = /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 const LABEL_KEY_RE = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE_RE = /^[a-z0-9_-]{0,63}$/;
 const METADATA_KEY_RE = /^[a-zA-Z0-9_-]{1,128}$/;
 
-/** What an instance is made from, after validation. */
-export interface InstanceSpec {
+/** What an instance is made from, after validation: its request, and its machine type as the catalog knows it. */
+export interface InstanceSpec extends InstanceRequest {
   machineType: MachineTypeInfo;
-  labels: Record<string, string>;
-  metadata: { key: string; value: string }[];
-  tags: string[];
-  scheduling: Scheduling;
-  serviceAccounts: { email: string; scopes: string[] }[];
-  disks: Record<string, unknown>[];
-  guestAccelerators: { acceleratorType: string; acceleratorCount: number }[];
-  network: string;
-  subnetwork?: string;
-  external: boolean;
-  description?: string;
-  hostname?: string;
 }
 
 export interface ValidateContext {
