@@ -3,6 +3,10 @@ import type { protos } from '@google-cloud/compute';
 
 type IInstance = protos.google.cloud.compute.v1.IInstance;
 type IInstanceProperties = protos.google.cloud.compute.v1.IInstanceProperties;
+export type IOperation = protos.google.cloud.compute.v1.IOperation;
+
+/** The operation a call answered (the client wraps it in an LRO whose latestResponse is the operation). */
+export const opOf = (res: [{ latestResponse: unknown }, ...unknown[]]): IOperation => res[0].latestResponse as IOperation;
 
 export const IMAGE_FAMILY = 'projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64';
 

@@ -9,7 +9,9 @@ import {
   FirewallsClient, GlobalOperationsClient, ImagesClient, InstancesClient, MachineTypesClient, ProjectsClient, RegionsClient, ZoneOperationsClient, ZonesClient,
 } from '@google-cloud/compute';
 import { gcpMetadata, GoogleAuth } from 'google-auth-library';
-import { DUMMY_USER, type FakeGcp, type ServiceAccountKeyFile } from '../fakes/gcp/index.js';
+import { endpointOptions, type GcpClients } from '../../providers/gcp/sdk.js';
+import { after, afterEach, before, beforeEach } from 'mocha';
+import { DUMMY_USER, FakeGcp, InMemoryHostPool, ManualClock, type FakeGcpOptions, type ServiceAccountKeyFile } from '../fakes/gcp/index.js';
 
 const GCP_VARS = /^(GOOGLE_|GCLOUD_|GCE_METADATA_|CLOUDSDK_|METADATA_SERVER_DETECTION$|DETECT_GCP_RETRIES$|HOME$|NO_GCE_CHECK$)/;
 
@@ -67,32 +69,15 @@ export function metadataAuth(): GoogleAuth {
   return new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
 }
 
-/**
- * Client options for an endpoint written as gcloud's CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE is
- * (`http://host:port/compute/v1/`): the REST transport, that host and port, http when the URL says so.
- */
-export function computeEndpointOptions(override: string): { apiEndpoint: string; port: number; protocol: string; fallback: true } {
-  const u = new URL(override);
-  const port = u.port === '' ? (u.protocol === 'http:' ? 80 : 443) : Number(u.port);
-  return { apiEndpoint: u.hostname.replace(/^\[(.*)\]$/, '$1'), port, protocol: u.protocol.replace(':', ''), fallback: true };
-}
-
-export interface ComputeClients {
-  instances: InstancesClient;
-  zoneOperations: ZoneOperationsClient;
-  globalOperations: GlobalOperationsClient;
-  firewalls: FirewallsClient;
-  images: ImagesClient;
-  machineTypes: MachineTypesClient;
-  projects: ProjectsClient;
+/** The provider's clients, and the zones list the tests read too. */
+export interface ComputeClients extends GcpClients {
   zones: ZonesClient;
-  regions: RegionsClient;
-  close(): Promise<void>;
 }
 
 /** Real @google-cloud/compute clients pointed at the fake, authenticated by `auth` (a user's by default). */
 export function computeClients(fake: FakeGcp, auth: GoogleAuth = userAuth(fake)): ComputeClients {
-  const opts = { ...computeEndpointOptions(`${fake.endpoint}/compute/v1/`), auth };
+  // The endpoint options the provider derives from gcloud's override, so the tests' clients reach the fake alike.
+  const opts = { ...endpointOptions(`${fake.endpoint}/compute/v1/`), auth };
   const c = {
     instances: new InstancesClient(opts),
     zoneOperations: new ZoneOperationsClient(opts),
@@ -123,4 +108,47 @@ export function gceErrorOf(e: unknown): GceErrorView {
   const text = String(x.message ?? '');
   const body = JSON.parse(text.slice(text.indexOf('{'))) as { error: { code: number; message: string; errors?: { reason?: string }[]; details?: GceErrorView['details'] } };
   return { status: body.error.code, reason: body.error.errors?.[0]?.reason, message: body.error.message, details: body.error.details };
+}
+
+/** What each test of a fake's suite gets: the fake on a ManualClock, its in-memory pool, the user's clients. */
+export interface FakeGcpSession {
+  fake: FakeGcp;
+  clock: ManualClock;
+  pool: InMemoryHostPool;
+  c: ComputeClients;
+  project: string;
+}
+
+/**
+ * A suite's hooks: an isolated environment for the suite, and for each test a fresh fake on `addresses` with the
+ * dummy user's clients, handed to `set` before the test and closed after it. `restart` swaps in a fake with other
+ * options (same clock and pool) for one test, handed to `set` again, and closed after the test all the same.
+ */
+export function fakeGcpPerTest(addresses: string[], options: Omit<FakeGcpOptions, 'clock' | 'pool'>, set: (s: FakeGcpSession) => void): { restart(other: Omit<FakeGcpOptions, 'clock' | 'pool'>): Promise<void> } {
+  let restoreEnv: () => void = () => undefined;
+  let s: FakeGcpSession | undefined;
+  const start = async (clock: ManualClock, pool: InMemoryHostPool, o: Omit<FakeGcpOptions, 'clock' | 'pool'>): Promise<void> => {
+    const fake = await FakeGcp.start({ clock, pool, ...o });
+    s = { fake, clock, pool, c: computeClients(fake), project: fake.project };
+    set(s);
+  };
+  const stop = async (): Promise<void> => {
+    await s?.c.close();
+    await s?.fake.close();
+  };
+  before(() => { restoreEnv = isolateGcpEnv(); });
+  after(() => restoreEnv());
+  beforeEach(() => start(new ManualClock(), new InMemoryHostPool(addresses), options));
+  afterEach(async () => {
+    await stop();
+    s = undefined;
+  });
+  return {
+    restart: async (other) => {
+      if (s === undefined) throw new Error('restart() belongs inside a test');
+      const { clock, pool } = s;
+      await stop();
+      await start(clock, pool, other);
+    },
+  };
 }

@@ -1,36 +1,19 @@
 // The fake Compute API through the real @google-cloud/compute (REST transport), each call as the provider makes it.
 import assert from 'node:assert/strict';
-import type { protos } from '@google-cloud/compute';
-import { after, afterEach, before, beforeEach, describe, it } from 'mocha';
-import { FakeGcp, InMemoryHostPool, ManualClock } from '../../fakes/gcp/index.js';
-import { instanceBody, instanceProperties } from '../../helpers/gcp-bodies.js';
-import { computeClients, gceErrorOf, isolateGcpEnv, userAuth, type ComputeClients } from '../../helpers/gcp-env.js';
+import { describe, it } from 'mocha';
+import type { FakeGcp, InMemoryHostPool, ManualClock } from '../../fakes/gcp/index.js';
+import { instanceBody, instanceProperties, opOf, type IOperation } from '../../helpers/gcp-bodies.js';
+import { fakeGcpPerTest, gceErrorOf, userAuth, type ComputeClients } from '../../helpers/gcp-env.js';
 
-type IOperation = protos.google.cloud.compute.v1.IOperation;
 const Z = 'us-central1-a';
-const opOf = (res: [{ latestResponse: unknown }, ...unknown[]]): IOperation => res[0].latestResponse as IOperation;
 
 describe('fake GCP: Compute API through the client library', () => {
-  let restoreEnv: () => void;
   let fake: FakeGcp;
   let pool: InMemoryHostPool;
   let clock: ManualClock;
   let c: ComputeClients;
   let project: string;
-
-  before(() => { restoreEnv = isolateGcpEnv(); });
-  after(() => restoreEnv());
-  beforeEach(async () => {
-    clock = new ManualClock();
-    pool = new InMemoryHostPool(Array.from({ length: 30 }, (_, i) => `127.0.2.${i + 1}`));
-    fake = await FakeGcp.start({ clock, pool, pageSize: 5 });
-    project = fake.project;
-    c = computeClients(fake);
-  });
-  afterEach(async () => {
-    await c.close();
-    await fake.close();
-  });
+  const suite = fakeGcpPerTest(Array.from({ length: 30 }, (_, i) => `127.0.2.${i + 1}`), { pageSize: 5 }, (s) => ({ fake, pool, clock, c, project } = s));
 
   async function waitOp(o: IOperation, zone: string | null = Z): Promise<IOperation> {
     const [done] = zone === null
@@ -64,10 +47,7 @@ describe('fake GCP: Compute API through the client library', () => {
     });
 
     it('the lifecycle moves with the clock: PROVISIONING → STAGING → RUNNING, STOPPING → TERMINATED, start, suspend, delete', async () => {
-      await fake.close();
-      fake = await FakeGcp.start({ clock, pool, bootDelayMs: 10_000, stopDelayMs: 4_000, deleteDelayMs: 2_000 });
-      await c.close();
-      c = computeClients(fake);
+      await suite.restart({ bootDelayMs: 10_000, stopDelayMs: 4_000, deleteDelayMs: 2_000 });
       const status = async (): Promise<string | null | undefined> => (await c.instances.get({ project, zone: Z, instance: 'n1' }))[0].status;
       await c.instances.insert({ project, zone: Z, instanceResource: instanceBody('n1', Z) });
       assert.equal(await status(), 'PROVISIONING');
@@ -220,10 +200,7 @@ describe('fake GCP: Compute API through the client library', () => {
     });
 
     it('projects.get shows common metadata (OS Login enforced) and the default service account', async () => {
-      await fake.close();
-      fake = await FakeGcp.start({ clock, pool, osLogin: true });
-      await c.close();
-      c = computeClients(fake);
+      await suite.restart({ osLogin: true });
       const [p] = await c.projects.get({ project });
       assert.deepEqual(p.commonInstanceMetadata?.items?.map((i) => [i.key, i.value]), [['enable-oslogin', 'TRUE']]);
       assert.equal(p.defaultServiceAccount, '123456789012-compute@developer.gserviceaccount.com');

@@ -1,37 +1,20 @@
 // Each injectable fault of the fake GCP, seen through the real client library as the provider will see it.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { protos } from '@google-cloud/compute';
-import { after, afterEach, before, beforeEach, describe, it } from 'mocha';
-import { DUMMY_USER, FakeGcp, InMemoryHostPool, ManualClock, newEd25519HostKey } from '../../fakes/gcp/index.js';
-import { instanceBody, instanceProperties } from '../../helpers/gcp-bodies.js';
-import { computeClients, gceErrorOf, isolateGcpEnv, userAuth, type ComputeClients } from '../../helpers/gcp-env.js';
+import { describe, it } from 'mocha';
+import { DUMMY_USER, newEd25519HostKey, type FakeGcp, type InMemoryHostPool, type ManualClock } from '../../fakes/gcp/index.js';
+import { instanceBody, instanceProperties, opOf, type IOperation } from '../../helpers/gcp-bodies.js';
+import { computeClients, fakeGcpPerTest, gceErrorOf, userAuth, type ComputeClients } from '../../helpers/gcp-env.js';
 
-type IOperation = protos.google.cloud.compute.v1.IOperation;
 const Z = 'us-central1-a';
-const opOf = (res: [{ latestResponse: unknown }, ...unknown[]]): IOperation => res[0].latestResponse as IOperation;
 
 describe('fake GCP: injected faults', () => {
-  let restoreEnv: () => void;
   let fake: FakeGcp;
   let clock: ManualClock;
   let pool: InMemoryHostPool;
   let c: ComputeClients;
   let project: string;
-
-  before(() => { restoreEnv = isolateGcpEnv(); });
-  after(() => restoreEnv());
-  beforeEach(async () => {
-    clock = new ManualClock();
-    pool = new InMemoryHostPool(Array.from({ length: 12 }, (_, i) => `127.0.3.${i + 1}`));
-    fake = await FakeGcp.start({ clock, pool });
-    project = fake.project;
-    c = computeClients(fake);
-  });
-  afterEach(async () => {
-    await c.close();
-    await fake.close();
-  });
+  const suite = fakeGcpPerTest(Array.from({ length: 12 }, (_, i) => `127.0.3.${i + 1}`), {}, (s) => ({ fake, clock, pool, c, project } = s));
 
   const bulk = (zone: string, count: number, minCount = count, machineType = 'n1-standard-4'): Promise<IOperation> =>
     c.instances.bulkInsert({ project, zone, bulkInsertInstanceResourceResource: { count, minCount, namePattern: `w-${zone.slice(-1)}-###`, instanceProperties: instanceProperties({ machineType }) } }).then(opOf);
@@ -143,10 +126,7 @@ describe('fake GCP: injected faults', () => {
   });
 
   it('operations go PENDING → RUNNING → DONE with the clock (operationPendingMs, operationDelayMs)', async () => {
-    await c.close();
-    await fake.close();
-    fake = await FakeGcp.start({ clock, pool, operationPendingMs: 1_000, operationDelayMs: 2_000 });
-    c = computeClients(fake);
+    await suite.restart({ operationPendingMs: 1_000, operationDelayMs: 2_000 });
     const o = await bulk(Z, 1);
     const status = async (): Promise<unknown> => (await c.zoneOperations.get({ project, zone: Z, operation: o.name ?? '' }))[0].status;
     assert.equal(o.status, 'PENDING');

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { GoogleAuth } from 'google-auth-library';
-import { after, afterEach, before, beforeEach, describe, it } from 'mocha';
-import { DUMMY_USER, FakeGcp, InMemoryHostPool, ManualClock } from '../../fakes/gcp/index.js';
+import { describe, it } from 'mocha';
+import { DUMMY_USER, FakeGcp, type ManualClock } from '../../fakes/gcp/index.js';
 import { instanceBody } from '../../helpers/gcp-bodies.js';
-import { computeClients, gceErrorOf, isolateGcpEnv, metadataAuth, serviceAccountKeyAuth, type ComputeClients } from '../../helpers/gcp-env.js';
+import { computeClients, fakeGcpPerTest, gceErrorOf, isolateGcpEnv, metadataAuth, serviceAccountKeyAuth, type ComputeClients } from '../../helpers/gcp-env.js';
 
 const Z = 'us-central1-a';
 const HEAD_SA = 'ray-head@fake-project.iam.gserviceaccount.com';
@@ -27,25 +27,12 @@ function md(fake: FakeGcp, path: string, opts: { from?: string; flavor?: boolean
 }
 
 describe('fake GCP: metadata server', () => {
-  let restoreEnv: () => void;
   let fake: FakeGcp;
   let clock: ManualClock;
   let cli: ComputeClients;
   let project: string;
-
-  before(() => { restoreEnv = isolateGcpEnv(); });
-  after(() => restoreEnv());
-  beforeEach(async () => {
-    clock = new ManualClock();
-    // The first host is 127.0.0.1, so this test process asks the metadata server as that instance.
-    fake = await FakeGcp.start({ clock, pool: new InMemoryHostPool(['127.0.0.1', '127.0.4.2']), serviceAccounts: [HEAD_SA] });
-    project = fake.project;
-    cli = computeClients(fake);
-  });
-  afterEach(async () => {
-    await cli.close();
-    await fake.close();
-  });
+  // The first host is 127.0.0.1, so this test process asks the metadata server as that instance.
+  fakeGcpPerTest(['127.0.0.1', '127.0.4.2'], { serviceAccounts: [HEAD_SA] }, (s) => ({ fake, clock, c: cli, project } = s));
 
   const launchHead = (over: Parameters<typeof instanceBody>[2] = {}): Promise<unknown> =>
     cli.instances.insert({ project, zone: Z, instanceResource: instanceBody('ray-c1-head', Z, { serviceAccounts: [{ email: HEAD_SA, scopes: [COMPUTE] }], ...over }) });
