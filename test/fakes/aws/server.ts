@@ -2,7 +2,7 @@
 // service the SDK signed for, as AWS_ENDPOINT_URL sends all three to one address), and IMDS.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { systemClock, type Clock } from '../../../src/common/clock.js';
-import { FakeListeners, readBody, refuseMetadataAddress } from '../shared/server.js';
+import { FakeListeners, readBody } from '../shared/server.js';
 import { principalOf } from './authz.js';
 import { Cloud, type Principal } from './cloud.js';
 import { EC2_ACTIONS } from './ec2/actions.js';
@@ -87,18 +87,12 @@ export class FakeAws {
 
   static async start(opts: FakeAwsOptions = {}): Promise<FakeAws> {
     const fake = new FakeAws(opts);
-    const host = refuseMetadataAddress(opts.host ?? '127.0.0.1', 'fake AWS');
-    const imdsHost = opts.imds === false ? undefined : refuseMetadataAddress(opts.imds?.host ?? host, 'fake AWS');
-    try {
-      fake.endpoint = `http://${await fake.net.listen(createServer((req, res) => { void fake.api(req, res); }), opts.port, host)}`;
-      if (imdsHost !== undefined) {
-        fake.imdsEndpoint = `http://${await fake.net.listen(createServer((req, res) => fake.imds.handle(req, res)), opts.imds === false ? undefined : opts.imds?.port, imdsHost)}`;
-        fake.cloud.imdsEndpoint = fake.imdsEndpoint;
-      }
-    } catch (e) {
-      // A listener that failed (address in use) must not leave the other one open.
-      await fake.close();
-      throw e;
+    const at = await fake.net.listenApiAndMetadata('fake AWS', { server: createServer((req, res) => { void fake.api(req, res); }), host: opts.host, port: opts.port },
+      opts.imds === false ? false : { server: createServer((req, res) => fake.imds.handle(req, res)), host: opts.imds?.host, port: opts.imds?.port });
+    fake.endpoint = `http://${at.api}`;
+    if (at.metadata !== undefined) {
+      fake.imdsEndpoint = `http://${at.metadata}`;
+      fake.cloud.imdsEndpoint = fake.imdsEndpoint;
     }
     return fake;
   }

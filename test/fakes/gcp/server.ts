@@ -2,7 +2,7 @@
 // beside it, at /token), and the metadata server.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { systemClock, type Clock } from '../../../src/common/clock.js';
-import { FakeListeners, readBody, refuseMetadataAddress } from '../shared/server.js';
+import { FakeListeners, readBody } from '../shared/server.js';
 import { Cloud, type Token } from './cloud.js';
 import { GceError } from './errors.js';
 import { InMemoryHostPool, type HostPool } from './host-pool.js';
@@ -107,19 +107,13 @@ export class FakeGcp {
 
   static async start(opts: FakeGcpOptions = {}): Promise<FakeGcp> {
     const fake = new FakeGcp(opts);
-    const host = refuseMetadataAddress(opts.host ?? '127.0.0.1', 'fake GCP');
-    const mdHost = opts.metadata === false ? undefined : refuseMetadataAddress(opts.metadata?.host ?? host, 'fake GCP');
-    try {
-      fake.endpoint = `http://${await fake.net.listen(createServer((req, res) => { void fake.api(req, res); }), opts.port, host)}`;
-      fake.tokenUrl = `${fake.endpoint}/token`;
-      if (mdHost !== undefined) {
-        fake.metadataHost = await fake.net.listen(createServer((req, res) => fake.metadata.handle(req, res)), opts.metadata === false ? undefined : opts.metadata?.port, mdHost);
-        fake.cloud.metadataHost = fake.metadataHost;
-      }
-    } catch (e) {
-      // A listener that failed (address in use) must not leave the other one open.
-      await fake.close();
-      throw e;
+    const at = await fake.net.listenApiAndMetadata('fake GCP', { server: createServer((req, res) => { void fake.api(req, res); }), host: opts.host, port: opts.port },
+      opts.metadata === false ? false : { server: createServer((req, res) => fake.metadata.handle(req, res)), host: opts.metadata?.host, port: opts.metadata?.port });
+    fake.endpoint = `http://${at.api}`;
+    fake.tokenUrl = `${fake.endpoint}/token`;
+    if (at.metadata !== undefined) {
+      fake.metadataHost = at.metadata;
+      fake.cloud.metadataHost = fake.metadataHost;
     }
     return fake;
   }

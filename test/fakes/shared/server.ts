@@ -41,6 +41,13 @@ export interface TimedCloud {
   on(event: 'transition', listener: () => void): unknown;
 }
 
+/** A listener to open: its server, and where (loopback and any free port unless told otherwise). */
+export interface ListenAt {
+  server: Server;
+  host?: string;
+  port?: number;
+}
+
 /** A fake's listeners and its timer, closed together. */
 export class FakeListeners {
   private readonly servers: Server[] = [];
@@ -59,6 +66,23 @@ export class FakeListeners {
     await once(server, 'listening');
     this.servers.push(server);
     return `${at.includes(':') ? `[${at}]` : at}:${(server.address() as AddressInfo).port}`;
+  }
+
+  /**
+   * The fake's API listener, then its metadata listener (unless false; on the API's host unless told otherwise),
+   * neither on a metadata address; when one fails (an address in use), neither stays open. Answers their host:port.
+   */
+  async listenApiAndMetadata(fake: string, api: ListenAt, metadata: ListenAt | false): Promise<{ api: string; metadata?: string }> {
+    const host = refuseMetadataAddress(api.host ?? '127.0.0.1', fake);
+    const mdHost = metadata === false ? undefined : refuseMetadataAddress(metadata.host ?? host, fake);
+    try {
+      const apiAt = await this.listen(api.server, api.port, host);
+      if (metadata === false || mdHost === undefined) return { api: apiAt };
+      return { api: apiAt, metadata: await this.listen(metadata.server, metadata.port, mdHost) };
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
   }
 
   /** On the real clock, wakes up when the next automatic move is due, so hosts boot and halt without a call. */
