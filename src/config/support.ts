@@ -165,7 +165,7 @@ export const KEY_RULES: readonly KeyRule[] = [
   { key: 'provider.project_id', status: 'supported (gcp)', providers: ['gcp'], note: 'must be set before `up` (null is a warning in `validate`)' },
   {
     key: 'provider.cache_stopped_nodes', status: 'supported (aws, gcp)', providers: CLOUDS,
-    note: 'default false (Ray: true on aws); idle workers are stopped and started again on demand, spot and preemptible workers terminated; `down` terminates stopped nodes too',
+    note: 'default false (Ray: true on aws); idle workers are stopped and started again on demand (aws: spot workers are terminated instead; gcp: Spot and preemptible ones are stopped too, also when GCE takes them back); `down` terminates stopped nodes too',
   },
   { key: 'provider.use_internal_ips', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'default false' },
   { key: 'provider.use_external_head_ip', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'with `use_internal_ips`' },
