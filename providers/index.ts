@@ -61,11 +61,17 @@ export interface ProviderKind {
 /** The AWS SDK's endpoint variables (the SDK reads them itself), the only ones passed on to the head. */
 export const AWS_ENDPOINT_VARS = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_EC2', 'AWS_ENDPOINT_URL_IAM', 'AWS_ENDPOINT_URL_STS'] as const;
 
-/** The one error for a provider type this version cannot start clusters with. */
-function notYet(type: string): ProviderConfigError {
-  return new ProviderConfigError(`this version of raylaunch starts clusters with provider types process, local and aws; "${type}" clusters cannot be started yet`, {
-    hint: 'use provider: {type: process} to run a cluster on this machine, {type: local} for your own hosts or {type: aws}; `raylaunch validate` checks the gcp provider\'s configs',
-  });
+/**
+ * gcloud's endpoint variable for the Compute API (the client library has none of its own), the only one passed on
+ * to the head: the head's credentials come from its own metadata server, so GCE_METADATA_HOST is never passed.
+ */
+export const GCP_ENDPOINT_VARS = ['CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE'] as const;
+
+/** The variables of `names` that `env` sets: what a cloud's head gets of this machine's environment. */
+function passOn(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of names) if (env[k]) out[k] = env[k];
+  return out;
 }
 
 export const PROVIDER_KINDS: Readonly<Record<ProviderType, ProviderKind>> = {
@@ -106,11 +112,7 @@ export const PROVIDER_KINDS: Readonly<Record<ProviderType, ProviderKind>> = {
   },
   aws: {
     reachedOverSsh: true, installsNode: true,
-    headEnv: (env) => {
-      const out: Record<string, string> = {};
-      for (const k of AWS_ENDPOINT_VARS) if (env[k]) out[k] = env[k];
-      return out;
-    },
+    headEnv: (env) => passOn(env, AWS_ENDPOINT_VARS),
     load: async (config, ctx) => {
       const { AwsProvider, awsSection, loadAws } = await import('./aws/index.js');
       return new AwsProvider({ config, clients: await loadAws(awsSection(config)), stateDir: ctx.stateDir, onHead: ctx.onHead === true });
@@ -118,7 +120,11 @@ export const PROVIDER_KINDS: Readonly<Record<ProviderType, ProviderKind>> = {
   },
   gcp: {
     reachedOverSsh: true, installsNode: true,
-    load: (config) => Promise.reject(notYet(config.provider.type)),
+    headEnv: (env) => passOn(env, GCP_ENDPOINT_VARS),
+    load: async (config, ctx) => {
+      const { GcpProvider, gcpSection, loadGcp } = await import('./gcp/index.js');
+      return new GcpProvider({ config, clients: await loadGcp(gcpSection(config)), stateDir: ctx.stateDir, onHead: ctx.onHead === true });
+    },
   },
 };
 

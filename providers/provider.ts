@@ -41,6 +41,12 @@ export interface NodeProvider {
  */
 export interface PreparesCluster {
   prepare(config: ClusterConfig, progress?: (line: string) => void): Promise<ClusterConfig>;
+  /**
+   * What prepare() started and the nodes need only once they are reached (GCP: its firewall rules' operations,
+   * seconds each), finished; `up` awaits it after launching the head and before its first connection, so that
+   * wait overlaps the head's boot. Rejects with prepare()'s error for it.
+   */
+  settled?(): Promise<void>;
 }
 
 /** Whether a provider offers `prepare()`. */

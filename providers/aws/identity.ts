@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import { ed25519KeyPair } from './keygen.js';
+import { ed25519KeyPair } from '../../src/common/ed25519.js';
 import { ProviderConfigError } from '../errors.js';
 import { CLUSTER_NAME_TAG } from '../provider.js';
 import { classifyAwsError, toProviderError } from './errors.js';

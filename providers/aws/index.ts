@@ -5,14 +5,15 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Instance, RunInstancesCommandInput, TagSpecification } from '@aws-sdk/client-ec2';
-import { ed25519KeyPair } from './keygen.js';
+import { ed25519KeyPair } from '../../src/common/ed25519.js';
 import type { AwsProviderConfig, ClusterConfig } from '../../src/config/types.js';
 import { ProviderConfigError } from '../errors.js';
 import {
   CLUSTER_NAME_TAG, type CleansUpCluster, type CloudNode, type LaunchRequest, type NodeProvider, type PreparesCluster, type StopsNodes, validateLaunchRequest,
 } from '../provider.js';
+import { type Launched, withUnlisted } from '../unlisted.js';
 import { classifyAwsError, toProviderError } from './errors.js';
-import { type Launched, toCloudNode, withUnlisted } from './instances.js';
+import { toCloudNode } from './instances.js';
 import { launchRequest, type RequestState, type RunCall } from './launch.js';
 import { TAG } from './names.js';
 import { prepareCluster } from './prepare.js';
@@ -72,7 +73,7 @@ export class AwsProvider implements NodeProvider, PreparesCluster, CleansUpClust
     const instances = await this.describe([{ Name: `tag:${CLUSTER_NAME_TAG}`, Values: [this.config.cluster_name] }]);
     const seen = new Set(instances.map((i) => i.InstanceId ?? ''));
     const listed = instances.map((i) => toCloudNode(i, this.section.use_internal_ips)).filter((n): n is CloudNode => n !== undefined);
-    const { nodes, keep } = withUnlisted(listed, seen, this.launched, this.now());
+    const { nodes, keep } = withUnlisted(listed, this.launched, this.now(), seen);
     this.launched = keep;
     this.restarted = new Map([...this.restarted].filter(([id]) => seen.has(id)));
     for (const n of nodes) {

@@ -11,31 +11,6 @@ import { classifyAwsError, toProviderError } from './errors.js';
 import { securityGroupName } from './names.js';
 import type { AwsClients } from './sdk.js';
 
-/** The address service asked for this machine's public address; the variable changes it (a proxy, a test). */
-export const PUBLIC_IP_URL_VAR = 'RAYLAUNCH_PUBLIC_IP_URL';
-export const DEFAULT_PUBLIC_IP_URL = 'https://checkip.amazonaws.com';
-
-/** The CIDR allowed to reach SSH: raylaunch.ssh_ingress_cidr, else this machine's public address as a /32 (/128). */
-export async function ingressCidr(configured: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  if (configured) return configured;
-  const url = env[PUBLIC_IP_URL_VAR] || DEFAULT_PUBLIC_IP_URL;
-  let text: string;
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-    if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    text = (await r.text()).trim();
-  } catch (e) {
-    throw new ProviderConfigError(`cannot find this machine's public address at ${url}: ${(e as Error).message}`, {
-      cause: e, hint: `set raylaunch.ssh_ingress_cidr to the address range SSH may come from, or ${PUBLIC_IP_URL_VAR} to another address service`,
-    });
-  }
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text) && text.split('.').every((o) => Number(o) <= 255)) return `${text}/32`;
-  if (/^[0-9a-f:]+$/i.test(text) && text.includes(':')) return `${text}/128`;
-  throw new ProviderConfigError(`the address service ${url} answered "${text.slice(0, 60)}", not an IP address`, {
-    hint: `set raylaunch.ssh_ingress_cidr, or ${PUBLIC_IP_URL_VAR} to a service that answers with the address alone`,
-  });
-}
-
 const fail = (action: string, what: string) => (e: unknown): never => {
   throw toProviderError(e, { action, what });
 };

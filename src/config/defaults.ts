@@ -60,25 +60,21 @@ const DEFAULTS: Record<ProviderType, ProviderDefaults> = {
     max_workers: 2,
     head_node_type: 'ray_head_default',
     available_node_types: {
+      // No sourceImage and no head CPU: `up` takes the newest ubuntu-os-cloud LTS image, the machine type's
+      // resources, and CPU 0 for the head (it holds the cluster's cloud identity), as on AWS.
       ray_head_default: {
-        resources: { CPU: 2 },
+        resources: {},
         node_config: {
           machineType: 'n1-standard-2',
-          disks: [{
-            boot: true, autoDelete: true, type: 'PERSISTENT',
-            initializeParams: { diskSizeGb: 50, sourceImage: 'projects/debian-cloud/global/images/family/debian-12' },
-          }],
+          disks: [{ boot: true, autoDelete: true, type: 'PERSISTENT', initializeParams: { diskSizeGb: 50 } }],
         },
       },
       ray_worker_small: {
-        resources: { CPU: 2 },
+        resources: {},
         min_workers: 0,
         node_config: {
           machineType: 'n1-standard-2',
-          disks: [{
-            boot: true, autoDelete: true, type: 'PERSISTENT',
-            initializeParams: { diskSizeGb: 50, sourceImage: 'projects/debian-cloud/global/images/family/debian-12' },
-          }],
+          disks: [{ boot: true, autoDelete: true, type: 'PERSISTENT', initializeParams: { diskSizeGb: 50 } }],
           scheduling: [{ preemptible: true }],
         },
       },

@@ -164,9 +164,8 @@ export const KEY_RULES: readonly KeyRule[] = [
   { key: 'provider.availability_zone', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'aws: comma-separated, tried in order; gcp: required' },
   { key: 'provider.project_id', status: 'supported (gcp)', providers: ['gcp'], note: 'must be set before `up` (null is a warning in `validate`)' },
   {
-    key: 'provider.cache_stopped_nodes', status: 'supported (aws); warning (gcp)', providers: CLOUDS,
-    note: 'default false (Ray: true on aws); aws: idle workers are stopped and started again on demand, spot workers terminated; `down` terminates stopped nodes too',
-    check: (v, ctx) => (v === true && ctx.providerType === 'gcp' ? warn('not supported on gcp yet: idle workers are deleted, not stopped for reuse', 'remove it, or set it to false') : undefined),
+    key: 'provider.cache_stopped_nodes', status: 'supported (aws, gcp)', providers: CLOUDS,
+    note: 'default false (Ray: true on aws); idle workers are stopped and started again on demand (aws: spot workers are terminated instead; gcp: Spot and preemptible ones are stopped too, also when GCE takes them back); `down` terminates stopped nodes too',
   },
   { key: 'provider.use_internal_ips', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'default false' },
   { key: 'provider.use_external_head_ip', status: 'supported (aws, gcp)', providers: CLOUDS, note: 'with `use_internal_ips`' },
@@ -182,7 +181,10 @@ export const KEY_RULES: readonly KeyRule[] = [
   ...['aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'profile_name', 'region_name'].map((k): KeyRule => ({
     key: `provider.aws_credentials.${k}`, status: 'supported (aws)', providers: ['aws'], note: '',
   })),
-  { key: 'provider.gcp_credentials', status: 'supported (gcp)', providers: ['gcp'], note: 'redacted in every output' },
+  {
+    key: 'provider.gcp_credentials', status: 'supported (gcp), with a warning', providers: ['gcp'], note: 'redacted in every output; used by the CLI only, never copied to a node; default: Application Default Credentials',
+    check: () => warn('Google credentials in a config file: used by this machine\'s CLI only (the head uses its own service account), never copied to a node', 'prefer `gcloud auth application-default login` or GOOGLE_APPLICATION_CREDENTIALS, which keep credentials out of config files'),
+  },
   { key: 'provider.gcp_credentials.type', status: 'supported (gcp)', providers: ['gcp'], note: '`credentials_token` or `service_account`' },
   { key: 'provider.gcp_credentials.credentials', status: 'supported (gcp)', providers: ['gcp'], note: 'redacted in every output' },
   { key: 'provider.head_ip', status: 'supported (local)', providers: ['local'], note: 'required for local' },

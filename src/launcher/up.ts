@@ -67,6 +67,7 @@ export async function up(given: ClusterConfig, o: UpOptions): Promise<UpResult> 
   const provider = await cliProvider(given, dir);
   // A cloud's prepare() resolves what the nodes launch with (key, subnets, image, role): from here on, that config.
   const config = preparesCluster(provider) ? await provider.prepare(given, o.progress) : given;
+  const settled = async () => { if (preparesCluster(provider)) await provider.settled?.(); };
   const steps = providerKind(config.provider.type).reachedOverSsh
     ? sshHeadSteps(config, dir, {
       forceSetup: !!o.forceSetup, restartOnly: !!o.restartOnly,
@@ -83,6 +84,7 @@ export async function up(given: ClusterConfig, o: UpOptions): Promise<UpResult> 
   if (changes && changes.restart.length > 0) await o.confirmRestart(changes.restart, await runningWork(name));
   let started = false;
   if (steps.keeps(changes)) {
+    await settled();
     if (changes?.live.length === 0) o.progress(`cluster ${name} is already up with this config`);
   } else {
     if (steps.takeDownFirst(head, changes)) {
@@ -100,6 +102,8 @@ export async function up(given: ClusterConfig, o: UpOptions): Promise<UpResult> 
       head = await listedHead(provider);
     }
     if (head?.status === 'pending') head = await runningHead(provider, config, o.progress);
+    // A failure here leaves the launched head for `down` (or the next `up`, which finds it), as any later step's does.
+    await settled();
     started = await steps.update(head, credential);
   }
   rememberCluster(name);

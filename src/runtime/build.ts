@@ -11,8 +11,9 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../common/package-root.js';
 import { RUNTIME_FILES } from './entries.js';
-import { dynamicCommonJsInterop, leaveOutNativeAddons } from './esbuild-plugins.js';
+import { dynamicCommonJsInterop, leaveOutNativeAddons, prunedComputeProtos } from './esbuild-plugins.js';
 import type { RuntimeManifest } from './layout.js';
+import { withoutDependencyMaps } from './source-maps.js';
 import { ESM_BANNER } from '../common/esm-banner.js';
 
 const SQLITE_WASM = 'node-sqlite3-wasm.wasm';
@@ -104,12 +105,12 @@ export async function buildRuntime(o: { outDir?: string } = {}): Promise<Runtime
     sourcemap: 'linked',
     sourcesContent: false, // stack traces need the mappings only; nodes have no use for the sources
     banner: { js: ESM_BANNER },
-    plugins: [leaveOutNativeAddons, dynamicCommonJsInterop(root)],
+    plugins: [leaveOutNativeAddons, dynamicCommonJsInterop(root), prunedComputeProtos(root)],
     write: false,
     metafile: true,
     logLevel: 'silent',
   });
-  const files = new Map<string, Uint8Array>(result.outputFiles.map((f: OutputFile) => [relative(virtualDir, f.path), f.contents]));
+  const files = withoutDependencyMaps(new Map<string, Uint8Array>(result.outputFiles.map((f: OutputFile) => [relative(virtualDir, f.path), f.contents])));
   // The head's sqlite GCS store is SQLite compiled to WebAssembly: its loader (bundled into a chunk of this flat
   // folder) reads the .wasm from its own folder, so it goes here too. Heads only: no worker entry loads it.
   files.set(SQLITE_WASM, readFileSync(createRequire(join(root, 'package.json')).resolve(`node-sqlite3-wasm/dist/${SQLITE_WASM}`)));

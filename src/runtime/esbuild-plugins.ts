@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, extname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { clientService, type ProtoNode, pruneToService } from './compute-protos.js';
 
 /** Optional native addons, each required in a try/catch with a pure-JavaScript fallback. */
 const NATIVE_ADDON = /\.node$|^(cpu-features|bufferutil|utf-8-validate)$/;
@@ -72,6 +73,35 @@ export function dynamicCommonJsInterop(root: string): Plugin {
           .filter((n) => n !== 'default' && /^[A-Za-z_$][\w$]*$/.test(n)).sort();
         const lines = [`const m = require(${JSON.stringify(`./${args.path}`)});`, 'export default m;', ...names.map((n) => `export const ${n} = m.${n};`)];
         return { contents: `${lines.join('\n')}\n`, resolveDir: root, loader: 'js' };
+      });
+    },
+  };
+}
+
+/** A generated client of @google-cloud/compute, which requires the package's whole protos.json. */
+const COMPUTE_CLIENT = /@google-cloud[\\/]compute[\\/]build[\\/]src[\\/][^\\/]+[\\/]\w+_client\.js$/;
+
+/**
+ * Each @google-cloud/compute client gets protos.json pruned to the service it looks up (about 1/100 of the
+ * file, see compute-protos.ts): the head loads a handful of clients, and the runtime is copied to every node.
+ */
+export function prunedComputeProtos(root: string): Plugin {
+  const full = new Map<string, ProtoNode>();
+  return {
+    name: 'raylaunch-pruned-compute-protos',
+    setup(b) {
+      b.onResolve({ filter: /protos\.json$/ }, (args) => {
+        if (!COMPUTE_CLIENT.test(args.importer)) return undefined;
+        const service = clientService(readFileSync(args.importer, 'utf8'));
+        if (!service) throw new Error(`${args.importer} looks up no service`);
+        // Relative to the root: absolute paths would end up in the output and make its hash machine-specific.
+        return { path: `${relative(root, join(args.resolveDir, args.path))}#${service}`, namespace: 'compute-protos' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'compute-protos' }, (args) => {
+        const [file = '', service = ''] = args.path.split('#');
+        let json = full.get(file);
+        if (!json) full.set(file, json = JSON.parse(readFileSync(join(root, file), 'utf8')) as ProtoNode);
+        return { contents: JSON.stringify(pruneToService(json, service)), loader: 'json' };
       });
     },
   };

@@ -13,8 +13,7 @@ import { handshake } from '../client/connect.js';
 import { nodeDir, readNodeStart } from '../common/node-args.js';
 import { packageRoot } from '../common/package-root.js';
 import { Agent } from './agent.js';
-import { imdsV2 } from './instance-metadata.js';
-import { isSpotType, SPOT_NOTICE_REASON, SpotWatcher } from './spot-watcher.js';
+import { preemptionWatch } from './preemption.js';
 import { nodeListenAddress } from '../common/net.js';
 import { nodeResources } from '../common/node-resources.js';
 import { sleep } from '../common/wait.js';
@@ -45,20 +44,17 @@ const reconnectTimeoutMs = config.raylaunch.head_reconnect_timeout_s * 1000;
 const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s}\n`);
 
 let agent: Agent | undefined;
-/** Set once the node's spot interruption notice is seen: told to the head on every connection from then on. */
+/** Set once the node's preemption notice is seen (EC2 spot, GCE): told to the head on every connection from then on. */
 let drainReason: string | undefined;
 
-if (isSpotType(config, nodeType)) {
-  new SpotWatcher({
-    metadata: imdsV2(),
-    onNotice: (n) => {
-      drainReason = `${SPOT_NOTICE_REASON} (${n.action} at ${n.time})`;
-      log(`${drainReason}: telling the head to drain this node`);
-      agent?.draining(drainReason);
-    },
-    onError: (e) => log(`cannot read the spot interruption notice: ${e.message}`),
-  }).start();
-}
+preemptionWatch(config, nodeType, {
+  onNotice: (reason) => {
+    drainReason = reason;
+    log(`${reason}: telling the head to drain this node`);
+    agent?.draining(reason);
+  },
+  onError: (e) => log(`cannot read the preemption notice: ${e.message}`),
+})?.start();
 
 async function connect(): Promise<void> {
   const link = await wsTransport(headAddress, credential);

@@ -1,12 +1,9 @@
-// The fake's two listeners: one API endpoint for EC2, IAM and STS (told apart by the service the SDK signed for,
-// as AWS_ENDPOINT_URL sends all three to one address), and IMDS. Loopback unless told otherwise; never a
-// metadata address, which on this machine could reach the real host's metadata service.
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// The fake's two listeners (test/fakes/shared/server.ts): one API endpoint for EC2, IAM and STS (told apart by the
+// service the SDK signed for, as AWS_ENDPOINT_URL sends all three to one address), and IMDS.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { systemClock, type Clock } from '../../../src/common/clock.js';
+import { FakeListeners, readBody } from '../shared/server.js';
 import { principalOf } from './authz.js';
-import { ManualClock } from './clock.js';
 import { Cloud, type Principal } from './cloud.js';
 import { EC2_ACTIONS } from './ec2/actions.js';
 import { ApiError } from './errors.js';
@@ -57,23 +54,7 @@ export interface CallRecord {
 
 const VERSIONS: Record<string, string> = { ec2: '2016-11-15', iam: '2010-05-08', sts: '2011-06-15' };
 const TABLES: Record<string, Record<string, Handler>> = { ec2: EC2_ACTIONS, iam: IAM_ACTIONS, sts: STS_ACTIONS };
-const MAX_BODY = 1 << 20;
-
-function refuseMetadataAddress(host: string): string {
-  if (host.startsWith('169.254.') || host.toLowerCase().startsWith('fd00:ec2:')) throw new Error(`the fake AWS never binds a metadata address (${host})`);
-  return host;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) throw new ApiError('RequestEntityTooLarge', 'The request body is too large.', 413);
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+const tooLarge = (): Error => new ApiError('RequestEntityTooLarge', 'The request body is too large.', 413);
 
 export class FakeAws {
   readonly cloud: Cloud;
@@ -83,12 +64,11 @@ export class FakeAws {
   endpoint = '';
   /** http://host:port of IMDS, for AWS_EC2_METADATA_SERVICE_ENDPOINT */
   imdsEndpoint = '';
-  private readonly servers: Server[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private readonly net: FakeListeners;
   private requestSeq = 0;
   private readonly allowedKeys: Set<string> | undefined;
 
-  private constructor(private readonly opts: FakeAwsOptions) {
+  private constructor(opts: FakeAwsOptions) {
     const clock = opts.clock ?? systemClock;
     this.cloud = new Cloud({
       region: opts.region ?? 'us-west-2',
@@ -102,30 +82,17 @@ export class FakeAws {
     });
     this.imds = new Imds(this.cloud);
     this.allowedKeys = opts.accessKeys === undefined ? undefined : new Set(opts.accessKeys);
-    if (clock instanceof ManualClock) clock.on('advance', () => this.cloud.settle());
-    this.cloud.on('transition', () => this.schedule());
+    this.net = new FakeListeners(this.cloud, clock);
   }
 
   static async start(opts: FakeAwsOptions = {}): Promise<FakeAws> {
     const fake = new FakeAws(opts);
-    const host = refuseMetadataAddress(opts.host ?? '127.0.0.1');
-    const imdsHost = opts.imds === false ? undefined : refuseMetadataAddress(opts.imds?.host ?? host);
-    const listen = async (server: Server, port: number | undefined, at: string): Promise<string> => {
-      server.listen(port ?? 0, at);
-      await once(server, 'listening');
-      fake.servers.push(server);
-      return `http://${at.includes(':') ? `[${at}]` : at}:${(server.address() as AddressInfo).port}`;
-    };
-    try {
-      fake.endpoint = await listen(createServer((req, res) => { void fake.api(req, res); }), opts.port, host);
-      if (imdsHost !== undefined) {
-        fake.imdsEndpoint = await listen(createServer((req, res) => fake.imds.handle(req, res)), opts.imds === false ? undefined : opts.imds?.port, imdsHost);
-        fake.cloud.imdsEndpoint = fake.imdsEndpoint;
-      }
-    } catch (e) {
-      // A listener that failed (address in use) must not leave the other one open.
-      await fake.close();
-      throw e;
+    const at = await fake.net.listenApiAndMetadata('fake AWS', { server: createServer((req, res) => { void fake.api(req, res); }), host: opts.host, port: opts.port },
+      opts.imds === false ? false : { server: createServer((req, res) => fake.imds.handle(req, res)), host: opts.imds?.host, port: opts.imds?.port });
+    fake.endpoint = `http://${at.api}`;
+    if (at.metadata !== undefined) {
+      fake.imdsEndpoint = `http://${at.metadata}`;
+      fake.cloud.imdsEndpoint = fake.imdsEndpoint;
     }
     return fake;
   }
@@ -147,7 +114,7 @@ export class FakeAws {
     const inst = this.cloud.instances.get(instanceId);
     if (inst === undefined || !inst.spot) throw new Error(`fake AWS: ${instanceId} is not a spot instance`);
     inst.spotNotice = { action: opts.action ?? 'terminate', at: this.cloud.now() + (opts.inMs ?? 120_000) };
-    this.schedule();
+    this.net.schedule();
   }
 
   /** Waits until every boot and release handed to the host pool so far has finished. */
@@ -156,24 +123,8 @@ export class FakeAws {
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    for (const s of this.servers) s.closeAllConnections();
-    await Promise.all(this.servers.map(async (s) => { s.close(); await once(s, 'close'); }));
+    await this.net.close();
     await this.cloud.idle();
-  }
-
-  /** On the real clock, wakes up when the next automatic move is due, so hosts boot and halt without a call. */
-  private schedule(): void {
-    if (this.opts.clock instanceof ManualClock || this.servers.length === 0) return;
-    clearTimeout(this.timer);
-    const due = this.cloud.nextDue();
-    if (due === undefined) return;
-    this.timer = setTimeout(() => {
-      this.cloud.settle();
-      this.schedule();
-    }, Math.max(0, due - this.cloud.now()));
-    this.timer.unref();
   }
 
   private async api(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -181,7 +132,7 @@ export class FakeAws {
     const requestId = `${this.requestSeq.toString(16).padStart(8, '0')}-fake-4aws-8000-000000000000`;
     const record: CallRecord = { seq: this.requestSeq, at: this.cloud.now(), service: 'unknown', action: '', params: {}, status: 200 };
     try {
-      const body = await readBody(req);
+      const body = await readBody(req, tooLarge);
       record.params = flatParams(body);
       record.action = record.params.Action ?? '';
       record.service = Object.keys(VERSIONS).find((s) => VERSIONS[s] === record.params.Version) ?? 'unknown';
@@ -200,7 +151,7 @@ export class FakeAws {
       res.end(xml);
     } finally {
       this.calls.push(record);
-      this.schedule();
+      this.net.schedule();
     }
   }
 

@@ -11,8 +11,8 @@ import { fingerprint, parsePublicKey } from '../../../src/updater/known-hosts.js
 import type { CallRecord } from '../../fakes/aws/index.js';
 import { awsConfigFor, awsTestBed, type AwsTestBed } from '../../helpers/aws-cluster.js';
 import { DUMMY_CREDENTIALS, isolateAwsEnv } from '../../helpers/aws-env.js';
+import { assertConfinedToBridge, servedHostKey, tearDown } from '../../helpers/cloud-bed.js';
 import type { TestCluster } from '../../helpers/cluster.js';
-import { run } from '../../helpers/hosts/system.js';
 import { testHostsOrFail } from '../../helpers/needs-hosts.js';
 
 const NAME = 'e2e';
@@ -34,11 +34,6 @@ describe('raylaunch up of an AWS config against the fake AWS, the CLI confined t
   const instances = () => [...bed.fake.cloud.instances.values()];
   const tag = (id: string, key: string) => bed.fake.cloud.tagsOf(id).get(key);
   const fingerprintOf = (line: string) => fingerprint(parsePublicKey(line));
-  /** The ed25519 key a host serves, as `ssh-ed25519 AAAA…`. */
-  const served = async (ip: string): Promise<string> => {
-    const r = await run('ssh-keyscan', ['-t', 'ed25519', '-T', '5', ip]);
-    return r.stdout.split('\n').find((l) => l.startsWith(`${ip} `))?.split(' ').slice(1, 3).join(' ') ?? assert.fail(`no key from ${ip}: ${r.stderr}`);
-  };
   /** Everything `down` must leave: no instance but terminated ones, no group, key pair, role or profile, no host in use. */
   const assertNothingLeft = () => {
     assert.deepEqual(instances().filter((i) => i.state !== 'terminated').map((i) => `${i.id} ${i.state}`), []);
@@ -54,20 +49,10 @@ describe('raylaunch up of an AWS config against the fake AWS, the CLI confined t
     bed = await awsTestBed(WORKERS + 1, { bootDelayMs: BOOT_MS });
     cluster = bed.cluster(NAME, awsConfigFor(NAME, WORKERS));
   });
-  after(async () => {
-    try {
-      await cluster?.stop();
-    } finally {
-      await bed?.close();
-      restoreEnv?.();
-    }
-  });
+  after(() => tearDown(cluster, bed, restoreEnv));
 
   it('the CLI\'s namespace reaches the fake on the bridge and nothing else', async () => {
-    const routes = await run('ip', ['-n', bed.laptop.ns, 'route', 'show', 'default']);
-    assert.equal(routes.code, 0, routes.stderr);
-    assert.equal(routes.stdout.trim(), '', 'no default route: nothing beyond 10.200.0.0/24');
-    assert.match(bed.fake.endpoint, /^http:\/\/10\.200\.0\.1:\d+$/);
+    await assertConfinedToBridge(bed);
   });
 
   it('up creates the key pair, security group and head role with the CLI\'s keys, and sets the head up over SSH with the host key it handed in', async () => {
@@ -82,7 +67,7 @@ describe('raylaunch up of an AWS config against the fake AWS, the CLI confined t
     assert.match(r.stdout, new RegExp(`cluster e2e is up \\(aws provider\\)\\n {2}head {7}${head.id} at ${head.privateIp?.replace(/\./g, '\\.')}:`));
     // The key the host serves is the one raylaunch put in its UserData, and the one the CLI pinned.
     const pinned = tag(head.id, HOST_KEY_TAG) ?? '';
-    assert.equal(await served(head.privateIp ?? ''), pinned);
+    assert.equal(await servedHostKey(head.privateIp ?? ''), pinned);
     const knownHosts = readFileSync(join(cluster.home, 'clusters', NAME, 'known_hosts'), 'utf8');
     assert.ok(knownHosts.includes(pinned.split(' ')[1] ?? '-'), knownHosts);
     assert.deepEqual(calls('RunInstances').filter(byCli).length, 1, 'the CLI launches the head only');
@@ -136,7 +121,7 @@ describe('raylaunch up of an AWS config against the fake AWS, the CLI confined t
     const head = instances().find((i) => i.state !== 'terminated' && tag(i.id, 'raylaunch-node-kind') === 'head');
     assert.ok(head);
     const expected = fingerprintOf(tag(head.id, HOST_KEY_TAG) ?? '');
-    const offered = fingerprintOf(await served(head.privateIp ?? ''));
+    const offered = fingerprintOf(await servedHostKey(head.privateIp ?? ''));
     assert.notEqual(expected, offered);
     assert.ok(r.stderr.includes(`expected ${expected}, offered ${offered}`), r.stderr);
     assert.equal(calls('RunInstances').filter((c) => !byCli(c)).length, 1, 'no head service started: no worker launched');

@@ -5,25 +5,11 @@
 import assert from 'node:assert/strict';
 import { RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { after, afterEach, before, beforeEach, describe, it } from 'mocha';
-import { FakeProvider } from '../../../providers/fake/index.js';
-import { toFixed } from '../../../src/common/resources.js';
-import { applyDefaults } from '../../../src/config/defaults.js';
-import { Autoscaler, LAUNCH_HASH_TAG } from '../../../src/head/autoscaler/loop.js';
-import type { Message } from '../../../src/protocol/messages.js';
 import { imdsV2 } from '../../../src/worker/instance-metadata.js';
 import { SPOT_NOTICE_REASON, type SpotNotice, SpotWatcher } from '../../../src/worker/spot-watcher.js';
 import { FakeAws, InMemoryHostPool, ManualClock } from '../../fakes/aws/index.js';
 import { awsClients, isolateAwsEnv, type AwsClients } from '../../helpers/aws-env.js';
-import { FakePeer, headHarness } from '../../helpers/head-harness.js';
-
-/** The head places work on a later turn of the event loop. */
-const settled = () => new Promise((resolve) => setImmediate(resolve));
-
-const config = applyDefaults({
-  provider: { type: 'process' }, max_workers: 2, head_node_type: 'head',
-  available_node_types: { head: { resources: { CPU: 0 } }, worker: { resources: { CPU: 1 }, min_workers: 0, max_workers: 2 } },
-  raylaunch: { demand_batch_ms: 0 },
-});
+import { drainScene, settled } from '../../helpers/drain-scene.js';
 
 describe('a spot interruption notice drains its node and replaces it before it goes', () => {
   let restoreEnv: () => void;
@@ -47,33 +33,10 @@ describe('a spot interruption notice drains its node and replaces it before it g
       ImageId: 'ami-0a1b2c3d4e5f60002', InstanceType: 'm5.large', MinCount: 1, MaxCount: 1, InstanceMarketOptions: { MarketType: 'spot' },
     }))).Instances?.[0]?.InstanceId ?? '';
 
-    let now = 1_000_000;
-    const clock = { now: () => now };
-    const provider = new FakeProvider();
-    const { head, router, readModel } = headHarness({ config, clock });
-    const agents = new Map<string, FakePeer>();
-    const register = (nodeId: string, nodeType: 'head' | 'worker', cpus: number) => {
-      const p = new FakePeer({ kind: 'node', nodeId });
-      agents.set(nodeId, p);
-      router.onMessages(p, [{ type: 'hello', role: 'agent', clientId: `agent-${nodeId}`, nodeId },
-        { type: 'node.register', nodeId, nodeType, kind: nodeType, address: nodeId, objectAddress: nodeId, resources: { CPU: cpus }, pid: 1 }]);
-    };
-    provider.nodes.set('head', { id: 'head', nodeType: 'head', kind: 'head', status: 'running', tags: {} });
-    provider.nodes.set('spot-1', { id: 'spot-1', nodeType: 'worker', kind: 'worker', status: 'running', tags: { [LAUNCH_HASH_TAG]: 'h' } });
-    register('head', 'head', 0);
-    register('spot-1', 'worker', 1);
-    const autoscaler = new Autoscaler({
-      provider, config, clock, facts: () => readModel.autoscalerFacts(), typeResources: (t) => head.nodeTypes.resourcesOf(t), drain: (id) => head.drain(id), launchHash: () => 'h',
-    });
-    const spot = agents.get('spot-1') as FakePeer;
+    const scene = drainScene();
+    const { autoscaler, provider, readModel, router, spot } = scene;
     try {
-      await autoscaler.tick(); // adopts spot-1 as running; nothing to launch
-      const submit: Message = { type: 'submit', task: {
-        taskId: 'd.t0', jobId: 'job-0', owner: 'd', fn: 'work', name: 'work', args: [], deps: [], returnId: 'd.t0.r', resources: toFixed({ CPU: 1 }), maxRetries: 0, retryExceptions: false,
-      } };
-      router.onMessages(new FakePeer(), [{ type: 'hello', role: 'driver', clientId: 'd' }, submit]);
-      await settled();
-      assert.deepEqual(spot.of('task.run').map((m) => m.task.taskId), ['d.t0'], 'the task went to the spot node');
+      await scene.placeTaskOnSpot();
 
       // The agent's watch, as main.ts wires it: a notice becomes the agent's node.draining message.
       const notices: SpotNotice[] = [];
@@ -94,35 +57,19 @@ describe('a spot interruption notice drains its node and replaces it before it g
       assert.equal(notices[0]?.action, 'terminate');
 
       await settled();
-      const node = readModel.status(null).nodes.find((n) => n.nodeId === 'spot-1');
-      assert.equal(node?.state, 'DRAINING');
-      assert.match(node?.drainReason ?? '', /^spot interruption notice \(terminate at \d{4}-/);
-      assert.deepEqual(spot.of('task.cancel').map((m) => m.taskId), ['d.t0'], 'what ran there is stopped');
+      scene.assertDrained(/^spot interruption notice \(terminate at \d{4}-/);
       assert.equal(spot.closedWith, undefined, 'the node stays connected until it goes');
-      assert.equal(head.tasks.counts().pending, 1, 'the task waits for another node');
-
-      now += 1000;
-      await autoscaler.tick();
-      const launches = provider.calls.filter((c) => c.startsWith('launch '));
-      assert.equal(launches.length, 1, provider.calls.join('\n'));
-      assert.match(launches[0] ?? '', /^launch worker 1 /);
-      assert.ok(provider.nodes.has('spot-1'), 'the replacement was launched before the spot node went');
+      await scene.assertReplacementLaunched();
       const events = autoscaler.events.map((e) => `${e.kind}: ${e.message}`);
       assert.ok(events.some((e) => /^drain: spot-1: spot interruption notice \(terminate at .*\); drained/.test(e)), events.join('\n'));
       assert.ok(!events.some((e) => e.startsWith('terminate:')), 'the spot node is left to EC2 while its agent lives');
 
-      const replacement = [...provider.nodes.values()].find((n) => n.id !== 'spot-1' && n.kind === 'worker');
-      assert.ok(replacement);
-      provider.start(replacement.id);
-      register(replacement.id, 'worker', 1);
-      await settled();
-      assert.deepEqual(agents.get(replacement.id)?.of('task.run').map((m) => m.task.taskId), ['d.t0'], 'the task runs on the replacement');
-      assert.deepEqual(spot.of('task.run').map((m) => m.task.taskId), ['d.t0'], 'nothing new went to the drained node');
+      await scene.assertTaskRunsOnReplacement();
 
       // EC2 takes the instance: its agent's connection ends, which is expected of a drained node (no failure).
       provider.nodes.delete('spot-1');
       router.onClose(spot);
-      now += 1000;
+      scene.advance(1000);
       await autoscaler.tick();
       assert.equal(readModel.status(null).failures.filter((f) => f.nodeId === 'spot-1').length, 0);
     } finally {

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImportKeyPairCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { after, before, describe, it } from 'mocha';
-import ssh2 from 'ssh2';
 import { userData } from '../../../providers/aws/user-data.js';
+import { ed25519KeyPair } from '../../../src/common/ed25519.js';
 import { FakeAws, SshdHostPool } from '../../fakes/aws/index.js';
 import { awsClients, isolateAwsEnv, type AwsClients } from '../../helpers/aws-env.js';
 import { createHosts, type TestHostPool } from '../../helpers/hosts/hosts.js';
@@ -28,7 +28,7 @@ describe('fake AWS: instances on sshd test hosts', function () {
   let aws: AwsClients;
   let restoreEnv: () => void;
   let dir: string;
-  const login = ssh2.utils.generateKeyPairSync('ed25519');
+  const login = ed25519KeyPair();
 
   const launch = async (hostKey: { private: string; public: string }): Promise<{ id: string; ip: string }> => {
     const booted = once(fake.cloud, 'booted');
@@ -76,7 +76,7 @@ describe('fake AWS: instances on sshd test hosts', function () {
   });
 
   it('a launched instance serves the host key from its UserData, lets the key pair in, and gives sessions the IMDS endpoint', async () => {
-    const key = ssh2.utils.generateKeyPairSync('ed25519');
+    const key = ed25519KeyPair();
     const { id, ip } = await launch(key);
     const pub = key.public.trim().split(/\s+/).slice(0, 2).join(' ');
     assert.equal(await served(ip), pub);
@@ -94,7 +94,7 @@ describe('fake AWS: instances on sshd test hosts', function () {
   });
 
   it('the next instance on the same host starts from a fresh disk', async () => {
-    const key = ssh2.utils.generateKeyPairSync('ed25519');
+    const key = ed25519KeyPair();
     const { id, ip } = await launch(key);
     writeFileSync(join(dir, 'known_hosts'), `${ip} ${key.public.trim().split(/\s+/).slice(0, 2).join(' ')}\n`);
     const r = await ssh(ip, 'touch ~/mark; ls -A ~ /tmp');
@@ -106,7 +106,7 @@ describe('fake AWS: instances on sshd test hosts', function () {
 
   it('a host told to ignore its UserData serves another host key than the one handed in', async () => {
     pool.wrongHostKeys = 1;
-    const key = ssh2.utils.generateKeyPairSync('ed25519');
+    const key = ed25519KeyPair();
     const { id, ip } = await launch(key);
     const got = await served(ip);
     assert.match(got, /^ssh-ed25519 /);

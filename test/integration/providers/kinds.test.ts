@@ -33,10 +33,25 @@ describe('provider kinds: what differs between provider types, in one place', ()
     });
   }
 
-  it('a gcp cluster cannot be started yet, and says so as a config error', async () => {
-    const config = applyDefaults({ cluster_name: 'k', provider: { type: 'gcp', region: 'r', availability_zone: 'r-a', project_id: 'p' } });
-    await assert.rejects(createProvider(config, ctx()), (e: unknown) => e instanceof ProviderConfigError
-      && /"gcp" clusters cannot be started yet/.test(e.message) && /provider: \{type: process\}/.test(e.hint ?? ''));
+  it('a gcp cluster loads its provider (the client library only now), which prepares the cluster and cleans up after it', async () => {
+    const config = applyDefaults({ cluster_name: 'k', provider: { type: 'gcp', region: 'us-west1', availability_zone: 'us-west1-a', project_id: 'p' } });
+    const p = await createProvider(config, ctx());
+    assert.ok(preparesCluster(p));
+    assert.ok(cleansUpCluster(p));
+    await (p as unknown as { close(): Promise<void> }).close();
+  });
+
+  it('a gcp cluster without project_id is a config error naming the key', async () => {
+    const config = applyDefaults({ cluster_name: 'k', provider: { type: 'gcp', region: 'us-west1', availability_zone: 'us-west1-a' } });
+    await assert.rejects(createProvider(config, ctx()), (e: unknown) => e instanceof Error && e.name === 'ProviderConfigError' && /provider\.project_id is not set/.test(e.message));
+  });
+
+  it('the head of a gcp cluster gets gcloud\'s Compute endpoint variable, and neither the metadata host nor credentials', () => {
+    const env = {
+      CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: 'http://10.9.0.1:8080/compute/v1/', GCE_METADATA_HOST: '10.9.0.1:8081', CLOUDSDK_AUTH_TOKEN_HOST: 'http://10.9.0.1:8080/token',
+      GOOGLE_APPLICATION_CREDENTIALS: '/home/me/key.json', CLOUDSDK_CONFIG: '/home/me/.config/gcloud', HOME: '/home/me',
+    };
+    assert.deepEqual(providerKind('gcp').headEnv?.(env), { CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: 'http://10.9.0.1:8080/compute/v1/' });
   });
 
   it('an aws cluster loads its provider (the SDK only now), which prepares the cluster and cleans up after it', async () => {

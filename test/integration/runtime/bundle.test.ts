@@ -116,6 +116,16 @@ describe('node runtime bundle (copied away from the repository)', function () {
     assert.equal(runtimeHash(new Map(m.files.map((f) => [f, readFileSync(join(rt, f))]))), m.hash, 'the copy hashes to its name');
   });
 
+  it('stays small enough to copy to every node: no unused cloud-library protos, no maps of dependency-only chunks', () => {
+    // 112 MB when the GCP client library's index (v1beta, its 45 MB protos.js, 12 MB protos.json) and the maps of
+    // the SDKs' chunks were bundled; about 11 MB without them.
+    assert.ok(built.bytes < 16 * 1024 * 1024, `${(built.bytes / 1048576).toFixed(1)} MB`);
+    for (const f of built.manifest.files.filter((n) => n.endsWith('.js'))) {
+      const link = /\n\/\/# sourceMappingURL=(\S+)\n?$/.exec(readFileSync(join(rt, f), 'utf8'))?.[1];
+      if (link) assert.ok(built.manifest.files.includes(link), `${f} links to ${link}, which is not in the runtime`);
+    }
+  });
+
   it('starts the agent, which fails as usual without its environment, with stacks in the TypeScript sources', async () => {
     const r = await run(['--enable-source-maps', join(rt, AGENT_ENTRY)], { cwd: tmp, env: env(), timeoutMs: 60_000 });
     assert.equal(r.code, 1, r.stderr);

@@ -257,6 +257,12 @@ describe('config validation', () => {
     },
     { name: 'an Azure key on aws is ignored', yaml: 'provider: {type: aws, region: us-west-2, resource_group: rg}\n', warnings: ['1:42 provider.resource_group: ignored: an Azure key'] },
     { name: 'a legacy top-level min_workers is ignored outside local', yaml: `${PROC}min_workers: 1\n`, warnings: ['2:1 min_workers: a legacy top-level key, ignored by the process provider'] },
+    {
+      name: 'gcp_credentials in the file warn: the CLI uses them, no node gets them',
+      yaml: 'provider: {type: gcp, region: us-west1, availability_zone: us-west1-a, project_id: my-project-1, gcp_credentials: {type: credentials_token, credentials: t}}\n',
+      warnings: ['1:98 provider.gcp_credentials: Google credentials in a config file: used by this machine\'s CLI only (the head uses its own service account), never copied to a node'],
+    },
+    { name: 'cache_stopped_nodes on gcp is supported: no warning', yaml: 'provider: {type: gcp, region: us-west1, availability_zone: us-west1-a, project_id: my-project-1, cache_stopped_nodes: true}\n', warnings: [] },
     { name: 'a gcp project_id left null warns in validate', yaml: 'provider: {type: gcp, region: us-west1, availability_zone: us-west1-a, project_id: null}\n', warnings: ['1:84 provider.project_id: not set; `raylaunch up` needs it'] },
     {
       name: 'a missing ssh key is a warning in validate',

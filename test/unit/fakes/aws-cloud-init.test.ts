@@ -2,11 +2,11 @@
 // end-to-end test would fail on a key mismatch that is no bug of the provider's.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import ssh2 from 'ssh2';
 import { userData } from '../../../providers/aws/user-data.js';
+import { ed25519KeyPair } from '../../../src/common/ed25519.js';
 import { cloudInitKeys, type CloudInitKeys } from '../../fakes/aws/cloud-init.js';
 
-const key = ssh2.utils.generateKeyPairSync('ed25519');
+const key = ed25519KeyPair();
 const hostKey = { private: key.private, public: key.public };
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const ownArchive = [

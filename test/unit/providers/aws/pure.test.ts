@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'mocha';
 import { ProviderConfigError } from '../../../../providers/errors.js';
 import { chooseSubnets, newestImage, parseZones } from '../../../../providers/aws/choose.js';
-import { toCloudNode, UNLISTED_GRACE_MS, withUnlisted } from '../../../../providers/aws/instances.js';
-import { ingressCidr, PUBLIC_IP_URL_VAR } from '../../../../providers/aws/network.js';
+import { toCloudNode } from '../../../../providers/aws/instances.js';
 import { fillResources, imageArch, instanceTypeResources } from '../../../../providers/aws/resources.js';
 import { partType, USER_DATA_LIMIT, userData } from '../../../../providers/aws/user-data.js';
 
@@ -89,38 +86,5 @@ describe('instances as nodes', () => {
     assert.equal(toCloudNode(inst('i-3', 'terminated'), false), undefined);
     assert.equal(toCloudNode(inst('i-4', 'stopped'), false)?.status, 'stopped');
     assert.equal(toCloudNode(inst('i-5', 'shutting-down'), false)?.status, 'stopping');
-  });
-  it('an instance launched but not listed yet still counts (pending) for its request, until listed or past the grace period', () => {
-    const node = toCloudNode(inst('i-9', 'pending'), false);
-    assert.ok(node);
-    const launched = new Map([['i-9', { node, at: 0 }]]);
-    const first = withUnlisted([], new Set(), launched, 1000);
-    assert.deepEqual(first.nodes.map((n) => [n.id, n.status, n.requestId]), [['i-9', 'pending', 'r1']]);
-    assert.equal(withUnlisted([], new Set(['i-9']), first.keep, 2000).nodes.length, 0, 'once EC2 reports it (even terminated), EC2 decides');
-    assert.equal(withUnlisted([], new Set(), launched, UNLISTED_GRACE_MS + 1).nodes.length, 0);
-  });
-});
-
-describe('the SSH ingress address', () => {
-  it('raylaunch.ssh_ingress_cidr when set; else this machine\'s address from the address service, as a /32', async () => {
-    assert.equal(await ingressCidr('10.9.0.0/24', {}), '10.9.0.0/24');
-    const server = createServer((_req, res) => res.end('203.0.113.7\n'));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-      assert.equal(await ingressCidr(undefined, { [PUBLIC_IP_URL_VAR]: url }), '203.0.113.7/32');
-    } finally {
-      server.close();
-    }
-  });
-  it('an answer that is no address is a config error naming the variable', async () => {
-    const server = createServer((_req, res) => res.end('<html>hello</html>'));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-      await assert.rejects(ingressCidr(undefined, { [PUBLIC_IP_URL_VAR]: url }), (e: unknown) => e instanceof ProviderConfigError && e.hint?.includes(PUBLIC_IP_URL_VAR) === true);
-    } finally {
-      server.close();
-    }
   });
 });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../../../src/common/clock.js';
 
-/** Time the test moves: `advance()` and the fake applies whatever became due (boots, stops, notices). */
+/** Time the test moves: `advance()` and a fake cloud applies whatever became due (boots, stops, notices, operations). */
 export class ManualClock extends EventEmitter implements Clock {
   constructor(private t = Date.UTC(2026, 0, 1)) {
     super();

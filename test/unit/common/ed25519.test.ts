@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import ssh2 from 'ssh2';
-import { ed25519KeyPair, type KeyPair } from '../../../../providers/aws/keygen.js';
+import { ed25519KeyPair, type KeyPair } from '../../../src/common/ed25519.js';
 
-describe('aws key pairs and host keys (ed25519 by ssh2)', () => {
+describe('ed25519 key pairs by ssh2 (cluster login keys and handed-in host keys)', () => {
   const good = ssh2.utils.generateKeyPairSync('ed25519');
   const UNREADABLE: { name: string; bad: KeyPair }[] = [
     { name: 'a private key ssh2 cannot parse (its dropped zero byte)', bad: { private: '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n', public: good.public } },
