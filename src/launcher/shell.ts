@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { nodeDir } from '../common/node-args.js';
 import { packageRoot, runtimeEntry } from '../common/package-root.js';
 import { clusterDir } from '../common/paths.js';
-import { writeJobDir } from '../worker/agent.js';
+import { writeJobDir } from '../worker/job-files.js';
 import { notRunning } from './known-clusters.js';
 import { readHeadInfo, readOperatorCredential } from './cluster-state.js';
 

@@ -1,13 +1,11 @@
-import { fork } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Batcher } from '../common/batcher.js';
-import { unpack } from '../common/pack.js';
-import { runtimeEntry } from '../common/package-root.js';
 import { type ResourceDict, toFixed } from '../common/resources.js';
 import type { Transport } from '../client/transport.js';
 import { checkMessages } from '../protocol/check.js';
 import type { Message, MessageOf, ObjectValue } from '../protocol/messages.js';
+import { forkWorker, jobFiles, type JobFiles } from './job-files.js';
 import { ObjectFetcher } from './object-fetcher.js';
 import { ObjectFiles, removeStaleFolders } from './object-files.js';
 import { ObjectServer } from './object-server.js';
@@ -15,7 +13,7 @@ import { ObjectStore } from './object-store.js';
 import { OutageBuffer } from './outage-buffer.js';
 import { type WorkerProc, WorkerPool } from './pool.js';
 import { ForbiddenWorkerMessage, stamp, type WorkerFacts } from './worker-messages.js';
-import { assertReachable, giveTo, lookupWorkerUser, type WorkerUser } from './worker-user.js';
+import { assertReachable, lookupWorkerUser, type WorkerUser } from './worker-user.js';
 
 export interface AgentOptions {
   nodeId: string;
@@ -417,30 +415,17 @@ export class Agent {
     }
   }
 
-  /**
-   * A job's code, working directory and environment on this node's disk, fetched from the head once per job
-   * (`node_modules/raylaunch` beside the bundle: ESM ignores NODE_PATH).
-   */
+  /** A job's code, working directory and environment on this node's disk, fetched from the head once per job. */
   private ensureJob(jobId: string): Promise<JobFiles> {
     let p = this.jobs.get(jobId);
     if (!p) {
       p = (async () => {
-        const dir = join(this.o.nodeDir, 'jobs', jobId);
-        const bundle = join(dir, 'job.mjs');
         const reqId = this.reqSeq++;
         const reply = await new Promise<MessageOf<'job.bundle'>>((resolve) => {
           this.bundleRequests.set(reqId, resolve);
           this.toHead.push({ type: 'job.bundle.get', reqId, jobId });
         });
-        if (!reply.bundle) throw new Error(`job ${jobId} is unknown to the head`);
-        if (!existsSync(bundle)) writeJobDir(dir, reply.bundle, this.o.runtimeRoot);
-        const cwd = reply.workingDir ? join(dir, 'working_dir') : dir;
-        if (reply.workingDir && !existsSync(cwd)) unpack(reply.workingDir, cwd);
-        if (this.user) {
-          chmodSync(join(this.o.nodeDir, 'jobs'), 0o711); // passed through, never listed
-          giveTo(dir, this.user);
-        }
-        return { bundle, cwd, env: reply.env, namespace: reply.namespace };
+        return jobFiles(join(this.o.nodeDir, 'jobs'), reply, this.o.runtimeRoot, this.user);
       })();
       this.jobs.set(jobId, p);
       p.catch(() => this.jobs.delete(jobId));
@@ -451,24 +436,7 @@ export class Agent {
   private async spawnWorker(jobId: string, extraEnv: Record<string, string> = {}): Promise<WorkerProc> {
     const job = await this.ensureJob(jobId);
     const clientId = `${this.o.nodeId}.w${this.workerSeq++}`;
-    const logDir = join(this.o.nodeDir, 'logs');
-    mkdirSync(logDir, { recursive: true, mode: 0o700 });
-    const log = openSync(join(logDir, `worker-${jobId}.log`), 'a', 0o600);
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RAYLAUNCH_')) env[k] = v; // never the token
-    // Not beside import.meta.url: bundled, this code may sit in a shared chunk rather than next to its entry.
-    const child = fork(runtimeEntry('src/worker/worker-process.js'), [], {
-      cwd: job.cwd,
-      env: {
-        ...env, ...job.env, RAYLAUNCH_WORKER: '1', RAYLAUNCH_CLIENT_ID: clientId, RAYLAUNCH_JOB_ID: jobId, RAYLAUNCH_NODE_ID: this.o.nodeId,
-        RAYLAUNCH_BUNDLE: job.bundle, RAYLAUNCH_INLINE_LIMIT: String(this.o.inlineLimit), RAYLAUNCH_NAMESPACE: job.namespace,
-        ...extraEnv,
-      },
-      execArgv: ['--enable-source-maps'],
-      ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}),
-      serialization: 'advanced',
-      stdio: ['ignore', log, log, 'ipc'],
-    });
+    const child = forkWorker({ job, jobId, clientId, nodeId: this.o.nodeId, nodeDir: this.o.nodeDir, inlineLimit: this.o.inlineLimit, user: this.user, extraEnv });
     const p: WorkerProc = { clientId, jobId, child, ready: false, running: undefined, blocked: false };
     child.once('exit', () => {
       this.hellos.delete(clientId);
@@ -514,14 +482,6 @@ export class Agent {
   }
 }
 
-/** Writes a job's bundle and the link that makes `import 'raylaunch'` resolve to this node's runtime. */
-export function writeJobDir(dir: string, bundle: Uint8Array, runtimeRoot: string): void {
-  mkdirSync(join(dir, 'node_modules'), { recursive: true, mode: 0o700 });
-  const link = join(dir, 'node_modules', 'raylaunch');
-  if (!existsSync(link)) symlinkSync(runtimeRoot, link, 'dir');
-  writeFileSync(join(dir, 'job.mjs'), bundle, { mode: 0o600 });
-}
-
 interface HostedActor {
   proc: WorkerProc | undefined;
   start: MessageOf<'actor.start'>;
@@ -533,6 +493,5 @@ interface HostedActor {
   ready: boolean;
 }
 
-interface JobFiles { bundle: string; cwd: string; env: Record<string, string>; namespace: string }
 
 export type { MessageOf };

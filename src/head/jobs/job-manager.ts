@@ -6,7 +6,7 @@ import type { Clock } from '../../common/clock.js';
 import type { JobState, JobView } from '../../protocol/messages.js';
 import { type GcsStore, type Table, writeBehind } from '../gcs/store.js';
 import { runtimeEntry } from '../../common/package-root.js';
-import { writeJobDir } from '../../worker/agent.js';
+import { writeJobDir } from '../../worker/job-files.js';
 import { pollUntil } from '../../common/wait.js';
 import { readStatSync } from '../../../providers/process/proc.js';
 import { checkSubmission, DEFAULT_UPLOAD_LIMITS, type Submission, type UploadLimits } from './submission.js';
