@@ -41,7 +41,9 @@ if (!credential) {
 }
 const heartbeatTimeoutMs = config.raylaunch.heartbeat_timeout_s * 1000;
 const reconnectTimeoutMs = config.raylaunch.head_reconnect_timeout_s * 1000;
-const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s}\n`);
+// The head node's log holds the head service's lines too: the agent's are told apart as they were when it ran inside it.
+const prefix = kind === 'head' ? 'agent: ' : '';
+const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${prefix}${s}\n`);
 
 let agent: Agent | undefined;
 /** Set once the node's preemption notice is seen (EC2 spot, GCE): told to the head on every connection from then on. */
