@@ -55,10 +55,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * terminated, so each run starts from the head alone.
  */
 function nodeStart(startName: string): number {
-  const out = cli(['submit', '-c', startName, join(ROOT, 'bench/jobs/node-start.ts')]);
+  let out: string;
+  try {
+    out = cli(['submit', '-c', startName, join(ROOT, 'bench/jobs/node-start.ts')]);
+  } finally {
+    cli(['down', '-c', startName, '--workers-only', '-y']);
+  }
   const m = /^NODE_START (.*)$/m.exec(out);
   if (!m?.[1]) throw new Error(`the node-start job printed no figure:\n${out}`);
-  cli(['down', '-c', startName, '--workers-only', '-y']);
   return (JSON.parse(m[1]) as { ms: number }).ms;
 }
 
@@ -150,7 +154,14 @@ async function main(): Promise<void> {
         const out = cli(['submit', '-c', s.name, job]);
         const m = /^BENCH (.*)$/m.exec(out);
         if (!m?.[1]) throw new Error(`the bench job printed no figures:\n${out}`);
-        runs.get(s.store)?.push({ ...(JSON.parse(m[1]) as Record<string, number>), node_start_ms: nodeStart(s.startName) });
+        // A node-start run that fails is printed under the table (and left out of its median), not the end of the bench.
+        let start: number | undefined;
+        try {
+          start = nodeStart(s.startName);
+        } catch (e) {
+          notes.push(`run ${i + 1}, ${s.store}: the node-start job failed: ${(e as Error).message.split('\n').filter(Boolean).slice(-2).join(' / ')}`);
+        }
+        runs.get(s.store)?.push({ ...(JSON.parse(m[1]) as Record<string, number>), ...(start !== undefined ? { node_start_ms: start } : {}) });
       }
       baselines.push({ relay: await baselineRelay(), local: baselineLocal() });
     }
@@ -169,7 +180,7 @@ async function main(): Promise<void> {
     rmSync(home, { recursive: true, force: true });
   }
   if (failedDowns.length > 0) throw failedDowns[0] as Error;
-  const fig = (store: string, k: string) => Math.round(median((runs.get(store) ?? []).map((r) => r[k] ?? 0)));
+  const fig = (store: string, k: string) => Math.round(median((runs.get(store) ?? []).flatMap((r) => (r[k] !== undefined ? [r[k]] : []))));
   const names = stores.map((s) => s.store);
   const header = ['figure', ...names.map((n) => `${n} (median of 3)`), 'sqlite ÷ memory', 'baseline (same run)', 'baseline is', 'Ray (64 vCPU)', 'goal'];
   const table = [header, ...ROWS.map(([f, key, higher, baseline, what, ray, goal]) => [
