@@ -1,32 +1,45 @@
-// bench/tasks.ts — the runtime's figures on one process cluster (two 2-CPU workers), each the median of 3 runs,
-// next to a baseline measured in the same run and Ray's published figure. Run: npm run bench:tasks
+// bench/tasks.ts — the runtime's figures on a process cluster (two 2-CPU workers) with each GCS store
+// (raylaunch.gcs_storage memory, sqlite and redis: one cluster each, their runs interleaved), each the median of 3
+// runs, next to a baseline measured in the same run, Ray's published figure, and sqlite's ratio to memory (goal:
+// within 10 %). redis runs on a redis-server this bench starts on loopback (and stops by pid), when one is
+// installed. Run: npm run bench:tasks
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
+import { type RedisServer, startRedis } from '../test/helpers/redis-server.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const NAME = `bench${process.pid}`;
 const home = mkdtempSync(join(tmpdir(), 'raylaunch-bench-'));
 process.env.RAYLAUNCH_HOME = home;
 const env = { ...process.env, RAYLAUNCH_HOME: home };
-const configFile = join(home, 'bench.yaml');
-writeFileSync(configFile, [
-  // A fixed-size cluster (max_workers reached): the head may send tasks ahead to busy nodes.
-  `cluster_name: ${NAME}`, 'provider: {type: process}', 'max_workers: 2', 'available_node_types:',
-  '  head: {resources: {CPU: 0}}', '  worker: {resources: {CPU: 2}, min_workers: 2, max_workers: 2}',
-  'head_node_type: head', '',
-].join('\n'));
-// The node-start figure has a cluster of its own that can grow (the figures' cluster is at max_workers on purpose):
-// the autoscaler acts on a request at once (no batching window), and the node is taken away after each run.
-const START_NAME = `benchstart${process.pid}`;
-const startConfigFile = join(home, 'bench-start.yaml');
-writeFileSync(startConfigFile, [
-  `cluster_name: ${START_NAME}`, 'provider: {type: process}', 'max_workers: 1', 'available_node_types:',
-  '  head: {resources: {CPU: 0}}', '  spare: {resources: {CPU: 1}, min_workers: 0, max_workers: 1}', 'head_node_type: head',
-  'raylaunch: {demand_batch_ms: 0}', '',
-].join('\n'));
+
+/** One store's pair of clusters: the figures' and the node-start one. */
+interface StoreClusters { store: string; name: string; startName: string }
+
+/** Writes a store's two cluster configs; `storage` is its raylaunch.gcs_storage. */
+function clustersFor(store: string, storage: string): StoreClusters & { configs: string[] } {
+  const name = `bench${store}${process.pid}`;
+  const startName = `benchstart${store}${process.pid}`;
+  const configFile = join(home, `${name}.yaml`);
+  writeFileSync(configFile, [
+    // A fixed-size cluster (max_workers reached): the head may send tasks ahead to busy nodes.
+    `cluster_name: ${name}`, 'provider: {type: process}', 'max_workers: 2', 'available_node_types:',
+    '  head: {resources: {CPU: 0}}', '  worker: {resources: {CPU: 2}, min_workers: 2, max_workers: 2}',
+    'head_node_type: head', `raylaunch: {gcs_storage: '${storage}'}`, '',
+  ].join('\n'));
+  // The node-start figure has a cluster of its own that can grow (the figures' cluster is at max_workers on
+  // purpose): the autoscaler acts on a request at once (no batching window), and the node is taken away after
+  // each run.
+  const startConfigFile = join(home, `${startName}.yaml`);
+  writeFileSync(startConfigFile, [
+    `cluster_name: ${startName}`, 'provider: {type: process}', 'max_workers: 1', 'available_node_types:',
+    '  head: {resources: {CPU: 0}}', '  spare: {resources: {CPU: 1}, min_workers: 0, max_workers: 1}', 'head_node_type: head',
+    `raylaunch: {demand_batch_ms: 0, gcs_storage: '${storage}'}`, '',
+  ].join('\n'));
+  return { store, name, startName, configs: [configFile, startConfigFile] };
+}
 
 function cli(args: string[]): string {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/run.js'), ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -41,11 +54,15 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * registered with the head (nodes are launched by the head, which hands each its credential). The node is then
  * terminated, so each run starts from the head alone.
  */
-function nodeStart(): number {
-  const out = cli(['submit', '-c', START_NAME, join(ROOT, 'bench/jobs/node-start.ts')]);
+function nodeStart(startName: string): number {
+  let out: string;
+  try {
+    out = cli(['submit', '-c', startName, join(ROOT, 'bench/jobs/node-start.ts')]);
+  } finally {
+    cli(['down', '-c', startName, '--workers-only', '-y']);
+  }
   const m = /^NODE_START (.*)$/m.exec(out);
   if (!m?.[1]) throw new Error(`the node-start job printed no figure:\n${out}`);
-  cli(['down', '-c', START_NAME, '--workers-only', '-y']);
   return (JSON.parse(m[1]) as { ms: number }).ms;
 }
 
@@ -87,48 +104,93 @@ function baselineLocal(): { smallOps: number; memcpyMBs: number; processStartMs:
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** Each row: the figure's key in a run, whether more is better, the baseline and what it is, Ray's figure, the goal. */
+type Row = [figure: string, key: string, higherIsBetter: boolean, baseline: (b: Baselines) => number, baselineIs: string, ray: string, goal: string];
+interface Baselines { relay: { async: number; sync: number }; local: ReturnType<typeof baselineLocal> }
+const ROWS: Row[] = [
+  ['no-op tasks/s, 1000 in flight', 'tasks_async', true, (b) => b.relay.async, 'ws relay, 1000 in flight', '8,051/s', '≥ 8,000/s'],
+  ['sync task round trips/s', 'tasks_sync', true, (b) => b.relay.sync, 'ws relay, 1 outstanding', '1,046/s', '≥ 1,500/s'],
+  ['actor calls/s, sync', 'actor_sync', true, (b) => b.relay.sync, 'ws relay, 1 outstanding', '2,051/s', '≥ 2,000/s'],
+  ['actor calls/s, 1000 in flight', 'actor_async', true, (b) => b.relay.async, 'ws relay, 1000 in flight', '8,719/s', '≥ 10,000/s'],
+  ['put/s (small, local)', 'put_local', true, (b) => b.local.smallOps, 'v8 serialize+deserialize/s', '5,521/s', '≥ 5,000/s'],
+  ['get/s (small, local hit)', 'get_local', true, (b) => b.local.smallOps, 'v8 serialize+deserialize/s', '10,344/s', '≥ 50,000/s'],
+  ['get/s (small, from another node)', 'get_remote', true, (b) => b.relay.sync, 'ws relay, 1 outstanding', '—', '≥ 4,000/s'],
+  ['MB/s, 100 MB object between two workers', 'mb_per_s_100mb', true, (b) => b.local.memcpyMBs, 'memcpy of 100 MB, MB/s', '—', '≥ 200 MB/s'],
+  ['process node start, request → registered (ms)', 'node_start_ms', false, (b) => b.local.processStartMs, 'node -e 0 (ms)', '—', '≤ 1,000 ms'],
+];
+
+/** sqlite's figure over memory's, marked against the goal (within 10 %, on the side that matters). */
+function sqliteRatio(sqlite: number, memory: number, higherIsBetter: boolean): string {
+  const r = sqlite / memory;
+  return `${r.toFixed(2)} ${(higherIsBetter ? r >= 0.9 : r <= 1.1) ? '✓' : '✗'}`;
+}
+
 async function main(): Promise<void> {
   const job = join(ROOT, 'bench/jobs/figures.ts');
-  process.stderr.write(`starting cluster ${NAME}…\n`);
-  cli(['up', configFile, '-y']);
-  cli(['up', startConfigFile, '-y']);
-  const runs: Record<string, number>[] = [];
-  const relay: { async: number; sync: number }[] = [];
-  const local: ReturnType<typeof baselineLocal>[] = [];
-  const starts: number[] = [];
+  const stores = [clustersFor('memory', 'memory'), clustersFor('sqlite', 'sqlite')];
+  const notes: string[] = [];
+  let redis: RedisServer | undefined;
+  const runs = new Map<string, Record<string, number>[]>(stores.map((s) => [s.store, []]));
+  const baselines: Baselines[] = [];
+  const up: StoreClusters[] = [];
+  const failedDowns: unknown[] = [];
   try {
+    if (spawnSync('redis-server', ['--version']).status === 0) {
+      redis = await startRedis();
+      stores.push(clustersFor('redis', redis.url()));
+      runs.set('redis', []);
+    } else {
+      notes.push('redis: skipped, redis-server is not installed (Debian: apt-get install redis-server)');
+    }
+    for (const s of stores) {
+      process.stderr.write(`starting clusters ${s.name} and ${s.startName} (gcs_storage ${s.store})…\n`);
+      up.push(s);
+      for (const c of s.configs) cli(['up', c, '-y']);
+    }
     for (let i = 0; i < 3; i++) {
-      process.stderr.write(`run ${i + 1}/3…\n`);
-      const out = cli(['submit', '-c', NAME, job]);
-      const m = /^BENCH (.*)$/m.exec(out);
-      if (!m?.[1]) throw new Error(`the bench job printed no figures:\n${out}`);
-      runs.push(JSON.parse(m[1]) as Record<string, number>);
-      relay.push(await baselineRelay());
-      local.push(baselineLocal());
-      starts.push(nodeStart());
+      // One run of every store per round, so what else the machine does meanwhile falls on each alike.
+      for (const s of stores) {
+        process.stderr.write(`run ${i + 1}/3, ${s.store}…\n`);
+        const out = cli(['submit', '-c', s.name, job]);
+        const m = /^BENCH (.*)$/m.exec(out);
+        if (!m?.[1]) throw new Error(`the bench job printed no figures:\n${out}`);
+        // A node-start run that fails is printed under the table (and left out of its median), not the end of the bench.
+        let start: number | undefined;
+        try {
+          start = nodeStart(s.startName);
+        } catch (e) {
+          notes.push(`run ${i + 1}, ${s.store}: the node-start job failed: ${(e as Error).message.split('\n').filter(Boolean).slice(-2).join(' / ')}`);
+        }
+        runs.get(s.store)?.push({ ...(JSON.parse(m[1]) as Record<string, number>), ...(start !== undefined ? { node_start_ms: start } : {}) });
+      }
+      baselines.push({ relay: await baselineRelay(), local: baselineLocal() });
     }
   } finally {
-    cli(['down', '-c', START_NAME]);
-    cli(['down', '-c', NAME]);
+    // Every cluster goes down even when one down fails; the first failure is reported after.
+    for (const s of up) {
+      for (const name of [s.startName, s.name]) {
+        try {
+          cli(['down', '-c', name]);
+        } catch (e) {
+          failedDowns.push(e);
+        }
+      }
+    }
+    await redis?.stop();
     rmSync(home, { recursive: true, force: true });
   }
-  const fig = (k: string) => median(runs.map((r) => r[k] ?? 0));
-  const rows: [string, number, number, string, string, string][] = [
-    ['no-op tasks/s, 1000 in flight', fig('tasks_async'), median(relay.map((r) => r.async)), 'ws relay, 1000 in flight', '8,051/s', '≥ 8,000/s'],
-    ['sync task round trips/s', fig('tasks_sync'), median(relay.map((r) => r.sync)), 'ws relay, 1 outstanding', '1,046/s', '≥ 1,500/s'],
-    ['actor calls/s, sync', fig('actor_sync'), median(relay.map((r) => r.sync)), 'ws relay, 1 outstanding', '2,051/s', '≥ 2,000/s'],
-    ['actor calls/s, 1000 in flight', fig('actor_async'), median(relay.map((r) => r.async)), 'ws relay, 1000 in flight', '8,719/s', '≥ 10,000/s'],
-    ['put/s (small, local)', fig('put_local'), median(local.map((l) => l.smallOps)), 'v8 serialize+deserialize/s', '5,521/s', '≥ 5,000/s'],
-    ['get/s (small, local hit)', fig('get_local'), median(local.map((l) => l.smallOps)), 'v8 serialize+deserialize/s', '10,344/s', '≥ 50,000/s'],
-    ['get/s (small, from another node)', fig('get_remote'), median(relay.map((r) => r.sync)), 'ws relay, 1 outstanding', '—', '≥ 4,000/s'],
-    ['MB/s, 100 MB object between two workers', fig('mb_per_s_100mb'), median(local.map((l) => l.memcpyMBs)), 'memcpy of 100 MB, MB/s', '—', '≥ 200 MB/s'],
-    ['process node start, request → registered (ms)', Math.round(median(starts)), median(local.map((l) => l.processStartMs)), 'node -e 0 (ms)', '—', '≤ 1,000 ms'],
-  ];
-  const header = ['figure', 'raylaunch (median of 3)', 'baseline (same run)', 'ratio', 'baseline is', 'Ray (64 vCPU)', 'goal'];
-  const table = [header, ...rows.map(([f, v, b, what, ray, goal]) => [f, fmt(v), fmt(b), (v / b).toFixed(2), what, ray, goal])];
+  if (failedDowns.length > 0) throw failedDowns[0] as Error;
+  const fig = (store: string, k: string) => Math.round(median((runs.get(store) ?? []).flatMap((r) => (r[k] !== undefined ? [r[k]] : []))));
+  const names = stores.map((s) => s.store);
+  const header = ['figure', ...names.map((n) => `${n} (median of 3)`), 'sqlite ÷ memory', 'baseline (same run)', 'baseline is', 'Ray (64 vCPU)', 'goal'];
+  const table = [header, ...ROWS.map(([f, key, higher, baseline, what, ray, goal]) => [
+    f, ...names.map((n) => fmt(fig(n, key))), sqliteRatio(fig('sqlite', key), fig('memory', key), higher),
+    fmt(Math.round(median(baselines.map(baseline)))), what, ray, goal,
+  ])];
   const widths = header.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
   console.log(table.map((r) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`).join('\n'));
-  console.log(`\ntasks ran in ${median(runs.map((r) => r.worker_pids ?? 0))} distinct worker processes (never in the head or an agent)`);
+  console.log(`\ntasks ran in ${names.map((n) => `${fig(n, 'worker_pids')} (${n})`).join(', ')} distinct worker processes (never in the head or an agent)`);
+  for (const n of notes) console.log(n);
 }
 
 main().catch((e: unknown) => {

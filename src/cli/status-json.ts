@@ -28,6 +28,11 @@ export interface NodeJson {
   available: ResourceDict;
   pid: number;
   last_heartbeat: number;
+  /**
+   * When its agent last registered with the running head (ms since the epoch); null for a node a restarted head
+   * loaded from its store whose agent has not registered again yet.
+   */
+  connected_at: number | null;
   /** Why it drains, when the autoscaler did not choose it: `spot interruption notice`. */
   drain_reason?: string;
 }
@@ -98,7 +103,7 @@ export const jobJson = (j: JobView): JobJson => ({
 
 const nodeJson = (n: NodeView): NodeJson => ({
   node_id: n.nodeId, node_type: n.nodeType, kind: n.kind, address: n.address, state: n.state, total: n.total, available: n.available,
-  pid: n.pid, last_heartbeat: n.lastHeartbeat, ...(n.drainReason !== undefined ? { drain_reason: n.drainReason } : {}),
+  pid: n.pid, last_heartbeat: n.lastHeartbeat, connected_at: n.connectedAt ?? null, ...(n.drainReason !== undefined ? { drain_reason: n.drainReason } : {}),
 });
 
 const actorJson = (a: ActorView): ActorJson => ({

@@ -31,7 +31,9 @@ export interface DurableNode {
  *   was away);
  * - `lastUsedAt`: idle time counts again from the restart, so a restart never makes a node look idle;
  * - `reconnectBy`: set on a node loaded from the store until its agent registers again (a restarted head's
- *   reconnect grace): until then it is neither declared dead, nor idle, nor given work.
+ *   reconnect grace): until then it is neither declared dead, nor idle, nor given work;
+ * - `connectedAt`: when its agent last registered with this head process (`registeredAt` is the node's first
+ *   registration, kept across restarts), so `status` tells a node whose agent is back from one still awaited.
  */
 export interface NodeRecord extends DurableNode {
   available: Fixed;
@@ -40,6 +42,8 @@ export interface NodeRecord extends DurableNode {
   lastUsedAt: number;
   /** Loaded from the store and not yet registered again: declared dead only after this time. */
   reconnectBy?: number;
+  /** When its agent last registered with this head process; absent on a loaded node until its agent is back. */
+  connectedAt?: number;
 }
 
 /**
@@ -52,7 +56,7 @@ export function overdue(n: NodeRecord, now: number, heartbeatTimeoutMs: number):
 }
 
 const durable = (n: NodeRecord): DurableNode => {
-  const { available: _a, lastHeartbeat: _h, lastUsedAt: _u, reconnectBy: _r, ...rest } = n;
+  const { available: _a, lastHeartbeat: _h, lastUsedAt: _u, reconnectBy: _r, connectedAt: _c, ...rest } = n;
   return rest;
 };
 
@@ -92,7 +96,7 @@ export class NodeTable {
     const available = prev?.reconnectBy !== undefined ? subtract(total, subtract(prev.total, prev.available)) : total;
     return this.put({
       nodeId: r.nodeId, nodeType: r.nodeType, kind: r.kind, address: r.address, objectAddress: r.objectAddress ?? '', pid: r.pid,
-      state: 'ALIVE', total, available, lastHeartbeat: now, registeredAt: prev?.reconnectBy !== undefined ? prev.registeredAt : now, lastUsedAt: now,
+      state: 'ALIVE', total, available, lastHeartbeat: now, registeredAt: prev?.reconnectBy !== undefined ? prev.registeredAt : now, lastUsedAt: now, connectedAt: now,
     }, true);
   }
 
@@ -174,7 +178,8 @@ export class NodeTable {
       nodeId: n.nodeId, nodeType: n.nodeType, kind: n.kind, address: n.address, state: n.state, pid: n.pid,
       // Tasks sent ahead to a busy node count against it; what is free is never below zero.
       total: fromFixed(n.total), available: fromFixed(Object.fromEntries(Object.entries(n.available).map(([k, v]) => [k, Math.max(0, v)]))),
-      lastHeartbeat: n.lastHeartbeat, ...(n.drainReason !== undefined ? { drainReason: n.drainReason } : {}),
+      lastHeartbeat: n.lastHeartbeat, ...(n.connectedAt !== undefined ? { connectedAt: n.connectedAt } : {}),
+      ...(n.drainReason !== undefined ? { drainReason: n.drainReason } : {}),
     };
   }
 }

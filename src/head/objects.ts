@@ -5,11 +5,20 @@ import { type GcsStore, type Table, writeBehind } from './gcs/store.js';
 
 /**
  * What the GCS keeps of an object: an inline value or an error, the only copy of which is the head's, with its
- * job; written behind (a result set just before the head died may be lost: the agent that produced it sends it
+ * job; written behind, grouped over OBJECT_WRITE_WINDOW_MS (a result set just before the head died may be lost: the agent that produced it sends it
  * again after its re-report only if it had not sent it before). Deleted with its job. A stored object's location
  * is not kept: the agent holding it re-reports it when it reconnects.
  */
 interface DurableObject { jobId: string; value: StoredValue }
+
+/**
+ * How long a value may wait to be written with others. Written per turn, every task or actor call result was a
+ * commit of its own in the sync round-trip figures, each a disk sync with sqlite (~1.5 ms on the head's event
+ * loop, more than the round trip itself); grouped over this window, results cost at most ~10 commits a second. A
+ * head killed meanwhile loses the values of the last window, as it lost those of the last turn before: a waiter
+ * gets ObjectLostError for one its agent does not send again, never a hang.
+ */
+export const OBJECT_WRITE_WINDOW_MS = 100;
 
 interface Entry {
   value: ObjectValue | undefined;
@@ -27,7 +36,7 @@ export class ObjectDirectory {
   private readonly table: Table<DurableObject> | undefined;
 
   constructor(private readonly push: (client: string, id: string, value: ObjectValue) => void, store?: GcsStore) {
-    this.table = store?.table<DurableObject>('objects');
+    this.table = store?.table<DurableObject>('objects', { writeWithinMs: OBJECT_WRITE_WINDOW_MS });
     for (const key of this.table?.keys() ?? []) {
       const d = this.table?.get(key);
       if (d) this.entries.set(key, { value: loadValue(d.value), jobId: d.jobId, subscribers: new Set(), callbacks: [] });

@@ -179,6 +179,8 @@ export const NodeViewShape = Type.Object({
   available: ResourceDictShape,
   pid: Count,
   lastHeartbeat: Type.Number(),
+  /** When its agent last registered with the running head; absent while a restarted head still awaits it. */
+  connectedAt: Type.Optional(Type.Number()),
   /** Why a node drains when the autoscaler did not choose it (a spot interruption notice). */
   drainReason: Type.Optional(Str),
 });

@@ -125,7 +125,7 @@ function childEnded(d: Daemon, exit: ChildExit): void {
     log(`${d.name} exited (${describeExit(exit)}); not restarting`);
     return stop('the end of the node\'s service');
   }
-  log(`${d.name} exited (${describeExit(exit)}); restarting in ${decision.delayMs / 1000} s`);
+  log(`${d.name} exited (${describeExit(exit)}); restarting ${decision.delayMs === 0 ? 'now' : `in ${decision.delayMs / 1000} s`}`);
   d.restartTimer = setTimeout(() => start(d, decision.delayMs), decision.delayMs);
 }
 

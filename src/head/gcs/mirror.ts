@@ -3,11 +3,25 @@
  * versions, and the order of commits. A backend only loads rows and commits batches (backend.ts).
  */
 import type { Backend, Row, WriteOp } from './backend.js';
-import { deepFreeze, type GcsStore, StoreClosedError, type Table } from './store.js';
+import { deepFreeze, type GcsStore, StoreClosedError, type Table, type TableOptions } from './store.js';
 
 interface Entry {
   value: unknown;
   version: number;
+}
+
+interface Deferred { done: Promise<void>; resolve(): void; reject(e: Error): void }
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Each caller that does not wait (writeBehind) still leaves this one handled: the failed hook has it.
+  done.catch(() => undefined);
+  return { done, resolve, reject };
 }
 
 export interface MirrorOptions {
@@ -20,7 +34,7 @@ class MirrorTable<T> implements Table<T> {
   /** The version the backend holds for each key (what the next compare-and-set expects). */
   readonly durable = new Map<string, number>();
 
-  constructor(readonly name: string, private readonly store: MirrorStore) {}
+  constructor(readonly name: string, private readonly store: MirrorStore, readonly writeWithinMs = 0) {}
 
   get(key: string): T | undefined {
     return this.rows.get(key)?.value as T | undefined;
@@ -63,8 +77,12 @@ export class MirrorStore implements GcsStore {
   private readonly tables = new Map<string, MirrorTable<unknown>>();
   /** Keys changed since the last batch left, per table. */
   private dirty = new Map<MirrorTable<unknown>, Set<string>>();
-  private batch: { done: Promise<void>; resolve(): void; reject(e: Error): void } | undefined;
+  private batch: Deferred | undefined;
   private scheduled = false;
+  /** Keys of tables with a write window, changed since they last joined a batch; and what their updates wait for. */
+  private held = new Map<MirrorTable<unknown>, Set<string>>();
+  private heldBatch: Deferred | undefined;
+  private heldTimer: NodeJS.Timeout | undefined;
   /** The chain of batches: each commits after the one before, so versions arrive in order. */
   private last: Promise<void> = Promise.resolve();
   private error: Error | undefined;
@@ -82,14 +100,14 @@ export class MirrorStore implements GcsStore {
     }
   }
 
-  table<T>(name: string): Table<T> {
-    return this.tableOf(name) as unknown as Table<T>;
+  table<T>(name: string, o: TableOptions = {}): Table<T> {
+    return this.tableOf(name, o.writeWithinMs) as unknown as Table<T>;
   }
 
-  private tableOf(name: string): MirrorTable<unknown> {
+  private tableOf(name: string, writeWithinMs?: number): MirrorTable<unknown> {
     let t = this.tables.get(name);
     if (!t) {
-      t = new MirrorTable<unknown>(name, this);
+      t = new MirrorTable<unknown>(name, this, writeWithinMs);
       this.tables.set(name, t);
     }
     return t;
@@ -104,25 +122,19 @@ export class MirrorStore implements GcsStore {
 
   /** What an update that changed nothing waits for: the writes before it. */
   settled(): Promise<void> {
-    return this.batch?.done ?? this.last;
+    return this.heldBatch?.done ?? this.batch?.done ?? this.last;
   }
 
-  /** Marks a key changed; the batch of this turn leaves on the next setImmediate. */
+  /**
+   * Marks a key changed; the batch of this turn leaves on the next setImmediate. A table with a write window
+   * holds its keys until the window of the first of them ends (or a batch leaves before).
+   */
   pending(t: MirrorTable<unknown>, key: string): Promise<void> {
+    if (t.writeWithinMs > 0) return this.hold(t, key);
     let keys = this.dirty.get(t);
     if (!keys) this.dirty.set(t, (keys = new Set()));
     keys.add(key);
-    if (!this.batch) {
-      let resolve!: () => void;
-      let reject!: (e: Error) => void;
-      const done = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      // Each caller that does not wait (writeBehind) still leaves this one handled: the failed hook has it.
-      done.catch(() => undefined);
-      this.batch = { done, resolve, reject };
-    }
+    this.batch ??= deferred();
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.send());
@@ -130,8 +142,41 @@ export class MirrorStore implements GcsStore {
     return this.batch.done;
   }
 
-  /** The batch of this turn goes after the one before it. */
+  private hold(t: MirrorTable<unknown>, key: string): Promise<void> {
+    let keys = this.held.get(t);
+    if (!keys) this.held.set(t, (keys = new Set()));
+    keys.add(key);
+    this.heldBatch ??= deferred();
+    // Not kept alive by it: a head that ends closes the store, which writes what is held.
+    this.heldTimer ??= setTimeout(() => this.release(), t.writeWithinMs).unref();
+    return this.heldBatch.done;
+  }
+
+  /** The held keys join the batch of this turn. */
+  private release(): void {
+    clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    const waiting = this.heldBatch;
+    if (!waiting) return;
+    this.heldBatch = undefined;
+    const held = this.held;
+    this.held = new Map();
+    for (const [t, keys] of held) {
+      let dirty = this.dirty.get(t);
+      if (!dirty) this.dirty.set(t, (dirty = new Set()));
+      for (const k of keys) dirty.add(k);
+    }
+    const batch = (this.batch ??= deferred());
+    batch.done.then(waiting.resolve, waiting.reject);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.send());
+    }
+  }
+
+  /** The batch of this turn goes after the one before it, with every key held so far. */
   private send(): void {
+    if (this.heldBatch) this.release();
     this.scheduled = false;
     const batch = this.batch;
     if (!batch) return;
@@ -179,6 +224,7 @@ export class MirrorStore implements GcsStore {
   }
 
   async flush(): Promise<void> {
+    if (this.heldBatch) this.release();
     if (this.batch) {
       // Sent now rather than on the scheduled setImmediate (which then finds nothing to send).
       this.send();

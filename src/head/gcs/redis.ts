@@ -144,7 +144,9 @@ export async function redisBackend(spec: RedisSpec, clusterName: string): Promis
         args.push(String(index.get(prefix + op.table)), op.key, op.expected === undefined ? '' : String(op.expected),
           op.version === undefined || op.value === undefined ? '' : `${op.version}:${op.value}`);
       }
-      const failed = Number(await client.eval(COMMIT, hashes.length, ...hashes, ...args));
+      // As one array (ioredis flattens it): spread as arguments, a batch of many writes (a job's end deleting
+      // its objects) overflows the call stack.
+      const failed = Number(await client.eval(COMMIT, hashes.length, [...hashes, ...args]));
       const op = ops[failed - 1];
       if (op) throw new StoreConflictError(op.table, op.key, `redis ${spec.url}`);
     },

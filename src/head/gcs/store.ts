@@ -32,9 +32,19 @@ export interface Table<T> {
   update(key: string, fn: (prev: T | undefined) => T | undefined): Promise<void>;
 }
 
+export interface TableOptions {
+  /**
+   * How long an update of this table may wait to be written, so that the updates of many turns go in one batch:
+   * for a table written at the rate of the work itself (one record per task result), whose every batch would
+   * otherwise cost a commit (a disk sync, for sqlite) on the head's event loop. Its updates also leave with any
+   * batch that goes before the window ends, and with flush() and close(). A head killed meanwhile loses them.
+   */
+  writeWithinMs?: number;
+}
+
 export interface GcsStore {
-  /** The table of this name (the same object every time). */
-  table<T>(name: string): Table<T>;
+  /** The table of this name (the same object every time; the options of its first call hold). */
+  table<T>(name: string, o?: TableOptions): Table<T>;
   /** Resolves when every update made so far is durable. */
   flush(): Promise<void>;
   /** Writes what is pending and releases the backend; the store takes no update after. */

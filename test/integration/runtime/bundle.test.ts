@@ -261,7 +261,7 @@ describe('node runtime bundle (copied away from the repository)', function () {
       assert.ok(readFileSync(`/proc/${agentPid}/cmdline`, 'utf8').split('\0').includes(join(rt, AGENT_ENTRY)), 'the agent runs from the copy');
 
       process.kill(head1.pid, 'SIGKILL');
-      await until('the supervisor to log the restart', 30_000, () => (/raylaunch supervisor: head exited \(SIGKILL\); restarting in 1 s/.test(readOrEmpty(log)) ? true : undefined));
+      await until('the supervisor to log the restart', 30_000, () => (/raylaunch supervisor: head exited \(SIGKILL\); restarting (now|in 1 s)/.test(readOrEmpty(log)) ? true : undefined));
       const head2 = await until('the restarted head', 20_000, () => { const h = readHead(); return h && h.pid !== head1.pid ? h : undefined; });
       assert.ok(!(await alive(head1.pid)));
       const second = await runJob(); // the agent found the new head on the same port

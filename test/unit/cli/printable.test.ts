@@ -19,7 +19,7 @@ const controls = (s: string) => [...s].map((c) => c.codePointAt(0) ?? 0).filter(
 
 const node = (id: string) => ({
   node_id: id, node_type: EVIL, kind: 'worker' as const, address: EVIL, state: 'ALIVE' as const, total: { CPU: 2, [EVIL]: 1 }, available: { CPU: 1, [EVIL]: 1 },
-  pid: 1, last_heartbeat: 0,
+  pid: 1, last_heartbeat: 0, connected_at: null,
 });
 const job = { job_id: EVIL, name: EVIL, status: 'RUNNING' as const, exit_code: null, start_time: 0, end_time: null };
 const STATUS: StatusJson = {

@@ -9,7 +9,7 @@ import { assertOutput } from '../../helpers/output-schemas.js';
 const RESOURCES = { CPU: 2, GPU: 1, memory: 1e9, 'accelerator_type:A100': 1, myCustomThing: 3 };
 const status: ClusterStatus = {
   clusterName: 'c', headAddress: '10.0.0.1:6380', runtimeVersion: '0.1.0-abcdef012345',
-  nodes: [{ nodeId: 'head-1', nodeType: 'head', kind: 'head', address: '10.0.0.1', state: 'ALIVE', total: RESOURCES, available: { CPU: 1 }, pid: 42, lastHeartbeat: 1000 }],
+  nodes: [{ nodeId: 'head-1', nodeType: 'head', kind: 'head', address: '10.0.0.1', state: 'ALIVE', total: RESOURCES, available: { CPU: 1 }, pid: 42, lastHeartbeat: 1000, connectedAt: 990 }],
   demands: [{ resources: { myCustomThing: 1 }, count: 2, infeasible: false, source: 'placement_group', strategy: 'STRICT_SPREAD' }],
   jobs: [{ jobId: 'job-1', name: 'job.ts', state: 'RUNNING', exitCode: null, startedAt: 900, endedAt: null }],
   tasks: { pending: 1, running: 2, finished: 3, failed: 4 },
@@ -75,5 +75,12 @@ describe('status --json: the protocol\'s status in the output vocabulary', () =>
       [s.cluster_name, s.head_address, s.relayed_bytes, s.nodes[0]?.last_heartbeat, s.actors[0]?.placement_group_id, s.placement_groups[0]?.bundles.map((b) => b.node_id), s.failures[0]?.node_id, s.autoscaler?.launching[0]?.node_type, s.autoscaler?.stopped],
       ['c', '10.0.0.1:6380', 123, 1000, 'pg-1', ['head-1', null], 'head-1', 'gpu', 'AWS credentials were refused'],
     );
+  });
+
+  it('a node whose agent a restarted head still awaits has connected_at null, and matches the schema', () => {
+    const { connectedAt: _c, ...awaited } = status.nodes[0] ?? assert.fail('no node');
+    const s = statusJson({ ...status, nodes: [awaited, { ...awaited, nodeId: 'w-1', connectedAt: 2000 }] });
+    assertOutput('status', s);
+    assert.deepEqual(s.nodes.map((n) => [n.node_id, n.connected_at]), [['head-1', null], ['w-1', 2000]]);
   });
 });

@@ -12,6 +12,10 @@ describe('an agent reconnecting to its head', () => {
   ];
   for (const [name, attempt, random, want] of DELAYS) it(name, () => assert.ok(Math.abs(backoffDelay(attempt, random) - want) < 1e-6, `${backoffDelay(attempt, random)} ≠ ${want}`));
 
+  it('tries again at least every 500 ms however long its head has been gone, so it is back within 0.5 s of its head', () => {
+    for (const attempt of [0, 3, 5, 10, 100]) assert.ok(backoffDelay(attempt, 1) <= 500, `attempt ${attempt} waits ${backoffDelay(attempt, 1)} ms`);
+  });
+
   it('two agents with different jitter wait different times', () => {
     assert.notEqual(backoffDelay(2, 0.1), backoffDelay(2, 0.9));
   });

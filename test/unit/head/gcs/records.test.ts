@@ -53,6 +53,18 @@ describe('the node table in the GCS store: what is durable and what is not', () 
     assert.deepEqual([again.get('w2')?.state, again.get('w2')?.diedAt, again.get('w2')?.available], ['DEAD', 160, {}]);
   });
 
+  it('a loaded node has no connectedAt until its agent registers again, which sets it and keeps registeredAt; neither reaches the store', async () => {
+    const open = place();
+    const s = await open();
+    assert.equal(new NodeTable(s, 0).register(worker, 100).connectedAt, 100);
+    await s.close();
+    const again = new NodeTable(await open(), 5000);
+    assert.equal(again.get('w1')?.connectedAt, undefined);
+    assert.equal(again.view(again.get('w1') ?? assert.fail('w1 not loaded')).connectedAt, undefined);
+    const back = again.register(worker, 6000);
+    assert.deepEqual([back.connectedAt, back.registeredAt, again.view(back).connectedAt], [6000, 100, 6000]);
+  });
+
   it('heartbeats, idle time and resources taken change no stored record; registering and state changes do', async () => {
     const s = await place()();
     const t = new NodeTable(s, 0);

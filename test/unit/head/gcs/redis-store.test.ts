@@ -84,3 +84,24 @@ describe('GCS redis store: the setting', () => {
     });
   }
 });
+
+describe('GCS redis store: a large batch', function () {
+  this.timeout(60_000);
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(() => redis.stop());
+
+  it('commits one turn\'s 100,000 writes (a job\'s end deleting its objects), and a reopen reads them back', async () => {
+    const o = { clusterName: 'big', stateDir: '/nonexistent' };
+    const s = await openStore(redis.url(), o);
+    const t = s.table<number>('objects');
+    for (let i = 0; i < 100_000; i++) void t.update(`o${i}`, () => i);
+    await s.flush();
+    await s.close();
+    const again = await openStore(redis.url(), o);
+    assert.deepEqual([again.table<number>('objects').size, again.table<number>('objects').get('o99999')], [100_000, 99_999]);
+    await again.close();
+  });
+});
