@@ -102,6 +102,16 @@ export function driverEnd(exitText: string | undefined, alive: boolean): DriverE
   return alive ? undefined : { exitCode: null, vanished: true };
 }
 
+/**
+ * How a driver stands now, from its wrapper's liveness and then its exit status file, in that order: the wrapper
+ * writes the file before it exits, so once it is seen gone the file is there if it ever will be. (Read the other
+ * way round, a wrapper that wrote and exited between the two reads looked like a driver killed without a status.)
+ */
+export function driverEndNow(alive: () => boolean, exitText: () => string | undefined): DriverEnd | undefined {
+  const running = alive();
+  return driverEnd(exitText(), running);
+}
+
 /** How often the driver's files and process are looked at when no file event came (events can be missed). */
 const LOOK_EVERY_MS = 500;
 /** The most read from one output file at a time. */
@@ -147,7 +157,7 @@ export class DriverWatch {
     if (this.done) return;
     this.read('stdout');
     this.read('stderr');
-    const end = driverEnd(readOrUndefined(join(this.dir, DRIVER_FILES.exit)), driverAlive(this.record));
+    const end = driverEndNow(() => driverAlive(this.record), () => readOrUndefined(join(this.dir, DRIVER_FILES.exit)));
     if (!end) return;
     // The wrapper writes its status after the driver's last write; a vanished group wrote nothing more either.
     this.read('stdout');

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'mocha';
-import { type DriverEnd, driverAlive, driverEnd, DRIVER_FILES, type DriverRecord, DriverWatch, readDriverRecord, startDriver, type Stream } from '../../../src/head/jobs/driver.js';
+import { type DriverEnd, driverAlive, driverEnd, driverEndNow, DRIVER_FILES, type DriverRecord, DriverWatch, readDriverRecord, startDriver, type Stream } from '../../../src/head/jobs/driver.js';
 import { memoryStore } from '../../../src/head/gcs/open.js';
 import { JobManager, type JobRecord } from '../../../src/head/jobs/job-manager.js';
 import type { JobState, JobView } from '../../../src/protocol/messages.js';
@@ -20,6 +20,13 @@ describe('how a detached driver ended, from its exit status file and /proc (driv
     ['a status file that holds no number: it vanished', 'x', false, { exitCode: null, vanished: true }],
   ];
   for (const [name, text, alive, want] of CASES) it(name, () => assert.deepEqual(driverEnd(text, alive), want));
+
+  it('a wrapper that writes its status and exits between the two looks is seen to succeed, not to vanish (driverEndNow)', () => {
+    let written: string | undefined;
+    // The wrapper finishes while it is being looked at: by the time its liveness is read, it has written and gone.
+    const alive = () => { written = '0\n'; return false; };
+    assert.deepEqual(driverEndNow(alive, () => written), { exitCode: 0 });
+  });
 });
 
 /** A node script as a driver's argv. */
