@@ -17,7 +17,8 @@ describe('node failures on the process provider (end to end)', function () {
   this.timeout(120_000);
   const name = `fail${process.pid}`;
   // The default heartbeat timeout (5 s): a shorter one would declare a node that is only slow on a busy machine dead.
-  const cluster = new TestCluster(name, TestCluster.processConfig(name, { workers: 2 }));
+  // Agents wait head_reconnect_timeout_s for a head that went: 3 s here, so the last test sees them leave.
+  const cluster = new TestCluster(name, TestCluster.processConfig(name, { workers: 2, extra: 'raylaunch: {head_reconnect_timeout_s: 3}' }));
   const status = (): Promise<StatusJson> => cluster.status();
 
   before(async () => { await cluster.start(); });
@@ -35,7 +36,7 @@ describe('node failures on the process provider (end to end)', function () {
     assert.ok(replaced.nodes.some((n) => n.node_id !== victim.id && n.kind === 'worker' && n.state === 'ALIVE'));
   });
 
-  it('agents exit by themselves once the head is gone past the heartbeat timeout, and down cleans up', async () => {
+  it('agents exit by themselves once the head is gone past head_reconnect_timeout_s, and down cleans up', async () => {
     const head = cluster.nodeRecords().find((r) => r.kind === 'head');
     // The live workers' agents, by the head's account: the killed node's record may linger while its process group ends.
     const live = new Set((await status()).nodes.filter((n) => n.kind === 'worker' && n.state === 'ALIVE').map((n) => n.node_id));
