@@ -80,14 +80,7 @@ export class TaskManager {
   submit(spec: TaskSpec): void {
     if (this.tasks.has(spec.taskId)) return;
     const rec: TaskRecord = { spec, state: 'waiting', attempt: 0, slot: undefined, nodeId: undefined, blocked: false, missing: 0, failures: 0 };
-    this.tasks.set(spec.taskId, rec);
-    this.byReturn.set(spec.returnId, spec.taskId);
-    if (spec.parent) {
-      const kids = this.children.get(spec.parent) ?? new Set();
-      kids.add(spec.taskId);
-      this.children.set(spec.parent, kids);
-    }
-    this.host.objects.expect(spec.returnId, spec.jobId);
+    this.track(rec);
     const deps = [...new Set(spec.deps)];
     rec.missing = deps.length;
     for (const dep of deps) {
@@ -115,6 +108,14 @@ export class TaskManager {
     const rec: TaskRecord = {
       spec, state: 'running', attempt, slot, nodeId, blocked: false, missing: 0, failures: Math.min(Math.max(0, attempt - 1), spec.maxRetries),
     };
+    this.track(rec);
+    this.host.slots.acquire(slot, spec.resources);
+    return true;
+  }
+
+  /** A new task record, indexed by its id, its return id and its parent; its return is expected for its job. */
+  private track(rec: TaskRecord): void {
+    const { spec } = rec;
     this.tasks.set(spec.taskId, rec);
     this.byReturn.set(spec.returnId, spec.taskId);
     if (spec.parent) {
@@ -123,8 +124,6 @@ export class TaskManager {
       this.children.set(spec.parent, kids);
     }
     this.host.objects.expect(spec.returnId, spec.jobId);
-    this.host.slots.acquire(slot, spec.resources);
-    return true;
   }
 
   /** A failed (or lost) argument fails the task with the same error, without running it. */
