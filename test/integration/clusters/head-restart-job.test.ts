@@ -10,29 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { StatusJson } from '../../../src/cli/status-json.js';
 import { TestCluster } from '../../helpers/cluster.js';
-import { assertNoGapNoRepeat, killHead } from '../../helpers/head-restart.js';
-import { startRedis } from '../../helpers/redis-server.js';
+import { assertNoGapNoRepeat, killHead, STORES } from '../../helpers/head-restart.js';
 import { until } from '../../helpers/until.js';
-
-interface Store {
-  name: string;
-  /** Starts what the store needs; returns the config's `raylaunch:` line and how to stop it. */
-  open(): Promise<{ raylaunch: string; close(): Promise<void> }>;
-  /** Whether the head's state dir has the sqlite file (the store it used leaves it, or does not). */
-  sqliteFile: boolean;
-}
-
-const STORES: Store[] = [
-  { name: 'sqlite, the default', sqliteFile: true, open: () => Promise.resolve({ raylaunch: '', close: () => Promise.resolve() }) },
-  {
-    name: 'a real redis-server',
-    sqliteFile: false,
-    open: async () => {
-      const redis = await startRedis();
-      return { raylaunch: `raylaunch: {gcs_storage: "${redis.url()}"}`, close: () => redis.stop() };
-    },
-  },
-];
 
 const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
 
@@ -43,7 +22,7 @@ const actorsOf = (s: StatusJson) => s.actors.map((a) => ({ id: a.actor_id, name:
 for (const store of STORES) {
   describe(`a job across a kill -9 of the head service (process provider, GCS store: ${store.name})`, function () {
     this.timeout(300_000);
-    const name = `restart-job-${store.sqliteFile ? 'sqlite' : 'redis'}`;
+    const name = `restart-job-${store.id}`;
     let cluster: TestCluster | undefined;
     let close: (() => Promise<void>) | undefined;
     before(async () => {
