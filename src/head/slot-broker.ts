@@ -30,7 +30,7 @@ export function withPrefetch(c: SlotCandidate, allowed: boolean): SlotCandidate 
   if (!allowed) return c;
   const available: Record<string, number> = { ...c.available };
   for (const [k, v] of Object.entries(c.total)) available[k] = (available[k] ?? 0) + v;
-  return { ...c, available };
+  return { ...c, available, ahead: c.total };
 }
 
 /**

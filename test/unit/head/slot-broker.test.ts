@@ -97,6 +97,7 @@ describe('slot broker (SlotBroker)', () => {
   it('withPrefetch adds the node\'s total to what is free, and only when allowed', () => {
     const c = { slot: { kind: 'node' as const, nodeId: 'a' }, nodeId: 'a', total: toFixed({ CPU: 2, GPU: 1 }), available: toFixed({ CPU: 1 }) };
     assert.deepEqual(withPrefetch(c, true).available, toFixed({ CPU: 3, GPU: 1 }));
+    assert.deepEqual(withPrefetch(c, true).ahead, c.total, 'placement tells the headroom apart from what is free now');
     assert.equal(withPrefetch(c, false), c);
   });
 });
