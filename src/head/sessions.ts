@@ -65,11 +65,13 @@ export class Sessions {
    * A driver back after its connection dropped (this head restarted, or the network failed) asks which of its
    * unfinished submissions the head has: the results of its tasks and actor calls, and its puts, by object id. Each
    * is known while the head expects or holds that object (tasks.ts and actors.ts expect their results from submission).
+   * Only objects of the driver's own job are said to be known: the answer tells nothing of other jobs' objects.
    */
   resume(peer: Peer, m: MessageOf<'resume.ask'>): void {
-    const { objects } = this.d.head;
+    const { objects, peers } = this.d.head;
     void (this.d.recovered?.() ?? Promise.resolve()).then(() => {
-      peer.send({ type: 'resume.known', reqId: m.reqId, client: m.client, ids: m.ids.filter((id) => objects.jobOf(id) !== undefined) });
+      const job = peers.jobOf(m.client);
+      peer.send({ type: 'resume.known', reqId: m.reqId, client: m.client, ids: m.ids.filter((id) => job !== undefined && objects.jobOf(id) === job) });
     });
   }
 

@@ -96,15 +96,18 @@ describe('connection sessions (Sessions)', () => {
       assert.deepEqual(jobs.driversOf('job-7'), ['driver-1']);
     });
 
-    it('hears which of its unfinished submissions the head has (results it expects or holds, puts), only once the head has recovered', async () => {
+    it('hears which of its unfinished submissions the head has (results it expects or holds, puts), only once the head has recovered, and nothing of another job', async () => {
       let recover: () => void = () => undefined;
       const recovering = new Promise<void>((resolve) => { recover = resolve; });
       const s = resumed(() => recovering);
+      jobs.running.add('job-7');
+      s.hello(new FakePeer(), { type: 'hello', role: 'driver', clientId: 'driver-1', jobId: 'job-7' });
       head.objects.expect('driver-1.t0.r', 'job-7'); // a task re-reported by its node
+      head.objects.expect('driver-2.t0.r', 'job-8'); // another job's: the answer must not tell it exists
       head.objects.set('driver-1.o1', { kind: 'inline', data: new Uint8Array([1]) }, 'job-7'); // a put the head holds
       head.objects.subscribe('driver-1', 'driver-1.t9.r'); // asked for, never submitted here: not known
       const p = new FakePeer();
-      s.resume(p, { type: 'resume.ask', reqId: 3, client: 'driver-1', ids: ['driver-1.t0.r', 'driver-1.t9.r', 'driver-1.o1', 'driver-1.c2.r'] });
+      s.resume(p, { type: 'resume.ask', reqId: 3, client: 'driver-1', ids: ['driver-1.t0.r', 'driver-1.t9.r', 'driver-1.o1', 'driver-1.c2.r', 'driver-2.t0.r'] });
       await new Promise((r) => setImmediate(r));
       assert.equal(p.of('resume.known').length, 0, 'no answer while the head recovers');
       recover();
