@@ -6,7 +6,7 @@ describe('an agent reconnecting to its head', () => {
   const DELAYS: [string, number, number, number][] = [
     ['the first wait is at most firstMs and at least half of it', 0, 0, RECONNECT.firstMs / 2],
     ['the first wait with the most jitter is firstMs', 0, 0.999999, RECONNECT.firstMs * 0.9999995],
-    ['waits double per failed try', 3, 0, (RECONNECT.firstMs * 8) / 2],
+    ['waits double per failed try (up to maxMs)', 2, 0, (RECONNECT.firstMs * 4) / 2],
     ['waits stop growing at maxMs', 30, 0, RECONNECT.maxMs / 2],
     ['jitter above 1 is taken as 1', 30, 5, RECONNECT.maxMs],
   ];
