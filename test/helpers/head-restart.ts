@@ -16,12 +16,19 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Kills the head service with SIGKILL and waits for the supervisor's restart at the same address. */
-export async function killHead(cluster: TestCluster): Promise<{ address: string; pid: number }> {
-  const before = cluster.headInfo();
+/** What a head's head.json says: where its service listens and its pid. */
+export interface HeadInfo { address: string; pid: number }
+
+/**
+ * Kills the head service with SIGKILL and waits for the supervisor's restart at the same address. `headInfo`
+ * reads the head's head.json wherever the head runs: this machine for the process provider, a test host for an
+ * SSH cluster (a test host shares this machine's pids, so the kill and the liveness check are the same).
+ */
+export async function killHead(cluster: Pick<TestCluster, 'headInfo'> | { headInfo(): Promise<HeadInfo> }): Promise<HeadInfo> {
+  const before = await cluster.headInfo();
   process.kill(before.pid, 'SIGKILL');
-  const now = await until('the head to be restarted', 60_000, () => {
-    const info = cluster.headInfo();
+  const now = await until('the head to be restarted', 60_000, async () => {
+    const info = await cluster.headInfo();
     return info.pid !== before.pid && alive(info.pid) ? info : undefined;
   });
   assert.equal(now.address, before.address, 'the restarted head keeps its address');

@@ -34,3 +34,13 @@ export async function raylaunchPids(pool: TestHostPool, h: TestHost): Promise<nu
     }
   });
 }
+
+/** A cluster's state folder on a test host (~/.raylaunch/clusters/<name>), read from this machine. */
+export const hostStateDir = (h: TestHost, cluster: string): string => join(h.home, '.raylaunch', 'clusters', cluster);
+
+/** The head's head.json on its host: where the head service listens and its pid (test hosts share our pids). */
+export async function hostHeadInfo(pool: TestHostPool, h: TestHost, cluster: string): Promise<{ address: string; pid: number }> {
+  const r = await pool.exec(h, `cat .raylaunch/clusters/${cluster}/head.json`);
+  if (r.code !== 0) throw new Error(`no head.json on ${h.ns}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { address: string; pid: number };
+}
