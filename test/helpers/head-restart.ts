@@ -3,7 +3,8 @@
 // a restart with no gap and no repeat, and the GCS stores the tests run with.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { TestCluster } from './cluster.js';
+import { after, before } from 'mocha';
+import { TestCluster } from './cluster.js';
 import { startRedis } from './redis-server.js';
 import { until } from './until.js';
 
@@ -70,3 +71,29 @@ export const STORES: Store[] = [
     },
   },
 ];
+
+/**
+ * For one describe: a process cluster whose head keeps its state in `store`, started before its tests (the store's
+ * server first) and stopped after them (the store's server last). The getter fails before the cluster is started.
+ */
+export function processClusterOn(store: Store, name: string, o: Omit<Parameters<typeof TestCluster.processConfig>[1] & object, 'extra'>): () => TestCluster {
+  let cluster: TestCluster | undefined;
+  let close: (() => Promise<void>) | undefined;
+  before(async () => {
+    const opened = await store.open();
+    close = opened.close;
+    cluster = new TestCluster(name, TestCluster.processConfig(name, { ...o, extra: opened.raylaunch }));
+    await cluster.start();
+  });
+  after(async () => {
+    try {
+      await cluster?.stop();
+    } finally {
+      await close?.();
+    }
+  });
+  return () => {
+    assert.ok(cluster, `cluster ${name} is not started`);
+    return cluster;
+  };
+}

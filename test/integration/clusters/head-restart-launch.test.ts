@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'mocha';
-import { TestCluster } from '../../helpers/cluster.js';
-import { killHead, STORES } from '../../helpers/head-restart.js';
+import { describe, it } from 'mocha';
+import { killHead, processClusterOn, STORES } from '../../helpers/head-restart.js';
 import { until } from '../../helpers/until.js';
 
 interface ProviderRecord { id: string; kind: 'head' | 'worker'; pid: number; requestId: string }
@@ -42,26 +41,11 @@ for (const store of STORES) {
   describe(`a head killed while an autoscaler launch is in flight (process provider, GCS store: ${store.name})`, function () {
     this.timeout(240_000);
     const name = `restart-launch-${store.id}`;
-    let cluster: TestCluster | undefined;
-    let close: (() => Promise<void>) | undefined;
-    before(async () => {
-      const opened = await store.open();
-      close = opened.close;
-      // No worker at first: the job's requestResources makes the autoscaler launch one.
-      cluster = new TestCluster(name, TestCluster.processConfig(name, { headCpus: 0, workers: 0, workerCpus: 2, extra: opened.raylaunch }));
-      await cluster.start();
-    });
-    after(async () => {
-      try {
-        await cluster?.stop();
-      } finally {
-        await close?.();
-      }
-    });
+    // No worker at first: the job's requestResources makes the autoscaler launch one.
+    const cluster = processClusterOn(store, name, { headCpus: 0, workers: 0, workerCpus: 2 });
 
     it('adopts the node of the launch: one node for its request id, not launched again, nothing terminated', async () => {
-      assert.ok(cluster);
-      const c = cluster;
+      const c = cluster();
       const nodesDir = join(c.home, 'clusters', name, 'nodes');
       mkdirSync(nodesDir, { recursive: true });
       assert.deepEqual(workerRecords(nodesDir), []);
