@@ -3,48 +3,18 @@
 // `submit` across the restart, and kept by `job logs`) has no gap and no repeat. And when no head comes back in
 // time, the driver's calls end with the named errors and the job fails as with a lost driver.
 //
-// The tasks in flight at the kill run on the head node. Until the head node's agent re-reports what it runs
-// (another change), the restarted head does not know them: the driver submits them again under the same ids
-// (they have maxRetries 3, so API.md lets them run again) and the job's answer is the same either way.
+// The tasks in flight at the kill run on the head node, whose agent re-reports them to the restarted head; one the
+// head did not know would be submitted again by the driver under the same id (they have maxRetries 3, so API.md
+// lets them run again), and the job's answer is the same either way.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { TestCluster } from '../../helpers/cluster.js';
+import { alive, assertNoGapNoRepeat, killHead, ticks } from '../../helpers/head-restart.js';
+import { read } from '../../helpers/head-restart-job.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { until } from '../../helpers/until.js';
-
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
-
-/** The numbers of the `tick N` lines, in order; they must be 0, 1, 2, … with none missing or twice. */
-function ticks(text: string): number[] {
-  return [...text.matchAll(/^tick (\d+)$/gm)].map((m) => Number(m[1]));
-}
-
-function assertNoGapNoRepeat(text: string, last: number, where: string): void {
-  const seen = ticks(text);
-  assert.equal(seen.length, last + 1, `${where}: ${seen.length} tick lines for ticks 0…${last}`);
-  seen.forEach((n, i) => assert.equal(n, i, `${where}: line ${i} is tick ${n}`));
-}
-
-/** Kills the head service (not its supervisor) and waits for the supervisor's restart at the same address. */
-async function killHead(cluster: TestCluster): Promise<void> {
-  const before = cluster.headInfo();
-  process.kill(before.pid, 'SIGKILL');
-  const now = await until('the head to be restarted', 60_000, () => {
-    const info = cluster.headInfo();
-    return info.pid !== before.pid && alive(info.pid) ? info : undefined;
-  });
-  assert.equal(now.address, before.address);
-}
 
 describe('running drivers across a kill -9 of the head service (process provider)', function () {
   this.timeout(240_000);
