@@ -59,17 +59,21 @@ describe('a restarted head', () => {
   const stop = async (h: { store: GcsStore }) => {
     await h.store.close();
   };
+  /** A head on which these nodes registered, stopped, and a head restarted on the same store. */
+  const restartedWith = async (...nodeIds: string[]) => {
+    const memory = db();
+    const a = await open(memory);
+    for (const id of nodeIds) a.agent(id);
+    await stop(a);
+    return open(memory);
+  };
   const tick = (h: { head: { checkLiveness(): void } }, ms: number) => {
     now += ms;
     h.head.checkLiveness();
   };
 
   it('keeps a node it knew alive through an outage shorter than head_reconnect_timeout_s, and declares it dead after', async () => {
-    const memory = db();
-    const a = await open(memory);
-    a.agent('w1');
-    await stop(a);
-    const b = await open(memory);
+    const b = await restartedWith('w1');
     tick(b, 30_000);
     assert.equal(b.head.nodes.get('w1')?.state, 'ALIVE');
     tick(b, 31_000);
@@ -77,11 +81,7 @@ describe('a restarted head', () => {
   });
 
   it('a node back within the grace is live again, and heartbeats decide from then on', async () => {
-    const memory = db();
-    const a = await open(memory);
-    a.agent('w1');
-    await stop(a);
-    const b = await open(memory);
+    const b = await restartedWith('w1');
     tick(b, 20_000);
     b.agent('w1');
     tick(b, 4000);
@@ -91,11 +91,7 @@ describe('a restarted head', () => {
   });
 
   it('sends a node in its reconnect grace no work, and counts it busy (never idle)', async () => {
-    const memory = db();
-    const a = await open(memory);
-    a.agent('w1');
-    await stop(a);
-    const b = await open(memory);
+    const b = await restartedWith('w1');
     const d = b.driver();
     b.send(d, { type: 'submit', task: task('t1') });
     assert.deepEqual(b.head.tasks.counts().running, 0);
@@ -106,12 +102,7 @@ describe('a restarted head', () => {
   });
 
   it('takes a re-reported task as running on its node: its result reaches its owner, and it is retried if the node dies', async () => {
-    const memory = db();
-    const a = await open(memory);
-    a.agent('w1');
-    a.agent('w2');
-    await stop(a);
-    const b = await open(memory);
+    const b = await restartedWith('w1', 'w2');
     const d = b.driver();
     const w1 = b.agent('w1', { tasks: [{ task: task('t1'), attempt: 1 }, { task: task('t2'), attempt: 1 }], actors: [], objects: [] });
     assert.deepEqual(b.head.tasks.counts(), { pending: 0, running: 2, finished: 0, failed: 0 });
@@ -211,11 +202,7 @@ describe('a restarted head', () => {
   });
 
   it('answers a get of an object lost with the last head with ObjectLostError once its nodes are back, never a hang', async () => {
-    const memory = db();
-    const a = await open(memory);
-    a.agent('w1');
-    await stop(a);
-    const b = await open(memory);
+    const b = await restartedWith('w1');
     const d = b.driver();
     b.send(d, { type: 'fetch', client: 'd1', ids: ['d1.gone'] });
     tick(b, 100);
