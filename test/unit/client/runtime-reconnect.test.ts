@@ -4,37 +4,9 @@ import { HeadUnavailableError, ObjectLostError, OutageBufferFullError } from '..
 import { OUTAGE_BUFFER_LIMIT } from '../../../src/client/reconnect.js';
 import { type Identity, ReconnectRefused, Runtime } from '../../../src/client/runtime.js';
 import { encodeValue } from '../../../src/client/serialize.js';
-import type { Transport } from '../../../src/client/transport.js';
-import type { Message, MessageOf } from '../../../src/protocol/messages.js';
+import type { MessageOf } from '../../../src/protocol/messages.js';
+import { FakeTransport } from '../../helpers/fake-transport.js';
 
-/** One connection to a head, in memory: what the runtime sends is kept and awaitable; `deliver` and `drop` play the head. */
-class FakeTransport implements Transport {
-  readonly sent: Message[] = [];
-  private handler: ((ms: Message[]) => void) | undefined;
-  private readonly closeHandlers: ((reason: string) => void)[] = [];
-  private readonly watchers: { type: Message['type']; resolve: (m: Message) => void }[] = [];
-
-  send(ms: Message[]): void {
-    for (const m of ms) {
-      this.sent.push(m);
-      for (const w of this.watchers.filter((x) => x.type === m.type)) {
-        this.watchers.splice(this.watchers.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  }
-  onMessages(h: (ms: Message[]) => void): void { this.handler = h; }
-  onClose(h: (reason: string) => void): void { this.closeHandlers.push(h); }
-  async close(): Promise<void> { this.drop('closed by the driver'); }
-  next<T extends Message['type']>(type: T): Promise<MessageOf<T>> {
-    const already = this.sent.find((m) => m.type === type);
-    if (already) return Promise.resolve(already as MessageOf<T>);
-    return new Promise((resolve) => this.watchers.push({ type, resolve: (m) => resolve(m as MessageOf<T>) }));
-  }
-  of<T extends Message['type']>(type: T): MessageOf<T>[] { return this.sent.filter((m) => m.type === type) as MessageOf<T>[]; }
-  deliver(...ms: Message[]): void { this.handler?.(ms); }
-  drop(reason: string): void { for (const h of this.closeHandlers.splice(0)) h(reason); }
-}
 
 const identity: Identity = { role: 'driver', clientId: 'driver-1', jobId: 'job-1', nodeId: 'head', inlineLimit: 1000, namespace: 'job-1' };
 const inline = (v: unknown) => ({ kind: 'inline' as const, data: encodeValue(v, 'v').bytes });
@@ -45,7 +17,7 @@ const fn = { key: 'f', name: 'f' };
  * fail that attempt with); `attempts` resolves each time one is made.
  */
 function driver(heads: (FakeTransport | Error)[], timeoutMs = 60_000) {
-  const first = new FakeTransport();
+  const first = new FakeTransport({ closeDrops: true });
   const written: string[] = [];
   let tried = 0;
   const rt = new Runtime(first, identity, {
@@ -74,7 +46,7 @@ const flushed = () => new Promise((r) => setImmediate(r));
 
 describe('Runtime: a driver whose connection to the head drops', () => {
   it('keeps its pending get, asks the head back which submissions it has, sends the lost task again with the same ids, and gets the value', async () => {
-    const next = new FakeTransport();
+    const next = new FakeTransport({ closeDrops: true });
     const { rt, first } = driver([next]);
     const ref = rt.submitTask(fn, [1], { maxRetries: 3 });
     const done = rt.submitTask(fn, [2], { maxRetries: 3 });
@@ -97,7 +69,7 @@ describe('Runtime: a driver whose connection to the head drops', () => {
   });
 
   it('calls made while it has no head wait in the driver and go out after the resume, in the order they were made', async () => {
-    const next = new FakeTransport();
+    const next = new FakeTransport({ closeDrops: true });
     const { rt, first } = driver([next]);
     first.drop('connection closed (1006)');
     const a = rt.submitTask(fn, [1], { maxRetries: 3 });
@@ -112,7 +84,7 @@ describe('Runtime: a driver whose connection to the head drops', () => {
   });
 
   it('a put the restarted head lost is sent again, one it has is not', async () => {
-    const next = new FakeTransport();
+    const next = new FakeTransport({ closeDrops: true });
     const { rt, first } = driver([next]);
     const kept = rt.put('kept');
     const lost = rt.put('lost');
@@ -125,7 +97,7 @@ describe('Runtime: a driver whose connection to the head drops', () => {
   });
 
   it('an actor call the restarted head lost is not sent again (it may not run twice): its get raises ObjectLostError', async () => {
-    const next = new FakeTransport();
+    const next = new FakeTransport({ closeDrops: true });
     const { rt, first } = driver([next]);
     const ref = rt.callActor({ actorId: 'driver-1.a0', cls: 'Counter', methods: ['incr'] }, 'incr', []);
     await flushed();
@@ -136,7 +108,7 @@ describe('Runtime: a driver whose connection to the head drops', () => {
   });
 
   it(`past ${OUTAGE_BUFFER_LIMIT} calls without a head, the next call throws OutageBufferFullError and is not made`, async () => {
-    const next = new FakeTransport();
+    const next = new FakeTransport({ closeDrops: true });
     const { rt, first } = driver([next]);
     first.drop('connection closed (1006)');
     for (let i = 0; i < OUTAGE_BUFFER_LIMIT; i++) rt.put(i);
@@ -165,8 +137,8 @@ describe('Runtime: a driver whose connection to the head drops', () => {
   });
 
   it('a head that drops it again while it resumes is left for the next one, which is asked again', async () => {
-    const flaky = new FakeTransport();
-    const next = new FakeTransport();
+    const flaky = new FakeTransport({ closeDrops: true });
+    const next = new FakeTransport({ closeDrops: true });
     const { rt, first } = driver([flaky, next]);
     const ref = rt.submitTask(fn, [1], { maxRetries: 3 });
     await flushed();
@@ -180,7 +152,7 @@ describe('Runtime: a driver whose connection to the head drops', () => {
   });
 
   it('a connection the driver closes itself is not reconnected', async () => {
-    const { rt } = driver([new FakeTransport()]);
+    const { rt } = driver([new FakeTransport({ closeDrops: true })]);
     await rt.close();
     assert.throws(() => rt.put(1), /the connection to the cluster is closed: closed by the driver/);
   });

@@ -6,41 +6,11 @@ import { ObjectRef } from '../../../src/client/object-ref.js';
 import type { OutputSink } from '../../../src/client/output.js';
 import { type Identity, Runtime, type RuntimeHooks } from '../../../src/client/runtime.js';
 import { encodeValue } from '../../../src/client/serialize.js';
-import type { Transport } from '../../../src/client/transport.js';
 import { errorInfo } from '../../../src/protocol/error-info.js';
 import type { Message, MessageOf } from '../../../src/protocol/messages.js';
+import { FakeTransport } from '../../helpers/fake-transport.js';
 import { MAX_LIST_ITEMS } from '../../../src/protocol/shapes.js';
 
-/** A transport in memory: what the runtime sends is kept (and awaitable by type); `deliver` and `drop` play the head. */
-class FakeTransport implements Transport {
-  readonly sent: Message[] = [];
-  private handler: ((ms: Message[]) => void) | undefined;
-  private readonly closeHandlers: ((reason: string) => void)[] = [];
-  private readonly watchers: { type: Message['type']; resolve: (m: Message) => void }[] = [];
-  closed = false;
-
-  send(ms: Message[]): void {
-    for (const m of ms) {
-      this.sent.push(m);
-      for (const w of this.watchers.filter((x) => x.type === m.type)) {
-        this.watchers.splice(this.watchers.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  }
-  onMessages(h: (ms: Message[]) => void): void { this.handler = h; }
-  onClose(h: (reason: string) => void): void { this.closeHandlers.push(h); }
-  async close(): Promise<void> { this.closed = true; }
-
-  /** The next message of this type the runtime sends (or the first one it sent already). */
-  next<T extends Message['type']>(type: T): Promise<MessageOf<T>> {
-    const already = this.sent.find((m) => m.type === type);
-    if (already) return Promise.resolve(already as MessageOf<T>);
-    return new Promise((resolve) => this.watchers.push({ type, resolve: (m) => resolve(m as MessageOf<T>) }));
-  }
-  deliver(...ms: Message[]): void { this.handler?.(ms); }
-  drop(reason: string): void { for (const h of this.closeHandlers) h(reason); }
-}
 
 const identity: Identity = { role: 'driver', clientId: 'driver-1', jobId: 'job-1', nodeId: 'head', inlineLimit: 1000, namespace: 'job-1' };
 
