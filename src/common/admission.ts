@@ -35,6 +35,14 @@ export function refuse(socket: Duplex, code: number, text: string): void {
 }
 
 
+/** HTTP routes a listener serves beside its own (the head's Jobs API, metrics and dashboard). */
+export interface HttpRoutes {
+  /** Serves a request it knows and returns true; false leaves it to the listener (404). */
+  request(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Takes an upgrade to a path it knows (the socket is its own from then on) and returns true; false leaves it to the listener's WebSocket. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+}
+
 export interface GuardedServer {
   server: Server;
   wss: WebSocketServer;
@@ -49,6 +57,8 @@ export function guardedServer<Who>(o: {
   admit(authorization: string | undefined): Who | undefined; refusedText: string; maxPayload: number; health(): Record<string, unknown>; accept(ws: WebSocket, who: Who): void; server?: Server;
   /** Why no more connections are taken now (answered 503), or undefined while they are. */
   full?(): string | undefined;
+  /** Routes served before the 404 and before the listener's own upgrade. */
+  routes?: HttpRoutes;
 }): GuardedServer {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: o.maxPayload });
   const server = o.server ?? createServer();
@@ -58,10 +68,12 @@ export function guardedServer<Who>(o: {
       res.end(JSON.stringify(o.health()));
       return;
     }
+    if (o.routes?.request(req, res)) return;
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found\n');
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (o.routes?.upgrade(req, socket, head)) return;
     const who = o.admit(req.headers.authorization);
     if (who === undefined) return refuse(socket, 401, o.refusedText);
     const refusal = versionRefusal(req.headers[PROTOCOL_HEADER]);

@@ -6,7 +6,7 @@ import { FrameLink } from '../common/frame-link.js';
 import { closeReason } from '../common/ws-close.js';
 import { CHUNK_BYTES, FRAME_LIMIT, payloadBytes } from '../protocol/fragments.js';
 import type { Message, Role } from '../protocol/messages.js';
-import { guardedServer, refuse } from '../common/admission.js';
+import { guardedServer, type HttpRoutes, refuse } from '../common/admission.js';
 import type { Identity } from '../common/credentials.js';
 
 /** One connection to the head: a node's agent, a driver or a CLI (or the head's own agent, in process). */
@@ -39,6 +39,8 @@ export interface ControlPlaneOptions {
   admit(authorization: string | undefined): Identity | undefined;
   /** What GET /health answers (no secrets). */
   health(): Record<string, unknown>;
+  /** The HTTP API beside the WebSocket (src/head/http/): Jobs API, metrics, dashboard. */
+  routes?: HttpRoutes;
   /** Bounds on what peers may hold of the head's memory; defaults: CONTROL_PLANE_LIMITS. */
   limits?: Partial<ControlPlaneLimits>;
 }
@@ -111,7 +113,7 @@ export class ControlPlane {
     ({ server: this.server, wss: this.wss } = guardedServer({
       // A frame past FRAME_LIMIT is refused from its header, before its payload is read: larger ones come in chunks.
       server: o.listener.take(), admit: o.admit, refusedText: 'a credential of this cluster is required (the operator\'s, a node\'s or a job\'s)',
-      maxPayload: FRAME_LIMIT, health: o.health, accept: (ws, who) => this.accept(ws, who),
+      maxPayload: FRAME_LIMIT, health: o.health, ...(o.routes ? { routes: o.routes } : {}), accept: (ws, who) => this.accept(ws, who),
       full: () => (this.wss.clients.size >= limits.maxConnections
         ? `the head has ${this.wss.clients.size} connections open, its limit (raylaunch.max_connections): try again once some close, or raise the limit`
         : undefined),
