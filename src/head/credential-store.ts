@@ -11,6 +11,12 @@ import { type GcsStore, type Table, writeBehind } from './gcs/store.js';
  */
 export interface JobCredentialRecord { digest: string }
 
+/** The digest of the operator's credential, as `up` wrote it in the head's state dir (undefined: none, or not a digest). */
+export function operatorDigest(stateDir: string): string | undefined {
+  const operator = readOrUndefined(operatorDigestFile(stateDir))?.trim();
+  return operator && /^[0-9a-f]{64}$/.test(operator) ? operator : undefined;
+}
+
 /**
  * The head's credential table and the files that let it outlive a restart: the operator's digest (written by
  * `up`) and the digests of the node credentials this head minted. Only digests are ever on disk here; the
@@ -28,9 +34,9 @@ export class HeadCredentials {
       const digest = this.jobs?.get(jobId)?.digest;
       if (digest) this.table.addDigest(digest, { kind: 'job', jobId });
     }
-    const operator = readOrUndefined(operatorDigestFile(stateDir))?.trim();
+    const operator = operatorDigest(stateDir);
     // Without it nobody may act as the operator: the CLI's connections are refused, which `up` says how to fix.
-    if (operator && /^[0-9a-f]{64}$/.test(operator)) this.table.addDigest(operator, { kind: 'operator' });
+    if (operator) this.table.addDigest(operator, { kind: 'operator' });
     const nodes = readOrUndefined(nodeDigestsFile(stateDir));
     if (nodes) {
       for (const [nodeId, digest] of Object.entries(JSON.parse(nodes) as Record<string, unknown>)) {

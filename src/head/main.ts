@@ -14,6 +14,7 @@ import { packageRoot, runtimeEntry } from '../common/package-root.js';
 import { ControlPlane } from './control-plane.js';
 import { headHttp } from './http/routes.js';
 import { ControlPortTakenError, listenKept } from './control-port.js';
+import { claimStore } from './gcs/claim.js';
 import { openStore } from './gcs/open.js';
 import { redactRedisUrl } from './gcs/redis.js';
 import { RaylaunchError } from '../common/errors.js';
@@ -28,7 +29,7 @@ import { Autoscaler } from './autoscaler/loop.js';
 import { launchHash } from '../config/hash.js';
 import { nodeListenAddress } from '../common/net.js';
 import { sshNodeSetup } from './ssh-nodes.js';
-import { HeadCredentials } from './credential-store.js';
+import { HeadCredentials, operatorDigest } from './credential-store.js';
 import { credentialDigest, mintCredential } from '../common/credentials.js';
 import { readSecretLine } from '../common/stdin-secret.js';
 
@@ -55,7 +56,9 @@ const gcs = await openStore(config.raylaunch.gcs_storage, {
   clusterName: config.cluster_name, stateDir: start.stateDir, failed: storeFailed,
   ...(config.raylaunch.gcs_storage_password_file !== undefined ? { passwordFile: config.raylaunch.gcs_storage_password_file } : {}),
 }).catch(storeFailed);
-log(`GCS store: ${redactRedisUrl(config.raylaunch.gcs_storage)} (${gcs.table('nodes').size} nodes, ${gcs.table('jobs').size} jobs loaded)`);
+const claim = await claimStore(gcs, { operator: operatorDigest(start.stateDir), head: start.node }).catch(storeFailed);
+const CLAIMED = { kept: 'loaded', rehead: 'kept from the cluster\'s last head', emptied: 'left by an earlier cluster of this name: emptied', new: 'new' } as const;
+log(`GCS store: ${redactRedisUrl(config.raylaunch.gcs_storage)} (${CLAIMED[claim]}: ${gcs.table('nodes').size} nodes, ${gcs.table('jobs').size} jobs)`);
 
 // The port next, the same on every start of this cluster's head: the head's address is part of what the job
 // manager and the provider hand out. It answers "starting" until the control plane takes it (below), once

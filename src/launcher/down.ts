@@ -93,8 +93,9 @@ export async function down(clusterName: string, o: { keepJobs?: boolean; work?: 
   await moveLogsAside(dir);
   moveAside(join(dir, 'node-data'), join(dir, 'node-data-last-run'));
   if (!o.keepJobs) moveAside(join(dir, 'jobs'), join(dir, 'jobs-last-run'));
-  // The kept control-plane port goes too: the next cluster of this name picks a free one afresh.
-  for (const f of [headFile(dir), configPath(dir), operatorCredentialPath(clusterName), controlPortFile(dir)]) rmSync(f, { force: true });
+  // The kept control-plane port goes too: the next cluster of this name picks a free one afresh. The operator's
+  // credential stays for a restart: its digest tells the next head that the GCS store's jobs are its cluster's.
+  for (const f of [headFile(dir), configPath(dir), controlPortFile(dir), ...(o.keepJobs ? [] : [operatorCredentialPath(clusterName)])]) rmSync(f, { force: true });
   return { cluster_name: clusterName, existed: true, terminated, unreachable: [], logs: join(dir, 'logs-last-run'), jobs_stopped: jobsStopped };
 }
 

@@ -34,7 +34,7 @@ class MirrorTable<T> implements Table<T> {
   /** The version the backend holds for each key (what the next compare-and-set expects). */
   readonly durable = new Map<string, number>();
 
-  constructor(readonly name: string, private readonly store: MirrorStore, readonly writeWithinMs = 0) {}
+  constructor(readonly name: string, private readonly store: MirrorStore, public writeWithinMs = 0) {}
 
   get(key: string): T | undefined {
     return this.rows.get(key)?.value as T | undefined;
@@ -109,8 +109,15 @@ export class MirrorStore implements GcsStore {
     if (!t) {
       t = new MirrorTable<unknown>(name, this, writeWithinMs);
       this.tables.set(name, t);
+    } else if (writeWithinMs !== undefined && t.writeWithinMs === 0) {
+      // Made by load() before its owner named its options: a restarted head's objects keep their window.
+      t.writeWithinMs = writeWithinMs;
     }
     return t;
+  }
+
+  tableNames(): string[] {
+    return [...this.tables.keys()];
   }
 
   /** Why writes are refused now, if they are. */

@@ -45,6 +45,8 @@ export interface TableOptions {
 export interface GcsStore {
   /** The table of this name (the same object every time; the options of its first call hold). */
   table<T>(name: string, o?: TableOptions): Table<T>;
+  /** The tables loaded or named so far. */
+  tableNames(): string[];
   /** Resolves when every update made so far is durable. */
   flush(): Promise<void>;
   /** Writes what is pending and releases the backend; the store takes no update after. */

@@ -76,4 +76,16 @@ describe('a GCS table with a write window', () => {
     assert.equal(again.table<number>('objects').get('o1'), 7);
     await again.close();
   });
+
+  it('keeps its window after a restart that loaded rows of the table before the head named its options', async () => {
+    const { store, memory } = await open();
+    void store.table<number>('objects', { writeWithinMs: LONG }).update('o0', () => 0);
+    await store.close();
+    const again = await openStore('memory', { clusterName: 'c', stateDir: '/nonexistent', memory });
+    void again.table<number>('objects', { writeWithinMs: LONG }).update('o1', () => 1);
+    await nextTurn();
+    await nextTurn();
+    assert.equal(again.commits, 0, 'the reloaded table holds its updates as before the restart');
+    await again.close();
+  });
 });
