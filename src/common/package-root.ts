@@ -39,8 +39,23 @@ export function runningBundled(): boolean {
   return locate().bundled;
 }
 
-/** The file of a runtime entry point (head, agent, worker process): nodes always run compiled or bundled code. */
-export function runtimeEntry(rel: DistEntry): string {
+/**
+ * The folder node processes run from: a runtime bundle folder when this code runs from one; from the installed
+ * package, the runtime bundle `npm run build` makes in dist/runtime (the one SSH nodes run) when it is there —
+ * the same code, loaded in about a third of the CPU time of dist/src's hundreds of modules, which every
+ * process-provider node, worker process and driver pays at its start; else the package itself. A job's
+ * `import 'raylaunch'` must resolve to the same folder as the driver or worker process running it (one copy of
+ * the job API per process), so both come from here.
+ */
+export function runtimeRoot(): { dir: string; bundled: boolean } {
   const { dir, bundled } = locate();
+  if (bundled) return { dir, bundled };
+  const bundle = join(dir, 'dist', 'runtime');
+  return existsSync(join(bundle, RUNTIME_FILES.manifest)) ? { dir: bundle, bundled: true } : { dir, bundled: false };
+}
+
+/** The file of a runtime entry point (head, agent, worker process, driver), in runtimeRoot(). */
+export function runtimeEntry(rel: DistEntry): string {
+  const { dir, bundled } = runtimeRoot();
   return bundled ? join(dir, DIST_TO_BUNDLE[rel]) : join(dir, 'dist', rel);
 }

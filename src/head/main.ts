@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { providerKind } from '../../providers/index.js';
 import { systemClock } from '../common/clock.js';
 import { headFile, type HeadInfo, readNodeStart } from '../common/node-args.js';
-import { packageRoot, runtimeEntry } from '../common/package-root.js';
+import { runtimeEntry, runtimeRoot } from '../common/package-root.js';
 import { ControlPlane } from './control-plane.js';
 import { headHttp } from './http/routes.js';
 import { ControlPortTakenError, listenKept } from './control-port.js';
@@ -90,7 +90,7 @@ const h = new Head({
   },
 });
 const jobs = new JobManager({
-  jobsDir: join(start.stateDir, 'jobs'), runtimeRoot: packageRoot(), headAddress: address, clock: systemClock, store: gcs,
+  jobsDir: join(start.stateDir, 'jobs'), runtimeRoot: runtimeRoot().dir, headAddress: address, clock: systemClock, store: gcs,
   credentials: { mint: (jobId) => credentials.mintJob(jobId), revoke: (jobId) => credentials.revokeJob(jobId) },
   onEnded: (jobId) => h.jobEnded(jobId),
   uploadLimits: { maxBytes: config.raylaunch.max_upload_mb * MIB, maxFiles: config.raylaunch.max_upload_files },

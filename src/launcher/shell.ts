@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeDir } from '../common/node-args.js';
-import { packageRoot, runtimeEntry } from '../common/package-root.js';
+import { packageRoot, runtimeEntry, runtimeRoot } from '../common/package-root.js';
 import { clusterDir } from '../common/paths.js';
 import { writeJobDir } from '../worker/job-files.js';
 import { notRunning } from './known-clusters.js';
@@ -67,7 +67,7 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGK
 export async function runDriver(bundle: Uint8Array, args: readonly string[], env: NodeJS.ProcessEnv, credential: string): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'raylaunch-run-'));
   try {
-    writeJobDir(dir, bundle, packageRoot());
+    writeJobDir(dir, bundle, runtimeRoot().dir);
     const driver = runtimeEntry('src/client/driver-process.js');
     const credentialFile = join(dir, 'credential');
     writeFileSync(credentialFile, credential, { mode: 0o600, flag: 'wx' });

@@ -4,14 +4,14 @@
  * refuses to start, and `up` could say no more than "the head exited while starting".
  */
 import { dirname, join } from 'node:path';
-import { packageRoot, runtimeEntry } from '../common/package-root.js';
+import { runtimeEntry, runtimeRoot } from '../common/package-root.js';
 import { closedTo, describeClosed, lookupWorkerUser, pathFacts, pathsDownTo, readableBy, type WorkerUser, WorkerUserError } from '../worker/worker-user.js';
 import { WorkerUserUnusableError } from './errors.js';
 
 /** What a worker process loads: its entry, and the package `import 'raylaunch'` resolves to. */
 export interface WorkerRuntime { root: string; entry: string }
 
-const installed = (): WorkerRuntime => ({ root: packageRoot(), entry: runtimeEntry('src/worker/worker-process.js') });
+const installed = (): WorkerRuntime => ({ root: runtimeRoot().dir, entry: runtimeEntry('src/worker/worker-process.js') });
 
 /** Throws WorkerUserUnusableError naming what the worker user cannot reach; `clusterDir` must exist. */
 export function checkWorkerUserReach(name: string, clusterDir: string, runtime: WorkerRuntime = installed()): void {

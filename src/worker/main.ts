@@ -11,7 +11,7 @@ import { wsTransport } from '../client/ws-transport.js';
 import type { Transport } from '../client/transport.js';
 import { handshake } from '../client/connect.js';
 import { nodeDir, readNodeStart } from '../common/node-args.js';
-import { packageRoot } from '../common/package-root.js';
+import { runtimeRoot } from '../common/package-root.js';
 import { Agent } from './agent.js';
 import { preemptionWatch } from './preemption.js';
 import { nodeListenAddress } from '../common/net.js';
@@ -71,7 +71,7 @@ async function connect(): Promise<void> {
   }
   const a = new Agent(link, {
     nodeId: start.node, nodeType, kind, resources: nodeResources(type?.resources), address: nodeListenAddress(),
-    nodeDir: nodeDir(start.stateDir, start.node), runtimeRoot: packageRoot(),
+    nodeDir: nodeDir(start.stateDir, start.node), runtimeRoot: runtimeRoot().dir,
     inlineLimit: config.raylaunch.inline_object_limit, heartbeatMs: Math.min(1000, heartbeatTimeoutMs / 5), token: welcome.objectCredential ?? '', log,
     maxObjectConnections: config.raylaunch.max_connections,
     ...(config.raylaunch.worker_user !== undefined ? { workerUser: config.raylaunch.worker_user } : {}),

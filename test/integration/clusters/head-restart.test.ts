@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
+import { runtimeEntry } from '../../../src/common/package-root.js';
 import { TestCluster } from '../../helpers/cluster.js';
 import { until } from '../../helpers/until.js';
 
@@ -45,7 +46,7 @@ describe('a head service killed with SIGKILL on the process provider', function 
     const before = cluster.headInfo();
     const [head] = cluster.nodeRecords().filter((n) => n.kind === 'head');
     assert.ok(head);
-    const agent = cluster.processes().find((pid) => cmdline(pid).some((a) => a.endsWith('worker/main.js')) && cmdline(pid).includes(head.id));
+    const agent = cluster.processes().find((pid) => cmdline(pid).includes(runtimeEntry('src/worker/main.js')) && cmdline(pid).includes(head.id));
     assert.ok(agent, 'the head node\'s agent is a process of its own');
     assert.notEqual(agent, before.pid);
     for (const [what, pid] of [['worker process', worker], ['driver', driver], ['driver wrapper', wrapper]] as const) {
