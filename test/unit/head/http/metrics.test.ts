@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'mocha';
@@ -123,6 +124,11 @@ describe('the head\'s Prometheus metrics (HeadMetrics)', () => {
     assert.equal(sampleValue(families, h, {}, `${h}_sum`), 3.02);
     assert.equal(sampleValue(families, h, { le: '0.025' }, `${h}_bucket`), 1);
     assert.equal(sampleValue(families, h, { le: '5' }, `${h}_bucket`), 2);
+  });
+
+  it('the README\'s table names every metric the head exports', () => {
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+    for (const name of families.keys()) assert.ok(readme.includes(`\`${name}\``), `README.md's metrics table lacks ${name}`);
   });
 
   it('a scrape reads the cluster once, whatever the number of metrics that read it', async () => {
