@@ -10,7 +10,7 @@
  *     series: {                               // one column per name, as long as t; null: no value then
  *       "used:CPU": [1, 2, …], "total:CPU": [4, 4, …],          // per resource (CPU, GPU, memory, custom)
  *       "nodes:worker": [2, 2, …],                              // live nodes (not dead) by node type
- *       "demands:pending": [0, 3, …], "demands:infeasible": [0, 0, …],   // resource requests waiting
+ *       "demands:pending": [0, 3, …], "demands:infeasible": [0, 0, …],   // requests waiting: feasible, or not
  *     },
  *     units: { "used:CPU": "count", "used:memory": "bytes", "nodes:worker": "nodes", "demands:pending": "requests", … },
  *   }
@@ -74,14 +74,17 @@ function splitName(name: string): [string, string] {
   return [name.slice(0, i), name.slice(i + 1)];
 }
 
-/** One sample of a reading: resources used and total and node counts over the nodes not dead, demands waiting. */
+/**
+ * One sample of a reading: resources used and total and node counts over the nodes not dead; resource requests
+ * waiting, apart: those some node type could serve (pending) and those none can (infeasible).
+ */
 export function sampleOf(r: ClusterReading, t: number): Sample {
   const values = new Map<string, number>();
   let pending = 0;
   let infeasible = 0;
   for (const d of r.demands) {
-    pending += d.count;
     if (d.infeasible) infeasible += d.count;
+    else pending += d.count;
   }
   values.set('demands:pending', pending);
   values.set('demands:infeasible', infeasible);

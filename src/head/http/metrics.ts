@@ -98,10 +98,10 @@ export class HeadMetrics {
     });
     const demands = (infeasible: boolean) => function (this: Gauge<'source'>) {
       for (const source of DEMAND_SOURCES) this.set({ source }, 0);
-      for (const d of now().demands) if (!infeasible || d.infeasible) this.inc({ source: d.source }, d.count);
+      for (const d of now().demands) if (d.infeasible === infeasible) this.inc({ source: d.source }, d.count);
     };
     new Gauge({
-      name: 'raylaunch_pending_demands', help: 'Resource requests waiting for a node, by what asks (task, actor, placement_group); infeasible ones included.',
+      name: 'raylaunch_pending_demands', help: 'Resource requests waiting for a node some node type could serve, by what asks (task, actor, placement_group).',
       labelNames: ['source'], registers, collect: demands(false),
     });
     new Gauge({

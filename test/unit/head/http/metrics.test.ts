@@ -99,7 +99,7 @@ describe('the head\'s Prometheus metrics (HeadMetrics)', () => {
     ['tasks finished since the head started', 'raylaunch_tasks_ended_total', { state: 'finished' }, 40],
     ['tasks failed', 'raylaunch_tasks_ended_total', { state: 'failed' }, 2],
     ['pending demands by source, counted in requests', 'raylaunch_pending_demands', { source: 'task' }, 3],
-    ['infeasible demands are pending too', 'raylaunch_pending_demands', { source: 'actor' }, 2],
+    ['infeasible demands are not counted as pending', 'raylaunch_pending_demands', { source: 'actor' }, 0],
     ['infeasible demands alone', 'raylaunch_infeasible_demands', { source: 'actor' }, 2],
     ['a feasible demand is not infeasible', 'raylaunch_infeasible_demands', { source: 'task' }, 0],
     ['jobs by state', 'raylaunch_jobs', { state: 'SUCCEEDED' }, 2],
