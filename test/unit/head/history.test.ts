@@ -146,4 +146,17 @@ describe('the head\'s history: sampling on a manual clock (HeadHistory)', () => 
     restarted.history.tick();
     assert.deepEqual([restarted.history.json().t, restarted.history.json().series['nodes:w']], [[60], [1]]);
   });
+
+  it('started, it samples at once and then at the start of each slot of the head\'s clock, until stopped', async () => {
+    const history = new HeadHistory({ clock: { now: () => Date.now() }, intervalMs: 20, read: () => ({ nodes: [], demands: [] }) });
+    const heard: number[] = [];
+    const three = new Promise<void>((resolve) => history.subscribe((rows) => {
+      heard.push(...rows.t.filter((_, i) => rows.series['demands:pending']?.[i] !== null));
+      if (heard.length === 3) resolve();
+    }));
+    history.start();
+    await three;
+    history.stop();
+    assert.ok(heard.every((t, i) => Math.round(t * 1000) % 20 === 0 && (i === 0 || t > (heard[i - 1] as number))), heard.join(', '));
+  });
 });
