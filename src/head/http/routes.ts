@@ -9,6 +9,8 @@ export interface HttpDeps {
   /** Who an Authorization header's credential is (the control plane's credential table). */
   lookup(authorization: string | undefined): Identity | undefined;
   log(line: string): void;
+  /** GET /metrics and GET /api/cluster/history (metrics-routes.ts). */
+  metrics?: readonly Route[];
 }
 
 /**
@@ -32,5 +34,5 @@ const version: Route = {
 
 /** The head's HTTP routes. */
 export function headHttp(deps: HttpDeps): HttpRouter {
-  return new HttpRouter({ authenticate: [operatorBearer(deps.lookup)], routes: [version], log: deps.log });
+  return new HttpRouter({ authenticate: [operatorBearer(deps.lookup)], routes: [version, ...(deps.metrics ?? [])], log: deps.log });
 }
