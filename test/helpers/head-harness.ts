@@ -63,6 +63,13 @@ export class FakeJobs implements HeadJobs, SessionJobs {
     for (const d of this.drivers.values()) d.delete(clientId);
   }
 
+  readonly exited: [string, number][] = [];
+
+  driverExited(clientId: string, exitCode: number): void {
+    this.exited.push([clientId, exitCode]);
+    for (const d of this.drivers.values()) d.delete(clientId);
+  }
+
   driversOf(jobId: string): string[] {
     return [...(this.drivers.get(jobId) ?? [])];
   }

@@ -1,6 +1,7 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { clusterFlag, jobIdArg, resolveCluster, splitConfig } from '../../cli/cluster-arg.js';
 import { formatJobs } from '../../cli/format.js';
+import { printable } from '../../cli/printable.js';
 import { jobJson, type JobJson } from '../../cli/status-json.js';
 import { JobNotFoundError } from '../../launcher/errors.js';
 import { Session } from '../../launcher/session.js';
@@ -28,7 +29,7 @@ export default class JobStatus extends BaseCommand {
       const job = (await session.status()).jobs.find((j) => j.jobId === jobId);
       if (!job) throw new JobNotFoundError(`no job ${jobId} on cluster ${name}`, { hint: 'list the jobs with raylaunch job list' });
       const result = jobJson(job);
-      if (!this.jsonEnabled()) this.log(formatJobs([result], useColour(process.stdout)));
+      if (!this.jsonEnabled()) this.log(formatJobs([result], useColour(process.stdout)) + (result.message !== undefined ? `\n${printable(result.message)}` : ''));
       return result;
     } finally {
       await session.close();
