@@ -65,6 +65,15 @@ describe('a driver started by hand across a kill -9 of the head service (process
     assert.deepEqual([ended.status, ended.exit_code, ended.message], ['SUCCEEDED', 0, undefined]);
   });
 
+
+  it('a driver that fails ends its job at once, FAILED with its exit code', async () => {
+    const before = new Set((await jobs()).map((j) => j.job_id));
+    const r = await cli(['run', '-c', name, cluster.writeFixture('head-restart-drivers/fails-at-top.ts')]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /the driver fails at its top level/);
+    const job = await until('the job to end', 30_000, async () => (await jobs()).find((j) => !before.has(j.job_id) && j.status !== 'RUNNING'));
+    assert.deepEqual([job.status, job.exit_code], ['FAILED', 1]);
+  });
 });
 
 describe('a driver started by hand that does not come back (process provider)', function () {
