@@ -4,7 +4,7 @@ import type { Head } from './head.js';
 import type { JobManager, JobSink } from './jobs/job-manager.js';
 
 /** What sessions need of the job manager. */
-export type SessionJobs = Pick<JobManager, 'attachDriver' | 'driverDisconnected' | 'driverExited' | 'saved' | 'follow' | 'unfollow'>;
+export type SessionJobs = Pick<JobManager, 'attachDriver' | 'driverDisconnected' | 'driverExited' | 'follow' | 'unfollow'>;
 
 /**
  * A connection's life on the head: its hello (role, client id, the driver's job), the job output it follows,
@@ -55,11 +55,11 @@ export class Sessions {
       head.peers.route(m.clientId, peer, job.jobId);
       const reconnect = this.d.reconnectTimeoutS;
       const welcome = () => peer.send({ ...head.welcome({ jobId: job.jobId, namespace: job.namespace, objectCredential: true }), ...(reconnect ? { reconnectTimeoutS: reconnect } : {}) });
-      if (jobId) return welcome();
+      if (!job.durable) return welcome();
       // A driver started by hand hears its new job's id only once the job is durable, as a submitter does: a head
       // restarted after that keeps the job for the driver to come back to. Nothing is sent to a client unknown
       // until now before its welcome.
-      void jobs.saved(job.jobId).then(welcome, () => undefined);
+      void job.durable.then(welcome, () => undefined);
       return;
     }
     head.peers.route(m.clientId, peer);

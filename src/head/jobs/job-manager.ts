@@ -346,9 +346,9 @@ export class JobManager {
 
   /**
    * A driver connected: to its submitted job, or (started by hand) to a new job of its own, or back to its
-   * hand-started job after its connection went. A new job's record is durable once `saved(jobId)` resolves.
+   * hand-started job after its connection went. A new job's record is durable once `durable` resolves.
    */
-  attachDriver(req: { jobId?: string; clientId: string; bundle?: Uint8Array; name?: string; namespace?: string }): { jobId: string; namespace: string } | undefined {
+  attachDriver(req: { jobId?: string; clientId: string; bundle?: Uint8Array; name?: string; namespace?: string }): { jobId: string; namespace: string; durable?: Promise<void> } | undefined {
     const { jobId, clientId } = req;
     const job = jobId ? this.jobs.get(jobId) : this.create(req.name ?? 'interactive driver', true);
     if (!job || job.view.endedAt !== null) return undefined;
@@ -368,7 +368,7 @@ export class JobManager {
       this.save(job);
       this.decideHand(job);
     }
-    return { jobId: job.view.jobId, namespace: job.namespace };
+    return { jobId: job.view.jobId, namespace: job.namespace, ...(jobId ? {} : { durable: job.saved }) };
   }
 
   /** A driver's connection went without its saying it ended: a hand-started job waits for it to come back. */

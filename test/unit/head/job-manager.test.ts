@@ -126,8 +126,10 @@ describe('a job whose driver was started by hand (JobManager)', () => {
   it('a restarted head keeps a running hand-started job RUNNING, durable with its driver before the driver hears of it, and takes the driver back', async () => {
     const store = memoryStore();
     const first = setup({ store });
-    const jobId = attach(first.m);
-    await first.m.saved(jobId);
+    const attached = first.m.attachDriver({ clientId: 'd1', name: 'by hand' });
+    assert.ok(attached?.durable, 'a new job says when it is durable');
+    await attached.durable;
+    const { jobId } = attached;
     assert.deepEqual(store.table<{ clients?: string[]; state: string }>('jobs').get(jobId)?.clients, ['d1']);
 
     const again = setup({ store });
