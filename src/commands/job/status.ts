@@ -9,11 +9,11 @@ import { useColour } from '../../cli/colour.js';
 
 export default class JobStatus extends BaseCommand {
   static override summary = 'Show one job\'s state and exit code.';
-  static override description = 'State (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED), exit code, start and end time of JOB_ID.';
+  static override description = 'State (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED), exit code, start and end time of JOB_ID, and why it ended where the exit code does not say (a driver started by hand that did not come back).';
   static override usage = 'job status [CONFIG] JOB_ID [--json] [-c NAME]';
   static override examples = [
     '<%= config.bin %> job status job-1a2b3c4d',
-    { description: 'As JSON: job_id, name, status, exit_code, start_time, end_time (as Ray\'s Jobs API).', command: '<%= config.bin %> job status example-configs/process.yaml job-1a2b3c4d --json' },
+    { description: 'As JSON: job_id, name, status, exit_code, start_time, end_time and, when there is one, message (as Ray\'s Jobs API).', command: '<%= config.bin %> job status example-configs/process.yaml job-1a2b3c4d --json' },
   ];
   static override strict = false;
   static override flags = { cluster: clusterFlag };
