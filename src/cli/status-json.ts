@@ -16,6 +16,8 @@ export interface JobJson {
   /** ms since the epoch, as Ray's Jobs API. */
   start_time: number;
   end_time: number | null;
+  /** Why it ended as it did where the exit code does not say (Ray's Jobs API calls it message too). */
+  message?: string;
 }
 
 export interface NodeJson {
@@ -99,6 +101,7 @@ export interface StatusJson {
 
 export const jobJson = (j: JobView): JobJson => ({
   job_id: j.jobId, name: j.name, status: j.state, exit_code: j.exitCode, start_time: j.startedAt, end_time: j.endedAt,
+  ...(j.message !== undefined ? { message: j.message } : {}),
 });
 
 const nodeJson = (n: NodeView): NodeJson => ({

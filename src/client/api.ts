@@ -1,5 +1,5 @@
 
-import { connectDriver, type ConnectOptions } from './connect.js';
+import { connectDriver, type ConnectOptions, exitCodeNow } from './connect.js';
 import { context, requireRuntime } from './context.js';
 import type { Strategy } from '../protocol/messages.js';
 import { boundHandle, handleRef, methodsOf } from './actor-handle.js';
@@ -166,7 +166,7 @@ export async function shutdown(): Promise<void> {
   context.runtime = undefined;
   context.connecting = undefined;
   context.disconnected = true;
-  await rt.close();
+  await rt.close(exitCodeNow());
 }
 
 /** Live nodes, plus recently dead ones (alive: false). */

@@ -72,6 +72,9 @@ export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime>
     }, { output: processOutput, reviveHandle: boundHandle, fetchDirect: (addr, id) => fetcher.fetch(addr, id), onClosed: () => fetcher.close(), reconnect });
     context.runtime = rt;
     context.disconnected = false;
+    // A driver that ends by process.exit() still tells the head (the write goes out at once: little waits on the
+    // socket then). One killed by a signal says nothing: its job waits for it as for a driver whose network dropped.
+    process.once('exit', (code) => rt.sayExit(exitCodeNow(code)));
     return rt;
   })();
   try {
@@ -80,6 +83,12 @@ export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime>
     context.connecting = undefined;
     throw e;
   }
+}
+
+/** The exit code the process would end with now: process.exitCode (main() sets 1 when its function fails), else 0. */
+export function exitCodeNow(code: number | string | null | undefined = process.exitCode): number {
+  const n = Number(code ?? 0);
+  return Number.isInteger(n) ? n : 1;
 }
 
 /**

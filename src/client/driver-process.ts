@@ -23,6 +23,8 @@ try {
   await import(pathToFileURL(bundle).href);
 } catch (e) {
   process.stderr.write(describeFailure(e, ownBundleSources()));
+  // Set first: a driver connected by then tells the head it ends with it (shutdown() sends process.exitCode).
+  process.exitCode = 1;
   await shutdown().catch(() => undefined);
   // Whatever the module started (timers, sockets) must not keep a failed driver alive.
   process.exit(1);

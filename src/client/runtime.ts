@@ -78,6 +78,8 @@ export class Runtime {
   private closedError: RaylaunchRuntimeError | undefined;
   /** The driver closes its connection itself: no reconnect. */
   private closing = false;
+  /** The driver told the head it ends (driver.exit). */
+  private saidExit = false;
   /** No connection to a head now: calls wait here until one is back, up to the deadline (ms since the epoch). */
   private outage: { buffer: OutageBuffer } | undefined;
   /** Submissions with no result here yet, and every put, by the object id they make (for a head back after a drop). */
@@ -455,7 +457,20 @@ export class Runtime {
     return this.requests.request('query.reply', (reqId) => this.ask({ type: 'query', reqId, client: this.identity.clientId }));
   }
 
-  async close(): Promise<void> {
+  /**
+   * A driver that ends says so before its connection closes, so that the head ends a job it started by hand at
+   * once (by this exit code) rather than waiting for it to come back (head/jobs/hand-driver.ts). Once; not while
+   * it has no head.
+   */
+  sayExit(exitCode: number): void {
+    if (this.identity.role !== 'driver' || this.saidExit || this.closedReason || this.outage) return;
+    this.saidExit = true;
+    this.outbox.push({ type: 'driver.exit', exitCode });
+    this.outbox.flushNow();
+  }
+
+  async close(exitCode = 0): Promise<void> {
+    this.sayExit(exitCode);
     this.closing = true;
     this.outbox.flushNow();
     await this.transport.close();

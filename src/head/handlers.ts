@@ -41,6 +41,7 @@ export function headHandlers(d: HandlerDeps): HandlerTable {
   return {
     hello: (peer, m) => sessions.hello(peer, m),
     'resume.ask': (peer, m) => sessions.resume(peer, m),
+    'driver.exit': (peer, m) => sessions.exited(peer, m),
     // nodes
     'node.register': (peer, m) => head.registerNode(peer, m),
     'node.resume': (peer, m) => head.resumeNode(peer, m),

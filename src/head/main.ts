@@ -97,6 +97,7 @@ const jobs = new JobManager({
   credentials: { mint: (jobId) => credentials.mintJob(jobId), revoke: (jobId) => credentials.revokeJob(jobId) },
   onEnded: (jobId) => h.jobEnded(jobId),
   uploadLimits: { maxBytes: config.raylaunch.max_upload_mb * MIB, maxFiles: config.raylaunch.max_upload_files },
+  driverGraceMs: config.raylaunch.head_reconnect_timeout_s * 1000,
 });
 const readModel = new ClusterReadModel({ clusterName: config.cluster_name, address, cluster: h, jobs });
 const metrics = new HeadMetrics({ read: () => readModel.status(null), connections: (): number => plane.connections, processMetrics: true });

@@ -4,7 +4,7 @@ import type { Head } from './head.js';
 import type { JobManager, JobSink } from './jobs/job-manager.js';
 
 /** What sessions need of the job manager. */
-export type SessionJobs = Pick<JobManager, 'attachDriver' | 'driverDisconnected' | 'follow' | 'unfollow'>;
+export type SessionJobs = Pick<JobManager, 'attachDriver' | 'driverDisconnected' | 'driverExited' | 'follow' | 'unfollow'>;
 
 /**
  * A connection's life on the head: its hello (role, client id, the driver's job), the job output it follows,
@@ -54,7 +54,13 @@ export class Sessions {
       }
       head.peers.route(m.clientId, peer, job.jobId);
       const reconnect = this.d.reconnectTimeoutS;
-      return peer.send({ ...head.welcome({ jobId: job.jobId, namespace: job.namespace, objectCredential: true }), ...(reconnect ? { reconnectTimeoutS: reconnect } : {}) });
+      const welcome = () => peer.send({ ...head.welcome({ jobId: job.jobId, namespace: job.namespace, objectCredential: true }), ...(reconnect ? { reconnectTimeoutS: reconnect } : {}) });
+      if (!job.durable) return welcome();
+      // A driver started by hand hears its new job's id only once the job is durable, as a submitter does: a head
+      // restarted after that keeps the job for the driver to come back to. Nothing is sent to a client unknown
+      // until now before its welcome.
+      void job.durable.then(welcome, () => undefined);
+      return;
     }
     head.peers.route(m.clientId, peer);
     const reconnect = this.d.reconnectTimeoutS;
@@ -73,6 +79,11 @@ export class Sessions {
       const job = peers.jobOf(m.client);
       peer.send({ type: 'resume.known', reqId: m.reqId, client: m.client, ids: m.ids.filter((id) => job !== undefined && objects.jobOf(id) === job) });
     });
+  }
+
+  /** A driver says it ends: its hand-started job ends now rather than waiting for it to come back. */
+  exited(peer: Peer, m: MessageOf<'driver.exit'>): void {
+    if (peer.role === 'driver' && peer.clientId) this.d.jobs.driverExited(peer.clientId, m.exitCode);
   }
 
   /** Streams a job's output to this connection until it closes. */

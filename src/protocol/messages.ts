@@ -12,7 +12,7 @@ import {
 } from './shapes.js';
 import type { UnionOf } from './union.js';
 
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 
 /** The upgrade-request header carrying the sender's protocol version. */
 export const PROTOCOL_HEADER = 'x-raylaunch-protocol';
@@ -47,6 +47,11 @@ export const MESSAGES = {
   /** The ids of a resume.ask the head has; the driver submits the others again (with the same ids) or fails them. */
   'resume.known': { reqId: Count, client: Str, ids: List(Str) },
   fatal: { message: Str },
+  /**
+   * From a driver that ends (main() returned or threw, shutdown(), process.exit): the job of a driver started by hand
+   * ends now, by this exit code. A driver whose connection goes without it may be coming back (jobs/hand-driver.ts).
+   */
+  'driver.exit': { exitCode: Type.Integer() },
   // nodes
   'node.register': {
     nodeId: Str, nodeType: Str, kind: OneOf('head', 'worker'), address: Str, objectAddress: Str, resources: ResourceDictShape, pid: Count,

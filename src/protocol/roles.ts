@@ -18,6 +18,6 @@ export const MAY_SEND = {
     /* the head node's agent: it holds a driver's large put */ 'object.stored',
   ],
   worker: [...JOB_API, /* its own, relayed by its agent */ 'hello', 'log', 'task.done', 'task.blocked', 'task.unblocked', 'actor.ready', 'actor.failed', 'actor.done'],
-  driver: [...JOB_API, /* its own job only (head/authorize.ts) */ 'job.stop', /* back after its connection dropped */ 'resume.ask'],
+  driver: [...JOB_API, /* its own job only (head/authorize.ts) */ 'job.stop', /* back after its connection dropped */ 'resume.ask', /* it ends */ 'driver.exit'],
   cli: ['query', 'job.submit', 'job.follow', 'job.stop', 'workers.down', 'config.update'],
 } as const satisfies Record<Role, readonly Message['type'][]>;

@@ -231,6 +231,8 @@ export const JobViewShape = Type.Object({
   exitCode: Nullable(Type.Integer()),
   startedAt: Type.Number(),
   endedAt: Nullable(Type.Number()),
+  /** Why it ended as it did, where the exit code does not say (a driver started by hand that did not come back). */
+  message: Type.Optional(Str),
 });
 
 const EventHead = { at: Type.Number(), seq: Count, message: Str };

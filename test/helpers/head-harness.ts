@@ -50,16 +50,24 @@ export class FakeJobs implements HeadJobs, SessionJobs {
   readonly stopped: string[] = [];
   private seq = 0;
 
-  attachDriver(req: { jobId?: string; clientId: string }): { jobId: string; namespace: string } | undefined {
+  attachDriver(req: { jobId?: string; clientId: string }): { jobId: string; namespace: string; durable?: Promise<void> } | undefined {
     const jobId = req.jobId ?? `job-${this.seq++}`;
     if (req.jobId === undefined) this.running.add(jobId);
     if (!this.running.has(jobId)) return undefined;
     this.drivers.set(jobId, new Set([...(this.drivers.get(jobId) ?? []), req.clientId]));
-    return { jobId, namespace: jobId };
+    // A new job is durable at once, unless saves are held.
+    return { jobId, namespace: jobId, ...(req.jobId === undefined && this.holdSaves ? { durable: this.saved() } : {}) };
   }
 
   driverDisconnected(clientId: string): void {
     this.disconnected.push(clientId);
+    for (const d of this.drivers.values()) d.delete(clientId);
+  }
+
+  readonly exited: [string, number][] = [];
+
+  driverExited(clientId: string, exitCode: number): void {
+    this.exited.push([clientId, exitCode]);
     for (const d of this.drivers.values()) d.delete(clientId);
   }
 

@@ -1,6 +1,7 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { clusterFlag, jobIdArg, resolveCluster, splitConfig } from '../../cli/cluster-arg.js';
 import { formatJobs } from '../../cli/format.js';
+import { printable } from '../../cli/printable.js';
 import { jobJson, type JobJson } from '../../cli/status-json.js';
 import { JobNotFoundError } from '../../launcher/errors.js';
 import { Session } from '../../launcher/session.js';
@@ -8,11 +9,11 @@ import { useColour } from '../../cli/colour.js';
 
 export default class JobStatus extends BaseCommand {
   static override summary = 'Show one job\'s state and exit code.';
-  static override description = 'State (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED), exit code, start and end time of JOB_ID.';
+  static override description = 'State (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED), exit code, start and end time of JOB_ID, and why it ended where the exit code does not say (a driver started by hand that did not come back).';
   static override usage = 'job status [CONFIG] JOB_ID [--json] [-c NAME]';
   static override examples = [
     '<%= config.bin %> job status job-1a2b3c4d',
-    { description: 'As JSON: job_id, name, status, exit_code, start_time, end_time (as Ray\'s Jobs API).', command: '<%= config.bin %> job status example-configs/process.yaml job-1a2b3c4d --json' },
+    { description: 'As JSON: job_id, name, status, exit_code, start_time, end_time and, when there is one, message (as Ray\'s Jobs API).', command: '<%= config.bin %> job status example-configs/process.yaml job-1a2b3c4d --json' },
   ];
   static override strict = false;
   static override flags = { cluster: clusterFlag };
@@ -28,7 +29,7 @@ export default class JobStatus extends BaseCommand {
       const job = (await session.status()).jobs.find((j) => j.jobId === jobId);
       if (!job) throw new JobNotFoundError(`no job ${jobId} on cluster ${name}`, { hint: 'list the jobs with raylaunch job list' });
       const result = jobJson(job);
-      if (!this.jsonEnabled()) this.log(formatJobs([result], useColour(process.stdout)));
+      if (!this.jsonEnabled()) this.log(formatJobs([result], useColour(process.stdout)) + (result.message !== undefined ? `\n${printable(result.message)}` : ''));
       return result;
     } finally {
       await session.close();

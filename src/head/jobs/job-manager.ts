@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { type PackedFile, writeFiles } from '../../common/pack.js';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
@@ -8,10 +8,13 @@ import { type GcsStore, type Table, writeBehind } from '../gcs/store.js';
 import { runtimeEntry } from '../../common/package-root.js';
 import { writeJobDir } from '../../worker/job-files.js';
 import { pollUntil } from '../../common/wait.js';
-import { readStatSync } from '../../../providers/process/proc.js';
-import { checkSubmission, DEFAULT_UPLOAD_LIMITS, type Submission, type UploadLimits } from './submission.js';
+import { checkSubmission, DEFAULT_UPLOAD_LIMITS, type Submission, type UploadLimits, userEnv } from './submission.js';
 import { JobLog, trimLog } from './job-log.js';
-import { type DriverEnd, driverAlive, type DriverRecord, DriverWatch, readDriverRecord, saveDriverRecord, startDriver } from './driver.js';
+import { type DriverEnd, driverAlive, type DriverRecord, DriverWatch, readDriverRecord, saveDriverRecord, signalGroup, startDriver } from './driver.js';
+import { earlierRecords, type JobRecord, readLog, viewOf } from './job-record.js';
+import { handJobFate } from './hand-driver.js';
+
+export type { JobRecord } from './job-record.js';
 
 export interface JobSink {
   /** `at`: where the text starts in the job's output, in characters (none: a note of the head's, not output). */
@@ -19,11 +22,6 @@ export interface JobSink {
   exit(state: JobState, exitCode: number | null): void;
   /** A snapshot (not following) of a running job is complete. */
   snapshotEnd?(state: JobState): void;
-}
-
-/** User variables for a job; raylaunch's own stay raylaunch's. */
-function userEnv(env: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('RAYLAUNCH_')));
 }
 
 interface Job {
@@ -39,8 +37,16 @@ interface Job {
   driver: DriverWatch | undefined;
   /** Its record's offsets are saved once per turn of output. */
   savingOffsets?: boolean;
+  /** Its drivers connected now, by client id. */
   drivers: Set<string>;
+  /** A driver started by hand (hand-driver.ts): no process of the head's, the job lives by its drivers' connections. */
   interactive: boolean;
+  /** Drivers of a hand-started job whose connection went without their saying they ended: since when (ms). */
+  away: Map<string, number>;
+  /** The exit code the last of its drivers that ended said it ended with. */
+  saidExit?: number;
+  /** Ends the job once its away drivers' grace is over, unless one came back. */
+  graceTimer?: NodeJS.Timeout;
   output: { stream: 'stdout' | 'stderr'; text: string }[];
   outputBytes: number;
   /** Characters of output no longer kept in memory (the log file has them). */
@@ -53,23 +59,6 @@ interface Job {
   /** Resolves when the job's latest record is durable in the GCS. */
   saved: Promise<void>;
 }
-
-/**
- * What the GCS keeps of a job: its view (id, name, state, exit code, times), its submission's settings and where
- * its folder is (bundle, driver.log). A new job's record is durable before the submitter hears its id (handlers.ts
- * waits on `saved`); later changes (RUNNING, the end and exit code) are written behind, since job.json in the
- * job's folder has them too and a restarted head reconciles a job it finds unfinished.
- */
-export interface JobRecord extends JobView {
-  namespace: string;
-  /** The job's folder: job.mjs, driver.log (its logs), working_dir.pack. */
-  dir: string;
-  env: Record<string, string>;
-  hasWorkingDir: boolean;
-  interactive: boolean;
-}
-
-const viewOf = (r: JobView): JobView => ({ jobId: r.jobId, name: r.name, state: r.state, exitCode: r.exitCode, startedAt: r.startedAt, endedAt: r.endedAt });
 
 export interface JobManagerOptions {
   /**
@@ -87,6 +76,11 @@ export interface JobManagerOptions {
   onEnded(jobId: string): void;
   /** What a submitted working directory may hold; default DEFAULT_UPLOAD_LIMITS. */
   uploadLimits?: UploadLimits;
+  /**
+   * How long a hand-started job waits for a driver whose connection went (raylaunch.head_reconnect_timeout_s, the
+   * window its driver reconnects in); default 60 s.
+   */
+  driverGraceMs?: number;
 }
 
 /** What the job manager needs of the head's credential table. */
@@ -104,7 +98,8 @@ const STOP_GRACE_MS = 3000;
 
 /**
  * Runs each submitted job's driver detached from the head (driver.ts) and keeps its status, exit code, times and
- * output (on disk and for followers). A driver started by hand gets a job of its own while it is connected.
+ * output (on disk and for followers). A driver started by hand gets a job of its own, which lives by its
+ * connection (hand-driver.ts).
  */
 export class JobManager {
   private readonly jobs = new Map<string, Job>();
@@ -116,28 +111,6 @@ export class JobManager {
     this.reload();
   }
 
-  /** The records of earlier runs of the head: the GCS's, and job.json of folders it has no record of. */
-  private earlier(): JobRecord[] {
-    const records = new Map(this.table.values().map((r) => [r.jobId, r]));
-    let ids: string[] = [];
-    try {
-      ids = readdirSync(this.o.jobsDir);
-    } catch {
-      // no jobs yet
-    }
-    for (const jobId of ids) {
-      if (records.has(jobId)) continue;
-      const dir = join(this.o.jobsDir, jobId);
-      try {
-        const view = JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8')) as JobView;
-        records.set(jobId, { ...viewOf(view), namespace: jobId, dir, env: {}, hasWorkingDir: false, interactive: false });
-      } catch {
-        // a folder without a readable record is not a job of ours
-      }
-    }
-    return [...records.values()];
-  }
-
   /**
    * Jobs of earlier runs of the head. One still RUNNING whose detached driver runs on (or ended while no head
    * watched) is followed again from where the last head left its output files; one without such a driver (an
@@ -145,15 +118,19 @@ export class JobManager {
    * records its jobs as STOPPED first.
    */
   private reload(): void {
-    for (const r of this.earlier()) {
+    for (const r of earlierRecords(this.table, this.o.jobsDir)) {
       const { jobId, dir } = r;
       const view = viewOf(r); // the job's own copy: records in the table are frozen
       const job: Job = {
         view, env: { ...r.env }, hasWorkingDir: r.hasWorkingDir, namespace: r.namespace, dir, driver: undefined, drivers: new Set(), interactive: r.interactive,
-        output: [], outputBytes: 0, dropped: 0, log: undefined, followers: new Set(), stopping: false, onDisk: true, saved: Promise.resolve(),
+        away: new Map(), output: [], outputBytes: 0, dropped: 0, log: undefined, followers: new Set(), stopping: false, onDisk: true, saved: Promise.resolve(),
       };
       this.jobs.set(jobId, job);
       if (view.endedAt === null && this.reattach(job)) continue;
+      if (view.endedAt === null && r.interactive && r.clients !== undefined && r.clients.length > 0) {
+        this.awaitDrivers(job, r.clients);
+        continue;
+      }
       if (view.endedAt === null) {
         appendFileSync(join(dir, 'driver.log'), 'raylaunch: the head stopped while this job ran; its driver ended with it\n', { mode: 0o600 });
         view.state = 'FAILED';
@@ -184,6 +161,34 @@ export class JobManager {
     this.save(job);
     this.follow_(job, record);
     return true;
+  }
+
+  /** A hand-started job that ran under the last head: its drivers have their grace to come back to this one. */
+  private awaitDrivers(job: Job, clients: readonly string[]): void {
+    job.onDisk = false;
+    const now = this.o.clock.now();
+    for (const clientId of clients) job.away.set(clientId, now);
+    this.decideHand(job);
+  }
+
+  /** Ends a hand-started job, or waits for its drivers, as hand-driver.ts decides now. */
+  private decideHand(job: Job): void {
+    if (!job.interactive || job.view.endedAt !== null) return;
+    clearTimeout(job.graceTimer);
+    job.graceTimer = undefined;
+    const now = this.o.clock.now();
+    const fate = handJobFate({ connected: job.drivers, away: job.away, exitCode: job.saidExit }, now, this.o.driverGraceMs ?? 60_000);
+    if (fate.kind === 'running') return;
+    if (fate.kind === 'waiting') {
+      job.graceTimer = setTimeout(() => this.decideHand(job), Math.max(1, fate.until - now));
+      job.graceTimer.unref();
+      return;
+    }
+    if (fate.message !== undefined) {
+      job.view.message = fate.message;
+      this.append(job, 'stderr', `raylaunch: ${fate.message}\n`);
+    }
+    this.end(job, fate.state, fate.exitCode);
   }
 
   private openLog(job: Job): void {
@@ -232,7 +237,10 @@ export class JobManager {
 
   /** The GCS table and the job's own record on disk. */
   private save(job: Job): void {
-    const record: JobRecord = { ...job.view, namespace: job.namespace, dir: job.dir, env: { ...job.env }, hasWorkingDir: job.hasWorkingDir, interactive: job.interactive };
+    const record: JobRecord = {
+      ...job.view, namespace: job.namespace, dir: job.dir, env: { ...job.env }, hasWorkingDir: job.hasWorkingDir, interactive: job.interactive,
+      ...(job.interactive ? { clients: [...job.drivers, ...job.away.keys()] } : {}),
+    };
     job.saved = this.table.update(job.view.jobId, () => record);
     writeBehind(job.saved);
     try {
@@ -250,7 +258,7 @@ export class JobManager {
       env: {}, hasWorkingDir: false,
       namespace: jobId,
       view: { jobId, name, state: 'PENDING', exitCode: null, startedAt: this.o.clock.now(), endedAt: null },
-      dir: join(this.o.jobsDir, jobId), driver: undefined, drivers: new Set(), interactive, output: [], outputBytes: 0, dropped: 0,
+      dir: join(this.o.jobsDir, jobId), driver: undefined, drivers: new Set(), interactive, away: new Map(), output: [], outputBytes: 0, dropped: 0,
       log: undefined, followers: new Set(), stopping: false, saved: Promise.resolve(),
     };
     this.jobs.set(jobId, job);
@@ -324,6 +332,7 @@ export class JobManager {
     job.view.state = state;
     job.view.exitCode = exitCode;
     job.view.endedAt = this.o.clock.now();
+    clearTimeout(job.graceTimer);
     this.o.credentials.revoke(job.view.jobId);
     // A driver that died before reading its credential leaves it behind; it admits nobody now, but goes anyway.
     rmSync(join(job.dir, CREDENTIAL_FILE), { force: true });
@@ -335,8 +344,11 @@ export class JobManager {
     this.o.onEnded(job.view.jobId);
   }
 
-  /** A driver connected: to its submitted job, or (started by hand) to a new job of its own. */
-  attachDriver(req: { jobId?: string; clientId: string; bundle?: Uint8Array; name?: string; namespace?: string }): { jobId: string; namespace: string } | undefined {
+  /**
+   * A driver connected: to its submitted job, or (started by hand) to a new job of its own, or back to its
+   * hand-started job after its connection went. A new job's record is durable once `durable` resolves.
+   */
+  attachDriver(req: { jobId?: string; clientId: string; bundle?: Uint8Array; name?: string; namespace?: string }): { jobId: string; namespace: string; durable?: Promise<void> } | undefined {
     const { jobId, clientId } = req;
     const job = jobId ? this.jobs.get(jobId) : this.create(req.name ?? 'interactive driver', true);
     if (!job || job.view.endedAt !== null) return undefined;
@@ -351,16 +363,33 @@ export class JobManager {
     }
     job.drivers.add(clientId);
     if (job.interactive) {
+      job.away.delete(clientId);
       job.view.state = 'RUNNING';
       this.save(job);
+      this.decideHand(job);
     }
-    return { jobId: job.view.jobId, namespace: job.namespace };
+    return { jobId: job.view.jobId, namespace: job.namespace, ...(jobId ? {} : { durable: job.saved }) };
   }
 
+  /** A driver's connection went without its saying it ended: a hand-started job waits for it to come back. */
   driverDisconnected(clientId: string): void {
     for (const job of this.jobs.values()) {
-      if (!job.drivers.delete(clientId)) continue;
-      if (job.interactive && job.drivers.size === 0) this.end(job, 'SUCCEEDED', 0);
+      if (!job.drivers.delete(clientId) || !job.interactive) continue;
+      job.away.set(clientId, this.o.clock.now());
+      this.decideHand(job);
+    }
+  }
+
+  /**
+   * A driver said it ends (driver.exit), before its connection closes: a hand-started job whose last driver it was
+   * ends now, by its exit code. A submitted job ends by its driver's process, whatever it said.
+   */
+  driverExited(clientId: string, exitCode: number): void {
+    for (const job of this.jobs.values()) {
+      if (!job.drivers.delete(clientId) || !job.interactive) continue;
+      job.saidExit = exitCode;
+      this.decideHand(job);
+      if (job.view.endedAt === null) this.save(job);
     }
   }
 
@@ -467,27 +496,5 @@ export class JobManager {
   /** Resolves when the job's latest record is durable (a submitter hears of a job only once it is). */
   saved(jobId: string): Promise<void> {
     return this.jobs.get(jobId)?.saved ?? Promise.resolve();
-  }
-}
-
-/** Signals a driver's process group, only while its leader is the process that started then (pids are recycled). */
-function signalGroup(record: DriverRecord, signal: NodeJS.Signals): void {
-  // The kernel reuses no pid that still names a group: with the pid free, -pid reaches only what is left of the
-  // driver's group; with it taken by a newer process, that group is gone.
-  const s = readStatSync(record.pid);
-  if (s !== undefined && s.startTime !== record.startTime) return;
-  try {
-    process.kill(-record.pid, signal);
-  } catch {
-    // gone meanwhile
-  }
-}
-
-/** A finished job's log as one piece of output (stdout and stderr were written to it interleaved). */
-function readLog(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
   }
 }

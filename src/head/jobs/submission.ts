@@ -18,6 +18,11 @@ const PER_FILE_OVERHEAD = 4096 + 64;
 
 const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
 
+/** User variables for a job; raylaunch's own stay raylaunch's. */
+export function userEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('RAYLAUNCH_')));
+}
+
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**

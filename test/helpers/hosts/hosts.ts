@@ -62,6 +62,8 @@ const HOSTS_DIR = join(BASE_DIR, 'hosts');
 const KEY_PATH = join(BASE_DIR, 'keys', 'id_ed25519');
 const BRIDGE = 'rl-br';
 const SUBNET = '10.200.0';
+/** This machine's address on the test bridge: what a test host reaches of this machine (a server a test starts for its hosts). */
+export const BRIDGE_IP = `${SUBNET}.1`;
 const FIRST = 2;
 const LAST = 250;
 const NAME = /^rl-h(\d+)$/;

@@ -69,6 +69,13 @@ describe('status --json: the protocol\'s status in the output vocabulary', () =>
       { job_id: 'job-1', name: 'job.ts', status: 'FAILED', exit_code: 3, start_time: 900, end_time: 950 });
   });
 
+  it('a job that ended for a reason its exit code does not give carries it as message, and matches job-status.schema.json', () => {
+    const message = 'the driver (client driver-1) lost its connection to the head and did not come back within 60 s (raylaunch.head_reconnect_timeout_s)';
+    const json = jobJson({ jobId: 'job-1', name: 'job.ts', state: 'FAILED', exitCode: null, startedAt: 900, endedAt: 950, message });
+    assert.equal(json.message, message);
+    assertOutput('job-status', json);
+  });
+
   it('carries every field: the ids of nodes, actors and groups under their snake_case names', () => {
     const s = statusJson(status);
     assert.deepEqual(

@@ -155,7 +155,17 @@ describe('Runtime: a client of the cluster, fed messages directly', () => {
     const { rt, t } = runtime({ onClosed: async () => { order.push(`onClosed (transport closed: ${String(t.closed)})`); } });
     rt.killActor('a1', true);
     await rt.close();
-    assert.equal(t.sent.at(-1)?.type, 'actor.kill');
+    assert.deepEqual(t.sent.slice(-2).map((m) => m.type), ['actor.kill', 'driver.exit']);
     assert.deepEqual(order, ['onClosed (transport closed: true)']);
+  });
+
+  it('a driver tells the head it exits, with its exit code, once, after what it queued; a worker process does not', async () => {
+    const { rt, t } = runtime();
+    rt.sayExit(3);
+    await rt.close(0);
+    assert.deepEqual(t.of('driver.exit'), [{ type: 'driver.exit', exitCode: 3 }]);
+    const worker = new FakeTransport();
+    await new Runtime(worker, { ...identity, role: 'worker' }, { output: { write: () => undefined } }).close(0);
+    assert.deepEqual(worker.of('driver.exit'), []);
   });
 });

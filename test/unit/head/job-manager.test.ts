@@ -73,3 +73,85 @@ describe('a job submission the head refuses (JobManager.submit)', () => {
     });
   }
 });
+
+describe('a job whose driver was started by hand (JobManager)', () => {
+  let jobsDir = '';
+  beforeEach(() => { jobsDir = mkdtempSync(join(tmpdir(), 'rl-jobs-')); });
+  afterEach(() => rmSync(jobsDir, { recursive: true, force: true }));
+
+  const NOT_BACK = 'the driver (client d1) lost its connection to the head and did not come back within 0 s (raylaunch.head_reconnect_timeout_s)';
+  const setup = (o: { store?: ReturnType<typeof memoryStore>; graceMs?: number } = {}) => {
+    const clock = { t: 5000, now: () => clock.t };
+    const ended: string[] = [];
+    let onEnd: (jobId: string) => void = () => undefined;
+    const m = new JobManager({
+      jobsDir, runtimeRoot: '/nonexistent', headAddress: '', credentials: { mint: () => ({ secret: 'rlj_test', saved: Promise.resolve() }), revoke: () => undefined },
+      clock, store: o.store ?? memoryStore(), driverGraceMs: o.graceMs ?? 60_000,
+      onEnded: (jobId) => {
+        ended.push(jobId);
+        onEnd(jobId);
+      },
+    });
+    const nextEnd = () => new Promise<string>((resolve) => { onEnd = resolve; });
+    const state = (jobId: string) => m.list().filter((j) => j.jobId === jobId).map((j) => [j.state, j.exitCode, j.message]);
+    return { m, clock, ended, nextEnd, state };
+  };
+  const attach = (m: JobManager, jobId?: string) => {
+    const job = m.attachDriver({ clientId: 'd1', name: 'by hand', ...(jobId ? { jobId } : {}) });
+    assert.ok(job, 'the driver is attached');
+    return job.jobId;
+  };
+
+  it('a driver that says it exits ends its job at once, by its exit code; its connection closing after changes nothing', () => {
+    const { m, ended, state } = setup();
+    const jobId = attach(m);
+    m.driverExited('d1', 1);
+    assert.deepEqual(state(jobId), [['FAILED', 1, undefined]]);
+    m.driverDisconnected('d1');
+    assert.deepEqual(state(jobId), [['FAILED', 1, undefined]]);
+    assert.deepEqual(ended, [jobId]);
+  });
+
+  it('a driver whose connection went keeps its job RUNNING, and goes on in it when back under the same client id', () => {
+    const { m, ended, state } = setup();
+    const jobId = attach(m);
+    m.driverDisconnected('d1');
+    assert.deepEqual(state(jobId), [['RUNNING', null, undefined]]);
+    assert.equal(attach(m, jobId), jobId);
+    m.driverExited('d1', 0);
+    assert.deepEqual(state(jobId), [['SUCCEEDED', 0, undefined]]);
+    assert.deepEqual(ended, [jobId]);
+  });
+
+  it('a restarted head keeps a running hand-started job RUNNING, durable with its driver before the driver hears of it, and takes the driver back', async () => {
+    const store = memoryStore();
+    const first = setup({ store });
+    const attached = first.m.attachDriver({ clientId: 'd1', name: 'by hand' });
+    assert.ok(attached?.durable, 'a new job says when it is durable');
+    await attached.durable;
+    const { jobId } = attached;
+    assert.deepEqual(store.table<{ clients?: string[]; state: string }>('jobs').get(jobId)?.clients, ['d1']);
+
+    const again = setup({ store });
+    assert.deepEqual(again.state(jobId), [['RUNNING', null, undefined]]);
+    assert.equal(attach(again.m, jobId), jobId);
+    again.m.driverExited('d1', 0);
+    assert.deepEqual(again.state(jobId), [['SUCCEEDED', 0, undefined]]);
+  });
+
+  it('a driver that does not come back within the grace: its job is FAILED saying so, in its status and its output, and its work is ended', async () => {
+    const { m, clock, ended, nextEnd, state } = setup({ graceMs: 20 });
+    const jobId = attach(m);
+    let output = '';
+    m.follow(jobId, { output: (_s, text) => (output += text), exit: () => undefined });
+    const end = nextEnd();
+    m.driverDisconnected('d1');
+    assert.deepEqual(state(jobId), [['RUNNING', null, undefined]]);
+    clock.t += 20; // the grace is over when the head looks again
+    assert.equal(await end, jobId);
+    assert.deepEqual(state(jobId), [['FAILED', null, NOT_BACK]]);
+    assert.match(output, /^raylaunch: the driver \(client d1\) lost its connection to the head and did not come back/m);
+    assert.deepEqual(ended, [jobId]);
+    assert.equal(m.attachDriver({ clientId: 'd1', jobId }), undefined, 'a driver back too late finds its job ended');
+  });
+});

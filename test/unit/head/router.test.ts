@@ -7,7 +7,7 @@ import { FakePeer } from '../../helpers/head-harness.js';
 
 /** Every message type of the protocol: the compiler says when one is added and missing here. */
 const EVERY_TYPE = Object.keys({
-  hello: 1, welcome: 1, 'resume.ask': 1, 'resume.known': 1, fatal: 1, 'node.register': 1, heartbeat: 1, 'node.draining': 1, 'node.objects': 1, 'node.resume': 1, submit: 1, 'task.run': 1, 'task.done': 1, 'task.crashed': 1,
+  hello: 1, welcome: 1, 'resume.ask': 1, 'resume.known': 1, fatal: 1, 'driver.exit': 1, 'node.register': 1, heartbeat: 1, 'node.draining': 1, 'node.objects': 1, 'node.resume': 1, submit: 1, 'task.run': 1, 'task.done': 1, 'task.crashed': 1,
   'task.blocked': 1, 'task.unblocked': 1, warning: 1, put: 1, fetch: 1, object: 1, 'object.pull': 1, 'object.data': 1, 'object.store': 1, 'object.stored': 1, log: 1,
   'job.submit': 1, 'job.accepted': 1, 'job.refused': 1, 'job.follow': 1, 'job.snapshot.end': 1, 'job.missing': 1, 'job.output': 1, 'job.exit': 1,
   'job.stop': 1, 'job.bundle.get': 1, 'job.bundle': 1, 'job.ended': 1, 'actor.create': 1, 'actor.start': 1, 'actor.ready': 1,
@@ -23,7 +23,7 @@ const ALLOWED: Record<'agent' | 'driver' | 'cli', string[]> = {
     'hello', 'log', 'task.done', 'task.blocked', 'task.unblocked', 'actor.ready', 'actor.failed', 'actor.done',
     'submit', 'cancel', 'put', 'fetch', 'object.pull', 'query', 'resources.request', 'actor.create', 'actor.call', 'actor.kill', 'actor.lookup', 'pg.create', 'pg.remove',
   ],
-  driver: ['submit', 'cancel', 'put', 'fetch', 'object.pull', 'query', 'resources.request', 'actor.create', 'actor.call', 'actor.kill', 'actor.lookup', 'pg.create', 'pg.remove', 'job.stop', 'resume.ask'],
+  driver: ['submit', 'cancel', 'put', 'fetch', 'object.pull', 'query', 'resources.request', 'actor.create', 'actor.call', 'actor.kill', 'actor.lookup', 'pg.create', 'pg.remove', 'job.stop', 'resume.ask', 'driver.exit'],
   cli: ['query', 'job.submit', 'job.follow', 'job.stop', 'workers.down', 'config.update'],
 };
 

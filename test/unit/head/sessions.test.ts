@@ -82,6 +82,24 @@ describe('connection sessions (Sessions)', () => {
     assert.deepEqual(jobs.disconnected, ['d9']);
   });
 
+  it('a driver started by hand hears its new job\'s id only once the job is durable', async () => {
+    jobs.holdSaves = true;
+    const p = new FakePeer();
+    sessions.hello(p, { type: 'hello', role: 'driver', clientId: 'd5' });
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(p.of('welcome'), []);
+    jobs.releaseSaves();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(p.of('welcome').map((m) => m.jobId), ['job-0']);
+  });
+
+  it('a driver that says it exits is reported to the job manager with its exit code', () => {
+    const p = new FakePeer();
+    sessions.hello(p, { type: 'hello', role: 'driver', clientId: 'd9' });
+    sessions.exited(p, { type: 'driver.exit', exitCode: 3 });
+    assert.deepEqual(jobs.exited, [['d9', 3]]);
+  });
+
   describe('a driver back after its connection dropped', () => {
     const resumed = (recovered?: () => Promise<void>) => new Sessions({
       head: { peers: head.peers, objects: head.objects, welcome: (o) => head.welcome(o), nodeLost: () => undefined }, jobs, reconnectTimeoutS: 45,

@@ -122,9 +122,9 @@ describe('job records in the GCS store', () => {
     await m.saved(attached.jobId);
     assert.deepEqual(
       s.table('jobs').get(attached.jobId),
-      { jobId: attached.jobId, name: 'by hand', state: 'RUNNING', exitCode: null, startedAt: 5000, endedAt: null, namespace: 'ns', dir: join(jobsDir, attached.jobId), env: {}, hasWorkingDir: false, interactive: true },
+      { jobId: attached.jobId, name: 'by hand', state: 'RUNNING', exitCode: null, startedAt: 5000, endedAt: null, namespace: 'ns', dir: join(jobsDir, attached.jobId), env: {}, hasWorkingDir: false, interactive: true, clients: ['d1'] },
     );
-    m.driverDisconnected('d1');
+    m.driverExited('d1', 0);
     await s.close();
     rmSync(join(jobsDir, attached.jobId, 'job.json'), { force: true }); // the store alone has it now
 
