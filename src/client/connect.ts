@@ -73,8 +73,10 @@ export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime>
     context.runtime = rt;
     context.disconnected = false;
     // A driver that ends by process.exit() still tells the head (the write goes out at once: little waits on the
-    // socket then). One killed by a signal says nothing: its job waits for it as for a driver whose network dropped.
+    // socket then), and so does one ended by Ctrl-C or a kill: else its job would wait for it as for a driver whose
+    // network dropped. Only SIGKILL says nothing.
     process.once('exit', (code) => rt.sayExit(exitCodeNow(code)));
+    sayExitOnSignals((code) => rt.sayExit(code));
     return rt;
   })();
   try {
@@ -82,6 +84,24 @@ export async function connectDriver(opts: ConnectOptions = {}): Promise<Runtime>
   } catch (e) {
     context.connecting = undefined;
     throw e;
+  }
+}
+
+const ENDING_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/**
+ * A signal that would end the driver (no handler of the job's own takes it) tells the head first, with the shell's
+ * exit code for it (128 + the signal's number), then ends the process as the signal would have. A job with a
+ * handler of its own got the same signal from the same emit and decides itself; nothing is said for it then.
+ */
+function sayExitOnSignals(say: (exitCode: number) => void): void {
+  for (const [signal, n] of Object.entries(ENDING_SIGNALS)) {
+    process.once(signal, () => {
+      if (process.listenerCount(signal) > 0) return;
+      say(128 + n);
+      // No listener is left, so the signal's default action now applies.
+      process.kill(process.pid, signal);
+    });
   }
 }
 

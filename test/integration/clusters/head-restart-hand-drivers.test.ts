@@ -76,6 +76,29 @@ describe('a driver started by hand across a kill -9 of the head service (process
   });
 });
 
+describe('a driver started by hand ended by a signal (process provider)', function () {
+  this.timeout(120_000);
+  const name = 'hand-signal';
+  const { cluster, cli, jobs } = handCluster(name);
+
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    it(`a driver ended by ${signal} says so: its job ends at once, FAILED with exit ${code}, not after head_reconnect_timeout_s`, async () => {
+      const signals = mkdtempSync(join(cluster.dir, 'signals-'));
+      const before = new Set((await jobs()).map((j) => j.job_id));
+      let printed = { stdout: '', stderr: '' };
+      const run = cli(['run', '-c', name, cluster.writeFixture('head-restart-drivers/abandoned.ts'), '--', signals], { timeoutMs: 90_000, onOutput: (p) => { printed = p; } });
+      await until('the driver\'s task to run', 60_000, () => (/^ready$/m.test(printed.stdout) && existsSync(join(signals, 'task.pid')) ? true : undefined));
+      const job = (await jobs()).find((j) => !before.has(j.job_id));
+      assert.ok(job);
+      process.kill(Number(read(join(signals, 'driver.pid'))), signal);
+      await run;
+      // Within the default 60 s grace: a driver that said nothing would still be waited for.
+      const ended = await until('the job to end', 30_000, async () => (await jobs()).find((j) => j.job_id === job.job_id && j.status !== 'RUNNING'));
+      assert.deepEqual([ended.status, ended.exit_code], ['FAILED', code]);
+    });
+  }
+});
+
 describe('a driver started by hand that does not come back (process provider)', function () {
   this.timeout(240_000);
   const name = 'hand-gone';
