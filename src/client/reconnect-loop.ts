@@ -19,15 +19,16 @@ export interface ReconnectSteps {
 
 /**
  * Tries a head again with backoff and jitter until one takes the driver back or the deadline passes (then every
- * pending and later call fails with HeadUnavailableError). `since` and `deadline` are ms since the epoch.
+ * pending and later call fails with HeadUnavailableError), at least once. `since` and `deadline` are ms since the epoch.
  */
 export async function reconnectLoop(steps: ReconnectSteps, o: { since: number; deadline: number; timeoutMs: number; reason: string }): Promise<void> {
   let { reason } = o;
   const waitedS = () => Math.round((Date.now() - o.since) / 1000);
   for (let attempt = 0; steps.waiting(); attempt++) {
+    // At least one attempt, however short the timeout or late this loop got to run.
     const left = o.deadline - Date.now();
-    if (left <= 0) break;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(left, backoffDelay(attempt, Math.random()))));
+    if (left <= 0 && attempt > 0) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(left, backoffDelay(attempt, Math.random())))));
     if (!steps.waiting()) return;
     let transport: Transport;
     try {

@@ -41,6 +41,11 @@ export class FrameLink {
     return this.isStuck;
   }
 
+  /** Whether reading from the peer is paused (what it was sent waits unwritten): its pongs wait with the rest. */
+  get readingPaused(): boolean {
+    return this.paused;
+  }
+
   /** Bytes of a frame still arriving from the peer. */
   get inFlight(): number {
     return this.inbound.inFlight;

@@ -66,9 +66,15 @@ export interface ControlPlaneLimits {
   maxMessageBytes: number;
   /** Over this many bytes waiting to be written to a peer, the head reads nothing more from it until they are. */
   highWater: number;
+  /**
+   * How often the head pings each peer. One that answered neither the last ping nor with any message by the next
+   * is gone without a close (a network that dropped silently: a laptop that slept, a NAT that forgot it) and is
+   * cut, so that its session's grace starts and it may connect again under its client id or node.
+   */
+  pingMs: number;
 }
 
-export const CONTROL_PLANE_LIMITS: ControlPlaneLimits = { maxConnections: 1024, maxMessageBytes: 256 * 1024 * 1024, highWater: 16 * 1024 * 1024 };
+export const CONTROL_PLANE_LIMITS: ControlPlaneLimits = { maxConnections: 1024, maxMessageBytes: 256 * 1024 * 1024, highWater: 16 * 1024 * 1024, pingMs: 20_000 };
 
 /** The control plane's port, bound and not yet served (the head's address is known before anything that hands it out). */
 export interface Listener {
@@ -116,10 +122,14 @@ export class ControlPlane {
   private readonly wss: WebSocketServer;
   private readonly limits: ControlPlaneLimits;
   private largest = 0;
+  /** Each open peer's link, and whether it was heard from since the last ping. */
+  private readonly heard = new Map<WebSocket, { link: FrameLink; peer: Peer; heard: boolean }>();
+  private readonly pinger: NodeJS.Timeout;
 
   constructor(private readonly o: ControlPlaneOptions) {
     const limits = { ...CONTROL_PLANE_LIMITS, ...o.limits };
     this.limits = limits;
+    this.pinger = setInterval(() => this.ping(), limits.pingMs).unref();
     ({ server: this.server, wss: this.wss } = guardedServer({
       // A frame past FRAME_LIMIT is refused from its header, before its payload is read: larger ones come in chunks.
       server: o.listener.take(), admit: o.admit, refusedText: 'a credential of this cluster is required (the operator\'s, a node\'s or a job\'s)',
@@ -138,6 +148,19 @@ export class ControlPlane {
   /** Open WebSocket connections. */
   get connections(): number {
     return this.wss.clients.size;
+  }
+
+  private ping(): void {
+    for (const [ws, s] of this.heard) {
+      // A peer whose reading is paused has its pong queued behind what it sent; the stuck bound judges it.
+      if (!s.heard && !s.link.readingPaused) {
+        this.o.handlers.refuse(s.peer, `it answered no ping for ${Math.round(this.limits.pingMs / 1000)} s: its network is gone`);
+        ws.terminate();
+        continue;
+      }
+      s.heard = false;
+      ws.ping();
+    }
   }
 
   private accept(ws: WebSocket, identity: Identity): void {
@@ -161,7 +184,11 @@ export class ControlPlane {
         ws.close(1008, closeReason(reason));
       },
     };
+    const liveness = { link, peer, heard: true };
+    this.heard.set(ws, liveness);
+    ws.on('pong', () => { liveness.heard = true; });
     ws.on('message', (data: Buffer) => {
+      liveness.heard = true;
       this.largest = Math.max(this.largest, data.byteLength);
       let msgs: Message[] | undefined;
       try {
@@ -178,11 +205,15 @@ export class ControlPlane {
         this.o.handlers.refuse(peer, `its frame failed: ${(e as Error).message}`);
       }
     });
-    ws.on('close', () => this.o.handlers.onClose(peer));
+    ws.on('close', () => {
+      this.heard.delete(ws);
+      this.o.handlers.onClose(peer);
+    });
     ws.on('error', () => ws.terminate());
   }
 
   close(): Promise<void> {
+    clearInterval(this.pinger);
     for (const ws of this.wss.clients) ws.terminate();
     // Idle keep-alive sockets would hold close() open until they time out.
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

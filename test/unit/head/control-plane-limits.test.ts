@@ -103,4 +103,19 @@ describe('control plane limits (a real socket on loopback, the head\'s router be
     await closed;
     await answers(cli, 'cli');
   });
+
+  it('a peer that answers no ping (its network dropped without a close) is cut, with the reason logged; one that answers stays', async () => {
+    const { h, address } = await serving({ pingMs: 50 });
+    const live = await client(address, 'cli', 'live');
+    const silent = new WebSocket(`ws://${address}`, { headers: { authorization: `Bearer ${TOKEN}`, ...protocolHeaders() }, autoPong: false });
+    await new Promise((resolve) => silent.once('open', resolve));
+    await helloAsDriver(silent, 'silent');
+    let pings = 0;
+    silent.on('ping', () => { pings += 1; });
+    const closed = new Promise<void>((resolve) => silent.once('close', () => resolve()));
+    await closed;
+    assert.ok(pings >= 1, 'it was pinged before it was cut');
+    assert.ok(h.logged.some((l) => l.includes('silent') && l.includes('answered no ping')), h.logged.join('\n'));
+    await answers(live, 'live');
+  });
 });
