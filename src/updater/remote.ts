@@ -20,9 +20,15 @@ export const remoteStateDir = (cluster: string) => `"$HOME"/.raylaunch/clusters/
 /** A node's log on it, as one shell word: node ids come from providers and the head, and are quoted like any value. */
 const nodeLog = (nodeId: string) => `"$D/logs/"${shq(`${nodeId}.log`)}`;
 
-/** Prints the head's head.json, or (exit 1) the end of its node's log: what `up` polls for until the head listens. */
-export function headInfoCommand(cluster: string, nodeId: string): string {
-  return `D=${remoteStateDir(cluster)}; cat "$D/head.json" 2>/dev/null || { echo; tail -n 20 ${nodeLog(nodeId)} 2>/dev/null; exit 1; }`;
+/**
+ * Prints the head's head.json once it is there, or (exit 1) the end of its node's log: what `up` polls for until
+ * the head listens. It waits on the head up to `waitS`, looking every 20 ms, so that `up` hears of the file as it
+ * appears rather than at its next poll (polls backed off to 500 ms cost about a quarter second per `up`).
+ */
+export function headInfoCommand(cluster: string, nodeId: string, waitS = 5): string {
+  const looks = Math.round(waitS * 50);
+  return `D=${remoteStateDir(cluster)}; i=0; while [ ! -s "$D/head.json" ] && [ $i -lt ${looks} ]; do sleep 0.02 2>/dev/null || sleep 1; i=$((i+1)); done; `
+    + `cat "$D/head.json" 2>/dev/null || { echo; tail -n 20 ${nodeLog(nodeId)} 2>/dev/null; exit 1; }`;
 }
 
 export interface DaemonStart {

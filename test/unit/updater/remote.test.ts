@@ -82,7 +82,7 @@ describe('remote shell lines', () => {
     };
     const CASES: [string, string][] = [
       ['the daemon\'s start line', startDaemonCommand({ cluster: 'c', nodeId: ID, kind: 'worker', nodeType: 'cpu', runtimeRel: 'rt', nodeIp: '10.0.0.2', headAddress: '10.0.0.1:1' })],
-      ['the head.json poll of up', headInfoCommand('c', ID)],
+      ['the head.json poll of up', headInfoCommand('c', ID, 0)],
     ];
     for (const [what, cmd] of CASES) {
       it(`${what} runs nothing from the id`, () => {
@@ -94,6 +94,23 @@ describe('remote shell lines', () => {
           rmSync(home, { recursive: true, force: true });
         }
       });
+    }
+  });
+
+  it('the head.json poll waits on the head for the file and prints it as it appears', () => {
+    const home = mkdtempSync(join(tmpdir(), 'rl-remote-'));
+    try {
+      const bin = join(home, 'bin');
+      const state = join(home, '.raylaunch/clusters/c');
+      mkdirSync(bin);
+      mkdirSync(state, { recursive: true });
+      // The head "starts listening" during the poll's first wait.
+      writeFileSync(join(bin, 'sleep'), `#!/bin/sh\necho '{"nodeId":"h"}' > ${state}/head.json\n`);
+      chmodSync(join(bin, 'sleep'), 0o755);
+      const out = execFileSync('sh', ['-c', headInfoCommand('c', 'h')], { env: { HOME: home, PATH: `${bin}:${process.env.PATH ?? ''}` } }).toString();
+      assert.equal(out.trim(), '{"nodeId":"h"}');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
     }
   });
 });
