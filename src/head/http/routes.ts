@@ -3,12 +3,14 @@ import type { Identity } from '../../common/credentials.js';
 import { RUNTIME_VERSION } from '../../config/hash.js';
 import { PROTOCOL_VERSION } from '../../protocol/messages.js';
 import { type Authenticator, HttpRouter, type Route, sendJson } from './router.js';
+import { jobsHttp, type JobsHttpDeps } from './jobs.js';
 
 /** What the head's HTTP routes read and act through. */
 export interface HttpDeps {
   /** Who an Authorization header's credential is (the control plane's credential table). */
   lookup(authorization: string | undefined): Identity | undefined;
   log(line: string): void;
+  jobs?: JobsHttpDeps;
 }
 
 /**
@@ -32,5 +34,6 @@ const version: Route = {
 
 /** The head's HTTP routes. */
 export function headHttp(deps: HttpDeps): HttpRouter {
-  return new HttpRouter({ authenticate: [operatorBearer(deps.lookup)], routes: [version], log: deps.log });
+  const jobs = deps.jobs ? jobsHttp(deps.jobs) : { routes: [], upgrades: [] };
+  return new HttpRouter({ authenticate: [operatorBearer(deps.lookup)], routes: [version, ...jobs.routes], upgrades: [...jobs.upgrades], log: deps.log });
 }
