@@ -1,5 +1,6 @@
 import { WebSocketServer } from 'ws';
 import { refuse } from '../../common/admission.js';
+import { TOO_SLOW_CLOSE } from '../../jobs-client/protocol.js';
 import type { TailFrame } from '../../jobs-client/types.js';
 import type { JobManager, JobSink } from '../jobs/job-manager.js';
 import type { UpgradeRoute } from './router.js';
@@ -7,8 +8,6 @@ import type { UpgradeRoute } from './router.js';
 /** Past this much output unsent to a follower, it is closed: it reconnects from what it has (`from`). */
 const MAX_BUFFERED = 8 * 1024 * 1024;
 
-/** A follower that cannot keep up; its `from` on reconnecting loses nothing. */
-export const TOO_SLOW = 4008;
 
 /**
  * GET /api/jobs/{id}/logs/tail?from=N, a WebSocket as in Ray: the job's output from character N on (what a
@@ -31,7 +30,7 @@ export function tailRoute(jobs: Pick<JobManager, 'follow' | 'unfollow' | 'record
           ws.send(JSON.stringify(f));
           if (ws.bufferedAmount > MAX_BUFFERED) {
             jobs.unfollow(sink);
-            ws.close(TOO_SLOW, 'the follower is too slow: reconnect with from= the characters seen');
+            ws.close(TOO_SLOW_CLOSE, 'the follower is too slow: reconnect with from= the characters seen');
           }
         };
         const sink: JobSink = {
