@@ -1,7 +1,10 @@
 import { RECONNECT_TIMEOUT_ENV, reconnectTimeoutS } from '../client/reconnect.js';
 import { clusterDir } from '../common/paths.js';
 import { RaylaunchError } from '../common/errors.js';
-import { HeadUnreachableError, JobNotFoundError, JobRequestError, JobsApiError, JobsAuthError, JobSubmissionClient, type HeadEndpoint } from '../jobs-client/index.js';
+import type { JobJson } from '../cli/status-json.js';
+import {
+  HeadUnreachableError, type JobDetails, JobNotFoundError, JobRequestError, JobsApiError, JobsAuthError, JobSubmissionClient, type HeadEndpoint,
+} from '../jobs-client/index.js';
 import { readClusterConfig, readHeadInfo, readOperatorCredential } from './cluster-state.js';
 import { HeadConnectionError, JobNotFoundError as LauncherJobNotFoundError, JobRefusedError } from './errors.js';
 import { notRunning } from './known-clusters.js';
@@ -50,4 +53,24 @@ export function cliJobsError(e: unknown, clusterName: string): unknown {
     });
   }
   return new HeadConnectionError(`${e instanceof HeadUnreachableError ? '' : 'the head failed: '}${e.message}`, { hint: `see whether the head runs with raylaunch status -c ${clusterName}`, cause: e });
+}
+
+/** A job as `job list` and `job status` print it (the JSON they print, schemas/output/job-*.schema.json). */
+export const jobJsonOf = (d: JobDetails): JobJson => ({
+  job_id: d.job_id, name: d.name, status: d.status, exit_code: d.driver_exit_code, start_time: d.start_time, end_time: d.end_time,
+});
+
+/**
+ * Runs `fn` with a Jobs API client of the cluster, closed after; its failures as the CLI's errors. A job the
+ * head does not know is named with the cluster it was looked for on.
+ */
+export async function withJobsClient<T>(clusterName: string, fn: (client: JobSubmissionClient) => Promise<T>): Promise<T> {
+  const client = jobsClient(clusterName);
+  try {
+    return await fn(client);
+  } catch (e) {
+    throw cliJobsError(e, clusterName);
+  } finally {
+    await client.close();
+  }
 }
