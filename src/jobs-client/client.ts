@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { backoffDelay, DEFAULT_RECONNECT_TIMEOUT_S } from '../client/reconnect.js';
 import { OutputCursor } from './cursor.js';
 import { joinWords, packageUri } from './entrypoint.js';
-import { errorFor, HeadUnreachableError, JobNotFoundError, JobsApiError } from './errors.js';
-import { TOO_SLOW_CLOSE } from './protocol.js';
+import { errorFor, HeadUnreachableError, JobNotFoundError, JobRequestError, JobsApiError } from './errors.js';
+import { MISSING_PACKAGE_HEADER, TOO_SLOW_CLOSE } from './protocol.js';
 import { tailSocket } from './tail-socket.js';
 import type { JobDetails, JobStatus, JobSubmitRequest, JobSubmitResponse, RuntimeEnv } from './types.js';
 
@@ -112,7 +112,7 @@ export class JobSubmissionClient {
       } catch {
         // not JSON: the text as it is
       }
-      throw errorFor(res.status, message || `${method} ${path}: the head answered ${res.status}`);
+      throw errorFor(res.status, message || `${method} ${path}: the head answered ${res.status}`, res.headers.get(MISSING_PACKAGE_HEADER));
     }
     try {
       return JSON.parse(text) as T;
@@ -148,7 +148,17 @@ export class JobSubmissionClient {
       ...(o.metadata ? { metadata: o.metadata } : {}),
       ...(o.submissionId !== undefined ? { submission_id: o.submissionId } : {}),
     };
-    return (await this.request<JobSubmitResponse>('POST', '/api/jobs/', req)).submission_id;
+    const post = () => this.request<JobSubmitResponse>('POST', '/api/jobs/', req);
+    try {
+      return (await post()).submission_id;
+    } catch (e) {
+      // The head keeps packages as a cache: one it had when asked may have gone since. Upload it again, once.
+      const lost = e instanceof JobRequestError ? e.missingPackage : undefined;
+      const content = lost === undefined ? undefined : [o.job, o.workingDir].find((p): p is Uint8Array => p instanceof Uint8Array && sha256(p) === lost);
+      if (!content) throw e;
+      await this.request('PUT', `/api/packages/${lost}`, content);
+      return (await post()).submission_id;
+    }
   }
 
   getJobInfo(jobId: string): Promise<JobDetails> {

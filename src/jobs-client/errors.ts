@@ -22,6 +22,8 @@ export class JobNotFoundError extends JobsApiError {
  */
 export class JobRequestError extends JobsApiError {
   override readonly name: string = 'JobRequestError';
+  /** The package the head lacks (it keeps packages as a cache), when that is why: upload it and submit again. */
+  missingPackage?: string;
 }
 
 /** The head could not be reached, or did not come back within the reconnect timeout. */
@@ -30,7 +32,8 @@ export class HeadUnreachableError extends JobsApiError {
 }
 
 /** The error for an HTTP failure with the head's message. */
-export function errorFor(status: number, message: string): JobsApiError {
+export function errorFor(status: number, message: string, missingPackage?: string | null): JobsApiError {
+  if (missingPackage) return Object.assign(new JobRequestError(message, status), { missingPackage });
   if (status === 401 || status === 403) return new JobsAuthError(message, status);
   if (status === 404) return new JobNotFoundError(message, status);
   if (status === 400 || status === 409 || status === 413) return new JobRequestError(message, status);

@@ -121,6 +121,8 @@ export class JobsHead {
   readonly packagesDir = mkdtempSync(join(tmpdir(), 'raylaunch-packages-'));
   /** Every request line served, e.g. `PUT /api/packages/…`. */
   readonly requests: string[] = [];
+  /** Called with each request line before the routes see the request. */
+  onRequest: ((line: string) => void) | undefined;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
@@ -138,7 +140,11 @@ export class JobsHead {
       jobs: { jobs: this.jobs, packagesDir: this.packagesDir, packageLimitBytes: this.packageLimitBytes, headHost: '127.0.0.1' },
     });
     const server = createServer();
-    server.on('request', (req) => this.requests.push(`${req.method ?? ''} ${req.url ?? ''}`));
+    server.on('request', (req) => {
+      const line = `${req.method ?? ''} ${req.url ?? ''}`;
+      this.requests.push(line);
+      this.onRequest?.(line);
+    });
     server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));

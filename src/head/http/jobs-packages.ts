@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -11,20 +11,43 @@ const HASH = /^[0-9a-f]{64}$/;
 /**
  * Uploaded packages (a job's bundle, a packed working directory) by the SHA-256 of their content, as Ray's
  * `gcs://_ray_pkg_<hash>.zip`: a client asks first and uploads only what the head does not have, and what it
- * uploads is kept only when its content has the hash it is named by.
+ * uploads is kept only when its content has the hash it is named by. A job copies what it uses into its own
+ * folder, so packages are only a cache: past `capBytes` in all, the least recently asked for go.
  */
 export class PackageStore {
-  constructor(private readonly dir: string, readonly limitBytes: number) {}
+  constructor(private readonly dir: string, readonly limitBytes: number, readonly capBytes = 2 * limitBytes) {}
 
   private file(hash: string): string {
     return join(this.dir, hash);
   }
 
+  /** The package's size, undefined when the head does not have it; asking keeps it from eviction a while longer. */
   size(hash: string): number | undefined {
     try {
-      return statSync(this.file(hash)).size;
+      const { size } = statSync(this.file(hash));
+      const now = new Date();
+      utimesSync(this.file(hash), now, now);
+      return size;
     } catch {
       return undefined;
+    }
+  }
+
+  /** Removes the least recently asked for packages past capBytes, never `keep`. */
+  private evict(keep: string): void {
+    const all = readdirSync(this.dir).filter((f) => HASH.test(f) && f !== keep).flatMap((f) => {
+      try {
+        const st = statSync(this.file(f));
+        return [{ f, size: st.size, at: st.mtimeMs }];
+      } catch {
+        return []; // removed meanwhile
+      }
+    }).sort((a, b) => a.at - b.at);
+    let total = all.reduce((n, p) => n + p.size, statSync(this.file(keep)).size);
+    for (const p of all) {
+      if (total <= this.capBytes) break;
+      rmSync(this.file(p.f), { force: true });
+      total -= p.size;
     }
   }
 
@@ -58,6 +81,7 @@ export class PackageStore {
       const got = sha.digest('hex');
       if (got !== hash) throw new HttpError(400, `the package's content has SHA-256 ${got}, not ${hash}: upload it under its own hash`);
       renameSync(tmp, this.file(hash));
+      this.evict(hash);
       return size;
     } finally {
       rmSync(tmp, { force: true });

@@ -1,5 +1,6 @@
 import { nodeRuntimeEnv } from '../../cli/node-env.js';
 import { EntrypointSyntaxError, packageHash, splitWords } from '../../jobs-client/entrypoint.js';
+import { MISSING_PACKAGE_HEADER } from '../../jobs-client/protocol.js';
 import type { SubmissionInfo } from '../jobs/job-manager.js';
 import { HttpError } from './router.js';
 
@@ -20,6 +21,8 @@ const MAX_METADATA = 64;
 const MAX_METADATA_VALUE = 4096;
 
 const bad = (message: string) => new HttpError(400, message);
+
+const missing = (hash: string, message: string) => new HttpError(400, message, { [MISSING_PACKAGE_HEADER]: hash });
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function stringMap(v: unknown, field: string): Record<string, string> {
@@ -72,7 +75,7 @@ export function parseJobRequest(body: unknown, packages: (hash: string) => Uint8
   const hash = packageHash(uri);
   if (!hash) throw bad(`entrypoint must start with the uploaded job bundle's package URI (pkg://<sha256>), not ${JSON.stringify(uri)}: upload the bundle with PUT /api/packages/<sha256> first`);
   const bundle = packages(hash);
-  if (!bundle) throw bad(`entrypoint: no package ${hash} on the head: upload the job bundle with PUT /api/packages/${hash} first`);
+  if (!bundle) throw missing(hash, `entrypoint: no package ${hash} on the head: upload the job bundle with PUT /api/packages/${hash} first`);
   args.forEach((a, i) => {
     if (a.includes('\0')) throw bad(`entrypoint: argument ${i + 1} holds a NUL byte, which no command line can carry`);
   });
@@ -92,7 +95,7 @@ export function parseJobRequest(body: unknown, packages: (hash: string) => Uint8
     const wdHash = typeof wd === 'string' ? packageHash(wd) : undefined;
     if (!wdHash) throw bad('runtime_env.working_dir must be an uploaded package\'s URI (pkg://<sha256>): pack the folder as `raylaunch submit --working-dir` does and upload it with PUT /api/packages/<sha256>');
     workingDir = packages(wdHash);
-    if (!workingDir) throw bad(`runtime_env.working_dir: no package ${wdHash} on the head: upload it with PUT /api/packages/${wdHash} first`);
+    if (!workingDir) throw missing(wdHash, `runtime_env.working_dir: no package ${wdHash} on the head: upload it with PUT /api/packages/${wdHash} first`);
   }
   const metadata = metadataOf(body.metadata);
   return {

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { pack } from '../../../src/common/pack.js';
 import {
@@ -46,6 +49,25 @@ describe('JobSubmissionClient (raylaunch/jobs) against the head\'s routes', () =
     const info = await client.getJobInfo(first);
     assert.deepEqual([info.job_id, info.status, info.metadata], [first, 'RUNNING', { name: 'job.ts' }]);
     assert.deepEqual((await client.listJobs()).map((j) => j.job_id).sort(), [first, 'again'].sort());
+  });
+
+  it('submitJob uploads a package again when the head let it go between asking and submitting', async () => {
+    const bundle = Buffer.from('console.log("evicted");\n');
+    const hash = createHash('sha256').update(bundle).digest('hex');
+    await client.uploadPackage(bundle);
+    let first = true;
+    head.onRequest = (line) => {
+      if (line !== 'POST /api/jobs/' || !first) return;
+      first = false;
+      rmSync(join(head.packagesDir, hash)); // as the store's eviction would
+    };
+    const from = head.requests.length;
+    try {
+      assert.match(await client.submitJob({ job: bundle }), /^job-/);
+    } finally {
+      head.onRequest = undefined;
+    }
+    assert.deepEqual(head.requests.slice(from).map((r) => r.split(' ')[0]), ['GET', 'POST', 'PUT', 'POST']);
   });
 
   it('getJobLogs, stopJob and deleteJob say what happened', async () => {

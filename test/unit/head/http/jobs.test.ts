@@ -133,6 +133,19 @@ describe('the head\'s Jobs REST API (against a fake job manager, checked against
       });
     }
 
+    it('a package the head does not have is named in the raylaunch-missing-package header, so a client can upload it again', async () => {
+      const absent = 'e'.repeat(64);
+      const CASES = [{ entrypoint: `pkg://${absent}` }, { entrypoint: pkg, runtime_env: { working_dir: `pkg://${absent}` } }];
+      for (const json of CASES) {
+        const res = await fetch(`${head.address}/api/jobs/`, { method: 'POST', headers: { authorization: OPERATOR, 'content-type': 'application/json' }, body: JSON.stringify(json) });
+        await res.text();
+        assert.deepEqual([res.status, res.headers.get('raylaunch-missing-package')], [400, absent]);
+      }
+      const other = await fetch(`${head.address}/api/jobs/`, { method: 'POST', headers: { authorization: OPERATOR, 'content-type': 'application/json' }, body: '{}' });
+      await other.text();
+      assert.equal(other.headers.get('raylaunch-missing-package'), null, 'only when a package is missing');
+    });
+
     it('NODE_OPTIONS is taken with runtime_env.allow_node_env, as submit --allow-node-env', async () => {
       const r = await call('POST', '/api/jobs/', { json: { entrypoint: pkg, runtime_env: { env_vars: { NODE_OPTIONS: '--max-old-space-size=512' }, allow_node_env: true } } });
       assert.equal(r.status, 200, r.text);
