@@ -8,9 +8,9 @@ import { type GcsStore, type Table, writeBehind } from '../gcs/store.js';
 import { runtimeEntry } from '../../common/package-root.js';
 import { writeJobDir } from '../../worker/job-files.js';
 import { pollUntil } from '../../common/wait.js';
-import { readStatSync } from '../../../providers/process/proc.js';
-import { checkSubmission, DEFAULT_UPLOAD_LIMITS, JobIdTaken, type Submission, type UploadLimits } from './submission.js';
-import { JobLog, trimLog } from './job-log.js';
+import { checkSubmission, DEFAULT_UPLOAD_LIMITS, JobIdTaken, type Submission, type SubmissionInfo, type UploadLimits } from './submission.js';
+import { JobLog, readLog, trimLog } from './job-log.js';
+import { signalGroup } from './signal-group.js';
 import { type DriverEnd, driverAlive, type DriverRecord, DriverWatch, readDriverRecord, saveDriverRecord, startDriver } from './driver.js';
 
 export interface JobSink {
@@ -55,20 +55,14 @@ interface Job {
   submission?: SubmissionInfo;
 }
 
-/** What a job submitted through the Jobs API was asked with, kept to be shown with it. */
-export interface SubmissionInfo {
-  entrypoint: string;
-  metadata: Record<string, string>;
-  /** The working directory's package URI. */
-  workingDir?: string;
-}
-
 /**
  * What the GCS keeps of a job: its view (id, name, state, exit code, times), its submission's settings and where
  * its folder is (bundle, driver.log). A new job's record is durable before the submitter hears its id (handlers.ts
  * waits on `saved`); later changes (RUNNING, the end and exit code) are written behind, since job.json in the
  * job's folder has them too and a restarted head reconciles a job it finds unfinished.
  */
+export type { SubmissionInfo } from './submission.js';
+
 export interface JobRecord extends JobView {
   namespace: string;
   /** The job's folder: job.mjs, driver.log (its logs), working_dir.pack. */
@@ -160,8 +154,7 @@ export class JobManager {
       const view = viewOf(r); // the job's own copy: records in the table are frozen
       const job: Job = {
         view, env: { ...r.env }, hasWorkingDir: r.hasWorkingDir, namespace: r.namespace, dir, driver: undefined, drivers: new Set(), interactive: r.interactive,
-        output: [], outputBytes: 0, dropped: 0, log: undefined, followers: new Set(), stopping: false, onDisk: true, saved: Promise.resolve(),
-        ...(r.submission ? { submission: r.submission } : {}),
+        output: [], outputBytes: 0, dropped: 0, log: undefined, followers: new Set(), stopping: false, onDisk: true, saved: Promise.resolve(), submission: r.submission,
       };
       this.jobs.set(jobId, job);
       if (view.endedAt === null && this.reattach(job)) continue;
@@ -265,8 +258,7 @@ export class JobManager {
       namespace: jobId,
       view: { jobId, name, state: 'PENDING', exitCode: null, startedAt: this.o.clock.now(), endedAt: null },
       dir: join(this.o.jobsDir, jobId), driver: undefined, drivers: new Set(), interactive, output: [], outputBytes: 0, dropped: 0,
-      log: undefined, followers: new Set(), stopping: false, saved: Promise.resolve(),
-      ...(o.submission ? { submission: o.submission } : {}),
+      log: undefined, followers: new Set(), stopping: false, saved: Promise.resolve(), submission: o.submission,
     };
     this.jobs.set(jobId, job);
     this.save(job);
@@ -280,7 +272,7 @@ export class JobManager {
   submit(req: Submission & { name: string; bundle: Uint8Array; jobId?: string; submission?: SubmissionInfo }): string {
     const files = checkSubmission(req, this.o.uploadLimits ?? DEFAULT_UPLOAD_LIMITS);
     if (req.jobId !== undefined && (this.jobs.has(req.jobId) || existsSync(join(this.o.jobsDir, req.jobId)))) throw new JobIdTaken(`submission_id ${req.jobId} is taken by another job: choose another, or leave it out`);
-    const job = this.create(req.name, false, { ...(req.jobId !== undefined ? { jobId: req.jobId } : {}), ...(req.submission ? { submission: req.submission } : {}) });
+    const job = this.create(req.name, false, req);
     try {
       this.start(job, req, files);
     } catch (e) {
@@ -503,27 +495,5 @@ export class JobManager {
   /** Resolves when the job's latest record is durable (a submitter hears of a job only once it is). */
   saved(jobId: string): Promise<void> {
     return this.jobs.get(jobId)?.saved ?? Promise.resolve();
-  }
-}
-
-/** Signals a driver's process group, only while its leader is the process that started then (pids are recycled). */
-function signalGroup(record: DriverRecord, signal: NodeJS.Signals): void {
-  // The kernel reuses no pid that still names a group: with the pid free, -pid reaches only what is left of the
-  // driver's group; with it taken by a newer process, that group is gone.
-  const s = readStatSync(record.pid);
-  if (s !== undefined && s.startTime !== record.startTime) return;
-  try {
-    process.kill(-record.pid, signal);
-  } catch {
-    // gone meanwhile
-  }
-}
-
-/** A finished job's log as one piece of output (stdout and stderr were written to it interleaved). */
-function readLog(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
   }
 }

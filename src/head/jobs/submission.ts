@@ -13,6 +13,14 @@ export class JobIdTaken extends RefusedSubmission {
 /** What `job.submit` asks for that becomes a process: its arguments, its variables and its working directory. */
 export interface Submission { args: readonly string[]; env: Readonly<Record<string, string>>; workingDir?: Uint8Array }
 
+/** What a job submitted through the Jobs API was asked with, kept to be shown with it. */
+export interface SubmissionInfo {
+  entrypoint: string;
+  metadata: Record<string, string>;
+  /** The working directory's package URI. */
+  workingDir?: string;
+}
+
 /** What the head takes as a job's working directory (raylaunch.max_upload_mb, raylaunch.max_upload_files). */
 export interface UploadLimits { maxBytes: number; maxFiles: number }
 
