@@ -10,7 +10,8 @@ import { typecheck, typecheckFlag } from '../cli/typecheck-flag.js';
 import { isConfigArg } from '../launcher/cluster-state.js';
 import { nodeRuntimeEnv } from '../cli/node-env.js';
 import { DEFAULT_UPLOAD_LIMIT_MB, packWorkingDir } from '../launcher/working-dir.js';
-import { Session } from '../launcher/session.js';
+import { cliJobsError, jobsClient } from '../launcher/head-endpoint.js';
+import { followJob, type JobSubmissionClient } from '../jobs-client/index.js';
 import type { JobState } from '../protocol/messages.js';
 
 export interface SubmitResult { cluster_name: string; job_id: string; status: JobState | 'SUBMITTED'; exit_code: number | null }
@@ -88,18 +89,29 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     const workingDir = flags['working-dir'] ? packWorkingDir(flags['working-dir'], flags['max-upload-mb']).packed : undefined;
     const bundle = await bundleJob(jobFile);
     typecheck(jobFile, flags.typecheck);
-    const session = await Session.open(target.name);
-    const jobId = await session.submitJob({ name: basename(jobFile), bundle, args, env, ...(workingDir ? { workingDir } : {}) });
+    const client = jobsClient(target.name);
+    try {
+      return await this.submitted(client, target.name, await client.submitJob({
+        job: bundle, args, envVars: env, allowNodeEnv: flags['allow-node-env'], metadata: { name: basename(jobFile) }, ...(workingDir ? { workingDir } : {}),
+      }), flags['no-wait']);
+    } catch (e) {
+      throw cliJobsError(e, target.name);
+    } finally {
+      await client.close();
+    }
+  }
+
+  /** Follows a submitted job to its end (unless --no-wait), with Ctrl-C's question, and exits with its exit code. */
+  private async submitted(client: JobSubmissionClient, cluster: string, jobId: string, noWait: boolean): Promise<SubmitResult> {
     const startedAt = performance.now();
-    const followHint = `raylaunch job logs -c ${target.name} ${jobId} --follow`;
+    const followHint = `raylaunch job logs -c ${cluster} ${jobId} --follow`;
     const human = !this.jsonEnabled();
     const colour = useColour(process.stderr);
-    if (flags['no-wait']) {
-      await session.close();
+    if (noWait) {
       if (!this.jsonEnabled()) this.log(`${jobId}\nfollow it: ${followHint}`);
-      return { cluster_name: target.name, job_id: jobId, status: 'SUBMITTED', exit_code: null };
+      return { cluster_name: cluster, job_id: jobId, status: 'SUBMITTED', exit_code: null };
     }
-    if (human) process.stderr.write(`${paint(colour, 'bold', `Job ${jobId}`)} started on cluster ${target.name}\n`);
+    if (human) process.stderr.write(`${paint(colour, 'bold', `Job ${jobId}`)} started on cluster ${cluster}\n`);
     let interrupted = false;
     let asking = false;
     // While Ctrl-C's question is on screen the job's output waits, so the question stays readable; it follows after.
@@ -113,7 +125,8 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
       release();
       interrupted = true;
       process.stderr.write(`\nraylaunch: stopping job ${jobId}\n`);
-      session.stopJob(jobId);
+      // Should the request fail, the exit below still comes; the job's end, if the head heard, comes first.
+      client.stopJob(jobId).catch(() => undefined);
       // The head reports the job STOPPED within its grace period; don't hang if it cannot.
       setTimeout(() => process.exit(130), 5000).unref();
     };
@@ -134,15 +147,14 @@ whether to stop the job or detach from it; without one, SIGINT or SIGTERM stops 
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     // With --json, stdout carries the result alone; the job's own output still streams, to stderr.
-    const { state, exitCode } = await session.follow(jobId, (stream, text) => {
+    const { status: state, exitCode } = await followJob(client, jobId, (stream, text) => {
       if (asking) held.push([stream, text]);
       else print(stream, text);
     });
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    await session.close();
     if (human) process.stderr.write(`${jobOutcome(jobId, state, exitCode, performance.now() - startedAt, colour)}\n`);
-    const result: SubmitResult = { cluster_name: target.name, job_id: jobId, status: state, exit_code: exitCode };
+    const result: SubmitResult = { cluster_name: cluster, job_id: jobId, status: state, exit_code: exitCode };
     if (interrupted) {
       if (this.jsonEnabled()) this.logJson(result);
       return this.exit(130);

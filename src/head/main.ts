@@ -28,6 +28,7 @@ import { ClusterReadModel } from './read-model.js';
 import { Router } from './router.js';
 import { Sessions } from './sessions.js';
 import { JobManager } from './jobs/job-manager.js';
+import { packedLimit } from './jobs/submission.js';
 import { Autoscaler } from './autoscaler/loop.js';
 import { launchHash } from '../config/hash.js';
 import { nodeListenAddress } from '../common/net.js';
@@ -127,7 +128,11 @@ const router = new Router({
 });
 const plane = new ControlPlane({
   listener, admit: (header) => credentials.table.lookup(header), handlers: router, health: () => ({ ok: true, cluster: config.cluster_name }),
-  routes: headHttp({ lookup: (header) => credentials.table.lookup(header), log, metrics: metricsRoutes({ metrics, history }) }), traffic: metrics.traffic,
+  routes: headHttp({
+    lookup: (header) => credentials.table.lookup(header), log, metrics: metricsRoutes({ metrics, history }),
+    jobs: { jobs, packagesDir: join(start.stateDir, 'packages'), packageLimitBytes: packedLimit({ maxBytes: config.raylaunch.max_upload_mb * MIB, maxFiles: config.raylaunch.max_upload_files }), headHost: host },
+  }),
+  traffic: metrics.traffic,
   limits: { maxConnections: config.raylaunch.max_connections, maxMessageBytes: config.raylaunch.max_message_mb * MIB },
 });
 

@@ -2,8 +2,8 @@ import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { clusterFlag, resolveCluster } from '../../cli/cluster-arg.js';
 import { formatJobs } from '../../cli/format.js';
-import { jobJson, type JobJson } from '../../cli/status-json.js';
-import { Session } from '../../launcher/session.js';
+import type { JobJson } from '../../cli/status-json.js';
+import { jobJsonOf, withJobsClient } from '../../launcher/head-endpoint.js';
 import { useColour } from '../../cli/colour.js';
 
 export default class JobList extends BaseCommand {
@@ -17,13 +17,8 @@ export default class JobList extends BaseCommand {
   async run(): Promise<{ cluster_name: string; jobs: JobJson[] }> {
     const { args, flags } = await this.parse(JobList);
     const { name } = await resolveCluster(args.config, flags.cluster);
-    const session = await Session.open(name);
-    try {
-      const jobs = (await session.status()).jobs.map(jobJson);
-      if (!this.jsonEnabled()) this.log(formatJobs(jobs, useColour(process.stdout)));
-      return { cluster_name: name, jobs };
-    } finally {
-      await session.close();
-    }
+    const jobs = (await withJobsClient(name, (client) => client.listJobs())).map(jobJsonOf);
+    if (!this.jsonEnabled()) this.log(formatJobs(jobs, useColour(process.stdout)));
+    return { cluster_name: name, jobs };
   }
 }

@@ -2,9 +2,10 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { clusterFlag, jobIdArg, resolveCluster, splitConfig } from '../../cli/cluster-arg.js';
 import { formatJobs } from '../../cli/format.js';
 import { printable } from '../../cli/printable.js';
-import { jobJson, type JobJson } from '../../cli/status-json.js';
+import type { JobJson } from '../../cli/status-json.js';
 import { JobNotFoundError } from '../../launcher/errors.js';
-import { Session } from '../../launcher/session.js';
+import { jobJsonOf, withJobsClient } from '../../launcher/head-endpoint.js';
+import { JobNotFoundError as NoSuchJob } from '../../jobs-client/index.js';
 import { useColour } from '../../cli/colour.js';
 
 export default class JobStatus extends BaseCommand {
@@ -24,15 +25,12 @@ export default class JobStatus extends BaseCommand {
     const { configArg, rest } = splitConfig(argv as string[]);
     const jobId = jobIdArg(rest, 'status');
     const { name } = await resolveCluster(configArg, flags.cluster);
-    const session = await Session.open(name);
-    try {
-      const job = (await session.status()).jobs.find((j) => j.jobId === jobId);
-      if (!job) throw new JobNotFoundError(`no job ${jobId} on cluster ${name}`, { hint: 'list the jobs with raylaunch job list' });
-      const result = jobJson(job);
-      if (!this.jsonEnabled()) this.log(formatJobs([result], useColour(process.stdout)) + (result.message !== undefined ? `\n${printable(result.message)}` : ''));
-      return result;
-    } finally {
-      await session.close();
-    }
+    const job = await withJobsClient(name, (client) => client.getJobInfo(jobId).catch((e: unknown) => {
+      if (e instanceof NoSuchJob) throw new JobNotFoundError(`no job ${jobId} on cluster ${name}`, { hint: 'list the jobs with raylaunch job list' });
+      throw e;
+    }));
+    const result = jobJsonOf(job);
+    if (!this.jsonEnabled()) this.log(formatJobs([result], useColour(process.stdout)) + (result.message !== undefined ? `\n${printable(result.message)}` : ''));
+    return result;
   }
 }

@@ -1,7 +1,8 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { clusterFlag, jobIdArg, resolveCluster, splitConfig } from '../../cli/cluster-arg.js';
 import { JobNotFoundError } from '../../launcher/errors.js';
-import { Session } from '../../launcher/session.js';
+import { withJobsClient } from '../../launcher/head-endpoint.js';
+import { type JobDetails, JobNotFoundError as NoSuchJob } from '../../jobs-client/index.js';
 import type { JobState } from '../../protocol/messages.js';
 import { pollUntil } from '../../common/wait.js';
 
@@ -20,22 +21,22 @@ cancelled, its actors (but detached ones) killed and its objects freed. Stopping
     const { configArg, rest } = splitConfig(argv as string[]);
     const jobId = jobIdArg(rest, 'stop');
     const { name } = await resolveCluster(configArg, flags.cluster);
-    const session = await Session.open(name);
-    try {
-      const find = async () => (await session.status()).jobs.find((j) => j.jobId === jobId);
-      const job = await find();
-      if (!job) throw new JobNotFoundError(`no job ${jobId} on cluster ${name}`, { hint: 'list the jobs with raylaunch job list' });
-      if (job.endedAt === null) session.stopJob(jobId);
-      let now = job;
+    const now = await withJobsClient(name, async (client) => {
+      try {
+        await client.stopJob(jobId);
+      } catch (e) {
+        if (e instanceof NoSuchJob) throw new JobNotFoundError(`no job ${jobId} on cluster ${name}`, { hint: 'list the jobs with raylaunch job list' });
+        throw e;
+      }
+      let job: JobDetails | undefined;
       // The head reports the job's end within its stop grace period; after 10 s, say where it stands.
       await pollUntil(async () => {
-        now = (await find()) ?? now;
-        return now.endedAt === null ? undefined : true;
+        job = await client.getJobInfo(jobId);
+        return job.end_time === null ? undefined : true;
       }, { timeoutMs: 10_000, every: 100 });
-      if (!this.jsonEnabled()) this.log(`${jobId} ${now.state}`);
-      return { job_id: jobId, status: now.state };
-    } finally {
-      await session.close();
-    }
+      return job ?? await client.getJobInfo(jobId);
+    });
+    if (!this.jsonEnabled()) this.log(`${jobId} ${now.status}`);
+    return { job_id: jobId, status: now.status };
   }
 }

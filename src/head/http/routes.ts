@@ -3,6 +3,7 @@ import type { Identity } from '../../common/credentials.js';
 import { RUNTIME_VERSION } from '../../config/hash.js';
 import { PROTOCOL_VERSION } from '../../protocol/messages.js';
 import { type Authenticator, HttpRouter, type Route, sendJson } from './router.js';
+import { jobsHttp, type JobsHttpDeps } from './jobs.js';
 
 /** What the head's HTTP routes read and act through. */
 export interface HttpDeps {
@@ -11,6 +12,7 @@ export interface HttpDeps {
   log(line: string): void;
   /** GET /metrics and GET /api/cluster/history (metrics-routes.ts). */
   metrics?: readonly Route[];
+  jobs?: JobsHttpDeps;
 }
 
 /**
@@ -34,5 +36,6 @@ const version: Route = {
 
 /** The head's HTTP routes. */
 export function headHttp(deps: HttpDeps): HttpRouter {
-  return new HttpRouter({ authenticate: [operatorBearer(deps.lookup)], routes: [version, ...(deps.metrics ?? [])], log: deps.log });
+  const jobs = deps.jobs ? jobsHttp(deps.jobs) : { routes: [], upgrades: [] };
+  return new HttpRouter({ authenticate: [operatorBearer(deps.lookup)], routes: [version, ...(deps.metrics ?? []), ...jobs.routes], upgrades: [...jobs.upgrades], log: deps.log });
 }

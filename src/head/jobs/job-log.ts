@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 
 /**
  * A job's driver.log, the copy of its output the head keeps (and followers start from after a head restart).
@@ -50,5 +50,14 @@ export function trimLog(file: string, bytes: number): void {
     if (statSync(file).size > bytes) truncateSync(file, bytes);
   } catch {
     // no log yet
+  }
+}
+
+/** A finished job's log as one piece of output (stdout and stderr were written to it interleaved). */
+export function readLog(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }

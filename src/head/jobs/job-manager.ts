@@ -8,13 +8,15 @@ import { type GcsStore, type Table, writeBehind } from '../gcs/store.js';
 import { runtimeEntry } from '../../common/package-root.js';
 import { writeJobDir } from '../../worker/job-files.js';
 import { pollUntil } from '../../common/wait.js';
-import { checkSubmission, DEFAULT_UPLOAD_LIMITS, type Submission, type UploadLimits, userEnv } from './submission.js';
-import { JobLog, trimLog } from './job-log.js';
-import { type DriverEnd, driverAlive, type DriverRecord, DriverWatch, readDriverRecord, saveDriverRecord, signalGroup, startDriver } from './driver.js';
-import { earlierRecords, type JobRecord, readLog, viewOf } from './job-record.js';
+import { checkSubmission, DEFAULT_UPLOAD_LIMITS, JobIdTaken, type Submission, type SubmissionInfo, type UploadLimits, userEnv } from './submission.js';
+import { JobLog, readLog, trimLog } from './job-log.js';
+import { signalGroup } from './signal-group.js';
+import { type DriverEnd, driverAlive, type DriverRecord, DriverWatch, readDriverRecord, saveDriverRecord, startDriver } from './driver.js';
+import { earlierRecords, type JobRecord, viewOf } from './job-record.js';
 import { handJobFate } from './hand-driver.js';
 
 export type { JobRecord } from './job-record.js';
+export type { SubmissionInfo } from './submission.js';
 
 export interface JobSink {
   /** `at`: where the text starts in the job's output, in characters (none: a note of the head's, not output). */
@@ -58,6 +60,7 @@ interface Job {
   onDisk?: boolean;
   /** Resolves when the job's latest record is durable in the GCS. */
   saved: Promise<void>;
+  submission?: SubmissionInfo;
 }
 
 export interface JobManagerOptions {
@@ -123,7 +126,7 @@ export class JobManager {
       const view = viewOf(r); // the job's own copy: records in the table are frozen
       const job: Job = {
         view, env: { ...r.env }, hasWorkingDir: r.hasWorkingDir, namespace: r.namespace, dir, driver: undefined, drivers: new Set(), interactive: r.interactive,
-        away: new Map(), output: [], outputBytes: 0, dropped: 0, log: undefined, followers: new Set(), stopping: false, onDisk: true, saved: Promise.resolve(),
+        away: new Map(), output: [], outputBytes: 0, dropped: 0, log: undefined, followers: new Set(), stopping: false, onDisk: true, saved: Promise.resolve(), submission: r.submission,
       };
       this.jobs.set(jobId, job);
       if (view.endedAt === null && this.reattach(job)) continue;
@@ -240,6 +243,7 @@ export class JobManager {
     const record: JobRecord = {
       ...job.view, namespace: job.namespace, dir: job.dir, env: { ...job.env }, hasWorkingDir: job.hasWorkingDir, interactive: job.interactive,
       ...(job.interactive ? { clients: [...job.drivers, ...job.away.keys()] } : {}),
+      ...(job.submission ? { submission: job.submission } : {}),
     };
     job.saved = this.table.update(job.view.jobId, () => record);
     writeBehind(job.saved);
@@ -251,15 +255,15 @@ export class JobManager {
     }
   }
 
-  private create(name: string, interactive: boolean): Job {
-    const jobId = `job-${randomBytes(4).toString('hex')}`;
+  private create(name: string, interactive: boolean, o: { jobId?: string; submission?: SubmissionInfo } = {}): Job {
+    const jobId = o.jobId ?? `job-${randomBytes(4).toString('hex')}`;
     mkdirSync(join(this.o.jobsDir, jobId), { recursive: true, mode: 0o700 });
     const job: Job = {
       env: {}, hasWorkingDir: false,
       namespace: jobId,
       view: { jobId, name, state: 'PENDING', exitCode: null, startedAt: this.o.clock.now(), endedAt: null },
       dir: join(this.o.jobsDir, jobId), driver: undefined, drivers: new Set(), interactive, away: new Map(), output: [], outputBytes: 0, dropped: 0,
-      log: undefined, followers: new Set(), stopping: false, saved: Promise.resolve(),
+      log: undefined, followers: new Set(), stopping: false, saved: Promise.resolve(), submission: o.submission,
     };
     this.jobs.set(jobId, job);
     this.save(job);
@@ -270,9 +274,10 @@ export class JobManager {
    * Starts a submitted job's driver. A request the driver could not run as asked is refused before any job exists
    * (RefusedSubmission); a failure after that ends the job FAILED with the reason in its log, never half started.
    */
-  submit(req: Submission & { name: string; bundle: Uint8Array }): string {
+  submit(req: Submission & { name: string; bundle: Uint8Array; jobId?: string; submission?: SubmissionInfo }): string {
     const files = checkSubmission(req, this.o.uploadLimits ?? DEFAULT_UPLOAD_LIMITS);
-    const job = this.create(req.name, false);
+    if (req.jobId !== undefined && (this.jobs.has(req.jobId) || existsSync(join(this.o.jobsDir, req.jobId)))) throw new JobIdTaken(`submission_id ${req.jobId} is taken by another job: choose another, or leave it out`);
+    const job = this.create(req.name, false, req);
     try {
       this.start(job, req, files);
     } catch (e) {
@@ -491,6 +496,26 @@ export class JobManager {
 
   list(): JobView[] {
     return this.table.values().map(viewOf);
+  }
+
+  /** Each job's whole record (what the Jobs API shows). */
+  records(): JobRecord[] {
+    return this.table.values();
+  }
+
+  record(jobId: string): JobRecord | undefined {
+    return this.table.get(jobId);
+  }
+
+  /** Forgets an ended job: its record, its folder and its logs. A running job is not removed (stop it first). */
+  remove(jobId: string): 'removed' | 'running' | 'missing' {
+    const job = this.jobs.get(jobId);
+    if (!job) return 'missing';
+    if (job.view.endedAt === null) return 'running';
+    this.jobs.delete(jobId);
+    writeBehind(this.table.update(jobId, () => undefined));
+    rmSync(job.dir, { recursive: true, force: true });
+    return 'removed';
   }
 
   /** Resolves when the job's latest record is durable (a submitter hears of a job only once it is). */

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobView } from '../../protocol/messages.js';
 import type { Table } from '../gcs/store.js';
+import type { SubmissionInfo } from './submission.js';
 
 /**
  * What the GCS keeps of a job: its view (id, name, state, exit code, times), its submission's settings and where
@@ -21,6 +22,8 @@ export interface JobRecord extends JobView {
    * them to come back. Durable before such a driver hears its job's id (sessions.ts waits on `saved`).
    */
   clients?: string[];
+  /** What a Jobs API submission said of itself (entrypoint, metadata): its GET shows them after a restart too. */
+  submission?: SubmissionInfo;
 }
 
 export const viewOf = (r: JobView): JobView => ({
@@ -47,13 +50,4 @@ export function earlierRecords(table: Pick<Table<JobRecord>, 'values'>, jobsDir:
     }
   }
   return [...records.values()];
-}
-
-/** A finished job's log as one piece of output (stdout and stderr were written to it interleaved). */
-export function readLog(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
 }

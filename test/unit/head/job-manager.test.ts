@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'mocha';
 import { memoryStore } from '../../../src/head/gcs/open.js';
 import { pack } from '../../../src/common/pack.js';
 import { JobManager } from '../../../src/head/jobs/job-manager.js';
-import { RefusedSubmission } from '../../../src/head/jobs/submission.js';
+import { JobIdTaken, RefusedSubmission } from '../../../src/head/jobs/submission.js';
 import type { JobState, JobView } from '../../../src/protocol/messages.js';
 
 describe('the job manager across a restart of the head (JobManager)', () => {
@@ -153,5 +153,44 @@ describe('a job whose driver was started by hand (JobManager)', () => {
     assert.match(output, /^raylaunch: the driver \(client d1\) lost its connection to the head and did not come back/m);
     assert.deepEqual(ended, [jobId]);
     assert.equal(m.attachDriver({ clientId: 'd1', jobId }), undefined, 'a driver back too late finds its job ended');
+  });
+});
+
+describe('jobs as the Jobs API submits and deletes them (JobManager)', () => {
+  let jobsDir = '';
+  let store = memoryStore();
+  beforeEach(() => {
+    jobsDir = mkdtempSync(join(tmpdir(), 'rl-jobs-'));
+    store = memoryStore();
+  });
+  afterEach(() => rmSync(jobsDir, { recursive: true, force: true }));
+
+  // No driver starts here: its credential cannot be minted, so a submitted job ends FAILED at once.
+  const credentials = { mint: () => { throw new Error('no driver in a unit test'); }, revoke: () => undefined };
+  const manager = () => new JobManager({ jobsDir, runtimeRoot: '/nonexistent', headAddress: '', credentials, clock: { now: () => 5000 }, store, onEnded: () => undefined });
+  const request = { name: 'job.ts', bundle: new TextEncoder().encode('export {};\n'), args: [], env: {} };
+  const submission = { entrypoint: `pkg://${'a'.repeat(64)} x`, metadata: { owner: 'ana' } };
+
+  it('a submission id names the job, and its entrypoint and metadata stay with its record across a restart of the head', () => {
+    const id = manager().submit({ ...request, jobId: 'my-run', submission });
+    assert.equal(id, 'my-run');
+    assert.deepEqual(manager().record('my-run')?.submission, submission);
+  });
+
+  it('a submission id another job has is refused (JobIdTaken), and the job it names is left as it was', () => {
+    const m = manager();
+    m.submit({ ...request, jobId: 'taken' });
+    const before = m.record('taken');
+    assert.throws(() => m.submit({ ...request, jobId: 'taken' }), (e: unknown) => e instanceof JobIdTaken && /submission_id taken is taken by another job/.test(e.message));
+    assert.deepEqual(m.record('taken'), before);
+  });
+
+  it('an ended job is removed with its folder; a running one is not; an unknown one is missing', () => {
+    const m = manager();
+    const ended = m.submit(request);
+    const running = m.attachDriver({ clientId: 'c1', name: 'by hand' })?.jobId ?? '';
+    assert.deepEqual([m.remove(ended), m.remove(running), m.remove('job-nope')], ['removed', 'running', 'missing']);
+    assert.deepEqual([m.record(ended), m.list().map((j) => j.jobId).includes(ended), readdirSync(jobsDir).includes(ended)], [undefined, false, false]);
+    assert.ok(m.record(running));
   });
 });
