@@ -4,6 +4,7 @@ import type { ActorCall, ActorRef, ActorSpec, ActorView, ErrorInfo, Message, Obj
 import { loadSpec, type StoredActorSpec, storeSpec } from './gcs/json-bytes.js';
 import { type GcsStore, type Table, writeBehind } from './gcs/store.js';
 import type { ObjectDirectory } from './objects.js';
+import type { QueuedWork } from './queued-work.js';
 import { pickBest } from './scheduler.js';
 import type { Slot, Slots } from './slots.js';
 
@@ -14,12 +15,18 @@ export interface ActorHost {
   failed(f: { kind: ErrorInfo['kind']; what: string; message: string; nodeId: string }): void;
   /** Placement may have changed (an actor left a node): queued tasks may fit now. */
   resourcesFreed(): void;
+  /** The queue's durable copy (absent: nothing is kept). */
+  queue?: QueuedWork;
 }
 
 // STOPPING: killed, its process not yet gone; calls made after the kill wait for the restart (or fail with it).
 type State = 'DEPS' | 'PENDING' | 'STARTING' | 'ALIVE' | 'STOPPING' | 'DEAD';
 
-interface CallRecord { call: ActorCall; missing: number; retries: number; attempt: number }
+/**
+ * `leaving`: its record is being deleted from the store's queue before it goes to its node (QueuedWork.callSent);
+ * it and the calls behind it from the same caller wait for that.
+ */
+interface CallRecord { call: ActorCall; missing: number; retries: number; attempt: number; leaving?: boolean }
 
 interface Actor {
   spec: ActorSpec;
@@ -53,9 +60,10 @@ interface Actor {
 /**
  * What the GCS keeps of a live actor, written behind (create, placement, start, restart; deleted once it is dead):
  * an actor created just before the head died is still re-reported by its node's agent if it started, and one
- * whose record is lost before it started is lost. Its queued calls are not kept. A restarted head loads each
+ * whose record is lost before it started is lost. A restarted head loads each
  * as waiting for its node's agent (head_reconnect_timeout_s): reported, it runs on with its state; not reported
- * (or its node never back), it restarts within max_restarts like an actor whose node died.
+ * (or its node never back), it restarts within max_restarts like an actor whose node died. The calls it had not
+ * been given yet are in the store's queue (queued-work.ts) and wait for it again, in their order.
  */
 interface DurableActor {
   spec: StoredActorSpec;
@@ -85,6 +93,10 @@ export class ActorManager {
   constructor(private readonly host: ActorHost, store?: GcsStore) {
     this.table = store?.table<DurableActor>('actors');
     for (const d of this.table?.values() ?? []) this.load(d);
+    for (const call of host.queue?.calls() ?? []) {
+      this.call(call, true);
+      this.host.objects.subscribe(call.owner, call.returnId);
+    }
   }
 
   /** A live actor as the store has it: placed ones wait for their node's agent, the others for a node. */
@@ -141,6 +153,7 @@ export class ActorManager {
     this.host.slots.acquire(a.slot, a.spec.hold);
     for (const { call, attempt } of r.calls) {
       if (a.inflight.has(call.callId)) continue;
+      this.unqueue(a, call.callId); // restored from the store's queue, though the last head had sent it
       a.inflight.set(call.callId, { call, missing: 0, retries: 0, attempt });
       a.delivered.push(call.callId);
       this.callIndex.set(call.returnId, call.actorId);
@@ -252,9 +265,11 @@ export class ActorManager {
     this.die(a, errorInfo({ ...error, kind: 'actor-died', name: 'ActorDiedError', message: `actor ${a.spec.name} failed in its constructor: ${error.name}: ${error.message}\n${error.stack}`, actorId: a.spec.actorId }));
   }
 
-  call(call: ActorCall): void {
+  /** `restored`: a call a last head left in the store's queue (its record is there already). */
+  call(call: ActorCall, restored = false): void {
     const a = this.actors.get(call.actorId);
     this.callIndex.set(call.returnId, call.actorId);
+    if (restored && (!a || a.state === 'DEAD')) this.host.queue?.callGone(call.callId);
     if (!a) {
       return this.host.objects.set(call.returnId, { kind: 'error', error: errorInfo({ kind: 'actor-died', name: 'ActorDiedError', message: `actor ${call.actorId} does not exist`, taskName: call.method, actorId: call.actorId }) }, call.jobId);
     }
@@ -264,6 +279,7 @@ export class ActorManager {
     const q = a.queues.get(call.owner) ?? [];
     q.push(rec);
     a.queues.set(call.owner, q);
+    if (!restored) this.host.queue?.addCall(call);
     const deps = [...new Set(call.deps)];
     rec.missing = deps.length;
     for (const dep of deps) {
@@ -275,11 +291,15 @@ export class ActorManager {
     this.pump(a);
   }
 
-  /** Delivers, per caller, the calls at the front of the queue whose arguments are ready: order is kept. */
+  /**
+   * Delivers, per caller, the calls at the front of the queue whose arguments are ready and whose record is out of
+   * the store's queue: order is kept.
+   */
   private pump(a: Actor): void {
     if (a.state !== 'ALIVE') return;
     for (const q of a.queues.values()) {
-      while (q.length > 0 && (q[0] as CallRecord).missing === 0) {
+      this.leaveStore(a, q);
+      while (q.length > 0 && (q[0] as CallRecord).missing === 0 && !(q[0] as CallRecord).leaving) {
         const rec = q.shift() as CallRecord;
         const failedDep = rec.call.deps.map((d) => this.host.objects.get(d)).find((v) => v?.kind === 'error');
         if (failedDep?.kind === 'error') {
@@ -291,6 +311,41 @@ export class ActorManager {
         this.deliver(a, rec);
       }
     }
+  }
+
+  /**
+   * The calls ready at the front of a caller's queue leave the store's queue, all at once (one commit for them
+   * all); those whose record was written wait for that (QueuedWork.callSent), and the calls behind them with them.
+   */
+  private leaveStore(a: Actor, q: CallRecord[]): void {
+    const leaving: CallRecord[] = [];
+    const done: Promise<void>[] = [];
+    for (const rec of q) {
+      if (rec.missing !== 0) break;
+      if (rec.leaving) continue;
+      const wait = this.host.queue?.callSent(rec.call.callId);
+      if (!wait) continue;
+      rec.leaving = true;
+      leaving.push(rec);
+      done.push(wait);
+    }
+    if (done.length === 0) return;
+    void Promise.all(done).then(() => {
+      for (const rec of leaving) rec.leaving = false;
+      this.pump(a);
+    }, () => undefined); // a failed write stops the head (main.ts)
+  }
+
+  /** Takes a call out of its caller's queue (its record out of the store's queue too). */
+  private unqueue(a: Actor, callId: string): CallRecord | undefined {
+    for (const q of a.queues.values()) {
+      const i = q.findIndex((r) => r.call.callId === callId);
+      if (i < 0) continue;
+      const [rec] = q.splice(i, 1);
+      this.host.queue?.callGone(callId);
+      return rec;
+    }
+    return undefined;
   }
 
   private deliver(a: Actor, rec: CallRecord): void {
@@ -406,6 +461,7 @@ export class ActorManager {
       const i = q.findIndex((r) => r.call.returnId === returnId);
       if (i < 0) continue;
       const [rec] = q.splice(i, 1);
+      if (rec) this.host.queue?.callGone(rec.call.callId);
       if (rec) this.host.objects.set(returnId, { kind: 'error', error: { ...this.error(a, 'cancelled', 'TaskCancelledError', `call ${a.spec.name}.${rec.call.method} was cancelled`), taskName: `${a.spec.name}.${rec.call.method}` } }, rec.call.jobId);
       this.pump(a);
     }
@@ -443,7 +499,12 @@ export class ActorManager {
     a.cause = cause;
     this.persist(a);
     if (failure && cause.kind !== 'name-taken') this.host.failed({ kind: cause.kind, what: a.spec.name, message: cause.message, nodeId: a.nodeId ?? '' });
-    for (const q of a.queues.values()) for (const rec of q) this.failCall(a, rec.call);
+    for (const q of a.queues.values()) {
+      for (const rec of q) {
+        this.host.queue?.callGone(rec.call.callId);
+        this.failCall(a, rec.call);
+      }
+    }
     a.queues.clear();
     for (const rec of a.inflight.values()) this.failCall(a, rec.call);
     a.inflight.clear();
