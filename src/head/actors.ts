@@ -1,12 +1,13 @@
-import { type Fixed, fromFixed } from '../common/resources.js';
+import type { Fixed } from '../common/resources.js';
 import { errorInfo } from '../protocol/error-info.js';
 import type { ActorCall, ActorRef, ActorSpec, ActorView, ErrorInfo, Message, ObjectValue, ResumedActor } from '../protocol/messages.js';
+import { type Actor, actorView, type CallRecord, leaveStoreInOrder, newActor } from './actor-record.js';
 import { loadSpec, type StoredActorSpec, storeSpec } from './gcs/json-bytes.js';
 import { type GcsStore, type Table, writeBehind } from './gcs/store.js';
 import type { ObjectDirectory } from './objects.js';
 import type { QueuedWork } from './queued-work.js';
 import { pickBest } from './scheduler.js';
-import type { Slot, Slots } from './slots.js';
+import type { Slots } from './slots.js';
 
 export interface ActorHost {
   objects: ObjectDirectory;
@@ -17,44 +18,6 @@ export interface ActorHost {
   resourcesFreed(): void;
   /** The queue's durable copy (absent: nothing is kept). */
   queue?: QueuedWork;
-}
-
-// STOPPING: killed, its process not yet gone; calls made after the kill wait for the restart (or fail with it).
-type State = 'DEPS' | 'PENDING' | 'STARTING' | 'ALIVE' | 'STOPPING' | 'DEAD';
-
-/**
- * `leaving`: its record is being deleted from the store's queue before it goes to its node (QueuedWork.callSent);
- * it and the calls behind it from the same caller wait for that.
- */
-interface CallRecord { call: ActorCall; missing: number; retries: number; attempt: number; leaving?: boolean }
-
-interface Actor {
-  spec: ActorSpec;
-  state: State;
-  missing: number;
-  slot: Slot | undefined;
-  nodeId: string | undefined;
-  /** Bumped at every (re)start; messages of an older incarnation are ignored. */
-  attempt: number;
-  restarts: number;
-  killed: boolean;
-  /** How the kill is told: "was killed", or why (its placement group was removed). */
-  killedWhy: string;
-  /**
-   * Its own job asked for the death under way (kill(), the job's end, removing the actor's group): the job's
-   * own decision, so `status` does not list it among failures. Cleared when the actor restarts.
-   */
-  ownKill: boolean;
-  cause: ErrorInfo | undefined;
-  /** Per caller, calls not yet delivered, in the order they were made. */
-  queues: Map<string, CallRecord[]>;
-  inflight: Map<string, CallRecord>;
-  /** Order of delivery, to redeliver retried calls in the same order. */
-  delivered: string[];
-  /** When prune forgets it: set once it is dead and its job has ended. */
-  forgetAt: number | undefined;
-  /** Loaded from the store on a node whose agent has not reported it yet (a restarted head). */
-  resuming?: boolean;
 }
 
 /**
@@ -102,10 +65,7 @@ export class ActorManager {
   /** A live actor as the store has it: placed ones wait for their node's agent, the others for a node. */
   private load(d: DurableActor): void {
     const spec = loadSpec(d.spec);
-    const a: Actor = {
-      spec, state: 'DEPS', missing: 0, slot: undefined, nodeId: undefined, attempt: d.attempt, restarts: d.restarts, killed: false, killedWhy: 'was killed',
-      ownKill: false, cause: undefined, queues: new Map(), inflight: new Map(), delivered: [], forgetAt: undefined,
-    };
+    const a = newActor(spec, { attempt: d.attempt, restarts: d.restarts });
     this.actors.set(spec.actorId, a);
     if (spec.actorName !== undefined) this.names.set(nsKey(spec.namespace, spec.actorName), spec.actorId);
     if (d.placed && d.nodeId !== null) {
@@ -138,10 +98,7 @@ export class ActorManager {
     if (known && !(known.resuming && known.nodeId === nodeId && known.attempt === r.attempt)) {
       return known.state !== 'DEAD' && known.nodeId === nodeId && known.attempt === r.attempt;
     }
-    const a: Actor = known ?? {
-      spec: r.actor, state: 'STARTING', missing: 0, slot: undefined, nodeId, attempt: r.attempt, restarts: 0, killed: false, killedWhy: 'was killed',
-      ownKill: false, cause: undefined, queues: new Map(), inflight: new Map(), delivered: [], forgetAt: undefined,
-    };
+    const a = known ?? newActor(r.actor, { state: 'STARTING', nodeId, attempt: r.attempt });
     if (!known) {
       this.actors.set(a.spec.actorId, a);
       const key = a.spec.actorName === undefined ? undefined : nsKey(a.spec.namespace, a.spec.actorName);
@@ -185,10 +142,7 @@ export class ActorManager {
 
   create(spec: ActorSpec): void {
     if (this.actors.has(spec.actorId)) return;
-    const a: Actor = {
-      spec, state: 'DEPS', missing: 0, slot: undefined, nodeId: undefined, attempt: 0, restarts: 0, killed: false, killedWhy: 'was killed', ownKill: false, cause: undefined,
-      queues: new Map(), inflight: new Map(), delivered: [], forgetAt: undefined,
-    };
+    const a = newActor(spec);
     this.actors.set(spec.actorId, a);
     if (spec.actorName !== undefined) {
       const key = nsKey(spec.namespace, spec.actorName);
@@ -298,7 +252,7 @@ export class ActorManager {
   private pump(a: Actor): void {
     if (a.state !== 'ALIVE') return;
     for (const q of a.queues.values()) {
-      this.leaveStore(a, q);
+      if (this.host.queue) leaveStoreInOrder(q, this.host.queue, () => this.pump(a));
       while (q.length > 0 && (q[0] as CallRecord).missing === 0 && !(q[0] as CallRecord).leaving) {
         const rec = q.shift() as CallRecord;
         const failedDep = rec.call.deps.map((d) => this.host.objects.get(d)).find((v) => v?.kind === 'error');
@@ -311,29 +265,6 @@ export class ActorManager {
         this.deliver(a, rec);
       }
     }
-  }
-
-  /**
-   * The calls ready at the front of a caller's queue leave the store's queue, all at once (one commit for them
-   * all); those whose record was written wait for that (QueuedWork.callSent), and the calls behind them with them.
-   */
-  private leaveStore(a: Actor, q: CallRecord[]): void {
-    const leaving: CallRecord[] = [];
-    const done: Promise<void>[] = [];
-    for (const rec of q) {
-      if (rec.missing !== 0) break;
-      if (rec.leaving) continue;
-      const wait = this.host.queue?.callSent(rec.call.callId);
-      if (!wait) continue;
-      rec.leaving = true;
-      leaving.push(rec);
-      done.push(wait);
-    }
-    if (done.length === 0) return;
-    void Promise.all(done).then(() => {
-      for (const rec of leaving) rec.leaving = false;
-      this.pump(a);
-    }, () => undefined); // a failed write stops the head (main.ts)
   }
 
   /** Takes a call out of its caller's queue (its record out of the store's queue too). */
@@ -527,11 +458,7 @@ export class ActorManager {
   }
 
   views(): ActorView[] {
-    return [...this.actors.values()].map((a) => ({
-      actorId: a.spec.actorId, cls: a.spec.name, name: a.spec.actorName ?? null, namespace: a.spec.namespace, jobId: a.spec.jobId,
-      state: a.state === 'DEAD' ? 'DEAD' : a.state === 'ALIVE' ? 'ALIVE' : a.restarts > 0 || a.state === 'STOPPING' ? 'RESTARTING' : 'PENDING',
-      nodeId: a.nodeId ?? null, restarts: a.restarts, resources: fromFixed(a.spec.hold), placementGroupId: a.spec.placement?.pgId ?? null,
-    }));
+    return [...this.actors.values()].map(actorView);
   }
 
   /**
