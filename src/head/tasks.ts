@@ -110,7 +110,8 @@ export class TaskManager {
   /** Every node the restarted head knew has re-reported (or its grace is over): the restored tasks none runs, run. */
   runRestored(): void {
     for (const rec of [...this.tasks.values()]) {
-      if (!rec.restored) continue;
+      // A restored task an agent re-reported was taken as running there (resume): it is no longer restored.
+      if (resumeFate({ reported: rec.state === 'running', queued: rec.restored }) !== 'run') continue;
       rec.restored = false;
       this.admit(rec);
     }
@@ -140,8 +141,7 @@ export class TaskManager {
   resume(spec: TaskSpec, attempt: number, nodeId: string): boolean {
     const known = this.tasks.get(spec.taskId);
     if (known && !known.restored) return known.state === 'running' && known.nodeId === nodeId && known.attempt === attempt;
-    if (resumeFate({ reported: true, queued: known !== undefined }) !== 'running') return false;
-    // Restored from the store's queue and re-reported: sent by the last head in its final write window.
+    // Restored from the store's queue and re-reported (sent by the last head in its final write window), or unknown.
     this.host.queue?.taskGone(spec.taskId);
     const slot: Slot = (spec.placement && this.host.slots.candidates(spec.placement).find((c) => c.nodeId === nodeId)?.slot) || { kind: 'node', nodeId };
     const rec: TaskRecord = {

@@ -328,4 +328,27 @@ describe('a restarted head', () => {
     assert.deepEqual(queuedRows(await killed(a, memory)), [], 'killed now, a restarted head would find no call to run');
     assert.deepEqual(w1.of('actor.run').map((m) => m.call.callId), ['d1.c1']);
   });
+  it('takes a task its store still queues but its agent re-reports (sent in the last window) as running there, never sending it again', async () => {
+    const memory = db();
+    const a = await open(memory);
+    const w1 = a.agent('w1');
+    const d = a.driver();
+    a.send(d, { type: 'submit', task: task('t0', { resources: toFixed({ CPU: 2 }) }) });
+    a.send(d, { type: 'submit', task: task('t1') });
+    a.head.placeNow();
+    await a.store.flush(); // t1 queued past the window behind t0: written
+    a.send(w1, { type: 'task.done', taskId: 'd1.t0', attempt: 1, value: inline(0), pid: 1 });
+    a.head.placeNow();
+    assert.deepEqual(w1.of('task.run').map((m) => m.task.taskId), ['d1.t0', 'd1.t1']);
+    const copy = db();
+    for (const [k, r] of memory.rows) copy.rows.set(k, { ...r }); // killed before the window with t1's delete ended
+    assert.deepEqual(queuedRows(copy), ['t:d1.t1']);
+    const b = await open(copy);
+    const w1b = b.agent('w1', { tasks: [{ task: task('t1'), attempt: 1 }], actors: [], objects: [] });
+    tick(b, 100);
+    b.head.placeNow();
+    assert.deepEqual(w1b.of('task.run'), []);
+    assert.deepEqual(w1b.of('task.cancel'), []);
+    assert.deepEqual(b.head.tasks.counts(), { pending: 0, running: 1, finished: 0, failed: 0 });
+  });
 });
