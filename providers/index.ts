@@ -85,7 +85,8 @@ export const PROVIDER_KINDS: Readonly<Record<ProviderType, ProviderKind>> = {
         command: (kind, nodeType) => ({
           file: process.execPath,
           args: ['--enable-source-maps', ctx.entry(kind), '--kind', kind],
-          env: { ...baseEnv(), ...ctx.nodeEnv, RAYLAUNCH_NODE_TYPE: nodeType },
+          // RAYLAUNCH_TEST_LAUNCH_HOLD: a test's hold on worker launches (process/starting.ts), which the head makes.
+          env: { ...baseEnv(), ...passOn(process.env, ['RAYLAUNCH_TEST_LAUNCH_HOLD']), ...ctx.nodeEnv, RAYLAUNCH_NODE_TYPE: nodeType },
         }),
         ...(ctx.nodeCredential ? { credential: ctx.nodeCredential } : {}),
       });

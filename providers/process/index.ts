@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { fsError, ProviderConfigError } from '../errors.js';
 import { CLUSTER_NAME_TAG, type CloudNode, type LaunchRequest, type NodeKind, type NodeProvider, validateLaunchRequest } from '../provider.js';
 import { findOwned, isLive, listProcs, readStat, type ProcStat } from './proc.js';
-import { ensureDir, listRecords, logPath, logsDir, nodesDir, readRecord, removeRecord, writeRecord, type NodeRecord } from './records.js';
+import { type AnyRecord, ensureDir, isStarting, listRecords, logPath, logsDir, nodesDir, readRecord, removeRecord, type StartingRecord, writeRecord, type NodeRecord } from './records.js';
 import { spawnNode } from './spawn.js';
+import { findStarted, holdForTest, launcherAlive, launcherIdentity, NODE_NONCE_VAR, startingFate } from './starting.js';
 import { terminateTree } from './terminate.js';
 import type { ProcessNodeCommand, ProcessProviderOptions } from './types.js';
 import { Serial } from '../../src/common/serial.js';
@@ -25,6 +26,8 @@ function newNodeId(kind: NodeKind, nodeType: string): string {
 /**
  * The embedded provider: each node is a process tree on this machine, started detached and remembered by a
  * record holding its pid and start time, so a recycled pid is never mistaken for a node. Linux only (/proc).
+ * The record is written before the process starts (state "starting", starting.ts), so a launcher killed between
+ * the two leaves no node that nobody lists: the next listNodes adopts the node or reaps the record.
  */
 export class ProcessProvider implements NodeProvider {
   private readonly opts: ProcessProviderOptions;
@@ -47,7 +50,10 @@ export class ProcessProvider implements NodeProvider {
     const records = await listRecords(this.opts.stateDir);
     let snapshot: Promise<ProcStat[]> | undefined;
     const procs = (): Promise<ProcStat[]> => (snapshot ??= listProcs()); // one /proc scan, and only if needed
-    const nodes = await Promise.all(records.map(async (rec) => {
+    const nodes = await Promise.all(records.map(async (any) => {
+      const rec = isStarting(any) ? await this.settleStarting(any, procs) : any;
+      if (rec === undefined) return undefined;
+      if (isStarting(rec)) return this.toNode(rec, 'pending');
       const leader = await readStat(rec.pid);
       if (leader?.startTime === rec.startTime && isLive(leader)) return this.toNode(rec, 'running');
       if ((await findOwned(rec.pid, rec.startTime, await procs())).procs.length > 0) return this.toNode(rec, 'stopping');
@@ -73,7 +79,26 @@ export class ProcessProvider implements NodeProvider {
     if (failed) throw failed.reason;
   }
 
-  private toNode(rec: NodeRecord, status: CloudNode['status']): CloudNode {
+  /**
+   * A starting record as it stands: still starting (its launcher lives), the record of the node adopted, or
+   * undefined once reaped.
+   */
+  private async settleStarting(rec: StartingRecord, procs: () => Promise<ProcStat[]>): Promise<AnyRecord | undefined> {
+    const alive = await launcherAlive(rec);
+    const found = alive ? undefined : await findStarted(rec, await procs());
+    const fate = startingFate({ launcherAlive: alive, found });
+    if (fate.kind === 'pending') return rec;
+    if (fate.kind === 'reap') {
+      await removeRecord(this.opts.stateDir, rec.id);
+      return undefined;
+    }
+    const { state: _state, nonce: _nonce, launcher: _launcher, ...rest } = rec;
+    const adopted: NodeRecord = { ...rest, pid: fate.pid, startTime: fate.startTime };
+    await writeRecord(this.opts.stateDir, adopted);
+    return adopted;
+  }
+
+  private toNode(rec: AnyRecord, status: CloudNode['status']): CloudNode {
     const { id, nodeType, kind, requestId } = rec;
     return { id, nodeType, kind, status, internalIp: '127.0.0.1', requestId, tags: { ...rec.tags, [CLUSTER_NAME_TAG]: this.opts.clusterName } };
   }
@@ -94,21 +119,44 @@ export class ProcessProvider implements NodeProvider {
     while ((await readRecord(stateDir, id)) !== undefined || existsSync(logPath(stateDir, id))) id = newNodeId(req.kind, req.nodeType);
     const cmd = this.command(req.kind, req.nodeType);
     const stdin = req.kind === 'worker' ? this.opts.credential?.(id) : undefined;
-    const { pid, startTime } = await spawnNode(cmd, [...cmd.args, '--cluster', clusterName, '--node', id], logPath(stateDir, id), id, stdin);
     const tags = { ...req.tags, [CLUSTER_NAME_TAG]: clusterName };
-    const rec: NodeRecord = { id, nodeType: req.nodeType, kind: req.kind, requestId: req.requestId, pid, startTime, launchedAt: new Date().toISOString(), tags };
+    const base = { id, nodeType: req.nodeType, kind: req.kind, requestId: req.requestId, launchedAt: new Date().toISOString(), tags };
+    const starting: StartingRecord = { ...base, state: 'starting', nonce: randomBytes(16).toString('hex'), launcher: launcherIdentity() };
+    // Durable before the process exists: whoever reads the records after this launcher died finds the node.
+    await writeRecord(stateDir, starting);
+    await holdForTest('recorded', id, req.kind);
+    let spawned: { pid: number; startTime: number };
     try {
-      await writeRecord(stateDir, rec);
+      const env = { ...cmd.env, [NODE_NONCE_VAR]: `${id}:${starting.nonce}` };
+      spawned = await spawnNode({ ...cmd, env }, [...cmd.args, '--cluster', clusterName, '--node', id], logPath(stateDir, id), id, stdin);
+    } catch (e) {
+      await removeRecord(stateDir, id).catch(() => undefined);
+      throw e;
+    }
+    await holdForTest('started', id, req.kind);
+    const { pid, startTime } = spawned;
+    try {
+      await writeRecord(stateDir, { ...base, pid, startTime });
     } catch (e) {
       // A node nobody remembers could never be found by `down`: take it back down now.
       await terminateTree(id, pid, startTime, 0).catch(() => undefined);
+      await removeRecord(stateDir, id).catch(() => undefined);
       throw e;
     }
   }
 
+  /** A starting node is looked for by its nonce (its launcher may be mid-launch or gone) and stopped if found. */
   private async terminateOne(id: string): Promise<void> {
-    const rec = await readRecord(this.opts.stateDir, id);
+    let rec = await readRecord(this.opts.stateDir, id);
     if (rec === undefined) return;
+    if (isStarting(rec)) {
+      const found = await findStarted(rec, await listProcs());
+      if (found) await terminateTree(id, found.pid, found.startTime, this.graceMs);
+      // Read again: a launcher that finished meanwhile wrote the pid, and its node is stopped by that.
+      rec = await readRecord(this.opts.stateDir, id);
+      if (rec === undefined) return;
+      if (isStarting(rec)) return removeRecord(this.opts.stateDir, id);
+    }
     await terminateTree(id, rec.pid, rec.startTime, this.graceMs);
     await removeRecord(this.opts.stateDir, id);
   }

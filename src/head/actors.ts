@@ -1,11 +1,13 @@
-import { type Fixed, fromFixed } from '../common/resources.js';
+import type { Fixed } from '../common/resources.js';
 import { errorInfo } from '../protocol/error-info.js';
 import type { ActorCall, ActorRef, ActorSpec, ActorView, ErrorInfo, Message, ObjectValue, ResumedActor } from '../protocol/messages.js';
+import { type Actor, actorView, type CallRecord, leaveStoreInOrder, newActor } from './actor-record.js';
 import { loadSpec, type StoredActorSpec, storeSpec } from './gcs/json-bytes.js';
 import { type GcsStore, type Table, writeBehind } from './gcs/store.js';
 import type { ObjectDirectory } from './objects.js';
+import type { QueuedWork } from './queued-work.js';
 import { pickBest } from './scheduler.js';
-import type { Slot, Slots } from './slots.js';
+import type { Slots } from './slots.js';
 
 export interface ActorHost {
   objects: ObjectDirectory;
@@ -14,48 +16,17 @@ export interface ActorHost {
   failed(f: { kind: ErrorInfo['kind']; what: string; message: string; nodeId: string }): void;
   /** Placement may have changed (an actor left a node): queued tasks may fit now. */
   resourcesFreed(): void;
-}
-
-// STOPPING: killed, its process not yet gone; calls made after the kill wait for the restart (or fail with it).
-type State = 'DEPS' | 'PENDING' | 'STARTING' | 'ALIVE' | 'STOPPING' | 'DEAD';
-
-interface CallRecord { call: ActorCall; missing: number; retries: number; attempt: number }
-
-interface Actor {
-  spec: ActorSpec;
-  state: State;
-  missing: number;
-  slot: Slot | undefined;
-  nodeId: string | undefined;
-  /** Bumped at every (re)start; messages of an older incarnation are ignored. */
-  attempt: number;
-  restarts: number;
-  killed: boolean;
-  /** How the kill is told: "was killed", or why (its placement group was removed). */
-  killedWhy: string;
-  /**
-   * Its own job asked for the death under way (kill(), the job's end, removing the actor's group): the job's
-   * own decision, so `status` does not list it among failures. Cleared when the actor restarts.
-   */
-  ownKill: boolean;
-  cause: ErrorInfo | undefined;
-  /** Per caller, calls not yet delivered, in the order they were made. */
-  queues: Map<string, CallRecord[]>;
-  inflight: Map<string, CallRecord>;
-  /** Order of delivery, to redeliver retried calls in the same order. */
-  delivered: string[];
-  /** When prune forgets it: set once it is dead and its job has ended. */
-  forgetAt: number | undefined;
-  /** Loaded from the store on a node whose agent has not reported it yet (a restarted head). */
-  resuming?: boolean;
+  /** The queue's durable copy (absent: nothing is kept). */
+  queue?: QueuedWork;
 }
 
 /**
  * What the GCS keeps of a live actor, written behind (create, placement, start, restart; deleted once it is dead):
  * an actor created just before the head died is still re-reported by its node's agent if it started, and one
- * whose record is lost before it started is lost. Its queued calls are not kept. A restarted head loads each
+ * whose record is lost before it started is lost. A restarted head loads each
  * as waiting for its node's agent (head_reconnect_timeout_s): reported, it runs on with its state; not reported
- * (or its node never back), it restarts within max_restarts like an actor whose node died.
+ * (or its node never back), it restarts within max_restarts like an actor whose node died. The calls it had not
+ * been given yet are in the store's queue (queued-work.ts) and wait for it again, in their order.
  */
 interface DurableActor {
   spec: StoredActorSpec;
@@ -85,15 +56,16 @@ export class ActorManager {
   constructor(private readonly host: ActorHost, store?: GcsStore) {
     this.table = store?.table<DurableActor>('actors');
     for (const d of this.table?.values() ?? []) this.load(d);
+    for (const call of host.queue?.calls() ?? []) {
+      this.call(call, true);
+      this.host.objects.subscribe(call.owner, call.returnId);
+    }
   }
 
   /** A live actor as the store has it: placed ones wait for their node's agent, the others for a node. */
   private load(d: DurableActor): void {
     const spec = loadSpec(d.spec);
-    const a: Actor = {
-      spec, state: 'DEPS', missing: 0, slot: undefined, nodeId: undefined, attempt: d.attempt, restarts: d.restarts, killed: false, killedWhy: 'was killed',
-      ownKill: false, cause: undefined, queues: new Map(), inflight: new Map(), delivered: [], forgetAt: undefined,
-    };
+    const a = newActor(spec, { attempt: d.attempt, restarts: d.restarts });
     this.actors.set(spec.actorId, a);
     if (spec.actorName !== undefined) this.names.set(nsKey(spec.namespace, spec.actorName), spec.actorId);
     if (d.placed && d.nodeId !== null) {
@@ -126,10 +98,7 @@ export class ActorManager {
     if (known && !(known.resuming && known.nodeId === nodeId && known.attempt === r.attempt)) {
       return known.state !== 'DEAD' && known.nodeId === nodeId && known.attempt === r.attempt;
     }
-    const a: Actor = known ?? {
-      spec: r.actor, state: 'STARTING', missing: 0, slot: undefined, nodeId, attempt: r.attempt, restarts: 0, killed: false, killedWhy: 'was killed',
-      ownKill: false, cause: undefined, queues: new Map(), inflight: new Map(), delivered: [], forgetAt: undefined,
-    };
+    const a = known ?? newActor(r.actor, { state: 'STARTING', nodeId, attempt: r.attempt });
     if (!known) {
       this.actors.set(a.spec.actorId, a);
       const key = a.spec.actorName === undefined ? undefined : nsKey(a.spec.namespace, a.spec.actorName);
@@ -141,6 +110,7 @@ export class ActorManager {
     this.host.slots.acquire(a.slot, a.spec.hold);
     for (const { call, attempt } of r.calls) {
       if (a.inflight.has(call.callId)) continue;
+      this.unqueue(a, call.callId); // restored from the store's queue, though the last head had sent it
       a.inflight.set(call.callId, { call, missing: 0, retries: 0, attempt });
       a.delivered.push(call.callId);
       this.callIndex.set(call.returnId, call.actorId);
@@ -172,10 +142,7 @@ export class ActorManager {
 
   create(spec: ActorSpec): void {
     if (this.actors.has(spec.actorId)) return;
-    const a: Actor = {
-      spec, state: 'DEPS', missing: 0, slot: undefined, nodeId: undefined, attempt: 0, restarts: 0, killed: false, killedWhy: 'was killed', ownKill: false, cause: undefined,
-      queues: new Map(), inflight: new Map(), delivered: [], forgetAt: undefined,
-    };
+    const a = newActor(spec);
     this.actors.set(spec.actorId, a);
     if (spec.actorName !== undefined) {
       const key = nsKey(spec.namespace, spec.actorName);
@@ -252,9 +219,11 @@ export class ActorManager {
     this.die(a, errorInfo({ ...error, kind: 'actor-died', name: 'ActorDiedError', message: `actor ${a.spec.name} failed in its constructor: ${error.name}: ${error.message}\n${error.stack}`, actorId: a.spec.actorId }));
   }
 
-  call(call: ActorCall): void {
+  /** `restored`: a call a last head left in the store's queue (its record is there already). */
+  call(call: ActorCall, restored = false): void {
     const a = this.actors.get(call.actorId);
     this.callIndex.set(call.returnId, call.actorId);
+    if (restored && (!a || a.state === 'DEAD')) this.host.queue?.callGone(call.callId);
     if (!a) {
       return this.host.objects.set(call.returnId, { kind: 'error', error: errorInfo({ kind: 'actor-died', name: 'ActorDiedError', message: `actor ${call.actorId} does not exist`, taskName: call.method, actorId: call.actorId }) }, call.jobId);
     }
@@ -264,6 +233,7 @@ export class ActorManager {
     const q = a.queues.get(call.owner) ?? [];
     q.push(rec);
     a.queues.set(call.owner, q);
+    if (!restored) this.host.queue?.addCall(call);
     const deps = [...new Set(call.deps)];
     rec.missing = deps.length;
     for (const dep of deps) {
@@ -275,11 +245,15 @@ export class ActorManager {
     this.pump(a);
   }
 
-  /** Delivers, per caller, the calls at the front of the queue whose arguments are ready: order is kept. */
+  /**
+   * Delivers, per caller, the calls at the front of the queue whose arguments are ready and whose record is out of
+   * the store's queue: order is kept.
+   */
   private pump(a: Actor): void {
     if (a.state !== 'ALIVE') return;
     for (const q of a.queues.values()) {
-      while (q.length > 0 && (q[0] as CallRecord).missing === 0) {
+      if (this.host.queue) leaveStoreInOrder(q, this.host.queue, () => this.pump(a));
+      while (q.length > 0 && (q[0] as CallRecord).missing === 0 && !(q[0] as CallRecord).leaving) {
         const rec = q.shift() as CallRecord;
         const failedDep = rec.call.deps.map((d) => this.host.objects.get(d)).find((v) => v?.kind === 'error');
         if (failedDep?.kind === 'error') {
@@ -291,6 +265,18 @@ export class ActorManager {
         this.deliver(a, rec);
       }
     }
+  }
+
+  /** Takes a call out of its caller's queue (its record out of the store's queue too). */
+  private unqueue(a: Actor, callId: string): CallRecord | undefined {
+    for (const q of a.queues.values()) {
+      const i = q.findIndex((r) => r.call.callId === callId);
+      if (i < 0) continue;
+      const [rec] = q.splice(i, 1);
+      this.host.queue?.callGone(callId);
+      return rec;
+    }
+    return undefined;
   }
 
   private deliver(a: Actor, rec: CallRecord): void {
@@ -406,6 +392,7 @@ export class ActorManager {
       const i = q.findIndex((r) => r.call.returnId === returnId);
       if (i < 0) continue;
       const [rec] = q.splice(i, 1);
+      if (rec) this.host.queue?.callGone(rec.call.callId);
       if (rec) this.host.objects.set(returnId, { kind: 'error', error: { ...this.error(a, 'cancelled', 'TaskCancelledError', `call ${a.spec.name}.${rec.call.method} was cancelled`), taskName: `${a.spec.name}.${rec.call.method}` } }, rec.call.jobId);
       this.pump(a);
     }
@@ -443,7 +430,12 @@ export class ActorManager {
     a.cause = cause;
     this.persist(a);
     if (failure && cause.kind !== 'name-taken') this.host.failed({ kind: cause.kind, what: a.spec.name, message: cause.message, nodeId: a.nodeId ?? '' });
-    for (const q of a.queues.values()) for (const rec of q) this.failCall(a, rec.call);
+    for (const q of a.queues.values()) {
+      for (const rec of q) {
+        this.host.queue?.callGone(rec.call.callId);
+        this.failCall(a, rec.call);
+      }
+    }
     a.queues.clear();
     for (const rec of a.inflight.values()) this.failCall(a, rec.call);
     a.inflight.clear();
@@ -466,11 +458,7 @@ export class ActorManager {
   }
 
   views(): ActorView[] {
-    return [...this.actors.values()].map((a) => ({
-      actorId: a.spec.actorId, cls: a.spec.name, name: a.spec.actorName ?? null, namespace: a.spec.namespace, jobId: a.spec.jobId,
-      state: a.state === 'DEAD' ? 'DEAD' : a.state === 'ALIVE' ? 'ALIVE' : a.restarts > 0 || a.state === 'STOPPING' ? 'RESTARTING' : 'PENDING',
-      nodeId: a.nodeId ?? null, restarts: a.restarts, resources: fromFixed(a.spec.hold), placementGroupId: a.spec.placement?.pgId ?? null,
-    }));
+    return [...this.actors.values()].map(actorView);
   }
 
   /**

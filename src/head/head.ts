@@ -16,6 +16,8 @@ import { ObjectDirectory } from './objects.js';
 import { ObjectRelay } from './object-relay.js';
 import { PeerRegistry } from './peers.js';
 import { PlacementGroups } from './placement-groups.js';
+import { QueuedWork } from './queued-work.js';
+import { recoveryOver } from './resume-plan.js';
 import type { ReadSources } from './read-model.js';
 import { SlotBroker } from './slot-broker.js';
 import { TaskManager } from './tasks.js';
@@ -113,6 +115,7 @@ export class Head implements ReadSources {
       },
     }, o.store);
     this.slots = new SlotBroker({ nodes: this.nodes, bundles: this.groups, nodeTypes: this.nodeTypes });
+    const queue = new QueuedWork(o.store);
     this.tasks = new TaskManager({
       objects: this.objects,
       nodes: this.nodes,
@@ -123,15 +126,18 @@ export class Head implements ReadSources {
       failed,
       freed,
       nodeTypes: () => this.nodeTypes.list(),
+      queue,
     });
+    this.tasks.restore();
     this.actors = new ActorManager({
-      objects: this.objects, slots: this.slots, send: (nodeId, m) => this.peers.toNode(nodeId, m), failed, resourcesFreed: freed,
+      objects: this.objects, slots: this.slots, send: (nodeId, m) => this.peers.toNode(nodeId, m), failed, resourcesFreed: freed, queue,
     }, o.store);
     this.authFacts = {
       client: (id) => this.peers.client(id), jobsVia: (peer) => this.peers.jobsVia(peer), nodePeer: (id) => this.peers.node(id),
       task: (id) => this.tasks.owner(id), actor: (id) => this.actors.owner(id), objectJob: (id) => this.objects.jobOf(id),
       found: (jobId, actorId) => this.found.get(jobId)?.has(actorId) ?? false, groupJob: (id) => this.groups.jobOf(id),
     };
+    if (!this.recovering) this.tasks.runRestored();
   }
 
   /** A job's getActor() found this actor: the job holds a handle to it now. */
@@ -315,9 +321,10 @@ export class Head implements ReadSources {
     }
     this.nodes.prune(now, DEAD_KEPT_MS);
     this.actors.prune(now, DEAD_KEPT_MS);
-    if (this.recovering && (now > this.recoverBy || !this.nodes.all().some((n) => n.reconnectBy !== undefined))) {
+    if (this.recovering && recoveryOver({ now, recoverBy: this.recoverBy, nodesAway: this.nodes.all().filter((n) => n.reconnectBy !== undefined).length })) {
       this.recovering = false;
       this.recoveredNow();
+      this.tasks.runRestored();
       this.objects.failUnknown('was lost with the restart of the head (it lived only in the head, or its owner was never re-reported)');
     }
   }

@@ -16,7 +16,8 @@ interface DurableObject { jobId: string; value: StoredValue }
  * commit of its own in the sync round-trip figures, each a disk sync with sqlite (~1.5 ms on the head's event
  * loop, more than the round trip itself); grouped over this window, results cost at most ~10 commits a second. A
  * head killed meanwhile loses the values of the last window, as it lost those of the last turn before: a waiter
- * gets ObjectLostError for one its agent does not send again, never a hang.
+ * gets ObjectLostError for one its agent does not send again, never a hang. The head's queue (queued-work.ts) is
+ * written in the same window, so what a head killed inside it loses is one window of both.
  */
 export const OBJECT_WRITE_WINDOW_MS = 100;
 

@@ -4,6 +4,8 @@ import type { DemandView, ErrorInfo, MessageOf, ObjectValue, TaskSpec } from '..
 import type { Slot, Slots } from './slots.js';
 import type { NodeTable } from './nodes.js';
 import type { ObjectDirectory } from './objects.js';
+import type { QueuedWork } from './queued-work.js';
+import { resumeFate } from './resume-plan.js';
 import { feasibleOn, pickBest } from './scheduler.js';
 
 export interface TaskHost {
@@ -19,6 +21,8 @@ export interface TaskHost {
   freed(): void;
   /** The node types of the config: what could ever run here. */
   nodeTypes(): { name: string; resources: Fixed }[];
+  /** The queue's durable copy (absent: nothing is kept). */
+  queue?: QueuedWork;
 }
 
 type State = 'waiting' | 'queued' | 'running';
@@ -33,6 +37,10 @@ interface TaskRecord {
   blocked: boolean;
   missing: number;
   failures: number;
+  /** Found in the store's queue by a restarted head: held until every node it knew has re-reported (runRestored). */
+  restored: boolean;
+  /** Placed on its node, and sent there once its record is out of the store's queue (QueuedWork.taskSent). */
+  sending: boolean;
 }
 
 /** FIFO with O(1) shift. */
@@ -79,8 +87,39 @@ export class TaskManager {
 
   submit(spec: TaskSpec): void {
     if (this.tasks.has(spec.taskId)) return;
-    const rec: TaskRecord = { spec, state: 'waiting', attempt: 0, slot: undefined, nodeId: undefined, blocked: false, missing: 0, failures: 0 };
+    const rec: TaskRecord = {
+      spec, state: 'waiting', attempt: 0, slot: undefined, nodeId: undefined, blocked: false, missing: 0, failures: 0, restored: false, sending: false,
+    };
     this.track(rec);
+    this.host.queue?.addTask(spec, 0);
+    this.admit(rec);
+  }
+
+  /**
+   * The tasks a last head left in the store's queue, never handed to a node: known (their results expected, so a
+   * resumed driver does not send them again) but not run until runRestored.
+   */
+  restore(): void {
+    for (const { spec, failures } of this.host.queue?.tasks() ?? []) {
+      if (this.tasks.has(spec.taskId)) continue;
+      this.track({ spec, state: 'waiting', attempt: 0, slot: undefined, nodeId: undefined, blocked: false, missing: 0, failures, restored: true, sending: false });
+      this.host.objects.subscribe(spec.owner, spec.returnId);
+    }
+  }
+
+  /** Every node the restarted head knew has re-reported (or its grace is over): the restored tasks none runs, run. */
+  runRestored(): void {
+    for (const rec of [...this.tasks.values()]) {
+      // A restored task an agent re-reported was taken as running there (resume): it is no longer restored.
+      if (resumeFate({ reported: rec.state === 'running', queued: rec.restored }) !== 'run') continue;
+      rec.restored = false;
+      this.admit(rec);
+    }
+  }
+
+  /** Waits for a task's arguments, then queues it. */
+  private admit(rec: TaskRecord): void {
+    const { spec } = rec;
     const deps = [...new Set(spec.deps)];
     rec.missing = deps.length;
     for (const dep of deps) {
@@ -100,13 +139,14 @@ export class TaskManager {
    * restart, and the task was retried elsewhere) answers false: that copy is stale.
    */
   resume(spec: TaskSpec, attempt: number, nodeId: string): boolean {
-    if (this.tasks.has(spec.taskId)) {
-      const known = this.tasks.get(spec.taskId);
-      return known?.state === 'running' && known.nodeId === nodeId && known.attempt === attempt;
-    }
+    const known = this.tasks.get(spec.taskId);
+    if (known && !known.restored) return known.state === 'running' && known.nodeId === nodeId && known.attempt === attempt;
+    // Restored from the store's queue and re-reported (sent by the last head in its final write window), or unknown.
+    this.host.queue?.taskGone(spec.taskId);
     const slot: Slot = (spec.placement && this.host.slots.candidates(spec.placement).find((c) => c.nodeId === nodeId)?.slot) || { kind: 'node', nodeId };
     const rec: TaskRecord = {
       spec, state: 'running', attempt, slot, nodeId, blocked: false, missing: 0, failures: Math.min(Math.max(0, attempt - 1), spec.maxRetries),
+      restored: false, sending: false,
     };
     this.track(rec);
     this.host.slots.acquire(slot, spec.resources);
@@ -142,9 +182,12 @@ export class TaskManager {
   }
 
   private enqueue(rec: TaskRecord): void {
+    // Queued again after an attempt (a failure, its node drained, or never sent): back in the store's queue.
+    if (rec.attempt > 0) this.host.queue?.addTask(rec.spec, rec.failures);
     rec.state = 'queued';
     rec.nodeId = undefined;
     rec.slot = undefined;
+    rec.sending = false;
     const key = rec.spec.placement ? `${rec.spec.placement.pgId}#${rec.spec.placement.bundleIndex}|${shapeKey(rec.spec.resources)}` : shapeKey(rec.spec.resources);
     let q = this.queues.get(key);
     if (!q) {
@@ -221,8 +264,20 @@ export class TaskManager {
     rec.slot = slot;
     rec.nodeId = nodeId;
     rec.attempt += 1;
+    const leaving = this.host.queue?.taskSent(rec.spec);
+    if (!leaving) return this.send(rec);
+    rec.sending = true;
+    const { attempt } = rec;
+    void leaving.then(() => {
+      if (this.running(rec.spec.taskId, attempt) === rec && rec.sending) this.send(rec);
+    }, () => undefined); // a failed write stops the head (main.ts)
+  }
+
+  private send(rec: TaskRecord): void {
+    rec.sending = false;
+    if (rec.nodeId === undefined) return;
     const deps = this.host.objects.valuesOf(rec.spec.deps);
-    this.host.runOn(nodeId, { type: 'task.run', task: rec.spec, attempt: rec.attempt, deps });
+    this.host.runOn(rec.nodeId, { type: 'task.run', task: rec.spec, attempt: rec.attempt, deps });
   }
 
   private running(taskId: string, attempt: number): TaskRecord | undefined {
@@ -253,6 +308,7 @@ export class TaskManager {
     if (!rec) return;
     const nodeId = rec.nodeId ?? '';
     this.releaseOf(rec); // nothing to give back when its node died (no slot)
+    if (rec.sending) return this.enqueue(rec); // never sent: nothing failed
     if (rec.failures < rec.spec.maxRetries) {
       rec.failures += 1;
       return this.enqueue(rec);
@@ -356,6 +412,7 @@ export class TaskManager {
   }
 
   private forget(rec: TaskRecord): void {
+    this.host.queue?.taskGone(rec.spec.taskId);
     this.tasks.delete(rec.spec.taskId);
     this.byReturn.delete(rec.spec.returnId);
     this.children.delete(rec.spec.taskId);

@@ -3,7 +3,7 @@
  * versions, and the order of commits. A backend only loads rows and commits batches (backend.ts).
  */
 import type { Backend, Row, WriteOp } from './backend.js';
-import { deepFreeze, type GcsStore, StoreClosedError, type Table, type TableOptions } from './store.js';
+import { deepFreeze, type GcsStore, StoreClosedError, type Table, type TableOptions, type UpdateOptions } from './store.js';
 
 interface Entry {
   value: unknown;
@@ -33,6 +33,8 @@ class MirrorTable<T> implements Table<T> {
   readonly rows = new Map<string, Entry>();
   /** The version the backend holds for each key (what the next compare-and-set expects). */
   readonly durable = new Map<string, number>();
+  /** Keys whose record was last handed to the backend as a value (written, or in a batch under way). */
+  readonly sent = new Set<string>();
 
   constructor(readonly name: string, private readonly store: MirrorStore, public writeWithinMs = 0) {}
 
@@ -58,7 +60,11 @@ class MirrorTable<T> implements Table<T> {
     return this.rows.size;
   }
 
-  update(key: string, fn: (prev: T | undefined) => T | undefined): Promise<void> {
+  written(key: string): boolean {
+    return this.sent.has(key);
+  }
+
+  update(key: string, fn: (prev: T | undefined) => T | undefined, o: UpdateOptions = {}): Promise<void> {
     const refused = this.store.refusal();
     if (refused) return Promise.reject(refused);
     const prev = this.rows.get(key);
@@ -68,7 +74,7 @@ class MirrorTable<T> implements Table<T> {
     const version = Math.max(prev?.version ?? 0, this.durable.get(key) ?? 0) + 1;
     if (next === undefined) this.rows.delete(key);
     else this.rows.set(key, { value: deepFreeze(next), version });
-    return this.store.pending(this, key);
+    return this.store.pending(this, key, o.now === true);
   }
 }
 
@@ -97,6 +103,7 @@ export class MirrorStore implements GcsStore {
       const t = this.tableOf(r.table);
       t.rows.set(r.key, { value: deepFreeze(JSON.parse(r.value)), version: r.version });
       t.durable.set(r.key, r.version);
+      t.sent.add(r.key);
     }
   }
 
@@ -136,8 +143,8 @@ export class MirrorStore implements GcsStore {
    * Marks a key changed; the batch of this turn leaves on the next setImmediate. A table with a write window
    * holds its keys until the window of the first of them ends (or a batch leaves before).
    */
-  pending(t: MirrorTable<unknown>, key: string): Promise<void> {
-    if (t.writeWithinMs > 0) return this.hold(t, key);
+  pending(t: MirrorTable<unknown>, key: string, now = false): Promise<void> {
+    if (t.writeWithinMs > 0 && !now) return this.hold(t, key);
     let keys = this.dirty.get(t);
     if (!keys) this.dirty.set(t, (keys = new Set()));
     keys.add(key);
@@ -209,6 +216,8 @@ export class MirrorStore implements GcsStore {
         if (e?.version === expected) continue; // already written by an earlier batch
         if (!e && expected === undefined) continue; // created and deleted before it was ever written
         ops.push({ table: t.name, key, expected, ...(e ? { version: e.version, value: JSON.stringify(e.value) } : {}) });
+        if (e) t.sent.add(key);
+        else t.sent.delete(key);
       }
     }
     if (ops.length === 0) return;

@@ -29,7 +29,20 @@ export interface Table<T> {
    * new value at once; the promise resolves when the backend has it too. Returning `prev` itself changes
    * nothing and writes nothing.
    */
-  update(key: string, fn: (prev: T | undefined) => T | undefined): Promise<void>;
+  update(key: string, fn: (prev: T | undefined) => T | undefined, o?: UpdateOptions): Promise<void>;
+  /**
+   * Whether a record of this key has left for the backend (it holds it, or a batch under way writes it). False for
+   * one still held in a write window: deleting it then writes nothing at all.
+   */
+  written(key: string): boolean;
+}
+
+export interface UpdateOptions {
+  /**
+   * Leaves with the batch of this turn even in a table with a write window: for a change that something the head
+   * is about to do must not get ahead of (a queued call's record deleted before the call goes to its node).
+   */
+  now?: boolean;
 }
 
 export interface TableOptions {

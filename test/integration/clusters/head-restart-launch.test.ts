@@ -3,7 +3,7 @@
 // and the provider's node carries the request id: the restarted head adopts that node, it never launches the
 // request again, and it terminates nothing.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, watch } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'mocha';
 import { killHead, processClusterOn, STORES } from '../../helpers/head-restart.js';
@@ -14,13 +14,22 @@ interface ProviderRecord { id: string; kind: 'head' | 'worker'; pid: number; req
 const workerRecords = (nodesDir: string): ProviderRecord[] => readdirSync(nodesDir).filter((f) => /^worker-.*\.json$/.test(f))
   .map((f) => JSON.parse(readFileSync(join(nodesDir, f), 'utf8')) as ProviderRecord);
 
-/** Resolves on the first worker record the provider writes into `dir` (watched, not polled: the launch is young). */
+/** Whether a record names its node's process (a record written before the process says "starting" and has no pid). */
+function hasPid(file: string): boolean {
+  try {
+    return typeof (JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }).pid === 'number';
+  } catch {
+    return false; // gone meanwhile
+  }
+}
+
+/** Resolves on the first worker record with a pid the provider writes into `dir` (watched, not polled: the launch is young). */
 function firstWorkerRecord(dir: string, timeoutMs: number): { found: Promise<string>; stop(): void } {
   let stop = (): void => undefined;
   const found = new Promise<string>((resolve, reject) => {
     // Records are written to a temporary name and renamed: the .json name appears whole.
     const watcher = watch(dir, (_event, file) => {
-      if (file !== null && /^worker-.*\.json$/.test(file) && existsSync(join(dir, file))) {
+      if (file !== null && /^worker-.*\.json$/.test(file) && hasPid(join(dir, file))) {
         stop();
         resolve(file);
       }

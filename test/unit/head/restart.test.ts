@@ -67,6 +67,17 @@ describe('a restarted head', () => {
     await stop(a);
     return open(memory);
   };
+  /**
+   * A kill -9 once the last head's write window has ended: what it had written (not what it would write later) is
+   * what the next head opens.
+   */
+  const killed = async (h: { store: GcsStore }, memory: MemoryDatabase) => {
+    await h.store.flush();
+    const copy = db();
+    for (const [k, r] of memory.rows) copy.rows.set(k, { ...r });
+    return copy;
+  };
+  const queuedRows = (memory: MemoryDatabase) => [...memory.rows.values()].filter((r) => r.table === 'queued').map((r) => r.key).sort();
   const tick = (h: { head: { checkLiveness(): void } }, ms: number) => {
     now += ms;
     h.head.checkLiveness();
@@ -226,5 +237,118 @@ describe('a restarted head', () => {
     assert.deepEqual(d.of('object'), []);
     a.send(own, { type: 'object.stored', id: 'd1.big', jobId: 'job-0', size: 1000 });
     assert.deepEqual(d.of('object').map((m) => m.value), [{ kind: 'stored', nodeId: 'head', size: 1000, address: 'head:9' }]);
+  });
+  it('runs the tasks the last head had queued and never sent, once, after every node it knew is back; a resumed driver is told it has them', async () => {
+    const memory = db();
+    const a = await open(memory);
+    const w1 = a.agent('w1');
+    const d = a.driver();
+    for (const t of [task('t1'), task('t2'), task('t3', { maxRetries: 0 }), task('t4', { deps: ['d1.t1.r'], args: [{ ref: 'd1.t1.r' }, { value: new Uint8Array([4]) }] })]) {
+      a.send(d, { type: 'submit', task: t });
+    }
+    a.head.placeNow();
+    assert.deepEqual(w1.of('task.run').map((m) => m.task.taskId), ['d1.t1', 'd1.t2']); // w1 is full: t3 queues, t4 waits for t1
+    const copy = await killed(a, memory);
+    assert.deepEqual(queuedRows(copy), ['t:d1.t3', 't:d1.t4'], 'the tasks sent within the window were never written');
+    const b = await open(copy);
+    const d2 = b.driver();
+    b.send(d2, { type: 'resume.ask', reqId: 1, client: 'd1', ids: ['d1.t1.r', 'd1.t2.r', 'd1.t3.r', 'd1.t4.r'] });
+    const w1b = b.agent('w1', { tasks: [{ task: task('t1'), attempt: 1 }, { task: task('t2'), attempt: 1 }], actors: [], objects: [] });
+    tick(b, 100);
+    await Promise.resolve();
+    assert.deepEqual(d2.of('resume.known')[0]?.ids, ['d1.t1.r', 'd1.t2.r', 'd1.t3.r', 'd1.t4.r'], 'the driver sends none again');
+    b.head.placeNow();
+    assert.deepEqual(w1b.of('task.run'), [], 'w1 is still full');
+    b.send(w1b, { type: 'task.done', taskId: 'd1.t1', attempt: 1, value: inline(1), pid: 1 });
+    b.send(w1b, { type: 'task.done', taskId: 'd1.t2', attempt: 1, value: inline(2), pid: 1 });
+    b.head.placeNow();
+    await b.store.flush(); // t3 (maxRetries 0) goes once its record's delete is durable
+    const runs = w1b.of('task.run');
+    assert.deepEqual(runs.map((m) => [m.task.taskId, m.attempt]).sort(), [['d1.t3', 1], ['d1.t4', 1]]);
+    assert.deepEqual(runs.find((m) => m.task.taskId === 'd1.t4')?.task.args, [{ ref: 'd1.t1.r' }, { value: new Uint8Array([4]) }]);
+    assert.deepEqual(queuedRows(await killed(b, copy)), [], 'nothing sent is queued in the store');
+  });
+
+  it('never writes a task sent to its node within the window: a restarted head does not run it again', async () => {
+    const memory = db();
+    const a = await open(memory);
+    const w1 = a.agent('w1');
+    a.send(a.driver(), { type: 'submit', task: task('t1', { maxRetries: 0 }) });
+    a.head.placeNow();
+    assert.equal(w1.of('task.run').length, 1);
+    const copy = await killed(a, memory);
+    assert.deepEqual(queuedRows(copy), []);
+    const b = await open(copy);
+    b.agent('w1', { tasks: [], actors: [], objects: [] }); // it finished meanwhile
+    tick(b, 100);
+    b.head.placeNow();
+    assert.deepEqual(b.head.tasks.counts(), { pending: 0, running: 0, finished: 0, failed: 0 });
+  });
+
+  it('gives an actor the calls the last head held for it, in their order, after the ones its agent re-reports, each once', async () => {
+    const memory = db();
+    const a = await open(memory);
+    const w1 = a.agent('w1');
+    const d = a.driver();
+    a.send(d, { type: 'actor.create', actor: actorSpec('a1') });
+    a.head.placeNow();
+    const start = w1.of('actor.start')[0];
+    assert.ok(start);
+    const call = (n: number) => ({ callId: `d1.c${n}`, actorId: 'd1.a1', jobId: 'job-0', owner: 'd1', method: 'm', args: [{ value: new Uint8Array([n]) }], deps: [], returnId: `d1.c${n}.r` });
+    for (const n of [1, 2, 3]) a.send(d, { type: 'actor.call', call: call(n) }); // its constructor still runs: they wait
+    const copy = await killed(a, memory);
+    assert.deepEqual(queuedRows(copy), ['c:d1.c1', 'c:d1.c2', 'c:d1.c3']);
+    const b = await open(copy);
+    const d2 = b.driver();
+    b.send(d2, { type: 'resume.ask', reqId: 1, client: 'd1', ids: ['d1.c1.r', 'd1.c2.r', 'd1.c3.r'] });
+    const w1b = b.agent('w1', { tasks: [], actors: [{ actor: start.actor, attempt: 1, ready: true, calls: [] }], objects: [] });
+    tick(b, 100);
+    await b.store.flush(); // the calls' records were written: each goes once its delete is durable
+    assert.deepEqual(d2.of('resume.known')[0]?.ids, ['d1.c1.r', 'd1.c2.r', 'd1.c3.r']);
+    assert.deepEqual(w1b.of('actor.run').map((m) => [m.call.callId, m.call.args]), [1, 2, 3].map((n) => [`d1.c${n}`, [{ value: new Uint8Array([n]) }]]));
+    assert.deepEqual(w1b.of('actor.start'), []);
+    const c = await open(await killed(b, copy));
+    const w1c = c.agent('w1', { tasks: [], actors: [{ actor: start.actor, attempt: 1, ready: true, calls: [] }], objects: [] }); // they ran meanwhile
+    tick(c, 100);
+    await c.store.flush();
+    assert.deepEqual(w1c.of('actor.run'), [], 'a third head runs none of them again');
+  });
+
+  it('sends a call whose record was written only once its delete is durable, so a restarted head cannot run it again', async () => {
+    const memory = db();
+    const a = await open(memory);
+    const w1 = a.agent('w1');
+    const d = a.driver();
+    a.send(d, { type: 'actor.create', actor: actorSpec('a1') });
+    a.head.placeNow();
+    a.send(d, { type: 'actor.call', call: { callId: 'd1.c1', actorId: 'd1.a1', jobId: 'job-0', owner: 'd1', method: 'm', args: [], deps: [], returnId: 'd1.c1.r' } });
+    await a.store.flush(); // the window ended: the call's record is written
+    a.send(w1, { type: 'actor.ready', actorId: 'd1.a1', attempt: 1 });
+    assert.deepEqual(w1.of('actor.run'), [], 'not before its record is gone');
+    assert.deepEqual(queuedRows(await killed(a, memory)), [], 'killed now, a restarted head would find no call to run');
+    assert.deepEqual(w1.of('actor.run').map((m) => m.call.callId), ['d1.c1']);
+  });
+  it('takes a task its store still queues but its agent re-reports (sent in the last window) as running there, never sending it again', async () => {
+    const memory = db();
+    const a = await open(memory);
+    const w1 = a.agent('w1');
+    const d = a.driver();
+    a.send(d, { type: 'submit', task: task('t0', { resources: toFixed({ CPU: 2 }) }) });
+    a.send(d, { type: 'submit', task: task('t1') });
+    a.head.placeNow();
+    await a.store.flush(); // t1 queued past the window behind t0: written
+    a.send(w1, { type: 'task.done', taskId: 'd1.t0', attempt: 1, value: inline(0), pid: 1 });
+    a.head.placeNow();
+    assert.deepEqual(w1.of('task.run').map((m) => m.task.taskId), ['d1.t0', 'd1.t1']);
+    const copy = db();
+    for (const [k, r] of memory.rows) copy.rows.set(k, { ...r }); // killed before the window with t1's delete ended
+    assert.deepEqual(queuedRows(copy), ['t:d1.t1']);
+    const b = await open(copy);
+    const w1b = b.agent('w1', { tasks: [{ task: task('t1'), attempt: 1 }], actors: [], objects: [] });
+    tick(b, 100);
+    b.head.placeNow();
+    assert.deepEqual(w1b.of('task.run'), []);
+    assert.deepEqual(w1b.of('task.cancel'), []);
+    assert.deepEqual(b.head.tasks.counts(), { pending: 0, running: 1, finished: 0, failed: 0 });
   });
 });

@@ -68,6 +68,32 @@ describe('a GCS table with a write window', () => {
     await store.close();
   });
 
+  it('says a record is written only once its batch has left, not while the window holds it', async () => {
+    const { store } = await open();
+    const t = store.table<number>('queued', { writeWithinMs: LONG });
+    void t.update('q1', () => 1);
+    await nextTurn();
+    assert.equal(t.written('q1'), false);
+    await store.flush();
+    assert.equal(t.written('q1'), true);
+    await t.update('q1', () => undefined, { now: true });
+    assert.equal(t.written('q1'), false);
+    await store.close();
+  });
+
+  it('writes a delete made with now in the batch of its turn, without waiting for the window', async () => {
+    const { store, stored } = await open();
+    const t = store.table<number>('queued', { writeWithinMs: LONG });
+    void t.update('q1', () => 1);
+    void t.update('q2', () => 2);
+    await store.flush();
+    void t.update('q3', () => 3); // held: the window is not over
+    await t.update('q1', () => undefined, { now: true });
+    assert.equal(store.commits, 2);
+    assert.deepEqual(stored(), ['queued/q2', 'queued/q3'], 'q1 deleted; what the window held went with it, as with any batch');
+    await store.close();
+  });
+
   it('is written by close, and a reopened store has it', async () => {
     const { store, memory } = await open();
     void store.table<number>('objects', { writeWithinMs: LONG }).update('o1', () => 7);
