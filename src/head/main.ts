@@ -13,6 +13,7 @@ import { headFile, type HeadInfo, readNodeStart } from '../common/node-args.js';
 import { packageRoot, runtimeEntry } from '../common/package-root.js';
 import { ControlPlane } from './control-plane.js';
 import { headHttp } from './http/routes.js';
+import { headDashboard } from './http/dashboard.js';
 import { ControlPortTakenError, listenKept } from './control-port.js';
 import { openStore } from './gcs/open.js';
 import { redactRedisUrl } from './gcs/redis.js';
@@ -117,7 +118,7 @@ const router = new Router({
 });
 const plane = new ControlPlane({
   listener, admit: (header) => credentials.table.lookup(header), handlers: router, health: () => ({ ok: true, cluster: config.cluster_name }),
-  routes: headHttp({ lookup: (header) => credentials.table.lookup(header), log }),
+  routes: headHttp({ lookup: (header) => credentials.table.lookup(header), log, dashboard: headDashboard({ clusterName: config.cluster_name, readModel, autoscaler, jobs }) }),
   limits: { maxConnections: config.raylaunch.max_connections, maxMessageBytes: config.raylaunch.max_message_mb * MIB },
 });
 

@@ -3,12 +3,16 @@ import type { Identity } from '../../common/credentials.js';
 import { RUNTIME_VERSION } from '../../config/hash.js';
 import { PROTOCOL_VERSION } from '../../protocol/messages.js';
 import { type Authenticator, HttpRouter, type Route, sendJson } from './router.js';
+import { type DashboardDeps, dashboardRoutes } from './dashboard.js';
+import { sessionCookie } from './session.js';
 
 /** What the head's HTTP routes read and act through. */
 export interface HttpDeps {
   /** Who an Authorization header's credential is (the control plane's credential table). */
   lookup(authorization: string | undefined): Identity | undefined;
   log(line: string): void;
+  /** The dashboard's sessions, pages and views (none: no dashboard). */
+  dashboard?: DashboardDeps;
 }
 
 /**
@@ -32,5 +36,9 @@ const version: Route = {
 
 /** The head's HTTP routes. */
 export function headHttp(deps: HttpDeps): HttpRouter {
-  return new HttpRouter({ authenticate: [operatorBearer(deps.lookup)], routes: [version], log: deps.log });
+  const dash = deps.dashboard;
+  return new HttpRouter({
+    authenticate: [operatorBearer(deps.lookup), ...(dash ? [sessionCookie(dash.sessions)] : [])],
+    routes: [version, ...(dash ? dashboardRoutes(dash) : [])], log: deps.log,
+  });
 }
