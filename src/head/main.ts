@@ -25,6 +25,7 @@ import { ClusterReadModel } from './read-model.js';
 import { Router } from './router.js';
 import { Sessions } from './sessions.js';
 import { JobManager } from './jobs/job-manager.js';
+import { packedLimit } from './jobs/submission.js';
 import { Autoscaler } from './autoscaler/loop.js';
 import { launchHash } from '../config/hash.js';
 import { nodeListenAddress } from '../common/net.js';
@@ -118,7 +119,11 @@ const router = new Router({
 });
 const plane = new ControlPlane({
   listener, admit: (header) => credentials.table.lookup(header), handlers: router, health: () => ({ ok: true, cluster: config.cluster_name }),
-  routes: headHttp({ lookup: (header) => credentials.table.lookup(header), log, dashboard: headDashboard({ clusterName: config.cluster_name, readModel, autoscaler, jobs }) }),
+  routes: headHttp({
+    lookup: (header) => credentials.table.lookup(header), log,
+    jobs: { jobs, packagesDir: join(start.stateDir, 'packages'), packageLimitBytes: packedLimit({ maxBytes: config.raylaunch.max_upload_mb * MIB, maxFiles: config.raylaunch.max_upload_files }), headHost: host },
+    dashboard: headDashboard({ clusterName: config.cluster_name, readModel, autoscaler, jobs }),
+  }),
   limits: { maxConnections: config.raylaunch.max_connections, maxMessageBytes: config.raylaunch.max_message_mb * MIB },
 });
 

@@ -5,6 +5,7 @@ import { PROTOCOL_VERSION } from '../../protocol/messages.js';
 import { type Authenticator, HttpRouter, type Route, sendJson } from './router.js';
 import { type DashboardDeps, dashboardRoutes } from './dashboard.js';
 import { sessionCookie } from './session.js';
+import { jobsHttp, type JobsHttpDeps } from './jobs.js';
 
 /** What the head's HTTP routes read and act through. */
 export interface HttpDeps {
@@ -13,6 +14,7 @@ export interface HttpDeps {
   log(line: string): void;
   /** The dashboard's sessions, pages and views (none: no dashboard). */
   dashboard?: DashboardDeps;
+  jobs?: JobsHttpDeps;
 }
 
 /**
@@ -37,8 +39,9 @@ const version: Route = {
 /** The head's HTTP routes. */
 export function headHttp(deps: HttpDeps): HttpRouter {
   const dash = deps.dashboard;
+  const jobs = deps.jobs ? jobsHttp(deps.jobs) : { routes: [], upgrades: [] };
   return new HttpRouter({
     authenticate: [operatorBearer(deps.lookup), ...(dash ? [sessionCookie(dash.sessions)] : [])],
-    routes: [version, ...(dash ? dashboardRoutes(dash) : [])], log: deps.log,
+    routes: [version, ...jobs.routes, ...(dash ? dashboardRoutes(dash) : [])], upgrades: [...jobs.upgrades], log: deps.log,
   });
 }

@@ -9,7 +9,7 @@ import { runtimeEntry } from '../../common/package-root.js';
 import { writeJobDir } from '../../worker/job-files.js';
 import { pollUntil } from '../../common/wait.js';
 import { readStatSync } from '../../../providers/process/proc.js';
-import { checkSubmission, DEFAULT_UPLOAD_LIMITS, type Submission, type UploadLimits } from './submission.js';
+import { checkSubmission, DEFAULT_UPLOAD_LIMITS, JobIdTaken, type Submission, type UploadLimits } from './submission.js';
 import { JobLog, trimLog } from './job-log.js';
 import { type DriverEnd, driverAlive, type DriverRecord, DriverWatch, readDriverRecord, saveDriverRecord, startDriver } from './driver.js';
 
@@ -52,6 +52,15 @@ interface Job {
   onDisk?: boolean;
   /** Resolves when the job's latest record is durable in the GCS. */
   saved: Promise<void>;
+  submission?: SubmissionInfo;
+}
+
+/** What a job submitted through the Jobs API was asked with, kept to be shown with it. */
+export interface SubmissionInfo {
+  entrypoint: string;
+  metadata: Record<string, string>;
+  /** The working directory's package URI. */
+  workingDir?: string;
 }
 
 /**
@@ -67,6 +76,7 @@ export interface JobRecord extends JobView {
   env: Record<string, string>;
   hasWorkingDir: boolean;
   interactive: boolean;
+  submission?: SubmissionInfo;
 }
 
 const viewOf = (r: JobView): JobView => ({ jobId: r.jobId, name: r.name, state: r.state, exitCode: r.exitCode, startedAt: r.startedAt, endedAt: r.endedAt });
@@ -151,6 +161,7 @@ export class JobManager {
       const job: Job = {
         view, env: { ...r.env }, hasWorkingDir: r.hasWorkingDir, namespace: r.namespace, dir, driver: undefined, drivers: new Set(), interactive: r.interactive,
         output: [], outputBytes: 0, dropped: 0, log: undefined, followers: new Set(), stopping: false, onDisk: true, saved: Promise.resolve(),
+        ...(r.submission ? { submission: r.submission } : {}),
       };
       this.jobs.set(jobId, job);
       if (view.endedAt === null && this.reattach(job)) continue;
@@ -232,7 +243,10 @@ export class JobManager {
 
   /** The GCS table and the job's own record on disk. */
   private save(job: Job): void {
-    const record: JobRecord = { ...job.view, namespace: job.namespace, dir: job.dir, env: { ...job.env }, hasWorkingDir: job.hasWorkingDir, interactive: job.interactive };
+    const record: JobRecord = {
+      ...job.view, namespace: job.namespace, dir: job.dir, env: { ...job.env }, hasWorkingDir: job.hasWorkingDir, interactive: job.interactive,
+      ...(job.submission ? { submission: job.submission } : {}),
+    };
     job.saved = this.table.update(job.view.jobId, () => record);
     writeBehind(job.saved);
     try {
@@ -243,8 +257,8 @@ export class JobManager {
     }
   }
 
-  private create(name: string, interactive: boolean): Job {
-    const jobId = `job-${randomBytes(4).toString('hex')}`;
+  private create(name: string, interactive: boolean, o: { jobId?: string; submission?: SubmissionInfo } = {}): Job {
+    const jobId = o.jobId ?? `job-${randomBytes(4).toString('hex')}`;
     mkdirSync(join(this.o.jobsDir, jobId), { recursive: true, mode: 0o700 });
     const job: Job = {
       env: {}, hasWorkingDir: false,
@@ -252,6 +266,7 @@ export class JobManager {
       view: { jobId, name, state: 'PENDING', exitCode: null, startedAt: this.o.clock.now(), endedAt: null },
       dir: join(this.o.jobsDir, jobId), driver: undefined, drivers: new Set(), interactive, output: [], outputBytes: 0, dropped: 0,
       log: undefined, followers: new Set(), stopping: false, saved: Promise.resolve(),
+      ...(o.submission ? { submission: o.submission } : {}),
     };
     this.jobs.set(jobId, job);
     this.save(job);
@@ -262,9 +277,10 @@ export class JobManager {
    * Starts a submitted job's driver. A request the driver could not run as asked is refused before any job exists
    * (RefusedSubmission); a failure after that ends the job FAILED with the reason in its log, never half started.
    */
-  submit(req: Submission & { name: string; bundle: Uint8Array }): string {
+  submit(req: Submission & { name: string; bundle: Uint8Array; jobId?: string; submission?: SubmissionInfo }): string {
     const files = checkSubmission(req, this.o.uploadLimits ?? DEFAULT_UPLOAD_LIMITS);
-    const job = this.create(req.name, false);
+    if (req.jobId !== undefined && (this.jobs.has(req.jobId) || existsSync(join(this.o.jobsDir, req.jobId)))) throw new JobIdTaken(`submission_id ${req.jobId} is taken by another job: choose another, or leave it out`);
+    const job = this.create(req.name, false, { ...(req.jobId !== undefined ? { jobId: req.jobId } : {}), ...(req.submission ? { submission: req.submission } : {}) });
     try {
       this.start(job, req, files);
     } catch (e) {
@@ -462,6 +478,26 @@ export class JobManager {
 
   list(): JobView[] {
     return this.table.values().map(viewOf);
+  }
+
+  /** Each job's whole record (what the Jobs API shows). */
+  records(): JobRecord[] {
+    return this.table.values();
+  }
+
+  record(jobId: string): JobRecord | undefined {
+    return this.table.get(jobId);
+  }
+
+  /** Forgets an ended job: its record, its folder and its logs. A running job is not removed (stop it first). */
+  remove(jobId: string): 'removed' | 'running' | 'missing' {
+    const job = this.jobs.get(jobId);
+    if (!job) return 'missing';
+    if (job.view.endedAt === null) return 'running';
+    this.jobs.delete(jobId);
+    writeBehind(this.table.update(jobId, () => undefined));
+    rmSync(job.dir, { recursive: true, force: true });
+    return 'removed';
   }
 
   /** Resolves when the job's latest record is durable (a submitter hears of a job only once it is). */

@@ -2,7 +2,12 @@ import { type PackedFile, packedFileCount, PackError, readPack } from '../../com
 
 /** The head will not start a submitted job as asked; the message, for the submitter, says why. */
 export class RefusedSubmission extends Error {
-  override readonly name = 'RefusedSubmission';
+  override readonly name: string = 'RefusedSubmission';
+}
+
+/** A submission asked for a job id another job has (the Jobs API's submission_id). */
+export class JobIdTaken extends RefusedSubmission {
+  override readonly name = 'JobIdTaken';
 }
 
 /** What `job.submit` asks for that becomes a process: its arguments, its variables and its working directory. */
@@ -15,6 +20,9 @@ export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxBytes: 100 * 1024 * 1024
 
 // What a file's path, mode and v8 framing may add to the packed size beyond its contents.
 const PER_FILE_OVERHEAD = 4096 + 64;
+
+/** The largest packed working directory (or job bundle) the head takes: the files' bytes and their framing. */
+export const packedLimit = (limits: UploadLimits): number => limits.maxBytes + limits.maxFiles * PER_FILE_OVERHEAD;
 
 const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
 
