@@ -73,7 +73,12 @@ function Chart({ title, names, h, isBytes }: { title: string; names: string[]; h
       width: 520, height: 180,
       series: [{}, ...names.map((n, i) => ({ label: n, stroke: COLOURS[i % COLOURS.length] ?? '#000', width: 2, dash: n.startsWith('total:') ? [6, 4] : undefined }))],
       axes: [{}, { size: 64, values: isBytes ? (_u: uPlot, vs: number[]) => vs.map((v) => bytes(v)) : undefined }],
-      scales: { x: { time: true } },
+      // At least the last five minutes, growing to the hour kept; counts from zero, so a flat line reads as what it is.
+      scales: {
+        x: { time: true, range: (_u: uPlot, min: number, max: number): uPlot.Range.MinMax => [Math.min(min, max - 300), max] },
+        y: { range: (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [0, Math.max(1, max * 1.15)] },
+      },
+      legend: { live: false },
     };
     plot.current = new uPlot(opts, [[], ...names.map(() => [])], el.current);
     return () => plot.current?.destroy();

@@ -140,7 +140,7 @@ export function NodePage({ s, id }: { s: DashboardState; id: string }) {
       </dl>
       <h3>Actors on it</h3>
       <ul>{actors.map((a) => <li key={a.actorId}>{a.cls} {a.actorId} <State s={a.state} /></li>)}</ul>
-      <h3>Its log of failures</h3>
+      <h3>Failures on it</h3>
       <pre>{failures.map((f) => `${time(f.at)}  ${f.kind}  ${f.what}: ${f.message}`).join('\n') || 'none'}</pre>
     </section>
   );
