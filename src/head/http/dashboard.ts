@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { formatEvent } from '../../cli/format.js';
 import type { JobState } from '../../protocol/messages.js';
@@ -71,9 +72,18 @@ export function dashboardRoutes(d: DashboardDeps): Route[] {
     assets.set(name, body);
     return body;
   };
-  const serve = (res: ServerResponse, name: string) => {
-    const body = asset(name);
-    res.writeHead(200, { 'content-type': ASSETS[name] ?? 'application/octet-stream', 'content-length': body.length, ...PAGE_HEADERS });
+  const zipped = new Map<string, Buffer>();
+  const serve = (req: IncomingMessage, res: ServerResponse, name: string) => {
+    // Compressed once and kept: the script is most of what the browser loads, and a tunnel may be slow.
+    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    let body = asset(name);
+    if (gzip) {
+      body = zipped.get(name) ?? gzipSync(body);
+      zipped.set(name, body);
+    }
+    res.writeHead(200, {
+      'content-type': ASSETS[name] ?? 'application/octet-stream', 'content-length': body.length, vary: 'accept-encoding', ...(gzip ? { 'content-encoding': 'gzip' } : {}), ...PAGE_HEADERS,
+    });
     res.end(body);
   };
   return [
@@ -97,13 +107,13 @@ export function dashboardRoutes(d: DashboardDeps): Route[] {
         res.end();
       },
     },
-    { method: 'GET', path: '/dashboard/', handle: ({ res }) => serve(res, 'index.html') },
+    { method: 'GET', path: '/dashboard/', handle: ({ req, res }) => serve(req, res, 'index.html') },
     {
       method: 'GET', path: '/dashboard/:file',
-      handle: ({ res, params }) => {
+      handle: ({ req, res, params }) => {
         const name = params.file ?? '';
         if (!(name in ASSETS) || name === 'index.html') throw new HttpError(404, `no dashboard file ${name}`);
-        serve(res, name);
+        serve(req, res, name);
       },
     },
     { method: 'GET', path: '/api/dashboard/state', handle: ({ res }) => sendJson(res, 200, dashboardState(d.view())) },

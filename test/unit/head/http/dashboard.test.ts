@@ -4,6 +4,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { after, before, beforeEach, describe, it } from 'mocha';
 import { guardedServer } from '../../../../src/common/admission.js';
 import { type DashboardDeps, dashboardRoutes } from '../../../../src/head/http/dashboard.js';
@@ -93,6 +94,22 @@ describe('the dashboard\'s login and session', () => {
     assert.equal(page.status, 200);
     assert.equal(page.body, '<p>the page</p>');
     assert.match(String(page.headers['content-security-policy']), /default-src 'none'; script-src 'self'/);
+  });
+
+  it('the page is sent gzip-compressed to a browser that takes it, and as is otherwise', async () => {
+    const jar = await cookie();
+    const zipped = await new Promise<Buffer>((resolve, reject) => {
+      request({ host: '127.0.0.1', port, path: '/dashboard/', headers: { cookie: jar, 'accept-encoding': 'gzip, br' } }, (res) => {
+        assert.equal(res.headers['content-encoding'], 'gzip');
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+      }).on('error', reject).end();
+    });
+    assert.equal(gunzipSync(zipped).toString(), '<p>the page</p>');
+    const plain = await send(port, 'GET', '/dashboard/', { cookie: jar });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.body, '<p>the page</p>');
   });
 
   const REFUSED_LOGINS: { name: string; run: () => Promise<Reply> }[] = [
