@@ -73,9 +73,9 @@ function Chart({ title, names, h, isBytes }: { title: string; names: string[]; h
       width: 520, height: 180,
       series: [{}, ...names.map((n, i) => ({ label: n, stroke: COLOURS[i % COLOURS.length] ?? '#000', width: 2, dash: n.startsWith('total:') ? [6, 4] : undefined }))],
       axes: [{}, { size: 64, values: isBytes ? (_u: uPlot, vs: number[]) => vs.map((v) => bytes(v)) : undefined }],
-      // At least the last five minutes, growing to the hour kept; counts from zero, so a flat line reads as what it is.
+      // Counts from zero, so a flat line reads as what it is.
       scales: {
-        x: { time: true, range: (_u: uPlot, min: number, max: number): uPlot.Range.MinMax => [Math.min(min, max - 300), max] },
+        x: { time: true },
         y: { range: (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [0, Math.max(1, max * 1.15)] },
       },
       legend: { live: false },
@@ -84,7 +84,12 @@ function Chart({ title, names, h, isBytes }: { title: string; names: string[]; h
     return () => plot.current?.destroy();
   }, [key]);
   useEffect(() => {
-    plot.current?.setData([h.t, ...names.map((n) => h.series[n] ?? h.t.map(() => null))] as uPlot.AlignedData);
+    const p = plot.current;
+    if (!p) return;
+    p.setData([h.t, ...names.map((n) => h.series[n] ?? h.t.map(() => null))] as uPlot.AlignedData);
+    // At least the last five minutes, growing to the hour kept (uPlot's own range for a few points spans years).
+    const last = h.t.at(-1);
+    if (last !== undefined) p.setScale('x', { min: Math.min(h.t[0] ?? last, last - 300), max: last });
   }, [h, key]);
   return <figure class="chart" data-chart={title}><figcaption>{title}</figcaption><div ref={el} /></figure>;
 }
