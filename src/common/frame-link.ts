@@ -55,9 +55,10 @@ export class FrameLink {
     return frame ? decodeFrame(frame) : undefined;
   }
 
-  send(messages: readonly Message[]): void {
+  /** Returns the frame's bytes, or 0 when it was not sent (closed, or a peer that does not read). */
+  send(messages: readonly Message[]): number {
     const ws = this.ws;
-    if (ws.readyState !== ws.OPEN || this.isStuck) return;
+    if (ws.readyState !== ws.OPEN || this.isStuck) return 0;
     const frame = encodeFrame(messages);
     const waiting = ws.bufferedAmount;
     const highWater = this.o.highWater ?? Infinity;
@@ -65,7 +66,7 @@ export class FrameLink {
     if (this.o.maxBuffered !== undefined && waiting > Math.min(highWater, this.o.maxBuffered / 2) && waiting + frame.byteLength > this.o.maxBuffered) {
       this.isStuck = true;
       this.o.stuck?.(`it does not read what it is sent: ${mib(waiting)} wait unwritten, and ${mib(frame.byteLength)} more would pass the ${mib(this.o.maxBuffered)} bound (raylaunch.max_message_mb)`);
-      return;
+      return 0;
     }
     const written = highWater === Infinity ? undefined : () => this.written();
     const pieces = fragment(frame);
@@ -82,6 +83,7 @@ export class FrameLink {
       this.paused = true;
       ws.pause();
     }
+    return frame.byteLength;
   }
 
   /** A frame reached the socket: read from the peer again once what waits is under half the high-water mark. */

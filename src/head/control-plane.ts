@@ -43,6 +43,16 @@ export interface ControlPlaneOptions {
   routes?: HttpRoutes;
   /** Bounds on what peers may hold of the head's memory; defaults: CONTROL_PLANE_LIMITS. */
   limits?: Partial<ControlPlaneLimits>;
+  /** Counts the traffic, both ways (the head's /metrics). */
+  traffic?: TrafficMeter;
+}
+
+/** What the control plane counts of its WebSocket traffic, for the head's metrics (no prom-client here). */
+export interface TrafficMeter {
+  /** A WebSocket message of `bytes` came in; `msgs`: the messages it completed (none for a piece of a larger frame). */
+  received(msgs: readonly Message[], bytes: number): void;
+  /** A frame of `bytes` (0: not sent) went out with these messages. */
+  sent(msgs: readonly Message[], bytes: number): void;
 }
 
 /** What the control plane lets its peers hold (raylaunch.max_connections, raylaunch.max_message_mb). */
@@ -136,7 +146,11 @@ export class ControlPlane {
       maxMessage: maxMessageBytes, highWater, maxBuffered: maxMessageBytes, stuck: (why) => this.o.handlers.refuse(peer, why),
     });
     // A burst of large replies in one turn makes frames of about a chunk each, every one weighed against the bound.
-    const out = new Batcher<Message>((msgs) => link.send(msgs), { bytes: CHUNK_BYTES, size: payloadBytes });
+    const traffic = this.o.traffic;
+    const out = new Batcher<Message>((msgs) => {
+      const bytes = link.send(msgs);
+      if (bytes > 0) traffic?.sent(msgs, bytes);
+    }, { bytes: CHUNK_BYTES, size: payloadBytes });
     const peer: Peer = {
       id: peerSeq++, identity, role: undefined, clientId: undefined, nodeId: undefined, jobId: identity.kind === 'job' ? identity.jobId : undefined,
       send: (m) => { if (ws.readyState === ws.OPEN && !link.stuck) out.push(m); },
@@ -152,6 +166,7 @@ export class ControlPlane {
       let msgs: Message[] | undefined;
       try {
         msgs = link.receive(data);
+        traffic?.received(msgs ?? [], data.byteLength);
         if (!msgs) return;
       } catch (e) {
         return this.o.handlers.refuse(peer, (e as Error).message);

@@ -14,6 +14,9 @@ import { packageRoot, runtimeEntry } from '../common/package-root.js';
 import { ControlPlane } from './control-plane.js';
 import { headHttp } from './http/routes.js';
 import { headDashboard } from './http/dashboard.js';
+import { HeadMetrics } from './http/metrics.js';
+import { metricsRoutes } from './http/metrics-routes.js';
+import { HeadHistory } from './history-sampler.js';
 import { ControlPortTakenError, listenKept } from './control-port.js';
 import { openStore } from './gcs/open.js';
 import { redactRedisUrl } from './gcs/redis.js';
@@ -95,6 +98,9 @@ const jobs = new JobManager({
   uploadLimits: { maxBytes: config.raylaunch.max_upload_mb * MIB, maxFiles: config.raylaunch.max_upload_files },
 });
 const readModel = new ClusterReadModel({ clusterName: config.cluster_name, address, cluster: h, jobs });
+const metrics = new HeadMetrics({ read: () => readModel.status(null), connections: (): number => plane.connections, processMetrics: true });
+// The dashboard's charts: the last hour in memory (a restarted head starts a new one).
+const history = new HeadHistory({ clock: systemClock, read: () => readModel.status(null) });
 
 const kind = providerKind(config.provider.type);
 const provider = await kind.load(config, {
@@ -108,7 +114,7 @@ const provider = await kind.load(config, {
 const autoscaler = new Autoscaler({
   provider, config, clock: systemClock, facts: () => readModel.autoscalerFacts(), typeResources: (t) => h.nodeTypes.resourcesOf(t), drain: (id) => h.drain(id), revokeNodes: (ids) => credentials.revokeNodes(ids), launchHash: (t) => launchHash(config, t),
   ...(kind.reachedOverSsh ? { nodeSetup: sshNodeSetup({ config, stateDir: start.stateDir, credential: (nodeId) => credentials.mintNode(nodeId), headAddress: address }) } : {}),
-  stopBeforeTerminate: kind.hostPool !== undefined, store: gcs,
+  stopBeforeTerminate: kind.hostPool !== undefined, store: gcs, metrics: metrics.autoscaler,
 });
 
 const reconnectTimeoutS = config.raylaunch.head_reconnect_timeout_s;
@@ -122,13 +128,15 @@ const plane = new ControlPlane({
   routes: headHttp({
     lookup: (header) => credentials.table.lookup(header), log,
     jobs: { jobs, packagesDir: join(start.stateDir, 'packages'), packageLimitBytes: packedLimit({ maxBytes: config.raylaunch.max_upload_mb * MIB, maxFiles: config.raylaunch.max_upload_files }), headHost: host },
+    metrics: metricsRoutes({ metrics, history }),
     dashboard: headDashboard({ clusterName: config.cluster_name, readModel, autoscaler, jobs }),
-  }),
+  }), traffic: metrics.traffic,
   limits: { maxConnections: config.raylaunch.max_connections, maxMessageBytes: config.raylaunch.max_message_mb * MIB },
 });
 
 const liveness = setInterval(() => h.checkLiveness(), 250);
 autoscaler.start();
+history.start();
 
 function writeHeadInfo(): void {
   const info: HeadInfo = { nodeId: start.node, address, pid: process.pid, startedAt };
@@ -147,6 +155,7 @@ function shutdown(signal: string): void {
   process.stdout.write(`raylaunch head stopping (${signal})\n`);
   clearInterval(liveness);
   autoscaler.stop();
+  history.stop();
   // Drivers are detached: the head ends them (killed after 1.5 s) before it goes, or nothing would. The store
   // last: jobs stopped here are recorded STOPPED in it.
   void Promise.all([jobs.stopAll(1500), plane.close()]).then(() => gcs.close()).finally(() => process.exit(0));

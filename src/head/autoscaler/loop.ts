@@ -4,7 +4,7 @@ import { type GcsStore, type Table, writeBehind } from '../gcs/store.js';
 import type { ClusterConfig } from '../../config/types.js';
 import type { AutoscalerEvent, AutoscalerView } from '../../common/autoscaler-view.js';
 import { batchDemands, type BatchState, nextBatchDue, NO_BATCH } from './batching.js';
-import { cachesStopped, decide, decideWorkersOnly, type EventDraft, LAUNCH_HASH_TAG } from './decide.js';
+import { cachesStopped, decide, decideWorkersOnly, type EventDraft, LAUNCH_HASH_TAG, type LaunchOrder, type TerminationOrder } from './decide.js';
 import { Executor } from './executor.js';
 import type { ClusterFacts } from './facts.js';
 import { bootPollMs, runningIds, startSetups } from './instances.js';
@@ -35,6 +35,19 @@ export interface AutoscalerDeps {
   stopBeforeTerminate?: boolean;
   /** Where the autoscaler's own state is kept across a head restart (none: it starts empty). */
   store?: GcsStore;
+  /** Counts its decisions, failures and ticks (the head's /metrics). */
+  metrics?: AutoscalerMetrics;
+}
+
+/** capacity and quota: the provider had none; stopped: an auth or config error stopped launching; setup: a node's. */
+export type AutoscalerFailure = 'capacity' | 'quota' | 'stopped' | 'transient' | 'setup' | 'tick';
+
+/** What the autoscaler counts as it goes, for the head's metrics (src/head/http/metrics.ts): no prom-client here. */
+export interface AutoscalerMetrics {
+  launched(nodeType: string, count: number): void;
+  terminated(reason: string): void;
+  failed(reason: AutoscalerFailure, nodeType: string | undefined): void;
+  tick(seconds: number): void;
 }
 
 /**
@@ -172,10 +185,22 @@ export class Autoscaler {
 
   /** An outcome of the executor: folded into the state the next tick decides on, its events kept. */
   private apply(o: Outcome): void {
+    this.count(o);
     const { state, events } = applyOutcome(this.state, o, this.d.clock.now());
     this.state = state;
     void this.persist();
     for (const e of events) this.event(e);
+  }
+
+  /** A failed launch or setup, for the metrics. */
+  private count(o: Outcome): void {
+    const m = this.d.metrics;
+    if (!m) return;
+    if (o.kind === 'launch-failed') {
+      const f = o.failure;
+      m.failed(f.class === 'capacity' ? f.reason : f.class === 'stop' ? 'stopped' : 'transient', o.nodeType);
+    }
+    if (o.kind === 'setup-failed') m.failed('setup', this.state.instances.findLast((i) => i.nodeId === o.nodeId)?.nodeType);
   }
 
   async tick(): Promise<void> {
@@ -184,13 +209,16 @@ export class Autoscaler {
       return;
     }
     this.running = true;
+    const started = this.d.clock.now();
     try {
       await this.once();
     } catch (e) {
       this.errors += 1;
+      this.d.metrics?.failed('tick', undefined);
       this.event({ kind: 'error', message: `tick failed (${this.errors} so far): ${(e as Error).message}` });
     } finally {
       this.running = false;
+      this.d.metrics?.tick((this.d.clock.now() - started) / 1000);
     }
     this.armForBatch();
     this.armForBoot();
@@ -231,6 +259,7 @@ export class Autoscaler {
     this.batch = d.batch;
     this.lastPlan = d.plan;
     for (const e of d.events) this.event(e);
+    this.counted(d.launches, d.terminations);
     // Act: what this tick decided is durable before any launch is sent (see DurableAutoscaler).
     if (d.launches.length > 0) await this.persist().catch(() => undefined);
     else void this.persist();
@@ -246,6 +275,11 @@ export class Autoscaler {
       void this.persist();
       this.setUp(s.nodeIds, new Map(after.map((n) => [n.id, n])));
     }
+  }
+
+  private counted(launches: readonly LaunchOrder[], terminations: readonly TerminationOrder[]): void {
+    for (const l of launches) this.d.metrics?.launched(l.nodeType, l.count);
+    for (const t of terminations) this.d.metrics?.terminated(t.reason);
   }
 
   private setUp(nodeIds: readonly string[], nodes: ReadonlyMap<string, CloudNode>): void {
@@ -264,6 +298,7 @@ export class Autoscaler {
     this.state = { ...this.state, instances: d.instances };
     void this.persist();
     for (const e of d.events) this.event(e);
+    this.counted([], d.terminations);
     await this.executor.terminate(d.terminations, new Map(cloud.map((n) => [n.id, n])));
     return d.terminations.map((t) => t.id);
   }

@@ -15,6 +15,8 @@ export interface HttpDeps {
   /** The dashboard's sessions, pages and views (none: no dashboard). */
   dashboard?: DashboardDeps;
   jobs?: JobsHttpDeps;
+  /** GET /metrics and GET /api/cluster/history (metrics-routes.ts). */
+  metrics?: readonly Route[];
 }
 
 /**
@@ -42,6 +44,6 @@ export function headHttp(deps: HttpDeps): HttpRouter {
   const jobs = deps.jobs ? jobsHttp(deps.jobs) : { routes: [], upgrades: [] };
   return new HttpRouter({
     authenticate: [operatorBearer(deps.lookup), ...(dash ? [sessionCookie(dash.sessions)] : [])],
-    routes: [version, ...jobs.routes, ...(dash ? dashboardRoutes(dash) : [])], upgrades: [...jobs.upgrades], log: deps.log,
+    routes: [version, ...jobs.routes, ...(deps.metrics ?? []), ...(dash ? dashboardRoutes(dash) : [])], upgrades: [...jobs.upgrades], log: deps.log,
   });
 }

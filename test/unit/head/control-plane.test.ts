@@ -5,7 +5,7 @@ import { handshake } from '../../../src/client/connect.js';
 import type { Transport } from '../../../src/client/transport.js';
 import { wsTransport } from '../../../src/client/ws-transport.js';
 import { applyDefaults } from '../../../src/config/defaults.js';
-import { ControlPlane, listen, loopback, type Peer } from '../../../src/head/control-plane.js';
+import { ControlPlane, listen, loopback, type Peer, type TrafficMeter } from '../../../src/head/control-plane.js';
 import { type Message } from '../../../src/protocol/messages.js';
 import { formatHeader, LOCAL_FORMAT, protocolHeaders, SERIAL_HEADER } from '../../../src/protocol/serial-format.js';
 import { WebSocket } from 'ws';
@@ -58,6 +58,26 @@ describe('control plane (a real socket on loopback, the head\'s router behind it
     ws.terminate();
     assert.equal(refused.status, 426);
     assert.match(refused.body, new RegExp(`client runs Node\\.js v99\\.0\\.0 .* this cluster Node\\.js ${process.version.replace(/\./g, '\\.')}`));
+  });
+
+  it('counts its traffic both ways into its meter: messages by type and the bytes of each frame', async () => {
+    const listener = await listen('127.0.0.1', 0);
+    const h = headHarness({ config, clock: { now: () => 0 } });
+    const counted = { in: [] as string[], out: [] as string[], bytesIn: 0, bytesOut: 0 };
+    const traffic: TrafficMeter = {
+      received: (msgs, bytes) => { counted.in.push(...msgs.map((m) => m.type)); counted.bytesIn += bytes; },
+      sent: (msgs, bytes) => { counted.out.push(...msgs.map((m) => m.type)); counted.bytesOut += bytes; },
+    };
+    plane = new ControlPlane({ listener, admit, handlers: h.router, health: () => ({ ok: true }), traffic });
+    const cli = await wsTransport(`127.0.0.1:${listener.port}`, TOKEN);
+    await handshake(cli, { type: 'hello', role: 'cli', clientId: 'cli' });
+    const reply = next(cli, 'query.reply');
+    cli.send([{ type: 'query', reqId: 7, client: 'cli' }]);
+    await reply;
+    await cli.close();
+    assert.deepEqual(counted.in, ['hello', 'query']);
+    assert.deepEqual(counted.out, ['welcome', 'query.reply']);
+    assert.ok(counted.bytesIn > 0 && counted.bytesOut > counted.bytesIn, JSON.stringify(counted));
   });
 
   it('a message of the wrong role closes that connection with the reason; another connection carries on', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'mocha';
 import { FakeProvider } from '../../../../providers/fake/index.js';
 import type { LaunchRequest, NodeProvider } from '../../../../providers/provider.js';
-import { AGENT_RESTART_GRACE_MS, Autoscaler, type ClusterFacts, LAUNCH_HASH_TAG } from '../../../../src/head/autoscaler/loop.js';
+import { AGENT_RESTART_GRACE_MS, Autoscaler, type AutoscalerMetrics, type ClusterFacts, LAUNCH_HASH_TAG } from '../../../../src/head/autoscaler/loop.js';
 import { applyDefaults } from '../../../../src/config/defaults.js';
 import { MemoryDatabase } from '../../../../src/head/gcs/memory.js';
 import { openStore } from '../../../../src/head/gcs/open.js';
@@ -202,6 +202,31 @@ describe('the autoscaler loop (fake provider, fake clock)', () => {
     assert.equal(a.view().errors, 1);
     await a.tick();
     assert.equal(a.view().errors, 1);
+  });
+
+  it('counts its launches, terminations, failures and ticks into its metrics sink, each by type or reason', async () => {
+    const counted: string[] = [];
+    const metrics: AutoscalerMetrics = {
+      launched: (t, n) => counted.push(`launched ${t} ${n}`), terminated: (r) => counted.push(`terminated ${r}`),
+      failed: (r, t) => counted.push(`failed ${r} ${t ?? '-'}`), tick: (s) => counted.push(`tick ${s}`),
+    };
+    const a = new Autoscaler({ provider, config: config({ idleS: 5 }), clock: { now: () => now }, facts: () => facts, drain: () => undefined, launchHash: () => 'h', metrics });
+    made.push(a);
+    provider.failNext('launch', 'capacity', 'small');
+    facts.demands = [{ resources: { CPU: 1 }, count: 1 }];
+    await a.tick();
+    now += 400;
+    await a.tick(); // small: no capacity
+    now += 1000;
+    await a.tick(); // big instead
+    register();
+    facts.demands = [];
+    now += 60 * 60_000;
+    await a.tick(); // idle past idle_timeout_minutes
+    provider.failNext('list', 'transient');
+    await a.tick();
+    assert.deepEqual(counted.filter((c) => !c.startsWith('tick')), ['launched small 1', 'failed capacity small', 'launched big 1', 'terminated idle', 'failed tick -']);
+    assert.deepEqual(counted.filter((c) => c.startsWith('tick')), Array(5).fill('tick 0'), 'every tick timed on the loop\'s clock, a failed one too');
   });
 
   for (const batchMs of [300, 0]) {
