@@ -129,7 +129,7 @@ const plane = new ControlPlane({
     lookup: (header) => credentials.table.lookup(header), log,
     jobs: { jobs, packagesDir: join(start.stateDir, 'packages'), packageLimitBytes: packedLimit({ maxBytes: config.raylaunch.max_upload_mb * MIB, maxFiles: config.raylaunch.max_upload_files }), headHost: host },
     metrics: metricsRoutes({ metrics, history }),
-    dashboard: headDashboard({ clusterName: config.cluster_name, readModel, autoscaler, jobs }),
+    dashboard: headDashboard({ clusterName: config.cluster_name, stateDir: start.stateDir, readModel, autoscaler, jobs }),
   }), traffic: metrics.traffic,
   limits: { maxConnections: config.raylaunch.max_connections, maxMessageBytes: config.raylaunch.max_message_mb * MIB },
 });

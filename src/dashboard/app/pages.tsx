@@ -1,4 +1,5 @@
 import { Charts } from './charts.js';
+import { NodeLog } from './node-log.js';
 import { duration, resources, time, usedOfTotal } from './format.js';
 import type { DashboardState } from './types.js';
 
@@ -140,6 +141,7 @@ export function NodePage({ s, id }: { s: DashboardState; id: string }) {
       </dl>
       <h3>Actors on it</h3>
       <ul>{actors.map((a) => <li key={a.actorId}>{a.cls} {a.actorId} <State s={a.state} /></li>)}</ul>
+      <NodeLog id={id} />
       <h3>Failures on it</h3>
       <pre>{failures.map((f) => `${time(f.at)}  ${f.kind}  ${f.what}: ${f.message}`).join('\n') || 'none'}</pre>
     </section>

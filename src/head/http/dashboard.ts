@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -28,6 +28,8 @@ export interface DashboardDeps {
   jobs: { follow(jobId: string, sink: JobSink, follow?: boolean, from?: number): boolean; unfollow(sink: JobSink): void };
   /** The built pages (index.html, app.js, app.css). */
   assetsDir: string;
+  /** The head's folder of node logs (`<node>.log` of nodes on this machine, `setup-<node>.log` of SSH workers). */
+  logsDir?: string;
   /** How often the stream looks for a change to send (the head has no change feed for its whole view). */
   streamEveryMs?: number;
 }
@@ -118,7 +120,33 @@ export function dashboardRoutes(d: DashboardDeps): Route[] {
     },
     { method: 'GET', path: '/api/dashboard/state', handle: ({ res }) => sendJson(res, 200, dashboardState(d.view())) },
     { method: 'GET', path: '/api/dashboard/events', handle: (ctx) => stream(ctx, d) },
+    { method: 'GET', path: '/api/dashboard/nodes/:id/log', handle: ({ res, params }) => sendJson(res, 200, nodeLog(d, params.id ?? '')) },
   ];
+}
+
+/** The last NODE_LOG_BYTES of a node's log that the head holds. */
+export const NODE_LOG_BYTES = 64 * 1024;
+
+/**
+ * A node's log as the head has it: only for a node of this cluster (so the id never names another file), its own
+ * log where it runs on the head's machine, else its setup log; the tail, since a daemon's log only grows.
+ */
+function nodeLog(d: DashboardDeps, nodeId: string): { file: string; text: string; truncated: boolean } {
+  if (!d.view().status.nodes.some((n) => n.nodeId === nodeId)) throw new HttpError(404, `no node ${nodeId} on this cluster`);
+  for (const name of [`${nodeId}.log`, `setup-${nodeId}.log`]) {
+    const file = join(d.logsDir ?? '', name);
+    if (d.logsDir === undefined || !existsSync(file)) continue;
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.min(size, NODE_LOG_BYTES));
+      readSync(fd, buf, 0, buf.length, size - buf.length);
+      return { file: name, text: buf.toString('utf8'), truncated: size > buf.length };
+    } finally {
+      closeSync(fd);
+    }
+  }
+  throw new HttpError(404, `the head holds no log of node ${nodeId}: it is on that node's host`);
 }
 
 /**
@@ -155,9 +183,9 @@ export function dashboardAssetsDir(): string {
 }
 
 /** The dashboard as the head wires it: sessions in memory (a restarted head asks for a new login). */
-export function headDashboard(o: { clusterName: string; readModel: Pick<ClusterReadModel, 'dashboard'>; autoscaler: { view(): AutoscalerView }; jobs: DashboardDeps['jobs'] }): DashboardDeps {
+export function headDashboard(o: { clusterName: string; stateDir: string; readModel: Pick<ClusterReadModel, 'dashboard'>; autoscaler: { view(): AutoscalerView }; jobs: DashboardDeps['jobs'] }): DashboardDeps {
   return {
     sessions: new DashboardSessions({ clusterName: o.clusterName, clock: systemClock }),
-    view: () => o.readModel.dashboard(o.autoscaler.view()), jobs: o.jobs, assetsDir: dashboardAssetsDir(),
+    view: () => o.readModel.dashboard(o.autoscaler.view()), jobs: o.jobs, assetsDir: dashboardAssetsDir(), logsDir: join(o.stateDir, 'logs'),
   };
 }

@@ -134,13 +134,16 @@ describe('the dashboard in a browser (end to end)', function () {
     await shot('jobs.png');
   });
 
-  it('the actors and node pages render', async () => {
+  it('the actors page renders; a node\'s page shows its log', async () => {
     await page.goto(`${origin}/dashboard/#/actors`);
     await page.waitForSelector('#page-actors');
     await shot('actors.png');
     await page.goto(`${origin}/dashboard/#/cluster`);
     await page.locator('#nodes tbody tr a').first().click();
     await page.waitForSelector('#page-node #node-tasks');
+    // A process cluster's nodes log on the head's machine: the page shows the agent's own lines.
+    await page.waitForFunction(() => /\S/.test(document.querySelector('#node-log')?.textContent ?? '') && document.querySelector('#node-log')?.textContent !== 'loading…');
+    assert.doesNotMatch(await page.locator('#node-log').innerText(), /holds no log/);
     await shot('node.png');
   });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, beforeEach, describe, it } from 'mocha';
 import { guardedServer } from '../../../../src/common/admission.js';
-import { type DashboardDeps, dashboardRoutes } from '../../../../src/head/http/dashboard.js';
+import { type DashboardDeps, dashboardRoutes, NODE_LOG_BYTES } from '../../../../src/head/http/dashboard.js';
 import { operatorBearer } from '../../../../src/head/http/routes.js';
 import { HttpRouter, sendJson } from '../../../../src/head/http/router.js';
 import { cookieName, DashboardSessions, LOGIN_CODE_TTL_MS, SESSION_TTL_MS, sessionCookie } from '../../../../src/head/http/session.js';
@@ -29,7 +29,9 @@ function send(port: number, method: string, path: string, headers: Record<string
 
 const VIEW: DashboardView = {
   status: {
-    clusterName: 'c', headAddress: 'h:1', runtimeVersion: 'v', nodes: [], demands: [], jobs: [], tasks: { pending: 0, running: 0, finished: 0, failed: 0 },
+    clusterName: 'c', headAddress: 'h:1', runtimeVersion: 'v', nodes: ['here', 'remote', 'quiet'].map((nodeId) => ({
+      nodeId, nodeType: 't', kind: 'worker' as const, address: '', state: 'ALIVE' as const, total: {}, available: {}, pid: 1, lastHeartbeat: 0,
+    })), demands: [], jobs: [], tasks: { pending: 0, running: 0, finished: 0, failed: 0 },
     actors: [], placementGroups: [], requestedResources: [], failures: [], autoscaler: null, relayedBytes: 0,
   },
   nodeDetails: [], actorErrors: {},
@@ -43,6 +45,8 @@ describe('the dashboard\'s login and session', () => {
   let sessions: DashboardSessions;
   const dir = mkdtempSync(join(tmpdir(), 'dash-'));
   writeFileSync(join(dir, 'index.html'), '<p>the page</p>');
+  writeFileSync(join(dir, 'here.log'), `${'x'.repeat(NODE_LOG_BYTES)}the end\n`);
+  writeFileSync(join(dir, 'setup-remote.log'), 'setting up\n');
 
   before(async () => {
     server = createServer();
@@ -51,7 +55,7 @@ describe('the dashboard\'s login and session', () => {
     host = `127.0.0.1:${port}`;
     // Routes see the sessions through this object, so each test can start from fresh ones.
     const deps: DashboardDeps = {
-      get sessions() { return sessions; }, view: () => VIEW, jobs: { follow: () => false, unfollow: () => undefined }, assetsDir: dir,
+      get sessions() { return sessions; }, view: () => VIEW, jobs: { follow: () => false, unfollow: () => undefined }, assetsDir: dir, logsDir: dir,
     };
     const router = new HttpRouter({
       authenticate: [operatorBearer((h) => (h === 'Bearer op' ? { kind: 'operator' } : undefined)), (req) => sessionCookie(sessions)(req)],
@@ -158,6 +162,20 @@ describe('the dashboard\'s login and session', () => {
       const r = await send(port, c.method ?? 'GET', c.path ?? '/api/dashboard/state', c.headers(jar));
       assert.equal(r.status, c.status, r.body);
       if (c.match) assert.match(r.body, c.match);
+    });
+  }
+
+  const LOGS: [string, string, number, RegExp][] = [
+    ['a node on the head\'s machine: the tail of its own log', 'here', 200, /^\{"file":"here\.log","text":"x{65528}the end\\n","truncated":true\}$/],
+    ['a worker reached over SSH: its setup log', 'remote', 200, /"file":"setup-remote\.log","text":"setting up\\n","truncated":false/],
+    ['a node whose log the head does not hold says where it is', 'quiet', 404, /on that node's host/],
+    ['an id that is not a node of the cluster names no file', '..%2Findex.html', 404, /no node \.\.\/index\.html on this cluster/],
+  ];
+  for (const [title, id, status, match] of LOGS) {
+    it(`node logs: ${title}`, async () => {
+      const r = await send(port, 'GET', `/api/dashboard/nodes/${id}/log`, { cookie: await cookie() });
+      assert.equal(r.status, status, r.body);
+      assert.match(r.body, match);
     });
   }
 });
