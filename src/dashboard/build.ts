@@ -1,14 +1,13 @@
 /**
  * Builds the dashboard's pages for the browser: one script and one stylesheet (Preact, uPlot and the pages, minified,
- * nothing fetched from elsewhere) and the page that loads them. The runtime build puts them in the runtime folder's
- * dashboard/, which the head serves (src/head/http/dashboard.ts); worker nodes do not get them.
+ * nothing fetched from elsewhere) and the page that loads them. The runtime build puts them in the runtime folder
+ * (dashboard-*), which the head serves (src/head/http/dashboard.ts); worker nodes do not get them.
  */
 import { build } from 'esbuild';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { packageRoot } from '../common/package-root.js';
+import { DASHBOARD_PREFIX } from './files.js';
 
-/** The folder inside the runtime bundle. */
-export const DASHBOARD_DIR = 'dashboard';
 
 const INDEX_HTML = `<!doctype html>
 <html lang="en">
@@ -27,7 +26,7 @@ const INDEX_HTML = `<!doctype html>
 /** The dashboard's files, by their path in the runtime folder. */
 export async function buildDashboard(): Promise<Map<string, Uint8Array>> {
   const root = packageRoot();
-  const outdir = join(root, 'dist', 'runtime', DASHBOARD_DIR);
+  const outdir = join(root, 'dist', 'runtime');
   const result = await build({
     absWorkingDir: root,
     entryPoints: { app: 'src/dashboard/app/main.tsx' },
@@ -44,7 +43,7 @@ export async function buildDashboard(): Promise<Map<string, Uint8Array>> {
     write: false,
     logLevel: 'silent',
   });
-  const files = new Map<string, Uint8Array>([[`${DASHBOARD_DIR}/index.html`, Buffer.from(INDEX_HTML)]]);
-  for (const f of result.outputFiles) files.set(`${DASHBOARD_DIR}/${f.path.slice(outdir.length + 1)}`, f.contents);
+  const files = new Map<string, Uint8Array>([[`${DASHBOARD_PREFIX}index.html`, Buffer.from(INDEX_HTML)]]);
+  for (const f of result.outputFiles) files.set(`${DASHBOARD_PREFIX}${basename(f.path)}`, f.contents);
   return files;
 }

@@ -11,6 +11,7 @@ import { systemClock } from '../../common/clock.js';
 import { packageRoot, runningBundled } from '../../common/package-root.js';
 import { HttpError, readJson, type Route, type RouteContext, sendJson } from './router.js';
 import { DashboardSessions } from './session.js';
+import { DASHBOARD_PREFIX } from '../../dashboard/files.js';
 
 /**
  * The dashboard's routes: the login (a one-time code for a session cookie), its pages (files built into the
@@ -26,7 +27,7 @@ export interface DashboardDeps {
   sessions: DashboardSessions;
   view(): DashboardView;
   jobs: { follow(jobId: string, sink: JobSink, follow?: boolean, from?: number): boolean; unfollow(sink: JobSink): void };
-  /** The built pages (index.html, app.js, app.css). */
+  /** The folder of the built pages (dashboard-index.html, dashboard-app.js, dashboard-app.css). */
   assetsDir: string;
   /** The head's folder of node logs (`<node>.log` of nodes on this machine, `setup-<node>.log` of SSH workers). */
   logsDir?: string;
@@ -67,7 +68,7 @@ export function dashboardRoutes(d: DashboardDeps): Route[] {
     if (cached) return cached;
     let body: Buffer;
     try {
-      body = readFileSync(join(d.assetsDir, name));
+      body = readFileSync(join(d.assetsDir, `${DASHBOARD_PREFIX}${name}`));
     } catch {
       throw new HttpError(404, `the dashboard's ${name} is not in this runtime (${d.assetsDir}): build it with npm run build`);
     }
@@ -177,9 +178,9 @@ function stream({ req, res, url }: RouteContext, d: DashboardDeps): void {
   });
 }
 
-/** Where the built pages are: the runtime folder's dashboard/ (on a head), or the package's dist/runtime one. */
+/** Where the built pages are: the runtime folder (on a head), or the package's dist/runtime. */
 export function dashboardAssetsDir(): string {
-  return runningBundled() ? join(packageRoot(), 'dashboard') : join(packageRoot(), 'dist', 'runtime', 'dashboard');
+  return runningBundled() ? packageRoot() : join(packageRoot(), 'dist', 'runtime');
 }
 
 /** The dashboard as the head wires it: sessions in memory (a restarted head asks for a new login). */

@@ -44,7 +44,7 @@ describe('the dashboard\'s login and session', () => {
   let now = 1_000;
   let sessions: DashboardSessions;
   const dir = mkdtempSync(join(tmpdir(), 'dash-'));
-  writeFileSync(join(dir, 'index.html'), '<p>the page</p>');
+  writeFileSync(join(dir, 'dashboard-index.html'), '<p>the page</p>');
   writeFileSync(join(dir, 'here.log'), `${'x'.repeat(NODE_LOG_BYTES)}the end\n`);
   writeFileSync(join(dir, 'setup-remote.log'), 'setting up\n');
 
