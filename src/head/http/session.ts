@@ -104,8 +104,8 @@ const SAFE = new Set(['GET', 'HEAD']);
 
 /**
  * A dashboard session's cookie as a caller. Refused: on another Host than the one it was opened on (a DNS-rebinding
- * page sends its own name), from another site or origin (Sec-Fetch-Site), and a state-changing request whose
- * Origin is not the dashboard's own. An unknown or expired cookie is no caller at all (401).
+ * page sends its own name), from another site or origin (Sec-Fetch-Site, Origin: a WebSocket upgrade carries the
+ * latter), and a state-changing request without the dashboard's own Origin. An unknown or expired cookie is no caller at all (401).
  */
 export function sessionCookie(sessions: DashboardSessions): Authenticator {
   return (req: IncomingMessage) => {
@@ -116,7 +116,11 @@ export function sessionCookie(sessions: DashboardSessions): Authenticator {
     if ('wrongHost' in who) return { refused: `this dashboard session is for http://${who.wrongHost}/ and is not used on another address` };
     const site = req.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') return { refused: `a ${String(site)} request may not use the dashboard session` };
-    if (!SAFE.has(req.method ?? 'GET') && req.headers.origin !== `http://${req.headers.host ?? ''}`) {
+    // Any Origin a browser sends (cross-origin reads, WebSocket upgrades) must be the page's own; a state-changing
+    // request must carry it.
+    const own = `http://${req.headers.host ?? ''}`;
+    if (req.headers.origin !== undefined && req.headers.origin !== own) return { refused: `a request from ${req.headers.origin} may not use the dashboard session` };
+    if (!SAFE.has(req.method ?? 'GET') && req.headers.origin !== own) {
       return { refused: `a ${req.method ?? ''} with the dashboard session must come from the dashboard's own page (Origin http://${req.headers.host ?? ''})` };
     }
     return { kind: 'session', sessionId: who.sessionId };

@@ -152,8 +152,10 @@ describe('the dashboard\'s login and session', () => {
     { name: 'a cross-site request is 403', headers: (c) => ({ cookie: c, 'sec-fetch-site': 'cross-site' }), status: 403, match: /cross-site request/ },
     { name: 'a same-site request from another port is 403', headers: (c) => ({ cookie: c, 'sec-fetch-site': 'same-site' }), status: 403 },
     { name: 'a state-changing request from the page\'s origin passes', method: 'POST', path: '/api/change', headers: (c) => ({ cookie: c, origin: `http://${host}`, 'sec-fetch-site': 'same-origin' }), status: 200, match: /"caller":"session"/ },
-    { name: 'a state-changing request from another origin is 403', method: 'POST', path: '/api/change', headers: (c) => ({ cookie: c, origin: 'http://127.0.0.1:1' }), status: 403, match: /must come from the dashboard's own page/ },
-    { name: 'a state-changing request without an Origin is 403', method: 'POST', path: '/api/change', headers: (c) => ({ cookie: c }), status: 403 },
+    { name: 'a state-changing request from another origin is 403', method: 'POST', path: '/api/change', headers: (c) => ({ cookie: c, origin: 'http://127.0.0.1:1' }), status: 403, match: /from http:\/\/127\.0\.0\.1:1 may not use/ },
+    { name: 'a read or WebSocket upgrade with another Origin is 403', headers: (c) => ({ cookie: c, origin: 'http://127.0.0.1:1' }), status: 403, match: /a request from http:\/\/127\.0\.0\.1:1 may not use/ },
+    { name: 'a read with the page\'s own Origin passes', headers: (c) => ({ cookie: c, origin: `http://${host}` }), status: 200 },
+    { name: 'a state-changing request without an Origin is 403', method: 'POST', path: '/api/change', headers: (c) => ({ cookie: c }), status: 403, match: /must come from the dashboard's own page/ },
   ];
   for (const c of SESSION_USE) {
     it(`session: ${c.name}`, async () => {
