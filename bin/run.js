@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readdirSync, rmSync, statSync } from 'node:fs';
+import { URL } from 'node:url';
 import { execute } from '@oclif/core';
 
 // oclif.manifest.json (npm run build writes it) lets oclif load only the command being run. One older than a

@@ -2,6 +2,7 @@
 // running one command loads that command's module alone rather than all of them to learn their names, which
 // cost every CLI call about 350 ms. bin/run.js drops a manifest older than the compiled commands.
 import { writeFileSync } from 'node:fs';
+import { URL } from 'node:url';
 import { Config } from '@oclif/core';
 
 const root = new URL('..', import.meta.url).pathname;

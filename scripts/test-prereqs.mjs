@@ -6,7 +6,8 @@
 // Why each is needed: SSH clusters are tested against real sshd hosts, each a network namespace (ip, unshare and
 // nsenter make them, ssh-keygen their host keys: hence root on Linux); `rsync` is what file_mounts and rsync-up
 // run; tmux and screen back `attach --tmux/--screen`; tar carries the node runtime; python3 is a command that
-// `exec` tests pass arguments to; redis-server is the real server the GCS store's redis backend is tested against.
+// `exec` tests pass arguments to; redis-server is the real server the GCS store's redis backend is tested against;
+// chromium is the browser the dashboard's tests drive (playwright-core, which never downloads one of its own).
 import { accessSync, constants } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -25,6 +26,7 @@ const NEEDS = [
   ['screen', 'screen'],
   ['python3', 'python3-minimal'],
   ['redis-server', 'redis-server'],
+  ['chromium', 'chromium'],
 ];
 
 const DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];

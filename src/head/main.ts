@@ -13,6 +13,7 @@ import { headFile, type HeadInfo, readNodeStart } from '../common/node-args.js';
 import { runtimeEntry, runtimeRoot } from '../common/package-root.js';
 import { ControlPlane } from './control-plane.js';
 import { headHttp } from './http/routes.js';
+import { headDashboard } from './http/dashboard.js';
 import { HeadMetrics } from './http/metrics.js';
 import { metricsRoutes } from './http/metrics-routes.js';
 import { HeadHistory } from './history-sampler.js';
@@ -131,6 +132,7 @@ const plane = new ControlPlane({
   routes: headHttp({
     lookup: (header) => credentials.table.lookup(header), log, metrics: metricsRoutes({ metrics, history }),
     jobs: { jobs, packagesDir: join(start.stateDir, 'packages'), packageLimitBytes: packedLimit({ maxBytes: config.raylaunch.max_upload_mb * MIB, maxFiles: config.raylaunch.max_upload_files }), headHost: host },
+    dashboard: headDashboard({ clusterName: config.cluster_name, stateDir: start.stateDir, readModel, autoscaler, jobs }),
   }),
   traffic: metrics.traffic,
   limits: { maxConnections: config.raylaunch.max_connections, maxMessageBytes: config.raylaunch.max_message_mb * MIB },

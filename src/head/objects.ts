@@ -127,6 +127,13 @@ export class ObjectDirectory {
     return out;
   }
 
+  /** How many objects each node stores (the dashboard's node page). */
+  storedByNode(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const e of this.entries.values()) if (e.value?.kind === 'stored') out.set(e.value.nodeId, (out.get(e.value.nodeId) ?? 0) + 1);
+    return out;
+  }
+
   /** Frees a finished job's objects. */
   dropJob(jobId: string): void {
     for (const [id, e] of this.entries) {

@@ -16,10 +16,10 @@ import type { TaskManager } from './tasks.js';
 /** The head's tables as the read model reads them (the Head has them all). */
 export interface ReadSources {
   readonly nodes: Pick<NodeTable, 'all' | 'view'>;
-  readonly tasks: Pick<TaskManager, 'demands' | 'counts'>;
+  readonly tasks: Pick<TaskManager, 'demands' | 'counts' | 'runningByNode'>;
   readonly actors: Pick<ActorManager, 'pendingShapes' | 'views' | 'nodesInUse'>;
   readonly groups: Pick<PlacementGroups, 'demands' | 'pending' | 'views'>;
-  readonly objects: Pick<ObjectDirectory, 'holders'>;
+  readonly objects: Pick<ObjectDirectory, 'holders' | 'storedByNode'>;
   readonly nodeTypes: Pick<NodeTypes, 'shapes'>;
   readonly failures: Pick<FailureLog, 'list'>;
   readonly relay: Pick<ObjectRelay, 'relayedBytes'>;
@@ -46,6 +46,25 @@ export interface ClusterSnapshot {
   nodes: NodeSnapshot[];
   /** Pending work of every source: queued tasks, actors waiting for a node, bundles waiting to be reserved. */
   demands: DemandView[];
+}
+
+/** What the dashboard shows of a node besides its NodeView. */
+export interface NodeDetail {
+  nodeId: string;
+  /** Why it is not idle (the same words as `status`), or null. */
+  busy: string | null;
+  tasksRunning: number;
+  objectsHeld: number;
+  /** Live actors it hosts. */
+  actors: number;
+}
+
+/** `status` and what the dashboard's pages add to it: per-node detail and each dead actor's last error. */
+export interface DashboardView {
+  status: ClusterStatus;
+  nodeDetails: NodeDetail[];
+  /** actorId → the failure that ended it, for actors that are DEAD. */
+  actorErrors: Record<string, string>;
 }
 
 /**
@@ -115,5 +134,27 @@ export class ClusterReadModel {
       autoscaler,
       relayedBytes: c.relay.relayedBytes,
     };
+  }
+
+  /** The dashboard's pages: `status` plus per-node detail and why dead actors died. */
+  dashboard(autoscaler: AutoscalerView | null): DashboardView {
+    const c = this.o.cluster;
+    const status = this.status(autoscaler);
+    const running = c.tasks.runningByNode();
+    const stored = c.objects.storedByNode();
+    const busy = new Map(this.snapshot().nodes.map((n) => [n.node.nodeId, n.busy?.text ?? null]));
+    const actorsOn = new Map<string, number>();
+    for (const a of status.actors) if (a.nodeId !== null && a.state !== 'DEAD') actorsOn.set(a.nodeId, (actorsOn.get(a.nodeId) ?? 0) + 1);
+    const nodeDetails = status.nodes.map((n) => ({
+      nodeId: n.nodeId, busy: busy.get(n.nodeId) ?? null, tasksRunning: running.get(n.nodeId) ?? 0, objectsHeld: stored.get(n.nodeId) ?? 0, actors: actorsOn.get(n.nodeId) ?? 0,
+    }));
+    // The failure log names an actor by its class and node: the latest such failure is what ended a dead one.
+    const actorErrors: Record<string, string> = {};
+    for (const a of status.actors) {
+      if (a.state !== 'DEAD') continue;
+      const f = status.failures.filter((x) => x.what === a.cls && (a.nodeId === null || x.nodeId === a.nodeId)).at(-1);
+      if (f) actorErrors[a.actorId] = f.message;
+    }
+    return { status, nodeDetails, actorErrors };
   }
 }

@@ -445,6 +445,13 @@ export class TaskManager {
     return out;
   }
 
+  /** Tasks running now, by node (the dashboard's node page). */
+  runningByNode(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const r of this.tasks.values()) if (r.state === 'running' && r.nodeId !== undefined) out.set(r.nodeId, (out.get(r.nodeId) ?? 0) + 1);
+    return out;
+  }
+
   counts(): { pending: number; running: number; finished: number; failed: number } {
     let pending = 0;
     let running = 0;

@@ -15,6 +15,7 @@ import { dynamicCommonJsInterop, leaveOutNativeAddons, prunedComputeProtos } fro
 import type { RuntimeManifest } from './layout.js';
 import { withoutDependencyMaps } from './source-maps.js';
 import { ESM_BANNER } from '../common/esm-banner.js';
+import { buildDashboard } from '../dashboard/build.js';
 
 const SQLITE_WASM = 'node-sqlite3-wasm.wasm';
 
@@ -115,6 +116,8 @@ export async function buildRuntime(o: { outDir?: string } = {}): Promise<Runtime
   // folder) reads the .wasm from its own folder, so it goes here too. Heads only: no worker entry loads it.
   files.set(SQLITE_WASM, readFileSync(createRequire(join(root, 'package.json')).resolve(`node-sqlite3-wasm/dist/${SQLITE_WASM}`)));
   files.set(RUNTIME_FILES.packageJson, Buffer.from(runtimePackageJson(pkg)));
+  // The dashboard's pages, which the head serves (no worker entry reaches them, so workers do not get them).
+  for (const [name, content] of await buildDashboard()) files.set(name, content);
   const names = [...files.keys()].sort();
   const workerFiles = new Set([...reachedFrom(result.metafile, virtualDir, WORKER_ENTRIES), RUNTIME_FILES.packageJson].filter((f) => files.has(f)));
   const worker = new Map([...files].filter(([name]) => workerFiles.has(name)));

@@ -3,6 +3,8 @@ import type { Identity } from '../../common/credentials.js';
 import { RUNTIME_VERSION } from '../../config/hash.js';
 import { PROTOCOL_VERSION } from '../../protocol/messages.js';
 import { type Authenticator, HttpRouter, type Route, sendJson } from './router.js';
+import { type DashboardDeps, dashboardRoutes } from './dashboard.js';
+import { sessionCookie } from './session.js';
 import { jobsHttp, type JobsHttpDeps } from './jobs.js';
 
 /** What the head's HTTP routes read and act through. */
@@ -10,9 +12,11 @@ export interface HttpDeps {
   /** Who an Authorization header's credential is (the control plane's credential table). */
   lookup(authorization: string | undefined): Identity | undefined;
   log(line: string): void;
+  /** The dashboard's sessions, pages and views (none: no dashboard). */
+  dashboard?: DashboardDeps;
+  jobs?: JobsHttpDeps;
   /** GET /metrics and GET /api/cluster/history (metrics-routes.ts). */
   metrics?: readonly Route[];
-  jobs?: JobsHttpDeps;
 }
 
 /**
@@ -36,6 +40,10 @@ const version: Route = {
 
 /** The head's HTTP routes. */
 export function headHttp(deps: HttpDeps): HttpRouter {
+  const dash = deps.dashboard;
   const jobs = deps.jobs ? jobsHttp(deps.jobs) : { routes: [], upgrades: [] };
-  return new HttpRouter({ authenticate: [operatorBearer(deps.lookup)], routes: [version, ...(deps.metrics ?? []), ...jobs.routes], upgrades: [...jobs.upgrades], log: deps.log });
+  return new HttpRouter({
+    authenticate: [operatorBearer(deps.lookup), ...(dash ? [sessionCookie(dash.sessions)] : [])],
+    routes: [version, ...jobs.routes, ...(deps.metrics ?? []), ...(dash ? dashboardRoutes(dash) : [])], upgrades: [...jobs.upgrades], log: deps.log,
+  });
 }

@@ -7,7 +7,7 @@ import { memoryStore } from '../../../src/head/gcs/open.js';
 import { NodeTable } from '../../../src/head/nodes.js';
 import { ObjectDirectory } from '../../../src/head/objects.js';
 import { ClusterReadModel, type ReadSources } from '../../../src/head/read-model.js';
-import type { AutoscalerView, DemandView, PlacementGroupView } from '../../../src/protocol/messages.js';
+import type { ActorView, AutoscalerView, DemandView, PlacementGroupView } from '../../../src/protocol/messages.js';
 
 /** The tables the read model reads: real node table and object directory, the rest as fixed answers. */
 function sources() {
@@ -19,10 +19,12 @@ function sources() {
   const groupDemands: DemandView[] = [];
   const groupViews: PlacementGroupView[] = [];
   const failures = new FailureLog({ now: () => 5 });
+  const runningTasks = new Map<string, number>();
+  const actorViews: ActorView[] = [];
   const s = {
     nodes, objects, failures,
-    tasks: { demands: () => taskDemands, counts: () => ({ pending: 1, running: 2, finished: 3, failed: 4 }) },
-    actors: { pendingShapes: () => pendingActors, views: () => [], nodesInUse: () => actorNodes },
+    tasks: { demands: () => taskDemands, counts: () => ({ pending: 1, running: 2, finished: 3, failed: 4 }), runningByNode: () => runningTasks },
+    actors: { pendingShapes: () => pendingActors, views: () => actorViews, nodesInUse: () => actorNodes },
     groups: {
       demands: () => groupDemands, views: () => groupViews,
       pending: () => groupDemands.map(() => ({ id: 'g', strategy: 'PACK' as const, bundles: [{ resources: { CPU: 1 }, count: 1 }] })),
@@ -31,7 +33,7 @@ function sources() {
     relay: { relayedBytes: 99 },
     requested: [{ CPU: 8 }],
   } satisfies ReadSources;
-  return { s, nodes, objects, actorNodes, pendingActors, taskDemands, groupDemands, failures };
+  return { s, nodes, objects, actorNodes, pendingActors, taskDemands, groupDemands, failures, runningTasks, actorViews };
 }
 
 const view: AutoscalerView = { events: [], pending: [], nodes: [], launching: [], errors: 0 };
@@ -95,5 +97,26 @@ describe('cluster read model (ClusterReadModel)', () => {
     src.nodes.acquire('a', toFixed({ CPU: 2 }));
     assert.deepEqual(model.autoscalerFacts().nodes[0]?.available, { CPU: 0 });
     assert.deepEqual(model.status(null).nodes[0]?.available, { CPU: 0 });
+  });
+
+  it('the dashboard\'s view adds to status each node\'s running tasks, stored objects, live actors and busy reason, and a dead actor\'s last error', () => {
+    addNode('a', 2);
+    addNode('b', 2);
+    src.runningTasks.set('a', 2);
+    src.objects.set('o1', { kind: 'stored', nodeId: 'b', size: 1, address: '' }, 'j');
+    src.objects.set('o2', { kind: 'stored', nodeId: 'b', size: 1, address: '' }, 'j');
+    const actor = (actorId: string, state: ActorView['state'], nodeId: string): ActorView => ({
+      actorId, cls: 'Counter', name: null, namespace: 'j', jobId: 'j', state, nodeId, restarts: 0, resources: {}, placementGroupId: null,
+    });
+    src.actorViews.push(actor('live', 'ALIVE', 'a'), actor('dead', 'DEAD', 'b'));
+    src.actorNodes.add('a');
+    src.failures.record({ kind: 'actor-died', what: 'Counter', message: 'the constructor threw: boom\nstack', nodeId: 'b' });
+    const d = model.dashboard(view);
+    assert.deepEqual(d.status, model.status(view));
+    assert.deepEqual(d.nodeDetails, [
+      { nodeId: 'a', busy: 'hosts an actor', tasksRunning: 2, objectsHeld: 0, actors: 1 },
+      { nodeId: 'b', busy: 'holds objects a job may still need', tasksRunning: 0, objectsHeld: 2, actors: 0 },
+    ]);
+    assert.deepEqual(d.actorErrors, { dead: 'the constructor threw: boom' });
   });
 });
