@@ -28,6 +28,8 @@ export interface PeerHandlers {
   onClose(peer: Peer): void;
   /** What the peer sent cannot be taken (a malformed frame, a failure handling it): close it, with the reason logged. */
   refuse(peer: Peer, why: string): void;
+  /** The peer is gone without a close (it answered no ping): logged; its socket is cut and its close follows. */
+  lost?(peer: Peer, why: string): void;
 }
 
 export interface ControlPlaneOptions {
@@ -154,7 +156,7 @@ export class ControlPlane {
     for (const [ws, s] of this.heard) {
       // A peer whose reading is paused has its pong queued behind what it sent; the stuck bound judges it.
       if (!s.heard && !s.link.readingPaused) {
-        this.o.handlers.refuse(s.peer, `it answered no ping for ${Math.round(this.limits.pingMs / 1000)} s: its network is gone`);
+        this.o.handlers.lost?.(s.peer, `it answered no ping for ${Math.round(this.limits.pingMs / 1000)} s`);
         ws.terminate();
         continue;
       }

@@ -125,7 +125,7 @@ const reconnectTimeoutS = config.raylaunch.head_reconnect_timeout_s;
 const sessions = new Sessions({ head: h, jobs, reconnectTimeoutS, recovered: () => h.recovered });
 const router = new Router({
   handlers: headHandlers({ head: h, sessions, jobs, readModel, autoscaler }), authorize: (peer, m) => authorize(peer, m, h.authFacts),
-  frameDone: () => h.placeNow(), closed: (peer) => sessions.closed(peer), log,
+  frameDone: () => h.placeNow(), closed: (peer, refused) => sessions.closed(peer, refused), log,
 });
 const plane = new ControlPlane({
   listener, admit: (header) => credentials.table.lookup(header), handlers: router, health: () => ({ ok: true, cluster: config.cluster_name }),

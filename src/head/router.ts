@@ -46,7 +46,8 @@ export interface RouterOptions {
   authorize?(peer: Peer, m: Message): Verdict;
   /** After each frame: one placement pass for everything the frame changed. */
   frameDone(): void;
-  closed(peer: Peer): void;
+  /** A connection closed; `refused`: why the head closed it for what it sent (refuse()), if it did. */
+  closed(peer: Peer, refused?: string): void;
   /** One line to the head's log. */
   log(line: string): void;
 }
@@ -57,7 +58,8 @@ export interface RouterOptions {
  * (Messages reach it checked against their types' shapes: the control plane decodes with src/protocol/check.ts.)
  */
 export class Router implements PeerHandlers {
-  private readonly refused = new WeakSet<Peer>();
+  /** Connections closed for what they sent, and why. */
+  private readonly refused = new WeakMap<Peer, string>();
 
   constructor(private readonly o: RouterOptions) {}
 
@@ -89,16 +91,21 @@ export class Router implements PeerHandlers {
 
   onClose(peer: Peer): void {
     try {
-      this.o.closed(peer);
+      this.o.closed(peer, this.refused.get(peer));
     } catch (e) {
       this.o.log(`cleaning up after connection ${peer.id} failed: ${(e as Error).stack ?? String(e)}`);
     }
   }
 
+  /** A connection found gone (its network, not what it sent): logged; its close then goes as any other. */
+  lost(peer: Peer, why: string): void {
+    this.o.log(`connection ${peer.id} (${peer.role ?? 'no role yet'}${peer.clientId ? ` ${peer.clientId}` : ''}) is gone: ${why}`);
+  }
+
   /** Closes the connection with a logged reason; nothing more of it is handled. */
   refuse(peer: Peer, why: string): void {
     if (this.refused.has(peer)) return;
-    this.refused.add(peer);
+    this.refused.set(peer, why);
     this.o.log(`closing connection ${peer.id} (${peer.role ?? 'no role yet'}${peer.clientId ? ` ${peer.clientId}` : ''}): ${why}`);
     peer.close(why);
   }

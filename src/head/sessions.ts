@@ -4,7 +4,7 @@ import type { Head } from './head.js';
 import type { JobManager, JobSink } from './jobs/job-manager.js';
 
 /** What sessions need of the job manager. */
-export type SessionJobs = Pick<JobManager, 'attachDriver' | 'driverDisconnected' | 'driverExited' | 'follow' | 'unfollow'>;
+export type SessionJobs = Pick<JobManager, 'attachDriver' | 'driverDisconnected' | 'driverExited' | 'driverRefused' | 'follow' | 'unfollow'>;
 
 /**
  * A connection's life on the head: its hello (role, client id, the driver's job), the job output it follows,
@@ -97,13 +97,17 @@ export class Sessions {
     if (!this.d.jobs.follow(m.jobId, sink, m.follow ?? true, m.from ?? 0)) peer.send({ type: 'job.missing', jobId: m.jobId });
   }
 
-  closed(peer: Peer): void {
+  /** `refused`: the head closed it for what it sent, so a hand-started driver's job is not waited for. */
+  closed(peer: Peer, refused?: string): void {
     const { head, jobs } = this.d;
     for (const sink of this.followers.get(peer) ?? []) jobs.unfollow(sink);
     this.followers.delete(peer);
     const gone = head.peers.closed(peer);
     for (const client of gone.clients) head.objects.unsubscribeAll(client);
-    if (peer.role === 'driver' && peer.clientId) jobs.driverDisconnected(peer.clientId);
+    if (peer.role === 'driver' && peer.clientId) {
+      if (refused === undefined) jobs.driverDisconnected(peer.clientId);
+      else jobs.driverRefused(peer.clientId, refused);
+    }
     if (gone.nodeId !== undefined) head.nodeLost(gone.nodeId);
   }
 }

@@ -71,6 +71,13 @@ export class FakeJobs implements HeadJobs, SessionJobs {
     for (const d of this.drivers.values()) d.delete(clientId);
   }
 
+  readonly refused: [string, string][] = [];
+
+  driverRefused(clientId: string, why: string): void {
+    this.refused.push([clientId, why]);
+    for (const d of this.drivers.values()) d.delete(clientId);
+  }
+
   driversOf(jobId: string): string[] {
     return [...(this.drivers.get(jobId) ?? [])];
   }
@@ -140,7 +147,7 @@ export function headHarness(o: HarnessOptions) {
   const logged: string[] = [];
   const router = new Router({
     handlers: headHandlers({ head, sessions, jobs, readModel, ...(o.autoscaler ? { autoscaler: o.autoscaler } : {}) }),
-    authorize: (peer, m) => authorize(peer, m, head.authFacts), frameDone: () => head.placeNow(), closed: (peer) => sessions.closed(peer), log: (line) => logged.push(line),
+    authorize: (peer, m) => authorize(peer, m, head.authFacts), frameDone: () => head.placeNow(), closed: (peer, refused) => sessions.closed(peer, refused), log: (line) => logged.push(line),
   });
   return { head, jobs, readModel, sessions, router, logged, saved };
 }

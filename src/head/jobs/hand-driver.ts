@@ -25,6 +25,8 @@ export interface HandDrivers {
   away: ReadonlyMap<string, number>;
   /** The exit code the last driver that ended said it ended with. */
   exitCode: number | undefined;
+  /** Why the head closed the connection of a driver that went (what it sent could not be taken), if it did. */
+  refused?: string | undefined;
 }
 
 export type HandJobFate =
@@ -46,6 +48,8 @@ export function handJobFate(d: HandDrivers, now: number, graceMs: number): HandJ
       message: `the driver (client ${who}) lost its connection to the head and did not come back within ${Math.round(graceMs / 1000)} s (raylaunch.head_reconnect_timeout_s)`,
     };
   }
+  // Cut off by the head for what it sent: a driver that breaks the protocol is not waited for.
+  if (d.refused !== undefined) return { kind: 'ended', state: 'FAILED', exitCode: null, message: d.refused };
   const exitCode = d.exitCode ?? 0;
   return exitCode === 0 ? { kind: 'ended', state: 'SUCCEEDED', exitCode } : { kind: 'ended', state: 'FAILED', exitCode };
 }

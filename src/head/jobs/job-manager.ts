@@ -104,7 +104,7 @@ export class JobManager {
     clearTimeout(job.graceTimer);
     job.graceTimer = undefined;
     const now = this.o.clock.now();
-    const fate = handJobFate({ connected: job.drivers, away: job.away, exitCode: job.saidExit }, now, this.o.driverGraceMs ?? 60_000);
+    const fate = handJobFate({ connected: job.drivers, away: job.away, exitCode: job.saidExit, refused: job.refused }, now, this.o.driverGraceMs ?? 60_000);
     if (fate.kind === 'running') return;
     if (fate.kind === 'waiting') {
       job.graceTimer = setTimeout(() => this.decideHand(job), Math.max(1, fate.until - now));
@@ -305,6 +305,15 @@ export class JobManager {
     for (const job of this.jobs.values()) {
       if (!job.drivers.delete(clientId) || !job.interactive) continue;
       job.away.set(clientId, this.o.clock.now());
+      this.decideHand(job);
+    }
+  }
+
+  /** The head closed a driver's connection for what it sent: its hand-started job does not wait for it. */
+  driverRefused(clientId: string, why: string): void {
+    for (const job of this.jobs.values()) {
+      if (!job.drivers.delete(clientId) || !job.interactive) continue;
+      job.refused = `the head closed the connection of its driver (client ${clientId}): ${why}`;
       this.decideHand(job);
     }
   }

@@ -34,6 +34,8 @@ export interface Job {
   interactive: boolean;
   /** Drivers of a hand-started job whose connection went without their saying they ended: since when (ms). */
   away: Map<string, number>;
+  /** Why the head closed a driver of it for what it sent (that driver is not waited for). */
+  refused?: string;
   /** The exit code the last of its drivers that ended said it ended with. */
   saidExit?: number;
   /** Ends the job once its away drivers' grace is over, unless one came back. */
