@@ -12,20 +12,7 @@ import { operatorBearer } from '../../../../src/head/http/routes.js';
 import { HttpRouter, sendJson } from '../../../../src/head/http/router.js';
 import { cookieName, DashboardSessions, LOGIN_CODE_TTL_MS, SESSION_TTL_MS, sessionCookie } from '../../../../src/head/http/session.js';
 import type { DashboardView } from '../../../../src/head/read-model.js';
-
-interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
-
-function send(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+import { type Reply, send } from '../../../helpers/http-send.js';
 
 const VIEW: DashboardView = {
   status: {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'mocha';
 import { guardedServer } from '../../../../src/common/admission.js';
@@ -7,22 +7,9 @@ import type { Identity } from '../../../../src/common/credentials.js';
 import { operatorBearer } from '../../../../src/head/http/routes.js';
 import { HttpError, HttpRouter, readJson, sendJson } from '../../../../src/head/http/router.js';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../../../src/protocol/messages.js';
+import { send } from '../../../helpers/http-send.js';
 
 const IDS: Record<string, Identity> = { 'Bearer op': { kind: 'operator' }, 'Bearer node': { kind: 'node', nodeId: 'n1' }, 'Bearer job': { kind: 'job', jobId: 'j1' } };
-
-interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
-
-function send(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe('the head\'s HTTP router', () => {
   let server: Server;
