@@ -47,6 +47,21 @@ export class PeerRegistry {
     this.nodes.get(nodeId)?.send(m);
   }
 
+  /** The worker processes behind each node's agent (the clients its connection carries for a job), by node. */
+  workersByNode(): Map<string, { clientId: string; jobId: string }[]> {
+    const out = new Map<string, { clientId: string; jobId: string }[]>();
+    const nodeOf = new Map<Peer, string>();
+    for (const [nodeId, peer] of this.nodes) nodeOf.set(peer, nodeId);
+    for (const [clientId, c] of this.clients) {
+      const nodeId = nodeOf.get(c.peer);
+      if (nodeId === undefined || c.jobId === undefined) continue;
+      let list = out.get(nodeId);
+      if (!list) out.set(nodeId, (list = []));
+      list.push({ clientId, jobId: c.jobId });
+    }
+    return out;
+  }
+
   /** Every node's agent, once each. */
   nodePeers(): Peer[] {
     return [...new Set(this.nodes.values())];

@@ -12,6 +12,7 @@ import type { ObjectRelay } from './object-relay.js';
 import type { PlacementGroups } from './placement-groups.js';
 import { feasibleOn } from './scheduler.js';
 import type { TaskManager } from './tasks.js';
+import type { PeerRegistry } from './peers.js';
 
 /** The head's tables as the read model reads them (the Head has them all). */
 export interface ReadSources {
@@ -23,6 +24,7 @@ export interface ReadSources {
   readonly nodeTypes: Pick<NodeTypes, 'shapes'>;
   readonly failures: Pick<FailureLog, 'list'>;
   readonly relay: Pick<ObjectRelay, 'relayedBytes'>;
+  readonly peers: Pick<PeerRegistry, 'workersByNode'>;
   /** What request_resources() last asked for. */
   readonly requested: readonly ResourceDict[];
 }
@@ -57,6 +59,8 @@ export interface NodeDetail {
   objectsHeld: number;
   /** Live actors it hosts. */
   actors: number;
+  /** Its worker processes connected now (each of one job), by client id. */
+  workers: { clientId: string; jobId: string }[];
 }
 
 /** `status` and what the dashboard's pages add to it: per-node detail and each dead actor's last error. */
@@ -142,11 +146,13 @@ export class ClusterReadModel {
     const status = this.status(autoscaler);
     const running = c.tasks.runningByNode();
     const stored = c.objects.storedByNode();
+    const workers = c.peers.workersByNode();
     const busy = new Map(this.snapshot().nodes.map((n) => [n.node.nodeId, n.busy?.text ?? null]));
     const actorsOn = new Map<string, number>();
     for (const a of status.actors) if (a.nodeId !== null && a.state !== 'DEAD') actorsOn.set(a.nodeId, (actorsOn.get(a.nodeId) ?? 0) + 1);
     const nodeDetails = status.nodes.map((n) => ({
       nodeId: n.nodeId, busy: busy.get(n.nodeId) ?? null, tasksRunning: running.get(n.nodeId) ?? 0, objectsHeld: stored.get(n.nodeId) ?? 0, actors: actorsOn.get(n.nodeId) ?? 0,
+      workers: workers.get(n.nodeId) ?? [],
     }));
     // The failure log names an actor by its class and node: the latest such failure is what ended a dead one.
     const actorErrors: Record<string, string> = {};

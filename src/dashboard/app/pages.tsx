@@ -139,6 +139,8 @@ export function NodePage({ s, id }: { s: DashboardState; id: string }) {
         <dt>objects held</dt><dd>{d?.objectsHeld ?? 0}</dd>
         <dt>in use because</dt><dd>{d?.busy ?? 'idle'}</dd>
       </dl>
+      <h3>Worker processes</h3>
+      <ul id="node-workers">{(d?.workers ?? []).map((w) => <li key={w.clientId}>{w.clientId} (job {w.jobId})</li>)}</ul>
       <h3>Actors on it</h3>
       <ul>{actors.map((a) => <li key={a.actorId}>{a.cls} {a.actorId} <State s={a.state} /></li>)}</ul>
       <NodeLog id={id} />

@@ -43,4 +43,20 @@ describe('peer registry (PeerRegistry)', () => {
     assert.equal(peers.closed(old).nodeId, undefined);
     assert.equal(peers.node('n1'), fresh);
   });
+
+  it('lists each node\'s worker processes (its agent\'s clients of a job), not the agent itself nor drivers', () => {
+    const peers = new PeerRegistry();
+    const [a, b, driver] = [new FakePeer(), new FakePeer(), new FakePeer()];
+    peers.route('agent-n1', a);
+    peers.route('w1', a, 'j1');
+    peers.route('w2', a, 'j2');
+    peers.route('w3', b, 'j1');
+    peers.route('d1', driver, 'j1');
+    peers.bindNode('n1', a);
+    peers.bindNode('n2', b);
+    assert.deepEqual([...peers.workersByNode()], [
+      ['n1', [{ clientId: 'w1', jobId: 'j1' }, { clientId: 'w2', jobId: 'j2' }]],
+      ['n2', [{ clientId: 'w3', jobId: 'j1' }]],
+    ]);
+  });
 });

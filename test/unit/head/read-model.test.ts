@@ -21,6 +21,7 @@ function sources() {
   const failures = new FailureLog({ now: () => 5 });
   const runningTasks = new Map<string, number>();
   const actorViews: ActorView[] = [];
+  const workers = new Map<string, { clientId: string; jobId: string }[]>();
   const s = {
     nodes, objects, failures,
     tasks: { demands: () => taskDemands, counts: () => ({ pending: 1, running: 2, finished: 3, failed: 4 }), runningByNode: () => runningTasks },
@@ -31,9 +32,10 @@ function sources() {
     },
     nodeTypes: { shapes: () => [toFixed({ CPU: 4 })] },
     relay: { relayedBytes: 99 },
+    peers: { workersByNode: () => workers },
     requested: [{ CPU: 8 }],
   } satisfies ReadSources;
-  return { s, nodes, objects, actorNodes, pendingActors, taskDemands, groupDemands, failures, runningTasks, actorViews };
+  return { s, nodes, objects, actorNodes, pendingActors, taskDemands, groupDemands, failures, runningTasks, actorViews, workers };
 }
 
 const view: AutoscalerView = { events: [], pending: [], nodes: [], launching: [], errors: 0 };
@@ -111,11 +113,12 @@ describe('cluster read model (ClusterReadModel)', () => {
     src.actorViews.push(actor('live', 'ALIVE', 'a'), actor('dead', 'DEAD', 'b'));
     src.actorNodes.add('a');
     src.failures.record({ kind: 'actor-died', what: 'Counter', message: 'the constructor threw: boom\nstack', nodeId: 'b' });
+    src.workers.set('a', [{ clientId: 'w-a1', jobId: 'j' }]);
     const d = model.dashboard(view);
     assert.deepEqual(d.status, model.status(view));
     assert.deepEqual(d.nodeDetails, [
-      { nodeId: 'a', busy: 'hosts an actor', tasksRunning: 2, objectsHeld: 0, actors: 1 },
-      { nodeId: 'b', busy: 'holds objects a job may still need', tasksRunning: 0, objectsHeld: 2, actors: 0 },
+      { nodeId: 'a', busy: 'hosts an actor', tasksRunning: 2, objectsHeld: 0, actors: 1, workers: [{ clientId: 'w-a1', jobId: 'j' }] },
+      { nodeId: 'b', busy: 'holds objects a job may still need', tasksRunning: 0, objectsHeld: 2, actors: 0, workers: [] },
     ]);
     assert.deepEqual(d.actorErrors, { dead: 'the constructor threw: boom' });
   });
