@@ -141,7 +141,7 @@ describe('the dashboard in a browser (end to end)', function () {
     await page.goto(`${origin}/dashboard/#/cluster`);
     await page.locator('#nodes tbody tr a').first().click();
     await page.waitForSelector('#page-node #node-tasks');
-    await page.waitForSelector('#page-node #node-workers');
+    await page.waitForSelector('#page-node #node-workers', { state: 'attached' });
     // A process cluster's nodes log on the head's machine: the page shows the agent's own lines.
     await page.waitForFunction(() => /\S/.test(document.querySelector('#node-log')?.textContent ?? '') && document.querySelector('#node-log')?.textContent !== 'loading…');
     assert.doesNotMatch(await page.locator('#node-log').innerText(), /holds no log/);
