@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { OutputCursor } from '../../../src/launcher/session.js';
+import { OutputCursor } from '../../../src/jobs-client/cursor.js';
 
 describe('OutputCursor: a follower back after a drop shows each character of a job\'s output once', () => {
   const cases: [string, [string, number | undefined][], string][] = [
