@@ -8,7 +8,7 @@ import type { JobSink } from '../jobs/job-manager.js';
 import type { ClusterReadModel, DashboardView } from '../read-model.js';
 import type { AutoscalerView } from '../../common/autoscaler-view.js';
 import { systemClock } from '../../common/clock.js';
-import { packageRoot, runningBundled } from '../../common/package-root.js';
+import { localRuntimeDir } from '../../runtime/layout.js';
 import { HttpError, readJson, type Route, type RouteContext, sendJson } from './router.js';
 import { DashboardSessions } from './session.js';
 import { DASHBOARD_PREFIX } from '../../dashboard/files.js';
@@ -178,15 +178,10 @@ function stream({ req, res, url }: RouteContext, d: DashboardDeps): void {
   });
 }
 
-/** Where the built pages are: the runtime folder (on a head), or the package's dist/runtime. */
-export function dashboardAssetsDir(): string {
-  return runningBundled() ? packageRoot() : join(packageRoot(), 'dist', 'runtime');
-}
-
 /** The dashboard as the head wires it: sessions in memory (a restarted head asks for a new login). */
 export function headDashboard(o: { clusterName: string; stateDir: string; readModel: Pick<ClusterReadModel, 'dashboard'>; autoscaler: { view(): AutoscalerView }; jobs: DashboardDeps['jobs'] }): DashboardDeps {
   return {
     sessions: new DashboardSessions({ clusterName: o.clusterName, clock: systemClock }),
-    view: () => o.readModel.dashboard(o.autoscaler.view()), jobs: o.jobs, assetsDir: dashboardAssetsDir(), logsDir: join(o.stateDir, 'logs'),
+    view: () => o.readModel.dashboard(o.autoscaler.view()), jobs: o.jobs, assetsDir: localRuntimeDir(), logsDir: join(o.stateDir, 'logs'),
   };
 }
