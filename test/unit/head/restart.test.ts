@@ -77,6 +77,16 @@ describe('a restarted head', () => {
     for (const [k, r] of memory.rows) copy.rows.set(k, { ...r });
     return copy;
   };
+  /** A head with an agent w1 and a driver whose actor a1 was just placed on w1 (its constructor still runs). */
+  const actorPlaced = async () => {
+    const memory = db();
+    const a = await open(memory);
+    const w1 = a.agent('w1');
+    const d = a.driver();
+    a.send(d, { type: 'actor.create', actor: actorSpec('a1') });
+    a.head.placeNow();
+    return { memory, a, w1, d };
+  };
   const queuedRows = (memory: MemoryDatabase) => [...memory.rows.values()].filter((r) => r.table === 'queued').map((r) => r.key).sort();
   const tick = (h: { head: { checkLiveness(): void } }, ms: number) => {
     now += ms;
@@ -286,12 +296,7 @@ describe('a restarted head', () => {
   });
 
   it('gives an actor the calls the last head held for it, in their order, after the ones its agent re-reports, each once', async () => {
-    const memory = db();
-    const a = await open(memory);
-    const w1 = a.agent('w1');
-    const d = a.driver();
-    a.send(d, { type: 'actor.create', actor: actorSpec('a1') });
-    a.head.placeNow();
+    const { memory, a, w1, d } = await actorPlaced();
     const start = w1.of('actor.start')[0];
     assert.ok(start);
     const call = (n: number) => ({ callId: `d1.c${n}`, actorId: 'd1.a1', jobId: 'job-0', owner: 'd1', method: 'm', args: [{ value: new Uint8Array([n]) }], deps: [], returnId: `d1.c${n}.r` });
@@ -315,12 +320,7 @@ describe('a restarted head', () => {
   });
 
   it('sends a call whose record was written only once its delete is durable, so a restarted head cannot run it again', async () => {
-    const memory = db();
-    const a = await open(memory);
-    const w1 = a.agent('w1');
-    const d = a.driver();
-    a.send(d, { type: 'actor.create', actor: actorSpec('a1') });
-    a.head.placeNow();
+    const { memory, a, w1, d } = await actorPlaced();
     a.send(d, { type: 'actor.call', call: { callId: 'd1.c1', actorId: 'd1.a1', jobId: 'job-0', owner: 'd1', method: 'm', args: [], deps: [], returnId: 'd1.c1.r' } });
     await a.store.flush(); // the window ended: the call's record is written
     a.send(w1, { type: 'actor.ready', actorId: 'd1.a1', attempt: 1 });
